@@ -1,0 +1,343 @@
+//! `leindex`: the command line on the LeIndex engine — index, analyze, search, status, sql.
+//!
+//! stdout carries the answer (Markdown, JSON or a table); logs and progress go to stderr. `LEINDEX_LOG`
+//! sets the tracing filter (e.g. `LEINDEX_LOG=debug` logs each phase's timing).
+
+use clap::{Parser, Subcommand, ValueEnum};
+use leindex_engine::analyze::{self, AnalyzeRequest};
+use leindex_engine::config::Config;
+use leindex_engine::indexer::{self, IndexOptions, IndexReport, Progress};
+use leindex_engine::{Error, catalog, search, status};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+#[derive(Parser)]
+#[command(name = "leindex", version, about = "Code intelligence: index a codebase, then get LLM-ready context for a question")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Index (or incrementally re-index) a project and publish a new snapshot generation.
+    Index {
+        /// Project root.
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Wait for another writer instead of failing.
+        #[arg(long)]
+        wait: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Deep analysis: ranked entry points expanded through the dependence graph, cut to a token budget.
+    /// Indexes the project first when it has no index.
+    Analyze {
+        /// The question or keywords.
+        query: Vec<String>,
+        /// Project root.
+        #[arg(long, short, default_value = ".")]
+        project: PathBuf,
+        /// Token budget (o200k_base tokens); default from .leindex.toml or 4000.
+        #[arg(long, short)]
+        budget: Option<usize>,
+        #[arg(long, short, value_enum, default_value_t = Format::Markdown)]
+        format: Format,
+        /// Prefer symbols under this project-relative path.
+        #[arg(long)]
+        focus: Option<String>,
+        /// Re-index changed files before answering.
+        #[arg(long)]
+        refresh: bool,
+    },
+    /// Ranked symbols for a query (BM25F + exact names + centrality).
+    Search {
+        query: Vec<String>,
+        #[arg(long, short, default_value = ".")]
+        project: PathBuf,
+        /// Number of results.
+        #[arg(long, short, default_value_t = 20)]
+        limit: usize,
+        #[arg(long, short, value_enum, default_value_t = Format::Markdown)]
+        format: Format,
+    },
+    /// Generation, counts, index size, staleness and the writer process.
+    Status {
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Read-only SQL over the catalog (tables: files, symbols, edges, meta).
+    Sql {
+        query: String,
+        #[arg(long, short, default_value = ".")]
+        project: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum Format {
+    Markdown,
+    Json,
+}
+
+fn main() -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LEINDEX_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("leindex: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_config(path: &Path) -> Result<Config, Error> {
+    if !path.is_dir() {
+        return Err(Error::NoProject {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(Config::load(path)?)
+}
+
+fn run(cli: Cli) -> Result<(), Error> {
+    match cli.command {
+        Command::Index { path, wait, json } => {
+            let config = load_config(&path)?;
+            let report = index_with_progress(&config, wait)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+            } else {
+                print_report(&config, &report);
+            }
+        }
+        Command::Analyze {
+            query,
+            project,
+            budget,
+            format,
+            focus,
+            refresh,
+        } => {
+            let tokenizer = analyze::warm_up_tokenizer();
+            let config = load_config(&project)?;
+            let query = query.join(" ");
+            if refresh {
+                index_with_progress(&config, true)?;
+            }
+            let t = Instant::now();
+            let (snap, report) = indexer::open_or_index(&config)?;
+            if let Some(r) = report {
+                eprintln!(
+                    "leindex: indexed {} files ({} symbols) in {:.1}s (first run; later runs reuse .leindex/)",
+                    r.files, r.symbols, r.seconds
+                );
+            }
+            let _ = tokenizer.join();
+            let req = AnalyzeRequest {
+                query: &query,
+                budget_tokens: budget.unwrap_or(config.default_budget),
+                focus_path: focus.as_deref(),
+            };
+            let answer = analyze::analyze(&snap, &config.root, &req);
+            tracing::debug!(ms = t.elapsed().as_millis() as u64, generation = answer.generation, "analyze");
+            match format {
+                Format::Json => println!("{}", serde_json::to_string(&answer).unwrap_or_default()),
+                Format::Markdown => print!("{}", answer.markdown),
+            }
+        }
+        Command::Search {
+            query,
+            project,
+            limit,
+            format,
+        } => {
+            let config = load_config(&project)?;
+            let (snap, _) = indexer::open_or_index(&config)?;
+            let hits = search::search(&snap, &query.join(" "), limit, None);
+            let rows: Vec<serde_json::Value> = hits
+                .iter()
+                .enumerate()
+                .map(|(i, h)| {
+                    let s = snap.symbol(h.symbol);
+                    serde_json::json!({
+                        "rank": i + 1, "path": snap.file(s.file).path, "symbol": s.qualified_name,
+                        "kind": s.kind.name(), "line_start": s.line_start, "line_end": s.line_end,
+                        "score": h.score, "signals": h.signals,
+                    })
+                })
+                .collect();
+            if format == Format::Json {
+                let doc = serde_json::json!({"generation": snap.generation(), "results": rows});
+                println!("{doc}");
+            } else {
+                for r in &rows {
+                    println!(
+                        "{:>3}. {:>7.3}  {}  {}:{}  ({})",
+                        r["rank"], r["score"].as_f64().unwrap_or(0.0), r["symbol"].as_str().unwrap_or(""),
+                        r["path"].as_str().unwrap_or(""), r["line_start"], r["kind"].as_str().unwrap_or("")
+                    );
+                }
+                if rows.is_empty() {
+                    println!("no symbol matches");
+                }
+            }
+        }
+        Command::Status { path, json } => {
+            let config = load_config(&path)?;
+            let st = status::status(&config)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&st).unwrap_or_default());
+            } else {
+                print_status(&st);
+            }
+        }
+        Command::Sql { query, project } => {
+            let config = load_config(&project)?;
+            let path = config.index_dir.join(indexer::CATALOG_FILE);
+            if !path.exists() {
+                return Err(Error::Io {
+                    path,
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::NotFound,
+                        "no catalog yet; run `leindex index` first",
+                    ),
+                });
+            }
+            let answer = catalog::query_read_only(&path, &query)?;
+            if let Some(note) = &answer.note {
+                eprintln!("leindex: {note}");
+            }
+            print_table(&answer.columns, &answer.rows);
+        }
+    }
+    Ok(())
+}
+
+fn index_with_progress(config: &Config, wait: bool) -> Result<IndexReport, Error> {
+    let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} files ({per_sec})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message("parsing");
+    let progress = |p: Progress| match p {
+        Progress::Planned { to_parse, .. } => bar.set_length(to_parse as u64),
+        Progress::Parsed => bar.inc(1),
+        Progress::Publishing => bar.set_message("resolving graph, building search, publishing"),
+    };
+    let report = indexer::index(
+        config,
+        &IndexOptions {
+            wait_for_lock: wait,
+            progress: Some(&progress),
+        },
+    );
+    bar.finish_and_clear();
+    report
+}
+
+fn print_report(config: &Config, r: &IndexReport) {
+    println!("indexed {}", config.root.display());
+    println!(
+        "  files: {} found — {} added, {} changed, {} removed, {} unchanged",
+        r.files, r.added, r.changed, r.removed, r.unchanged
+    );
+    println!("  symbols: {}   edges: {}", r.symbols, r.edges);
+    if r.published {
+        println!("  generation {} published", r.generation);
+    } else {
+        println!("  nothing changed; generation {} is current", r.generation);
+    }
+    for note in &r.recovered {
+        println!("  recovered: {note}");
+    }
+    if !r.skipped.is_empty() {
+        println!("  skipped {} files:", r.skipped.len());
+        for s in r.skipped.iter().take(20) {
+            println!("    {}: {}", s.path, s.reason);
+        }
+        if r.skipped.len() > 20 {
+            println!("    … and {} more (see `leindex sql \"select path, error from files where status = 'skipped'\"`)", r.skipped.len() - 20);
+        }
+    }
+    println!("  {:.2}s", r.seconds);
+}
+
+fn print_status(st: &status::Status) {
+    println!("project   {}", st.root);
+    println!("index     {} ({:.1} MB, snapshot {:.1} MB)", st.index_dir, mb(st.index_bytes), mb(st.snapshot_bytes));
+    match st.generation {
+        Some(g) => {
+            let age = st
+                .published_unix_ms
+                .map(|ms| {
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_millis() as u64)
+                        .unwrap_or(ms);
+                    format!("{:.0}s ago", (now.saturating_sub(ms)) as f64 / 1000.0)
+                })
+                .unwrap_or_default();
+            println!("generation {g} (published {age})");
+            println!("counts    {} files, {} symbols, {} edges, {} terms", st.files, st.symbols, st.edges, st.terms);
+            let stale = st.stale_added + st.stale_changed + st.stale_removed;
+            if stale == 0 {
+                println!("staleness up to date with the working tree");
+            } else {
+                println!(
+                    "staleness {} new or not indexed, {} changed, {} removed since this generation — run `leindex index`",
+                    st.stale_added, st.stale_changed, st.stale_removed
+                );
+            }
+        }
+        None => println!("generation none ({})", st.problem.as_deref().unwrap_or("not indexed yet")),
+    }
+    match st.writer_pid {
+        Some(pid) => println!("writer    pid {pid}"),
+        None => println!("writer    none"),
+    }
+}
+
+fn mb(bytes: u64) -> f64 {
+    bytes as f64 / 1_048_576.0
+}
+
+fn print_table(columns: &[String], rows: &[Vec<String>]) {
+    let mut widths: Vec<usize> = columns.iter().map(|c| c.chars().count()).collect();
+    for r in rows {
+        for (i, cell) in r.iter().enumerate() {
+            if let Some(w) = widths.get_mut(i) {
+                *w = (*w).max(cell.chars().count().min(80));
+            }
+        }
+    }
+    let line = |cells: &[String]| {
+        cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| {
+                let c: String = c.chars().take(80).collect();
+                format!("{c:<w$}")
+            })
+            .collect::<Vec<_>>()
+            .join(" | ")
+    };
+    println!("{}", line(columns));
+    println!("{}", widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("-+-"));
+    for r in rows {
+        println!("{}", line(r));
+    }
+    println!("({} rows)", rows.len());
+}

@@ -1,0 +1,938 @@
+//! The DuckDB catalog at `<index_dir>/catalog.duckdb`: the writer's store of record.
+//!
+//! It holds three kinds of data:
+//! - `files`: one row per source file seen by the last index run — content hash, size, mtime, language,
+//!   whether it was indexed (`status = 'ok'`) or skipped (`'skipped'`, with the reason in `error`), and for
+//!   indexed files the parser's [`FileFacts`] as JSON. A warm start compares the working tree against
+//!   [`Catalog::file_states`] and loads the unchanged files' facts with [`Catalog::load_facts`] instead of
+//!   re-parsing them.
+//! - `symbols` and `edges`: the resolved graph of the last published generation, replaced wholesale by
+//!   [`Catalog::replace_graph`]. Nothing in the engine reads them back; they exist for users' SQL
+//!   (`leindex sql`, served by [`query_read_only`]).
+//! - `meta(key, value)`: `schema_version`, `generation` and anything else the caller stores with
+//!   [`Catalog::set_meta`].
+//!
+//! The catalog is a cache of what can be recomputed from the source tree, so it is never migrated: when the
+//! stored `schema_version` differs from [`SCHEMA_VERSION`], [`Catalog::open`] drops and recreates the data
+//! tables, and when the file is unreadable it reports [`CatalogError::Corrupt`] so the caller can delete it
+//! ([`remove_catalog_files`]) and rebuild.
+//!
+//! DuckDB allows one read-write process *or* any number of read-only processes per database file (it takes
+//! an `fcntl` lock on the file). The engine's own writer exclusion is [`crate::lock::WriterLock`];
+//! [`query_read_only`] works around a running writer by querying a copy of the file.
+
+use crate::model::{FileFacts, FileRecord, IndexData, Language, NO_SYMBOL};
+use duckdb::types::{Value, ValueRef};
+use duckdb::{AccessMode, Config, Connection, params, params_from_iter};
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::fmt::Write as _;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Name of the catalog file inside the index directory.
+pub const CATALOG_FILE_NAME: &str = "catalog.duckdb";
+
+/// Version of the table layout (and of the JSON layout of the `facts` column). Bump it whenever either
+/// changes: catalogs with another version are emptied and rebuilt on open.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// `meta` key holding [`SCHEMA_VERSION`] as decimal text.
+pub const META_SCHEMA_VERSION: &str = "schema_version";
+/// `meta` key holding the generation of the graph stored by [`Catalog::replace_graph`], as decimal text.
+pub const META_GENERATION: &str = "generation";
+/// `meta` key holding `IndexData::created_unix_ms` of that generation, as decimal text.
+pub const META_GENERATION_CREATED_MS: &str = "generation_created_unix_ms";
+
+/// Rows per `DELETE ... WHERE path IN (...)` statement: large enough to amortise statement overhead, small
+/// enough to keep the SQL text and the IN-list short.
+const DELETE_CHUNK: usize = 512;
+
+const CREATE_META: &str = "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);";
+
+const CREATE_DATA_TABLES: &str = "
+CREATE TABLE IF NOT EXISTS files(
+    path TEXT PRIMARY KEY, hash TEXT, size BIGINT, mtime_ms BIGINT, language TEXT, status TEXT,
+    error TEXT, syntax_errors INTEGER, facts TEXT);
+CREATE TABLE IF NOT EXISTS symbols(
+    id INTEGER, file TEXT, name TEXT, qualified_name TEXT, kind TEXT, parent INTEGER,
+    line_start INTEGER, line_end INTEGER, byte_start INTEGER, byte_end INTEGER, signature TEXT, doc TEXT,
+    complexity INTEGER, loc INTEGER, pagerank DOUBLE, callers INTEGER, callees INTEGER);
+CREATE TABLE IF NOT EXISTS edges(
+    src INTEGER, dst INTEGER, kind TEXT, weight DOUBLE, ambiguous BOOLEAN, detail TEXT);
+";
+
+const DROP_DATA_TABLES: &str = "
+DROP TABLE IF EXISTS files;
+DROP TABLE IF EXISTS symbols;
+DROP TABLE IF EXISTS edges;
+";
+
+/// What can go wrong with the catalog. Every message says what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    /// The catalog could not be opened for a reason other than corruption: another process holds it, the
+    /// file does not exist (read-only opens), permissions, ... Deleting the file would not help.
+    #[error("cannot open the catalog {}: {message}", .path.display())]
+    Open { path: PathBuf, message: String },
+    /// The file exists but is not a readable DuckDB database of ours (garbage, truncated, written by an
+    /// incompatible DuckDB, failed WAL replay). The catalog is rebuildable: delete it with
+    /// [`remove_catalog_files`] and index again.
+    #[error(
+        "the catalog {} is unreadable ({message}); it is only a cache — delete it (and its .wal) and index again",
+        .path.display()
+    )]
+    Corrupt { path: PathBuf, message: String },
+    /// A statement failed; `what` names the operation (e.g. "write file rows", "user query").
+    #[error("catalog {what} failed: {source}")]
+    Query {
+        what: String,
+        #[source]
+        source: duckdb::Error,
+    },
+    /// The facts of `path` (relative source path) could not be stored.
+    #[error("cannot store the parsed facts of {path}: {message}")]
+    Facts { path: String, message: String },
+    /// A filesystem operation around the catalog failed (creating its directory, copying or deleting it).
+    #[error("catalog file operation on {} failed: {source}; check permissions and free space", .path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+}
+
+type Result<T, E = CatalogError> = std::result::Result<T, E>;
+
+/// Builds the `map_err` closure for a failed statement of operation `what`.
+fn query_err(what: &'static str) -> impl Fn(duckdb::Error) -> CatalogError {
+    move |source| CatalogError::Query { what: what.to_string(), source }
+}
+
+/// Whether a file was indexed or skipped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileStatus {
+    /// Parsed; its facts are stored.
+    Ok,
+    /// Not indexed; `reason` says why (binary, too large, invalid UTF-8, unreadable, ...).
+    Skipped { reason: String },
+}
+
+/// One row of `files` without its facts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredFile {
+    pub record: FileRecord,
+    pub status: FileStatus,
+}
+
+/// The change-detection columns of one `files` row (see [`Catalog::file_states`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileState {
+    /// BLAKE3 of the content, hex; empty when the file was skipped before hashing.
+    pub hash: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Modification time, ms since the Unix epoch.
+    pub mtime_ms: i64,
+    /// True for indexed files (facts stored), false for skipped ones.
+    pub status_ok: bool,
+}
+
+/// The answer to a `leindex sql` query (see [`query_read_only`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqlAnswer {
+    /// Result column names, in order.
+    pub columns: Vec<String>,
+    /// Rows, each with one text cell per column; SQL NULL is rendered as `NULL`.
+    pub rows: Vec<Vec<String>>,
+    /// Set when the answer did not come from the live catalog (it was being written, so a copy was queried).
+    pub note: Option<String>,
+}
+
+/// An open catalog (one DuckDB connection). `Send`, not `Sync`: use it from one thread at a time.
+pub struct Catalog {
+    conn: Connection,
+    path: PathBuf,
+    schema_reset: bool,
+}
+
+impl std::fmt::Debug for Catalog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Catalog").field("path", &self.path).field("schema_reset", &self.schema_reset).finish()
+    }
+}
+
+impl Catalog {
+    /// Opens (creating if missing, along with its parent directory) the catalog at `path` for reading and
+    /// writing, and makes sure the tables exist with the current [`SCHEMA_VERSION`]; tables of another
+    /// version are dropped and recreated empty (the `meta` rows, including `generation`, are kept so
+    /// generation numbers stay monotonic).
+    ///
+    /// Errors: [`CatalogError::Corrupt`] when the file exists but cannot be read as a catalog — the caller
+    /// should delete it ([`remove_catalog_files`]) and rebuild; [`CatalogError::Open`] when another process
+    /// has the database open or the OS refuses (permissions, ...); [`CatalogError::Io`] when the parent
+    /// directory cannot be created.
+    pub fn open(path: &Path) -> Result<Catalog> {
+        if let Some(parent) = path.parent()
+            && !parent.as_os_str().is_empty()
+        {
+            fs::create_dir_all(parent).map_err(|source| CatalogError::Io { path: parent.to_path_buf(), source })?;
+        }
+        let conn = Connection::open(path).map_err(|e| classify_open_error(path, &e, false))?;
+        let mut catalog = Catalog { conn, path: path.to_path_buf(), schema_reset: false };
+        // The DDL below is the first real read of the file; if it fails, the file is as good as unreadable.
+        catalog.schema_reset = catalog.init_schema().map_err(|e| CatalogError::Corrupt {
+            path: path.to_path_buf(),
+            message: format!("cannot initialise its tables: {e}"),
+        })?;
+        Ok(catalog)
+    }
+
+    /// Opens an existing catalog read-only, without checking or changing its schema. Any number of
+    /// read-only opens may coexist, but not with a read-write open in another process.
+    ///
+    /// Errors: [`CatalogError::Open`] when the file does not exist or another process has it open for
+    /// writing; [`CatalogError::Corrupt`] when it is unreadable.
+    pub fn open_read_only(path: &Path) -> Result<Catalog> {
+        let conn = open_read_only_connection(path).map_err(|e| classify_open_error(path, &e, true))?;
+        Ok(Catalog { conn, path: path.to_path_buf(), schema_reset: false })
+    }
+
+    /// Path of the catalog file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// True when [`Catalog::open`] found tables of another schema version and recreated them empty, i.e. a
+    /// full re-index is needed (a brand-new catalog reports `false`; it is simply empty).
+    pub fn schema_reset(&self) -> bool {
+        self.schema_reset
+    }
+
+    /// Creates missing tables; on a schema-version mismatch drops and recreates the data tables. Returns
+    /// whether an existing catalog of another version was reset.
+    fn init_schema(&mut self) -> duckdb::Result<bool> {
+        self.conn.execute_batch(CREATE_META)?;
+        let stored = meta_value(&self.conn, META_SCHEMA_VERSION)?;
+        let current = SCHEMA_VERSION.to_string();
+        if stored.as_deref() == Some(current.as_str()) {
+            // Recreate anything a user dropped by hand; a no-op otherwise.
+            self.conn.execute_batch(CREATE_DATA_TABLES)?;
+            return Ok(false);
+        }
+        let tx = self.conn.transaction()?;
+        tx.execute_batch(DROP_DATA_TABLES)?;
+        tx.execute_batch(CREATE_DATA_TABLES)?;
+        tx.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", params![META_SCHEMA_VERSION, current])?;
+        tx.commit()?;
+        Ok(stored.is_some())
+    }
+
+    /// The change-detection state of every file row, keyed by relative path. Cheap: does not read the
+    /// `facts` column.
+    ///
+    /// Errors: [`CatalogError::Query`].
+    pub fn file_states(&self) -> Result<HashMap<String, FileState>> {
+        let what = "read of file states";
+        let mut stmt =
+            self.conn.prepare("SELECT path, hash, size, mtime_ms, status FROM files").map_err(query_err(what))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    FileState {
+                        hash: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                        size: r.get::<_, Option<i64>>(2)?.unwrap_or(0).max(0) as u64,
+                        mtime_ms: r.get::<_, Option<i64>>(3)?.unwrap_or(0),
+                        status_ok: r.get::<_, Option<String>>(4)?.as_deref() == Some("ok"),
+                    },
+                ))
+            })
+            .map_err(query_err(what))?;
+        rows.collect::<duckdb::Result<HashMap<_, _>>>().map_err(query_err(what))
+    }
+
+    /// Every file row (indexed and skipped) without facts, sorted by path.
+    ///
+    /// Errors: [`CatalogError::Query`]; [`CatalogError::Facts`] when a row names a language this build does
+    /// not know (only possible if the schema version was not bumped when languages changed).
+    pub fn files(&self) -> Result<Vec<StoredFile>> {
+        let what = "read of file rows";
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT path, hash, size, mtime_ms, language, status, error, syntax_errors FROM files ORDER BY path",
+            )
+            .map_err(query_err(what))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                    r.get::<_, Option<i64>>(2)?.unwrap_or(0),
+                    r.get::<_, Option<i64>>(3)?.unwrap_or(0),
+                    r.get::<_, Option<String>>(4)?.unwrap_or_default(),
+                    r.get::<_, Option<String>>(5)?.unwrap_or_default(),
+                    r.get::<_, Option<String>>(6)?,
+                    r.get::<_, Option<i64>>(7)?.unwrap_or(0),
+                ))
+            })
+            .map_err(query_err(what))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (path, hash, size, mtime_ms, language, status, error, syntax_errors) =
+                row.map_err(query_err(what))?;
+            let Some(language) = Language::from_name(&language) else {
+                return Err(CatalogError::Facts { path, message: format!("unknown language {language:?} in the catalog; re-index with --force") });
+            };
+            let status = if status == "ok" {
+                FileStatus::Ok
+            } else {
+                FileStatus::Skipped { reason: error.unwrap_or_default() }
+            };
+            let record = FileRecord {
+                path,
+                language,
+                hash,
+                size: size.max(0) as u64,
+                mtime_ms,
+                syntax_errors: syntax_errors.clamp(0, u32::MAX as i64) as u32,
+            };
+            out.push(StoredFile { record, status });
+        }
+        Ok(out)
+    }
+
+    /// The facts of every indexed (`status = 'ok'`) file, sorted by path, plus the paths whose stored facts
+    /// are missing or no longer deserialize (or name another path): the caller must re-parse those.
+    /// Deserialization runs in parallel.
+    ///
+    /// Errors: [`CatalogError::Query`].
+    pub fn load_facts(&self) -> Result<(Vec<FileFacts>, Vec<String>)> {
+        let what = "read of stored facts";
+        let mut stmt = self
+            .conn
+            .prepare("SELECT path, facts FROM files WHERE status = 'ok' ORDER BY path")
+            .map_err(query_err(what))?;
+        let rows: Vec<(String, Option<String>)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(query_err(what))?
+            .collect::<duckdb::Result<_>>()
+            .map_err(query_err(what))?;
+        let parsed: Vec<Result<FileFacts, String>> = rows
+            .into_par_iter()
+            .map(|(path, json)| match json.as_deref().map(serde_json::from_str::<FileFacts>) {
+                Some(Ok(facts)) if facts.path == path => Ok(facts),
+                Some(Err(e)) => {
+                    tracing::warn!(path = %path, error = %e, "stored facts do not deserialize; re-parsing the file");
+                    Err(path)
+                }
+                _ => Err(path),
+            })
+            .collect();
+        let mut facts = Vec::with_capacity(parsed.len());
+        let mut reparse = Vec::new();
+        for item in parsed {
+            match item {
+                Ok(f) => facts.push(f),
+                Err(path) => reparse.push(path),
+            }
+        }
+        Ok((facts, reparse))
+    }
+
+    /// Applies one index run's file changes in a single transaction: deletes the rows of `removed` paths,
+    /// and replaces the rows of `upserts` — `Ok(facts)` stores an indexed file with its facts (whose `path`
+    /// must equal the record's), `Err(reason)` a skipped file with its reason. Either everything is applied
+    /// or nothing. Facts are serialized in parallel and rows are bulk-inserted with DuckDB's appender.
+    ///
+    /// Errors: [`CatalogError::Facts`] when facts name another path than their record or fail to serialize
+    /// (nothing is written then); [`CatalogError::Query`] when a statement fails, e.g. the same path twice in
+    /// `upserts` (primary-key violation; the transaction is rolled back).
+    pub fn apply_changes(
+        &mut self,
+        upserts: &[(FileRecord, std::result::Result<&FileFacts, String>)],
+        removed: &[String],
+    ) -> Result<()> {
+        let facts_json: Vec<Option<String>> = upserts
+            .par_iter()
+            .map(|(record, facts)| match facts {
+                Ok(facts) if facts.path != record.path => Err(CatalogError::Facts {
+                    path: record.path.clone(),
+                    message: format!("the facts belong to {} (an indexer bug)", facts.path),
+                }),
+                Ok(facts) => serde_json::to_string(facts)
+                    .map(Some)
+                    .map_err(|e| CatalogError::Facts { path: record.path.clone(), message: e.to_string() }),
+                Err(_) => Ok(None),
+            })
+            .collect::<Result<_>>()?;
+
+        let tx = self.conn.transaction().map_err(query_err("begin of file update"))?;
+        let existing: i64 = tx
+            .query_row("SELECT count(*) FROM files", [], |r| r.get(0))
+            .map_err(query_err("count of file rows"))?;
+        // A cold index starts from an empty table: skip the deletes entirely.
+        if existing > 0 {
+            let doomed: Vec<&str> =
+                removed.iter().map(String::as_str).chain(upserts.iter().map(|(r, _)| r.path.as_str())).collect();
+            for chunk in doomed.chunks(DELETE_CHUNK) {
+                let placeholders = vec!["?"; chunk.len()].join(",");
+                tx.execute(&format!("DELETE FROM files WHERE path IN ({placeholders})"), params_from_iter(chunk))
+                    .map_err(query_err("delete of file rows"))?;
+            }
+        }
+        {
+            let what = "write of file rows";
+            let mut app = tx.appender("files").map_err(query_err(what))?;
+            for ((record, facts), json) in upserts.iter().zip(&facts_json) {
+                let (status, error) = match facts {
+                    Ok(_) => ("ok", None),
+                    Err(reason) => ("skipped", Some(reason.as_str())),
+                };
+                app.append_row(params![
+                    record.path,
+                    record.hash,
+                    record.size as i64,
+                    record.mtime_ms,
+                    record.language.name(),
+                    status,
+                    error,
+                    record.syntax_errors as i64,
+                    json.as_deref(),
+                ])
+                .map_err(query_err(what))?;
+            }
+            // Flush explicitly: errors from the implicit flush on drop would be lost.
+            app.flush().map_err(query_err(what))?;
+        }
+        tx.commit().map_err(query_err("commit of file update"))
+    }
+
+    /// Replaces the stored graph with `data`'s symbols and edges in one transaction, and records
+    /// `data.generation` (and `data.created_unix_ms`) in `meta`. Symbol ids are indexes into `data.symbols`;
+    /// `symbols.file` holds the file's relative path; `parent` is NULL for [`NO_SYMBOL`].
+    ///
+    /// Errors: [`CatalogError::Query`] (the previous graph is kept then).
+    pub fn replace_graph(&mut self, data: &IndexData) -> Result<()> {
+        let tx = self.conn.transaction().map_err(query_err("begin of graph update"))?;
+        tx.execute_batch("DELETE FROM symbols; DELETE FROM edges;").map_err(query_err("delete of the old graph"))?;
+        {
+            let what = "write of symbols";
+            let mut app = tx.appender("symbols").map_err(query_err(what))?;
+            for (id, s) in data.symbols.iter().enumerate() {
+                let file = data.files.get(s.file as usize).map(|f| f.path.as_str());
+                let parent = (s.parent != NO_SYMBOL).then_some(s.parent as i64);
+                app.append_row(params![
+                    id as i64,
+                    file,
+                    s.name,
+                    s.qualified_name,
+                    s.kind.name(),
+                    parent,
+                    s.line_start as i64,
+                    s.line_end as i64,
+                    s.byte_start as i64,
+                    s.byte_end as i64,
+                    s.signature,
+                    s.doc,
+                    s.complexity as i64,
+                    s.loc as i64,
+                    s.pagerank as f64,
+                    s.callers as i64,
+                    s.callees as i64,
+                ])
+                .map_err(query_err(what))?;
+            }
+            app.flush().map_err(query_err(what))?;
+        }
+        {
+            let what = "write of edges";
+            let mut app = tx.appender("edges").map_err(query_err(what))?;
+            for e in &data.edges {
+                app.append_row(params![
+                    e.src as i64,
+                    e.dst as i64,
+                    e.kind.name(),
+                    e.weight as f64,
+                    e.ambiguous,
+                    e.detail,
+                ])
+                .map_err(query_err(what))?;
+            }
+            app.flush().map_err(query_err(what))?;
+        }
+        let what = "write of the generation";
+        tx.execute(
+            "INSERT OR REPLACE INTO meta VALUES (?, ?), (?, ?)",
+            params![
+                META_GENERATION,
+                data.generation.to_string(),
+                META_GENERATION_CREATED_MS,
+                data.created_unix_ms.to_string()
+            ],
+        )
+        .map_err(query_err(what))?;
+        tx.commit().map_err(query_err("commit of graph update"))
+    }
+
+    /// The generation of the stored graph, or `None` before the first [`Catalog::replace_graph`] (or when the
+    /// stored value is not a number).
+    ///
+    /// Errors: [`CatalogError::Query`].
+    pub fn generation(&self) -> Result<Option<u64>> {
+        Ok(self.get_meta(META_GENERATION)?.and_then(|v| v.trim().parse().ok()))
+    }
+
+    /// Stores `value` under `key` in `meta`, replacing any previous value.
+    ///
+    /// Errors: [`CatalogError::Query`].
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.conn
+            .execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", params![key, value])
+            .map_err(query_err("write of meta"))?;
+        Ok(())
+    }
+
+    /// The value stored under `key` in `meta`, if any.
+    ///
+    /// Errors: [`CatalogError::Query`].
+    pub fn get_meta(&self, key: &str) -> Result<Option<String>> {
+        meta_value(&self.conn, key).map_err(query_err("read of meta"))
+    }
+
+    /// Forces DuckDB to write the WAL into the main file now (it otherwise does so when the WAL grows past
+    /// its threshold and on close). Useful before other processes copy the file.
+    ///
+    /// Errors: [`CatalogError::Query`].
+    pub fn checkpoint(&self) -> Result<()> {
+        self.conn.execute_batch("CHECKPOINT").map_err(query_err("checkpoint"))
+    }
+
+    /// Runs `sql` on this connection and renders the result as text (see [`query_read_only`]).
+    ///
+    /// Errors: [`CatalogError::Query`] with DuckDB's message.
+    pub fn query_text(&self, sql: &str) -> Result<(Vec<String>, Vec<Vec<String>>)> {
+        run_text_query(&self.conn, sql)
+    }
+
+    /// Closes the connection, reporting errors that dropping would swallow.
+    ///
+    /// Errors: [`CatalogError::Query`].
+    pub fn close(self) -> Result<()> {
+        self.conn.close().map_err(|(_, e)| CatalogError::Query { what: "close".to_string(), source: e })
+    }
+}
+
+fn meta_value(conn: &Connection, key: &str) -> duckdb::Result<Option<String>> {
+    let mut stmt = conn.prepare("SELECT value FROM meta WHERE key = ?")?;
+    let mut rows = stmt.query([key])?;
+    match rows.next()? {
+        Some(row) => row.get(0),
+        None => Ok(None),
+    }
+}
+
+/// The path of DuckDB's write-ahead log for the database at `path` (`<path>.wal`).
+pub fn wal_path(path: &Path) -> PathBuf {
+    let mut s: OsString = path.as_os_str().to_owned();
+    s.push(".wal");
+    PathBuf::from(s)
+}
+
+/// Deletes the catalog file at `path` and its WAL, ignoring files that do not exist. Use after
+/// [`CatalogError::Corrupt`], before rebuilding.
+///
+/// Errors: [`CatalogError::Io`].
+pub fn remove_catalog_files(path: &Path) -> Result<()> {
+    for p in [path.to_path_buf(), wal_path(path)] {
+        match fs::remove_file(&p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(source) => return Err(CatalogError::Io { path: p, source }),
+        }
+    }
+    Ok(())
+}
+
+fn open_read_only_connection(path: &Path) -> duckdb::Result<Connection> {
+    if !path.is_file() {
+        // DuckDB's own message for this case is obscure; make it say what is going on.
+        return Err(duckdb::Error::InvalidPath(path.to_path_buf()));
+    }
+    Connection::open_with_flags(path, Config::default().access_mode(AccessMode::ReadOnly)?)
+}
+
+/// True when DuckDB failed to open the file because another process holds its lock.
+fn is_lock_conflict(message: &str) -> bool {
+    message.contains("Could not set lock on file")
+        || message.contains("Conflicting lock is held")
+        // Windows' sharing violation, surfaced through DuckDB's IOException.
+        || message.contains("being used by another process")
+}
+
+/// Sorts a failed open into "somebody else has it" / "the OS refused" ([`CatalogError::Open`]) versus "the
+/// content is bad" ([`CatalogError::Corrupt`]). Anything not recognisably environmental counts as corrupt:
+/// the catalog is rebuildable, so erring towards a rebuild is cheap, while a stuck unreadable catalog is not.
+fn classify_open_error(path: &Path, err: &duckdb::Error, read_only: bool) -> CatalogError {
+    let path = path.to_path_buf();
+    if let duckdb::Error::InvalidPath(_) = err {
+        return CatalogError::Open {
+            message: "no catalog there; run `leindex index` first to build it".to_string(),
+            path,
+        };
+    }
+    let message = err.to_string();
+    if is_lock_conflict(&message) {
+        let message = if read_only {
+            format!("another process is writing it; retry when it finishes ({message})")
+        } else {
+            format!(
+                "another process has it open; only one leindex writer may run per project — wait for it to finish ({message})"
+            )
+        };
+        return CatalogError::Open { path, message };
+    }
+    const ENVIRONMENTAL: [&str; 7] = [
+        "Permission denied",
+        "No such file or directory",
+        "Read-only file system",
+        "No space left on device",
+        "Too many open files",
+        "Is a directory",
+        "Cannot open database",
+    ];
+    if ENVIRONMENTAL.iter().any(|m| message.contains(m)) {
+        return CatalogError::Open { path, message };
+    }
+    CatalogError::Corrupt { path, message }
+}
+
+/// Runs `sql` (one statement, or several of which the last one's result is returned) on a read-only
+/// connection to the catalog at `path`, for `leindex sql`. Values are rendered as text: numbers as DuckDB
+/// prints them, dates/times in ISO form, NULL as `NULL`, nested values as `[..]` / `{k: v}`; types this
+/// client cannot decode are shown as a hint to cast them to VARCHAR.
+///
+/// Statements that modify the catalog fail with DuckDB's read-only error. If another process is writing
+/// the catalog (DuckDB refuses read-only opens then), the file and its WAL are copied to a temporary
+/// directory and the copy is queried; [`SqlAnswer::note`] says so, since the copy may miss the writer's
+/// latest, uncheckpointed changes.
+///
+/// Do not call this from a process that has the same catalog open read-write: DuckDB's file lock is a
+/// per-process `fcntl` lock, and closing the read-only handle would release the writer's lock too.
+///
+/// Errors: [`CatalogError::Open`] when there is no catalog at `path`, or the copy could not be opened;
+/// [`CatalogError::Corrupt`] when the file is unreadable; [`CatalogError::Io`] when copying fails;
+/// [`CatalogError::Query`] with DuckDB's message when the SQL fails.
+pub fn query_read_only(path: &Path, sql: &str) -> Result<SqlAnswer> {
+    match open_read_only_connection(path) {
+        Ok(conn) => {
+            let (columns, rows) = run_text_query(&conn, sql)?;
+            Ok(SqlAnswer { columns, rows, note: None })
+        }
+        Err(e) if is_lock_conflict(&e.to_string()) => {
+            let copy = TempCopy::of(path)?;
+            let conn = open_read_only_connection(&copy.db).map_err(|e2| CatalogError::Open {
+                path: path.to_path_buf(),
+                message: format!(
+                    "another leindex process is writing it and a copy could not be opened either ({e2}); retry when the writer finishes"
+                ),
+            })?;
+            let (columns, rows) = run_text_query(&conn, sql)?;
+            drop(conn);
+            Ok(SqlAnswer {
+                columns,
+                rows,
+                note: Some(
+                    "another leindex process is writing the catalog; this answer comes from a copy taken just now \
+                     and may miss the writer's latest changes"
+                        .to_string(),
+                ),
+            })
+        }
+        Err(e) => Err(classify_open_error(path, &e, true)),
+    }
+}
+
+/// A copy of a catalog (and its WAL) in a private temporary directory, deleted on drop.
+struct TempCopy {
+    dir: PathBuf,
+    db: PathBuf,
+}
+
+impl TempCopy {
+    fn of(path: &Path) -> Result<TempCopy> {
+        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let dir = std::env::temp_dir().join(format!("leindex-sql-{}-{nanos}", std::process::id()));
+        fs::create_dir_all(&dir).map_err(|source| CatalogError::Io { path: dir.clone(), source })?;
+        // Keep the file name: DuckDB names the database after it, and users' SQL may qualify tables with it.
+        let name = path.file_name().map(PathBuf::from).unwrap_or_else(|| PathBuf::from(CATALOG_FILE_NAME));
+        let copy = TempCopy { db: dir.join(name), dir };
+        fs::copy(path, &copy.db).map_err(|source| CatalogError::Io { path: path.to_path_buf(), source })?;
+        let wal = wal_path(path);
+        match fs::copy(&wal, wal_path(&copy.db)) {
+            Ok(_) => {}
+            // No WAL means everything is in the main file.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(source) => return Err(CatalogError::Io { path: wal, source }),
+        }
+        Ok(copy)
+    }
+}
+
+impl Drop for TempCopy {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn run_text_query(conn: &Connection, sql: &str) -> Result<(Vec<String>, Vec<Vec<String>>)> {
+    let err = query_err("user query");
+    let mut stmt = conn.prepare(sql).map_err(&err)?;
+    let mut rows = stmt.query([]).map_err(&err)?;
+    let Some(stmt) = rows.as_ref() else {
+        return Ok((Vec::new(), Vec::new()));
+    };
+    let columns = stmt.column_names();
+    // duckdb-rs panics on Arrow types it cannot decode; check the columns up front and show a hint instead.
+    let decodable: Vec<Option<String>> = (0..columns.len())
+        .map(|i| {
+            let ty = stmt.column_type(i);
+            (!is_decodable(&ty)).then(|| format!("<{ty}: cast to VARCHAR to see it>"))
+        })
+        .collect();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(&err)? {
+        let mut cells = Vec::with_capacity(columns.len());
+        for (i, hint) in decodable.iter().enumerate() {
+            if let Some(hint) = hint {
+                cells.push(hint.clone());
+                continue;
+            }
+            // Nested values are decoded lazily and may still hit an undecodable child type; a panic there
+            // must not take the whole command down.
+            let cell = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                row.get_ref(i).map(render_value_ref)
+            }));
+            match cell {
+                Ok(Ok(text)) => cells.push(text),
+                Ok(Err(e)) => return Err(err(e)),
+                Err(_) => cells.push("<undecodable value: cast to VARCHAR to see it>".to_string()),
+            }
+        }
+        out.push(cells);
+    }
+    Ok((columns, out))
+}
+
+/// Whether duckdb-rs can turn a column of this Arrow type into a `ValueRef` (mirrors its `Row::value_ref`).
+fn is_decodable(ty: &duckdb::arrow::datatypes::DataType) -> bool {
+    use duckdb::arrow::datatypes::{DataType as D, IntervalUnit, TimeUnit as T};
+    match ty {
+        D::Null
+        | D::Utf8
+        | D::LargeUtf8
+        | D::Binary
+        | D::LargeBinary
+        | D::FixedSizeBinary(_)
+        | D::Boolean
+        | D::Int8
+        | D::Int16
+        | D::Int32
+        | D::Int64
+        | D::UInt8
+        | D::UInt16
+        | D::UInt32
+        | D::UInt64
+        | D::Float16
+        | D::Float32
+        | D::Float64
+        | D::Decimal32(..)
+        | D::Decimal64(..)
+        | D::Decimal128(..)
+        | D::Timestamp(..)
+        | D::Date32
+        | D::Time64(T::Microsecond)
+        | D::Interval(IntervalUnit::MonthDayNano)
+        | D::LargeList(_)
+        | D::List(_)
+        | D::Struct(_)
+        | D::Map(..)
+        | D::FixedSizeList(..)
+        | D::Union(..) => true,
+        D::Dictionary(key, _) => matches!(**key, D::UInt8 | D::UInt16 | D::UInt32),
+        _ => false,
+    }
+}
+
+/// Renders one DuckDB value as text, close to how the DuckDB CLI prints it.
+fn render_value_ref(v: ValueRef<'_>) -> String {
+    match v {
+        ValueRef::Null => "NULL".to_string(),
+        ValueRef::Boolean(b) => b.to_string(),
+        ValueRef::TinyInt(i) => i.to_string(),
+        ValueRef::SmallInt(i) => i.to_string(),
+        ValueRef::Int(i) => i.to_string(),
+        ValueRef::BigInt(i) => i.to_string(),
+        ValueRef::HugeInt(i) => i.to_string(),
+        ValueRef::UHugeInt(i) => i.to_string(),
+        ValueRef::UTinyInt(i) => i.to_string(),
+        ValueRef::USmallInt(i) => i.to_string(),
+        ValueRef::UInt(i) => i.to_string(),
+        ValueRef::UBigInt(i) => i.to_string(),
+        ValueRef::Float(f) => render_float(f as f64),
+        ValueRef::Double(f) => render_float(f),
+        ValueRef::Decimal(d) => d.to_string(),
+        ValueRef::Timestamp(unit, t) => render_timestamp(unit.to_micros(t)),
+        ValueRef::Text(bytes) => String::from_utf8_lossy(bytes).into_owned(),
+        ValueRef::Blob(bytes) | ValueRef::Geometry(bytes) => render_blob(bytes),
+        ValueRef::Date32(days) => render_date(days as i64),
+        ValueRef::Time64(unit, t) => render_time(unit.to_micros(t)),
+        ValueRef::Interval { months, days, nanos } => render_interval(months, days, nanos),
+        // Nested and enum values: decode into owned values and render those.
+        other => render_value(&other.to_owned()),
+    }
+}
+
+/// Renders an owned value (used for the children of nested values).
+fn render_value(v: &Value) -> String {
+    match v {
+        Value::Null => "NULL".to_string(),
+        Value::Boolean(b) => b.to_string(),
+        Value::TinyInt(i) => i.to_string(),
+        Value::SmallInt(i) => i.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::BigInt(i) => i.to_string(),
+        Value::HugeInt(i) => i.to_string(),
+        Value::UHugeInt(i) => i.to_string(),
+        Value::UTinyInt(i) => i.to_string(),
+        Value::USmallInt(i) => i.to_string(),
+        Value::UInt(i) => i.to_string(),
+        Value::UBigInt(i) => i.to_string(),
+        Value::Float(f) => render_float(*f as f64),
+        Value::Double(f) => render_float(*f),
+        Value::Decimal(d) => d.to_string(),
+        Value::Timestamp(unit, t) => render_timestamp(unit.to_micros(*t)),
+        Value::Text(s) => s.clone(),
+        Value::Enum(s) => s.clone(),
+        Value::Blob(b) | Value::Geometry(b) => render_blob(b),
+        Value::Date32(days) => render_date(*days as i64),
+        Value::Time64(unit, t) => render_time(unit.to_micros(*t)),
+        Value::Interval { months, days, nanos } => render_interval(*months, *days, *nanos),
+        Value::List(items) | Value::Array(items) => {
+            format!("[{}]", items.iter().map(render_nested).collect::<Vec<_>>().join(", "))
+        }
+        Value::Struct(fields) => format!(
+            "{{{}}}",
+            fields.iter().map(|(k, v)| format!("'{k}': {}", render_nested(v))).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Map(entries) => format!(
+            "{{{}}}",
+            entries
+                .iter()
+                .map(|(k, v)| format!("{}={}", render_nested(k), render_nested(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Value::Union(inner) => render_value(inner),
+        #[allow(unreachable_patterns)]
+        other => format!("{other:?}"),
+    }
+}
+
+/// Inside lists and structs, strings are quoted so `['a, b']` is distinguishable from `['a', 'b']`.
+fn render_nested(v: &Value) -> String {
+    match v {
+        Value::Text(s) | Value::Enum(s) => format!("'{}'", s.replace('\'', "''")),
+        other => render_value(other),
+    }
+}
+
+fn render_float(f: f64) -> String {
+    // Debug keeps a decimal point on whole numbers ("1.0"), like DuckDB, and prints NaN/inf plainly.
+    format!("{f:?}")
+}
+
+fn render_blob(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len());
+    for &b in bytes {
+        if (0x20..0x7f).contains(&b) && b != b'\\' {
+            s.push(b as char);
+        } else {
+            let _ = write!(s, "\\x{b:02X}");
+        }
+    }
+    s
+}
+
+/// Days since 1970-01-01 → `YYYY-MM-DD` (proleptic Gregorian; H. Hinnant's `civil_from_days`).
+fn render_date(days: i64) -> String {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    if y < 0 {
+        format!("{:04}-{m:02}-{d:02} (BC)", 1 - y)
+    } else {
+        format!("{y:04}-{m:02}-{d:02}")
+    }
+}
+
+/// Microseconds since midnight → `HH:MM:SS[.ffffff]` (trailing zeros of the fraction dropped).
+fn render_time(micros: i64) -> String {
+    let secs = micros.div_euclid(1_000_000);
+    let frac = micros.rem_euclid(1_000_000);
+    let mut s = format!("{:02}:{:02}:{:02}", secs / 3600, (secs / 60) % 60, secs % 60);
+    if frac != 0 {
+        let f = format!("{frac:06}");
+        s.push('.');
+        s.push_str(f.trim_end_matches('0'));
+    }
+    s
+}
+
+/// Microseconds since the epoch → `YYYY-MM-DD HH:MM:SS[.ffffff]` (UTC).
+fn render_timestamp(micros: i64) -> String {
+    let day_micros = 86_400_000_000i64;
+    format!("{} {}", render_date(micros.div_euclid(day_micros)), render_time(micros.rem_euclid(day_micros)))
+}
+
+fn render_interval(months: i32, days: i32, nanos: i64) -> String {
+    let mut parts = Vec::new();
+    let (years, months) = (months / 12, months % 12);
+    for (n, unit) in [(years as i64, "year"), (months as i64, "month"), (days as i64, "day")] {
+        if n != 0 {
+            parts.push(format!("{n} {unit}{}", if n.abs() == 1 { "" } else { "s" }));
+        }
+    }
+    if nanos != 0 || parts.is_empty() {
+        let micros = nanos / 1000;
+        let sign = if micros < 0 { "-" } else { "" };
+        parts.push(format!("{sign}{}", render_time(micros.abs())));
+    }
+    parts.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_and_times_render_like_duckdb() {
+        assert_eq!(render_date(0), "1970-01-01");
+        assert_eq!(render_date(19_723), "2024-01-01");
+        assert_eq!(render_date(-1), "1969-12-31");
+        assert_eq!(render_time(3_723_500_000), "01:02:03.5");
+        assert_eq!(render_timestamp(1_704_067_200_000_000), "2024-01-01 00:00:00");
+        assert_eq!(render_interval(14, 3, 0), "1 year 2 months 3 days");
+        assert_eq!(render_blob(b"a\x00"), "a\\x00");
+    }
+}

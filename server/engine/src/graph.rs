@@ -1,0 +1,690 @@
+//! Builds the symbol-level program dependence graph from per-file facts: global symbol ids, name
+//! resolution of calls / types / imports / inheritance, data edges through shared fields and globals, and
+//! PageRank centrality.
+//!
+//! Resolution uses only what the syntax tells, most specific first: the receiver's own type (`self.m()`),
+//! an explicit qualifier (`Type::m`, `module.f`), the same file, the file's imports, the same directory
+//! (package), then a project-wide unique name. A name with a few candidates becomes low-weight edges marked
+//! ambiguous; a name with many candidates gets no edge at all, so one common name never floods the graph.
+
+use crate::model::{
+    EdgeKind, EdgeRecord, FileFacts, FileRecord, IndexData, Language, NO_SYMBOL, RefKind, SymbolKind, SymbolRecord,
+};
+use std::collections::{HashMap, HashSet};
+
+/// Most candidates an unresolved name may have and still get (ambiguous) edges.
+pub const MAX_AMBIGUOUS: usize = 3;
+/// Most data edges created per field or global (writers × readers), to bound dense shared state.
+const MAX_DATA_EDGES_PER_KEY: usize = 32;
+/// PageRank damping factor and iteration count (Page et al. 1998 use d = 0.85).
+const PAGERANK_DAMPING: f32 = 0.85;
+const PAGERANK_ITERATIONS: usize = 30;
+
+/// Resolves the facts of all files into symbols, edges and centrality. `files` pairs each file's metadata
+/// with its facts; the order given is the id order. The search index is left empty (see
+/// [`crate::search::build`]).
+pub fn build(files: &[(FileRecord, FileFacts)]) -> IndexData {
+    let mut symbols = Vec::new();
+    let mut offsets = Vec::with_capacity(files.len());
+    for (fid, (_, facts)) in files.iter().enumerate() {
+        let base = symbols.len() as u32;
+        offsets.push(base);
+        for s in &facts.symbols {
+            symbols.push(SymbolRecord {
+                file: fid as u32,
+                name: s.name.clone(),
+                qualified_name: s.qualified_name.clone(),
+                kind: s.kind,
+                parent: s.parent.map(|p| base + p).unwrap_or(NO_SYMBOL),
+                byte_start: s.byte_start,
+                byte_end: s.byte_end,
+                line_start: s.line_start,
+                line_end: s.line_end,
+                signature: s.signature.clone(),
+                doc: s.doc.clone(),
+                complexity: s.complexity,
+                loc: s.loc,
+                pagerank: 0.0,
+                callers: 0,
+                callees: 0,
+            });
+        }
+    }
+    let resolver = Resolver::new(files, &symbols, &offsets);
+    let mut edges = resolver.resolve();
+    dedupe(&mut edges);
+    let (pagerank, callers, callees) = centrality(symbols.len(), &edges);
+    for (i, s) in symbols.iter_mut().enumerate() {
+        s.pagerank = pagerank[i];
+        s.callers = callers[i];
+        s.callees = callees[i];
+    }
+    IndexData {
+        generation: 0,
+        created_unix_ms: 0,
+        files: files.iter().map(|(r, _)| r.clone()).collect(),
+        symbols,
+        edges,
+        search: Default::default(),
+    }
+}
+
+struct Resolver<'a> {
+    files: &'a [(FileRecord, FileFacts)],
+    symbols: &'a [SymbolRecord],
+    offsets: &'a [u32],
+    by_name: HashMap<&'a str, Vec<u32>>,
+    by_qualified: HashMap<&'a str, Vec<u32>>,
+    /// Path segments of each file without extension and without index-like stems (`mod`, `__init__`).
+    file_segments: Vec<Vec<&'a str>>,
+    /// Directory of each file.
+    file_dirs: Vec<&'a str>,
+}
+
+/// A candidate list narrowed down, with the weight the narrowing step earns.
+struct Pick {
+    ids: Vec<u32>,
+    weight: f32,
+}
+
+impl<'a> Resolver<'a> {
+    fn new(files: &'a [(FileRecord, FileFacts)], symbols: &'a [SymbolRecord], offsets: &'a [u32]) -> Self {
+        let mut by_name: HashMap<&str, Vec<u32>> = HashMap::new();
+        let mut by_qualified: HashMap<&str, Vec<u32>> = HashMap::new();
+        for (i, s) in symbols.iter().enumerate() {
+            by_name.entry(s.name.as_str()).or_default().push(i as u32);
+            by_qualified.entry(s.qualified_name.as_str()).or_default().push(i as u32);
+        }
+        let file_segments = files.iter().map(|(r, _)| path_segments(&r.path)).collect();
+        let file_dirs = files
+            .iter()
+            .map(|(r, _)| r.path.rsplit_once('/').map(|(d, _)| d).unwrap_or(""))
+            .collect();
+        Resolver {
+            files,
+            symbols,
+            offsets,
+            by_name,
+            by_qualified,
+            file_segments,
+            file_dirs,
+        }
+    }
+
+    fn resolve(&self) -> Vec<EdgeRecord> {
+        let mut edges = Vec::new();
+        for (i, s) in self.symbols.iter().enumerate() {
+            if s.parent != NO_SYMBOL {
+                edges.push(edge(s.parent, i as u32, EdgeKind::Contains, 1.0, false, ""));
+            }
+        }
+        // (container id or global id, field name) → (writers, readers)
+        let mut data: HashMap<(u32, String), (HashSet<u32>, HashSet<u32>)> = HashMap::new();
+        for (fid, (_, facts)) in self.files.iter().enumerate() {
+            let base = self.offsets[fid];
+            let imports = FileImports::new(facts);
+            for imp in &facts.imports {
+                let src = base + imp.from;
+                for (dst, w, amb) in self.resolve_import(fid, imp) {
+                    edges.push(edge(src, dst, EdgeKind::Imports, w, amb, ""));
+                }
+            }
+            for r in &facts.refs {
+                let from = base + r.from;
+                match r.kind {
+                    RefKind::Call => {
+                        if let Some(p) = self.resolve_call(fid, from, &r.name, r.qualifier.as_deref(), &imports) {
+                            push_pick(&mut edges, from, p, EdgeKind::Calls);
+                        }
+                    }
+                    RefKind::Type => {
+                        if let Some(p) = self.resolve_type(fid, &r.name, &imports) {
+                            push_pick(&mut edges, from, p, EdgeKind::References);
+                        }
+                    }
+                    RefKind::Inherit | RefKind::Implement => {
+                        // Rust `impl Trait for Type` records the implementing type as the qualifier.
+                        let src = match &r.qualifier {
+                            Some(ty) => match self.resolve_type(fid, ty, &imports) {
+                                Some(p) if p.ids.len() == 1 => p.ids[0],
+                                _ => continue,
+                            },
+                            None => from,
+                        };
+                        let kind = if r.kind == RefKind::Inherit {
+                            EdgeKind::Inherits
+                        } else {
+                            EdgeKind::Implements
+                        };
+                        if let Some(p) = self.resolve_type(fid, &r.name, &imports) {
+                            push_pick(&mut edges, src, p, kind);
+                        }
+                    }
+                    RefKind::Read | RefKind::Write => {
+                        let key = match &r.qualifier {
+                            // A member of the receiver: keyed by the enclosing type.
+                            Some(_) => match self.container_of(from) {
+                                Some(c) => (c, r.name.clone()),
+                                None => continue,
+                            },
+                            // A global: keyed by the global symbol; reading it references it.
+                            None => match self.resolve_global(fid, &r.name) {
+                                Some(g) => {
+                                    edges.push(edge(from, g, EdgeKind::References, 0.8, false, ""));
+                                    (g, r.name.clone())
+                                }
+                                None => continue,
+                            },
+                        };
+                        let entry = data.entry(key).or_default();
+                        if r.kind == RefKind::Write {
+                            entry.0.insert(from);
+                        } else {
+                            entry.1.insert(from);
+                        }
+                    }
+                }
+            }
+        }
+        let mut keys: Vec<_> = data.into_iter().collect();
+        keys.sort_by(|a, b| a.0.cmp(&b.0));
+        for ((_, field), (writers, readers)) in keys {
+            let mut writers: Vec<u32> = writers.into_iter().collect();
+            let mut readers: Vec<u32> = readers.into_iter().collect();
+            writers.sort_unstable();
+            readers.sort_unstable();
+            let mut n = 0;
+            'outer: for &w in &writers {
+                for &r in &readers {
+                    if w != r {
+                        edges.push(edge(w, r, EdgeKind::DataFlow, 0.7, false, &field));
+                        n += 1;
+                        if n >= MAX_DATA_EDGES_PER_KEY {
+                            break 'outer;
+                        }
+                    }
+                }
+            }
+        }
+        edges
+    }
+
+    /// The type (class/struct/impl target) a method belongs to: its parent symbol, or for out-of-line
+    /// methods the type named by its qualified-name prefix.
+    fn container_of(&self, sym: u32) -> Option<u32> {
+        let s = &self.symbols[sym as usize];
+        if s.parent != NO_SYMBOL && self.symbols[s.parent as usize].kind != SymbolKind::Module {
+            return Some(s.parent);
+        }
+        let lang = self.files[s.file as usize].0.language;
+        let (container, _) = s.qualified_name.rsplit_once(lang.member_separator())?;
+        let ids = self.by_qualified.get(container)?;
+        ids.iter()
+            .copied()
+            .find(|&i| self.symbols[i as usize].kind.is_container() && self.symbols[i as usize].file == s.file)
+            .or_else(|| ids.iter().copied().find(|&i| self.symbols[i as usize].kind.is_container()))
+            .or_else(|| (s.parent != NO_SYMBOL).then_some(s.parent))
+    }
+
+    /// Qualified name of the container of `sym` (`Core` for `Core::steal_work`).
+    fn container_name(&self, sym: u32) -> Option<&'a str> {
+        let s = &self.symbols[sym as usize];
+        let lang = self.files[s.file as usize].0.language;
+        s.qualified_name.rsplit_once(lang.member_separator()).map(|(c, _)| c)
+    }
+
+    fn resolve_call(
+        &self,
+        fid: usize,
+        from: u32,
+        name: &str,
+        qualifier: Option<&str>,
+        imports: &FileImports,
+    ) -> Option<Pick> {
+        let lang = self.files[fid].0.language;
+        let callable_or_type = |k: SymbolKind| k.is_callable() || matches!(k, SymbolKind::Class | SymbolKind::Struct);
+        match qualifier {
+            Some(q) if is_self_receiver(q, lang) || self.is_method_receiver(from, q) => {
+                if let Some(p) = self.member_of_container(from, name) {
+                    return Some(p);
+                }
+                self.by_unique_name(fid, name, |k| k == SymbolKind::Method, 0.5)
+            }
+            Some(q) => {
+                let q_last = q.rsplit(['.', ':']).find(|s| !s.is_empty()).unwrap_or(q);
+                // `Type::f` / `Type.f` / `module.f`: a member whose qualified name ends with `q_last sep name`.
+                let members = self.members_named(q_last, name);
+                if !members.is_empty() {
+                    return self.narrow(fid, members, 0.95);
+                }
+                // `alias.f` where `alias` is an imported module.
+                if let Some(module) = imports.module_of(q_last) {
+                    let ids: Vec<u32> = self
+                        .named(name)
+                        .iter()
+                        .copied()
+                        .filter(|&i| self.module_matches(self.symbols[i as usize].file as usize, module))
+                        .collect();
+                    if !ids.is_empty() {
+                        return self.narrow(fid, ids, 0.9);
+                    }
+                }
+                // Unknown receiver type: only a project-wide unique method name resolves, weakly.
+                self.by_unique_name(fid, name, |k| k == SymbolKind::Method, 0.4)
+            }
+            None => {
+                // Java / C++ / C# call siblings without `this`.
+                if matches!(lang, Language::Java | Language::Cpp)
+                    && let Some(p) = self.member_of_container(from, name)
+                {
+                    return Some(p);
+                }
+                let same_file = self.in_file(fid, name, callable_or_type);
+                if !same_file.is_empty() {
+                    return self.narrow(fid, same_file, 1.0);
+                }
+                if let Some(p) = self.via_import(fid, name, imports, callable_or_type) {
+                    return Some(p);
+                }
+                let same_dir: Vec<u32> = self
+                    .named(name)
+                    .iter()
+                    .copied()
+                    .filter(|&i| {
+                        let s = &self.symbols[i as usize];
+                        callable_or_type(s.kind)
+                            && s.kind != SymbolKind::Method
+                            && self.file_dirs[s.file as usize] == self.file_dirs[fid]
+                    })
+                    .collect();
+                if !same_dir.is_empty() {
+                    return self.narrow(fid, same_dir, 0.85);
+                }
+                self.by_unique_name(fid, name, |k| callable_or_type(k) && k != SymbolKind::Method, 0.6)
+            }
+        }
+    }
+
+    /// Whether `q` is the receiver parameter of the method `from` (Go `func (w *Worker)`, Python `cls`).
+    fn is_method_receiver(&self, from: u32, q: &str) -> bool {
+        let s = &self.symbols[from as usize];
+        if s.kind != SymbolKind::Method {
+            return false;
+        }
+        let sig = &s.signature;
+        match self.files[s.file as usize].0.language {
+            Language::Go => sig.starts_with(&format!("func ({q} ")),
+            Language::Python => sig.contains(&format!("({q},")) || sig.contains(&format!("({q})")),
+            _ => false,
+        }
+    }
+
+    /// Method `name` of the type that contains `from`, or of one of its base types.
+    fn member_of_container(&self, from: u32, name: &str) -> Option<Pick> {
+        let container = self.container_name(from)?;
+        let lang = self.files[self.symbols[from as usize].file as usize].0.language;
+        let mut seen = HashSet::new();
+        let mut queue = vec![(container.to_string(), 1.0f32)];
+        while let Some((c, w)) = queue.pop() {
+            if !seen.insert(c.clone()) || seen.len() > 8 {
+                continue;
+            }
+            let q = format!("{c}{}{name}", lang.member_separator());
+            if let Some(ids) = self.by_qualified.get(q.as_str()) {
+                let ids: Vec<u32> = ids
+                    .iter()
+                    .copied()
+                    .filter(|&i| self.symbols[i as usize].kind.is_callable())
+                    .collect();
+                if !ids.is_empty() {
+                    return self.narrow(self.symbols[from as usize].file as usize, ids, w);
+                }
+            }
+            // Walk to base classes declared on the container (by simple name).
+            let short = c.rsplit(lang.member_separator()).next().unwrap_or(&c);
+            for &t in self.named(short) {
+                let ts = &self.symbols[t as usize];
+                if !ts.kind.is_container() {
+                    continue;
+                }
+                let (_, facts) = &self.files[ts.file as usize];
+                let local = t - self.offsets[ts.file as usize];
+                for r in &facts.refs {
+                    if r.from == local && matches!(r.kind, RefKind::Inherit | RefKind::Implement) {
+                        queue.push((r.name.clone(), w * 0.9));
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// Symbols named `name` whose qualified name ends with `container sep name`.
+    fn members_named(&self, container: &str, name: &str) -> Vec<u32> {
+        self.named(name)
+            .iter()
+            .copied()
+            .filter(|&i| {
+                let s = &self.symbols[i as usize];
+                let lang = self.files[s.file as usize].0.language;
+                let sep = lang.member_separator();
+                s.qualified_name
+                    .strip_suffix(name)
+                    .and_then(|p| p.strip_suffix(sep))
+                    .is_some_and(|p| p == container || p.ends_with(&format!("{sep}{container}")))
+            })
+            .collect()
+    }
+
+    fn resolve_type(&self, fid: usize, name: &str, imports: &FileImports) -> Option<Pick> {
+        let is_type = |k: SymbolKind| {
+            matches!(
+                k,
+                SymbolKind::Class
+                    | SymbolKind::Struct
+                    | SymbolKind::Enum
+                    | SymbolKind::Trait
+                    | SymbolKind::Interface
+                    | SymbolKind::Type
+            )
+        };
+        let same_file = self.in_file(fid, name, is_type);
+        if !same_file.is_empty() {
+            return self.narrow(fid, same_file, 1.0);
+        }
+        if let Some(p) = self.via_import(fid, name, imports, is_type) {
+            return Some(p);
+        }
+        self.by_unique_name(fid, name, is_type, 0.8)
+    }
+
+    fn resolve_global(&self, fid: usize, name: &str) -> Option<u32> {
+        let ids = self.in_file(fid, name, |k| k == SymbolKind::Global);
+        ids.first().copied()
+    }
+
+    fn resolve_import(&self, fid: usize, imp: &crate::model::ImportFact) -> Vec<(u32, f32, bool)> {
+        if imp.module.is_empty() && imp.original.is_empty() {
+            return Vec::new();
+        }
+        let wanted = if imp.original.is_empty() || imp.original == "*" || imp.original == "default" {
+            None
+        } else {
+            Some(imp.original.as_str())
+        };
+        let ids: Vec<u32> = match wanted {
+            Some(n) => self
+                .named(n)
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    let f = self.symbols[i as usize].file as usize;
+                    f != fid && self.module_matches(f, &imp.module)
+                })
+                .collect(),
+            None => {
+                // Whole-module import: the module symbols of matching files.
+                let full = if imp.original.is_empty() && !imp.name.is_empty() && imp.module.is_empty() {
+                    imp.name.clone()
+                } else {
+                    imp.module.clone()
+                };
+                (0..self.files.len())
+                    .filter(|&f| f != fid && self.module_matches_exact(f, &full))
+                    .map(|f| self.offsets[f])
+                    .collect()
+            }
+        };
+        match ids.len() {
+            0 => Vec::new(),
+            1 => vec![(ids[0], 1.0, false)],
+            n if n <= MAX_AMBIGUOUS => ids.into_iter().map(|i| (i, 0.5 / n as f32, true)).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn named(&self, name: &str) -> &[u32] {
+        self.by_name.get(name).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    fn in_file(&self, fid: usize, name: &str, kind_ok: impl Fn(SymbolKind) -> bool) -> Vec<u32> {
+        self.named(name)
+            .iter()
+            .copied()
+            .filter(|&i| {
+                let s = &self.symbols[i as usize];
+                s.file as usize == fid && kind_ok(s.kind)
+            })
+            .collect()
+    }
+
+    fn via_import(
+        &self,
+        fid: usize,
+        name: &str,
+        imports: &FileImports,
+        kind_ok: impl Fn(SymbolKind) -> bool,
+    ) -> Option<Pick> {
+        let (module, original) = imports.symbol(name)?;
+        let target = if original.is_empty() || original == "default" { name } else { original };
+        let cands: Vec<u32> = self
+            .named(target)
+            .iter()
+            .copied()
+            .filter(|&i| kind_ok(self.symbols[i as usize].kind))
+            .collect();
+        let matching: Vec<u32> = cands
+            .iter()
+            .copied()
+            .filter(|&i| self.module_matches(self.symbols[i as usize].file as usize, module))
+            .collect();
+        if !matching.is_empty() {
+            return self.narrow(fid, matching, 0.95);
+        }
+        // Re-exported through a package `__init__` / `mod.rs` / `index.ts`: the import still names it.
+        if !cands.is_empty() {
+            return self.narrow(fid, cands, 0.7);
+        }
+        None
+    }
+
+    /// Project-wide lookup by simple name: unique → `weight`; a few → ambiguous; many → nothing.
+    fn by_unique_name(
+        &self,
+        fid: usize,
+        name: &str,
+        kind_ok: impl Fn(SymbolKind) -> bool,
+        weight: f32,
+    ) -> Option<Pick> {
+        let ids: Vec<u32> = self
+            .named(name)
+            .iter()
+            .copied()
+            .filter(|&i| kind_ok(self.symbols[i as usize].kind))
+            .collect();
+        if ids.is_empty() {
+            return None;
+        }
+        self.narrow(fid, ids, weight)
+    }
+
+    /// Turns candidates into a pick: one → full weight; several → prefer the same file, then the same
+    /// directory; still several but at most [`MAX_AMBIGUOUS`] → shared low weight; more → none.
+    fn narrow(&self, fid: usize, ids: Vec<u32>, weight: f32) -> Option<Pick> {
+        if ids.len() == 1 {
+            return Some(Pick { ids, weight });
+        }
+        for same in [
+            |r: &Self, i: u32, fid: usize| r.symbols[i as usize].file as usize == fid,
+            |r: &Self, i: u32, fid: usize| r.file_dirs[r.symbols[i as usize].file as usize] == r.file_dirs[fid],
+        ] {
+            let local: Vec<u32> = ids.iter().copied().filter(|&i| same(self, i, fid)).collect();
+            if local.len() == 1 {
+                return Some(Pick {
+                    ids: local,
+                    weight: weight * 0.9,
+                });
+            }
+        }
+        (ids.len() <= MAX_AMBIGUOUS).then(|| Pick {
+            weight: weight * 0.5 / ids.len() as f32,
+            ids,
+        })
+    }
+
+    /// Whether file `f` can be what `module` (an import path as written) names: the module's segments are a
+    /// suffix of the file's path segments or of its directory's, or a prefix-package of them.
+    fn module_matches(&self, f: usize, module: &str) -> bool {
+        let m = module_segments(module);
+        if m.is_empty() {
+            return false;
+        }
+        let p = &self.file_segments[f];
+        let dir = &p[..p.len().saturating_sub(1)];
+        ends_with(p, &m) || ends_with(dir, &m) || contains_run(p, &m)
+    }
+
+    fn module_matches_exact(&self, f: usize, module: &str) -> bool {
+        let m = module_segments(module);
+        !m.is_empty() && ends_with(&self.file_segments[f], &m)
+    }
+}
+
+/// Visible imported names of one file.
+struct FileImports<'a> {
+    /// visible name → (module, original name)
+    names: HashMap<&'a str, (&'a str, &'a str)>,
+}
+
+impl<'a> FileImports<'a> {
+    fn new(facts: &'a FileFacts) -> Self {
+        let mut names = HashMap::new();
+        for i in &facts.imports {
+            if !i.name.is_empty() {
+                names.insert(i.name.as_str(), (i.module.as_str(), i.original.as_str()));
+            }
+        }
+        FileImports { names }
+    }
+
+    fn symbol(&self, name: &str) -> Option<(&'a str, &'a str)> {
+        self.names.get(name).copied()
+    }
+
+    /// The module a visible name stands for (`import numpy as np` → `numpy`; `from django.db import
+    /// models` → `django.db.models`; Go `fmt`).
+    fn module_of(&self, name: &str) -> Option<String> {
+        let (module, original) = self.names.get(name)?;
+        Some(if original.is_empty() || *original == "*" {
+            module.to_string()
+        } else if module.is_empty() {
+            original.to_string()
+        } else {
+            format!("{module}.{original}")
+        })
+    }
+}
+
+fn is_self_receiver(q: &str, lang: Language) -> bool {
+    match lang {
+        Language::Rust => q == "self" || q == "Self",
+        Language::Python => q == "self" || q == "cls",
+        Language::Cpp => q == "this" || q == "(*this)",
+        _ => q == "this",
+    }
+}
+
+fn edge(src: u32, dst: u32, kind: EdgeKind, weight: f32, ambiguous: bool, detail: &str) -> EdgeRecord {
+    EdgeRecord {
+        src,
+        dst,
+        kind,
+        weight,
+        ambiguous,
+        detail: detail.to_string(),
+    }
+}
+
+fn push_pick(edges: &mut Vec<EdgeRecord>, from: u32, p: Pick, kind: EdgeKind) {
+    let ambiguous = p.ids.len() > 1;
+    for dst in p.ids {
+        if dst != from {
+            edges.push(edge(from, dst, kind, p.weight, ambiguous, ""));
+        }
+    }
+}
+
+/// Sorts by `(src, kind, dst)` and keeps one edge per triple (the heaviest).
+fn dedupe(edges: &mut Vec<EdgeRecord>) {
+    edges.sort_by(|a, b| {
+        (a.src, a.kind.code(), a.dst)
+            .cmp(&(b.src, b.kind.code(), b.dst))
+            .then(b.weight.total_cmp(&a.weight))
+    });
+    edges.dedup_by(|b, a| a.src == b.src && a.kind == b.kind && a.dst == b.dst);
+}
+
+/// PageRank over calls and references (weighted), scaled to mean 1.0; plus distinct caller/callee counts.
+fn centrality(n: usize, edges: &[EdgeRecord]) -> (Vec<f32>, Vec<u32>, Vec<u32>) {
+    let mut callers = vec![0u32; n];
+    let mut callees = vec![0u32; n];
+    let mut out_weight = vec![0f32; n];
+    let rank_edges: Vec<&EdgeRecord> = edges
+        .iter()
+        .filter(|e| matches!(e.kind, EdgeKind::Calls | EdgeKind::References))
+        .collect();
+    for e in &rank_edges {
+        out_weight[e.src as usize] += e.weight;
+        if e.kind == EdgeKind::Calls {
+            callers[e.dst as usize] += 1;
+            callees[e.src as usize] += 1;
+        }
+    }
+    if n == 0 {
+        return (Vec::new(), callers, callees);
+    }
+    let mut rank = vec![1.0 / n as f32; n];
+    let mut next = vec![0f32; n];
+    for _ in 0..PAGERANK_ITERATIONS {
+        let dangling: f32 = (0..n).filter(|&i| out_weight[i] == 0.0).map(|i| rank[i]).sum();
+        let base = (1.0 - PAGERANK_DAMPING) / n as f32 + PAGERANK_DAMPING * dangling / n as f32;
+        next.iter_mut().for_each(|x| *x = base);
+        for e in &rank_edges {
+            let s = e.src as usize;
+            next[e.dst as usize] += PAGERANK_DAMPING * rank[s] * e.weight / out_weight[s];
+        }
+        std::mem::swap(&mut rank, &mut next);
+    }
+    let scale = n as f32;
+    rank.iter_mut().for_each(|x| *x *= scale);
+    (rank, callers, callees)
+}
+
+/// Segments of a file path without extension and without index-like stems.
+fn path_segments(path: &str) -> Vec<&str> {
+    let no_ext = match path.rsplit_once('.') {
+        Some((a, ext)) if !ext.contains('/') => a,
+        _ => path,
+    };
+    let mut segs: Vec<&str> = no_ext.split('/').filter(|s| !s.is_empty()).collect();
+    if segs.len() > 1 && matches!(segs.last(), Some(&("mod" | "__init__" | "index" | "lib"))) {
+        segs.pop();
+    }
+    segs
+}
+
+/// Segments of an import path as written: `crate::a::b`, `a.b`, `./a/b`, `../a`, `a/b.h`.
+fn module_segments(module: &str) -> Vec<&str> {
+    let m = module.trim_end_matches(".h").trim_end_matches(".hpp").trim_end_matches(".js").trim_end_matches(".ts");
+    m.split(['/', ':', '.'])
+        .filter(|s| !s.is_empty() && !matches!(*s, "crate" | "self" | "super" | "@" | "index" | "mod"))
+        .collect()
+}
+
+fn ends_with(hay: &[&str], needle: &[&str]) -> bool {
+    hay.len() >= needle.len() && hay[hay.len() - needle.len()..] == *needle
+}
+
+fn contains_run(hay: &[&str], needle: &[&str]) -> bool {
+    needle.len() <= hay.len() && hay.windows(needle.len()).any(|w| w == needle)
+}

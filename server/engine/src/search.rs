@@ -1,0 +1,282 @@
+//! BM25F search over symbol documents: building the inverted index and ranking symbols for a query.
+//!
+//! Each symbol is a document with weighted fields (name, qualified path, file path, signature, doc, body
+//! identifiers and comments). Following BM25F (Robertson, Zaragoza & Taylor 2004) the field weights scale
+//! term frequencies into one pseudo-frequency per term, and document length is the weighted sum of field
+//! lengths; BM25's saturation (k1 = 1.2, b = 0.75, the usual defaults) is applied once on top.
+//!
+//! Ranking is a sum of named [`Signals`]; a future embedding similarity is one more field there.
+
+use crate::model::{FileFacts, FileRecord, IndexData, Posting, SearchData, SymbolKind};
+use crate::snapshot::Snapshot;
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// BM25 term-frequency saturation.
+pub const BM25_K1: f32 = 1.2;
+/// BM25 length normalisation.
+pub const BM25_B: f32 = 0.75;
+
+/// Field weights of the BM25F pseudo-frequency.
+const W_NAME: f32 = 4.0;
+const W_QUALIFIED: f32 = 2.0;
+const W_PATH: f32 = 1.0;
+const W_SIGNATURE: f32 = 1.5;
+const W_DOC: f32 = 1.5;
+const W_BODY: f32 = 0.3;
+
+/// Words that carry no meaning in a code question (English function words plus keywords that occur in
+/// every file of a language).
+const STOP_WORDS: &[&str] = &[
+    "a", "about", "after", "all", "also", "an", "and", "any", "are", "as", "at", "be", "been", "before", "being",
+    "but", "by", "can", "could", "did", "do", "does", "doing", "done", "each", "for", "from", "get", "gets", "had",
+    "has", "have", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "may", "me", "more",
+    "most", "must", "my", "no", "not", "of", "on", "one", "only", "or", "other", "our", "out", "over", "own",
+    "same", "should", "so", "some", "such", "than", "that", "the", "their", "them", "then", "there", "these",
+    "they", "this", "those", "through", "to", "too", "under", "up", "us", "use", "used", "uses", "using", "very",
+    "via", "was", "way", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will",
+    "with", "would", "you", "your", "self", "fn", "def", "let", "mut", "pub", "return", "returns", "var", "const",
+    "func", "function", "public", "private", "static", "void", "new", "none", "null", "true", "false", "s", "t",
+];
+
+fn stop_words() -> &'static std::collections::HashSet<&'static str> {
+    static SET: OnceLock<std::collections::HashSet<&'static str>> = OnceLock::new();
+    SET.get_or_init(|| STOP_WORDS.iter().copied().collect())
+}
+
+fn stemmer() -> &'static rust_stemmers::Stemmer {
+    static STEMMER: OnceLock<rust_stemmers::Stemmer> = OnceLock::new();
+    STEMMER.get_or_init(|| rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English))
+}
+
+/// Splits text into identifier-like words, then each word into sub-tokens at `_`, `-`, camelCase and
+/// letter/digit boundaries (`HTTPServer2` → `http`, `server`, `2`). Output is lower-case.
+pub fn split_words(text: &str, out: &mut Vec<String>) {
+    for word in text.split(|c: char| !c.is_alphanumeric()) {
+        if word.is_empty() {
+            continue;
+        }
+        let chars: Vec<char> = word.chars().collect();
+        let mut start = 0;
+        for i in 1..=chars.len() {
+            let boundary = i == chars.len() || {
+                let (p, c) = (chars[i - 1], chars[i]);
+                let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
+                (p.is_lowercase() && c.is_uppercase())
+                    || (p.is_uppercase() && c.is_uppercase() && next_lower)
+                    || (p.is_ascii_digit() != c.is_ascii_digit())
+            };
+            if boundary {
+                let piece: String = chars[start..i].iter().collect::<String>().to_lowercase();
+                out.push(piece);
+                start = i;
+            }
+        }
+    }
+}
+
+/// Normalises text to index terms: sub-token split, stop words and 1-char tokens dropped, Porter2
+/// (Snowball English) stemming.
+pub fn terms(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    split_words(text, &mut words);
+    let stop = stop_words();
+    words
+        .into_iter()
+        .filter(|w| w.len() > 1 && !stop.contains(w.as_str()))
+        .map(|w| stemmer().stem(&w).into_owned())
+        .collect()
+}
+
+/// The whole-identifier term of a name (`steal_work` → `=steal_work`), so an exact identifier in a query
+/// outranks documents that merely contain its parts.
+fn whole_term(name: &str) -> Option<String> {
+    let lower = name.to_lowercase();
+    (lower.len() > 2 && lower.chars().all(|c| c.is_alphanumeric() || c == '_')).then(|| format!("={lower}"))
+}
+
+fn add_field(map: &mut HashMap<String, f32>, len: &mut f32, text: &str, weight: f32) {
+    for t in terms(text) {
+        *map.entry(t).or_default() += weight;
+        *len += weight;
+    }
+}
+
+/// Builds the inverted index for `index.symbols`, reading body terms from the facts (same file order as
+/// `index.files`). Parallel over symbols.
+pub fn build(index: &IndexData, facts: &[(FileRecord, FileFacts)]) -> SearchData {
+    // Global id → the fact with its body terms.
+    let mut body_of: Vec<&str> = Vec::with_capacity(index.symbols.len());
+    for (_, f) in facts {
+        for s in &f.symbols {
+            body_of.push(&s.body_terms);
+        }
+    }
+    let docs: Vec<(HashMap<String, f32>, f32)> = index
+        .symbols
+        .par_iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let mut map = HashMap::new();
+            let mut len = 0.0;
+            add_field(&mut map, &mut len, &s.name, W_NAME);
+            if let Some(w) = whole_term(&s.name) {
+                *map.entry(w).or_default() += W_NAME;
+            }
+            if let Some((container, _)) = s.qualified_name.rsplit_once(['.', ':']) {
+                add_field(&mut map, &mut len, container, W_QUALIFIED);
+            }
+            let path = &index.files[s.file as usize].path;
+            add_field(&mut map, &mut len, path, W_PATH);
+            if s.kind != SymbolKind::Module {
+                add_field(&mut map, &mut len, &s.signature, W_SIGNATURE);
+            }
+            add_field(&mut map, &mut len, &s.doc, W_DOC);
+            if let Some(body) = body_of.get(i) {
+                add_field(&mut map, &mut len, body, W_BODY);
+            }
+            (map, len)
+        })
+        .collect();
+    let mut postings: HashMap<String, Vec<Posting>> = HashMap::new();
+    let mut doc_len = Vec::with_capacity(docs.len());
+    for (i, (map, len)) in docs.into_iter().enumerate() {
+        doc_len.push(len);
+        for (t, tf) in map {
+            postings.entry(t).or_default().push(Posting { doc: i as u32, tf });
+        }
+    }
+    let mut terms: Vec<(String, Vec<Posting>)> = postings.into_iter().collect();
+    terms.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let avg_doc_len = if doc_len.is_empty() {
+        0.0
+    } else {
+        doc_len.iter().sum::<f32>() / doc_len.len() as f32
+    };
+    SearchData {
+        terms,
+        doc_len,
+        avg_doc_len,
+    }
+}
+
+/// The evidence behind one hit's score. `score()` combines them; new signals (an embedding similarity)
+/// become new fields and one more term there.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct Signals {
+    /// BM25F score of the query against the symbol's document.
+    pub bm25: f32,
+    /// 1.0 when a query word (or two adjacent words joined) is the symbol's exact name.
+    pub exact_name: f32,
+    /// PageRank, mean 1.0 over the project.
+    pub centrality: f32,
+    /// Prior by kind: callables 1.0, types 0.9, globals 0.6, modules 0.4.
+    pub kind_prior: f32,
+}
+
+impl Signals {
+    /// Combined score: `(bm25 + 0.5·exact·max(bm25, 1)) · kind_prior · (1 + 0.15·ln(1 + centrality))`.
+    /// Centrality only breaks ties between similar text matches; it never creates a match.
+    pub fn score(&self) -> f32 {
+        let text = self.bm25 + 0.5 * self.exact_name * self.bm25.max(1.0);
+        text * self.kind_prior * (1.0 + 0.15 * (1.0 + self.centrality).ln())
+    }
+}
+
+/// One ranked symbol.
+#[derive(Debug, Clone, Copy)]
+pub struct Hit {
+    pub symbol: u32,
+    pub score: f32,
+    pub signals: Signals,
+}
+
+fn kind_prior(kind: SymbolKind) -> f32 {
+    match kind {
+        SymbolKind::Function | SymbolKind::Method => 1.0,
+        SymbolKind::Module => 0.4,
+        SymbolKind::Global => 0.6,
+        _ => 0.9,
+    }
+}
+
+/// Ranks the symbols of a snapshot for `query`; returns at most `limit` hits, best first. Symbols in files
+/// whose path starts with `focus_path` (when given) get their score doubled.
+pub fn search(snap: &Snapshot, query: &str, limit: usize, focus_path: Option<&str>) -> Vec<Hit> {
+    let n = snap.symbol_count();
+    if n == 0 || limit == 0 {
+        return Vec::new();
+    }
+    let mut qterms = terms(query);
+    let mut words = Vec::new();
+    for w in query.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
+        if let Some(t) = whole_term(w) {
+            qterms.push(t);
+        }
+        if w.len() > 2 {
+            words.push(w.to_string());
+        }
+    }
+    qterms.sort();
+    qterms.dedup();
+    let avgdl = snap.avg_doc_len().max(1e-6);
+    let mut acc: HashMap<u32, f32> = HashMap::new();
+    for t in &qterms {
+        let postings = snap.postings(t);
+        if postings.is_empty() {
+            continue;
+        }
+        let df = postings.len() as f32;
+        let idf = (1.0 + (n as f32 - df + 0.5) / (df + 0.5)).ln();
+        for p in postings {
+            let dl = snap.doc_len(p.doc);
+            let norm = p.tf * (BM25_K1 + 1.0) / (p.tf + BM25_K1 * (1.0 - BM25_B + BM25_B * dl / avgdl));
+            *acc.entry(p.doc).or_default() += idf * norm;
+        }
+    }
+    // Exact names: each word, and adjacent pairs joined as snake_case or camelCase.
+    let mut exact: HashMap<u32, f32> = HashMap::new();
+    let lower: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
+    let mut candidates: Vec<String> = words.clone();
+    for pair in lower.windows(2) {
+        candidates.push(format!("{}_{}", pair[0], pair[1]));
+        candidates.push(format!("{}{}", pair[0], pair[1]));
+    }
+    for c in &candidates {
+        if stop_words().contains(c.to_lowercase().as_str()) {
+            continue;
+        }
+        for id in snap.symbols_named(c) {
+            exact.insert(id, 1.0);
+            acc.entry(id).or_default();
+        }
+    }
+    let mut hits: Vec<Hit> = acc
+        .into_iter()
+        .map(|(id, bm25)| {
+            let s = snap.symbol(id);
+            let signals = Signals {
+                bm25,
+                exact_name: exact.get(&id).copied().unwrap_or(0.0),
+                centrality: s.pagerank,
+                kind_prior: kind_prior(s.kind),
+            };
+            let mut score = signals.score();
+            if let Some(f) = focus_path
+                && snap.file(s.file).path.starts_with(f)
+            {
+                score *= 2.0;
+            }
+            Hit {
+                symbol: id,
+                score,
+                signals,
+            }
+        })
+        .filter(|h| h.score > 0.0)
+        .collect();
+    hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.symbol.cmp(&b.symbol)));
+    hits.truncate(limit);
+    hits
+}
