@@ -1,0 +1,198 @@
+//! `leindex-bench`: one run that measures, per corpus, the parse floor (walk + read + tree-sitter parse),
+//! cold index, no-op re-index, a one-file change, peak RSS, and `analyze` latency from a fresh process
+//! (p50/p99 over the eval questions), and prints figures with their ratios to the goals.
+//!
+//! Usage: `leindex-bench [--questions FILE] NAME=ROOT...` (e.g. `tokio=~/.cache/leindex-corpus/tokio`).
+//! It runs the `leindex` binary next to itself, with a temporary index directory per corpus.
+
+use leindex_engine::config::Config;
+use leindex_engine::source;
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn main() {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let mut questions = PathBuf::from("../shared/eval/questions.jsonl");
+    if let Some(i) = args.iter().position(|a| a == "--questions") {
+        questions = PathBuf::from(args.get(i + 1).expect("--questions FILE"));
+        args.drain(i..=i + 1);
+    }
+    if args.is_empty() {
+        eprintln!("usage: leindex-bench [--questions FILE] NAME=ROOT...");
+        std::process::exit(2);
+    }
+    let exe = std::env::current_exe().expect("own path");
+    let leindex = exe.with_file_name("leindex");
+    assert!(leindex.exists(), "build the leindex binary first ({} missing)", leindex.display());
+    let qs: Vec<serde_json::Value> = std::fs::read_to_string(&questions)
+        .map(|t| t.lines().filter_map(|l| serde_json::from_str(l).ok()).collect())
+        .unwrap_or_default();
+    println!("leindex-bench on {} cores", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    for spec in &args {
+        let (name, root) = spec.split_once('=').expect("NAME=ROOT");
+        bench_corpus(&leindex, name, Path::new(root), &qs);
+    }
+}
+
+struct Run {
+    wall: Duration,
+    peak_rss_kb: i64,
+    stdout: String,
+}
+
+/// Runs `leindex` with a private index dir; wall time and the child's peak RSS (`wait4` rusage).
+fn run(leindex: &Path, index_dir: &Path, args: &[&str]) -> Run {
+    let t = Instant::now();
+    let child = Command::new(leindex)
+        .args(args)
+        .env("LEINDEX_INDEX_DIR", index_dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn leindex");
+    let pid = child.id() as libc::pid_t;
+    let stdout = child.stdout.map(|mut s| {
+        let mut buf = String::new();
+        std::io::Read::read_to_string(&mut s, &mut buf).ok();
+        buf
+    });
+    let mut status = 0;
+    // SAFETY: plain FFI call with valid pointers; the child is ours and not yet reaped.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    Run {
+        wall: t.elapsed(),
+        peak_rss_kb: usage.ru_maxrss,
+        stdout: stdout.unwrap_or_default(),
+    }
+}
+
+fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+fn bench_corpus(leindex: &Path, name: &str, root: &Path, qs: &[serde_json::Value]) {
+    println!("\n== {name} ({})", root.display());
+    let config = Config::load(root).expect("config");
+    // Floor: walk + read + tree-sitter parse, same parallelism as the indexer, no extraction or storage.
+    let t = Instant::now();
+    let (files, _) = source::walk(&config);
+    let walk = t.elapsed();
+    let bytes: u64 = files.iter().map(|f| f.size).sum();
+    let t = Instant::now();
+    files.par_iter().for_each(|f| {
+        if let Ok(c) = source::read(&f.abs, config.max_file_bytes)
+            && let Ok(text) = source::as_text(&c)
+        {
+            let mut p = tree_sitter::Parser::new();
+            p.set_language(&leindex_engine::extract::ts_language(f.language)).ok();
+            std::hint::black_box(p.parse(text, None));
+        }
+    });
+    let floor = walk + t.elapsed();
+    println!(
+        "files {}  ({:.1} MB)   floor (walk {:.2}s + read + parse) {:.2}s",
+        files.len(),
+        bytes as f64 / 1e6,
+        secs(walk),
+        secs(floor)
+    );
+    // Small files: mmap vs plain read (the threshold in source::MMAP_THRESHOLD_BYTES).
+    let small: Vec<&source::SourceFile> = files.iter().filter(|f| f.size < source::MMAP_THRESHOLD_BYTES).collect();
+    let t = Instant::now();
+    for f in &small {
+        if let Ok(file) = std::fs::File::open(&f.abs)
+            && f.size > 0
+        {
+            // SAFETY: read-only private map of a file we only read.
+            if let Ok(m) = unsafe { memmap2::Mmap::map(&file) } {
+                std::hint::black_box(m.iter().map(|b| *b as u64).sum::<u64>());
+            }
+        }
+    }
+    let mmap_t = t.elapsed();
+    let t = Instant::now();
+    for f in &small {
+        if let Ok(v) = std::fs::read(&f.abs) {
+            std::hint::black_box(v.iter().map(|b| *b as u64).sum::<u64>());
+        }
+    }
+    let read_t = t.elapsed();
+    println!(
+        "small files (<{} KB, {}): mmap {:.1} ms vs read {:.1} ms",
+        source::MMAP_THRESHOLD_BYTES / 1024,
+        small.len(),
+        mmap_t.as_secs_f64() * 1e3,
+        read_t.as_secs_f64() * 1e3
+    );
+
+    let index_dir = tempfile::tempdir().expect("tempdir");
+    let root_s = root.to_str().unwrap();
+    let cold = run(leindex, index_dir.path(), &["index", root_s, "--json"]);
+    let report: serde_json::Value = serde_json::from_str(&cold.stdout).unwrap_or_default();
+    println!(
+        "cold index {:.2}s = {:.2}x floor (goal <= 1.5x)   peak RSS {:.0} MB   symbols {} edges {}",
+        secs(cold.wall),
+        secs(cold.wall) / secs(floor),
+        cold.peak_rss_kb as f64 / 1024.0,
+        report["symbols"],
+        report["edges"]
+    );
+    let noop = run(leindex, index_dir.path(), &["index", root_s, "--json"]);
+    println!(
+        "no-op re-index {:.3}s = {:.3}x cold (goal <= 0.1x)",
+        secs(noop.wall),
+        secs(noop.wall) / secs(cold.wall)
+    );
+    // One-file change: append a function to the largest file of the corpus, re-index, restore.
+    if let Some(f) = files.iter().max_by_key(|f| f.size) {
+        let original = std::fs::read(&f.abs).expect("read");
+        let mut changed = original.clone();
+        let comment: &[u8] = if f.language == leindex_engine::model::Language::Python {
+            b"\n# leindex-bench edit\n"
+        } else {
+            b"\n// leindex-bench edit\n"
+        };
+        changed.extend_from_slice(comment);
+        std::fs::write(&f.abs, &changed).expect("write");
+        let one = run(leindex, index_dir.path(), &["index", root_s, "--json"]);
+        std::fs::write(&f.abs, &original).expect("restore");
+        let r: serde_json::Value = serde_json::from_str(&one.stdout).unwrap_or_default();
+        println!(
+            "one-file change ({}, {} KB) {:.2}s = {:.2}x cold   changed {}",
+            f.rel,
+            f.size / 1024,
+            secs(one.wall),
+            secs(one.wall) / secs(cold.wall),
+            r["changed"]
+        );
+        run(leindex, index_dir.path(), &["index", root_s]);
+    }
+    // analyze latency from a fresh process, over the eval questions of this corpus.
+    let mut lat: Vec<f64> = Vec::new();
+    let mut rss = 0;
+    for q in qs.iter().filter(|q| q["corpus"] == name) {
+        for budget in ["2000", "8000"] {
+            let r = run(
+                leindex,
+                index_dir.path(),
+                &["analyze", "--project", root_s, "--format", "json", "--budget", budget, q["question"].as_str().unwrap_or("")],
+            );
+            lat.push(r.wall.as_secs_f64() * 1e3);
+            rss = rss.max(r.peak_rss_kb);
+        }
+    }
+    if !lat.is_empty() {
+        lat.sort_by(f64::total_cmp);
+        let pct = |p: f64| lat[((lat.len() as f64 - 1.0) * p).round() as usize];
+        println!(
+            "analyze (fresh process, {} calls): p50 {:.0} ms  p99 {:.0} ms (goal p50 <= 50 ms)   peak RSS {:.0} MB",
+            lat.len(),
+            pct(0.5),
+            pct(0.99),
+            rss as f64 / 1024.0
+        );
+    }
+}
