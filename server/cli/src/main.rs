@@ -13,7 +13,11 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 #[derive(Parser)]
-#[command(name = "leindex", version, about = "Code intelligence: index a codebase, then get LLM-ready context for a question")]
+#[command(
+    name = "leindex",
+    version,
+    about = "Code intelligence: index a codebase, then get LLM-ready context for a question"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -117,7 +121,10 @@ fn run(cli: Cli) -> Result<(), Error> {
             let config = load_config(&path)?;
             let report = index_with_progress(&config, wait)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report).unwrap_or_default()
+                );
             } else {
                 print_report(&config, &report);
             }
@@ -151,7 +158,11 @@ fn run(cli: Cli) -> Result<(), Error> {
                 focus_path: focus.as_deref(),
             };
             let answer = analyze::analyze(&snap, &config.root, &req);
-            tracing::debug!(ms = t.elapsed().as_millis() as u64, generation = answer.generation, "analyze");
+            tracing::debug!(
+                ms = t.elapsed().as_millis() as u64,
+                generation = answer.generation,
+                "analyze"
+            );
             match format {
                 Format::Json => println!("{}", serde_json::to_string(&answer).unwrap_or_default()),
                 Format::Markdown => print!("{}", answer.markdown),
@@ -185,8 +196,12 @@ fn run(cli: Cli) -> Result<(), Error> {
                 for r in &rows {
                     println!(
                         "{:>3}. {:>7.3}  {}  {}:{}  ({})",
-                        r["rank"], r["score"].as_f64().unwrap_or(0.0), r["symbol"].as_str().unwrap_or(""),
-                        r["path"].as_str().unwrap_or(""), r["line_start"], r["kind"].as_str().unwrap_or("")
+                        r["rank"],
+                        r["score"].as_f64().unwrap_or(0.0),
+                        r["symbol"].as_str().unwrap_or(""),
+                        r["path"].as_str().unwrap_or(""),
+                        r["line_start"],
+                        r["kind"].as_str().unwrap_or("")
                     );
                 }
                 if rows.is_empty() {
@@ -226,10 +241,13 @@ fn run(cli: Cli) -> Result<(), Error> {
 }
 
 fn index_with_progress(config: &Config, wait: bool) -> Result<IndexReport, Error> {
-    let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    let bar =
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} files ({per_sec})")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {msg} [{bar:30}] {pos}/{len} files ({per_sec})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     bar.set_message("parsing");
     let progress = |p: Progress| match p {
@@ -269,7 +287,10 @@ fn print_report(config: &Config, r: &IndexReport) {
             println!("    {}: {}", s.path, s.reason);
         }
         if r.skipped.len() > 20 {
-            println!("    … and {} more (see `leindex sql \"select path, error from files where status = 'skipped'\"`)", r.skipped.len() - 20);
+            println!(
+                "    … and {} more (see `leindex sql \"select path, error from files where status = 'skipped'\"`)",
+                r.skipped.len() - 20
+            );
         }
     }
     println!("  {:.2}s", r.seconds);
@@ -277,7 +298,12 @@ fn print_report(config: &Config, r: &IndexReport) {
 
 fn print_status(st: &status::Status) {
     println!("project   {}", st.root);
-    println!("index     {} ({:.1} MB, snapshot {:.1} MB)", st.index_dir, mb(st.index_bytes), mb(st.snapshot_bytes));
+    println!(
+        "index     {} ({:.1} MB, snapshot {:.1} MB)",
+        st.index_dir,
+        mb(st.index_bytes),
+        mb(st.snapshot_bytes)
+    );
     match st.generation {
         Some(g) => {
             let age = st
@@ -291,7 +317,10 @@ fn print_status(st: &status::Status) {
                 })
                 .unwrap_or_default();
             println!("generation {g} (published {age})");
-            println!("counts    {} files, {} symbols, {} edges, {} terms", st.files, st.symbols, st.edges, st.terms);
+            println!(
+                "counts    {} files, {} symbols, {} edges, {} terms",
+                st.files, st.symbols, st.edges, st.terms
+            );
             let stale = st.stale_added + st.stale_changed + st.stale_removed;
             if stale == 0 {
                 println!("staleness up to date with the working tree");
@@ -302,7 +331,10 @@ fn print_status(st: &status::Status) {
                 );
             }
         }
-        None => println!("generation none ({})", st.problem.as_deref().unwrap_or("not indexed yet")),
+        None => println!(
+            "generation none ({})",
+            st.problem.as_deref().unwrap_or("not indexed yet")
+        ),
     }
     match st.writer_pid {
         Some(pid) => println!("writer    pid {pid}"),
@@ -335,7 +367,14 @@ fn print_table(columns: &[String], rows: &[Vec<String>]) {
             .join(" | ")
     };
     println!("{}", line(columns));
-    println!("{}", widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("-+-"));
+    println!(
+        "{}",
+        widths
+            .iter()
+            .map(|w| "-".repeat(*w))
+            .collect::<Vec<_>>()
+            .join("-+-")
+    );
     for r in rows {
         println!("{}", line(r));
     }

@@ -51,9 +51,21 @@ fn fixture() -> tempfile::TempDir {
         b"class Invoice:\n    \"\"\"A customer invoice.\"\"\"\n    def total_amount(self):\n        \"\"\"Sum of line items including tax.\"\"\"\n        return sum(l.price for l in self.lines) * (1 + self.tax_rate)\n",
     );
     write(r, "web/main.ts", b"import { fmt } from './fmt';\nexport function showTotal(n: number): string { return fmt(n); }\n");
-    write(r, "web/fmt.ts", b"export function fmt(n: number): string { return n.toFixed(2); }\n");
-    write(r, "cmd/main.go", b"package main\n\nfunc main() { serve() }\n\nfunc serve() {}\n");
-    write(r, "broken/syntax.py", b"def fine():\n    return 1\n\ndef broken(:\n    pass\n");
+    write(
+        r,
+        "web/fmt.ts",
+        b"export function fmt(n: number): string { return n.toFixed(2); }\n",
+    );
+    write(
+        r,
+        "cmd/main.go",
+        b"package main\n\nfunc main() { serve() }\n\nfunc serve() {}\n",
+    );
+    write(
+        r,
+        "broken/syntax.py",
+        b"def fine():\n    return 1\n\ndef broken(:\n    pass\n",
+    );
     write(r, "bad/binary.c", b"int x;\0\0\0\x01\x02");
     write(r, "bad/latin1.py", b"# caf\xe9\nx = 1\n");
     write(r, "bad/huge.js", &vec![b'/'; 3 * 1024 * 1024]);
@@ -90,11 +102,26 @@ fn index_reports_counts_and_skips_bad_files_with_reasons() {
     assert!(reason("bad/binary.c").contains("binary"));
     assert!(reason("bad/latin1.py").contains("invalid UTF-8"));
     assert!(reason("bad/huge.js").contains("too large"));
-    assert!(skipped.iter().any(|s| s["reason"].as_str().unwrap().contains("loop")), "symlink loop reported: {skipped:?}");
+    assert!(
+        skipped
+            .iter()
+            .any(|s| s["reason"].as_str().unwrap().contains("loop")),
+        "symlink loop reported: {skipped:?}"
+    );
     // The index directory ignores itself.
-    assert_eq!(fs::read_to_string(dir.path().join(".leindex/.gitignore")).unwrap().trim(), "*");
+    assert_eq!(
+        fs::read_to_string(dir.path().join(".leindex/.gitignore"))
+            .unwrap()
+            .trim(),
+        "*"
+    );
     // gitignored files are not indexed; the file with a syntax error is, with what parsed.
-    let sql = ok(&leindex(&["sql", "select path, syntax_errors from files where status = 'ok' order by path", "-p", p(&dir)]));
+    let sql = ok(&leindex(&[
+        "sql",
+        "select path, syntax_errors from files where status = 'ok' order by path",
+        "-p",
+        p(&dir),
+    ]));
     assert!(!sql.contains("ignored/gen.py"), "{sql}");
     assert!(sql.contains("broken/syntax.py"), "{sql}");
     let search = ok(&leindex(&["search", "fine", "-p", p(&dir)]));
@@ -105,9 +132,27 @@ fn index_reports_counts_and_skips_bad_files_with_reasons() {
 fn analyze_json_has_the_documented_shape_and_respects_every_budget() {
     let dir = fixture();
     // No index yet: analyze indexes first (the embedded default).
-    let out = leindex(&["analyze", "how is the least recently used page evicted from the cache", "-p", p(&dir), "--format", "json", "--budget", "1500"]);
+    let out = leindex(&[
+        "analyze",
+        "how is the least recently used page evicted from the cache",
+        "-p",
+        p(&dir),
+        "--format",
+        "json",
+        "--budget",
+        "1500",
+    ]);
     let a: Value = serde_json::from_str(&ok(&out)).unwrap();
-    for key in ["query", "budget_tokens", "used_tokens", "tokenizer", "generation", "entry_points", "entries", "markdown"] {
+    for key in [
+        "query",
+        "budget_tokens",
+        "used_tokens",
+        "tokenizer",
+        "generation",
+        "entry_points",
+        "entries",
+        "markdown",
+    ] {
         assert!(a.get(key).is_some(), "missing {key}: {a}");
     }
     assert_eq!(a["tokenizer"], "o200k_base");
@@ -115,25 +160,67 @@ fn analyze_json_has_the_documented_shape_and_respects_every_budget() {
     let ep = &a["entry_points"][0];
     assert_eq!(ep["symbol"], "PageCache::evict_page", "{a}");
     assert_eq!(ep["path"], "src/cache.rs");
-    for key in ["rank", "path", "symbol", "kind", "line_start", "line_end", "score"] {
+    for key in [
+        "rank",
+        "path",
+        "symbol",
+        "kind",
+        "line_start",
+        "line_end",
+        "score",
+    ] {
         assert!(ep.get(key).is_some(), "entry point lacks {key}");
     }
     let md = a["markdown"].as_str().unwrap();
     let entries = a["entries"].as_array().unwrap();
     assert!(!entries.is_empty());
     for e in entries {
-        for key in ["path", "symbol", "kind", "line_start", "line_end", "role", "reason"] {
+        for key in [
+            "path",
+            "symbol",
+            "kind",
+            "line_start",
+            "line_end",
+            "role",
+            "reason",
+        ] {
             assert!(e.get(key).is_some(), "entry lacks {key}");
         }
-        assert!(md.contains(e["symbol"].as_str().unwrap()), "entry {} not rendered", e["symbol"]);
+        assert!(
+            md.contains(e["symbol"].as_str().unwrap()),
+            "entry {} not rendered",
+            e["symbol"]
+        );
     }
     // The caller is pulled in through the graph with its reason.
-    assert!(entries.iter().any(|e| e["symbol"] == "PageCache::insert_page"), "{entries:?}");
-    assert!(md.contains("self.pages.remove(0)"), "full body of the top entry: {md}");
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["symbol"] == "PageCache::insert_page"),
+        "{entries:?}"
+    );
+    assert!(
+        md.contains("self.pages.remove(0)"),
+        "full body of the top entry: {md}"
+    );
     // used_tokens <= budget for tiny to large budgets.
     for budget in ["1", "20", "60", "200", "700", "4000"] {
-        let a: Value = serde_json::from_str(&ok(&leindex(&["analyze", "invoice total", "-p", p(&dir), "-f", "json", "-b", budget]))).unwrap();
-        assert!(a["used_tokens"].as_u64().unwrap() <= budget.parse().unwrap(), "budget {budget}: {}", a["used_tokens"]);
+        let a: Value = serde_json::from_str(&ok(&leindex(&[
+            "analyze",
+            "invoice total",
+            "-p",
+            p(&dir),
+            "-f",
+            "json",
+            "-b",
+            budget,
+        ])))
+        .unwrap();
+        assert!(
+            a["used_tokens"].as_u64().unwrap() <= budget.parse().unwrap(),
+            "budget {budget}: {}",
+            a["used_tokens"]
+        );
     }
     // Markdown is the default format.
     let md = ok(&leindex(&["analyze", "render invoice", "-p", p(&dir)]));
@@ -146,7 +233,14 @@ fn reindex_parses_only_what_changed() {
     let dir = fixture();
     ok(&leindex(&["index", p(&dir)]));
     let r: Value = serde_json::from_str(&ok(&leindex(&["index", p(&dir), "--json"]))).unwrap();
-    assert_eq!((r["added"].as_u64(), r["changed"].as_u64(), r["removed"].as_u64()), (Some(0), Some(0), Some(0)));
+    assert_eq!(
+        (
+            r["added"].as_u64(),
+            r["changed"].as_u64(),
+            r["removed"].as_u64()
+        ),
+        (Some(0), Some(0), Some(0))
+    );
     assert_eq!(r["published"], false);
     assert_eq!(r["generation"], 1);
     // Edit one file, add one, remove one.
@@ -154,21 +248,43 @@ fn reindex_parses_only_what_changed() {
     write(dir.path(), "web/new.ts", b"export function brandNew() {}\n");
     fs::remove_file(dir.path().join("cmd/main.go")).unwrap();
     let r: Value = serde_json::from_str(&ok(&leindex(&["index", p(&dir), "--json"]))).unwrap();
-    assert_eq!((r["added"].as_u64(), r["changed"].as_u64(), r["removed"].as_u64()), (Some(1), Some(1), Some(1)), "{r}");
+    assert_eq!(
+        (
+            r["added"].as_u64(),
+            r["changed"].as_u64(),
+            r["removed"].as_u64()
+        ),
+        (Some(1), Some(1), Some(1)),
+        "{r}"
+    );
     assert_eq!(r["generation"], 2);
-    let s = ok(&leindex(&["search", "formatMoney", "-p", p(&dir), "-f", "json"]));
+    let s = ok(&leindex(&[
+        "search",
+        "formatMoney",
+        "-p",
+        p(&dir),
+        "-f",
+        "json",
+    ]));
     let s: Value = serde_json::from_str(&s).unwrap();
     assert_eq!(s["generation"], 2);
     assert_eq!(s["results"][0]["symbol"], "formatMoney");
     let s = ok(&leindex(&["search", "serve", "-p", p(&dir)]));
-    assert!(!s.contains("cmd/main.go"), "removed file still indexed: {s}");
+    assert!(
+        !s.contains("cmd/main.go"),
+        "removed file still indexed: {s}"
+    );
     // Touching a file without changing it re-parses nothing.
     let f = dir.path().join("web/new.ts");
     let content = fs::read(&f).unwrap();
     std::thread::sleep(std::time::Duration::from_millis(20));
     fs::write(&f, content).unwrap();
     let r: Value = serde_json::from_str(&ok(&leindex(&["index", p(&dir), "--json"]))).unwrap();
-    assert_eq!((r["changed"].as_u64(), r["published"].as_bool()), (Some(0), Some(false)), "{r}");
+    assert_eq!(
+        (r["changed"].as_u64(), r["published"].as_bool()),
+        (Some(0), Some(false)),
+        "{r}"
+    );
 }
 
 #[test]
@@ -185,14 +301,29 @@ fn corrupt_snapshot_and_catalog_are_reported_and_rebuilt() {
     let st = ok(&leindex(&["status", p(&dir)]));
     assert!(st.contains("truncated") || st.contains("corrupt"), "{st}");
     // analyze recovers by re-publishing from the catalog; nothing is lost.
-    let a: Value = serde_json::from_str(&ok(&leindex(&["analyze", "evict page", "-p", p(&dir), "-f", "json"]))).unwrap();
+    let a: Value = serde_json::from_str(&ok(&leindex(&[
+        "analyze",
+        "evict page",
+        "-p",
+        p(&dir),
+        "-f",
+        "json",
+    ])))
+    .unwrap();
     assert_eq!(a["entry_points"][0]["symbol"], "PageCache::evict_page");
     assert!(a["generation"].as_u64().unwrap() >= 2);
     // A garbage catalog is replaced and rebuilt from source.
     fs::write(idx.join("catalog.duckdb"), b"this is not a database").unwrap();
     fs::remove_file(idx.join("catalog.duckdb.wal")).ok();
     let r: Value = serde_json::from_str(&ok(&leindex(&["index", p(&dir), "--json"]))).unwrap();
-    assert!(r["recovered"].as_array().unwrap().iter().any(|x| x.as_str().unwrap().contains("catalog")), "{r}");
+    assert!(
+        r["recovered"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x.as_str().unwrap().contains("catalog")),
+        "{r}"
+    );
     let s = ok(&leindex(&["search", "evict_page", "-p", p(&dir)]));
     assert!(s.contains("PageCache::evict_page"), "{s}");
 }
@@ -205,7 +336,10 @@ fn a_second_writer_gets_a_clear_error() {
     let out = leindex(&["index", p(&dir)]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("holds") && err.contains(&std::process::id().to_string()), "{err}");
+    assert!(
+        err.contains("holds") && err.contains(&std::process::id().to_string()),
+        "{err}"
+    );
     let st = ok(&leindex(&["status", p(&dir)]));
     assert!(st.contains(&format!("pid {}", std::process::id())), "{st}");
     drop(lock);

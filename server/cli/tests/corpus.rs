@@ -11,7 +11,9 @@ use std::process::Command;
 fn corpus(name: &str) -> Option<PathBuf> {
     let base = std::env::var_os("LEINDEX_CORPUS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/leindex-corpus"));
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/leindex-corpus")
+        });
     let dir = base.join(name);
     if dir.join(".complete").exists() {
         return Some(dir);
@@ -53,7 +55,12 @@ fn eval_questions(corpus: &str) -> Vec<Value> {
 }
 
 fn last_segment(s: &str) -> &str {
-    s.rsplit("::").next().unwrap_or(s).rsplit('.').next().unwrap_or(s)
+    s.rsplit("::")
+        .next()
+        .unwrap_or(s)
+        .rsplit('.')
+        .next()
+        .unwrap_or(s)
 }
 
 /// Whether an entry names one of the question's targets (path suffix + full or last-segment name), as
@@ -76,7 +83,8 @@ fn hits(entries: &[Value], targets: &[Value]) -> bool {
 fn index_and_ask(name: &str) -> Option<(usize, usize)> {
     let root = corpus(name)?;
     let index_dir = tempfile::tempdir().unwrap();
-    let report: Value = serde_json::from_str(&run(&root, index_dir.path(), &["index", ".", "--json"])).unwrap();
+    let report: Value =
+        serde_json::from_str(&run(&root, index_dir.path(), &["index", ".", "--json"])).unwrap();
     assert!(report["files"].as_u64().unwrap() > 100, "{report}");
     assert!(report["symbols"].as_u64().unwrap() > 1000, "{report}");
     let questions = eval_questions(name);
@@ -85,39 +93,61 @@ fn index_and_ask(name: &str) -> Option<(usize, usize)> {
         let out = run(
             &root,
             index_dir.path(),
-            &["analyze", "--format", "json", "--budget", "8000", q["question"].as_str().unwrap()],
+            &[
+                "analyze",
+                "--format",
+                "json",
+                "--budget",
+                "8000",
+                q["question"].as_str().unwrap(),
+            ],
         );
         let a: Value = serde_json::from_str(&out).unwrap();
         assert!(a["used_tokens"].as_u64().unwrap() <= 8000);
         assert_eq!(a["generation"], report["generation"]);
-        if hits(a["entries"].as_array().unwrap(), q["targets"].as_array().unwrap()) {
+        if hits(
+            a["entries"].as_array().unwrap(),
+            q["targets"].as_array().unwrap(),
+        ) {
             hit += 1;
         } else {
             eprintln!("{name}: miss {}", q["id"]);
         }
     }
-    eprintln!("{name}: {hit}/{} eval questions hit at 8000 tokens", questions.len());
+    eprintln!(
+        "{name}: {hit}/{} eval questions hit at 8000 tokens",
+        questions.len()
+    );
     Some((hit, questions.len()))
 }
 
 #[test]
 fn tokio_eval_questions() {
     if let Some((hit, n)) = index_and_ask("tokio") {
-        assert!(n == 0 || hit * 2 >= n, "tokio: only {hit}/{n} questions found their answer");
+        assert!(
+            n == 0 || hit * 2 >= n,
+            "tokio: only {hit}/{n} questions found their answer"
+        );
     }
 }
 
 #[test]
 fn django_eval_questions() {
     if let Some((hit, n)) = index_and_ask("django") {
-        assert!(n == 0 || hit * 2 >= n, "django: only {hit}/{n} questions found their answer");
+        assert!(
+            n == 0 || hit * 2 >= n,
+            "django: only {hit}/{n} questions found their answer"
+        );
     }
 }
 
 #[test]
 fn rxjs_eval_questions() {
     if let Some((hit, n)) = index_and_ask("rxjs") {
-        assert!(n == 0 || hit * 2 >= n, "rxjs: only {hit}/{n} questions found their answer");
+        assert!(
+            n == 0 || hit * 2 >= n,
+            "rxjs: only {hit}/{n} questions found their answer"
+        );
     }
 }
 
@@ -128,12 +158,21 @@ fn this_repository_answers_questions_about_itself() {
     let a: Value = serde_json::from_str(&run(
         &root,
         index_dir.path(),
-        &["analyze", "-f", "json", "-b", "3000", "how is a snapshot file validated when it is opened"],
+        &[
+            "analyze",
+            "-f",
+            "json",
+            "-b",
+            "3000",
+            "how is a snapshot file validated when it is opened",
+        ],
     ))
     .unwrap();
     let entries = a["entries"].as_array().unwrap();
     assert!(
-        entries.iter().any(|e| e["path"] == "server/engine/src/snapshot.rs"),
+        entries
+            .iter()
+            .any(|e| e["path"] == "server/engine/src/snapshot.rs"),
         "{}",
         a["markdown"]
     );

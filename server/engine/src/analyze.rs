@@ -290,7 +290,12 @@ struct Renderer<'a> {
 }
 
 impl<'a> Renderer<'a> {
-    fn new(snap: &'a Snapshot, root: &'a Path, req: &'a AnalyzeRequest<'a>, words: &'a [String]) -> Self {
+    fn new(
+        snap: &'a Snapshot,
+        root: &'a Path,
+        req: &'a AnalyzeRequest<'a>,
+        words: &'a [String],
+    ) -> Self {
         Renderer {
             snap,
             root,
@@ -372,7 +377,10 @@ impl<'a> Renderer<'a> {
         let meta = self.meta(&s, sel);
         let src = self.source(s.file)?;
         // Start at the line containing the span start, so indentation is kept.
-        let start = src[..(s.byte_start as usize).min(src.len())].rfind('\n').map(|i| i + 1).unwrap_or(0);
+        let start = src[..(s.byte_start as usize).min(src.len())]
+            .rfind('\n')
+            .map(|i| i + 1)
+            .unwrap_or(0);
         let body = src.get(start..(s.byte_end as usize).min(src.len()))?;
         let body = trim_body(body, words, lang);
         Some(format!(
@@ -399,7 +407,11 @@ impl<'a> Renderer<'a> {
         }
         if selected.is_empty() {
             let text = format!("{header}\nNo symbol in the index matches this query.\n");
-            let text = if count_tokens(&text) <= budget { text } else { header };
+            let text = if count_tokens(&text) <= budget {
+                text
+            } else {
+                header
+            };
             return (text, Vec::new());
         }
         let mut items: Vec<Item> = Vec::new();
@@ -418,7 +430,8 @@ impl<'a> Renderer<'a> {
             };
             // Full bodies for the best entry points and strong neighbours, while they take at most 40% of
             // what is left; everything else compact.
-            let wants_full = full_count < 6 && (sel.entry_rank.is_some_and(|r| r <= 5) || sel.priority > 0.5);
+            let wants_full =
+                full_count < 6 && (sel.entry_rank.is_some_and(|r| r <= 5) || sel.priority > 0.5);
             let mut chosen = None;
             if wants_full && let Some(text) = self.full(sel) {
                 let cost = count_tokens(&text) + file_cost;
@@ -458,7 +471,12 @@ impl<'a> Renderer<'a> {
         }
     }
 
-    fn assemble(&self, header: &str, items: &[Item], selected: &[Selected]) -> (String, Vec<Entry>) {
+    fn assemble(
+        &self,
+        header: &str,
+        items: &[Item],
+        selected: &[Selected],
+    ) -> (String, Vec<Entry>) {
         // Files ordered by their most relevant item; items inside a file by line.
         let mut file_order: Vec<u32> = Vec::new();
         for it in items {
@@ -482,7 +500,12 @@ impl<'a> Renderer<'a> {
                     kind: s.kind.name().to_string(),
                     line_start: s.line_start,
                     line_end: s.line_end,
-                    role: if sel.entry_rank.is_some() { "entry" } else { "related" }.to_string(),
+                    role: if sel.entry_rank.is_some() {
+                        "entry"
+                    } else {
+                        "related"
+                    }
+                    .to_string(),
                     reason: sel.reason.clone(),
                 });
             }
@@ -539,7 +562,11 @@ fn trim_body(body: &str, words: &[String], lang: Language) -> String {
         }
         let lower = l.to_lowercase();
         if words.iter().any(|w| lower.contains(w.as_str())) {
-            for k in keep.iter_mut().take((i + 3).min(lines.len())).skip(i.saturating_sub(2)) {
+            for k in keep
+                .iter_mut()
+                .take((i + 3).min(lines.len()))
+                .skip(i.saturating_sub(2))
+            {
                 if !*k {
                     *k = true;
                     kept += 1;
@@ -560,7 +587,10 @@ fn trim_body(body: &str, words: &[String], lang: Language) -> String {
             while i < lines.len() && !keep[i] {
                 i += 1;
             }
-            let indent: String = lines[start].chars().take_while(|c| c.is_whitespace()).collect();
+            let indent: String = lines[start]
+                .chars()
+                .take_while(|c| c.is_whitespace())
+                .collect();
             out.push_str(&format!("{indent}{comment} … {} lines elided\n", i - start));
         }
     }

@@ -109,7 +109,10 @@ type Result<T, E = CatalogError> = std::result::Result<T, E>;
 
 /// Builds the `map_err` closure for a failed statement of operation `what`.
 fn query_err(what: &'static str) -> impl Fn(duckdb::Error) -> CatalogError {
-    move |source| CatalogError::Query { what: what.to_string(), source }
+    move |source| CatalogError::Query {
+        what: what.to_string(),
+        source,
+    }
 }
 
 /// Whether a file was indexed or skipped.
@@ -161,7 +164,10 @@ pub struct Catalog {
 
 impl std::fmt::Debug for Catalog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Catalog").field("path", &self.path).field("schema_reset", &self.schema_reset).finish()
+        f.debug_struct("Catalog")
+            .field("path", &self.path)
+            .field("schema_reset", &self.schema_reset)
+            .finish()
     }
 }
 
@@ -179,10 +185,17 @@ impl Catalog {
         if let Some(parent) = path.parent()
             && !parent.as_os_str().is_empty()
         {
-            fs::create_dir_all(parent).map_err(|source| CatalogError::Io { path: parent.to_path_buf(), source })?;
+            fs::create_dir_all(parent).map_err(|source| CatalogError::Io {
+                path: parent.to_path_buf(),
+                source,
+            })?;
         }
         let conn = Connection::open(path).map_err(|e| classify_open_error(path, &e, false))?;
-        let mut catalog = Catalog { conn, path: path.to_path_buf(), schema_reset: false };
+        let mut catalog = Catalog {
+            conn,
+            path: path.to_path_buf(),
+            schema_reset: false,
+        };
         // The DDL below is the first real read of the file; if it fails, the file is as good as unreadable.
         catalog.schema_reset = catalog.init_schema().map_err(|e| CatalogError::Corrupt {
             path: path.to_path_buf(),
@@ -197,8 +210,13 @@ impl Catalog {
     /// Errors: [`CatalogError::Open`] when the file does not exist or another process has it open for
     /// writing; [`CatalogError::Corrupt`] when it is unreadable.
     pub fn open_read_only(path: &Path) -> Result<Catalog> {
-        let conn = open_read_only_connection(path).map_err(|e| classify_open_error(path, &e, true))?;
-        Ok(Catalog { conn, path: path.to_path_buf(), schema_reset: false })
+        let conn =
+            open_read_only_connection(path).map_err(|e| classify_open_error(path, &e, true))?;
+        Ok(Catalog {
+            conn,
+            path: path.to_path_buf(),
+            schema_reset: false,
+        })
     }
 
     /// Path of the catalog file.
@@ -226,7 +244,10 @@ impl Catalog {
         let tx = self.conn.transaction()?;
         tx.execute_batch(DROP_DATA_TABLES)?;
         tx.execute_batch(CREATE_DATA_TABLES)?;
-        tx.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", params![META_SCHEMA_VERSION, current])?;
+        tx.execute(
+            "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+            params![META_SCHEMA_VERSION, current],
+        )?;
         tx.commit()?;
         Ok(stored.is_some())
     }
@@ -237,8 +258,10 @@ impl Catalog {
     /// Errors: [`CatalogError::Query`].
     pub fn file_states(&self) -> Result<HashMap<String, FileState>> {
         let what = "read of file states";
-        let mut stmt =
-            self.conn.prepare("SELECT path, hash, size, mtime_ms, status FROM files").map_err(query_err(what))?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT path, hash, size, mtime_ms, status FROM files")
+            .map_err(query_err(what))?;
         let rows = stmt
             .query_map([], |r| {
                 Ok((
@@ -252,7 +275,8 @@ impl Catalog {
                 ))
             })
             .map_err(query_err(what))?;
-        rows.collect::<duckdb::Result<HashMap<_, _>>>().map_err(query_err(what))
+        rows.collect::<duckdb::Result<HashMap<_, _>>>()
+            .map_err(query_err(what))
     }
 
     /// Every file row (indexed and skipped) without facts, sorted by path.
@@ -286,12 +310,19 @@ impl Catalog {
             let (path, hash, size, mtime_ms, language, status, error, syntax_errors) =
                 row.map_err(query_err(what))?;
             let Some(language) = Language::from_name(&language) else {
-                return Err(CatalogError::Facts { path, message: format!("unknown language {language:?} in the catalog; re-index with --force") });
+                return Err(CatalogError::Facts {
+                    path,
+                    message: format!(
+                        "unknown language {language:?} in the catalog; re-index with --force"
+                    ),
+                });
             };
             let status = if status == "ok" {
                 FileStatus::Ok
             } else {
-                FileStatus::Skipped { reason: error.unwrap_or_default() }
+                FileStatus::Skipped {
+                    reason: error.unwrap_or_default(),
+                }
             };
             let record = FileRecord {
                 path,
@@ -364,25 +395,39 @@ impl Catalog {
                     path: record.path.clone(),
                     message: format!("the facts belong to {} (an indexer bug)", facts.path),
                 }),
-                Ok(facts) => serde_json::to_string(facts)
-                    .map(Some)
-                    .map_err(|e| CatalogError::Facts { path: record.path.clone(), message: e.to_string() }),
+                Ok(facts) => {
+                    serde_json::to_string(facts)
+                        .map(Some)
+                        .map_err(|e| CatalogError::Facts {
+                            path: record.path.clone(),
+                            message: e.to_string(),
+                        })
+                }
                 Err(_) => Ok(None),
             })
             .collect::<Result<_>>()?;
 
-        let tx = self.conn.transaction().map_err(query_err("begin of file update"))?;
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(query_err("begin of file update"))?;
         let existing: i64 = tx
             .query_row("SELECT count(*) FROM files", [], |r| r.get(0))
             .map_err(query_err("count of file rows"))?;
         // A cold index starts from an empty table: skip the deletes entirely.
         if existing > 0 {
-            let doomed: Vec<&str> =
-                removed.iter().map(String::as_str).chain(upserts.iter().map(|(r, _)| r.path.as_str())).collect();
+            let doomed: Vec<&str> = removed
+                .iter()
+                .map(String::as_str)
+                .chain(upserts.iter().map(|(r, _)| r.path.as_str()))
+                .collect();
             for chunk in doomed.chunks(DELETE_CHUNK) {
                 let placeholders = vec!["?"; chunk.len()].join(",");
-                tx.execute(&format!("DELETE FROM files WHERE path IN ({placeholders})"), params_from_iter(chunk))
-                    .map_err(query_err("delete of file rows"))?;
+                tx.execute(
+                    &format!("DELETE FROM files WHERE path IN ({placeholders})"),
+                    params_from_iter(chunk),
+                )
+                .map_err(query_err("delete of file rows"))?;
             }
         }
         {
@@ -418,8 +463,12 @@ impl Catalog {
     ///
     /// Errors: [`CatalogError::Query`] (the previous graph is kept then).
     pub fn replace_graph(&mut self, data: &IndexData) -> Result<()> {
-        let tx = self.conn.transaction().map_err(query_err("begin of graph update"))?;
-        tx.execute_batch("DELETE FROM symbols; DELETE FROM edges;").map_err(query_err("delete of the old graph"))?;
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(query_err("begin of graph update"))?;
+        tx.execute_batch("DELETE FROM symbols; DELETE FROM edges;")
+            .map_err(query_err("delete of the old graph"))?;
         {
             let what = "write of symbols";
             let mut app = tx.appender("symbols").map_err(query_err(what))?;
@@ -484,7 +533,9 @@ impl Catalog {
     ///
     /// Errors: [`CatalogError::Query`].
     pub fn generation(&self) -> Result<Option<u64>> {
-        Ok(self.get_meta(META_GENERATION)?.and_then(|v| v.trim().parse().ok()))
+        Ok(self
+            .get_meta(META_GENERATION)?
+            .and_then(|v| v.trim().parse().ok()))
     }
 
     /// Stores `value` under `key` in `meta`, replacing any previous value.
@@ -492,7 +543,10 @@ impl Catalog {
     /// Errors: [`CatalogError::Query`].
     pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
         self.conn
-            .execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", params![key, value])
+            .execute(
+                "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                params![key, value],
+            )
             .map_err(query_err("write of meta"))?;
         Ok(())
     }
@@ -509,7 +563,9 @@ impl Catalog {
     ///
     /// Errors: [`CatalogError::Query`].
     pub fn checkpoint(&self) -> Result<()> {
-        self.conn.execute_batch("CHECKPOINT").map_err(query_err("checkpoint"))
+        self.conn
+            .execute_batch("CHECKPOINT")
+            .map_err(query_err("checkpoint"))
     }
 
     /// Runs `sql` on this connection and renders the result as text (see [`query_read_only`]).
@@ -523,7 +579,10 @@ impl Catalog {
     ///
     /// Errors: [`CatalogError::Query`].
     pub fn close(self) -> Result<()> {
-        self.conn.close().map_err(|(_, e)| CatalogError::Query { what: "close".to_string(), source: e })
+        self.conn.close().map_err(|(_, e)| CatalogError::Query {
+            what: "close".to_string(),
+            source: e,
+        })
     }
 }
 
@@ -631,7 +690,11 @@ pub fn query_read_only(path: &Path, sql: &str) -> Result<SqlAnswer> {
     match open_read_only_connection(path) {
         Ok(conn) => {
             let (columns, rows) = run_text_query(&conn, sql)?;
-            Ok(SqlAnswer { columns, rows, note: None })
+            Ok(SqlAnswer {
+                columns,
+                rows,
+                note: None,
+            })
         }
         Err(e) if is_lock_conflict(&e.to_string()) => {
             let copy = TempCopy::of(path)?;
@@ -665,13 +728,28 @@ struct TempCopy {
 
 impl TempCopy {
     fn of(path: &Path) -> Result<TempCopy> {
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
         let dir = std::env::temp_dir().join(format!("leindex-sql-{}-{nanos}", std::process::id()));
-        fs::create_dir_all(&dir).map_err(|source| CatalogError::Io { path: dir.clone(), source })?;
+        fs::create_dir_all(&dir).map_err(|source| CatalogError::Io {
+            path: dir.clone(),
+            source,
+        })?;
         // Keep the file name: DuckDB names the database after it, and users' SQL may qualify tables with it.
-        let name = path.file_name().map(PathBuf::from).unwrap_or_else(|| PathBuf::from(CATALOG_FILE_NAME));
-        let copy = TempCopy { db: dir.join(name), dir };
-        fs::copy(path, &copy.db).map_err(|source| CatalogError::Io { path: path.to_path_buf(), source })?;
+        let name = path
+            .file_name()
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(CATALOG_FILE_NAME));
+        let copy = TempCopy {
+            db: dir.join(name),
+            dir,
+        };
+        fs::copy(path, &copy.db).map_err(|source| CatalogError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let wal = wal_path(path);
         match fs::copy(&wal, wal_path(&copy.db)) {
             Ok(_) => {}
@@ -697,19 +775,25 @@ fn run_text_query(conn: &Connection, sql: &str) -> Result<(Vec<String>, Vec<Vec<
         return Ok((Vec::new(), Vec::new()));
     };
     let columns = stmt.column_names();
-    // duckdb-rs panics on Arrow types it cannot decode; check the columns up front and show a hint instead.
-    let decodable: Vec<Option<String>> = (0..columns.len())
+    // duckdb-rs panics on Arrow types it cannot decode; check the columns up front and show a fixed text
+    // (a hint to cast, or NULL for the Null type) instead of decoding those.
+    let fixed_text: Vec<Option<String>> = (0..columns.len())
         .map(|i| {
             let ty = stmt.column_type(i);
-            (!is_decodable(&ty)).then(|| format!("<{ty}: cast to VARCHAR to see it>"))
+            if ty == duckdb::arrow::datatypes::DataType::Null {
+                // A column of untyped NULLs (`SELECT NULL`): nothing to decode.
+                Some("NULL".to_string())
+            } else {
+                (!is_decodable(&ty)).then(|| format!("<{ty}: cast to VARCHAR to see it>"))
+            }
         })
         .collect();
     let mut out = Vec::new();
     while let Some(row) = rows.next().map_err(&err)? {
         let mut cells = Vec::with_capacity(columns.len());
-        for (i, hint) in decodable.iter().enumerate() {
-            if let Some(hint) = hint {
-                cells.push(hint.clone());
+        for (i, fixed) in fixed_text.iter().enumerate() {
+            if let Some(text) = fixed {
+                cells.push(text.clone());
                 continue;
             }
             // Nested values are decoded lazily and may still hit an undecodable child type; a panic there
@@ -732,8 +816,7 @@ fn run_text_query(conn: &Connection, sql: &str) -> Result<(Vec<String>, Vec<Vec<
 fn is_decodable(ty: &duckdb::arrow::datatypes::DataType) -> bool {
     use duckdb::arrow::datatypes::{DataType as D, IntervalUnit, TimeUnit as T};
     match ty {
-        D::Null
-        | D::Utf8
+        D::Utf8
         | D::LargeUtf8
         | D::Binary
         | D::LargeBinary
@@ -791,7 +874,11 @@ fn render_value_ref(v: ValueRef<'_>) -> String {
         ValueRef::Blob(bytes) | ValueRef::Geometry(bytes) => render_blob(bytes),
         ValueRef::Date32(days) => render_date(days as i64),
         ValueRef::Time64(unit, t) => render_time(unit.to_micros(t)),
-        ValueRef::Interval { months, days, nanos } => render_interval(months, days, nanos),
+        ValueRef::Interval {
+            months,
+            days,
+            nanos,
+        } => render_interval(months, days, nanos),
         // Nested and enum values: decode into owned values and render those.
         other => render_value(&other.to_owned()),
     }
@@ -821,13 +908,28 @@ fn render_value(v: &Value) -> String {
         Value::Blob(b) | Value::Geometry(b) => render_blob(b),
         Value::Date32(days) => render_date(*days as i64),
         Value::Time64(unit, t) => render_time(unit.to_micros(*t)),
-        Value::Interval { months, days, nanos } => render_interval(*months, *days, *nanos),
+        Value::Interval {
+            months,
+            days,
+            nanos,
+        } => render_interval(*months, *days, *nanos),
         Value::List(items) | Value::Array(items) => {
-            format!("[{}]", items.iter().map(render_nested).collect::<Vec<_>>().join(", "))
+            format!(
+                "[{}]",
+                items
+                    .iter()
+                    .map(render_nested)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
         }
         Value::Struct(fields) => format!(
             "{{{}}}",
-            fields.iter().map(|(k, v)| format!("'{k}': {}", render_nested(v))).collect::<Vec<_>>().join(", ")
+            fields
+                .iter()
+                .map(|(k, v)| format!("'{k}': {}", render_nested(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         Value::Map(entries) => format!(
             "{{{}}}",
@@ -890,7 +992,12 @@ fn render_date(days: i64) -> String {
 fn render_time(micros: i64) -> String {
     let secs = micros.div_euclid(1_000_000);
     let frac = micros.rem_euclid(1_000_000);
-    let mut s = format!("{:02}:{:02}:{:02}", secs / 3600, (secs / 60) % 60, secs % 60);
+    let mut s = format!(
+        "{:02}:{:02}:{:02}",
+        secs / 3600,
+        (secs / 60) % 60,
+        secs % 60
+    );
     if frac != 0 {
         let f = format!("{frac:06}");
         s.push('.');
@@ -902,13 +1009,21 @@ fn render_time(micros: i64) -> String {
 /// Microseconds since the epoch → `YYYY-MM-DD HH:MM:SS[.ffffff]` (UTC).
 fn render_timestamp(micros: i64) -> String {
     let day_micros = 86_400_000_000i64;
-    format!("{} {}", render_date(micros.div_euclid(day_micros)), render_time(micros.rem_euclid(day_micros)))
+    format!(
+        "{} {}",
+        render_date(micros.div_euclid(day_micros)),
+        render_time(micros.rem_euclid(day_micros))
+    )
 }
 
 fn render_interval(months: i32, days: i32, nanos: i64) -> String {
     let mut parts = Vec::new();
     let (years, months) = (months / 12, months % 12);
-    for (n, unit) in [(years as i64, "year"), (months as i64, "month"), (days as i64, "day")] {
+    for (n, unit) in [
+        (years as i64, "year"),
+        (months as i64, "month"),
+        (days as i64, "day"),
+    ] {
         if n != 0 {
             parts.push(format!("{n} {unit}{}", if n.abs() == 1 { "" } else { "s" }));
         }
@@ -931,7 +1046,10 @@ mod tests {
         assert_eq!(render_date(19_723), "2024-01-01");
         assert_eq!(render_date(-1), "1969-12-31");
         assert_eq!(render_time(3_723_500_000), "01:02:03.5");
-        assert_eq!(render_timestamp(1_704_067_200_000_000), "2024-01-01 00:00:00");
+        assert_eq!(
+            render_timestamp(1_704_067_200_000_000),
+            "2024-01-01 00:00:00"
+        );
         assert_eq!(render_interval(14, 3, 0), "1 year 2 months 3 days");
         assert_eq!(render_blob(b"a\x00"), "a\\x00");
     }

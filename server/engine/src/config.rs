@@ -13,7 +13,10 @@ pub const DEFAULT_BUDGET_TOKENS: usize = 4000;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}: invalid configuration: {message}")]
     Invalid { path: PathBuf, message: String },
 }

@@ -228,12 +228,18 @@ impl<'s> Extractor<'s> {
         });
         let receiver = match self.lang {
             Language::Go if kind == SymbolKind::Method => self.go_receiver_name(node).map(Rc::from),
-            Language::Python if kind == SymbolKind::Method => self.python_self_name(node).map(Rc::from),
+            Language::Python if kind == SymbolKind::Method => {
+                self.python_self_name(node).map(Rc::from)
+            }
             _ => ctx.receiver.clone(),
         };
         let inner = Ctx {
             sym: idx,
-            callable: if kind.is_callable() { Some(idx) } else { ctx.callable },
+            callable: if kind.is_callable() {
+                Some(idx)
+            } else {
+                ctx.callable
+            },
             prefix: if def.is_type || kind == SymbolKind::Module {
                 Rc::from(qualified.as_str())
             } else {
@@ -253,23 +259,33 @@ impl<'s> Extractor<'s> {
 
     /// The node whose span a definition covers: includes an enclosing `export`/decorator/template wrapper.
     fn span_node<'t>(&self, node: Node<'t>) -> Node<'t> {
-        match node.parent() {
-            Some(p)
-                if matches!(
-                    p.kind(),
-                    "export_statement" | "decorated_definition" | "template_declaration"
-                ) =>
-            {
-                p
+        let mut n = node;
+        while let Some(p) = n.parent() {
+            let wraps = match p.kind() {
+                "export_statement" | "decorated_definition" | "template_declaration" => true,
+                // A declaration with a single spec/declarator: `type X struct{}`, `const f = () => ..`.
+                "type_declaration"
+                | "lexical_declaration"
+                | "variable_declaration"
+                | "var_declaration"
+                | "const_declaration" => p.named_child_count() == 1,
+                _ => false,
+            };
+            if !wraps {
+                break;
             }
-            _ => node,
+            n = p;
         }
+        n
     }
 
     /// Recognises a definition at `node`.
     fn definition<'t>(&self, node: Node<'t>, ctx: &Ctx) -> Option<Def<'t>> {
         use SymbolKind as K;
-        let name_of = |field: &str| node.child_by_field_name(field).map(|n| self.text(n).to_string());
+        let name_of = |field: &str| {
+            node.child_by_field_name(field)
+                .map(|n| self.text(n).to_string())
+        };
         let body = node.child_by_field_name("body");
         let def = |kind, name: Option<String>, is_type| {
             name.filter(|n| !n.is_empty()).map(|name| Def {
@@ -282,13 +298,19 @@ impl<'s> Extractor<'s> {
         };
         let module_level = ctx.callable.is_none() && !ctx.in_type;
         match (self.lang, node.kind()) {
-            (Language::Rust, "function_item" | "function_signature_item") => def(K::Function, name_of("name"), false),
+            (Language::Rust, "function_item" | "function_signature_item") => {
+                def(K::Function, name_of("name"), false)
+            }
             (Language::Rust, "struct_item" | "union_item") => def(K::Struct, name_of("name"), true),
             (Language::Rust, "enum_item") => def(K::Enum, name_of("name"), true),
             (Language::Rust, "trait_item") => def(K::Trait, name_of("name"), true),
             (Language::Rust, "type_item") => def(K::Type, name_of("name"), false),
-            (Language::Rust, "mod_item") if body.is_some() => def(K::Module, name_of("name"), false),
-            (Language::Rust, "const_item" | "static_item") if module_level => def(K::Global, name_of("name"), false),
+            (Language::Rust, "mod_item") if body.is_some() => {
+                def(K::Module, name_of("name"), false)
+            }
+            (Language::Rust, "const_item" | "static_item") if module_level => {
+                def(K::Global, name_of("name"), false)
+            }
             (Language::Rust, "macro_definition") => def(K::Function, name_of("name"), false),
             (Language::Python, "function_definition") => def(K::Function, name_of("name"), false),
             (Language::Python, "class_definition") => def(K::Class, name_of("name"), true),
@@ -317,17 +339,32 @@ impl<'s> Extractor<'s> {
             (Language::TypeScript | Language::Tsx, "interface_declaration") => {
                 def(K::Interface, name_of("name"), true)
             }
-            (Language::TypeScript | Language::Tsx, "type_alias_declaration") => def(K::Type, name_of("name"), false),
-            (Language::TypeScript | Language::Tsx, "enum_declaration") => def(K::Enum, name_of("name"), true),
+            (Language::TypeScript | Language::Tsx, "type_alias_declaration") => {
+                def(K::Type, name_of("name"), false)
+            }
+            (Language::TypeScript | Language::Tsx, "enum_declaration") => {
+                def(K::Enum, name_of("name"), true)
+            }
             (Language::TypeScript | Language::Tsx, "internal_module" | "module") => {
                 def(K::Module, name_of("name"), false)
             }
-            (Language::TypeScript | Language::Tsx | Language::JavaScript, "variable_declarator") => {
+            (
+                Language::TypeScript | Language::Tsx | Language::JavaScript,
+                "variable_declarator",
+            ) => {
                 let value = node.child_by_field_name("value");
                 let is_fn = value.is_some_and(|v| {
-                    matches!(v.kind(), "arrow_function" | "function_expression" | "function" | "generator_function")
+                    matches!(
+                        v.kind(),
+                        "arrow_function"
+                            | "function_expression"
+                            | "function"
+                            | "generator_function"
+                    )
                 });
-                let name = node.child_by_field_name("name").filter(|n| n.kind() == "identifier");
+                let name = node
+                    .child_by_field_name("name")
+                    .filter(|n| n.kind() == "identifier");
                 if is_fn {
                     let fbody = value.and_then(|v| v.child_by_field_name("body"));
                     name.map(|n| Def {
@@ -387,15 +424,22 @@ impl<'s> Extractor<'s> {
                     is_type: kind != K::Type,
                 })
             }
-            (Language::Go, "var_spec" | "const_spec") if module_level => def(K::Global, name_of("name"), false),
-            (Language::Java, "class_declaration" | "record_declaration") => def(K::Class, name_of("name"), true),
+            (Language::Go, "var_spec" | "const_spec") if module_level => {
+                def(K::Global, name_of("name"), false)
+            }
+            (Language::Java, "class_declaration" | "record_declaration") => {
+                def(K::Class, name_of("name"), true)
+            }
             (Language::Java, "interface_declaration" | "annotation_type_declaration") => {
                 def(K::Interface, name_of("name"), true)
             }
             (Language::Java, "enum_declaration") => def(K::Enum, name_of("name"), true),
-            (Language::Java, "method_declaration" | "constructor_declaration" | "compact_constructor_declaration") => {
-                def(K::Method, name_of("name"), false)
-            }
+            (
+                Language::Java,
+                "method_declaration"
+                | "constructor_declaration"
+                | "compact_constructor_declaration",
+            ) => def(K::Method, name_of("name"), false),
             (Language::C | Language::Cpp, "function_definition") => {
                 let decl = node.child_by_field_name("declarator")?;
                 let (scope, name) = self.c_declarator_name(decl)?;
@@ -407,13 +451,23 @@ impl<'s> Extractor<'s> {
                     is_type: false,
                 })
             }
-            (Language::C | Language::Cpp, "struct_specifier" | "union_specifier") if body.is_some() => {
-                def(K::Struct, name_of("name").map(|n| last_scope_segment(&n)), true)
+            (Language::C | Language::Cpp, "struct_specifier" | "union_specifier")
+                if body.is_some() =>
+            {
+                def(
+                    K::Struct,
+                    name_of("name").map(|n| last_scope_segment(&n)),
+                    true,
+                )
             }
-            (Language::Cpp, "class_specifier") if body.is_some() => {
-                def(K::Class, name_of("name").map(|n| last_scope_segment(&n)), true)
+            (Language::Cpp, "class_specifier") if body.is_some() => def(
+                K::Class,
+                name_of("name").map(|n| last_scope_segment(&n)),
+                true,
+            ),
+            (Language::C | Language::Cpp, "enum_specifier") if body.is_some() => {
+                def(K::Enum, name_of("name"), false)
             }
-            (Language::C | Language::Cpp, "enum_specifier") if body.is_some() => def(K::Enum, name_of("name"), false),
             (Language::C | Language::Cpp, "type_definition") => {
                 let decl = node.child_by_field_name("declarator")?;
                 let name = self.c_declarator_name(decl).map(|(_, n)| n);
@@ -425,8 +479,9 @@ impl<'s> Extractor<'s> {
                 let decl = node.child_by_field_name("declarator")?;
                 if decl.kind() == "function_declarator"
                     || (0..node.child_count()).any(|i| {
-                        node.child(i as u32)
-                            .is_some_and(|c| c.kind() == "storage_class_specifier" && self.text(c) == "extern")
+                        node.child(i as u32).is_some_and(|c| {
+                            c.kind() == "storage_class_specifier" && self.text(c) == "extern"
+                        })
                     })
                 {
                     return None;
@@ -454,7 +509,13 @@ impl<'s> Extractor<'s> {
                 if let Some(ty) = ty.filter(|t| !t.is_empty()) {
                     if let Some(tr) = node.child_by_field_name("trait") {
                         let tr = self.type_name(tr);
-                        self.add_ref(sym, RefKind::Implement, tr, Some(ty.clone()), Self::line(node));
+                        self.add_ref(
+                            sym,
+                            RefKind::Implement,
+                            tr,
+                            Some(ty.clone()),
+                            Self::line(node),
+                        );
                     }
                     let mut c = ctx.clone();
                     c.prefix = if ctx.prefix.is_empty() {
@@ -474,7 +535,10 @@ impl<'s> Extractor<'s> {
                 }
                 return;
             }
-            (Language::Python, "import_statement" | "import_from_statement" | "future_import_statement") => {
+            (
+                Language::Python,
+                "import_statement" | "import_from_statement" | "future_import_statement",
+            ) => {
                 self.python_import(node, sym);
                 return;
             }
@@ -509,7 +573,13 @@ impl<'s> Extractor<'s> {
                     .trim();
                 let (module, name) = path.rsplit_once('.').unwrap_or(("", path));
                 let name = if name == "*" { "" } else { name };
-                self.add_import(sym, module.to_string(), name.to_string(), name.to_string(), Self::line(node));
+                self.add_import(
+                    sym,
+                    module.to_string(),
+                    name.to_string(),
+                    name.to_string(),
+                    Self::line(node),
+                );
                 return;
             }
             (Language::C | Language::Cpp, "preproc_include") => {
@@ -524,10 +594,13 @@ impl<'s> Extractor<'s> {
         if let Some((name, qualifier)) = self.call_target(node) {
             self.add_ref(sym, RefKind::Call, name, qualifier, Self::line(node));
         }
-        if let Some(field) = self.field_access(node, ctx) {
-            let k = if ctx.write { RefKind::Write } else { RefKind::Read };
-            let recv = ctx.receiver.as_deref().map(str::to_string);
-            self.add_ref(sym, k, field, recv, Self::line(node));
+        if let Some((field, recv)) = self.field_access(node, ctx) {
+            let k = if ctx.write {
+                RefKind::Write
+            } else {
+                RefKind::Read
+            };
+            self.add_ref(sym, k, field, Some(recv), Self::line(node));
         }
         let is_ident = matches!(
             kind,
@@ -548,7 +621,8 @@ impl<'s> Extractor<'s> {
                     self.add_ref(sym, RefKind::Type, text.to_string(), None, Self::line(node));
                 }
             } else if ctx.write && kind == "identifier" && ctx.callable.is_some() {
-                self.ident_writes.push((sym, text.to_string(), Self::line(node)));
+                self.ident_writes
+                    .push((sym, text.to_string(), Self::line(node)));
             }
             if sym != 0 {
                 self.push_terms(sym, text);
@@ -569,7 +643,14 @@ impl<'s> Extractor<'s> {
         }
     }
 
-    fn add_ref(&mut self, from: u32, kind: RefKind, name: String, qualifier: Option<String>, line: u32) {
+    fn add_ref(
+        &mut self,
+        from: u32,
+        kind: RefKind,
+        name: String,
+        qualifier: Option<String>,
+        line: u32,
+    ) {
         if name.is_empty() || name.len() > 200 {
             return;
         }
@@ -603,7 +684,9 @@ impl<'s> Extractor<'s> {
         let callee = match (self.lang, node.kind()) {
             (Language::Java, "method_invocation") => {
                 let name = self.text(node.child_by_field_name("name")?).to_string();
-                let q = node.child_by_field_name("object").map(|o| self.qualifier_text(o));
+                let q = node
+                    .child_by_field_name("object")
+                    .map(|o| self.qualifier_text(o));
                 return Some((name, q));
             }
             (Language::Java, "object_creation_expression") | (Language::Cpp, "new_expression") => {
@@ -621,12 +704,17 @@ impl<'s> Extractor<'s> {
     fn callee_name(&self, callee: Node) -> Option<(String, Option<String>)> {
         let field = |f: &str| callee.child_by_field_name(f);
         match callee.kind() {
-            "identifier" | "field_identifier" | "type_identifier" => Some((self.text(callee).to_string(), None)),
+            "identifier" | "field_identifier" | "type_identifier" => {
+                Some((self.text(callee).to_string(), None))
+            }
             // Rust `a.b`, C/C++ `a->b` / `a.b`
             "field_expression" => {
                 let name = field("field")?;
                 let recv = field("value").or_else(|| field("argument"));
-                Some((self.text(name).to_string(), recv.map(|r| self.qualifier_text(r))))
+                Some((
+                    self.text(name).to_string(),
+                    recv.map(|r| self.qualifier_text(r)),
+                ))
             }
             // Python `a.b`
             "attribute" => Some((
@@ -650,9 +738,14 @@ impl<'s> Extractor<'s> {
                 if name.kind() == "qualified_identifier" || name.kind() == "scoped_identifier" {
                     return self.callee_name(name);
                 }
-                Some((self.text(name).to_string(), scope.map(|s| self.type_name(s))))
+                Some((
+                    self.text(name).to_string(),
+                    scope.map(|s| self.type_name(s)),
+                ))
             }
-            "generic_function" | "template_function" => self.callee_name(field("function").or_else(|| field("name"))?),
+            "generic_function" | "template_function" => {
+                self.callee_name(field("function").or_else(|| field("name"))?)
+            }
             _ => None,
         }
     }
@@ -668,22 +761,39 @@ impl<'s> Extractor<'s> {
     fn type_name(&self, node: Node) -> String {
         let t = self.text(node);
         let t = t.split(['<', '(', '[']).next().unwrap_or(t);
-        let t = t.trim_start_matches(['&', '*']).trim_start_matches("mut ").trim_start_matches("dyn ").trim();
+        let t = t
+            .trim_start_matches(['&', '*'])
+            .trim_start_matches("mut ")
+            .trim_start_matches("dyn ")
+            .trim();
         last_scope_segment(t)
     }
 
-    /// `field` when `node` reads or writes a member of the receiver (`self.x`, `this.x`, Go `r.x`), and is
-    /// not the callee of a method call.
-    fn field_access(&self, node: Node, ctx: &Ctx) -> Option<String> {
+    /// `(field, receiver)` when `node` reads or writes a member of the receiver (`self.x`, `this.x`, Go
+    /// `r.x`), and is not the callee of a method call.
+    fn field_access(&self, node: Node, ctx: &Ctx) -> Option<(String, String)> {
         let (obj, field) = match node.kind() {
             "field_expression" => (
-                node.child_by_field_name("value").or_else(|| node.child_by_field_name("argument"))?,
+                node.child_by_field_name("value")
+                    .or_else(|| node.child_by_field_name("argument"))?,
                 node.child_by_field_name("field")?,
             ),
-            "attribute" => (node.child_by_field_name("object")?, node.child_by_field_name("attribute")?),
-            "member_expression" => (node.child_by_field_name("object")?, node.child_by_field_name("property")?),
-            "selector_expression" => (node.child_by_field_name("operand")?, node.child_by_field_name("field")?),
-            "field_access" => (node.child_by_field_name("object")?, node.child_by_field_name("field")?),
+            "attribute" => (
+                node.child_by_field_name("object")?,
+                node.child_by_field_name("attribute")?,
+            ),
+            "member_expression" => (
+                node.child_by_field_name("object")?,
+                node.child_by_field_name("property")?,
+            ),
+            "selector_expression" => (
+                node.child_by_field_name("operand")?,
+                node.child_by_field_name("field")?,
+            ),
+            "field_access" => (
+                node.child_by_field_name("object")?,
+                node.child_by_field_name("field")?,
+            ),
             _ => return None,
         };
         let recv = self.text(obj);
@@ -697,25 +807,35 @@ impl<'s> Extractor<'s> {
         {
             return None;
         }
-        Some(self.text(field).to_string())
+        Some((self.text(field).to_string(), recv.to_string()))
     }
 
     /// Inheritance / implementation refs declared on a type definition.
     fn heritage(&mut self, node: Node, sym: u32) {
         let line = Self::line(node);
         let mut bases: Vec<(RefKind, String)> = Vec::new();
-        let mut collect = |this: &Self, n: Node, kind: RefKind, bases: &mut Vec<(RefKind, String)>| {
+        let collect = |this: &Self, n: Node, kind: RefKind, bases: &mut Vec<(RefKind, String)>| {
             let mut cursor = n.walk();
             for c in n.named_children(&mut cursor) {
                 match c.kind() {
-                    "identifier" | "type_identifier" | "attribute" | "member_expression" | "generic_type"
-                    | "scoped_type_identifier" | "qualified_identifier" | "template_type" | "nested_type_identifier"
+                    "identifier"
+                    | "type_identifier"
+                    | "attribute"
+                    | "member_expression"
+                    | "generic_type"
+                    | "scoped_type_identifier"
+                    | "qualified_identifier"
+                    | "template_type"
+                    | "nested_type_identifier"
                     | "scoped_identifier" => {
                         let name = this.type_name(c);
                         let name = name.rsplit('.').next().unwrap_or(&name).to_string();
                         bases.push((kind, name));
                     }
-                    "type_list" | "extends_clause" | "implements_clause" | "extends_type_clause" => {}
+                    "type_list"
+                    | "extends_clause"
+                    | "implements_clause"
+                    | "extends_type_clause" => {}
                     _ => {}
                 }
             }
@@ -758,7 +878,9 @@ impl<'s> Extractor<'s> {
                 let mut cursor = node.walk();
                 for c in node.named_children(&mut cursor) {
                     if matches!(c.kind(), "super_interfaces" | "extends_interfaces") {
-                        let kind = if c.kind() == "super_interfaces" && node.kind() != "interface_declaration" {
+                        let kind = if c.kind() == "super_interfaces"
+                            && node.kind() != "interface_declaration"
+                        {
                             RefKind::Implement
                         } else {
                             RefKind::Inherit
@@ -797,7 +919,9 @@ impl<'s> Extractor<'s> {
                                         bases.push((RefKind::Inherit, self.type_name(ty)));
                                     }
                                 }
-                                "type_elem" | "constraint_elem" => bases.push((RefKind::Inherit, self.type_name(c))),
+                                "type_elem" | "constraint_elem" => {
+                                    bases.push((RefKind::Inherit, self.type_name(c)))
+                                }
                                 _ => {}
                             }
                         }
@@ -817,7 +941,8 @@ impl<'s> Extractor<'s> {
     fn c_declarator_name(&self, mut node: Node) -> Option<(Option<String>, String)> {
         for _ in 0..16 {
             match node.kind() {
-                "identifier" | "field_identifier" | "type_identifier" | "destructor_name" | "operator_name" => {
+                "identifier" | "field_identifier" | "type_identifier" | "destructor_name"
+                | "operator_name" => {
                     return Some((None, self.text(node).to_string()));
                 }
                 "qualified_identifier" => {
@@ -825,7 +950,9 @@ impl<'s> Extractor<'s> {
                     let t: String = t.chars().filter(|c| !c.is_whitespace()).collect();
                     let t = t.split('<').next().unwrap_or(&t).to_string();
                     return match t.rsplit_once("::") {
-                        Some((scope, name)) if !scope.is_empty() => Some((Some(scope.to_string()), name.to_string())),
+                        Some((scope, name)) if !scope.is_empty() => {
+                            Some((Some(scope.to_string()), name.to_string()))
+                        }
                         Some((_, name)) => Some((None, name.to_string())),
                         None => Some((None, t)),
                     };
@@ -839,14 +966,18 @@ impl<'s> Extractor<'s> {
     fn go_receiver_type(&self, node: Node) -> Option<String> {
         let recv = node.child_by_field_name("receiver")?;
         let mut cursor = recv.walk();
-        let param = recv.named_children(&mut cursor).find(|c| c.kind() == "parameter_declaration")?;
+        let param = recv
+            .named_children(&mut cursor)
+            .find(|c| c.kind() == "parameter_declaration")?;
         Some(self.type_name(param.child_by_field_name("type")?))
     }
 
     fn go_receiver_name(&self, node: Node) -> Option<String> {
         let recv = node.child_by_field_name("receiver")?;
         let mut cursor = recv.walk();
-        let param = recv.named_children(&mut cursor).find(|c| c.kind() == "parameter_declaration")?;
+        let param = recv
+            .named_children(&mut cursor)
+            .find(|c| c.kind() == "parameter_declaration")?;
         Some(self.text(param.child_by_field_name("name")?).to_string())
     }
 
@@ -869,19 +1000,36 @@ impl<'s> Extractor<'s> {
             "scoped_identifier" | "identifier" | "self" | "crate" | "super" => {
                 let full = join(&prefix, self.text(node));
                 let (module, name) = full.rsplit_once("::").unwrap_or(("", &full));
-                self.add_import(sym, module.to_string(), name.to_string(), name.to_string(), line);
+                self.add_import(
+                    sym,
+                    module.to_string(),
+                    name.to_string(),
+                    name.to_string(),
+                    line,
+                );
             }
             "use_as_clause" => {
-                let (Some(path), Some(alias)) = (node.child_by_field_name("path"), node.child_by_field_name("alias"))
-                else {
+                let (Some(path), Some(alias)) = (
+                    node.child_by_field_name("path"),
+                    node.child_by_field_name("alias"),
+                ) else {
                     return;
                 };
                 let full = join(&prefix, self.text(path));
                 let (module, name) = full.rsplit_once("::").unwrap_or(("", &full));
-                self.add_import(sym, module.to_string(), self.text(alias).to_string(), name.to_string(), line);
+                self.add_import(
+                    sym,
+                    module.to_string(),
+                    self.text(alias).to_string(),
+                    name.to_string(),
+                    line,
+                );
             }
             "scoped_use_list" => {
-                let path = node.child_by_field_name("path").map(|p| self.text(p)).unwrap_or("");
+                let path = node
+                    .child_by_field_name("path")
+                    .map(|p| self.text(p))
+                    .unwrap_or("");
                 if let Some(list) = node.child_by_field_name("list") {
                     self.rust_use(list, join(&prefix, path), sym, line);
                 }
@@ -894,7 +1042,10 @@ impl<'s> Extractor<'s> {
                 }
             }
             "use_wildcard" => {
-                let t = self.text(node).trim_end_matches("::*").trim_end_matches('*');
+                let t = self
+                    .text(node)
+                    .trim_end_matches("::*")
+                    .trim_end_matches('*');
                 self.add_import(sym, join(&prefix, t), String::new(), String::new(), line);
             }
             _ => {}
@@ -911,8 +1062,12 @@ impl<'s> Extractor<'s> {
         for n in names {
             let (orig, alias) = match n.kind() {
                 "aliased_import" => (
-                    n.child_by_field_name("name").map(|x| self.text(x)).unwrap_or(""),
-                    n.child_by_field_name("alias").map(|x| self.text(x)).unwrap_or(""),
+                    n.child_by_field_name("name")
+                        .map(|x| self.text(x))
+                        .unwrap_or(""),
+                    n.child_by_field_name("alias")
+                        .map(|x| self.text(x))
+                        .unwrap_or(""),
                 ),
                 _ => (self.text(n), ""),
             };
@@ -923,22 +1078,38 @@ impl<'s> Extractor<'s> {
                 }
                 None => {
                     // `import a.b.c [as x]`: binds `a` (or `x`) to the module.
-                    let visible = if alias.is_empty() { orig.split('.').next().unwrap_or(orig) } else { alias };
-                    self.add_import(sym, orig.to_string(), visible.to_string(), String::new(), line);
+                    let visible = if alias.is_empty() {
+                        orig.split('.').next().unwrap_or(orig)
+                    } else {
+                        alias
+                    };
+                    self.add_import(
+                        sym,
+                        orig.to_string(),
+                        visible.to_string(),
+                        String::new(),
+                        line,
+                    );
                 }
             }
         }
-        if names_empty_wildcard(node) && let Some(m) = module {
+        if names_empty_wildcard(node)
+            && let Some(m) = module
+        {
             self.add_import(sym, m, String::new(), String::new(), line);
         }
     }
 
     fn js_import(&mut self, node: Node, sym: u32) {
         let line = Self::line(node);
-        let Some(source) = node.child_by_field_name("source") else { return };
+        let Some(source) = node.child_by_field_name("source") else {
+            return;
+        };
         let module = self.text(source).trim_matches(['"', '\'', '`']).to_string();
         let mut cursor = node.walk();
-        let clause = node.named_children(&mut cursor).find(|c| c.kind() == "import_clause");
+        let clause = node
+            .named_children(&mut cursor)
+            .find(|c| c.kind() == "import_clause");
         let Some(clause) = clause else {
             self.add_import(sym, module, String::new(), String::new(), line);
             return;
@@ -946,9 +1117,13 @@ impl<'s> Extractor<'s> {
         let mut c2 = clause.walk();
         for part in clause.named_children(&mut c2) {
             match part.kind() {
-                "identifier" => {
-                    self.add_import(sym, module.clone(), self.text(part).to_string(), "default".into(), line)
-                }
+                "identifier" => self.add_import(
+                    sym,
+                    module.clone(),
+                    self.text(part).to_string(),
+                    "default".into(),
+                    line,
+                ),
                 "namespace_import" => {
                     let name = part.named_child(0).map(|n| self.text(n)).unwrap_or("");
                     self.add_import(sym, module.clone(), name.to_string(), "*".into(), line);
@@ -959,9 +1134,21 @@ impl<'s> Extractor<'s> {
                         if spec.kind() != "import_specifier" {
                             continue;
                         }
-                        let orig = spec.child_by_field_name("name").map(|n| self.text(n)).unwrap_or("");
-                        let alias = spec.child_by_field_name("alias").map(|n| self.text(n)).unwrap_or(orig);
-                        self.add_import(sym, module.clone(), alias.to_string(), orig.to_string(), line);
+                        let orig = spec
+                            .child_by_field_name("name")
+                            .map(|n| self.text(n))
+                            .unwrap_or("");
+                        let alias = spec
+                            .child_by_field_name("alias")
+                            .map(|n| self.text(n))
+                            .unwrap_or(orig);
+                        self.add_import(
+                            sym,
+                            module.clone(),
+                            alias.to_string(),
+                            orig.to_string(),
+                            line,
+                        );
                     }
                 }
                 _ => {}
@@ -971,10 +1158,16 @@ impl<'s> Extractor<'s> {
 
     /// Header text before the body, whitespace collapsed and bounded.
     fn signature(&self, node: Node, body: Option<Node>) -> String {
-        let end = body.map(|b| b.start_byte()).unwrap_or_else(|| node.end_byte());
+        let end = body
+            .map(|b| b.start_byte())
+            .unwrap_or_else(|| node.end_byte());
         let end = end.min(node.start_byte() + 2000);
         let raw = self.src.get(node.start_byte()..end).unwrap_or("");
-        let raw = if body.is_none() { raw.lines().next().unwrap_or("") } else { raw };
+        let raw = if body.is_none() {
+            raw.lines().next().unwrap_or("")
+        } else {
+            raw
+        };
         let mut out = String::new();
         for word in raw.split_whitespace() {
             if !out.is_empty() {
@@ -993,23 +1186,31 @@ impl<'s> Extractor<'s> {
     /// docstring.
     fn doc(&self, node: Node, body: Option<Node>) -> String {
         if self.lang == Language::Python {
-            return body.and_then(|b| self.python_docstring(b)).unwrap_or_default();
+            return body
+                .and_then(|b| self.python_docstring(b))
+                .unwrap_or_default();
         }
         let mut anchor = self.span_node(node);
         let mut lines: Vec<&str> = Vec::new();
         let mut next_row = anchor.start_position().row;
         while let Some(prev) = anchor.prev_sibling() {
             let kind = prev.kind();
-            if matches!(kind, "attribute_item" | "decorator" | "annotation" | "marker_annotation") {
+            if matches!(
+                kind,
+                "attribute_item" | "decorator" | "annotation" | "marker_annotation"
+            ) {
                 anchor = prev;
                 next_row = prev.start_position().row;
                 continue;
             }
-            if !matches!(kind, "comment" | "line_comment" | "block_comment") || prev.end_position().row + 1 < next_row {
+            if !matches!(kind, "comment" | "line_comment" | "block_comment")
+                || prev.end_position().row + 1 < next_row
+            {
                 break;
             }
             let text = self.text(prev);
-            if self.lang == Language::Rust && !(text.starts_with("///") || text.starts_with("/**")) {
+            if self.lang == Language::Rust && !(text.starts_with("///") || text.starts_with("/**"))
+            {
                 break;
             }
             lines.push(text);
@@ -1056,10 +1257,13 @@ impl<'s> Extractor<'s> {
     fn finish(mut self) -> FileFacts {
         // Rust `impl Foo { fn m }`, Go `func (f *Foo) m()`, C++ `void Foo::m()`: attach the method to the
         // same-file type symbol whose qualified name is the method's container.
-        let mut by_qualified: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+        let mut by_qualified: std::collections::HashMap<&str, u32> =
+            std::collections::HashMap::new();
         for (i, s) in self.facts.symbols.iter().enumerate() {
             if s.kind.is_container() && s.kind != SymbolKind::Module {
-                by_qualified.entry(s.qualified_name.as_str()).or_insert(i as u32);
+                by_qualified
+                    .entry(s.qualified_name.as_str())
+                    .or_insert(i as u32);
             }
         }
         let sep = self.lang.member_separator();
@@ -1114,8 +1318,12 @@ impl<'s> Extractor<'s> {
 /// The child field holding the assignment target of an assignment-like node kind.
 fn assignment_target_field(kind: &str) -> Option<&'static str> {
     match kind {
-        "assignment_expression" | "compound_assignment_expr" | "assignment" | "augmented_assignment"
-        | "augmented_assignment_expression" | "assignment_statement" => Some("left"),
+        "assignment_expression"
+        | "compound_assignment_expr"
+        | "assignment"
+        | "augmented_assignment"
+        | "augmented_assignment_expression"
+        | "assignment_statement" => Some("left"),
         "update_expression" => Some("argument"),
         _ => None,
     }
@@ -1125,12 +1333,33 @@ fn assignment_target_field(kind: &str) -> Option<&'static str> {
 /// the grammars' node kinds: branches, loops, cases, handlers, ternaries, short-circuit operators, `?`.
 fn is_decision(node: Node, src: &str) -> bool {
     match node.kind() {
-        "if_expression" | "match_arm" | "while_expression" | "for_expression" | "try_expression"
-        | "if_statement" | "elif_clause" | "for_statement" | "while_statement" | "except_clause"
-        | "conditional_expression" | "for_in_clause" | "if_clause" | "case_clause" | "for_in_statement"
-        | "do_statement" | "switch_case" | "catch_clause" | "ternary_expression" | "expression_case"
-        | "type_case" | "communication_case" | "enhanced_for_statement" | "case_statement"
-        | "for_range_loop" | "switch_label" | "boolean_operator" => true,
+        "if_expression"
+        | "match_arm"
+        | "while_expression"
+        | "for_expression"
+        | "try_expression"
+        | "if_statement"
+        | "elif_clause"
+        | "for_statement"
+        | "while_statement"
+        | "except_clause"
+        | "conditional_expression"
+        | "for_in_clause"
+        | "if_clause"
+        | "case_clause"
+        | "for_in_statement"
+        | "do_statement"
+        | "switch_case"
+        | "catch_clause"
+        | "ternary_expression"
+        | "expression_case"
+        | "type_case"
+        | "communication_case"
+        | "enhanced_for_statement"
+        | "case_statement"
+        | "for_range_loop"
+        | "switch_label"
+        | "boolean_operator" => true,
         "binary_expression" => node
             .child_by_field_name("operator")
             .and_then(|op| src.get(op.byte_range()))
@@ -1141,12 +1370,20 @@ fn is_decision(node: Node, src: &str) -> bool {
 
 fn names_empty_wildcard(node: Node) -> bool {
     let mut cursor = node.walk();
-    node.named_children(&mut cursor).any(|c| c.kind() == "wildcard_import")
+    node.named_children(&mut cursor)
+        .any(|c| c.kind() == "wildcard_import")
 }
 
 fn last_scope_segment(t: &str) -> String {
     let t = t.trim();
-    t.rsplit("::").next().unwrap_or(t).rsplit('.').next().unwrap_or(t).trim().to_string()
+    t.rsplit("::")
+        .next()
+        .unwrap_or(t)
+        .rsplit('.')
+        .next()
+        .unwrap_or(t)
+        .trim()
+        .to_string()
 }
 
 fn truncate_chars(s: &str, max: usize) -> String {
@@ -1180,5 +1417,9 @@ fn clean_comment(text: &str) -> String {
 }
 
 fn dedent(s: &str) -> String {
-    s.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("\n")
+    s.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
 }

@@ -8,7 +8,8 @@
 //! ambiguous; a name with many candidates gets no edge at all, so one common name never floods the graph.
 
 use crate::model::{
-    EdgeKind, EdgeRecord, FileFacts, FileRecord, IndexData, Language, NO_SYMBOL, RefKind, SymbolKind, SymbolRecord,
+    EdgeKind, EdgeRecord, FileFacts, FileRecord, IndexData, Language, NO_SYMBOL, RefKind,
+    SymbolKind, SymbolRecord,
 };
 use std::collections::{HashMap, HashSet};
 
@@ -88,12 +89,19 @@ struct Pick {
 }
 
 impl<'a> Resolver<'a> {
-    fn new(files: &'a [(FileRecord, FileFacts)], symbols: &'a [SymbolRecord], offsets: &'a [u32]) -> Self {
+    fn new(
+        files: &'a [(FileRecord, FileFacts)],
+        symbols: &'a [SymbolRecord],
+        offsets: &'a [u32],
+    ) -> Self {
         let mut by_name: HashMap<&str, Vec<u32>> = HashMap::new();
         let mut by_qualified: HashMap<&str, Vec<u32>> = HashMap::new();
         for (i, s) in symbols.iter().enumerate() {
             by_name.entry(s.name.as_str()).or_default().push(i as u32);
-            by_qualified.entry(s.qualified_name.as_str()).or_default().push(i as u32);
+            by_qualified
+                .entry(s.qualified_name.as_str())
+                .or_default()
+                .push(i as u32);
         }
         let file_segments = files.iter().map(|(r, _)| path_segments(&r.path)).collect();
         let file_dirs = files
@@ -133,7 +141,9 @@ impl<'a> Resolver<'a> {
                 let from = base + r.from;
                 match r.kind {
                     RefKind::Call => {
-                        if let Some(p) = self.resolve_call(fid, from, &r.name, r.qualifier.as_deref(), &imports) {
+                        if let Some(p) =
+                            self.resolve_call(fid, from, &r.name, r.qualifier.as_deref(), &imports)
+                        {
                             push_pick(&mut edges, from, p, EdgeKind::Calls);
                         }
                     }
@@ -221,8 +231,15 @@ impl<'a> Resolver<'a> {
         let ids = self.by_qualified.get(container)?;
         ids.iter()
             .copied()
-            .find(|&i| self.symbols[i as usize].kind.is_container() && self.symbols[i as usize].file == s.file)
-            .or_else(|| ids.iter().copied().find(|&i| self.symbols[i as usize].kind.is_container()))
+            .find(|&i| {
+                self.symbols[i as usize].kind.is_container()
+                    && self.symbols[i as usize].file == s.file
+            })
+            .or_else(|| {
+                ids.iter()
+                    .copied()
+                    .find(|&i| self.symbols[i as usize].kind.is_container())
+            })
             .or_else(|| (s.parent != NO_SYMBOL).then_some(s.parent))
     }
 
@@ -230,7 +247,9 @@ impl<'a> Resolver<'a> {
     fn container_name(&self, sym: u32) -> Option<&'a str> {
         let s = &self.symbols[sym as usize];
         let lang = self.files[s.file as usize].0.language;
-        s.qualified_name.rsplit_once(lang.member_separator()).map(|(c, _)| c)
+        s.qualified_name
+            .rsplit_once(lang.member_separator())
+            .map(|(c, _)| c)
     }
 
     fn resolve_call(
@@ -242,7 +261,8 @@ impl<'a> Resolver<'a> {
         imports: &FileImports,
     ) -> Option<Pick> {
         let lang = self.files[fid].0.language;
-        let callable_or_type = |k: SymbolKind| k.is_callable() || matches!(k, SymbolKind::Class | SymbolKind::Struct);
+        let callable_or_type =
+            |k: SymbolKind| k.is_callable() || matches!(k, SymbolKind::Class | SymbolKind::Struct);
         match qualifier {
             Some(q) if is_self_receiver(q, lang) || self.is_method_receiver(from, q) => {
                 if let Some(p) = self.member_of_container(from, name) {
@@ -263,7 +283,9 @@ impl<'a> Resolver<'a> {
                         .named(name)
                         .iter()
                         .copied()
-                        .filter(|&i| self.module_matches(self.symbols[i as usize].file as usize, module))
+                        .filter(|&i| {
+                            self.module_matches(self.symbols[i as usize].file as usize, &module)
+                        })
                         .collect();
                     if !ids.is_empty() {
                         return self.narrow(fid, ids, 0.9);
@@ -300,7 +322,12 @@ impl<'a> Resolver<'a> {
                 if !same_dir.is_empty() {
                     return self.narrow(fid, same_dir, 0.85);
                 }
-                self.by_unique_name(fid, name, |k| callable_or_type(k) && k != SymbolKind::Method, 0.6)
+                self.by_unique_name(
+                    fid,
+                    name,
+                    |k| callable_or_type(k) && k != SymbolKind::Method,
+                    0.6,
+                )
             }
         }
     }
@@ -322,7 +349,9 @@ impl<'a> Resolver<'a> {
     /// Method `name` of the type that contains `from`, or of one of its base types.
     fn member_of_container(&self, from: u32, name: &str) -> Option<Pick> {
         let container = self.container_name(from)?;
-        let lang = self.files[self.symbols[from as usize].file as usize].0.language;
+        let lang = self.files[self.symbols[from as usize].file as usize]
+            .0
+            .language;
         let mut seen = HashSet::new();
         let mut queue = vec![(container.to_string(), 1.0f32)];
         while let Some((c, w)) = queue.pop() {
@@ -407,7 +436,8 @@ impl<'a> Resolver<'a> {
         if imp.module.is_empty() && imp.original.is_empty() {
             return Vec::new();
         }
-        let wanted = if imp.original.is_empty() || imp.original == "*" || imp.original == "default" {
+        let wanted = if imp.original.is_empty() || imp.original == "*" || imp.original == "default"
+        {
             None
         } else {
             Some(imp.original.as_str())
@@ -424,11 +454,12 @@ impl<'a> Resolver<'a> {
                 .collect(),
             None => {
                 // Whole-module import: the module symbols of matching files.
-                let full = if imp.original.is_empty() && !imp.name.is_empty() && imp.module.is_empty() {
-                    imp.name.clone()
-                } else {
-                    imp.module.clone()
-                };
+                let full =
+                    if imp.original.is_empty() && !imp.name.is_empty() && imp.module.is_empty() {
+                        imp.name.clone()
+                    } else {
+                        imp.module.clone()
+                    };
                 (0..self.files.len())
                     .filter(|&f| f != fid && self.module_matches_exact(f, &full))
                     .map(|f| self.offsets[f])
@@ -466,7 +497,11 @@ impl<'a> Resolver<'a> {
         kind_ok: impl Fn(SymbolKind) -> bool,
     ) -> Option<Pick> {
         let (module, original) = imports.symbol(name)?;
-        let target = if original.is_empty() || original == "default" { name } else { original };
+        let target = if original.is_empty() || original == "default" {
+            name
+        } else {
+            original
+        };
         let cands: Vec<u32> = self
             .named(target)
             .iter()
@@ -516,9 +551,15 @@ impl<'a> Resolver<'a> {
         }
         for same in [
             |r: &Self, i: u32, fid: usize| r.symbols[i as usize].file as usize == fid,
-            |r: &Self, i: u32, fid: usize| r.file_dirs[r.symbols[i as usize].file as usize] == r.file_dirs[fid],
+            |r: &Self, i: u32, fid: usize| {
+                r.file_dirs[r.symbols[i as usize].file as usize] == r.file_dirs[fid]
+            },
         ] {
-            let local: Vec<u32> = ids.iter().copied().filter(|&i| same(self, i, fid)).collect();
+            let local: Vec<u32> = ids
+                .iter()
+                .copied()
+                .filter(|&i| same(self, i, fid))
+                .collect();
             if local.len() == 1 {
                 return Some(Pick {
                     ids: local,
@@ -594,7 +635,14 @@ fn is_self_receiver(q: &str, lang: Language) -> bool {
     }
 }
 
-fn edge(src: u32, dst: u32, kind: EdgeKind, weight: f32, ambiguous: bool, detail: &str) -> EdgeRecord {
+fn edge(
+    src: u32,
+    dst: u32,
+    kind: EdgeKind,
+    weight: f32,
+    ambiguous: bool,
+    detail: &str,
+) -> EdgeRecord {
     EdgeRecord {
         src,
         dst,
@@ -646,7 +694,10 @@ fn centrality(n: usize, edges: &[EdgeRecord]) -> (Vec<f32>, Vec<u32>, Vec<u32>) 
     let mut rank = vec![1.0 / n as f32; n];
     let mut next = vec![0f32; n];
     for _ in 0..PAGERANK_ITERATIONS {
-        let dangling: f32 = (0..n).filter(|&i| out_weight[i] == 0.0).map(|i| rank[i]).sum();
+        let dangling: f32 = (0..n)
+            .filter(|&i| out_weight[i] == 0.0)
+            .map(|i| rank[i])
+            .sum();
         let base = (1.0 - PAGERANK_DAMPING) / n as f32 + PAGERANK_DAMPING * dangling / n as f32;
         next.iter_mut().for_each(|x| *x = base);
         for e in &rank_edges {
@@ -675,9 +726,15 @@ fn path_segments(path: &str) -> Vec<&str> {
 
 /// Segments of an import path as written: `crate::a::b`, `a.b`, `./a/b`, `../a`, `a/b.h`.
 fn module_segments(module: &str) -> Vec<&str> {
-    let m = module.trim_end_matches(".h").trim_end_matches(".hpp").trim_end_matches(".js").trim_end_matches(".ts");
+    let m = module
+        .trim_end_matches(".h")
+        .trim_end_matches(".hpp")
+        .trim_end_matches(".js")
+        .trim_end_matches(".ts");
     m.split(['/', ':', '.'])
-        .filter(|s| !s.is_empty() && !matches!(*s, "crate" | "self" | "super" | "@" | "index" | "mod"))
+        .filter(|s| {
+            !s.is_empty() && !matches!(*s, "crate" | "self" | "super" | "@" | "index" | "mod")
+        })
         .collect()
 }
 

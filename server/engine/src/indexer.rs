@@ -95,7 +95,9 @@ fn open_catalog(dir: &Path, recovered: &mut Vec<String>) -> Result<Catalog, Erro
         Ok(c) => Ok(c),
         Err(CatalogError::Corrupt { message, .. }) => {
             tracing::warn!(path = %path.display(), %message, "catalog unreadable; rebuilding it from source");
-            recovered.push(format!("catalog was unreadable ({message}); rebuilt from source"));
+            recovered.push(format!(
+                "catalog was unreadable ({message}); rebuilt from source"
+            ));
             catalog::remove_catalog_files(&path)?;
             Ok(Catalog::open(&path)?)
         }
@@ -123,12 +125,18 @@ pub fn index(config: &Config, opts: &IndexOptions) -> Result<IndexReport, Error>
 
     let t = Instant::now();
     let (files, walk_skipped) = source::walk(config);
-    tracing::debug!(files = files.len(), ms = t.elapsed().as_millis() as u64, "walk");
+    tracing::debug!(
+        files = files.len(),
+        ms = t.elapsed().as_millis() as u64,
+        "walk"
+    );
     report.files = files.len();
-    report.skipped.extend(walk_skipped.into_iter().map(|s| SkippedFile {
-        path: s.path,
-        reason: s.reason,
-    }));
+    report
+        .skipped
+        .extend(walk_skipped.into_iter().map(|s| SkippedFile {
+            path: s.path,
+            reason: s.reason,
+        }));
 
     // Same size and mtime as recorded: unchanged without reading (as git's index does).
     let mut to_read: Vec<&SourceFile> = Vec::new();
@@ -172,7 +180,11 @@ pub fn index(config: &Config, opts: &IndexOptions) -> Result<IndexReport, Error>
             r
         })
         .collect();
-    tracing::debug!(files = to_read.len(), ms = t.elapsed().as_millis() as u64, "parse");
+    tracing::debug!(
+        files = to_read.len(),
+        ms = t.elapsed().as_millis() as u64,
+        "parse"
+    );
 
     let mut upserts: Vec<(FileRecord, Result<FileFacts, String>)> = Vec::new();
     for (f, p) in to_read.iter().zip(parsed) {
@@ -231,7 +243,11 @@ pub fn index(config: &Config, opts: &IndexOptions) -> Result<IndexReport, Error>
         .map(|(r, f)| (r.clone(), f.as_ref().map_err(Clone::clone)))
         .collect();
     cat.apply_changes(&refs, &removed)?;
-    tracing::debug!(rows = refs.len(), ms = t.elapsed().as_millis() as u64, "catalog facts");
+    tracing::debug!(
+        rows = refs.len(),
+        ms = t.elapsed().as_millis() as u64,
+        "catalog facts"
+    );
 
     // All facts: the fresh ones in memory, the rest from the catalog (warm start, no re-parse).
     let t = Instant::now();
@@ -243,9 +259,9 @@ pub fn index(config: &Config, opts: &IndexOptions) -> Result<IndexReport, Error>
     if states.len() > removed.len() {
         let (facts, unreadable) = cat.load_facts()?;
         for path in unreadable {
-            report
-                .recovered
-                .push(format!("stored facts of {path} were unreadable; re-parsed it"));
+            report.recovered.push(format!(
+                "stored facts of {path} were unreadable; re-parsed it"
+            ));
             if let Some(f) = files.iter().find(|f| f.rel == path)
                 && let Parsed::Facts(hash, facts) = parse_one(f, config.max_file_bytes, None)
             {
@@ -254,7 +270,11 @@ pub fn index(config: &Config, opts: &IndexOptions) -> Result<IndexReport, Error>
                 stored.push(facts);
             }
         }
-        stored.extend(facts.into_iter().filter(|f| !fresh.contains_key(f.path.as_str())));
+        stored.extend(
+            facts
+                .into_iter()
+                .filter(|f| !fresh.contains_key(f.path.as_str())),
+        );
     }
     let records: HashMap<String, FileRecord> = cat
         .files()?
@@ -268,18 +288,34 @@ pub fn index(config: &Config, opts: &IndexOptions) -> Result<IndexReport, Error>
         .filter_map(|f| records.get(&f.path).cloned().map(|r| (r, f)))
         .collect();
     all.sort_by(|a, b| a.0.path.cmp(&b.0.path));
-    tracing::debug!(files = all.len(), ms = t.elapsed().as_millis() as u64, "load facts");
+    tracing::debug!(
+        files = all.len(),
+        ms = t.elapsed().as_millis() as u64,
+        "load facts"
+    );
 
     let t = Instant::now();
     let mut data: IndexData = graph::build(&all);
-    tracing::debug!(symbols = data.symbols.len(), edges = data.edges.len(), ms = t.elapsed().as_millis() as u64, "graph");
+    tracing::debug!(
+        symbols = data.symbols.len(),
+        edges = data.edges.len(),
+        ms = t.elapsed().as_millis() as u64,
+        "graph"
+    );
     let t = Instant::now();
     data.search = search::build(&data, &all);
-    tracing::debug!(terms = data.search.terms.len(), ms = t.elapsed().as_millis() as u64, "search index");
+    tracing::debug!(
+        terms = data.search.terms.len(),
+        ms = t.elapsed().as_millis() as u64,
+        "search index"
+    );
     let prev_gen = [
         previous.as_ref().map(|s| s.generation()),
         cat.generation()?,
-        snapshot::read_current_pointer(&config.index_dir).ok().flatten().map(|(g, _)| g),
+        snapshot::read_current_pointer(&config.index_dir)
+            .ok()
+            .flatten()
+            .map(|(g, _)| g),
     ]
     .into_iter()
     .flatten()
@@ -290,7 +326,11 @@ pub fn index(config: &Config, opts: &IndexOptions) -> Result<IndexReport, Error>
     drop(previous);
     let t = Instant::now();
     snapshot::write_snapshot(&config.index_dir, &data)?;
-    tracing::debug!(generation = data.generation, ms = t.elapsed().as_millis() as u64, "snapshot published");
+    tracing::debug!(
+        generation = data.generation,
+        ms = t.elapsed().as_millis() as u64,
+        "snapshot published"
+    );
     let t = Instant::now();
     cat.replace_graph(&data)?;
     tracing::debug!(ms = t.elapsed().as_millis() as u64, "catalog graph");
@@ -307,10 +347,12 @@ fn skipped_reason(cat: &Catalog, path: &str) -> String {
     cat.files()
         .ok()
         .and_then(|fs| {
-            fs.into_iter().find(|f| f.record.path == path).and_then(|f| match f.status {
-                catalog::FileStatus::Skipped { reason } => Some(reason),
-                catalog::FileStatus::Ok => None,
-            })
+            fs.into_iter()
+                .find(|f| f.record.path == path)
+                .and_then(|f| match f.status {
+                    catalog::FileStatus::Skipped { reason } => Some(reason),
+                    catalog::FileStatus::Ok => None,
+                })
         })
         .unwrap_or_else(|| "skipped earlier".to_string())
 }

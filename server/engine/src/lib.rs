@@ -31,7 +31,10 @@ pub enum Error {
     #[error(transparent)]
     Lock(#[from] lock::LockError),
     #[error("{}: {source}", .path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("project path {} does not exist or is not a directory", .path.display())]
     NoProject { path: PathBuf },
 }

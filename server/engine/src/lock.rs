@@ -40,7 +40,11 @@ pub enum LockError {
         holder_text(*.holder),
         .path.display()
     )]
-    Timeout { path: PathBuf, holder: Option<u32>, waited: Duration },
+    Timeout {
+        path: PathBuf,
+        holder: Option<u32>,
+        waited: Duration,
+    },
     /// The lock file or its directory could not be created, opened, locked or written.
     #[error("cannot use the writer lock file {}: {source}; check that the index directory is writable", .path.display())]
     Io {
@@ -51,7 +55,9 @@ pub enum LockError {
 }
 
 fn holder_text(holder: Option<u32>) -> String {
-    holder.map(|pid| format!(" (pid {pid})")).unwrap_or_default()
+    holder
+        .map(|pid| format!(" (pid {pid})"))
+        .unwrap_or_default()
 }
 
 /// The exclusive right to write one project's index. Released when dropped (or when the process dies).
@@ -94,7 +100,10 @@ impl WriterLock {
     ///
     /// Errors: [`LockError::Timeout`] when `t` elapsed first; [`LockError::Io`] as for
     /// [`WriterLock::try_acquire`].
-    pub fn acquire_waiting(index_dir: &Path, timeout: Option<Duration>) -> Result<WriterLock, LockError> {
+    pub fn acquire_waiting(
+        index_dir: &Path,
+        timeout: Option<Duration>,
+    ) -> Result<WriterLock, LockError> {
         let (file, path) = open_lock_file(index_dir)?;
         let Some(timeout) = timeout else {
             loop {
@@ -114,7 +123,11 @@ impl WriterLock {
                     let waited = start.elapsed();
                     if waited >= timeout {
                         let holder = read_holder_pid(&path);
-                        return Err(LockError::Timeout { path, holder, waited });
+                        return Err(LockError::Timeout {
+                            path,
+                            holder,
+                            waited,
+                        });
                     }
                     thread::sleep(POLL_INTERVAL.min(timeout - waited));
                 }
@@ -137,7 +150,10 @@ impl WriterLock {
     /// half-built `WriterLock`), so an unusable lock file never blocks others.
     fn locked(file: File, path: PathBuf) -> Result<WriterLock, LockError> {
         let mut lock = WriterLock { file, path };
-        let started_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
+        let started_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0);
         let content = format!("pid={}\nstarted_unix_ms={started_ms}\n", std::process::id());
         let write = |f: &mut File| -> io::Result<()> {
             f.set_len(0)?;
@@ -147,7 +163,10 @@ impl WriterLock {
         };
         match write(&mut lock.file) {
             Ok(()) => Ok(lock),
-            Err(source) => Err(LockError::Io { path: lock.path.clone(), source }),
+            Err(source) => Err(LockError::Io {
+                path: lock.path.clone(),
+                source,
+            }),
         }
     }
 }
@@ -192,7 +211,10 @@ pub fn current_holder(index_dir: &Path) -> Option<u32> {
 }
 
 fn open_lock_file(index_dir: &Path) -> Result<(File, PathBuf), LockError> {
-    fs::create_dir_all(index_dir).map_err(|source| LockError::Io { path: index_dir.to_path_buf(), source })?;
+    fs::create_dir_all(index_dir).map_err(|source| LockError::Io {
+        path: index_dir.to_path_buf(),
+        source,
+    })?;
     let path = index_dir.join(LOCK_FILE_NAME);
     // No truncation here: the file may belong to the current holder, whose pid we want to report.
     let file = OpenOptions::new()
@@ -201,7 +223,10 @@ fn open_lock_file(index_dir: &Path) -> Result<(File, PathBuf), LockError> {
         .create(true)
         .truncate(false)
         .open(&path)
-        .map_err(|source| LockError::Io { path: path.clone(), source })?;
+        .map_err(|source| LockError::Io {
+            path: path.clone(),
+            source,
+        })?;
     Ok((file, path))
 }
 
@@ -209,5 +234,6 @@ fn open_lock_file(index_dir: &Path) -> Result<(File, PathBuf), LockError> {
 fn read_holder_pid(path: &Path) -> Option<u32> {
     let mut text = String::new();
     File::open(path).ok()?.read_to_string(&mut text).ok()?;
-    text.lines().find_map(|line| line.strip_prefix("pid=")?.trim().parse().ok())
+    text.lines()
+        .find_map(|line| line.strip_prefix("pid=")?.trim().parse().ok())
 }

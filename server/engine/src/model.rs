@@ -388,7 +388,9 @@ pub struct EdgeRecord {
 
 /// One BM25 posting: a symbol and the field-weighted term frequency of a term in its document.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, bytemuck::Pod, bytemuck::Zeroable, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, bytemuck::Pod, bytemuck::Zeroable, Serialize, Deserialize,
+)]
 pub struct Posting {
     pub doc: u32,
     /// Σ over fields of field weight × occurrences (BM25F pseudo-frequency).

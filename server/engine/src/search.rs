@@ -29,15 +29,17 @@ const W_BODY: f32 = 0.3;
 /// Words that carry no meaning in a code question (English function words plus keywords that occur in
 /// every file of a language).
 const STOP_WORDS: &[&str] = &[
-    "a", "about", "after", "all", "also", "an", "and", "any", "are", "as", "at", "be", "been", "before", "being",
-    "but", "by", "can", "could", "did", "do", "does", "doing", "done", "each", "for", "from", "get", "gets", "had",
-    "has", "have", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "may", "me", "more",
-    "most", "must", "my", "no", "not", "of", "on", "one", "only", "or", "other", "our", "out", "over", "own",
-    "same", "should", "so", "some", "such", "than", "that", "the", "their", "them", "then", "there", "these",
-    "they", "this", "those", "through", "to", "too", "under", "up", "us", "use", "used", "uses", "using", "very",
-    "via", "was", "way", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will",
-    "with", "would", "you", "your", "self", "fn", "def", "let", "mut", "pub", "return", "returns", "var", "const",
-    "func", "function", "public", "private", "static", "void", "new", "none", "null", "true", "false", "s", "t",
+    "a", "about", "after", "all", "also", "an", "and", "any", "are", "as", "at", "be", "been",
+    "before", "being", "but", "by", "can", "could", "did", "do", "does", "doing", "done", "each",
+    "for", "from", "get", "gets", "had", "has", "have", "how", "i", "if", "in", "into", "is", "it",
+    "its", "itself", "just", "may", "me", "more", "most", "must", "my", "no", "not", "of", "on",
+    "one", "only", "or", "other", "our", "out", "over", "own", "same", "should", "so", "some",
+    "such", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this",
+    "those", "through", "to", "too", "under", "up", "us", "use", "used", "uses", "using", "very",
+    "via", "was", "way", "we", "were", "what", "when", "where", "which", "while", "who", "whom",
+    "why", "will", "with", "would", "you", "your", "self", "fn", "def", "let", "mut", "pub",
+    "return", "returns", "var", "const", "func", "function", "public", "private", "static", "void",
+    "new", "none", "null", "true", "false", "s", "t",
 ];
 
 fn stop_words() -> &'static std::collections::HashSet<&'static str> {
@@ -93,7 +95,8 @@ pub fn terms(text: &str) -> Vec<String> {
 /// outranks documents that merely contain its parts.
 fn whole_term(name: &str) -> Option<String> {
     let lower = name.to_lowercase();
-    (lower.len() > 2 && lower.chars().all(|c| c.is_alphanumeric() || c == '_')).then(|| format!("={lower}"))
+    (lower.len() > 2 && lower.chars().all(|c| c.is_alphanumeric() || c == '_'))
+        .then(|| format!("={lower}"))
 }
 
 fn add_field(map: &mut HashMap<String, f32>, len: &mut f32, text: &str, weight: f32) {
@@ -144,7 +147,10 @@ pub fn build(index: &IndexData, facts: &[(FileRecord, FileFacts)]) -> SearchData
     for (i, (map, len)) in docs.into_iter().enumerate() {
         doc_len.push(len);
         for (t, tf) in map {
-            postings.entry(t).or_default().push(Posting { doc: i as u32, tf });
+            postings
+                .entry(t)
+                .or_default()
+                .push(Posting { doc: i as u32, tf });
         }
     }
     let mut terms: Vec<(String, Vec<Posting>)> = postings.into_iter().collect();
@@ -231,7 +237,8 @@ pub fn search(snap: &Snapshot, query: &str, limit: usize, focus_path: Option<&st
         let idf = (1.0 + (n as f32 - df + 0.5) / (df + 0.5)).ln();
         for p in postings {
             let dl = snap.doc_len(p.doc);
-            let norm = p.tf * (BM25_K1 + 1.0) / (p.tf + BM25_K1 * (1.0 - BM25_B + BM25_B * dl / avgdl));
+            let norm =
+                p.tf * (BM25_K1 + 1.0) / (p.tf + BM25_K1 * (1.0 - BM25_B + BM25_B * dl / avgdl));
             *acc.entry(p.doc).or_default() += idf * norm;
         }
     }

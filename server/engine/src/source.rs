@@ -93,7 +93,9 @@ pub fn walk(config: &Config) -> (Vec<SourceFile>, Vec<Skipped>) {
         let entry = match entry {
             Ok(e) => e,
             Err(err) => {
-                let path = error_path(&err).map(|p| rel_path(&config.root, &p)).unwrap_or_default();
+                let path = error_path(&err)
+                    .map(|p| rel_path(&config.root, &p))
+                    .unwrap_or_default();
                 skipped.push(Skipped {
                     path,
                     reason: err.to_string(),
@@ -105,7 +107,8 @@ pub fn walk(config: &Config) -> (Vec<SourceFile>, Vec<Skipped>) {
             continue;
         }
         let path = entry.path();
-        let Some(language) = Language::from_path(path).filter(|l| config.languages.contains(l)) else {
+        let Some(language) = Language::from_path(path).filter(|l| config.languages.contains(l))
+        else {
             continue;
         };
         let rel = rel_path(&config.root, path);
@@ -130,7 +133,9 @@ pub fn walk(config: &Config) -> (Vec<SourceFile>, Vec<Skipped>) {
 fn error_path(err: &ignore::Error) -> Option<PathBuf> {
     match err {
         ignore::Error::WithPath { path, .. } => Some(path.clone()),
-        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => error_path(err),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            error_path(err)
+        }
         ignore::Error::Loop { child, .. } => Some(child.clone()),
         _ => None,
     }
@@ -161,9 +166,14 @@ pub fn read(path: &Path, max_bytes: u64) -> Result<Content, String> {
         std::io::ErrorKind::NotFound => "deleted before it could be read".to_string(),
         _ => format!("unreadable: {e}"),
     })?;
-    let size = file.metadata().map_err(|e| format!("unreadable: {e}"))?.len();
+    let size = file
+        .metadata()
+        .map_err(|e| format!("unreadable: {e}"))?
+        .len();
     if size > max_bytes {
-        return Err(format!("too large: {size} bytes > limit {max_bytes} (max_file_size in .leindex.toml)"));
+        return Err(format!(
+            "too large: {size} bytes > limit {max_bytes} (max_file_size in .leindex.toml)"
+        ));
     }
     if size >= MMAP_THRESHOLD_BYTES {
         // SAFETY: the map is read-only and private to this call; a concurrent truncation of a source file
@@ -172,7 +182,8 @@ pub fn read(path: &Path, max_bytes: u64) -> Result<Content, String> {
         Ok(Content::Mapped(map))
     } else {
         let mut buf = Vec::with_capacity(size as usize);
-        std::io::Read::read_to_end(&mut { file }, &mut buf).map_err(|e| format!("unreadable: {e}"))?;
+        std::io::Read::read_to_end(&mut { file }, &mut buf)
+            .map_err(|e| format!("unreadable: {e}"))?;
         Ok(Content::Read(buf))
     }
 }
@@ -219,7 +230,10 @@ pub fn parse(lang: Language, rel: &str, text: &str) -> Result<FileFacts, String>
 }
 
 /// Reads, checks, hashes and parses one file: `(hash, facts)` or the skip reason.
-pub fn load_and_parse(file: &SourceFile, max_bytes: u64) -> Result<(String, FileFacts), (Option<String>, String)> {
+pub fn load_and_parse(
+    file: &SourceFile,
+    max_bytes: u64,
+) -> Result<(String, FileFacts), (Option<String>, String)> {
     let content = read(&file.abs, max_bytes).map_err(|r| (None, r))?;
     let hash = content_hash(&content);
     let text = as_text(&content).map_err(|r| (Some(hash.clone()), r))?;

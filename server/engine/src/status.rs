@@ -63,7 +63,10 @@ pub fn status(config: &Config) -> Result<Status, Error> {
             st.edges = snap.edge_count();
             st.terms = snap.term_count();
             st.snapshot_bytes = snap.file_len();
-            let indexed: HashMap<&str, (u64, i64)> = snap.files().map(|f| (f.path, (f.size, f.mtime_ms))).collect();
+            let indexed: HashMap<&str, (u64, i64)> = snap
+                .files()
+                .map(|f| (f.path, (f.size, f.mtime_ms)))
+                .collect();
             let (files, _) = source::walk(config);
             let mut seen = 0;
             for f in &files {
@@ -88,7 +91,9 @@ fn dir_size(dir: &std::path::Path) -> u64 {
     let mut total = 0;
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in rd.flatten() {
             match e.file_type() {
                 Ok(t) if t.is_dir() => stack.push(e.path()),

@@ -15,16 +15,23 @@ fn sym<'a>(f: &'a FileFacts, qualified: &str) -> &'a leindex_engine::model::Symb
         .unwrap_or_else(|| {
             panic!(
                 "no symbol {qualified}; have {:?}",
-                f.symbols.iter().map(|s| &s.qualified_name).collect::<Vec<_>>()
+                f.symbols
+                    .iter()
+                    .map(|s| &s.qualified_name)
+                    .collect::<Vec<_>>()
             )
         })
 }
 
 fn has_ref(f: &FileFacts, from: &str, kind: RefKind, name: &str, qualifier: Option<&str>) -> bool {
-    let idx = f.symbols.iter().position(|s| s.qualified_name == from).expect("from symbol") as u32;
-    f.refs
+    let idx = f
+        .symbols
         .iter()
-        .any(|r| r.from == idx && r.kind == kind && r.name == name && r.qualifier.as_deref() == qualifier)
+        .position(|s| s.qualified_name == from)
+        .expect("from symbol") as u32;
+    f.refs.iter().any(|r| {
+        r.from == idx && r.kind == kind && r.name == name && r.qualifier.as_deref() == qualifier
+    })
 }
 
 #[test]
@@ -63,24 +70,80 @@ fn helper() {}
     let steal = sym(&f, "Core::steal_work");
     assert_eq!(steal.kind, SymbolKind::Method);
     assert_eq!(steal.doc, "Steals work from siblings.");
-    assert!(steal.signature.starts_with("fn steal_work(&mut self, worker: &Worker) -> Option<Notified>"));
+    assert!(
+        steal
+            .signature
+            .starts_with("fn steal_work(&mut self, worker: &Worker) -> Option<Notified>")
+    );
     // if + && + for + ? = 4 decisions → complexity 5
     assert_eq!(steal.complexity, 5, "{steal:?}");
-    let core_idx = f.symbols.iter().position(|s| s.qualified_name == "Core").unwrap() as u32;
-    assert_eq!(steal.parent, Some(core_idx), "impl methods hang under their type");
-    assert!(has_ref(&f, "Core::steal_work", RefKind::Call, "next_task", Some("self")));
-    assert!(has_ref(&f, "Core::steal_work", RefKind::Call, "steal_into", Some("Steal")));
-    assert!(has_ref(&f, "Core::steal_work", RefKind::Call, "is_idle", Some("worker")));
-    assert!(has_ref(&f, "Core::steal_work", RefKind::Write, "count", Some("self")));
-    assert!(has_ref(&f, "Core::steal_work", RefKind::Type, "Worker", None));
+    let core_idx = f
+        .symbols
+        .iter()
+        .position(|s| s.qualified_name == "Core")
+        .unwrap() as u32;
+    assert_eq!(
+        steal.parent,
+        Some(core_idx),
+        "impl methods hang under their type"
+    );
+    assert!(has_ref(
+        &f,
+        "Core::steal_work",
+        RefKind::Call,
+        "next_task",
+        Some("self")
+    ));
+    assert!(has_ref(
+        &f,
+        "Core::steal_work",
+        RefKind::Call,
+        "steal_into",
+        Some("Steal")
+    ));
+    assert!(has_ref(
+        &f,
+        "Core::steal_work",
+        RefKind::Call,
+        "is_idle",
+        Some("worker")
+    ));
+    assert!(has_ref(
+        &f,
+        "Core::steal_work",
+        RefKind::Write,
+        "count",
+        Some("self")
+    ));
+    assert!(has_ref(
+        &f,
+        "Core::steal_work",
+        RefKind::Type,
+        "Worker",
+        None
+    ));
     assert!(has_ref(&f, "Core::schedule", RefKind::Call, "helper", None));
-    assert!(f.refs.iter().any(|r| r.kind == RefKind::Implement && r.name == "Schedule" && r.qualifier.as_deref() == Some("Core")));
+    assert!(f.refs.iter().any(|r| r.kind == RefKind::Implement
+        && r.name == "Schedule"
+        && r.qualifier.as_deref() == Some("Core")));
     assert_eq!(sym(&f, "Schedule").kind, SymbolKind::Trait);
-    let imports: Vec<(&str, &str, &str)> =
-        f.imports.iter().map(|i| (i.module.as_str(), i.name.as_str(), i.original.as_str())).collect();
-    assert!(imports.contains(&("crate::runtime::task", "Notified", "Notified")), "{imports:?}");
-    assert!(imports.contains(&("crate::runtime", "H", "Handle")), "{imports:?}");
-    assert!(imports.contains(&("std::sync", "Arc", "Arc")), "{imports:?}");
+    let imports: Vec<(&str, &str, &str)> = f
+        .imports
+        .iter()
+        .map(|i| (i.module.as_str(), i.name.as_str(), i.original.as_str()))
+        .collect();
+    assert!(
+        imports.contains(&("crate::runtime::task", "Notified", "Notified")),
+        "{imports:?}"
+    );
+    assert!(
+        imports.contains(&("crate::runtime", "H", "Handle")),
+        "{imports:?}"
+    );
+    assert!(
+        imports.contains(&("std::sync", "Arc", "Arc")),
+        "{imports:?}"
+    );
 }
 
 #[test]
@@ -117,16 +180,54 @@ def helper(x: QuerySet) -> int:
     let filter = sym(&f, "QuerySet.filter");
     assert_eq!(filter.kind, SymbolKind::Method);
     assert_eq!(filter.complexity, 3, "if + or");
-    assert!(has_ref(&f, "QuerySet.filter", RefKind::Call, "_filter_or_exclude", Some("self")));
-    assert!(has_ref(&f, "QuerySet.filter", RefKind::Write, "_hints", Some("self")));
-    assert!(has_ref(&f, "QuerySet._filter_or_exclude", RefKind::Read, "_hints", Some("self")));
-    assert!(has_ref(&f, "QuerySet._filter_or_exclude", RefKind::Read, "CHUNK", None));
-    assert!(has_ref(&f, "QuerySet", RefKind::Inherit, "BaseIterable", None));
+    assert!(has_ref(
+        &f,
+        "QuerySet.filter",
+        RefKind::Call,
+        "_filter_or_exclude",
+        Some("self")
+    ));
+    assert!(has_ref(
+        &f,
+        "QuerySet.filter",
+        RefKind::Write,
+        "_hints",
+        Some("self")
+    ));
+    assert!(has_ref(
+        &f,
+        "QuerySet._filter_or_exclude",
+        RefKind::Read,
+        "_hints",
+        Some("self")
+    ));
+    assert!(has_ref(
+        &f,
+        "QuerySet._filter_or_exclude",
+        RefKind::Read,
+        "CHUNK",
+        None
+    ));
+    assert!(has_ref(
+        &f,
+        "QuerySet",
+        RefKind::Inherit,
+        "BaseIterable",
+        None
+    ));
     assert!(has_ref(&f, "QuerySet", RefKind::Inherit, "Mixin", None));
     assert!(has_ref(&f, "helper", RefKind::Type, "QuerySet", None));
     assert_eq!(sym(&f, "CHUNK").kind, SymbolKind::Global);
-    assert!(f.imports.iter().any(|i| i.module == "django.db.models.query_utils" && i.name == "Q"));
-    assert!(f.imports.iter().any(|i| i.module == "logging" && i.name == "log"));
+    assert!(
+        f.imports
+            .iter()
+            .any(|i| i.module == "django.db.models.query_utils" && i.name == "Q")
+    );
+    assert!(
+        f.imports
+            .iter()
+            .any(|i| i.module == "logging" && i.name == "log")
+    );
 }
 
 #[test]
@@ -159,19 +260,51 @@ const pipeFromArray = (fns: Array<any>) => fns.reduce((prev, fn) => fn(prev), ut
     assert_eq!(map.kind, SymbolKind::Function);
     assert_eq!(map.doc, "Applies a projection to each value.");
     assert!(has_ref(&f, "map", RefKind::Call, "operate", None));
-    assert!(has_ref(&f, "map", RefKind::Call, "createOperatorSubscriber", None));
+    assert!(has_ref(
+        &f,
+        "map",
+        RefKind::Call,
+        "createOperatorSubscriber",
+        None
+    ));
     assert_eq!(sym(&f, "Subscribable").kind, SymbolKind::Interface);
     assert!(has_ref(&f, "Subscribable", RefKind::Inherit, "Base", None));
     assert_eq!(sym(&f, "Subject").kind, SymbolKind::Class);
     assert!(has_ref(&f, "Subject", RefKind::Inherit, "Observable", None));
-    assert!(has_ref(&f, "Subject", RefKind::Implement, "SubscriptionLike", None));
+    assert!(has_ref(
+        &f,
+        "Subject",
+        RefKind::Implement,
+        "SubscriptionLike",
+        None
+    ));
     assert_eq!(sym(&f, "Subject.next").kind, SymbolKind::Method);
-    assert!(has_ref(&f, "Subject.next", RefKind::Read, "closed", Some("this")));
+    assert!(has_ref(
+        &f,
+        "Subject.next",
+        RefKind::Read,
+        "closed",
+        Some("this")
+    ));
     assert_eq!(sym(&f, "Subject.complete").kind, SymbolKind::Method);
-    assert!(has_ref(&f, "Subject.complete", RefKind::Write, "closed", Some("this")));
+    assert!(has_ref(
+        &f,
+        "Subject.complete",
+        RefKind::Write,
+        "closed",
+        Some("this")
+    ));
     assert_eq!(sym(&f, "pipeFromArray").kind, SymbolKind::Function);
-    assert!(f.imports.iter().any(|i| i.module == "../types" && i.name == "OF" && i.original == "OperatorFunction"));
-    assert!(f.imports.iter().any(|i| i.module == "./util" && i.name == "util" && i.original == "*"));
+    assert!(
+        f.imports
+            .iter()
+            .any(|i| i.module == "../types" && i.name == "OF" && i.original == "OperatorFunction")
+    );
+    assert!(
+        f.imports
+            .iter()
+            .any(|i| i.module == "./util" && i.name == "util" && i.original == "*")
+    );
 }
 
 #[test]
@@ -206,12 +339,38 @@ func NewServer() *Server { return &Server{} }
     let m = sym(&f, "Server.ListenAndServe");
     assert_eq!(m.kind, SymbolKind::Method);
     assert_eq!(m.complexity, 2);
-    assert!(has_ref(&f, "Server.ListenAndServe", RefKind::Call, "Serve", Some("srv")));
-    assert!(has_ref(&f, "Server.ListenAndServe", RefKind::Call, "Println", Some("fmt")));
-    assert!(has_ref(&f, "Server.ListenAndServe", RefKind::Write, "addr", Some("srv")));
+    assert!(has_ref(
+        &f,
+        "Server.ListenAndServe",
+        RefKind::Call,
+        "Serve",
+        Some("srv")
+    ));
+    assert!(has_ref(
+        &f,
+        "Server.ListenAndServe",
+        RefKind::Call,
+        "Println",
+        Some("fmt")
+    ));
+    assert!(has_ref(
+        &f,
+        "Server.ListenAndServe",
+        RefKind::Write,
+        "addr",
+        Some("srv")
+    ));
     assert!(has_ref(&f, "Server", RefKind::Inherit, "Handler", None));
-    assert!(f.imports.iter().any(|i| i.module == "context" && i.name == "ctx"));
-    assert!(f.imports.iter().any(|i| i.module == "fmt" && i.name == "fmt"));
+    assert!(
+        f.imports
+            .iter()
+            .any(|i| i.module == "context" && i.name == "ctx")
+    );
+    assert!(
+        f.imports
+            .iter()
+            .any(|i| i.module == "fmt" && i.name == "fmt")
+    );
 }
 
 #[test]
@@ -233,18 +392,52 @@ public class ArrayList<E> extends AbstractList<E> implements List<E>, RandomAcce
 "#;
     let f = facts(Language::Java, "java/util/ArrayList.java", src);
     assert_eq!(sym(&f, "ArrayList").doc, "A resizable array.");
-    assert!(has_ref(&f, "ArrayList", RefKind::Inherit, "AbstractList", None));
+    assert!(has_ref(
+        &f,
+        "ArrayList",
+        RefKind::Inherit,
+        "AbstractList",
+        None
+    ));
     assert!(has_ref(&f, "ArrayList", RefKind::Implement, "List", None));
-    assert!(has_ref(&f, "ArrayList", RefKind::Implement, "RandomAccess", None));
+    assert!(has_ref(
+        &f,
+        "ArrayList",
+        RefKind::Implement,
+        "RandomAccess",
+        None
+    ));
     let add = sym(&f, "ArrayList.add");
     assert_eq!(add.kind, SymbolKind::Method);
     assert_eq!(add.doc, "Appends an element.");
     assert_eq!(add.complexity, 2, "ternary");
-    assert!(has_ref(&f, "ArrayList.add", RefKind::Call, "ensureCapacity", None));
-    assert!(has_ref(&f, "ArrayList.ensureCapacity", RefKind::Call, "requireNonNull", Some("Objects")));
-    assert!(has_ref(&f, "ArrayList.ensureCapacity", RefKind::Call, "Itr", None));
+    assert!(has_ref(
+        &f,
+        "ArrayList.add",
+        RefKind::Call,
+        "ensureCapacity",
+        None
+    ));
+    assert!(has_ref(
+        &f,
+        "ArrayList.ensureCapacity",
+        RefKind::Call,
+        "requireNonNull",
+        Some("Objects")
+    ));
+    assert!(has_ref(
+        &f,
+        "ArrayList.ensureCapacity",
+        RefKind::Call,
+        "Itr",
+        None
+    ));
     assert_eq!(sym(&f, "ArrayList.ArrayList").kind, SymbolKind::Method);
-    assert!(f.imports.iter().any(|i| i.module == "java.util.function" && i.name == "Consumer"));
+    assert!(
+        f.imports
+            .iter()
+            .any(|i| i.module == "java.util.function" && i.name == "Consumer")
+    );
 }
 
 #[test]
@@ -269,7 +462,13 @@ typedef struct Btree Btree;
     assert_eq!(open.kind, SymbolKind::Function);
     assert_eq!(open.doc, "Open a database.");
     assert_eq!(open.complexity, 3);
-    assert!(has_ref(&f, "sqlite3_open", RefKind::Call, "openDatabase", None));
+    assert!(has_ref(
+        &f,
+        "sqlite3_open",
+        RefKind::Call,
+        "openDatabase",
+        None
+    ));
     assert!(has_ref(&f, "sqlite3_open", RefKind::Write, "nCall", None));
     assert_eq!(sym(&f, "nCall").kind, SymbolKind::Global);
     assert_eq!(sym(&f, "Btree").kind, SymbolKind::Struct);

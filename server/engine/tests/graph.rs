@@ -38,7 +38,11 @@ fn edges_from(d: &IndexData, src: u32, kind: EdgeKind) -> Vec<(String, f32, bool
         .filter(|e| e.src == src && e.kind == kind)
         .map(|e| {
             let s = &d.symbols[e.dst as usize];
-            (format!("{}:{}", d.files[s.file as usize].path, s.qualified_name), e.weight, e.ambiguous)
+            (
+                format!("{}:{}", d.files[s.file as usize].path, s.qualified_name),
+                e.weight,
+                e.ambiguous,
+            )
         })
         .collect()
 }
@@ -58,29 +62,68 @@ fn python_self_calls_imports_and_inheritance_resolve() {
     ]);
     let run = id(&d, "pkg/models.py", "Model.run");
     let calls = edges_from(&d, run, EdgeKind::Calls);
-    assert!(calls.iter().any(|(t, _, amb)| t == "pkg/base.py:Base.save" && !amb), "{calls:?}");
-    assert!(calls.iter().any(|(t, w, _)| t == "pkg/util.py:helper" && *w >= 0.9), "{calls:?}");
+    assert!(
+        calls
+            .iter()
+            .any(|(t, _, amb)| t == "pkg/base.py:Base.save" && !amb),
+        "{calls:?}"
+    );
+    assert!(
+        calls
+            .iter()
+            .any(|(t, w, _)| t == "pkg/util.py:helper" && *w >= 0.9),
+        "{calls:?}"
+    );
     let model = id(&d, "pkg/models.py", "Model");
-    assert!(edges_from(&d, model, EdgeKind::Inherits).iter().any(|(t, _, _)| t == "pkg/base.py:Base"));
+    assert!(
+        edges_from(&d, model, EdgeKind::Inherits)
+            .iter()
+            .any(|(t, _, _)| t == "pkg/base.py:Base")
+    );
     let data = edges_from(&d, run, EdgeKind::DataFlow);
-    assert!(data.iter().any(|(t, _, _)| t == "pkg/models.py:Model.check"), "{data:?}");
-    let detail: Vec<&str> = d.edges.iter().filter(|e| e.kind == EdgeKind::DataFlow).map(|e| e.detail.as_str()).collect();
+    assert!(
+        data.iter()
+            .any(|(t, _, _)| t == "pkg/models.py:Model.check"),
+        "{data:?}"
+    );
+    let detail: Vec<&str> = d
+        .edges
+        .iter()
+        .filter(|e| e.kind == EdgeKind::DataFlow)
+        .map(|e| e.detail.as_str())
+        .collect();
     assert!(detail.contains(&"state"));
     // Contains: class → method
-    assert!(edges_from(&d, model, EdgeKind::Contains).iter().any(|(t, _, _)| t == "pkg/models.py:Model.run"));
+    assert!(
+        edges_from(&d, model, EdgeKind::Contains)
+            .iter()
+            .any(|(t, _, _)| t == "pkg/models.py:Model.run")
+    );
 }
 
 #[test]
 fn a_common_name_never_fans_out() {
     // Ten unrelated `run` methods; a call through an unknown receiver must not link to all of them.
     let mut files: Vec<(String, String)> = (0..10)
-        .map(|i| (format!("m{i}/x.py"), format!("class C{i}:\n    def run(self):\n        pass\n")))
+        .map(|i| {
+            (
+                format!("m{i}/x.py"),
+                format!("class C{i}:\n    def run(self):\n        pass\n"),
+            )
+        })
         .collect();
     files.push(("main.py".into(), "def go(obj):\n    obj.run()\n".into()));
-    let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
     let d = project(&refs);
     let go = id(&d, "main.py", "go");
-    assert!(edges_from(&d, go, EdgeKind::Calls).is_empty(), "{:?}", edges_from(&d, go, EdgeKind::Calls));
+    assert!(
+        edges_from(&d, go, EdgeKind::Calls).is_empty(),
+        "{:?}",
+        edges_from(&d, go, EdgeKind::Calls)
+    );
 }
 
 #[test]
@@ -93,7 +136,10 @@ fn a_few_candidates_are_ambiguous_and_weak() {
     let go = id(&d, "main.py", "go");
     let calls = edges_from(&d, go, EdgeKind::Calls);
     assert_eq!(calls.len(), 2, "{calls:?}");
-    assert!(calls.iter().all(|(_, w, amb)| *amb && *w < 0.5), "{calls:?}");
+    assert!(
+        calls.iter().all(|(_, w, amb)| *amb && *w < 0.5),
+        "{calls:?}"
+    );
 }
 
 #[test]
@@ -110,15 +156,37 @@ fn rust_qualified_and_same_module_calls_and_centrality() {
     ]);
     let steal_work = id(&d, "src/worker.rs", "Core::steal_work");
     let calls = edges_from(&d, steal_work, EdgeKind::Calls);
-    assert!(calls.iter().any(|(t, _, _)| t == "src/queue.rs:Steal::steal_into"), "{calls:?}");
-    assert!(calls.iter().any(|(t, _, _)| t == "src/worker.rs:Core::next_task"), "{calls:?}");
+    assert!(
+        calls
+            .iter()
+            .any(|(t, _, _)| t == "src/queue.rs:Steal::steal_into"),
+        "{calls:?}"
+    );
+    assert!(
+        calls
+            .iter()
+            .any(|(t, _, _)| t == "src/worker.rs:Core::next_task"),
+        "{calls:?}"
+    );
     let helper = &d.symbols[id(&d, "src/worker.rs", "helper") as usize];
     assert_eq!(helper.callers, 2);
     let mean = d.symbols.iter().map(|s| s.pagerank).sum::<f32>() / d.symbols.len() as f32;
     assert!((mean - 1.0).abs() < 0.05, "pagerank mean {mean}");
-    assert!(helper.pagerank > 1.0, "called twice: above the mean, got {}", helper.pagerank);
+    assert!(
+        helper.pagerank > 1.0,
+        "called twice: above the mean, got {}",
+        helper.pagerank
+    );
     // The type reference and the import both resolve.
-    assert!(edges_from(&d, steal_work, EdgeKind::References).iter().any(|(t, _, _)| t == "src/queue.rs:Steal"));
+    assert!(
+        edges_from(&d, steal_work, EdgeKind::References)
+            .iter()
+            .any(|(t, _, _)| t == "src/queue.rs:Steal")
+    );
     let module = id(&d, "src/worker.rs", "worker");
-    assert!(edges_from(&d, module, EdgeKind::Imports).iter().any(|(t, _, _)| t == "src/queue.rs:Steal"));
+    assert!(
+        edges_from(&d, module, EdgeKind::Imports)
+            .iter()
+            .any(|(t, _, _)| t == "src/queue.rs:Steal")
+    );
 }

@@ -12,8 +12,14 @@ struct TestDir(PathBuf);
 
 impl TestDir {
     fn new(name: &str) -> TestDir {
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-        let dir = std::env::temp_dir().join(format!("leindex-lock-test-{name}-{}-{nanos}", std::process::id()));
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let dir = std::env::temp_dir().join(format!(
+            "leindex-lock-test-{name}-{}-{nanos}",
+            std::process::id()
+        ));
         std::fs::create_dir_all(&dir).unwrap();
         TestDir(dir)
     }
@@ -35,7 +41,10 @@ fn second_acquire_is_held_by_us() {
     let index_dir = dir.path().join(".leindex");
     let first = WriterLock::try_acquire(&index_dir).expect("first acquire");
     let content = std::fs::read_to_string(index_dir.join(LOCK_FILE_NAME)).unwrap();
-    assert!(content.starts_with(&format!("pid={}\n", std::process::id())), "{content:?}");
+    assert!(
+        content.starts_with(&format!("pid={}\n", std::process::id())),
+        "{content:?}"
+    );
     assert!(content.contains("started_unix_ms="), "{content:?}");
 
     match WriterLock::try_acquire(&index_dir) {
@@ -43,7 +52,10 @@ fn second_acquire_is_held_by_us() {
             assert_eq!(holder, Some(std::process::id()));
             assert_eq!(path, index_dir.join(LOCK_FILE_NAME));
             let message = LockError::Held { path, holder }.to_string();
-            assert!(message.contains(&format!("(pid {})", std::process::id())), "{message}");
+            assert!(
+                message.contains(&format!("(pid {})", std::process::id())),
+                "{message}"
+            );
             assert!(message.contains("--wait"), "{message}");
         }
         other => panic!("expected Held, got {other:?}"),
@@ -74,8 +86,13 @@ fn acquire_waiting_succeeds_after_the_holder_drops() {
     });
     rx.recv().unwrap();
     let start = Instant::now();
-    let lock = WriterLock::acquire_waiting(dir.path(), Some(Duration::from_secs(10))).expect("acquired after wait");
-    assert!(start.elapsed() >= Duration::from_millis(150), "did not wait: {:?}", start.elapsed());
+    let lock = WriterLock::acquire_waiting(dir.path(), Some(Duration::from_secs(10)))
+        .expect("acquired after wait");
+    assert!(
+        start.elapsed() >= Duration::from_millis(150),
+        "did not wait: {:?}",
+        start.elapsed()
+    );
     holder.join().unwrap();
     drop(lock);
 
@@ -116,12 +133,19 @@ fn current_holder_reports_live_holders_only() {
     let lock = WriterLock::try_acquire(dir.path()).unwrap();
     assert_eq!(current_holder(dir.path()), Some(std::process::id()));
     // The probe must not disturb the holder or later acquirers.
-    assert!(matches!(WriterLock::try_acquire(dir.path()), Err(LockError::Held { .. })));
+    assert!(matches!(
+        WriterLock::try_acquire(dir.path()),
+        Err(LockError::Held { .. })
+    ));
     drop(lock);
     assert_eq!(current_holder(dir.path()), None);
 
     // A stale pid left by a dead writer is not trusted.
-    std::fs::write(dir.path().join(LOCK_FILE_NAME), "pid=999999\nstarted_unix_ms=1\n").unwrap();
+    std::fs::write(
+        dir.path().join(LOCK_FILE_NAME),
+        "pid=999999\nstarted_unix_ms=1\n",
+    )
+    .unwrap();
     assert_eq!(current_holder(dir.path()), None);
     let _lock = WriterLock::try_acquire(dir.path()).expect("stale pid does not block");
 }

@@ -25,11 +25,24 @@ fn main() {
     }
     let exe = std::env::current_exe().expect("own path");
     let leindex = exe.with_file_name("leindex");
-    assert!(leindex.exists(), "build the leindex binary first ({} missing)", leindex.display());
+    assert!(
+        leindex.exists(),
+        "build the leindex binary first ({} missing)",
+        leindex.display()
+    );
     let qs: Vec<serde_json::Value> = std::fs::read_to_string(&questions)
-        .map(|t| t.lines().filter_map(|l| serde_json::from_str(l).ok()).collect())
+        .map(|t| {
+            t.lines()
+                .filter_map(|l| serde_json::from_str(l).ok())
+                .collect()
+        })
         .unwrap_or_default();
-    println!("leindex-bench on {} cores", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    println!(
+        "leindex-bench on {} cores",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
     for spec in &args {
         let (name, root) = spec.split_once('=').expect("NAME=ROOT");
         bench_corpus(&leindex, name, Path::new(root), &qs);
@@ -87,7 +100,8 @@ fn bench_corpus(leindex: &Path, name: &str, root: &Path, qs: &[serde_json::Value
             && let Ok(text) = source::as_text(&c)
         {
             let mut p = tree_sitter::Parser::new();
-            p.set_language(&leindex_engine::extract::ts_language(f.language)).ok();
+            p.set_language(&leindex_engine::extract::ts_language(f.language))
+                .ok();
             std::hint::black_box(p.parse(text, None));
         }
     });
@@ -100,7 +114,10 @@ fn bench_corpus(leindex: &Path, name: &str, root: &Path, qs: &[serde_json::Value
         secs(floor)
     );
     // Small files: mmap vs plain read (the threshold in source::MMAP_THRESHOLD_BYTES).
-    let small: Vec<&source::SourceFile> = files.iter().filter(|f| f.size < source::MMAP_THRESHOLD_BYTES).collect();
+    let small: Vec<&source::SourceFile> = files
+        .iter()
+        .filter(|f| f.size < source::MMAP_THRESHOLD_BYTES)
+        .collect();
     let t = Instant::now();
     for f in &small {
         if let Ok(file) = std::fs::File::open(&f.abs)
@@ -178,7 +195,16 @@ fn bench_corpus(leindex: &Path, name: &str, root: &Path, qs: &[serde_json::Value
             let r = run(
                 leindex,
                 index_dir.path(),
-                &["analyze", "--project", root_s, "--format", "json", "--budget", budget, q["question"].as_str().unwrap_or("")],
+                &[
+                    "analyze",
+                    "--project",
+                    root_s,
+                    "--format",
+                    "json",
+                    "--budget",
+                    budget,
+                    q["question"].as_str().unwrap_or(""),
+                ],
             );
             lat.push(r.wall.as_secs_f64() * 1e3);
             rss = rss.max(r.peak_rss_kb);
