@@ -177,7 +177,8 @@ pub struct Signals {
     pub exact_name: f32,
     /// PageRank, mean 1.0 over the project.
     pub centrality: f32,
-    /// Prior by kind: callables 1.0, types 0.9, globals 0.6, modules 0.4.
+    /// Prior by kind: callables 1.0, types 0.75, globals 0.5, modules 0.4; × 0.5 for test, mock and
+    /// benchmark code (a question about behaviour is answered by the implementation, not its tests).
     pub kind_prior: f32,
 }
 
@@ -198,13 +199,30 @@ pub struct Hit {
     pub signals: Signals,
 }
 
-fn kind_prior(kind: SymbolKind) -> f32 {
-    match kind {
+fn kind_prior(kind: SymbolKind, path: &str) -> f32 {
+    let by_kind = match kind {
         SymbolKind::Function | SymbolKind::Method => 1.0,
         SymbolKind::Module => 0.4,
-        SymbolKind::Global => 0.6,
-        _ => 0.9,
-    }
+        SymbolKind::Global => 0.5,
+        _ => 0.75,
+    };
+    by_kind * if is_test_path(path) { 0.5 } else { 1.0 }
+}
+
+/// Whether a path is test, mock, fixture or benchmark code by the usual layout conventions.
+pub fn is_test_path(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    lower.split('/').any(|seg| {
+        matches!(
+            seg,
+            "tests" | "__tests__" | "benches" | "fixtures" | "mocks" | "spec"
+        ) || seg.starts_with("test_")
+            || seg.contains("_test.")
+            || seg.contains(".test.")
+            || seg.contains(".spec.")
+            || seg.starts_with("loom_")
+            || seg == "mocks.rs"
+    })
 }
 
 /// Ranks the symbols of a snapshot for `query`; returns at most `limit` hits, best first. Symbols in files
@@ -263,15 +281,16 @@ pub fn search(snap: &Snapshot, query: &str, limit: usize, focus_path: Option<&st
         .into_iter()
         .map(|(id, bm25)| {
             let s = snap.symbol(id);
+            let path = snap.file(s.file).path;
             let signals = Signals {
                 bm25,
                 exact_name: exact.get(&id).copied().unwrap_or(0.0),
                 centrality: s.pagerank,
-                kind_prior: kind_prior(s.kind),
+                kind_prior: kind_prior(s.kind, path),
             };
             let mut score = signals.score();
             if let Some(f) = focus_path
-                && snap.file(s.file).path.starts_with(f)
+                && path.starts_with(f)
             {
                 score *= 2.0;
             }
