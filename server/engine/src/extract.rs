@@ -287,8 +287,9 @@ impl<'s> Extractor<'s> {
                 .map(|n| self.text(n).to_string())
         };
         let body = node.child_by_field_name("body");
+        // `_` (Rust `const _`, Go blank specs) names nothing a user can look up.
         let def = |kind, name: Option<String>, is_type| {
-            name.filter(|n| !n.is_empty()).map(|name| Def {
+            name.filter(|n| !n.is_empty() && n != "_").map(|name| Def {
                 kind,
                 name,
                 scope: None,
@@ -963,22 +964,23 @@ impl<'s> Extractor<'s> {
         None
     }
 
-    fn go_receiver_type(&self, node: Node) -> Option<String> {
+    /// The receiver parameter of a Go method declaration (`(srv *Server)`).
+    fn go_receiver_param<'t>(node: Node<'t>) -> Option<Node<'t>> {
         let recv = node.child_by_field_name("receiver")?;
         let mut cursor = recv.walk();
-        let param = recv
-            .named_children(&mut cursor)
-            .find(|c| c.kind() == "parameter_declaration")?;
-        Some(self.type_name(param.child_by_field_name("type")?))
+        recv.named_children(&mut cursor)
+            .find(|c| c.kind() == "parameter_declaration")
+    }
+
+    fn go_receiver_type(&self, node: Node) -> Option<String> {
+        Some(self.type_name(Self::go_receiver_param(node)?.child_by_field_name("type")?))
     }
 
     fn go_receiver_name(&self, node: Node) -> Option<String> {
-        let recv = node.child_by_field_name("receiver")?;
-        let mut cursor = recv.walk();
-        let param = recv
-            .named_children(&mut cursor)
-            .find(|c| c.kind() == "parameter_declaration")?;
-        Some(self.text(param.child_by_field_name("name")?).to_string())
+        Some(
+            self.text(Self::go_receiver_param(node)?.child_by_field_name("name")?)
+                .to_string(),
+        )
     }
 
     fn python_self_name(&self, node: Node) -> Option<String> {
