@@ -10,7 +10,7 @@ use serde::Serialize;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::path::Path;
 
-/// The tokenizer every budget is counted with (tiktoken's `o200k_base`, used by GPT-4o-class models).
+/// The tokenizer every budget is counted with (`o200k_base`, used by GPT-4o-class models).
 pub const TOKENIZER: &str = "o200k_base";
 /// Entry points taken from search.
 const ENTRY_POINTS: usize = 10;
@@ -76,15 +76,17 @@ pub struct Analysis {
     pub markdown: String,
 }
 
-/// Token count of `text` in o200k_base.
+/// Token count of `text` in o200k_base (bpe-openai: exact BPE, the token ids tiktoken produces; special
+/// tokens are counted as ordinary text, as an API counts user content).
 pub fn count_tokens(text: &str) -> usize {
-    tiktoken_rs::o200k_base_singleton().count_ordinary(text)
+    bpe_openai::o200k_base().count(text)
 }
 
-/// Starts loading the tokenizer's ranks on a background thread so the first count does not wait for it.
+/// Starts loading the tokenizer (~50 ms) on a background thread so it overlaps opening the snapshot and
+/// searching.
 pub fn warm_up_tokenizer() -> std::thread::JoinHandle<()> {
     std::thread::spawn(|| {
-        tiktoken_rs::o200k_base_singleton();
+        bpe_openai::o200k_base();
     })
 }
 
@@ -516,11 +518,11 @@ impl<'a> Renderer<'a> {
 
 /// Cuts text to at most `budget` tokens (on a token boundary that decodes to valid UTF-8).
 fn truncate_to_tokens(text: &str, budget: usize) -> String {
-    let bpe = tiktoken_rs::o200k_base_singleton();
-    let tokens = bpe.encode_ordinary(text);
+    let bpe = bpe_openai::o200k_base();
+    let tokens = bpe.encode(text);
     let mut n = tokens.len().min(budget);
     while n > 0 {
-        if let Ok(s) = bpe.decode(&tokens[..n])
+        if let Some(s) = bpe.decode(&tokens[..n])
             && count_tokens(&s) <= budget
         {
             return s;
