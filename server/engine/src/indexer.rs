@@ -140,19 +140,29 @@ pub fn index(config: &Config, opts: &IndexOptions) -> Result<IndexReport, Error>
 
     // Same size and mtime as recorded: unchanged without reading (as git's index does).
     let mut to_read: Vec<&SourceFile> = Vec::new();
+    let mut still_skipped: Vec<&str> = Vec::new();
     for f in &files {
         match states.get(&f.rel) {
             Some(st) if st.size == f.size && st.mtime_ms == f.mtime_ms => {
                 report.unchanged += 1;
                 if !st.status_ok {
-                    report.skipped.push(SkippedFile {
-                        path: f.rel.clone(),
-                        reason: skipped_reason(&cat, &f.rel),
-                    });
+                    still_skipped.push(&f.rel);
                 }
             }
             _ => to_read.push(f),
         }
+    }
+    if !still_skipped.is_empty() {
+        let reasons = skip_reasons(&cat)?;
+        report.skipped.extend(still_skipped.into_iter().map(|p| {
+            SkippedFile {
+                path: p.to_string(),
+                reason: reasons
+                    .get(p)
+                    .cloned()
+                    .unwrap_or_else(|| "skipped earlier".to_string()),
+            }
+        }));
     }
     let walked: std::collections::HashSet<&str> = files.iter().map(|f| f.rel.as_str()).collect();
     let removed: Vec<String> = states
@@ -343,18 +353,16 @@ pub fn index(config: &Config, opts: &IndexOptions) -> Result<IndexReport, Error>
     Ok(report)
 }
 
-fn skipped_reason(cat: &Catalog, path: &str) -> String {
-    cat.files()
-        .ok()
-        .and_then(|fs| {
-            fs.into_iter()
-                .find(|f| f.record.path == path)
-                .and_then(|f| match f.status {
-                    catalog::FileStatus::Skipped { reason } => Some(reason),
-                    catalog::FileStatus::Ok => None,
-                })
+/// Skip reasons recorded in the catalog, by path.
+fn skip_reasons(cat: &Catalog) -> Result<HashMap<String, String>, Error> {
+    Ok(cat
+        .files()?
+        .into_iter()
+        .filter_map(|f| match f.status {
+            catalog::FileStatus::Skipped { reason } => Some((f.record.path, reason)),
+            catalog::FileStatus::Ok => None,
         })
-        .unwrap_or_else(|| "skipped earlier".to_string())
+        .collect())
 }
 
 enum Parsed {
