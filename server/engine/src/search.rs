@@ -177,7 +177,7 @@ pub struct Signals {
     pub exact_name: f32,
     /// PageRank, mean 1.0 over the project.
     pub centrality: f32,
-    /// Prior by kind: callables 1.0, types 0.75, globals 0.5, modules 0.4; × 0.5 for test, mock and
+    /// Prior by kind: callables 1.0, types 0.6, globals 0.5, modules 0.4; × 0.5 for test, mock and
     /// benchmark code (a question about behaviour is answered by the implementation, not its tests).
     pub kind_prior: f32,
 }
@@ -204,7 +204,7 @@ fn kind_prior(kind: SymbolKind, path: &str) -> f32 {
         SymbolKind::Function | SymbolKind::Method => 1.0,
         SymbolKind::Module => 0.4,
         SymbolKind::Global => 0.5,
-        _ => 0.75,
+        _ => 0.6,
     };
     by_kind * if is_test_path(path) { 0.5 } else { 1.0 }
 }
