@@ -708,30 +708,14 @@ impl<'s> Extractor<'s> {
             "identifier" | "field_identifier" | "type_identifier" => {
                 Some((self.text(callee).to_string(), None))
             }
-            // Rust `a.b`, C/C++ `a->b` / `a.b`
-            "field_expression" => {
-                let name = field("field")?;
-                let recv = field("value").or_else(|| field("argument"));
+            // `a.b` in every grammar (`a->b` in C/C++).
+            "field_expression" | "attribute" | "member_expression" | "selector_expression" => {
+                let (obj, member) = member_parts(callee)?;
                 Some((
-                    self.text(name).to_string(),
-                    recv.map(|r| self.qualifier_text(r)),
+                    self.text(member).to_string(),
+                    Some(self.qualifier_text(obj)),
                 ))
             }
-            // Python `a.b`
-            "attribute" => Some((
-                self.text(field("attribute")?).to_string(),
-                field("object").map(|o| self.qualifier_text(o)),
-            )),
-            // JS/TS `a.b`
-            "member_expression" => Some((
-                self.text(field("property")?).to_string(),
-                field("object").map(|o| self.qualifier_text(o)),
-            )),
-            // Go `a.b`
-            "selector_expression" => Some((
-                self.text(field("field")?).to_string(),
-                field("operand").map(|o| self.qualifier_text(o)),
-            )),
             // Rust `a::b`, C++ `a::b`
             "scoped_identifier" | "qualified_identifier" => {
                 let name = field("name")?;
@@ -773,30 +757,7 @@ impl<'s> Extractor<'s> {
     /// `(field, receiver)` when `node` reads or writes a member of the receiver (`self.x`, `this.x`, Go
     /// `r.x`), and is not the callee of a method call.
     fn field_access(&self, node: Node, ctx: &Ctx) -> Option<(String, String)> {
-        let (obj, field) = match node.kind() {
-            "field_expression" => (
-                node.child_by_field_name("value")
-                    .or_else(|| node.child_by_field_name("argument"))?,
-                node.child_by_field_name("field")?,
-            ),
-            "attribute" => (
-                node.child_by_field_name("object")?,
-                node.child_by_field_name("attribute")?,
-            ),
-            "member_expression" => (
-                node.child_by_field_name("object")?,
-                node.child_by_field_name("property")?,
-            ),
-            "selector_expression" => (
-                node.child_by_field_name("operand")?,
-                node.child_by_field_name("field")?,
-            ),
-            "field_access" => (
-                node.child_by_field_name("object")?,
-                node.child_by_field_name("field")?,
-            ),
-            _ => return None,
-        };
+        let (obj, field) = member_parts(node)?;
         let recv = self.text(obj);
         let is_receiver = matches!(recv, "self" | "this") || ctx.receiver.as_deref() == Some(recv);
         if !is_receiver || ctx.callable.is_none() {
@@ -1314,6 +1275,20 @@ impl<'s> Extractor<'s> {
             }
         }
         self.facts
+    }
+}
+
+/// `(object, member)` of a member access in any grammar: Rust/C/C++ `field_expression`, Python
+/// `attribute`, JS/TS `member_expression`, Go `selector_expression`, Java `field_access`.
+fn member_parts(node: Node) -> Option<(Node, Node)> {
+    let f = |name: &str| node.child_by_field_name(name);
+    match node.kind() {
+        "field_expression" => Some((f("value").or_else(|| f("argument"))?, f("field")?)),
+        "attribute" => Some((f("object")?, f("attribute")?)),
+        "member_expression" => Some((f("object")?, f("property")?)),
+        "selector_expression" => Some((f("operand")?, f("field")?)),
+        "field_access" => Some((f("object")?, f("field")?)),
+        _ => None,
     }
 }
 

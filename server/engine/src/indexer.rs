@@ -259,12 +259,12 @@ pub fn index(config: &Config, opts: &IndexOptions) -> Result<IndexReport, Error>
         "catalog facts"
     );
 
-    // All facts: the fresh ones in memory, the rest from the catalog (warm start, no re-parse).
+    // All facts: the fresh ones moved out of memory, the rest from the catalog (warm start, no re-parse).
     let t = Instant::now();
-    let fresh: HashMap<&str, &FileFacts> = upserts
-        .iter()
-        .filter_map(|(r, f)| f.as_ref().ok().map(|f| (r.path.as_str(), f)))
-        .collect();
+    drop(refs);
+    let fresh: Vec<FileFacts> = upserts.into_iter().filter_map(|(_, f)| f.ok()).collect();
+    let fresh_paths: std::collections::HashSet<String> =
+        fresh.iter().map(|f| f.path.clone()).collect();
     let mut stored: Vec<FileFacts> = Vec::new();
     if states.len() > removed.len() {
         let (facts, unreadable) = cat.load_facts()?;
@@ -280,11 +280,7 @@ pub fn index(config: &Config, opts: &IndexOptions) -> Result<IndexReport, Error>
                 stored.push(facts);
             }
         }
-        stored.extend(
-            facts
-                .into_iter()
-                .filter(|f| !fresh.contains_key(f.path.as_str())),
-        );
+        stored.extend(facts.into_iter().filter(|f| !fresh_paths.contains(&f.path)));
     }
     let records: HashMap<String, FileRecord> = cat
         .files()?
@@ -294,7 +290,7 @@ pub fn index(config: &Config, opts: &IndexOptions) -> Result<IndexReport, Error>
         .collect();
     let mut all: Vec<(FileRecord, FileFacts)> = stored
         .into_iter()
-        .chain(fresh.values().map(|f| (*f).clone()))
+        .chain(fresh)
         .filter_map(|f| records.get(&f.path).cloned().map(|r| (r, f)))
         .collect();
     all.sort_by(|a, b| a.0.path.cmp(&b.0.path));

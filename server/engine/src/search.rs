@@ -194,8 +194,11 @@ impl Signals {
 /// One ranked symbol.
 #[derive(Debug, Clone, Copy)]
 pub struct Hit {
+    /// Symbol id in the snapshot.
     pub symbol: u32,
+    /// `signals.score()`, doubled inside the focus path; unitless, comparable within one query only.
     pub score: f32,
+    /// The evidence behind `score`.
     pub signals: Signals,
 }
 
