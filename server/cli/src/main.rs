@@ -7,10 +7,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use leindex_engine::analyze::{self, AnalyzeRequest};
 use leindex_engine::config::Config;
 use leindex_engine::indexer::{self, IndexOptions, IndexReport, Progress};
-use leindex_engine::{Error, catalog, search, status};
+use leindex_engine::{Error, catalog, live, search, status};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
 
 #[derive(Parser)]
 #[command(
@@ -36,6 +37,10 @@ enum Command {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+        /// Stay running as the project's writer: take the role over (an MCP bridge's embedded writer hands
+        /// it over within about a second), watch the tree and publish a generation after every change.
+        #[arg(long, conflicts_with_all = ["wait", "json"])]
+        watch: bool,
     },
     /// Deep analysis: ranked entry points expanded through the dependence graph, cut to a token budget.
     /// Indexes the project first when it has no index.
@@ -117,7 +122,12 @@ fn load_config(path: &Path) -> Result<Config, Error> {
 
 fn run(cli: Cli) -> Result<(), Error> {
     match cli.command {
-        Command::Index { path, wait, json } => {
+        Command::Index {
+            path, watch: true, ..
+        } => watch(&load_config(&path)?)?,
+        Command::Index {
+            path, wait, json, ..
+        } => {
             let config = load_config(&path)?;
             let report = index_with_progress(&config, wait)?;
             if json {
@@ -237,6 +247,35 @@ fn run(cli: Cli) -> Result<(), Error> {
             print_table(&answer.columns, &answer.rows);
         }
     }
+    Ok(())
+}
+
+/// How long `index --watch` waits for the current writer to hand the role over.
+const HANDOVER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// `leindex index --watch`: takes the writer role (asking an embedded writer to hand it over) and runs the
+/// live writer until the process is stopped; the OS lock is released however it ends.
+fn watch(config: &Config) -> Result<(), Error> {
+    indexer::ensure_index_dir(&config.index_dir)?;
+    let started = Instant::now();
+    let lock = live::request_handover(&config.index_dir, HANDOVER_TIMEOUT)?;
+    eprintln!(
+        "leindex: writing {} (writer role taken in {} ms); watching for changes, Ctrl-C to stop",
+        config.root.display(),
+        started.elapsed().as_millis()
+    );
+    let on_publish = |r: &IndexReport| {
+        println!(
+            "generation {} published: {} added, {} changed, {} removed in {:.2}s",
+            r.generation, r.added, r.changed, r.removed, r.seconds
+        );
+    };
+    let opts = live::WriterOptions {
+        role: "cli-watch",
+        yield_on_request: false,
+        on_publish: Some(std::sync::Arc::new(on_publish)),
+    };
+    live::run_writer(config, lock, &opts, &AtomicBool::new(false));
     Ok(())
 }
 

@@ -5,7 +5,7 @@
 
 use crate::model::{EdgeKind, Language, SymbolKind};
 use crate::search::{self, Hit};
-use crate::snapshot::{Snapshot, SymbolView};
+use crate::snapshot::{FileView, Snapshot, SymbolView};
 use serde::Serialize;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::path::Path;
@@ -32,7 +32,7 @@ pub struct AnalyzeRequest<'a> {
 }
 
 /// A ranked search result before expansion.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct EntryPoint {
     /// 1-based rank.
     pub rank: usize,
@@ -47,7 +47,7 @@ pub struct EntryPoint {
 }
 
 /// A symbol rendered in the Markdown.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct Entry {
     pub path: String,
     pub symbol: String,
@@ -61,7 +61,7 @@ pub struct Entry {
 }
 
 /// The answer of `analyze`: the JSON shape printed by `leindex analyze --format json`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Analysis {
     pub query: String,
     pub budget_tokens: usize,
@@ -74,6 +74,27 @@ pub struct Analysis {
     /// Exactly the symbols rendered in `markdown`, in rendering order.
     pub entries: Vec<Entry>,
     pub markdown: String,
+}
+
+/// The text of `file` under `root` if it still matches the index (same size; `None` when it changed, is
+/// gone or is not UTF-8), so spans recorded at indexing time still point at the right bytes.
+pub fn indexed_source(root: &Path, file: &FileView) -> Option<String> {
+    let abs = root.join(file.path);
+    let md = std::fs::metadata(&abs).ok()?;
+    if md.len() != file.size {
+        return None;
+    }
+    std::fs::read_to_string(abs).ok()
+}
+
+/// The source of symbol `s` in its file's text `src`, starting at the beginning of its first line so that
+/// indentation is kept. `None` when the span is outside `src` or splits a UTF-8 character.
+pub fn span_text<'s>(src: &'s str, s: &SymbolView) -> Option<&'s str> {
+    let start = src[..(s.byte_start as usize).min(src.len())]
+        .rfind('\n')
+        .map(|i| i + 1)
+        .unwrap_or(0);
+    src.get(start..(s.byte_end as usize).min(src.len()))
 }
 
 /// Token count of `text` in o200k_base (bpe-openai: exact BPE, the token ids tiktoken produces; special
@@ -326,15 +347,7 @@ impl<'a> Renderer<'a> {
         let root = self.root;
         self.sources
             .entry(file)
-            .or_insert_with(|| {
-                let f = snap.file(file);
-                let abs = root.join(f.path);
-                let md = std::fs::metadata(&abs).ok()?;
-                if md.len() != f.size {
-                    return None;
-                }
-                std::fs::read_to_string(abs).ok()
-            })
+            .or_insert_with(|| indexed_source(root, &snap.file(file)))
             .as_deref()
     }
 
@@ -378,13 +391,7 @@ impl<'a> Renderer<'a> {
         let words = self.words;
         let meta = self.meta(&s, sel);
         let src = self.source(s.file)?;
-        // Start at the line containing the span start, so indentation is kept.
-        let start = src[..(s.byte_start as usize).min(src.len())]
-            .rfind('\n')
-            .map(|i| i + 1)
-            .unwrap_or(0);
-        let body = src.get(start..(s.byte_end as usize).min(src.len()))?;
-        let body = trim_body(body, words, lang);
+        let body = trim_body(span_text(src, &s)?, words, lang);
         Some(format!(
             "\n### `{}` ({}, L{}–{})\n{}\n```{}\n{}\n```\n",
             s.qualified_name,

@@ -112,12 +112,29 @@ fn open_catalog(dir: &Path, recovered: &mut Vec<String>) -> Result<Catalog, Erro
 /// cannot be written, a snapshot cannot be published. Problems with individual source files are not
 /// errors: they are listed in `IndexReport::skipped`.
 pub fn index(config: &Config, opts: &IndexOptions) -> Result<IndexReport, Error> {
-    let started = Instant::now();
     ensure_index_dir(&config.index_dir)?;
-    let _lock = if opts.wait_for_lock {
+    let lock = if opts.wait_for_lock {
         WriterLock::acquire_waiting(&config.index_dir, None)?
     } else {
         WriterLock::try_acquire(&config.index_dir)?
+    };
+    index_locked(config, &lock, opts.progress)
+}
+
+/// [`index`] for a caller that already holds the writer lock (the live writer of [`crate::live`], which
+/// keeps it across many runs). The lock is taken by reference only to prove it is held.
+///
+/// Errors: as [`index`], minus the lock errors.
+pub fn index_locked(
+    config: &Config,
+    _lock: &WriterLock,
+    progress: Option<&(dyn Fn(Progress) + Sync)>,
+) -> Result<IndexReport, Error> {
+    let started = Instant::now();
+    ensure_index_dir(&config.index_dir)?;
+    let opts = IndexOptions {
+        wait_for_lock: false,
+        progress,
     };
     let mut report = IndexReport::default();
     let mut cat = open_catalog(&config.index_dir, &mut report.recovered)?;

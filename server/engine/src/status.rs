@@ -9,7 +9,7 @@ use crate::source;
 use std::collections::HashMap;
 
 /// The state of a project's index. Sizes in bytes, times in ms since the Unix epoch.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Status {
     pub root: String,
     pub index_dir: String,

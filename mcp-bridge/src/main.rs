@@ -1,0 +1,122 @@
+//! `leindex-mcp`: the MCP server (stdio) that gives AI assistants deep analysis of the projects they work
+//! in. It answers from the shared on-disk index through mmap and, when no other process writes the index,
+//! becomes the writer itself (the embedded default).
+
+mod project;
+mod roots;
+mod tools;
+
+use clap::Parser;
+use rmcp::ServiceExt;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// Serve LeIndex deep analysis to MCP clients over stdio.
+#[derive(Parser, Debug)]
+#[command(name = "leindex-mcp", version, about)]
+struct Args {
+    /// Project root to serve (repeat for several; the first is the default). Default: the working directory.
+    #[arg(long = "project", short = 'p', value_name = "PATH")]
+    projects: Vec<PathBuf>,
+    /// Never take the writer role: only read what another process (LSP server, `leindex index --watch`,
+    /// another bridge) publishes.
+    #[arg(long)]
+    read_only: bool,
+    /// Append logs to this file instead of stderr (the filter comes from LEINDEX_LOG, default `info`).
+    #[arg(long, value_name = "FILE")]
+    log_file: Option<PathBuf>,
+}
+
+fn init_logging(log_file: Option<&PathBuf>) -> Result<(), String> {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LEINDEX_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false);
+    // stdout is the protocol: logs go to stderr or a file, never stdout.
+    match log_file {
+        Some(path) => {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(|e| format!("cannot open log file {}: {e}", path.display()))?;
+            builder.with_writer(Arc::new(file)).init();
+        }
+        None => builder.with_writer(std::io::stderr).init(),
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    if let Err(e) = init_logging(args.log_file.as_ref()) {
+        eprintln!("leindex-mcp: {e}");
+        return ExitCode::from(2);
+    }
+    // Load the tokenizer while the client initializes, so the first answer does not pay for it.
+    leindex_engine::analyze::warm_up_tokenizer();
+    let dirs = if args.projects.is_empty() {
+        match std::env::current_dir() {
+            Ok(d) => vec![d],
+            Err(e) => {
+                eprintln!("leindex-mcp: cannot read the working directory: {e}; pass --project");
+                return ExitCode::from(2);
+            }
+        }
+    } else {
+        args.projects.clone()
+    };
+    let mut projects = Vec::new();
+    for dir in &dirs {
+        match project::Project::open(dir, args.read_only) {
+            Ok(p) => projects.push(p),
+            Err(e) => {
+                eprintln!("leindex-mcp: cannot serve {}: {e}", dir.display());
+                return ExitCode::from(2);
+            }
+        }
+    }
+    tracing::info!(
+        roots = ?projects.iter().map(|p| p.root().display().to_string()).collect::<Vec<_>>(),
+        read_only = args.read_only,
+        pid = std::process::id(),
+        "leindex-mcp starting"
+    );
+    let roots = Arc::new(roots::Roots::new(projects));
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("leindex-mcp: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let served = runtime.block_on(async {
+        let service = tools::Bridge::new(roots.clone())
+            .serve(rmcp::transport::stdio())
+            .await
+            .map_err(|e| format!("MCP initialization failed: {e}"))?;
+        service
+            .waiting()
+            .await
+            .map_err(|e| format!("MCP session ended with an error: {e}"))
+    });
+    // The client closed stdin: stop the embedded writer (releasing the lock) before exiting.
+    drop(runtime);
+    drop(roots);
+    match served {
+        Ok(reason) => {
+            tracing::info!(?reason, "leindex-mcp stopped");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("leindex-mcp: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

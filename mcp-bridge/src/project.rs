@@ -1,0 +1,149 @@
+//! One project served by the bridge: its configuration, its stake in the writer role (the embedded
+//! writer), the snapshot it reads, and the freshness reported with every answer.
+
+use leindex_engine::config::Config;
+use leindex_engine::live::{self, Participant, WriterOptions};
+use leindex_engine::lock;
+use leindex_engine::reader::{Current, SnapshotReader};
+use leindex_engine::snapshot::SnapshotError;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// How long a request waits for the first snapshot while a writer builds it (a cold index of a large tree).
+const FIRST_INDEX_WAIT: Duration = Duration::from_secs(600);
+
+/// How current an answer is. Times in ms since the Unix epoch.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct Freshness {
+    /// Snapshot generation the answer was computed from.
+    pub generation: u64,
+    /// When that generation was published.
+    pub published_unix_ms: u64,
+    /// Its age when answering, ms.
+    pub age_ms: u64,
+    /// True when the writer has seen file changes not yet in a published generation.
+    pub pending_edits: bool,
+    /// Who keeps the index current: `this bridge`, `<role> pid <n>`, or `none` (nothing watches the tree).
+    pub writer: String,
+    /// Set when the newest published snapshot is unusable and an older generation answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+}
+
+/// A served project root.
+pub struct Project {
+    pub config: Config,
+    reader: SnapshotReader,
+    /// `None` with `--read-only`: never takes the writer role.
+    participant: Option<Participant>,
+}
+
+impl Project {
+    /// Loads the project's configuration and, unless `read_only`, starts taking part in the writer role
+    /// (which indexes in the background when this bridge becomes the writer).
+    ///
+    /// Errors: unreadable `.leindex.toml`, index directory not creatable — as a message naming the root.
+    pub fn open(root: &Path, read_only: bool) -> Result<Project, String> {
+        let config = Config::load(root).map_err(|e| e.to_string())?;
+        let participant = if read_only {
+            None
+        } else {
+            Some(
+                Participant::spawn(
+                    config.clone(),
+                    WriterOptions {
+                        role: "mcp-bridge",
+                        yield_on_request: true,
+                        on_publish: None,
+                    },
+                )
+                .map_err(|e| e.to_string())?,
+            )
+        };
+        Ok(Project {
+            reader: SnapshotReader::new(&config.index_dir),
+            config,
+            participant,
+        })
+    }
+
+    /// The canonical project root.
+    pub fn root(&self) -> &PathBuf {
+        &self.config.root
+    }
+
+    /// Whether this bridge currently holds the writer role for the project.
+    pub fn is_writer(&self) -> bool {
+        self.participant.as_ref().is_some_and(Participant::is_writer)
+    }
+
+    /// The snapshot to answer from and its freshness. Blocks (up to 10 min) while a writer builds the very
+    /// first snapshot of the project.
+    ///
+    /// Errors: a message a user can act on — no index and no writer, an unusable snapshot with nothing
+    /// older to fall back to.
+    pub fn snapshot(&self) -> Result<(Current, Freshness), String> {
+        let started = Instant::now();
+        let current = loop {
+            match self.reader.current() {
+                Ok(c) => break c,
+                Err(SnapshotError::NoSnapshot { .. })
+                    if self.writer_active() && started.elapsed() < FIRST_INDEX_WAIT =>
+                {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Err(SnapshotError::NoSnapshot { .. }) => {
+                    return Err(format!(
+                        "{} has no index yet and no writer is running; run `leindex index {}` or start the bridge without --read-only",
+                        self.root().display(),
+                        self.root().display()
+                    ));
+                }
+                Err(e) => {
+                    return Err(format!(
+                        "the index of {} is unusable: {e}. The writer rebuilds it on its next run (`leindex index {}` forces one)",
+                        self.root().display(),
+                        self.root().display()
+                    ));
+                }
+            }
+        };
+        let freshness = self.freshness(&current);
+        Ok((current, freshness))
+    }
+
+    /// True when some process (possibly this one) holds the writer role or is about to.
+    fn writer_active(&self) -> bool {
+        self.is_writer()
+            || lock::current_holder(&self.config.index_dir).is_some()
+            || self.participant.is_some()
+    }
+
+    fn freshness(&self, current: &Current) -> Freshness {
+        let snap = &current.snapshot;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        let state = live::read_writer_state(&self.config.index_dir);
+        let writer = match &state {
+            Some(s) if s.pid == std::process::id() => "this bridge".to_string(),
+            Some(s) => format!("{} pid {}", s.role, s.pid),
+            None => match lock::current_holder(&self.config.index_dir) {
+                Some(pid) => format!("pid {pid}"),
+                None => "none".to_string(),
+            },
+        };
+        Freshness {
+            generation: snap.generation(),
+            published_unix_ms: snap.created_unix_ms(),
+            age_ms: now.saturating_sub(snap.created_unix_ms()),
+            pending_edits: state
+                .as_ref()
+                .is_some_and(|s| s.pending_edits || s.generation > snap.generation()),
+            writer,
+            warning: current.warning.clone(),
+        }
+    }
+}

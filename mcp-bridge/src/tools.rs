@@ -1,0 +1,379 @@
+//! The MCP tools (rmcp): argument and answer shapes, and the glue from a tool call to the engine. Each call
+//! runs on tokio's blocking pool against the snapshot current when it starts, and logs its timing.
+
+use crate::project::Freshness;
+use crate::roots::{Roots, Target};
+use leindex_engine::analyze::{self, Analysis, AnalyzeRequest};
+use leindex_engine::live::{self, WriterState};
+use leindex_engine::query::{self, Impact, SymbolInfo, SymbolRef};
+use leindex_engine::reader::Current;
+use leindex_engine::search;
+use leindex_engine::status::{self, Status};
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::{Implementation, ServerCapabilities, ServerConfig};
+use rmcp::{Json, ServerHandler, tool, tool_handler, tool_router};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Largest `token_budget` honoured, in o200k_base tokens. The answer is sent as JSON text *and* structured
+/// content; with the entry lists and escaping, a 12,000-token Markdown answer stays well under the 25,000
+/// tokens hosts such as Claude Code accept from one tool call (checked by the end-to-end tests).
+pub const MAX_TOKEN_BUDGET: usize = 12_000;
+/// Most hits `leindex_search` returns.
+const MAX_SEARCH_LIMIT: usize = 50;
+/// Most impacted symbols listed by `leindex_impact` (all are counted).
+const IMPACT_LIST_LIMIT: usize = 100;
+
+/// What the server tells the assistant when it connects.
+const INSTRUCTIONS: &str = "LeIndex answers questions about this codebase from a live index (symbols, call graph, data flow). \
+Start with leindex_deep_analyze for any 'how/where/why' question: it returns the relevant code within a token budget. \
+Use leindex_symbol for one symbol's definition, callers and callees, leindex_impact before changing a symbol, \
+leindex_search to locate symbols by name or topic.";
+
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct DeepAnalyzeArgs {
+    /// Question or topic, in words or identifiers.
+    pub query: String,
+    /// Max tokens of context returned (default 4000, max 12000).
+    pub token_budget: Option<usize>,
+    /// Project root or a directory in it (default: the bridge's project).
+    pub project_path: Option<String>,
+    /// Prefer symbols under this project-relative path.
+    pub focus_path: Option<String>,
+}
+
+/// `leindex analyze --format json` plus freshness.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct DeepAnalyzeAnswer {
+    #[serde(flatten)]
+    pub analysis: Analysis,
+    pub freshness: Freshness,
+    /// Set when the requested budget was lowered to the maximum.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct SearchArgs {
+    /// Words or identifiers to look for.
+    pub query: String,
+    /// Max hits (default 10, max 50).
+    pub limit: Option<usize>,
+    /// Project root or a directory in it.
+    pub project_path: Option<String>,
+    /// Prefer symbols under this project-relative path.
+    pub focus_path: Option<String>,
+}
+
+/// One ranked symbol.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct SearchHit {
+    pub rank: usize,
+    #[serde(flatten)]
+    pub at: SymbolRef,
+    /// BM25F + exact-name + kind prior + centrality; comparable within one query.
+    pub score: f32,
+    pub signature: String,
+}
+
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct SearchAnswer {
+    pub query: String,
+    pub hits: Vec<SearchHit>,
+    pub freshness: Freshness,
+}
+
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct SymbolArgs {
+    /// Symbol name, optionally qualified (`Type::method`, `Class.method`).
+    pub name: String,
+    /// Project-relative path (prefix) of its file, to disambiguate.
+    pub path: Option<String>,
+    /// Project root or a directory in it.
+    pub project_path: Option<String>,
+}
+
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct SymbolAnswer {
+    #[serde(flatten)]
+    pub info: SymbolInfo,
+    pub freshness: Freshness,
+}
+
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ImpactArgs {
+    /// Symbol name, optionally qualified.
+    pub name: String,
+    /// Project-relative path (prefix) of its file, to disambiguate.
+    pub path: Option<String>,
+    /// Hops to follow (default 3, max 8).
+    pub depth: Option<u32>,
+    /// Project root or a directory in it.
+    pub project_path: Option<String>,
+}
+
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct ImpactAnswer {
+    #[serde(flatten)]
+    pub impact: Impact,
+    pub freshness: Freshness,
+}
+
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct StatusArgs {
+    /// Project root or a directory in it.
+    pub project_path: Option<String>,
+}
+
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct StatusAnswer {
+    #[serde(flatten)]
+    pub status: Status,
+    /// The writer's own report (generation, pending edits, errors), when a writer runs.
+    pub writer: Option<WriterState>,
+    /// Whether this bridge is the writer.
+    pub this_bridge_is_writer: bool,
+    /// This bridge's process id.
+    pub bridge_pid: u32,
+    /// Every root this bridge serves.
+    pub served_roots: Vec<String>,
+}
+
+/// The MCP server: the served roots and rmcp's tool router.
+#[derive(Clone)]
+pub struct Bridge {
+    roots: Arc<Roots>,
+    tool_router: ToolRouter<Bridge>,
+}
+
+#[tool_router]
+impl Bridge {
+    /// A server answering for `roots`.
+    pub fn new(roots: Arc<Roots>) -> Bridge {
+        Bridge {
+            roots,
+            tool_router: Self::tool_router(),
+        }
+    }
+
+    #[tool(
+        name = "leindex_deep_analyze",
+        description = "Answer a question about the codebase with LLM-ready context: ranked entry points expanded through callers, callees and data flow, with source, cut to token_budget. Use first for how/where/why questions."
+    )]
+    async fn deep_analyze(
+        &self,
+        Parameters(args): Parameters<DeepAnalyzeArgs>,
+    ) -> Result<Json<DeepAnalyzeAnswer>, String> {
+        let requested = args.token_budget;
+        self.call("leindex_deep_analyze", arg_bytes(&args), args.project_path.clone(), move |t, cur, freshness| {
+            let budget = requested.unwrap_or(t.project.config.default_budget);
+            if budget == 0 {
+                return Err("token_budget must be at least 1".into());
+            }
+            let focus = args.focus_path.clone().or(t.subdir.clone());
+            let analysis = analyze::analyze(
+                &cur.snapshot,
+                t.project.root(),
+                &AnalyzeRequest {
+                    query: &args.query,
+                    budget_tokens: budget.min(MAX_TOKEN_BUDGET),
+                    focus_path: focus.as_deref(),
+                },
+            );
+            Ok(DeepAnalyzeAnswer {
+                analysis,
+                freshness,
+                note: (budget > MAX_TOKEN_BUDGET).then(|| {
+                    format!("token_budget {budget} lowered to {MAX_TOKEN_BUDGET}, the most one answer returns; narrow the query or use focus_path for more")
+                }),
+            })
+        })
+        .await
+    }
+
+    #[tool(
+        name = "leindex_search",
+        description = "Find symbols (functions, types, methods) by name or topic; ranked with locations and signatures."
+    )]
+    async fn search(
+        &self,
+        Parameters(args): Parameters<SearchArgs>,
+    ) -> Result<Json<SearchAnswer>, String> {
+        self.call("leindex_search", arg_bytes(&args), args.project_path.clone(), move |t, cur, freshness| {
+            let limit = args.limit.unwrap_or(10).clamp(1, MAX_SEARCH_LIMIT);
+            let focus = args.focus_path.clone().or(t.subdir.clone());
+            let snap = &cur.snapshot;
+            let hits = search::search(snap, &args.query, limit, focus.as_deref())
+                .into_iter()
+                .enumerate()
+                .map(|(i, h)| SearchHit {
+                    rank: i + 1,
+                    at: SymbolRef::of(snap, h.symbol),
+                    score: h.score,
+                    signature: snap.symbol(h.symbol).signature.to_string(),
+                })
+                .collect();
+            Ok(SearchAnswer {
+                query: args.query.clone(),
+                hits,
+                freshness,
+            })
+        })
+        .await
+    }
+
+    #[tool(
+        name = "leindex_symbol",
+        description = "One symbol's definition (source), doc, metrics, callers, callees and referrers."
+    )]
+    async fn symbol(
+        &self,
+        Parameters(args): Parameters<SymbolArgs>,
+    ) -> Result<Json<SymbolAnswer>, String> {
+        self.call("leindex_symbol", arg_bytes(&args), args.project_path.clone(), move |t, cur, freshness| {
+            let id = query::find_symbol(&cur.snapshot, &args.name, args.path.as_deref())
+                .map_err(|e| e.to_string())?;
+            Ok(SymbolAnswer {
+                info: query::symbol_info(&cur.snapshot, t.project.root(), id),
+                freshness,
+            })
+        })
+        .await
+    }
+
+    #[tool(
+        name = "leindex_impact",
+        description = "What a change to a symbol can break: symbols reached through callers, references, subtypes and data flow, by depth, with affected files and tests."
+    )]
+    async fn impact(
+        &self,
+        Parameters(args): Parameters<ImpactArgs>,
+    ) -> Result<Json<ImpactAnswer>, String> {
+        self.call("leindex_impact", arg_bytes(&args), args.project_path.clone(), move |_, cur, freshness| {
+            let id = query::find_symbol(&cur.snapshot, &args.name, args.path.as_deref())
+                .map_err(|e| e.to_string())?;
+            Ok(ImpactAnswer {
+                impact: query::impact(
+                    &cur.snapshot,
+                    id,
+                    args.depth.unwrap_or(3),
+                    IMPACT_LIST_LIMIT,
+                ),
+                freshness,
+            })
+        })
+        .await
+    }
+
+    #[tool(
+        name = "leindex_status",
+        description = "Index health: generation and age, file/symbol counts, files changed since indexing, which process writes."
+    )]
+    async fn status(
+        &self,
+        Parameters(args): Parameters<StatusArgs>,
+    ) -> Result<Json<StatusAnswer>, String> {
+        let roots = self.roots.clone();
+        let started = Instant::now();
+        let answer = tokio::task::spawn_blocking(move || {
+            let t = roots.resolve(args.project_path.as_deref())?;
+            let config = &t.project.config;
+            let status = status::status(config).map_err(|e| e.to_string())?;
+            Ok::<_, String>(StatusAnswer {
+                status,
+                writer: live::read_writer_state(&config.index_dir),
+                this_bridge_is_writer: t.project.is_writer(),
+                bridge_pid: std::process::id(),
+                served_roots: roots
+                    .projects()
+                    .iter()
+                    .map(|p| p.root().display().to_string())
+                    .collect(),
+            })
+        })
+        .await
+        .map_err(|e| format!("internal error: {e}"))?;
+        tracing::debug!(
+            tool = "leindex_status",
+            ms = started.elapsed().as_millis() as u64,
+            ok = answer.is_ok(),
+            "tool call"
+        );
+        answer.map(Json)
+    }
+}
+
+impl Bridge {
+    /// Runs one tool call on the blocking pool: resolves `project_path`, takes the current snapshot, runs
+    /// `f`, and logs (debug) the tool name, argument size, generation and the queue / analysis / rendering
+    /// split in ms. Errors from any step become the tool's error message.
+    async fn call<T, F>(
+        &self,
+        tool: &'static str,
+        arg_bytes: usize,
+        project_path: Option<String>,
+        f: F,
+    ) -> Result<Json<T>, String>
+    where
+        T: Serialize + Send + 'static,
+        F: FnOnce(&Target, Current, Freshness) -> Result<T, String> + Send + 'static,
+    {
+        let roots = self.roots.clone();
+        let queued = Instant::now();
+        let result = tokio::task::spawn_blocking(move || {
+            let queue_ms = queued.elapsed().as_secs_f64() * 1e3;
+            let target = roots.resolve(project_path.as_deref())?;
+            let t = Instant::now();
+            let (current, freshness) = target.project.snapshot()?;
+            let snapshot_ms = t.elapsed().as_secs_f64() * 1e3;
+            let generation = current.snapshot.generation();
+            let t = Instant::now();
+            let answer = f(&target, current, freshness);
+            let analysis_ms = t.elapsed().as_secs_f64() * 1e3;
+            let t = Instant::now();
+            let answer_bytes = answer
+                .as_ref()
+                .map(|a| serde_json::to_vec(a).map(|v| v.len()).unwrap_or(0))
+                .unwrap_or(0);
+            let render_ms = t.elapsed().as_secs_f64() * 1e3;
+            tracing::debug!(
+                tool,
+                arg_bytes,
+                generation,
+                queue_ms,
+                snapshot_ms,
+                analysis_ms,
+                render_ms,
+                answer_bytes,
+                ok = answer.is_ok(),
+                "tool call"
+            );
+            answer
+        })
+        .await
+        .map_err(|e| format!("internal error in {tool}: {e}"))?;
+        if let Err(e) = &result {
+            tracing::info!(tool, error = %e, "tool call failed");
+        }
+        result.map(Json)
+    }
+}
+
+/// Size of a tool's arguments as JSON, bytes (for the boundary log).
+fn arg_bytes(args: &impl Serialize) -> usize {
+    serde_json::to_vec(args).map(|v| v.len()).unwrap_or(0)
+}
+
+#[tool_handler(router = self.tool_router)]
+impl ServerHandler for Bridge {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new(
+                "leindex-mcp",
+                env!("CARGO_PKG_VERSION"),
+            ))
+            .with_instructions(INSTRUCTIONS)
+    }
+}

@@ -1,0 +1,209 @@
+//! The real `leindex-mcp` binary driven by MCP clients we did not write — the official Python SDK
+//! (`tests/mcp/*.py`) and the MCP Inspector CLI — on scratch copies of the pinned tokio corpus.
+//!
+//! Needs `pip install "mcp>=2.3,<3"`, `npm ci` in `tests/mcp`, and the corpus (`../shared/corpus/fetch.sh
+//! tokio`, looked up under `$LEINDEX_CORPUS`, default `~/.cache/leindex-corpus`). When one is missing the
+//! test says so and passes outside CI; under CI (`CI` set) it fails.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+
+/// The suites start several processes each and one checks edit-to-answer latency: run them one at a time.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Says why a prerequisite is missing: fails under CI, skips otherwise.
+fn missing(what: &str) -> Option<PathBuf> {
+    assert!(std::env::var_os("CI").is_none(), "{what}");
+    eprintln!("skipping: {what}");
+    None
+}
+
+/// A scratch copy of the tokio corpus (without any index), or `None` when the corpus is not fetched.
+fn scratch_tokio() -> Option<(tempfile::TempDir, PathBuf)> {
+    let base = std::env::var_os("LEINDEX_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/leindex-corpus")
+        });
+    let src = base.join("tokio");
+    if !src.join(".complete").exists() {
+        missing(&format!(
+            "corpus tokio missing under {}: run ../shared/corpus/fetch.sh tokio",
+            base.display()
+        ))?;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dst = tmp.path().join("tokio");
+    copy_tree(&src, &dst);
+    Some((tmp, dst))
+}
+
+fn copy_tree(src: &Path, dst: &Path) {
+    std::fs::create_dir_all(dst).unwrap();
+    for entry in std::fs::read_dir(src).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if name == ".leindex" {
+            continue;
+        }
+        let ty = entry.file_type().unwrap();
+        if ty.is_dir() {
+            copy_tree(&entry.path(), &dst.join(&name));
+        } else if ty.is_file() {
+            std::fs::copy(entry.path(), dst.join(&name)).unwrap();
+        }
+    }
+}
+
+/// The `leindex` CLI built next to this binary.
+fn cli_bin() -> PathBuf {
+    Path::new(env!("CARGO_BIN_EXE_leindex-mcp"))
+        .with_file_name(format!("leindex{}", std::env::consts::EXE_SUFFIX))
+}
+
+fn python_sdk_ready() -> bool {
+    Command::new("python3")
+        .args(["-c", "import mcp"])
+        .status()
+        .is_ok_and(|s| s.success())
+        || missing("the MCP Python SDK is not installed: pip install \"mcp>=2.3,<3\"").is_some()
+}
+
+/// Runs one Python unittest file against a fresh scratch project; panics with its output on failure.
+fn run_python_suite(file: &str) -> Option<PathBuf> {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    if !python_sdk_ready() {
+        return None;
+    }
+    assert!(
+        cli_bin().exists(),
+        "{} not built: run cargo test --workspace",
+        cli_bin().display()
+    );
+    let (tmp, project) = scratch_tokio()?;
+    let out = tmp.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let status = Command::new("python3")
+        .args(["-m", "unittest", "-v", file])
+        .current_dir(repo().join("tests/mcp"))
+        .env("LEINDEX_MCP_BIN", env!("CARGO_BIN_EXE_leindex-mcp"))
+        .env("LEINDEX_BIN", cli_bin())
+        .env("LEINDEX_PROJECT", &project)
+        .env("LEINDEX_TEST_OUT", &out)
+        .status()
+        .expect("runs python3");
+    if !status.success() {
+        for log in std::fs::read_dir(&out).unwrap().flatten() {
+            let text = std::fs::read_to_string(log.path()).unwrap_or_default();
+            let tail: Vec<&str> = text.lines().rev().take(40).collect();
+            eprintln!("--- {} (last 40 lines)", log.path().display());
+            for line in tail.iter().rev() {
+                eprintln!("{line}");
+            }
+        }
+        panic!("{file} failed: {status}");
+    }
+    // Keep the scratch dir alive until here; hand back the artifacts directory's content.
+    let keep = std::env::temp_dir().join(format!("leindex-mcp-{}-{file}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&keep);
+    copy_tree(&out, &keep);
+    drop(tmp);
+    Some(keep)
+}
+
+#[test]
+fn python_sdk_single_bridge() {
+    let Some(out) = run_python_suite("test_e2e.py") else {
+        return;
+    };
+    // The largest answer (token_budget far above the cap) must stay well under the 25k-token tool output
+    // limit of hosts such as Claude Code, counted exactly with the tokenizer budgets use.
+    let text = std::fs::read_to_string(out.join("largest-answer.txt")).unwrap();
+    let tokens = leindex_engine::analyze::count_tokens(&text);
+    eprintln!(
+        "largest answer: {tokens} o200k tokens of tool-result text ({} bytes)",
+        text.len()
+    );
+    assert!(tokens < 20_000, "answer text of {tokens} tokens");
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn python_sdk_multi_process() {
+    if let Some(out) = run_python_suite("test_multiprocess.py") {
+        let _ = std::fs::remove_dir_all(out);
+    }
+}
+
+/// The MCP Inspector CLI (the reference client of the MCP project) lists and calls the tools.
+#[test]
+fn inspector_cli() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let inspector = repo().join("tests/mcp/node_modules/.bin/mcp-inspector");
+    if !inspector.exists() {
+        missing("MCP Inspector not installed: run npm ci in tests/mcp");
+        return;
+    }
+    let Some((_tmp, project)) = scratch_tokio() else {
+        return;
+    };
+    let run = |args: &[&str]| -> serde_json::Value {
+        let out = Command::new(&inspector)
+            .arg("--cli")
+            .arg(env!("CARGO_BIN_EXE_leindex-mcp"))
+            .args(args)
+            // The bridge serves its working directory by default.
+            .current_dir(&project)
+            .output()
+            .expect("runs the inspector");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "inspector {args:?} failed: {stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("inspector printed {stdout}: {e}"))
+    };
+    let list = run(&["--method", "tools/list"]);
+    let names: Vec<&str> = list["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 5, "{names:?}");
+    assert!(names.contains(&"leindex_deep_analyze"));
+
+    let answer = run(&[
+        "--method",
+        "tools/call",
+        "--tool-name",
+        "leindex_deep_analyze",
+        "--tool-arg",
+        "query=how does a worker steal tasks from other queues",
+        "--tool-arg",
+        "token_budget=800",
+    ]);
+    let content = &answer["structuredContent"];
+    assert!(
+        content["used_tokens"].as_u64().unwrap() <= 800,
+        "{answer}"
+    );
+    assert!(content["markdown"].as_str().unwrap().contains("steal"));
+
+    let err = run(&[
+        "--method",
+        "tools/call",
+        "--tool-name",
+        "leindex_symbol",
+        "--tool-arg",
+        "name=definitely_not_a_symbol",
+    ]);
+    assert_eq!(err["isError"], true, "{err}");
+    assert!(err["content"][0]["text"].as_str().unwrap().contains("no symbol named"));
+}

@@ -1,0 +1,402 @@
+//! The live writer role: one process per project holds the writer lock, watches the tree, re-indexes what
+//! changed and publishes new snapshot generations; every other process (MCP bridges, CLIs) is a reader that
+//! maps those snapshots — and can take the role over.
+//!
+//! Coordination happens through three small files in the index directory, so it works between unrelated
+//! processes (bridges of several assistant sessions, an LSP server, `leindex index --watch`):
+//!
+//! - `writer.lock` ([`crate::lock`]): who writes. An OS lock, so a killed writer releases it at once.
+//! - `writer.json` ([`WriterState`]): what the writer is doing — the generation it last published and whether
+//!   it has seen edits it has not published yet. Readers put this into their answers as freshness.
+//! - `handover.request` ([`request_handover`]): a process that wants the role asks for it. A *yielding*
+//!   writer (the embedded writer of an MCP bridge) notices within [`POLL`], publishes pending edits, releases
+//!   the lock and becomes a reader; the asker takes the lock. While a fresh request stands, other readers do
+//!   not grab the freed lock ([`may_take_over`]), so the asker wins the race.
+
+use crate::Error;
+use crate::config::Config;
+use crate::indexer::{self, IndexReport};
+use crate::lock::{self, LockError, WriterLock};
+use notify::RecursiveMode;
+use notify_debouncer_full::{DebounceEventResult, new_debouncer};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Name of the writer's state file inside the index directory.
+pub const STATE_FILE: &str = "writer.json";
+/// Name of the hand-over request file inside the index directory.
+pub const HANDOVER_FILE: &str = "handover.request";
+/// How often the writer loop looks for a hand-over request and a stop flag, and how long events are
+/// coalesced by the debouncer (notify-debouncer-full's timeout). Together with a re-index (~0.3–0.6 s on
+/// tokio/django) this keeps "file saved → answer reflects it" under a second.
+pub const POLL: Duration = Duration::from_millis(100);
+/// A hand-over request older than this is ignored (its asker died or gave up), in ms.
+const HANDOVER_STALE_MS: u64 = 10_000;
+/// When the tree cannot be watched (inotify limits, unsupported file system), re-index this often instead.
+const FALLBACK_RESCAN: Duration = Duration::from_secs(2);
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// What the current writer says about itself, stored as JSON in `<index_dir>/writer.json`. Times in ms since
+/// the Unix epoch.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct WriterState {
+    /// Pid of the writer that wrote this state.
+    pub pid: u32,
+    /// What kind of process writes: `mcp-bridge`, `cli-watch`, `lsp`.
+    pub role: String,
+    /// Last generation it published (or found current), 0 before its first index run.
+    pub generation: u64,
+    /// True from the moment it sees a change on disk until the generation containing it is published.
+    pub pending_edits: bool,
+    /// When the oldest unpublished change was seen.
+    pub pending_since_unix_ms: Option<u64>,
+    /// True while the first index run after taking the role is going on.
+    pub indexing: bool,
+    /// When the state was written.
+    pub updated_unix_ms: u64,
+    /// The last index run's error, if it failed (the previous generation stays current).
+    pub last_error: Option<String>,
+    /// Why the tree is rescanned periodically instead of watched, when it is.
+    pub watch_problem: Option<String>,
+}
+
+/// The state of the process holding the writer lock right now, or `None` when nobody holds it or the holder
+/// has not written a state yet (a stale `writer.json` of a dead writer is ignored: its pid must be the lock
+/// holder's).
+pub fn read_writer_state(index_dir: &Path) -> Option<WriterState> {
+    let holder = lock::current_holder(index_dir)?;
+    let text = std::fs::read(index_dir.join(STATE_FILE)).ok()?;
+    let state: WriterState = serde_json::from_slice(&text).ok()?;
+    (state.pid == holder).then_some(state)
+}
+
+/// Writes `state` atomically (temp file + rename; no fsync — it is advisory and rewritten often).
+fn write_state(index_dir: &Path, state: &WriterState) {
+    let path = index_dir.join(STATE_FILE);
+    let tmp = index_dir.join(format!("{STATE_FILE}.{}.tmp", std::process::id()));
+    let result = serde_json::to_vec(state)
+        .map_err(std::io::Error::other)
+        .and_then(|bytes| std::fs::write(&tmp, bytes))
+        .and_then(|()| std::fs::rename(&tmp, &path));
+    if let Err(e) = result {
+        tracing::warn!(path = %path.display(), error = %e, "cannot write writer state");
+    }
+}
+
+/// A standing request for the writer role: the asker's pid and when it asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HandoverRequest {
+    pub pid: u32,
+    pub asked_unix_ms: u64,
+}
+
+/// The hand-over request in `index_dir`, if one exists and is younger than 10 s.
+pub fn pending_handover(index_dir: &Path) -> Option<HandoverRequest> {
+    let text = std::fs::read_to_string(index_dir.join(HANDOVER_FILE)).ok()?;
+    let mut pid = None;
+    let mut asked = None;
+    for line in text.lines() {
+        if let Some(v) = line.strip_prefix("pid=") {
+            pid = v.trim().parse().ok();
+        } else if let Some(v) = line.strip_prefix("asked_unix_ms=") {
+            asked = v.trim().parse().ok();
+        }
+    }
+    let req = HandoverRequest {
+        pid: pid?,
+        asked_unix_ms: asked?,
+    };
+    (now_ms().saturating_sub(req.asked_unix_ms) < HANDOVER_STALE_MS).then_some(req)
+}
+
+/// Whether this process may grab a free writer lock: false while another process's fresh hand-over request
+/// stands (the lock was freed for it).
+pub fn may_take_over(index_dir: &Path) -> bool {
+    pending_handover(index_dir).is_none_or(|r| r.pid == std::process::id())
+}
+
+/// Takes the writer lock, asking the current holder to hand it over when it is held: writes
+/// `handover.request`, waits up to `timeout` for the lock, and removes the request whatever happens.
+///
+/// A yielding holder (an MCP bridge's embedded writer) releases within about [`POLL`] plus the time to
+/// publish its pending edits. A holder that does not yield (an LSP server, another `--watch`) keeps the lock
+/// and this returns [`LockError::Timeout`] naming its pid.
+///
+/// Errors: [`LockError::Timeout`] as above; [`LockError::Io`] when the index directory is not writable.
+pub fn request_handover(index_dir: &Path, timeout: Duration) -> Result<WriterLock, LockError> {
+    match WriterLock::try_acquire(index_dir) {
+        Err(LockError::Held { holder, .. }) => {
+            tracing::info!(?holder, "asking the current writer to hand the role over");
+        }
+        other => return other,
+    }
+    let path = index_dir.join(HANDOVER_FILE);
+    std::fs::write(
+        &path,
+        format!(
+            "pid={}\nasked_unix_ms={}\n",
+            std::process::id(),
+            now_ms()
+        ),
+    )
+    .map_err(|source| LockError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    let result = WriterLock::acquire_waiting(index_dir, Some(timeout));
+    let _ = std::fs::remove_file(&path);
+    result
+}
+
+/// How a live writer behaves.
+#[derive(Clone)]
+pub struct WriterOptions {
+    /// Written into [`WriterState::role`]: `mcp-bridge`, `cli-watch`, `lsp`.
+    pub role: &'static str,
+    /// Give the role up when another process asks (embedded writers do; servers started for the purpose
+    /// don't).
+    pub yield_on_request: bool,
+    /// Called after every index run that published a generation.
+    pub on_publish: Option<Arc<dyn Fn(&IndexReport) + Send + Sync>>,
+}
+
+/// Why [`run_writer`] returned.
+#[derive(Debug)]
+pub enum WriterExit {
+    /// Another process asked for the role; pending edits were published and the lock released.
+    HandedOver { to_pid: u32 },
+    /// `stop` was set.
+    Stopped,
+}
+
+/// Runs the writer role on the calling thread until `stop` is set or (when `yield_on_request`) another
+/// process asks for the role: indexes once (a warm start from the catalog, or a full index), then watches
+/// the project root with notify (+ notify-debouncer-full, [`POLL`] timeout) and re-indexes after every
+/// batch of relevant changes, publishing a new generation each time something changed.
+///
+/// Changes inside the index directory and `.git/` are ignored (the writer's own output must not wake it);
+/// ignore rules and file types are then applied by the re-index's walk. When the tree cannot be watched, it
+/// rescans every 2 s and says why in [`WriterState::watch_problem`].
+///
+/// A failed index run is logged and recorded in [`WriterState::last_error`]; the previous generation stays
+/// current and the next change retries, so the writer never stops serving over one bad run.
+///
+/// Errors: none once running; the lock is released on return (it is consumed).
+pub fn run_writer(
+    config: &Config,
+    lock: WriterLock,
+    opts: &WriterOptions,
+    stop: &AtomicBool,
+) -> WriterExit {
+    let dir = config.index_dir.clone();
+    let mut state = WriterState {
+        pid: std::process::id(),
+        role: opts.role.to_string(),
+        generation: 0,
+        pending_edits: false,
+        pending_since_unix_ms: None,
+        indexing: true,
+        updated_unix_ms: now_ms(),
+        last_error: None,
+        watch_problem: None,
+    };
+    write_state(&dir, &state);
+
+    // Watch before the first run, so edits made while it runs are not missed.
+    let (tx, rx) = mpsc::channel::<DebounceEventResult>();
+    let watcher = new_debouncer(POLL, None, tx).and_then(|mut d| {
+        d.watch(&config.root, RecursiveMode::Recursive)?;
+        Ok(d)
+    });
+    let _watcher = match watcher {
+        Ok(w) => Some(w),
+        Err(e) => {
+            tracing::warn!(root = %config.root.display(), error = %e, "cannot watch the project; rescanning every 2 s");
+            state.watch_problem = Some(format!("{e}; rescanning every 2 s"));
+            None
+        }
+    };
+
+    run_index(config, &lock, opts, &mut state);
+    let mut last_scan = Instant::now();
+    let ignored: [PathBuf; 2] = [dir.clone(), config.root.join(".git")];
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            return WriterExit::Stopped;
+        }
+        if opts.yield_on_request
+            && let Some(req) = pending_handover(&dir)
+            && req.pid != std::process::id()
+        {
+            // Publish what we have seen before leaving, so nothing edited is lost in the hand-over.
+            if drain_relevant(&rx, &ignored) || state.pending_edits {
+                run_index(config, &lock, opts, &mut state);
+            }
+            tracing::info!(to_pid = req.pid, "handing the writer role over");
+            drop(lock);
+            return WriterExit::HandedOver { to_pid: req.pid };
+        }
+        let changed = match rx.recv_timeout(POLL) {
+            Ok(batch) => relevant(&batch, &ignored) | drain_relevant(&rx, &ignored),
+            Err(RecvTimeoutError::Timeout) => {
+                state.watch_problem.is_some() && last_scan.elapsed() >= FALLBACK_RESCAN
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                state.watch_problem = Some("the file watcher stopped; rescanning every 2 s".into());
+                last_scan.elapsed() >= FALLBACK_RESCAN
+            }
+        };
+        if changed {
+            if !state.pending_edits {
+                state.pending_edits = true;
+                state.pending_since_unix_ms = Some(now_ms());
+                state.updated_unix_ms = now_ms();
+                write_state(&dir, &state);
+            }
+            run_index(config, &lock, opts, &mut state);
+            last_scan = Instant::now();
+        }
+    }
+}
+
+/// Whether a debouncer batch touches anything outside the ignored directories. Watcher errors count as a
+/// change (events may have been lost, so a re-index's walk must look).
+fn relevant(batch: &DebounceEventResult, ignored: &[PathBuf]) -> bool {
+    match batch {
+        Ok(events) => events.iter().any(|e| {
+            e.paths
+                .iter()
+                .any(|p| !ignored.iter().any(|dir| p.starts_with(dir)))
+        }),
+        Err(errors) => {
+            tracing::warn!(?errors, "file watcher errors; re-indexing to catch up");
+            true
+        }
+    }
+}
+
+/// Takes every batch already queued; true when any is relevant.
+fn drain_relevant(rx: &mpsc::Receiver<DebounceEventResult>, ignored: &[PathBuf]) -> bool {
+    let mut any = false;
+    while let Ok(batch) = rx.try_recv() {
+        any |= relevant(&batch, ignored);
+    }
+    any
+}
+
+/// One index run under the held lock, with the state file kept current around it.
+fn run_index(config: &Config, lock: &WriterLock, opts: &WriterOptions, state: &mut WriterState) {
+    let started = Instant::now();
+    match indexer::index_locked(config, lock, None) {
+        Ok(report) => {
+            tracing::info!(
+                generation = report.generation,
+                published = report.published,
+                changed = report.added + report.changed + report.removed,
+                ms = started.elapsed().as_millis() as u64,
+                "writer index run"
+            );
+            state.generation = report.generation;
+            state.last_error = None;
+            if report.published
+                && let Some(cb) = &opts.on_publish
+            {
+                cb(&report);
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "index run failed; the previous generation stays current");
+            state.last_error = Some(e.to_string());
+        }
+    }
+    state.pending_edits = false;
+    state.pending_since_unix_ms = None;
+    state.indexing = false;
+    state.updated_unix_ms = now_ms();
+    write_state(&config.index_dir, state);
+}
+
+/// A process's stake in a project's writer role, run on a background thread: it takes the role whenever the
+/// lock is free (at start, and when a writer dies or leaves) and no other process has asked for it, runs
+/// [`run_writer`] while it holds it, and is a plain reader otherwise. This is the embedded default of the
+/// MCP bridge: any number of bridges share one writer.
+pub struct Participant {
+    is_writer: Arc<AtomicBool>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// How often a reader checks whether the writer role is free, so a killed writer is replaced within about
+/// this long (plus the new writer's warm start).
+pub const TAKEOVER_CHECK: Duration = Duration::from_millis(250);
+
+impl Participant {
+    /// Starts the background thread for `config`'s project. Errors: the index directory cannot be created.
+    pub fn spawn(config: Config, opts: WriterOptions) -> Result<Participant, Error> {
+        indexer::ensure_index_dir(&config.index_dir)?;
+        let is_writer = Arc::new(AtomicBool::new(false));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (w, s) = (is_writer.clone(), stop.clone());
+        let thread = std::thread::Builder::new()
+            .name("leindex-writer".into())
+            .spawn(move || participate(&config, &opts, &w, &s))
+            .map_err(|source| Error::Io {
+                path: PathBuf::from("<writer thread>"),
+                source,
+            })?;
+        Ok(Participant {
+            is_writer,
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// Whether this process holds the writer role right now.
+    pub fn is_writer(&self) -> bool {
+        self.is_writer.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for Participant {
+    /// Stops the writer loop (within [`POLL`]) and releases the lock.
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn participate(config: &Config, opts: &WriterOptions, is_writer: &AtomicBool, stop: &AtomicBool) {
+    let dir = &config.index_dir;
+    while !stop.load(Ordering::Relaxed) {
+        if may_take_over(dir) {
+            match WriterLock::try_acquire(dir) {
+                Ok(lock) => {
+                    tracing::info!(root = %config.root.display(), "took the writer role");
+                    is_writer.store(true, Ordering::Relaxed);
+                    let exit = run_writer(config, lock, opts, stop);
+                    is_writer.store(false, Ordering::Relaxed);
+                    tracing::info!(?exit, "left the writer role; reading only");
+                    if matches!(exit, WriterExit::HandedOver { .. }) {
+                        // Let the asker take the lock before looking again.
+                        std::thread::sleep(TAKEOVER_CHECK * 2);
+                    }
+                    continue;
+                }
+                Err(LockError::Held { .. }) => {}
+                Err(e) => tracing::warn!(error = %e, "cannot take the writer role"),
+            }
+        }
+        std::thread::sleep(TAKEOVER_CHECK);
+    }
+}

@@ -1,0 +1,131 @@
+//! A long-lived reader's view of a project's snapshots: follows `CURRENT` to each newly published
+//! generation on the next request, while requests already running keep the mapping they started with, and
+//! keeps serving the last good generation when a new one turns out corrupt.
+
+use crate::snapshot::{self, Snapshot, SnapshotError};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// The snapshot to answer one request from.
+#[derive(Debug, Clone)]
+pub struct Current {
+    /// Shared with other in-flight requests; the mapping lives until the last of them drops it, even when
+    /// the writer has already unlinked the file (Unix keeps unlinked mapped files readable).
+    pub snapshot: Arc<Snapshot>,
+    /// Set when `CURRENT` names a generation that could not be opened (corrupt, truncated, missing) and this
+    /// older, valid generation is served instead.
+    pub warning: Option<String>,
+}
+
+#[derive(Default)]
+struct State {
+    current: Option<Arc<Snapshot>>,
+    /// The generation that failed to open and why, so it is not re-validated on every request.
+    failed: Option<(u64, String)>,
+}
+
+/// Follows the published generation of one index directory. `Send + Sync`; cheap to call per request: when
+/// nothing was published it costs one read of the ~20-byte `CURRENT` file.
+pub struct SnapshotReader {
+    index_dir: PathBuf,
+    state: Mutex<State>,
+}
+
+impl SnapshotReader {
+    /// A reader of `index_dir`; maps nothing until the first [`SnapshotReader::current`].
+    pub fn new(index_dir: &Path) -> SnapshotReader {
+        SnapshotReader {
+            index_dir: index_dir.to_path_buf(),
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    /// The generation `CURRENT` names, mapped and validated on first use (one pass over the file), or the
+    /// last good one with a warning when that fails.
+    ///
+    /// Errors (only when no good generation was ever mapped): [`SnapshotError::NoSnapshot`] when nothing is
+    /// published yet; [`SnapshotError::Corrupt`] / [`SnapshotError::Version`] / [`SnapshotError::Io`] for
+    /// an unusable published snapshot or pointer.
+    pub fn current(&self) -> Result<Current, SnapshotError> {
+        let pointer = snapshot::read_current_pointer(&self.index_dir);
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let (generation, path) = match pointer {
+            Ok(Some(p)) => p,
+            Ok(None) => {
+                return keep_or(&st, "CURRENT was removed".into(), || {
+                    SnapshotError::NoSnapshot {
+                        dir: self.index_dir.clone(),
+                    }
+                });
+            }
+            Err(e) => {
+                let why = e.to_string();
+                return keep_or(&st, why, || e);
+            }
+        };
+        if let Some(cur) = &st.current
+            && cur.generation() == generation
+        {
+            return Ok(Current {
+                snapshot: cur.clone(),
+                warning: None,
+            });
+        }
+        if let Some((g, why)) = &st.failed
+            && *g == generation
+        {
+            let why = why.clone();
+            return keep_or(&st, why.clone(), || SnapshotError::Corrupt {
+                path: path.clone(),
+                what: why,
+            });
+        }
+        match Snapshot::open(&path).and_then(|s| {
+            if s.generation() == generation {
+                Ok(s)
+            } else {
+                Err(SnapshotError::Corrupt {
+                    path: path.clone(),
+                    what: format!(
+                        "file of generation {generation} holds generation {}",
+                        s.generation()
+                    ),
+                })
+            }
+        }) {
+            Ok(s) => {
+                tracing::debug!(generation, path = %path.display(), "switched to new snapshot generation");
+                let s = Arc::new(s);
+                st.current = Some(s.clone());
+                st.failed = None;
+                Ok(Current {
+                    snapshot: s,
+                    warning: None,
+                })
+            }
+            Err(e) => {
+                tracing::warn!(generation, error = %e, "published snapshot unusable; serving the last good generation");
+                st.failed = Some((generation, e.to_string()));
+                keep_or(&st, e.to_string(), || e)
+            }
+        }
+    }
+}
+
+/// The last good generation with `why` as its warning, or the error when there is none.
+fn keep_or(
+    st: &State,
+    why: String,
+    err: impl FnOnce() -> SnapshotError,
+) -> Result<Current, SnapshotError> {
+    match &st.current {
+        Some(cur) => Ok(Current {
+            snapshot: cur.clone(),
+            warning: Some(format!(
+                "serving generation {} because the published snapshot is unusable: {why}",
+                cur.generation()
+            )),
+        }),
+        None => Err(err()),
+    }
+}
