@@ -18,9 +18,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 /// Largest `token_budget` honoured, in o200k_base tokens. The answer is sent as JSON text *and* structured
-/// content; with the entry lists and escaping, a 12,000-token Markdown answer stays well under the 25,000
+/// content; with the entry lists and escaping, an 8,000-token Markdown answer (about 14,000 tokens of escaped JSON, measured on tokio) stays well under the 25,000
 /// tokens hosts such as Claude Code accept from one tool call (checked by the end-to-end tests).
-pub const MAX_TOKEN_BUDGET: usize = 12_000;
+pub const MAX_TOKEN_BUDGET: usize = 8_000;
 /// Most hits `leindex_search` returns.
 const MAX_SEARCH_LIMIT: usize = 50;
 /// Most impacted symbols listed by `leindex_impact` (all are counted).
@@ -36,7 +36,8 @@ leindex_search to locate symbols by name or topic.";
 pub struct DeepAnalyzeArgs {
     /// Question or topic, in words or identifiers.
     pub query: String,
-    /// Max tokens of context returned (default 4000, max 12000).
+    /// Max tokens of context returned (default 4000, max 8000).
+    #[serde(default, deserialize_with = "opt_number")]
     pub token_budget: Option<usize>,
     /// Project root or a directory in it (default: the bridge's project).
     pub project_path: Option<String>,
@@ -60,6 +61,7 @@ pub struct SearchArgs {
     /// Words or identifiers to look for.
     pub query: String,
     /// Max hits (default 10, max 50).
+    #[serde(default, deserialize_with = "opt_number")]
     pub limit: Option<usize>,
     /// Project root or a directory in it.
     pub project_path: Option<String>,
@@ -109,6 +111,7 @@ pub struct ImpactArgs {
     /// Project-relative path (prefix) of its file, to disambiguate.
     pub path: Option<String>,
     /// Hops to follow (default 3, max 8).
+    #[serde(default, deserialize_with = "opt_number")]
     pub depth: Option<u32>,
     /// Project root or a directory in it.
     pub project_path: Option<String>,
@@ -359,6 +362,25 @@ impl Bridge {
         }
         result.map(Json)
     }
+}
+
+/// Deserializes an optional non-negative integer given as a JSON number or as a string holding one: some
+/// clients send every argument as a string (MCP Inspector CLI 0.15's `--tool-arg k=v`; LLMs now and then).
+fn opt_number<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<u64>,
+{
+    use serde::de::Error;
+    let n = match Option::<serde_json::Value>::deserialize(d)? {
+        None | Some(serde_json::Value::Null) => return Ok(None),
+        Some(serde_json::Value::Number(n)) => n.as_u64(),
+        Some(serde_json::Value::String(s)) => s.trim().parse::<u64>().ok(),
+        Some(_) => None,
+    };
+    n.and_then(|n| T::try_from(n).ok())
+        .map(Some)
+        .ok_or_else(|| D::Error::custom("expected a non-negative integer"))
 }
 
 /// Size of a tool's arguments as JSON, bytes (for the boundary log).

@@ -96,7 +96,8 @@ class MultiProcess(unittest.IsolatedAsyncioTestCase):
             # Kill the writer while it re-indexes (its state says the edit is pending or it just published).
             def pending():
                 try:
-                    s = json.load(open(STATE))
+                    with open(STATE) as f:
+                        s = json.load(f)
                     return s["pending_edits"] or s["generation"] > before
                 except (OSError, ValueError, KeyError):
                     return False
@@ -144,7 +145,7 @@ class MultiProcess(unittest.IsolatedAsyncioTestCase):
                 await wait_for(lambda: sees(a, "leindex_probe_watch"), timeout=10)
             finally:
                 watch.send_signal(signal.SIGKILL)
-                watch.wait()
+                watch.communicate()
             # The CLI is gone: the bridge takes the role back and keeps indexing.
             await wait_for(lambda: self.is_writer(a), timeout=15, interval=0.05)
             add_function("leindex_probe_back")
