@@ -63,8 +63,8 @@ def memory(pid):
     return rss, anon, snap
 
 
-async def session_for(mcp_bin, project, env):
-    params = StdioServerParameters(command=mcp_bin, args=["--project", project], env=env)
+async def session_for(mcp_bin, project, env, *extra):
+    params = StdioServerParameters(command=mcp_bin, args=["--project", project, *extra], env=env)
     return stdio_client(params, errlog=open(os.devnull, "w"))
 
 
@@ -111,11 +111,25 @@ async def bench_corpus(name, mcp_bin, cli_bin):
             snap_bytes = max(os.path.getsize(os.path.join(snap_dir, f)) for f in os.listdir(snap_dir) if f.endswith(".lsnap"))
             rss, anon, snap = memory(pid)
             print(
-                f"memory: snapshot file {snap_bytes / 2**20:.1f} MiB; bridge RSS {rss / 1024:.1f} MiB = mapped snapshot "
+                f"memory (writer bridge): snapshot file {snap_bytes / 2**20:.1f} MiB; bridge RSS {rss / 1024:.1f} MiB = mapped snapshot "
                 f"{snap / 1024:.1f} MiB (shared page cache) + private heap {anon / 1024:.1f} MiB "
                 f"({anon * 1024 / snap_bytes:.2f}x the snapshot; includes the o200k tokenizer and the embedded writer) "
                 f"+ {max(0, rss - snap - anon) / 1024:.1f} MiB binary and libraries"
             )
+
+            # A second, read-only bridge: what each additional assistant session costs.
+            async with await session_for(mcp_bin, project, env, "--read-only") as (r2, w2):
+                async with ClientSession(r2, w2) as s2:
+                    await s2.initialize()
+                    pid2 = (await s2.call_tool("leindex_status", {})).structured_content["bridge_pid"]
+                    for q in qs:
+                        await s2.call_tool("leindex_deep_analyze", {"query": q, "token_budget": 4000})
+                    rss, anon, snap = memory(pid2)
+                    print(
+                        f"memory (read-only bridge): RSS {rss / 1024:.1f} MiB = mapped snapshot {snap / 1024:.1f} MiB + "
+                        f"private heap {anon / 1024:.1f} MiB ({anon * 1024 / snap_bytes:.2f}x the snapshot) + "
+                        f"{max(0, rss - snap - anon) / 1024:.1f} MiB binary and libraries"
+                    )
 
             # Save -> answer (this bridge is the embedded writer).
             target = None
