@@ -55,6 +55,8 @@ def memory(pid):
             parts = line.split()
             if len(parts) >= 5 and "-" in parts[0] and not parts[0].endswith(":"):
                 in_snapshot = ".lsnap" in line
+                if in_snapshot:
+                    print(f"  mapped: {' '.join(parts[5:])}")
             elif parts and parts[0] == "Rss:":
                 rss += int(parts[1])
                 snap += int(parts[1]) if in_snapshot else 0

@@ -30,9 +30,10 @@ pub const STATE_FILE: &str = "writer.json";
 /// Name of the hand-over request file inside the index directory.
 pub const HANDOVER_FILE: &str = "handover.request";
 /// How often the writer loop looks for a hand-over request and a stop flag, and how long events are
-/// coalesced by the debouncer (notify-debouncer-full's timeout). Together with a re-index (~0.3–0.6 s on
-/// tokio/django) this keeps "file saved → answer reflects it" under a second.
-pub const POLL: Duration = Duration::from_millis(100);
+/// coalesced by the debouncer (notify-debouncer-full's timeout): long enough to fold an editor's
+/// write-temp-then-rename save into one batch, short next to a re-index (~0.3 s on tokio, ~0.6 s on django),
+/// which together keep "file saved → answer reflects it" under a second.
+pub const POLL: Duration = Duration::from_millis(50);
 /// A hand-over request older than this is ignored (its asker died or gave up), in ms.
 const HANDOVER_STALE_MS: u64 = 10_000;
 /// When the tree cannot be watched (inotify limits, unsupported file system), re-index this often instead.
