@@ -91,6 +91,16 @@ impl Project {
                 Err(SnapshotError::NoSnapshot { .. })
                     if self.writer_active() && started.elapsed() < FIRST_INDEX_WAIT =>
                 {
+                    // A writer whose first run failed will not publish until something changes: say why.
+                    if let Some(state) = live::read_writer_state(&self.config.index_dir)
+                        && !state.indexing
+                        && let Some(error) = state.last_error
+                    {
+                        return Err(format!(
+                            "{} could not be indexed: {error}",
+                            self.root().display()
+                        ));
+                    }
                     std::thread::sleep(Duration::from_millis(50));
                 }
                 Err(SnapshotError::NoSnapshot { .. }) => {

@@ -207,3 +207,45 @@ fn inspector_cli() {
     assert_eq!(err["isError"], true, "{err}");
     assert!(err["content"][0]["text"].as_str().unwrap().contains("no symbol named"));
 }
+
+/// Malformed JSON-RPC on stdin is skipped: the session goes on and the bridge exits cleanly at EOF. (No
+/// SDK sends garbage, so this one test writes raw lines.)
+#[test]
+fn malformed_json_rpc_is_survived() {
+    use std::io::Write;
+    let project = tempfile::tempdir().unwrap();
+    std::fs::write(project.path().join("lib.py"), "def hello():\n    return 1\n").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_leindex-mcp"))
+        .arg("--project")
+        .arg(project.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = [
+        "this is not json",
+        r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}"#,
+        r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+        r#"{"jsonrpc": "2.0", "id": "#,
+        r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"leindex_search","arguments":{"query":"hello"}}}"#,
+    ];
+    let mut stdin = child.stdin.take().unwrap();
+    for line in lines {
+        writeln!(stdin, "{line}").unwrap();
+    }
+    // Give the embedded writer time to index the one file, then close stdin.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "exit status {}", out.status);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let replies: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("non-JSON on stdout {l:?}: {e}")))
+        .collect();
+    let by_id = |id: u64| replies.iter().find(|r| r["id"] == id);
+    assert_eq!(by_id(1).unwrap()["result"]["serverInfo"]["name"], "leindex-mcp");
+    let hits = &by_id(2).expect("tools/call answered")["result"]["structuredContent"]["hits"];
+    assert_eq!(hits[0]["symbol"], "hello", "{stdout}");
+}
