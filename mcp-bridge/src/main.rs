@@ -105,8 +105,10 @@ fn main() -> ExitCode {
             .await
             .map_err(|e| format!("MCP session ended with an error: {e}"))
     });
-    // The client closed stdin: stop the embedded writer (releasing the lock) before exiting.
-    drop(runtime);
+    // The client closed stdin. Tool calls still running on the blocking pool (a call waiting for a first
+    // index) are abandoned after a second rather than awaited; then the embedded writer stops and releases
+    // the lock.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     drop(roots);
     match served {
         Ok(reason) => {

@@ -83,9 +83,16 @@ class MultiProcess(unittest.IsolatedAsyncioTestCase):
             print(f"\nedit -> both bridges answer with it: {', '.join(f'{x*1000:.0f} ms' for x in latencies)}")
             self.assertTrue(all(x < y for x, y in zip(generations[::2], generations[2::2])), generations)
             self.assertLess(sorted(latencies)[1], 1.0, "median edit-to-answer latency over 1 s")
-            # Still exactly one writer.
+            # Still exactly one writer; a one-shot `leindex index` (even with --wait) defers to it.
             w2, _, _ = await writer_of(a, b)
             self.assertIs(w2, w)
+            for args in (["index", PROJECT], ["index", "--wait", PROJECT]):
+                r = run_cli(*args)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertIn(f"kept current by a live writer (mcp-bridge pid {st['bridge_pid']})", r.stdout)
+            r = run_cli("analyze", "--project", PROJECT, "--format", "json", "barrier wait")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(json.loads(r.stdout)["generation"], generations[-1])
 
     async def test_2_kill_writer_mid_publish(self):
         async with bridges(2) as (a, b):

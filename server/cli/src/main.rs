@@ -129,6 +129,23 @@ fn run(cli: Cli) -> Result<(), Error> {
             path, wait, json, ..
         } => {
             let config = load_config(&path)?;
+            // A live writer (MCP bridge, `index --watch`) keeps the index current and never releases the
+            // lock: there is nothing to do, and --wait would wait forever.
+            if let Some(w) = live::read_writer_state(&config.index_dir) {
+                println!(
+                    "{} is kept current by a live writer ({} pid {}): generation {}{}",
+                    config.root.display(),
+                    w.role,
+                    w.pid,
+                    w.generation,
+                    if w.pending_edits || w.indexing {
+                        ", indexing changes now"
+                    } else {
+                        ""
+                    }
+                );
+                return Ok(());
+            }
             let report = index_with_progress(&config, wait)?;
             if json {
                 println!(

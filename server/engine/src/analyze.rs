@@ -90,7 +90,9 @@ pub fn indexed_source(root: &Path, file: &FileView) -> Option<String> {
 /// The source of symbol `s` in its file's text `src`, starting at the beginning of its first line so that
 /// indentation is kept. `None` when the span is outside `src` or splits a UTF-8 character.
 pub fn span_text<'s>(src: &'s str, s: &SymbolView) -> Option<&'s str> {
-    let start = src[..(s.byte_start as usize).min(src.len())]
+    // `get`, not indexing: a file edited to the same size may put the span inside a UTF-8 character.
+    let start = src
+        .get(..(s.byte_start as usize).min(src.len()))?
         .rfind('\n')
         .map(|i| i + 1)
         .unwrap_or(0);

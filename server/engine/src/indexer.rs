@@ -6,7 +6,7 @@
 use crate::Error;
 use crate::catalog::{self, Catalog, CatalogError, FileState};
 use crate::config::Config;
-use crate::lock::WriterLock;
+use crate::lock::{LockError, WriterLock};
 use crate::model::{FileFacts, FileRecord, IndexData};
 use crate::snapshot::{self, Snapshot};
 use crate::source::{self, SourceFile};
@@ -415,21 +415,43 @@ fn record(f: &SourceFile, hash: String, syntax_errors: u32) -> FileRecord {
     }
 }
 
+/// How long [`open_or_index`] waits for another writer's first snapshot (a cold index of a large tree).
+const FIRST_SNAPSHOT_WAIT: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// Opens the current snapshot for reading, indexing first when there is none (the embedded default: no
-/// server to start). When another writer is indexing, waits for it to finish.
+/// server to start). When another writer holds the lock — a one-shot run or a live writer (MCP bridge,
+/// `index --watch`) that never releases it — waits up to 10 minutes for that writer's snapshot instead of
+/// its lock.
+///
+/// Errors: indexing errors; the snapshot error when the published snapshot is unusable while another
+/// writer holds the lock; the lock error when no snapshot appeared in time.
 pub fn open_or_index(config: &Config) -> Result<(Snapshot, Option<IndexReport>), Error> {
-    match Snapshot::open_current(&config.index_dir) {
-        Ok(s) => return Ok((s, None)),
-        Err(snapshot::SnapshotError::NoSnapshot { .. }) => {}
-        Err(e) => tracing::warn!(error = %e, "snapshot unusable; re-indexing"),
-    }
-    let report = index(
-        config,
-        &IndexOptions {
-            wait_for_lock: true,
+    let started = Instant::now();
+    loop {
+        let unusable = match Snapshot::open_current(&config.index_dir) {
+            Ok(s) => return Ok((s, None)),
+            Err(snapshot::SnapshotError::NoSnapshot { .. }) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "snapshot unusable; re-indexing");
+                Some(e)
+            }
+        };
+        let opts = IndexOptions {
+            wait_for_lock: false,
             progress: None,
-        },
-    )?;
-    let snap = Snapshot::open_current(&config.index_dir)?;
-    Ok((snap, Some(report)))
+        };
+        match index(config, &opts) {
+            Ok(report) => return Ok((Snapshot::open_current(&config.index_dir)?, Some(report))),
+            Err(held @ Error::Lock(LockError::Held { .. })) => {
+                if let Some(e) = unusable {
+                    return Err(e.into());
+                }
+                if started.elapsed() >= FIRST_SNAPSHOT_WAIT {
+                    return Err(held);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
