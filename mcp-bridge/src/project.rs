@@ -10,8 +10,10 @@ use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// How long a request waits for the first snapshot while a writer builds it (a cold index of a large tree).
-const FIRST_INDEX_WAIT: Duration = Duration::from_secs(600);
+/// How long a request waits for the first snapshot while a writer builds it. A cold index of a very large
+/// tree takes longer: the call then fails with "still indexing" rather than hitting the host's tool-call
+/// timeout, and the assistant can retry.
+const FIRST_INDEX_WAIT: Duration = Duration::from_secs(60);
 
 /// How current an answer is. Times in ms since the Unix epoch.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
@@ -78,7 +80,7 @@ impl Project {
         self.participant.as_ref().is_some_and(Participant::is_writer)
     }
 
-    /// The snapshot to answer from and its freshness. Blocks (up to 10 min) while a writer builds the very
+    /// The snapshot to answer from and its freshness. Blocks (up to 60 s) while a writer builds the very
     /// first snapshot of the project.
     ///
     /// Errors: a message a user can act on — no index and no writer, an unusable snapshot with nothing
@@ -102,6 +104,13 @@ impl Project {
                         ));
                     }
                     std::thread::sleep(Duration::from_millis(50));
+                }
+                Err(SnapshotError::NoSnapshot { .. }) if self.writer_active() => {
+                    return Err(format!(
+                        "{} is still being indexed for the first time ({} s so far); try again in a minute",
+                        self.root().display(),
+                        started.elapsed().as_secs()
+                    ));
                 }
                 Err(SnapshotError::NoSnapshot { .. }) => {
                     return Err(format!(
