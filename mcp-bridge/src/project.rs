@@ -4,34 +4,16 @@
 use leindex_engine::config::Config;
 use leindex_engine::live::{self, Participant, WriterOptions};
 use leindex_engine::lock;
+pub use leindex_engine::reader::Freshness;
 use leindex_engine::reader::{Current, SnapshotReader};
 use leindex_engine::snapshot::SnapshotError;
-use serde::Serialize;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 /// How long a request waits for the first snapshot while a writer builds it. A cold index of a very large
 /// tree takes longer: the call then fails with "still indexing" rather than hitting the host's tool-call
 /// timeout, and the assistant can retry.
 const FIRST_INDEX_WAIT: Duration = Duration::from_secs(60);
-
-/// How current an answer is. Times in ms since the Unix epoch.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-pub struct Freshness {
-    /// Snapshot generation the answer was computed from.
-    pub generation: u64,
-    /// When that generation was published.
-    pub published_unix_ms: u64,
-    /// Its age when answering, ms.
-    pub age_ms: u64,
-    /// True when the writer has seen file changes not yet in a published generation.
-    pub pending_edits: bool,
-    /// Who keeps the index current: `this bridge`, `<role> pid <n>`, or `none` (nothing watches the tree).
-    pub writer: String,
-    /// Set when the newest published snapshot is unusable and an older generation answered.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub warning: Option<String>,
-}
 
 /// A served project root.
 pub struct Project {
@@ -128,7 +110,7 @@ impl Project {
                 }
             }
         };
-        let freshness = self.freshness(&current);
+        let freshness = Freshness::of(&current, &self.config.index_dir, "this bridge");
         Ok((current, freshness))
     }
 
@@ -137,32 +119,5 @@ impl Project {
         self.is_writer()
             || lock::current_holder(&self.config.index_dir).is_some()
             || self.participant.is_some()
-    }
-
-    fn freshness(&self, current: &Current) -> Freshness {
-        let snap = &current.snapshot;
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or(0);
-        let state = live::read_writer_state(&self.config.index_dir);
-        let writer = match &state {
-            Some(s) if s.pid == std::process::id() => "this bridge".to_string(),
-            Some(s) => format!("{} pid {}", s.role, s.pid),
-            None => match lock::current_holder(&self.config.index_dir) {
-                Some(pid) => format!("pid {pid}"),
-                None => "none".to_string(),
-            },
-        };
-        Freshness {
-            generation: snap.generation(),
-            published_unix_ms: snap.created_unix_ms(),
-            age_ms: now.saturating_sub(snap.created_unix_ms()),
-            pending_edits: state
-                .as_ref()
-                .is_some_and(|s| s.pending_edits || s.generation > snap.generation()),
-            writer,
-            warning: current.warning.clone(),
-        }
     }
 }

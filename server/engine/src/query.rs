@@ -373,3 +373,59 @@ pub fn impact(snap: &Snapshot, id: u32, depth: u32, limit: usize) -> Impact {
         tests,
     }
 }
+
+/// The id of the file at project-relative `path`, by binary search (snapshot files are sorted by path).
+pub fn file_id(snap: &Snapshot, path: &str) -> Option<u32> {
+    let n = snap.file_count() as u32;
+    let (mut lo, mut hi) = (0u32, n);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match snap.file(mid).path.cmp(path) {
+            std::cmp::Ordering::Less => lo = mid + 1,
+            std::cmp::Ordering::Greater => hi = mid,
+            std::cmp::Ordering::Equal => return Some(mid),
+        }
+    }
+    None
+}
+
+/// The ids of the symbols of `file`, in source order (symbols are numbered file by file), by binary search.
+pub fn symbols_in_file(snap: &Snapshot, file: u32) -> std::ops::Range<u32> {
+    let n = snap.symbol_count() as u32;
+    let first = |f: u32| {
+        let (mut lo, mut hi) = (0u32, n);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if snap.symbol(mid).file < f {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    };
+    first(file)..first(file + 1)
+}
+
+/// The innermost non-module symbol of `file` whose line span contains the 1-based `line`.
+pub fn symbol_at_line(snap: &Snapshot, file: u32, line: u32) -> Option<u32> {
+    symbols_in_file(snap, file)
+        .filter(|&id| {
+            let s = snap.symbol(id);
+            s.kind != crate::model::SymbolKind::Module && s.line_start <= line && line <= s.line_end
+        })
+        .min_by_key(|&id| {
+            let s = snap.symbol(id);
+            (s.line_end - s.line_start, std::cmp::Reverse(s.line_start))
+        })
+}
+
+/// Distinct symbols that call or reference symbol `id` (the reference count a code lens shows).
+pub fn referrers(snap: &Snapshot, id: u32) -> Vec<u32> {
+    let mut seen = HashSet::new();
+    snap.in_edges(id)
+        .filter(|e| matches!(e.kind, EdgeKind::Calls | EdgeKind::References))
+        .filter(|e| seen.insert(e.other))
+        .map(|e| e.other)
+        .collect()
+}

@@ -129,3 +129,53 @@ fn keep_or(
         None => Err(err()),
     }
 }
+
+/// How current an answer is; reported with every MCP and LSP answer. Times in ms since the Unix epoch.
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+pub struct Freshness {
+    /// Snapshot generation the answer was computed from.
+    pub generation: u64,
+    /// When that generation was published.
+    pub published_unix_ms: u64,
+    /// Its age when answering, ms.
+    pub age_ms: u64,
+    /// True when the writer has seen file changes not yet in a published generation.
+    pub pending_edits: bool,
+    /// Who keeps the index current: `this bridge` / `this server` (the caller's `self_label`),
+    /// `<role> pid <n>`, or `none` (nothing watches the tree).
+    pub writer: String,
+    /// Set when the newest published snapshot is unusable and an older generation answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+}
+
+impl Freshness {
+    /// The freshness of `current` for the project whose index is `index_dir`; `self_label` names this
+    /// process when it is the writer.
+    pub fn of(current: &Current, index_dir: &Path, self_label: &str) -> Freshness {
+        let snap = &current.snapshot;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        let state = crate::live::read_writer_state(index_dir);
+        let writer = match &state {
+            Some(s) if s.pid == std::process::id() => self_label.to_string(),
+            Some(s) => format!("{} pid {}", s.role, s.pid),
+            None => match crate::lock::current_holder(index_dir) {
+                Some(pid) => format!("pid {pid}"),
+                None => "none".to_string(),
+            },
+        };
+        Freshness {
+            generation: snap.generation(),
+            published_unix_ms: snap.created_unix_ms(),
+            age_ms: now.saturating_sub(snap.created_unix_ms()),
+            pending_edits: state
+                .as_ref()
+                .is_some_and(|s| s.pending_edits || s.generation > snap.generation()),
+            writer,
+            warning: current.warning.clone(),
+        }
+    }
+}

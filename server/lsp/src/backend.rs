@@ -1,0 +1,613 @@
+//! The LSP server (tower-lsp-server): takes the project's writer role, keeps open documents in ropes, and
+//! answers standard requests, code lenses and the custom `leindex/*` requests from the current snapshot.
+
+use crate::convert::{camel_case, header_range, location, rel_path, symbol_kind, symbol_range};
+use crate::documents::{self, Documents};
+use leindex_engine::analyze::{self, AnalyzeRequest};
+use leindex_engine::config::Config;
+use leindex_engine::live::{self, WriterOptions};
+use leindex_engine::model::SymbolKind as Kind;
+use leindex_engine::query;
+use leindex_engine::reader::{Current, Freshness, SnapshotReader};
+use leindex_engine::snapshot::Snapshot;
+use leindex_engine::{search, status};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
+use tower_lsp_server::ls_types::*;
+use tower_lsp_server::{Client, LanguageServer};
+
+/// How long `initialized` waits for an embedded MCP-bridge writer to hand the writer role over.
+const HANDOVER_TIMEOUT: Duration = Duration::from_secs(30);
+/// LSP's `RequestFailed` error code (3.17): the request was valid but could not be answered.
+const REQUEST_FAILED: i64 = -32803;
+/// Depth of the impact count shown in code lenses.
+const LENS_IMPACT_DEPTH: u32 = 3;
+
+/// The project the server was initialized for.
+struct Workspace {
+    config: Config,
+    reader: SnapshotReader,
+    is_writer: Arc<AtomicBool>,
+    stop: Arc<AtomicBool>,
+}
+
+/// The language server. One per connection.
+pub struct Backend {
+    client: Client,
+    docs: Mutex<Documents>,
+    ws: OnceLock<Arc<Workspace>>,
+    /// The client advertised `workspace.codeLens.refreshSupport`.
+    lens_refresh: AtomicBool,
+}
+
+fn failed(message: impl Into<String>) -> Error {
+    Error {
+        code: ErrorCode::ServerError(REQUEST_FAILED),
+        message: message.into().into(),
+        data: None,
+    }
+}
+
+fn invalid(message: impl Into<String>) -> Error {
+    Error::invalid_params(message.into())
+}
+
+impl Backend {
+    /// A server talking to `client`.
+    pub fn new(client: Client) -> Backend {
+        Backend {
+            client,
+            docs: Mutex::new(Documents::default()),
+            ws: OnceLock::new(),
+            lens_refresh: AtomicBool::new(false),
+        }
+    }
+
+    fn ws(&self) -> Result<&Arc<Workspace>> {
+        self.ws
+            .get()
+            .ok_or_else(|| Error::new(ErrorCode::ServerError(-32002)))
+    }
+
+    /// The current snapshot, or a `RequestFailed` error saying why there is none yet.
+    fn snapshot(&self) -> Result<(Arc<Workspace>, Current)> {
+        let ws = self.ws()?.clone();
+        let current = ws.reader.current().map_err(|e| {
+            failed(format!(
+                "the index of {} is not ready: {e}",
+                ws.config.root.display()
+            ))
+        })?;
+        Ok((ws, current))
+    }
+
+    /// The snapshot, the file's project-relative path and its file id, for a document request; `None` when
+    /// the file is outside the project or not indexed (requests then answer empty, not with an error).
+    fn file_of(&self, uri: &Uri) -> Result<Option<(Arc<Workspace>, Current, String, u32)>> {
+        let (ws, cur) = self.snapshot()?;
+        let Some(rel) = rel_path(&ws.config.root, uri) else {
+            return Ok(None);
+        };
+        let Some(file) = query::file_id(&cur.snapshot, &rel) else {
+            return Ok(None);
+        };
+        Ok(Some((ws, cur, rel, file)))
+    }
+
+    /// The symbol at an LSP position (innermost containing its line).
+    fn symbol_at(&self, uri: &Uri, pos: Position) -> Result<Option<(Arc<Workspace>, Current, u32)>> {
+        Ok(self.file_of(uri)?.and_then(|(ws, cur, _, file)| {
+            query::symbol_at_line(&cur.snapshot, file, pos.line + 1).map(|id| (ws, cur, id))
+        }))
+    }
+
+    /// Logs a request's timing at debug level (the boundary log of `LEINDEX_LOG=debug`).
+    fn timed<T>(method: &str, started: Instant, result: Result<T>) -> Result<T> {
+        tracing::debug!(
+            method,
+            ms = started.elapsed().as_secs_f64() * 1e3,
+            ok = result.is_ok(),
+            "request"
+        );
+        result
+    }
+
+    fn lens_title(snap: &Snapshot, id: u32) -> String {
+        let s = snap.symbol(id);
+        let refs = query::referrers(snap, id).len();
+        let impact = query::impact(snap, id, LENS_IMPACT_DEPTH, 0).total;
+        let mut parts = vec![
+            format!("{refs} reference{}", if refs == 1 { "" } else { "s" }),
+            format!("{} caller{}", s.callers, if s.callers == 1 { "" } else { "s" }),
+        ];
+        if s.kind.is_callable() {
+            parts.push(format!("complexity {}", s.complexity));
+        }
+        parts.push(format!("impact {impact}"));
+        parts.join(" · ")
+    }
+
+    /// Re-finds a symbol described by lens / call-hierarchy data in the current snapshot (ids change from
+    /// one generation to the next): same file, same qualified name, nearest line.
+    fn refind(snap: &Snapshot, path: &str, name: &str, line: u32) -> Option<u32> {
+        let file = query::file_id(snap, path)?;
+        query::symbols_in_file(snap, file)
+            .filter(|&id| snap.symbol(id).qualified_name == name)
+            .min_by_key(|&id| snap.symbol(id).line_start.abs_diff(line))
+    }
+
+    fn hierarchy_item(snap: &Snapshot, root: &Path, id: u32) -> Option<CallHierarchyItem> {
+        let s = snap.symbol(id);
+        let loc = location(snap, root, id)?;
+        Some(CallHierarchyItem {
+            name: s.qualified_name.to_string(),
+            kind: symbol_kind(s.kind),
+            tags: None,
+            detail: Some(s.signature.to_string()),
+            uri: loc.uri,
+            range: loc.range,
+            selection_range: header_range(&s),
+            data: Some(json!({"path": snap.file(s.file).path, "name": s.qualified_name, "line": s.line_start})),
+        })
+    }
+
+    fn from_item(snap: &Snapshot, item: &CallHierarchyItem) -> Option<u32> {
+        let d = item.data.as_ref()?;
+        Self::refind(snap, d["path"].as_str()?, d["name"].as_str()?, d["line"].as_u64()? as u32)
+    }
+}
+
+/// Starts the writer role on a thread: asks an embedded writer to hand over, then keeps the index current
+/// from the file system and calls `on_publish` after each new generation.
+fn start_writer(ws: &Workspace, on_publish: Arc<dyn Fn() + Send + Sync>) {
+    let config = ws.config.clone();
+    let (is_writer, stop) = (ws.is_writer.clone(), ws.stop.clone());
+    let spawned = std::thread::Builder::new()
+        .name("leindex-lsp-writer".into())
+        .spawn(move || {
+            if let Err(e) = leindex_engine::indexer::ensure_index_dir(&config.index_dir) {
+                tracing::error!(error = %e, "cannot create the index directory; serving read-only");
+                return;
+            }
+            let lock = match live::request_handover(&config.index_dir, HANDOVER_TIMEOUT) {
+                Ok(lock) => lock,
+                Err(e) => {
+                    tracing::warn!(error = %e, "another writer keeps the role; serving its snapshots read-only");
+                    return;
+                }
+            };
+            is_writer.store(true, Ordering::Relaxed);
+            let opts = WriterOptions {
+                role: "lsp",
+                yield_on_request: false,
+                on_publish: Some(Arc::new(move |_| on_publish())),
+            };
+            live::run_writer(&config, lock, &opts, &stop);
+            is_writer.store(false, Ordering::Relaxed);
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start the writer thread");
+    }
+}
+
+/// Parameters of `leindex/deepAnalyze`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeepAnalyzeParams {
+    pub query: String,
+    pub budget_tokens: Option<usize>,
+    /// Where the user is: its file's directory becomes the focus and the symbol there joins the query.
+    pub position: Option<TextDocumentPositionParams>,
+}
+
+/// Parameters of `leindex/search`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchParams {
+    pub query: String,
+    pub limit: Option<usize>,
+}
+
+/// Parameters of `leindex/impact`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImpactParams {
+    pub text_document: TextDocumentIdentifier,
+    pub position: Position,
+    pub depth: Option<u32>,
+}
+
+impl Backend {
+    /// `leindex/deepAnalyze` `{query, budgetTokens?, position?}` → the MCP tool's answer in camelCase.
+    pub async fn deep_analyze(&self, params: DeepAnalyzeParams) -> Result<Value> {
+        let started = Instant::now();
+        let budget = params.budget_tokens.unwrap_or(self.ws()?.config.default_budget);
+        if budget == 0 || params.query.trim().is_empty() {
+            return Err(invalid("deepAnalyze needs a non-empty query and budgetTokens >= 1"));
+        }
+        let (ws, cur) = self.snapshot()?;
+        let (mut query, mut focus) = (params.query.clone(), None);
+        if let Some(p) = &params.position
+            && let Some((_, cur2, id)) = self.symbol_at(&p.text_document.uri, p.position)?
+        {
+            let s = cur2.snapshot.symbol(id);
+            query = format!("{} {query}", s.name);
+            let path = cur2.snapshot.file(s.file).path;
+            focus = path.rsplit_once('/').map(|(dir, _)| format!("{dir}/"));
+        }
+        let answer = tokio::task::spawn_blocking(move || {
+            let analysis = analyze::analyze(
+                &cur.snapshot,
+                &ws.config.root,
+                &AnalyzeRequest {
+                    query: &query,
+                    budget_tokens: budget,
+                    focus_path: focus.as_deref(),
+                },
+            );
+            let freshness = Freshness::of(&cur, &ws.config.index_dir, "this server");
+            let mut v = serde_json::to_value(analysis).unwrap_or_default();
+            v["freshness"] = serde_json::to_value(freshness).unwrap_or_default();
+            camel_case(v)
+        })
+        .await
+        .map_err(|e| failed(format!("deepAnalyze failed: {e}")));
+        Self::timed("leindex/deepAnalyze", started, answer)
+    }
+
+    /// `leindex/search` `{query, limit?}` → ranked symbols with locations.
+    pub async fn search(&self, params: SearchParams) -> Result<Value> {
+        let started = Instant::now();
+        let (ws, cur) = self.snapshot()?;
+        let snap = &cur.snapshot;
+        let hits: Vec<Value> = search::search(snap, &params.query, params.limit.unwrap_or(20).clamp(1, 200), None)
+            .iter()
+            .map(|h| {
+                let mut v = serde_json::to_value(query::SymbolRef::of(snap, h.symbol)).unwrap_or_default();
+                v["score"] = json!(h.score);
+                v["location"] = serde_json::to_value(location(snap, &ws.config.root, h.symbol)).unwrap_or_default();
+                camel_case(v)
+            })
+            .collect();
+        Self::timed("leindex/search", started, Ok(json!({"generation": snap.generation(), "hits": hits})))
+    }
+
+    /// `leindex/impact` `{textDocument, position, depth?}` → the impact set of the symbol there.
+    pub async fn impact(&self, params: ImpactParams) -> Result<Value> {
+        let started = Instant::now();
+        let Some((_, cur, id)) = self.symbol_at(&params.text_document.uri, params.position)? else {
+            return Err(invalid("no indexed symbol at that position"));
+        };
+        let impact = query::impact(&cur.snapshot, id, params.depth.unwrap_or(3), 500);
+        Self::timed("leindex/impact", started, Ok(camel_case(serde_json::to_value(impact).unwrap_or_default())))
+    }
+
+    /// `leindex/status` → generation, counts, staleness, writer role, open documents, memory.
+    pub async fn status(&self) -> Result<Value> {
+        let ws = self.ws()?.clone();
+        let open = self.docs.lock().unwrap_or_else(|p| p.into_inner()).iter().count();
+        let v = tokio::task::spawn_blocking(move || {
+            let st = status::status(&ws.config).map_err(|e| failed(e.to_string()))?;
+            let mut v = serde_json::to_value(st).unwrap_or_default();
+            v["writer"] = serde_json::to_value(live::read_writer_state(&ws.config.index_dir)).unwrap_or_default();
+            v["this_server_is_writer"] = json!(ws.is_writer.load(Ordering::Relaxed));
+            v["server_pid"] = json!(std::process::id());
+            v["rss_bytes"] = json!(rss_bytes());
+            Ok::<_, Error>(v)
+        })
+        .await
+        .map_err(|e| failed(e.to_string()))??;
+        let mut v = camel_case(v);
+        v["openDocuments"] = json!(open);
+        Ok(v)
+    }
+}
+
+/// Resident set size of this process in bytes (Linux `/proc/self/statm`; `None` elsewhere).
+fn rss_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
+}
+
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        #[allow(deprecated)]
+        let root: Option<PathBuf> = params
+            .workspace_folders
+            .as_ref()
+            .and_then(|f| f.first())
+            .and_then(|f| f.uri.to_file_path().map(|p| p.into_owned()))
+            .or_else(|| params.root_uri.as_ref().and_then(|u| u.to_file_path().map(|p| p.into_owned())))
+            .or_else(|| std::env::current_dir().ok());
+        let root = root.ok_or_else(|| invalid("no workspace folder or rootUri, and no working directory"))?;
+        let config = Config::load(&root).map_err(|e| invalid(format!("cannot serve {}: {e}", root.display())))?;
+        tracing::info!(root = %config.root.display(), "initialize");
+        let refresh = params
+            .capabilities
+            .workspace
+            .as_ref()
+            .and_then(|w| w.code_lens.as_ref())
+            .and_then(|c| c.refresh_support)
+            .unwrap_or(false);
+        self.lens_refresh.store(refresh, Ordering::Relaxed);
+        let _ = self.ws.set(Arc::new(Workspace {
+            reader: SnapshotReader::new(&config.index_dir),
+            config,
+            is_writer: Arc::new(AtomicBool::new(false)),
+            stop: Arc::new(AtomicBool::new(false)),
+        }));
+        Ok(InitializeResult {
+            server_info: Some(ServerInfo {
+                name: "leindex-lsp".into(),
+                version: Some(env!("CARGO_PKG_VERSION").into()),
+            }),
+            capabilities: ServerCapabilities {
+                text_document_sync: Some(TextDocumentSyncCapability::Kind(TextDocumentSyncKind::INCREMENTAL)),
+                document_symbol_provider: Some(OneOf::Left(true)),
+                workspace_symbol_provider: Some(OneOf::Left(true)),
+                references_provider: Some(OneOf::Left(true)),
+                definition_provider: Some(OneOf::Left(true)),
+                hover_provider: Some(HoverProviderCapability::Simple(true)),
+                call_hierarchy_provider: Some(CallHierarchyServerCapability::Simple(true)),
+                code_lens_provider: Some(CodeLensOptions { resolve_provider: Some(true) }),
+                experimental: Some(json!({"leindex": {
+                    "deepAnalyze": true, "search": true, "impact": true, "status": true
+                }})),
+                ..ServerCapabilities::default()
+            },
+            ..InitializeResult::default()
+        })
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        let Ok(ws) = self.ws() else { return };
+        // Publishing happens on the writer thread; lens refreshes are sent from the async side.
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+        start_writer(ws, Arc::new(move || {
+            let _ = tx.send(());
+        }));
+        if self.lens_refresh.load(Ordering::Relaxed) {
+            let client = self.client.clone();
+            tokio::spawn(async move {
+                while rx.recv().await.is_some() {
+                    if let Err(e) = client.code_lens_refresh().await {
+                        tracing::debug!(error = %e, "codeLens/refresh failed");
+                    }
+                }
+            });
+        }
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        if let Ok(ws) = self.ws() {
+            ws.stop.store(true, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        let d = params.text_document;
+        self.docs.lock().unwrap_or_else(|p| p.into_inner()).open(d.uri, &d.text, d.version);
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        let d = params.text_document;
+        let result = self
+            .docs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .change(&d.uri, d.version, &params.content_changes);
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "edit not applied");
+        }
+    }
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        self.docs.lock().unwrap_or_else(|p| p.into_inner()).close(&params.text_document.uri);
+    }
+
+    async fn document_symbol(&self, params: DocumentSymbolParams) -> Result<Option<DocumentSymbolResponse>> {
+        let started = Instant::now();
+        let Some((ws, cur, _, file)) = self.file_of(&params.text_document.uri)? else {
+            return Ok(None);
+        };
+        let snap = &cur.snapshot;
+        #[allow(deprecated)]
+        let symbols: Vec<SymbolInformation> = query::symbols_in_file(snap, file)
+            .filter(|&id| snap.symbol(id).kind != Kind::Module)
+            .filter_map(|id| {
+                let s = snap.symbol(id);
+                Some(SymbolInformation {
+                    name: s.name.to_string(),
+                    kind: symbol_kind(s.kind),
+                    tags: None,
+                    deprecated: None,
+                    location: location(snap, &ws.config.root, id)?,
+                    container_name: s.parent.map(|p| snap.symbol(p)).filter(|p| p.kind != Kind::Module).map(|p| p.qualified_name.to_string()),
+                })
+            })
+            .collect();
+        Self::timed("textDocument/documentSymbol", started, Ok(Some(DocumentSymbolResponse::Flat(symbols))))
+    }
+
+    async fn symbol(&self, params: WorkspaceSymbolParams) -> Result<Option<WorkspaceSymbolResponse>> {
+        let started = Instant::now();
+        let (ws, cur) = self.snapshot()?;
+        let snap = &cur.snapshot;
+        #[allow(deprecated)]
+        let symbols: Vec<SymbolInformation> = search::search(snap, &params.query, 100, None)
+            .iter()
+            .filter_map(|h| {
+                let s = snap.symbol(h.symbol);
+                Some(SymbolInformation {
+                    name: s.qualified_name.to_string(),
+                    kind: symbol_kind(s.kind),
+                    tags: None,
+                    deprecated: None,
+                    location: location(snap, &ws.config.root, h.symbol)?,
+                    container_name: Some(snap.file(s.file).path.to_string()),
+                })
+            })
+            .collect();
+        Self::timed("workspace/symbol", started, Ok(Some(WorkspaceSymbolResponse::Flat(symbols))))
+    }
+
+    async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
+        let started = Instant::now();
+        let p = params.text_document_position;
+        let Some((ws, cur, id)) = self.symbol_at(&p.text_document.uri, p.position)? else {
+            return Ok(None);
+        };
+        let snap = &cur.snapshot;
+        let mut ids = query::referrers(snap, id);
+        if params.context.include_declaration {
+            ids.insert(0, id);
+        }
+        let locs = ids.into_iter().filter_map(|r| location(snap, &ws.config.root, r)).collect();
+        Self::timed("textDocument/references", started, Ok(Some(locs)))
+    }
+
+    async fn goto_definition(&self, params: GotoDefinitionParams) -> Result<Option<GotoDefinitionResponse>> {
+        let started = Instant::now();
+        let p = params.text_document_position_params;
+        let Some((ws, cur, _, file)) = self.file_of(&p.text_document.uri)? else {
+            return Ok(None);
+        };
+        let snap = &cur.snapshot;
+        // The word under the cursor: from the open buffer, else from the file on disk.
+        let word = {
+            let docs = self.docs.lock().unwrap_or_else(|e| e.into_inner());
+            match docs.get(&p.text_document.uri) {
+                Some(d) => documents::word_at(&d.rope, p.position),
+                None => std::fs::read_to_string(ws.config.root.join(snap.file(file).path))
+                    .ok()
+                    .and_then(|t| documents::word_at(&ropey::Rope::from_str(&t), p.position)),
+            }
+        };
+        let Some(word) = word else { return Ok(None) };
+        let named: Vec<u32> = snap.symbols_named(&word).filter(|&id| snap.symbol(id).name == word).collect();
+        // Prefer what the enclosing symbol's resolved edges point at (the graph's resolution), else every
+        // definition with that name.
+        let resolved: Vec<u32> = query::symbol_at_line(snap, file, p.position.line + 1)
+            .map(|enclosing| snap.out_edges(enclosing).map(|e| e.other).filter(|o| named.contains(o)).collect())
+            .unwrap_or_default();
+        let targets = if resolved.is_empty() { named } else { resolved };
+        let locs: Vec<Location> = targets.into_iter().take(50).filter_map(|id| location(snap, &ws.config.root, id)).collect();
+        Self::timed("textDocument/definition", started, Ok((!locs.is_empty()).then_some(GotoDefinitionResponse::Array(locs))))
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        let started = Instant::now();
+        let p = params.text_document_position_params;
+        let Some((_, cur, id)) = self.symbol_at(&p.text_document.uri, p.position)? else {
+            return Ok(None);
+        };
+        let snap = &cur.snapshot;
+        let s = snap.symbol(id);
+        let mut text = format!("```\n{}\n```\n", s.signature);
+        if !s.doc.is_empty() {
+            text.push_str(&format!("\n{}\n", s.doc));
+        }
+        text.push_str(&format!("\n{} · centrality {:.2} · generation {}", Self::lens_title(snap, id), s.pagerank, snap.generation()));
+        Self::timed("textDocument/hover", started, Ok(Some(Hover {
+            contents: HoverContents::Markup(MarkupContent { kind: MarkupKind::Markdown, value: text }),
+            range: Some(symbol_range(&s)),
+        })))
+    }
+
+    async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
+        let started = Instant::now();
+        let uri = params.text_document.uri;
+        let Some((_, cur, rel, file)) = self.file_of(&uri)? else {
+            return Ok(None);
+        };
+        let version = self.docs.lock().unwrap_or_else(|p| p.into_inner()).get(&uri).map(|d| d.version);
+        let snap = &cur.snapshot;
+        // Ranges and data only; titles come in codeLens/resolve, for the lenses the editor shows.
+        let lenses = query::symbols_in_file(snap, file)
+            .filter(|&id| {
+                let k = snap.symbol(id).kind;
+                k.is_callable() || matches!(k, Kind::Class | Kind::Struct | Kind::Interface | Kind::Trait | Kind::Enum)
+            })
+            .map(|id| {
+                let s = snap.symbol(id);
+                CodeLens {
+                    range: header_range(&s),
+                    command: None,
+                    data: Some(json!({
+                        "uri": uri.as_str(), "path": rel, "name": s.qualified_name, "line": s.line_start,
+                        "version": version, "generation": snap.generation(),
+                    })),
+                }
+            })
+            .collect();
+        Self::timed("textDocument/codeLens", started, Ok(Some(lenses)))
+    }
+
+    async fn code_lens_resolve(&self, mut lens: CodeLens) -> Result<CodeLens> {
+        let started = Instant::now();
+        let (_, cur) = self.snapshot()?;
+        let snap = &cur.snapshot;
+        let data = lens.data.clone().ok_or_else(|| invalid("code lens without data"))?;
+        let (Some(path), Some(name), Some(line)) = (data["path"].as_str(), data["name"].as_str(), data["line"].as_u64()) else {
+            return Err(invalid("code lens data lacks path/name/line"));
+        };
+        let Some(id) = Self::refind(snap, path, name, line as u32) else {
+            // The symbol is gone in the newest generation: a neutral title instead of an error.
+            lens.command = Some(Command::new("(changed — refreshing)".into(), String::new(), None));
+            return Ok(lens);
+        };
+        lens.command = Some(Command::new(
+            Self::lens_title(snap, id),
+            "leindex.showCallers".into(),
+            Some(vec![json!(data["uri"]), json!(lens.range.start), json!(name)]),
+        ));
+        Self::timed("codeLens/resolve", started, Ok(lens))
+    }
+
+    async fn prepare_call_hierarchy(&self, params: CallHierarchyPrepareParams) -> Result<Option<Vec<CallHierarchyItem>>> {
+        let p = params.text_document_position_params;
+        let Some((ws, cur, id)) = self.symbol_at(&p.text_document.uri, p.position)? else {
+            return Ok(None);
+        };
+        Ok(Self::hierarchy_item(&cur.snapshot, &ws.config.root, id).map(|i| vec![i]))
+    }
+
+    async fn incoming_calls(&self, params: CallHierarchyIncomingCallsParams) -> Result<Option<Vec<CallHierarchyIncomingCall>>> {
+        let (ws, cur) = self.snapshot()?;
+        let snap = &cur.snapshot;
+        let Some(id) = Self::from_item(snap, &params.item) else { return Ok(None) };
+        let mut seen = std::collections::HashSet::new();
+        let calls = snap
+            .in_edges(id)
+            .filter(|e| e.kind == leindex_engine::model::EdgeKind::Calls && seen.insert(e.other))
+            .filter_map(|e| {
+                let from = Self::hierarchy_item(snap, &ws.config.root, e.other)?;
+                Some(CallHierarchyIncomingCall { from_ranges: vec![from.selection_range], from })
+            })
+            .collect();
+        Ok(Some(calls))
+    }
+
+    async fn outgoing_calls(&self, params: CallHierarchyOutgoingCallsParams) -> Result<Option<Vec<CallHierarchyOutgoingCall>>> {
+        let (ws, cur) = self.snapshot()?;
+        let snap = &cur.snapshot;
+        let Some(id) = Self::from_item(snap, &params.item) else { return Ok(None) };
+        let mut seen = std::collections::HashSet::new();
+        let calls = snap
+            .out_edges(id)
+            .filter(|e| e.kind == leindex_engine::model::EdgeKind::Calls && seen.insert(e.other))
+            .filter_map(|e| {
+                let to = Self::hierarchy_item(snap, &ws.config.root, e.other)?;
+                Some(CallHierarchyOutgoingCall { from_ranges: vec![params.item.selection_range], to })
+            })
+            .collect();
+        Ok(Some(calls))
+    }
+}

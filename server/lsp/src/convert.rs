@@ -1,0 +1,122 @@
+//! The one place where engine values become LSP values and back (rust-analyzer's `to_proto`/`from_proto`
+//! split): URIs ↔ project-relative paths, symbols → ranges, locations, symbol kinds, and engine JSON →
+//! the camelCase JSON of the custom `leindex/*` requests.
+
+use leindex_engine::model::SymbolKind as Kind;
+use leindex_engine::snapshot::{Snapshot, SymbolView};
+use serde_json::Value;
+use std::path::Path;
+use tower_lsp_server::ls_types::{Location, Position, Range, SymbolKind, Uri};
+
+/// The project-relative, `/`-separated path of a `file:` URI under `root`, if it is one.
+pub fn rel_path(root: &Path, uri: &Uri) -> Option<String> {
+    let path = uri.to_file_path()?;
+    let rel = match path.strip_prefix(root) {
+        Ok(rel) => rel.to_path_buf(),
+        // The editor may name the file through a symlink; the root is canonical.
+        Err(_) => path.canonicalize().ok()?.strip_prefix(root).ok()?.to_path_buf(),
+    };
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    Some(parts.join("/"))
+}
+
+/// The `file:` URI of a project-relative path.
+pub fn uri_of(root: &Path, rel: &str) -> Option<Uri> {
+    Uri::from_file_path(root.join(rel))
+}
+
+/// The whole-line range of a symbol: from the start of its first line to the start of the line after its
+/// last. Snapshot spans are lines, so no UTF-16 column is needed here (line starts are column 0 in every
+/// encoding).
+pub fn symbol_range(s: &SymbolView) -> Range {
+    Range::new(
+        Position::new(s.line_start.saturating_sub(1), 0),
+        Position::new(s.line_end, 0),
+    )
+}
+
+/// The range of a symbol's first line (where lenses and selection ranges go).
+pub fn header_range(s: &SymbolView) -> Range {
+    let line = s.line_start.saturating_sub(1);
+    Range::new(Position::new(line, 0), Position::new(line, 0))
+}
+
+/// Where symbol `id` is, as an LSP location.
+pub fn location(snap: &Snapshot, root: &Path, id: u32) -> Option<Location> {
+    let s = snap.symbol(id);
+    Some(Location::new(
+        uri_of(root, snap.file(s.file).path)?,
+        symbol_range(&s),
+    ))
+}
+
+/// The LSP kind of an engine symbol kind.
+pub fn symbol_kind(kind: Kind) -> SymbolKind {
+    match kind {
+        Kind::Module => SymbolKind::MODULE,
+        Kind::Function => SymbolKind::FUNCTION,
+        Kind::Method => SymbolKind::METHOD,
+        Kind::Class => SymbolKind::CLASS,
+        Kind::Struct => SymbolKind::STRUCT,
+        Kind::Interface | Kind::Trait => SymbolKind::INTERFACE,
+        Kind::Enum => SymbolKind::ENUM,
+        Kind::Type => SymbolKind::TYPE_PARAMETER,
+        Kind::Global => SymbolKind::VARIABLE,
+    }
+}
+
+/// Engine JSON (snake_case keys) → the camelCase the `leindex/*` requests use, recursively. Values are
+/// untouched (paths and Markdown keep their underscores).
+pub fn camel_case(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (camel(&k), camel_case(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(camel_case).collect()),
+        other => other,
+    }
+}
+
+fn camel(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    let mut upper = false;
+    for c in key.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn camel_case_keys_only() {
+        let v = serde_json::json!({"used_tokens": 3, "entry_points": [{"line_start": 1, "path": "a_b.rs"}]});
+        assert_eq!(
+            camel_case(v),
+            serde_json::json!({"usedTokens": 3, "entryPoints": [{"lineStart": 1, "path": "a_b.rs"}]})
+        );
+    }
+
+    #[test]
+    fn uris_and_relative_paths_round_trip() {
+        let root = std::env::temp_dir().canonicalize().unwrap();
+        let uri = uri_of(&root, "src/ü b.rs").unwrap();
+        assert_eq!(rel_path(&root, &uri).as_deref(), Some("src/ü b.rs"));
+        let outside = Uri::from_file_path("/definitely/elsewhere.rs").unwrap();
+        assert_eq!(rel_path(&root, &outside), None);
+    }
+}

@@ -1,0 +1,22 @@
+//! `leindex-lsp`: the LeIndex language server over stdio. Logs go to stderr (stdout is the protocol);
+//! `LEINDEX_LOG` sets the filter (`debug` logs every request's timing).
+
+fn main() -> std::process::ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LEINDEX_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("leindex-lsp: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(leindex_lsp::serve(tokio::io::stdin(), tokio::io::stdout()));
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    std::process::ExitCode::SUCCESS
+}
