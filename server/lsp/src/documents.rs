@@ -126,12 +126,12 @@ pub fn char_range(rope: &Rope, range: Range) -> Option<(usize, usize)> {
 }
 
 /// The char index of an LSP position (line, UTF-16 column). A column past the end of its line clamps to the
-/// line's end (before its line break), as the protocol specifies; a line past the end is `None`, except the
-/// line just after a final line break (position of the end of the document).
+/// line's end (before its line break), as the protocol specifies; a line past the end is `None`.
 pub fn char_index(rope: &Rope, pos: Position) -> Option<usize> {
     let line = pos.line as usize;
+    // ropey counts the empty line after a final line break, so the end of the document is addressable.
     if line >= rope.len_lines() {
-        return (line == rope.len_lines() && pos.character == 0).then(|| rope.len_chars());
+        return None;
     }
     let line_start = rope.line_to_char(line);
     let line_slice = rope.line(line);

@@ -1,0 +1,256 @@
+//! The LSP server over in-memory pipes (the typos-lsp pattern: `tokio::io::duplex` + the real `serve`),
+//! spoken to in Content-Length framed JSON-RPC exactly as an editor would, on a small real project.
+
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, DuplexStream, ReadHalf, WriteHalf};
+
+const LIB_RS: &str = "\
+/// Adds one.
+pub fn helper(x: u32) -> u32 {
+    x + 1
+}
+
+pub fn caller_one() -> u32 {
+    helper(1)
+}
+
+pub fn caller_two() -> u32 {
+    helper(2) + caller_one()
+}
+
+pub struct Widget {
+    size: u32,
+}
+
+impl Widget {
+    pub fn grow(&mut self) {
+        self.size = helper(self.size);
+    }
+}
+";
+
+struct Client {
+    reader: BufReader<ReadHalf<DuplexStream>>,
+    writer: WriteHalf<DuplexStream>,
+    next_id: i64,
+    /// Server-to-client requests seen (method names), e.g. `workspace/codeLens/refresh`.
+    server_requests: Vec<String>,
+}
+
+impl Client {
+    async fn send(&mut self, msg: Value) {
+        let body = msg.to_string();
+        let framed = format!("Content-Length: {}\r\n\r\n{body}", body.len());
+        self.writer.write_all(framed.as_bytes()).await.unwrap();
+    }
+
+    async fn recv(&mut self) -> Value {
+        let mut len = 0usize;
+        loop {
+            let mut line = String::new();
+            self.reader.read_line(&mut line).await.unwrap();
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some(v) = line.strip_prefix("Content-Length: ") {
+                len = v.parse().unwrap();
+            }
+        }
+        let mut body = vec![0; len];
+        self.reader.read_exact(&mut body).await.unwrap();
+        serde_json::from_slice(&body).unwrap()
+    }
+
+    async fn notify(&mut self, method: &str, params: Value) {
+        self.send(json!({"jsonrpc": "2.0", "method": method, "params": params})).await;
+    }
+
+    /// Sends a request and returns its response (`result` or `error` inside), answering server requests
+    /// that arrive meanwhile.
+    async fn request(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})).await;
+        loop {
+            let msg = tokio::time::timeout(Duration::from_secs(60), self.recv()).await.expect("response in time");
+            if msg["id"] == id && msg.get("method").is_none() {
+                return msg;
+            }
+            if let Some(m) = msg["method"].as_str() {
+                if msg.get("id").is_some() {
+                    self.server_requests.push(m.to_string());
+                    let reply = json!({"jsonrpc": "2.0", "id": msg["id"], "result": null});
+                    self.send(reply).await;
+                }
+            }
+        }
+    }
+
+    async fn result(&mut self, method: &str, params: Value) -> Value {
+        let r = self.request(method, params).await;
+        assert!(r.get("error").is_none(), "{method} failed: {r}");
+        r["result"].clone()
+    }
+}
+
+fn start() -> Client {
+    let (client_io, server_io) = tokio::io::duplex(1 << 20);
+    let (sr, sw) = tokio::io::split(server_io);
+    tokio::spawn(leindex_lsp::serve(sr, sw));
+    let (cr, cw) = tokio::io::split(client_io);
+    Client {
+        reader: BufReader::new(cr),
+        writer: cw,
+        next_id: 0,
+        server_requests: Vec::new(),
+    }
+}
+
+fn uri(path: &std::path::Path) -> String {
+    format!("file://{}", path.display())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lsp_features_from_the_live_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    std::fs::create_dir_all(root.join("src")).unwrap();
+    std::fs::write(root.join("src/lib.rs"), LIB_RS).unwrap();
+    let lib = uri(&root.join("src/lib.rs"));
+    let mut c = start();
+
+    let init = c
+        .result(
+            "initialize",
+            json!({"processId": null, "rootUri": null, "capabilities": {"workspace": {"codeLens": {"refreshSupport": true}}},
+                   "workspaceFolders": [{"uri": uri(&root), "name": "w"}]}),
+        )
+        .await;
+    assert_eq!(init["serverInfo"]["name"], "leindex-lsp");
+    assert_eq!(init["capabilities"]["codeLensProvider"]["resolveProvider"], true);
+    assert_eq!(init["capabilities"]["experimental"]["leindex"]["deepAnalyze"], true);
+    c.notify("initialized", json!({})).await;
+
+    // The server takes the writer role and indexes; requests wait for nothing but answer once it is there.
+    let started = Instant::now();
+    loop {
+        let st = c.request("leindex/status", Value::Null).await;
+        if st["result"]["generation"].is_u64() {
+            assert_eq!(st["result"]["thisServerIsWriter"], true, "{st}");
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "no index after 30 s: {st}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let doc = json!({"uri": lib});
+    let symbols = c.result("textDocument/documentSymbol", json!({"textDocument": doc})).await;
+    let names: Vec<&str> = symbols.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    for n in ["helper", "caller_one", "caller_two", "Widget", "grow"] {
+        assert!(names.contains(&n), "{n} missing from {names:?}");
+    }
+
+    // Lenses: ranges first, titles on resolve.
+    let lenses = c.result("textDocument/codeLens", json!({"textDocument": doc})).await;
+    let helper_lens = lenses
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["data"]["name"] == "helper")
+        .expect("a lens on helper")
+        .clone();
+    assert!(helper_lens.get("command").is_none());
+    assert_eq!(helper_lens["range"]["start"]["line"], 1);
+    let resolved = c.result("codeLens/resolve", helper_lens).await;
+    let title = resolved["command"]["title"].as_str().unwrap();
+    assert!(title.starts_with("3 references · 3 callers · complexity 1"), "{title}");
+    assert_eq!(resolved["command"]["command"], "leindex.showCallers");
+
+    // helper is defined on line 2 (index 1); its callers are caller_one, caller_two and Widget::grow.
+    let at_helper = json!({"textDocument": doc, "position": {"line": 1, "character": 8}});
+    let mut refs = at_helper.clone();
+    refs["context"] = json!({"includeDeclaration": false});
+    let refs = c.result("textDocument/references", refs).await;
+    let lines: Vec<u64> = refs.as_array().unwrap().iter().map(|l| l["range"]["start"]["line"].as_u64().unwrap()).collect();
+    assert_eq!(lines.len(), 3, "{refs}");
+    assert!(lines.contains(&5) && lines.contains(&9) && lines.contains(&18), "{lines:?}");
+
+    // Go to definition from the call inside caller_one (line 7, index 6).
+    let def = c
+        .result("textDocument/definition", json!({"textDocument": doc, "position": {"line": 6, "character": 6}}))
+        .await;
+    assert_eq!(def[0]["range"]["start"]["line"], 1, "{def}");
+
+    let hover = c.result("textDocument/hover", at_helper.clone()).await;
+    let text = hover["contents"]["value"].as_str().unwrap();
+    assert!(text.contains("pub fn helper(x: u32) -> u32") && text.contains("Adds one."), "{text}");
+
+    let items = c.result("textDocument/prepareCallHierarchy", at_helper.clone()).await;
+    let incoming = c.result("callHierarchy/incomingCalls", json!({"item": items[0]})).await;
+    assert_eq!(incoming.as_array().unwrap().len(), 3, "{incoming}");
+    let caller_two = c
+        .result("textDocument/prepareCallHierarchy", json!({"textDocument": doc, "position": {"line": 10, "character": 4}}))
+        .await;
+    let outgoing = c.result("callHierarchy/outgoingCalls", json!({"item": caller_two[0]})).await;
+    let callees: Vec<&str> = outgoing.as_array().unwrap().iter().map(|o| o["to"]["name"].as_str().unwrap()).collect();
+    assert_eq!(callees.len(), 2, "caller_two calls helper and caller_one: {callees:?}");
+
+    let ws_symbols = c.result("workspace/symbol", json!({"query": "widget grow"})).await;
+    assert!(ws_symbols.as_array().unwrap().iter().any(|s| s["name"] == "Widget::grow"), "{ws_symbols}");
+
+    // Custom requests: camelCase answers, budgets honoured, bad params are InvalidParams.
+    let answer = c
+        .result("leindex/deepAnalyze", json!({"query": "how does a widget grow", "budgetTokens": 300, "position": at_helper}))
+        .await;
+    assert!(answer["usedTokens"].as_u64().unwrap() <= 300, "{answer}");
+    assert!(answer["entries"].as_array().unwrap().iter().any(|e| e["symbol"] == "Widget::grow"), "{answer}");
+    assert_eq!(answer["freshness"]["writer"], "this server");
+    let bad = c.request("leindex/deepAnalyze", json!({"query": "", "budgetTokens": 10})).await;
+    assert_eq!(bad["error"]["code"], -32602, "{bad}");
+    let bad = c.request("leindex/deepAnalyze", json!({"budgetTokens": "x"})).await;
+    assert_eq!(bad["error"]["code"], -32602, "{bad}");
+    let impact = c
+        .result("leindex/impact", json!({"textDocument": doc, "position": {"line": 1, "character": 0}, "depth": 2}))
+        .await;
+    assert_eq!(impact["byDepth"][0], 3, "{impact}");
+
+    // A change on disk (another tool) is indexed by the server's watcher and lenses are refreshed.
+    let generation = c.result("leindex/status", Value::Null).await["generation"].as_u64().unwrap();
+    std::fs::write(root.join("src/extra.rs"), "use crate::helper;\n\npub fn use_helper() -> u32 {\n    helper(7)\n}\n").unwrap();
+    let started = Instant::now();
+    loop {
+        let st = c.result("leindex/status", Value::Null).await;
+        if st["generation"].as_u64().unwrap() > generation {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "change not indexed: {st}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let resolved = c
+        .result("codeLens/resolve", json!({"range": {"start": {"line": 1, "character": 0}, "end": {"line": 1, "character": 0}},
+            "data": {"uri": lib, "path": "src/lib.rs", "name": "helper", "line": 2}}))
+        .await;
+    assert!(resolved["command"]["title"].as_str().unwrap().starts_with("4 references"), "{resolved}");
+    // The refresh request may trail the status answer by a moment.
+    for _ in 0..20 {
+        if c.server_requests.iter().any(|m| m == "workspace/codeLens/refresh") {
+            break;
+        }
+        c.request("leindex/status", Value::Null).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(c.server_requests.iter().any(|m| m == "workspace/codeLens/refresh"), "{:?}", c.server_requests);
+
+    // Document sync with UTF-16 positions and a stale version.
+    c.notify("textDocument/didOpen", json!({"textDocument": {"uri": lib, "languageId": "rust", "version": 1, "text": LIB_RS}})).await;
+    c.notify("textDocument/didChange", json!({"textDocument": {"uri": lib, "version": 2},
+        "contentChanges": [{"range": {"start": {"line": 0, "character": 4}, "end": {"line": 0, "character": 8}}, "text": "Ajoute 𝄞"}]})).await;
+    let st = c.result("leindex/status", Value::Null).await;
+    assert_eq!(st["openDocuments"], 1);
+
+    let r = c.request("shutdown", Value::Null).await;
+    assert!(r.get("error").is_none(), "{r}");
+    c.notify("exit", Value::Null).await;
+}
