@@ -40,6 +40,7 @@ impl Project {
                         role: "mcp-bridge",
                         yield_on_request: true,
                         on_publish: None,
+                        buffers: None,
                     },
                 )
                 .map_err(|e| e.to_string())?,

@@ -291,6 +291,7 @@ fn watch(config: &Config) -> Result<(), Error> {
         role: "cli-watch",
         yield_on_request: false,
         on_publish: Some(std::sync::Arc::new(on_publish)),
+        buffers: None,
     };
     live::run_writer(config, lock, &opts, &AtomicBool::new(false));
     Ok(())

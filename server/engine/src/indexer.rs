@@ -118,17 +118,25 @@ pub fn index(config: &Config, opts: &IndexOptions) -> Result<IndexReport, Error>
     } else {
         WriterLock::try_acquire(&config.index_dir)?
     };
-    index_locked(config, &lock, opts.progress)
+    index_locked(config, &lock, opts.progress, &Overlay::new())
 }
+
+/// Unsaved editor buffers by project-relative path: their text wins over the file on disk.
+pub type Overlay = HashMap<String, std::sync::Arc<str>>;
 
 /// [`index`] for a caller that already holds the writer lock (the live writer of [`crate::live`], which
 /// keeps it across many runs). The lock is taken by reference only to prove it is held.
+///
+/// `overlay` holds unsaved editor buffers: a walked file with an entry is indexed from that text (when its
+/// hash differs from the catalog's) and recorded with `mtime_ms = -1`, so that once the buffer is closed
+/// the next run sees the disk file as changed and indexes what is really on disk.
 ///
 /// Errors: as [`index`], minus the lock errors.
 pub fn index_locked(
     config: &Config,
     _lock: &WriterLock,
     progress: Option<&(dyn Fn(Progress) + Sync)>,
+    overlay: &Overlay,
 ) -> Result<IndexReport, Error> {
     let started = Instant::now();
     ensure_index_dir(&config.index_dir)?;
@@ -160,7 +168,11 @@ pub fn index_locked(
     let mut still_skipped: Vec<&str> = Vec::new();
     for f in &files {
         match states.get(&f.rel) {
-            Some(st) if st.size == f.size && st.mtime_ms == f.mtime_ms => {
+            Some(st)
+                if st.size == f.size
+                    && st.mtime_ms == f.mtime_ms
+                    && !overlay.contains_key(&f.rel) =>
+            {
                 report.unchanged += 1;
                 if !st.status_ok {
                     still_skipped.push(&f.rel);
@@ -200,7 +212,10 @@ pub fn index_locked(
     let parsed: Vec<Parsed> = to_read
         .par_iter()
         .map(|f| {
-            let r = parse_one(f, config.max_file_bytes, states.get(&f.rel));
+            let r = match overlay.get(&f.rel) {
+                Some(text) => parse_text(f, text, states.get(&f.rel)),
+                None => parse_one(f, config.max_file_bytes, states.get(&f.rel)),
+            };
             if let Some(p) = opts.progress {
                 p(Progress::Parsed);
             }
@@ -225,7 +240,11 @@ pub fn index_locked(
                     report.added += 1
                 }
                 let syntax_errors = facts.syntax_errors;
-                upserts.push((record(f, hash, syntax_errors), Ok(facts)));
+                let mut rec = record(f, hash, syntax_errors);
+                if overlay.contains_key(&f.rel) {
+                    rec.mtime_ms = -1;
+                }
+                upserts.push((rec, Ok(facts)));
             }
             Parsed::Skipped(hash, reason) => {
                 if existed {
@@ -398,6 +417,19 @@ fn parse_one(f: &SourceFile, max_bytes: u64, prev: Option<&FileState>) -> Parsed
         Ok(t) => t,
         Err(reason) => return Parsed::Skipped(Some(hash), reason),
     };
+    parsed(f, hash, text)
+}
+
+/// [`parse_one`] for an unsaved buffer's text (already UTF-8; no size limit: the editor holds it anyway).
+fn parse_text(f: &SourceFile, text: &str, prev: Option<&FileState>) -> Parsed {
+    let hash = source::content_hash(text.as_bytes());
+    if prev.is_some_and(|p| p.hash == hash && p.status_ok) {
+        return Parsed::SameContent;
+    }
+    parsed(f, hash, text)
+}
+
+fn parsed(f: &SourceFile, hash: String, text: &str) -> Parsed {
     match source::parse(f.language, &f.rel, text) {
         Ok(facts) => Parsed::Facts(hash, facts),
         Err(reason) => Parsed::Skipped(Some(hash), reason),

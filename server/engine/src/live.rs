@@ -20,7 +20,7 @@ use crate::lock::{self, LockError, WriterLock};
 use notify::RecursiveMode;
 use notify_debouncer_full::{DebounceEventResult, new_debouncer};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -158,6 +158,36 @@ pub fn request_handover(index_dir: &Path, timeout: Duration) -> Result<WriterLoc
     result
 }
 
+/// Unsaved editor buffers shared between an editor-facing server (which updates them on every edit) and
+/// its live writer (which indexes them, debounced by [`POLL`]). Their text wins over the files on disk.
+#[derive(Default)]
+pub struct Buffers {
+    texts: Mutex<indexer::Overlay>,
+    changed: AtomicBool,
+}
+
+impl Buffers {
+    /// Sets the unsaved text of project-relative `path` and wakes the writer.
+    pub fn set(&self, path: String, text: Arc<str>) {
+        self.texts.lock().unwrap_or_else(|p| p.into_inner()).insert(path, text);
+        self.changed.store(true, Ordering::Release);
+    }
+
+    /// Forgets `path`'s buffer (closed: the disk version counts again) and wakes the writer.
+    pub fn remove(&self, path: &str) {
+        self.texts.lock().unwrap_or_else(|p| p.into_inner()).remove(path);
+        self.changed.store(true, Ordering::Release);
+    }
+
+    fn take_changed(&self) -> bool {
+        self.changed.swap(false, Ordering::AcqRel)
+    }
+
+    fn snapshot(&self) -> indexer::Overlay {
+        self.texts.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
 /// How a live writer behaves.
 #[derive(Clone)]
 pub struct WriterOptions {
@@ -168,6 +198,8 @@ pub struct WriterOptions {
     pub yield_on_request: bool,
     /// Called after every index run that published a generation.
     pub on_publish: Option<Arc<dyn Fn(&IndexReport) + Send + Sync>>,
+    /// Unsaved editor buffers to index instead of the files on disk (the LSP server's).
+    pub buffers: Option<Arc<Buffers>>,
 }
 
 /// Why [`run_writer`] returned.
@@ -246,7 +278,9 @@ pub fn run_writer(
             drop(lock);
             return WriterExit::HandedOver { to_pid: req.pid };
         }
-        let changed = match rx.recv_timeout(POLL) {
+        let edited = opts.buffers.as_ref().is_some_and(|b| b.take_changed());
+        let changed = edited
+            | match rx.recv_timeout(POLL) {
             Ok(batch) => relevant(&batch, &ignored) | drain_relevant(&rx, &ignored),
             Err(RecvTimeoutError::Timeout) => {
                 state.watch_problem.is_some() && last_scan.elapsed() >= FALLBACK_RESCAN
@@ -297,7 +331,12 @@ fn drain_relevant(rx: &mpsc::Receiver<DebounceEventResult>, ignored: &[PathBuf])
 /// One index run under the held lock, with the state file kept current around it.
 fn run_index(config: &Config, lock: &WriterLock, opts: &WriterOptions, state: &mut WriterState) {
     let started = Instant::now();
-    match indexer::index_locked(config, lock, None) {
+    let overlay = opts
+        .buffers
+        .as_ref()
+        .map(|b| b.snapshot())
+        .unwrap_or_default();
+    match indexer::index_locked(config, lock, None, &overlay) {
         Ok(report) => {
             tracing::info!(
                 generation = report.generation,

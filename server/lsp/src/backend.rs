@@ -5,7 +5,7 @@ use crate::convert::{camel_case, header_range, location, rel_path, symbol_kind, 
 use crate::documents::{self, Documents};
 use leindex_engine::analyze::{self, AnalyzeRequest};
 use leindex_engine::config::Config;
-use leindex_engine::live::{self, WriterOptions};
+use leindex_engine::live::{self, Buffers, WriterOptions};
 use leindex_engine::model::SymbolKind as Kind;
 use leindex_engine::query;
 use leindex_engine::reader::{Current, Freshness, SnapshotReader};
@@ -32,6 +32,8 @@ const LENS_IMPACT_DEPTH: u32 = 3;
 struct Workspace {
     config: Config,
     reader: SnapshotReader,
+    /// Open documents' unsaved text, indexed by the writer instead of the files on disk.
+    buffers: Arc<Buffers>,
     is_writer: Arc<AtomicBool>,
     stop: Arc<AtomicBool>,
 }
@@ -106,6 +108,17 @@ impl Backend {
         }))
     }
 
+    /// Hands an open document's text (or, with `None`, its closing) to the writer, which indexes it instead
+    /// of the disk file and publishes a generation that every reader — MCP bridges included — sees.
+    fn share_buffer(&self, uri: &Uri, text: Option<Arc<str>>) {
+        let Ok(ws) = self.ws() else { return };
+        let Some(rel) = rel_path(&ws.config.root, uri) else { return };
+        match text {
+            Some(t) => ws.buffers.set(rel, t),
+            None => ws.buffers.remove(&rel),
+        }
+    }
+
     /// Logs a request's timing at debug level (the boundary log of `LEINDEX_LOG=debug`).
     fn timed<T>(method: &str, started: Instant, result: Result<T>) -> Result<T> {
         tracing::debug!(
@@ -167,6 +180,7 @@ impl Backend {
 fn start_writer(ws: &Workspace, on_publish: Arc<dyn Fn() + Send + Sync>) {
     let config = ws.config.clone();
     let (is_writer, stop) = (ws.is_writer.clone(), ws.stop.clone());
+    let buffers = ws.buffers.clone();
     let spawned = std::thread::Builder::new()
         .name("leindex-lsp-writer".into())
         .spawn(move || {
@@ -186,6 +200,7 @@ fn start_writer(ws: &Workspace, on_publish: Arc<dyn Fn() + Send + Sync>) {
                 role: "lsp",
                 yield_on_request: false,
                 on_publish: Some(Arc::new(move |_| on_publish())),
+                buffers: Some(buffers),
             };
             live::run_writer(&config, lock, &opts, &stop);
             is_writer.store(false, Ordering::Relaxed);
@@ -338,6 +353,7 @@ impl LanguageServer for Backend {
         self.lens_refresh.store(refresh, Ordering::Relaxed);
         let _ = self.ws.set(Arc::new(Workspace {
             reader: SnapshotReader::new(&config.index_dir),
+            buffers: Arc::new(Buffers::default()),
             config,
             is_writer: Arc::new(AtomicBool::new(false)),
             stop: Arc::new(AtomicBool::new(false)),
@@ -393,23 +409,31 @@ impl LanguageServer for Backend {
 
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
         let d = params.text_document;
-        self.docs.lock().unwrap_or_else(|p| p.into_inner()).open(d.uri, &d.text, d.version);
+        let mut docs = self.docs.lock().unwrap_or_else(|p| p.into_inner());
+        docs.open(d.uri.clone(), &d.text, d.version);
+        self.share_buffer(&d.uri, Some(Arc::from(d.text.as_str())));
     }
 
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        let started = Instant::now();
         let d = params.text_document;
-        let result = self
-            .docs
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .change(&d.uri, d.version, &params.content_changes);
-        if let Err(e) = result {
-            tracing::warn!(error = %e, "edit not applied");
+        // Applied under the std mutex with no `.await`: edits keep their arrival order.
+        let mut docs = self.docs.lock().unwrap_or_else(|p| p.into_inner());
+        match docs.change(&d.uri, d.version, &params.content_changes) {
+            Ok(()) => {
+                let text = docs.get(&d.uri).map(|doc| Arc::from(doc.rope.to_string()));
+                self.share_buffer(&d.uri, text);
+            }
+            Err(e) => tracing::warn!(error = %e, "edit not applied"),
         }
+        drop(docs);
+        tracing::debug!(ms = started.elapsed().as_secs_f64() * 1e3, "didChange applied");
     }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
-        self.docs.lock().unwrap_or_else(|p| p.into_inner()).close(&params.text_document.uri);
+        let uri = params.text_document.uri;
+        self.docs.lock().unwrap_or_else(|p| p.into_inner()).close(&uri);
+        self.share_buffer(&uri, None);
     }
 
     async fn document_symbol(&self, params: DocumentSymbolParams) -> Result<Option<DocumentSymbolResponse>> {

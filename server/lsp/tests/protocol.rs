@@ -250,6 +250,43 @@ async fn lsp_features_from_the_live_index() {
     let st = c.result("leindex/status", Value::Null).await;
     assert_eq!(st["openDocuments"], 1);
 
+    // The live-index promise: an unsaved edit reaches the index, and a reader in another role (what an MCP
+    // bridge does: map the published snapshot) answers from a generation that includes it.
+    let end_line = LIB_RS.matches('\n').count();
+    let before = c.result("leindex/status", Value::Null).await["generation"].as_u64().unwrap();
+    c.notify("textDocument/didChange", json!({"textDocument": {"uri": lib, "version": 3},
+        "contentChanges": [{"range": {"start": {"line": end_line, "character": 0}, "end": {"line": end_line, "character": 0}},
+                            "text": "\npub fn typed_not_saved() -> u32 {\n    helper(3)\n}\n"}]})).await;
+    let reader = leindex_engine::reader::SnapshotReader::new(&root.join(".leindex"));
+    let started = Instant::now();
+    let seen_by_reader = loop {
+        let cur = reader.current().unwrap();
+        let hits = leindex_engine::search::search(&cur.snapshot, "typed_not_saved", 1, None);
+        if let Some(h) = hits.first()
+            && cur.snapshot.symbol(h.symbol).name == "typed_not_saved"
+        {
+            break cur.snapshot.generation();
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "unsaved edit never published");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(seen_by_reader > before);
+    eprintln!("unsaved edit -> published generation in {} ms", started.elapsed().as_millis());
+    let ws_symbols = c.result("workspace/symbol", json!({"query": "typed_not_saved"})).await;
+    assert_eq!(ws_symbols[0]["name"], "typed_not_saved", "{ws_symbols}");
+    assert_eq!(std::fs::read_to_string(root.join("src/lib.rs")).unwrap(), LIB_RS, "the file on disk is untouched");
+    // Closing without saving: the disk version counts again.
+    c.notify("textDocument/didClose", json!({"textDocument": {"uri": lib}})).await;
+    let started = Instant::now();
+    loop {
+        let cur = reader.current().unwrap();
+        if cur.snapshot.symbols_named("typed_not_saved").next().is_none() {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "closed buffer still indexed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
     let r = c.request("shutdown", Value::Null).await;
     assert!(r.get("error").is_none(), "{r}");
     c.notify("exit", Value::Null).await;
