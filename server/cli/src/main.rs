@@ -80,6 +80,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run the LSP server on stdio (the same server as `leindex-lsp`), for editors.
+    Lsp,
     /// Read-only SQL over the catalog (tables: files, symbols, edges, meta).
     Sql {
         query: String,
@@ -122,6 +124,17 @@ fn load_config(path: &Path) -> Result<Config, Error> {
 
 fn run(cli: Cli) -> Result<(), Error> {
     match cli.command {
+        Command::Lsp => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(|source| Error::Io {
+                    path: PathBuf::from("<tokio runtime>"),
+                    source,
+                })?;
+            runtime.block_on(leindex_lsp::serve(tokio::io::stdin(), tokio::io::stdout()));
+            runtime.shutdown_timeout(Duration::from_secs(1));
+        }
         Command::Index {
             path, watch: true, ..
         } => watch(&load_config(&path)?)?,

@@ -555,7 +555,7 @@ fn query_read_only_copies_a_catalog_held_by_a_writer() {
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "child_holds_catalog",
+            "catalog::child_holds_catalog",
             "--nocapture",
             "--test-threads=1",
         ])

@@ -1,0 +1,13 @@
+//! The engine's integration tests in one test binary: every test executable links the bundled DuckDB (about
+//! 1.5 GB with debug info), so the suites share one instead of building five.
+
+#[path = "catalog.rs"]
+mod catalog;
+#[path = "extract.rs"]
+mod extract;
+#[path = "graph.rs"]
+mod graph;
+#[path = "lock.rs"]
+mod lock;
+#[path = "snapshot.rs"]
+mod snapshot;
