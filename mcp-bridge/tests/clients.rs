@@ -5,73 +5,25 @@
 //! tokio`, looked up under `$LEINDEX_CORPUS`, default `~/.cache/leindex-corpus`). When one is missing the
 //! test says so and passes outside CI; under CI (`CI` set) it fails.
 
-use std::path::{Path, PathBuf};
+use leindex_test_support::{copy_tree, missing, repo, runs, scratch_corpus, sibling_bin};
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Mutex;
 
 /// The suites start several processes each and one checks edit-to-answer latency: run them one at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// Says why a prerequisite is missing: fails under CI, skips otherwise.
-fn missing(what: &str) -> Option<PathBuf> {
-    assert!(std::env::var_os("CI").is_none(), "{what}");
-    eprintln!("skipping: {what}");
-    None
-}
-
-/// A scratch copy of the tokio corpus (without any index), or `None` when the corpus is not fetched.
-fn scratch_tokio() -> Option<(tempfile::TempDir, PathBuf)> {
-    let base = std::env::var_os("LEINDEX_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/leindex-corpus")
-        });
-    let src = base.join("tokio");
-    if !src.join(".complete").exists() {
-        missing(&format!(
-            "corpus tokio missing under {}: run ../shared/corpus/fetch.sh tokio",
-            base.display()
-        ))?;
-    }
-    let tmp = tempfile::tempdir().unwrap();
-    let dst = tmp.path().join("tokio");
-    copy_tree(&src, &dst);
-    Some((tmp, dst))
-}
-
-fn copy_tree(src: &Path, dst: &Path) {
-    std::fs::create_dir_all(dst).unwrap();
-    for entry in std::fs::read_dir(src).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name();
-        if name == ".leindex" {
-            continue;
-        }
-        let ty = entry.file_type().unwrap();
-        if ty.is_dir() {
-            copy_tree(&entry.path(), &dst.join(&name));
-        } else if ty.is_file() {
-            std::fs::copy(entry.path(), dst.join(&name)).unwrap();
-        }
-    }
-}
-
 /// The `leindex` CLI built next to this binary.
 fn cli_bin() -> PathBuf {
-    Path::new(env!("CARGO_BIN_EXE_leindex-mcp"))
-        .with_file_name(format!("leindex{}", std::env::consts::EXE_SUFFIX))
+    sibling_bin(env!("CARGO_BIN_EXE_leindex-mcp"), "leindex")
 }
 
 fn python_sdk_ready() -> bool {
-    Command::new("python3")
-        .args(["-c", "import mcp"])
-        .status()
-        .is_ok_and(|s| s.success())
-        || missing("the MCP Python SDK is not installed: pip install \"mcp>=2.3,<3\"").is_some()
+    runs(
+        "python3",
+        &["-c", "import mcp"],
+        "the MCP Python SDK is not installed: pip install \"mcp>=2.3,<3\"",
+    )
 }
 
 /// Runs one Python unittest file against a fresh scratch project; panics with its output on failure.
@@ -85,7 +37,7 @@ fn run_python_suite(file: &str) -> Option<PathBuf> {
         "{} not built: run cargo test --workspace",
         cli_bin().display()
     );
-    let (tmp, project) = scratch_tokio()?;
+    let (tmp, project) = scratch_corpus("tokio")?;
     let out = tmp.path().join("out");
     std::fs::create_dir_all(&out).unwrap();
     let status = Command::new("python3")
@@ -146,10 +98,10 @@ fn inspector_cli() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let inspector = repo().join("tests/mcp/node_modules/.bin/mcp-inspector");
     if !inspector.exists() {
-        missing("MCP Inspector not installed: run npm ci in tests/mcp");
+        missing::<()>("MCP Inspector not installed: run npm ci in tests/mcp");
         return;
     }
-    let Some((_tmp, project)) = scratch_tokio() else {
+    let Some((_tmp, project)) = scratch_corpus("tokio") else {
         return;
     };
     let run = |args: &[&str]| -> serde_json::Value {

@@ -4,28 +4,10 @@
 //! Corpora are looked up under `$LEINDEX_CORPUS` (default `~/.cache/leindex-corpus`). When one is absent
 //! the test says so and passes outside CI; under CI (`CI` set) a missing corpus fails the run.
 
+use leindex_test_support::corpus;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-
-fn corpus(name: &str) -> Option<PathBuf> {
-    let base = std::env::var_os("LEINDEX_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/leindex-corpus")
-        });
-    let dir = base.join(name);
-    if dir.join(".complete").exists() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "corpus {name} missing under {}: run ../shared/corpus/fetch.sh {name}",
-        base.display()
-    );
-    eprintln!("corpus {name} not fetched; skipping (run ../shared/corpus/fetch.sh {name})");
-    None
-}
 
 fn run(root: &Path, index_dir: &Path, args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_leindex"))

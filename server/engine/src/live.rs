@@ -307,10 +307,13 @@ pub fn run_writer(
 /// change (events may have been lost, so a re-index's walk must look).
 fn relevant(batch: &DebounceEventResult, ignored: &[PathBuf]) -> bool {
     match batch {
+        // Access events (open, read, close-without-write) change nothing, and the writer's own walk
+        // produces them: counting them would re-index in a loop.
         Ok(events) => events.iter().any(|e| {
-            e.paths
-                .iter()
-                .any(|p| !ignored.iter().any(|dir| p.starts_with(dir)))
+            !matches!(e.kind, notify::EventKind::Access(_))
+                && e.paths
+                    .iter()
+                    .any(|p| !ignored.iter().any(|dir| p.starts_with(dir)))
         }),
         Err(errors) => {
             tracing::warn!(?errors, "file watcher errors; re-indexing to catch up");

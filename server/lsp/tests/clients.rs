@@ -1,0 +1,40 @@
+//! The real `leindex-lsp` binary driven by clients we did not write, on a scratch copy of the tokio corpus:
+//! node's `vscode-languageserver-protocol` (the protocol layer of VS Code's language client,
+//! `tests/lsp/vscode_client.js`). Needs `npm ci` in `tests/lsp` and the corpus; a missing prerequisite
+//! fails under CI and skips otherwise.
+
+use leindex_test_support::{missing, repo, runs, scratch_corpus};
+use std::process::Command;
+
+#[test]
+fn vscode_languageserver_protocol_client() {
+    let dir = repo().join("tests/lsp");
+    if !dir.join("node_modules/vscode-languageserver-protocol").exists() {
+        missing::<()>("vscode-languageserver-protocol not installed: run npm ci in tests/lsp");
+        return;
+    }
+    if !runs("node", &["--version"], "node is not installed") {
+        return;
+    }
+    let Some((_tmp, project)) = scratch_corpus("tokio") else {
+        return;
+    };
+    let out = Command::new("node")
+        .arg("vscode_client.js")
+        .current_dir(&dir)
+        .env("LEINDEX_LSP_BIN", env!("CARGO_BIN_EXE_leindex-lsp"))
+        .env("LEINDEX_PROJECT", &project)
+        .output()
+        .expect("runs node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let tail: Vec<&str> = stderr.lines().rev().take(30).collect();
+    assert!(
+        out.status.success(),
+        "vscode client failed: {stdout}\n{}",
+        tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+    );
+    let summary: serde_json::Value = serde_json::from_str(stdout.trim()).expect("a JSON summary");
+    assert_eq!(summary["ok"], true);
+    eprintln!("vscode client: {summary}");
+}
