@@ -38,3 +38,32 @@ fn vscode_languageserver_protocol_client() {
     assert_eq!(summary["ok"], true);
     eprintln!("vscode client: {summary}");
 }
+
+/// Neovim's built-in LSP client (0.7.2 headless, `tests/lsp/nvim_client.lua`): lenses resolved by Neovim,
+/// real buffer edits as incremental didChange with UTF-16 columns, custom requests.
+#[test]
+fn neovim_builtin_client() {
+    if !runs("nvim", &["--version"], "Neovim is not installed: apt-get install neovim") {
+        return;
+    }
+    let Some((_tmp, project)) = scratch_corpus("tokio") else {
+        return;
+    };
+    let out = Command::new("timeout")
+        .args(["300", "nvim", "--headless", "-u", "NONE", "-c", "luafile tests/lsp/nvim_client.lua"])
+        .current_dir(repo())
+        .env("LEINDEX_LSP_BIN", env!("CARGO_BIN_EXE_leindex-lsp"))
+        .env("LEINDEX_PROJECT", &project)
+        .output()
+        .expect("runs nvim");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let fail_lines: Vec<&str> = stderr.lines().filter(|l| l.contains("FAIL")).collect();
+    assert!(
+        out.status.success() && stdout.contains("OK {"),
+        "neovim client failed ({}): {stdout}\n{}",
+        out.status,
+        fail_lines.join("\n")
+    );
+    eprintln!("neovim client: {}", stdout.trim());
+}
