@@ -133,11 +133,23 @@ async function main() {
   });
   await waitFor('a codeLens refresh', 5000, async () => refreshes > 0);
 
+  // The live-index promise across processes: an MCP bridge on the same project (a reader: this server
+  // holds the writer role), asked through the MCP Inspector CLI, answers with the unsaved edit.
+  let bridgeSawEdit = null;
+  if (process.env.LEINDEX_MCP_BIN && process.env.MCP_INSPECTOR) {
+    const out = cp.execFileSync(process.env.MCP_INSPECTOR, ['--cli', process.env.LEINDEX_MCP_BIN, '--method', 'tools/call',
+      '--tool-name', 'leindex_search', '--tool-arg', 'query=typed_in_vscode_é', '--tool-arg', 'limit=1'], { cwd: ROOT, encoding: 'utf8' });
+    const hits = JSON.parse(out).structuredContent.hits;
+    check(hits.length === 1 && hits[0].symbol === 'typed_in_vscode_é', `bridge answer ${out}`);
+    check(JSON.parse(out).structuredContent.freshness.writer.startsWith('lsp pid'), 'the bridge reads what the LSP server writes');
+    bridgeSawEdit = true;
+  }
+
   await conn.sendRequest(rpc.ShutdownRequest.type);
   conn.sendNotification(rpc.ExitNotification.type);
   const code = await new Promise((resolve) => child.on('exit', resolve));
   check(code === 0, `server exit code ${code}`);
-  console.log(JSON.stringify({ ok: true, indexMs, lensMs, editToIndexMs: editMs, sinceTypedMs: Date.now() - typedAt, refreshes }));
+  console.log(JSON.stringify({ ok: true, indexMs, lensMs, editToIndexMs: editMs, sinceTypedMs: Date.now() - typedAt, refreshes, bridgeSawEdit }));
 }
 
 main().then(

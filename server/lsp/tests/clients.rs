@@ -3,7 +3,7 @@
 //! `tests/lsp/vscode_client.js`). Needs `npm ci` in `tests/lsp` and the corpus; a missing prerequisite
 //! fails under CI and skips otherwise.
 
-use leindex_test_support::{missing, repo, runs, scratch_corpus};
+use leindex_test_support::{missing, repo, runs, scratch_corpus, sibling_bin};
 use std::process::Command;
 
 #[test]
@@ -19,10 +19,20 @@ fn vscode_languageserver_protocol_client() {
     let Some((_tmp, project)) = scratch_corpus("tokio") else {
         return;
     };
+    // The MCP bridge (built by the same `cargo test --workspace`) and its Inspector CLI check that an
+    // assistant sees the editor's unsaved edit.
+    let bridge = sibling_bin(env!("CARGO_BIN_EXE_leindex-lsp"), "leindex-mcp");
+    let inspector = repo().join("tests/mcp/node_modules/.bin/mcp-inspector");
+    if !bridge.exists() || !inspector.exists() {
+        missing::<()>("leindex-mcp or the MCP Inspector missing: cargo test --workspace, npm ci in tests/mcp");
+        return;
+    }
     let out = Command::new("node")
         .arg("vscode_client.js")
         .current_dir(&dir)
         .env("LEINDEX_LSP_BIN", env!("CARGO_BIN_EXE_leindex-lsp"))
+        .env("LEINDEX_MCP_BIN", &bridge)
+        .env("MCP_INSPECTOR", &inspector)
         .env("LEINDEX_PROJECT", &project)
         .output()
         .expect("runs node");
@@ -36,6 +46,7 @@ fn vscode_languageserver_protocol_client() {
     );
     let summary: serde_json::Value = serde_json::from_str(stdout.trim()).expect("a JSON summary");
     assert_eq!(summary["ok"], true);
+    assert_eq!(summary["bridgeSawEdit"], true, "{summary}");
     eprintln!("vscode client: {summary}");
 }
 
