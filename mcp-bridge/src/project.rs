@@ -60,7 +60,9 @@ impl Project {
 
     /// Whether this bridge currently holds the writer role for the project.
     pub fn is_writer(&self) -> bool {
-        self.participant.as_ref().is_some_and(Participant::is_writer)
+        self.participant
+            .as_ref()
+            .is_some_and(Participant::is_writer)
     }
 
     /// The snapshot to answer from and its freshness. Blocks (up to 60 s) while a writer builds the very

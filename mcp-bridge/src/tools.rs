@@ -204,26 +204,31 @@ impl Bridge {
         &self,
         Parameters(args): Parameters<SearchArgs>,
     ) -> Result<Json<SearchAnswer>, String> {
-        self.call("leindex_search", arg_bytes(&args), args.project_path.clone(), move |t, cur, freshness| {
-            let limit = args.limit.unwrap_or(10).clamp(1, MAX_SEARCH_LIMIT);
-            let focus = args.focus_path.clone().or(t.subdir.clone());
-            let snap = &cur.snapshot;
-            let hits = search::search(snap, &args.query, limit, focus.as_deref())
-                .into_iter()
-                .enumerate()
-                .map(|(i, h)| SearchHit {
-                    rank: i + 1,
-                    at: SymbolRef::of(snap, h.symbol),
-                    score: h.score,
-                    signature: snap.symbol(h.symbol).signature.to_string(),
+        self.call(
+            "leindex_search",
+            arg_bytes(&args),
+            args.project_path.clone(),
+            move |t, cur, freshness| {
+                let limit = args.limit.unwrap_or(10).clamp(1, MAX_SEARCH_LIMIT);
+                let focus = args.focus_path.clone().or(t.subdir.clone());
+                let snap = &cur.snapshot;
+                let hits = search::search(snap, &args.query, limit, focus.as_deref())
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, h)| SearchHit {
+                        rank: i + 1,
+                        at: SymbolRef::of(snap, h.symbol),
+                        score: h.score,
+                        signature: snap.symbol(h.symbol).signature.to_string(),
+                    })
+                    .collect();
+                Ok(SearchAnswer {
+                    query: args.query.clone(),
+                    hits,
+                    freshness,
                 })
-                .collect();
-            Ok(SearchAnswer {
-                query: args.query.clone(),
-                hits,
-                freshness,
-            })
-        })
+            },
+        )
         .await
     }
 
@@ -235,14 +240,19 @@ impl Bridge {
         &self,
         Parameters(args): Parameters<SymbolArgs>,
     ) -> Result<Json<SymbolAnswer>, String> {
-        self.call("leindex_symbol", arg_bytes(&args), args.project_path.clone(), move |t, cur, freshness| {
-            let id = query::find_symbol(&cur.snapshot, &args.name, args.path.as_deref())
-                .map_err(|e| e.to_string())?;
-            Ok(SymbolAnswer {
-                info: query::symbol_info(&cur.snapshot, t.project.root(), id),
-                freshness,
-            })
-        })
+        self.call(
+            "leindex_symbol",
+            arg_bytes(&args),
+            args.project_path.clone(),
+            move |t, cur, freshness| {
+                let id = query::find_symbol(&cur.snapshot, &args.name, args.path.as_deref())
+                    .map_err(|e| e.to_string())?;
+                Ok(SymbolAnswer {
+                    info: query::symbol_info(&cur.snapshot, t.project.root(), id),
+                    freshness,
+                })
+            },
+        )
         .await
     }
 
@@ -254,19 +264,24 @@ impl Bridge {
         &self,
         Parameters(args): Parameters<ImpactArgs>,
     ) -> Result<Json<ImpactAnswer>, String> {
-        self.call("leindex_impact", arg_bytes(&args), args.project_path.clone(), move |_, cur, freshness| {
-            let id = query::find_symbol(&cur.snapshot, &args.name, args.path.as_deref())
-                .map_err(|e| e.to_string())?;
-            Ok(ImpactAnswer {
-                impact: query::impact(
-                    &cur.snapshot,
-                    id,
-                    args.depth.unwrap_or(3),
-                    IMPACT_LIST_LIMIT,
-                ),
-                freshness,
-            })
-        })
+        self.call(
+            "leindex_impact",
+            arg_bytes(&args),
+            args.project_path.clone(),
+            move |_, cur, freshness| {
+                let id = query::find_symbol(&cur.snapshot, &args.name, args.path.as_deref())
+                    .map_err(|e| e.to_string())?;
+                Ok(ImpactAnswer {
+                    impact: query::impact(
+                        &cur.snapshot,
+                        id,
+                        args.depth.unwrap_or(3),
+                        IMPACT_LIST_LIMIT,
+                    ),
+                    freshness,
+                })
+            },
+        )
         .await
     }
 

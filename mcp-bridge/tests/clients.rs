@@ -142,10 +142,7 @@ fn inspector_cli() {
         "token_budget=800",
     ]);
     let content = &answer["structuredContent"];
-    assert!(
-        content["used_tokens"].as_u64().unwrap() <= 800,
-        "{answer}"
-    );
+    assert!(content["used_tokens"].as_u64().unwrap() <= 800, "{answer}");
     assert!(content["markdown"].as_str().unwrap().contains("steal"));
 
     let err = run(&[
@@ -157,7 +154,12 @@ fn inspector_cli() {
         "name=definitely_not_a_symbol",
     ]);
     assert_eq!(err["isError"], true, "{err}");
-    assert!(err["content"][0]["text"].as_str().unwrap().contains("no symbol named"));
+    assert!(
+        err["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("no symbol named")
+    );
 }
 
 /// Malformed JSON-RPC on stdin is skipped: the session goes on and the bridge exits cleanly at EOF. (No
@@ -166,7 +168,11 @@ fn inspector_cli() {
 fn malformed_json_rpc_is_survived() {
     use std::io::Write;
     let project = tempfile::tempdir().unwrap();
-    std::fs::write(project.path().join("lib.py"), "def hello():\n    return 1\n").unwrap();
+    std::fs::write(
+        project.path().join("lib.py"),
+        "def hello():\n    return 1\n",
+    )
+    .unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_leindex-mcp"))
         .arg("--project")
         .arg(project.path())
@@ -194,10 +200,15 @@ fn malformed_json_rpc_is_survived() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let replies: Vec<serde_json::Value> = stdout
         .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("non-JSON on stdout {l:?}: {e}")))
+        .map(|l| {
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("non-JSON on stdout {l:?}: {e}"))
+        })
         .collect();
     let by_id = |id: u64| replies.iter().find(|r| r["id"] == id);
-    assert_eq!(by_id(1).unwrap()["result"]["serverInfo"]["name"], "leindex-mcp");
+    assert_eq!(
+        by_id(1).unwrap()["result"]["serverInfo"]["name"],
+        "leindex-mcp"
+    );
     let hits = &by_id(2).expect("tools/call answered")["result"]["structuredContent"]["hits"];
     assert_eq!(hits[0]["symbol"], "hello", "{stdout}");
 }

@@ -20,9 +20,9 @@ use crate::lock::{self, LockError, WriterLock};
 use notify::RecursiveMode;
 use notify_debouncer_full::{DebounceEventResult, new_debouncer};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Name of the writer's state file inside the index directory.
@@ -143,11 +143,7 @@ pub fn request_handover(index_dir: &Path, timeout: Duration) -> Result<WriterLoc
     let path = index_dir.join(HANDOVER_FILE);
     std::fs::write(
         &path,
-        format!(
-            "pid={}\nasked_unix_ms={}\n",
-            std::process::id(),
-            now_ms()
-        ),
+        format!("pid={}\nasked_unix_ms={}\n", std::process::id(), now_ms()),
     )
     .map_err(|source| LockError::Io {
         path: path.clone(),
@@ -169,13 +165,19 @@ pub struct Buffers {
 impl Buffers {
     /// Sets the unsaved text of project-relative `path` and wakes the writer.
     pub fn set(&self, path: String, text: Arc<str>) {
-        self.texts.lock().unwrap_or_else(|p| p.into_inner()).insert(path, text);
+        self.texts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(path, text);
         self.changed.store(true, Ordering::Release);
     }
 
     /// Forgets `path`'s buffer (closed: the disk version counts again) and wakes the writer.
     pub fn remove(&self, path: &str) {
-        self.texts.lock().unwrap_or_else(|p| p.into_inner()).remove(path);
+        self.texts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(path);
         self.changed.store(true, Ordering::Release);
     }
 
@@ -281,15 +283,16 @@ pub fn run_writer(
         let edited = opts.buffers.as_ref().is_some_and(|b| b.take_changed());
         let changed = edited
             | match rx.recv_timeout(POLL) {
-            Ok(batch) => relevant(&batch, &ignored) | drain_relevant(&rx, &ignored),
-            Err(RecvTimeoutError::Timeout) => {
-                state.watch_problem.is_some() && last_scan.elapsed() >= FALLBACK_RESCAN
-            }
-            Err(RecvTimeoutError::Disconnected) => {
-                state.watch_problem = Some("the file watcher stopped; rescanning every 2 s".into());
-                last_scan.elapsed() >= FALLBACK_RESCAN
-            }
-        };
+                Ok(batch) => relevant(&batch, &ignored) | drain_relevant(&rx, &ignored),
+                Err(RecvTimeoutError::Timeout) => {
+                    state.watch_problem.is_some() && last_scan.elapsed() >= FALLBACK_RESCAN
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    state.watch_problem =
+                        Some("the file watcher stopped; rescanning every 2 s".into());
+                    last_scan.elapsed() >= FALLBACK_RESCAN
+                }
+            };
         if changed {
             if !state.pending_edits {
                 state.pending_edits = true;

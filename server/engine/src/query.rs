@@ -98,13 +98,18 @@ pub fn find_symbol(snap: &Snapshot, name: &str, path: Option<&str>) -> Result<u3
     let name = name.trim();
     let normalized = name.replace('.', "::");
     let simple = normalized.rsplit("::").next().unwrap_or(&normalized);
-    let in_path = |id: u32| path.is_none_or(|p| snap.file(snap.symbol(id).file).path.starts_with(p));
+    let in_path =
+        |id: u32| path.is_none_or(|p| snap.file(snap.symbol(id).file).path.starts_with(p));
     let candidates: Vec<u32> = snap
         .symbols_named(simple)
         .filter(|&id| in_path(id))
         .filter(|&id| {
             // Case-insensitive like `symbols_named`; an exact-case match is preferred below.
-            let q = snap.symbol(id).qualified_name.replace('.', "::").to_lowercase();
+            let q = snap
+                .symbol(id)
+                .qualified_name
+                .replace('.', "::")
+                .to_lowercase();
             let n = normalized.to_lowercase();
             q == n || q.ends_with(&format!("::{n}"))
         })
@@ -214,7 +219,10 @@ pub fn symbol_info(snap: &Snapshot, root: &Path, id: u32) -> SymbolInfo {
             Some(body) => {
                 let lines: Vec<&str> = body.lines().collect();
                 let cut = lines.len() > MAX_SOURCE_LINES;
-                (Some(lines[..lines.len().min(MAX_SOURCE_LINES)].join("\n")), cut)
+                (
+                    Some(lines[..lines.len().min(MAX_SOURCE_LINES)].join("\n")),
+                    cut,
+                )
             }
             None => (None, false),
         },

@@ -102,7 +102,11 @@ impl Backend {
     }
 
     /// The symbol at an LSP position (innermost containing its line).
-    fn symbol_at(&self, uri: &Uri, pos: Position) -> Result<Option<(Arc<Workspace>, Current, u32)>> {
+    fn symbol_at(
+        &self,
+        uri: &Uri,
+        pos: Position,
+    ) -> Result<Option<(Arc<Workspace>, Current, u32)>> {
         Ok(self.file_of(uri)?.and_then(|(ws, cur, _, file)| {
             query::symbol_at_line(&cur.snapshot, file, pos.line + 1).map(|id| (ws, cur, id))
         }))
@@ -112,7 +116,9 @@ impl Backend {
     /// of the disk file and publishes a generation that every reader — MCP bridges included — sees.
     fn share_buffer(&self, uri: &Uri, text: Option<Arc<str>>) {
         let Ok(ws) = self.ws() else { return };
-        let Some(rel) = rel_path(&ws.config.root, uri) else { return };
+        let Some(rel) = rel_path(&ws.config.root, uri) else {
+            return;
+        };
         match text {
             Some(t) => ws.buffers.set(rel, t),
             None => ws.buffers.remove(&rel),
@@ -136,7 +142,11 @@ impl Backend {
         let impact = query::impact(snap, id, LENS_IMPACT_DEPTH, 0).total;
         let mut parts = vec![
             format!("{refs} reference{}", if refs == 1 { "" } else { "s" }),
-            format!("{} caller{}", s.callers, if s.callers == 1 { "" } else { "s" }),
+            format!(
+                "{} caller{}",
+                s.callers,
+                if s.callers == 1 { "" } else { "s" }
+            ),
         ];
         if s.kind.is_callable() {
             parts.push(format!("complexity {}", s.complexity));
@@ -165,13 +175,49 @@ impl Backend {
             uri: loc.uri,
             range: loc.range,
             selection_range: header_range(&s),
-            data: Some(json!({"path": snap.file(s.file).path, "name": s.qualified_name, "line": s.line_start})),
+            data: Some(
+                json!({"path": snap.file(s.file).path, "name": s.qualified_name, "line": s.line_start}),
+            ),
         })
+    }
+
+    /// The distinct callers (`incoming`) or callees of a call-hierarchy item, as items; `None` when the item's
+    /// symbol no longer exists.
+    fn call_items(
+        &self,
+        item: &CallHierarchyItem,
+        incoming: bool,
+    ) -> Result<Option<Vec<CallHierarchyItem>>> {
+        let (ws, cur) = self.snapshot()?;
+        let snap = &cur.snapshot;
+        let Some(id) = Self::from_item(snap, item) else {
+            return Ok(None);
+        };
+        let edges: Vec<_> = if incoming {
+            snap.in_edges(id).collect()
+        } else {
+            snap.out_edges(id).collect()
+        };
+        let mut seen = std::collections::HashSet::new();
+        Ok(Some(
+            edges
+                .into_iter()
+                .filter(|e| {
+                    e.kind == leindex_engine::model::EdgeKind::Calls && seen.insert(e.other)
+                })
+                .filter_map(|e| Self::hierarchy_item(snap, &ws.config.root, e.other))
+                .collect(),
+        ))
     }
 
     fn from_item(snap: &Snapshot, item: &CallHierarchyItem) -> Option<u32> {
         let d = item.data.as_ref()?;
-        Self::refind(snap, d["path"].as_str()?, d["name"].as_str()?, d["line"].as_u64()? as u32)
+        Self::refind(
+            snap,
+            d["path"].as_str()?,
+            d["name"].as_str()?,
+            d["line"].as_u64()? as u32,
+        )
     }
 }
 
@@ -241,9 +287,13 @@ impl Backend {
     /// `leindex/deepAnalyze` `{query, budgetTokens?, position?}` → the MCP tool's answer in camelCase.
     pub async fn deep_analyze(&self, params: DeepAnalyzeParams) -> Result<Value> {
         let started = Instant::now();
-        let budget = params.budget_tokens.unwrap_or(self.ws()?.config.default_budget);
+        let budget = params
+            .budget_tokens
+            .unwrap_or(self.ws()?.config.default_budget);
         if budget == 0 || params.query.trim().is_empty() {
-            return Err(invalid("deepAnalyze needs a non-empty query and budgetTokens >= 1"));
+            return Err(invalid(
+                "deepAnalyze needs a non-empty query and budgetTokens >= 1",
+            ));
         }
         let (ws, cur) = self.snapshot()?;
         let (mut query, mut focus) = (params.query.clone(), None);
@@ -280,16 +330,27 @@ impl Backend {
         let started = Instant::now();
         let (ws, cur) = self.snapshot()?;
         let snap = &cur.snapshot;
-        let hits: Vec<Value> = search::search(snap, &params.query, params.limit.unwrap_or(20).clamp(1, 200), None)
-            .iter()
-            .map(|h| {
-                let mut v = serde_json::to_value(query::SymbolRef::of(snap, h.symbol)).unwrap_or_default();
-                v["score"] = json!(h.score);
-                v["location"] = serde_json::to_value(location(snap, &ws.config.root, h.symbol)).unwrap_or_default();
-                camel_case(v)
-            })
-            .collect();
-        Self::timed("leindex/search", started, Ok(json!({"generation": snap.generation(), "hits": hits})))
+        let hits: Vec<Value> = search::search(
+            snap,
+            &params.query,
+            params.limit.unwrap_or(20).clamp(1, 200),
+            None,
+        )
+        .iter()
+        .map(|h| {
+            let mut v =
+                serde_json::to_value(query::SymbolRef::of(snap, h.symbol)).unwrap_or_default();
+            v["score"] = json!(h.score);
+            v["location"] =
+                serde_json::to_value(location(snap, &ws.config.root, h.symbol)).unwrap_or_default();
+            camel_case(v)
+        })
+        .collect();
+        Self::timed(
+            "leindex/search",
+            started,
+            Ok(json!({"generation": snap.generation(), "hits": hits})),
+        )
     }
 
     /// `leindex/impact` `{textDocument, position, depth?}` → the impact set of the symbol there.
@@ -299,17 +360,27 @@ impl Backend {
             return Err(invalid("no indexed symbol at that position"));
         };
         let impact = query::impact(&cur.snapshot, id, params.depth.unwrap_or(3), 500);
-        Self::timed("leindex/impact", started, Ok(camel_case(serde_json::to_value(impact).unwrap_or_default())))
+        Self::timed(
+            "leindex/impact",
+            started,
+            Ok(camel_case(serde_json::to_value(impact).unwrap_or_default())),
+        )
     }
 
     /// `leindex/status` → generation, counts, staleness, writer role, open documents, memory.
     pub async fn status(&self) -> Result<Value> {
         let ws = self.ws()?.clone();
-        let open = self.docs.lock().unwrap_or_else(|p| p.into_inner()).iter().count();
+        let open = self
+            .docs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .count();
         let v = tokio::task::spawn_blocking(move || {
             let st = status::status(&ws.config).map_err(|e| failed(e.to_string()))?;
             let mut v = serde_json::to_value(st).unwrap_or_default();
-            v["writer"] = serde_json::to_value(live::read_writer_state(&ws.config.index_dir)).unwrap_or_default();
+            v["writer"] = serde_json::to_value(live::read_writer_state(&ws.config.index_dir))
+                .unwrap_or_default();
             v["this_server_is_writer"] = json!(ws.is_writer.load(Ordering::Relaxed));
             v["server_pid"] = json!(std::process::id());
             v["rss_bytes"] = json!(rss_bytes());
@@ -338,10 +409,17 @@ impl LanguageServer for Backend {
             .as_ref()
             .and_then(|f| f.first())
             .and_then(|f| f.uri.to_file_path().map(|p| p.into_owned()))
-            .or_else(|| params.root_uri.as_ref().and_then(|u| u.to_file_path().map(|p| p.into_owned())))
+            .or_else(|| {
+                params
+                    .root_uri
+                    .as_ref()
+                    .and_then(|u| u.to_file_path().map(|p| p.into_owned()))
+            })
             .or_else(|| std::env::current_dir().ok());
-        let root = root.ok_or_else(|| invalid("no workspace folder or rootUri, and no working directory"))?;
-        let config = Config::load(&root).map_err(|e| invalid(format!("cannot serve {}: {e}", root.display())))?;
+        let root = root
+            .ok_or_else(|| invalid("no workspace folder or rootUri, and no working directory"))?;
+        let config = Config::load(&root)
+            .map_err(|e| invalid(format!("cannot serve {}: {e}", root.display())))?;
         tracing::info!(root = %config.root.display(), "initialize");
         let refresh = params
             .capabilities
@@ -364,14 +442,18 @@ impl LanguageServer for Backend {
                 version: Some(env!("CARGO_PKG_VERSION").into()),
             }),
             capabilities: ServerCapabilities {
-                text_document_sync: Some(TextDocumentSyncCapability::Kind(TextDocumentSyncKind::INCREMENTAL)),
+                text_document_sync: Some(TextDocumentSyncCapability::Kind(
+                    TextDocumentSyncKind::INCREMENTAL,
+                )),
                 document_symbol_provider: Some(OneOf::Left(true)),
                 workspace_symbol_provider: Some(OneOf::Left(true)),
                 references_provider: Some(OneOf::Left(true)),
                 definition_provider: Some(OneOf::Left(true)),
                 hover_provider: Some(HoverProviderCapability::Simple(true)),
                 call_hierarchy_provider: Some(CallHierarchyServerCapability::Simple(true)),
-                code_lens_provider: Some(CodeLensOptions { resolve_provider: Some(true) }),
+                code_lens_provider: Some(CodeLensOptions {
+                    resolve_provider: Some(true),
+                }),
                 experimental: Some(json!({"leindex": {
                     "deepAnalyze": true, "search": true, "impact": true, "status": true
                 }})),
@@ -385,9 +467,12 @@ impl LanguageServer for Backend {
         let Ok(ws) = self.ws() else { return };
         // Publishing happens on the writer thread; lens refreshes are sent from the async side.
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<()>();
-        start_writer(ws, Arc::new(move || {
-            let _ = tx.send(());
-        }));
+        start_writer(
+            ws,
+            Arc::new(move || {
+                let _ = tx.send(());
+            }),
+        );
         if self.lens_refresh.load(Ordering::Relaxed) {
             let client = self.client.clone();
             tokio::spawn(async move {
@@ -427,16 +512,25 @@ impl LanguageServer for Backend {
             Err(e) => tracing::warn!(error = %e, "edit not applied"),
         }
         drop(docs);
-        tracing::debug!(ms = started.elapsed().as_secs_f64() * 1e3, "didChange applied");
+        tracing::debug!(
+            ms = started.elapsed().as_secs_f64() * 1e3,
+            "didChange applied"
+        );
     }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let uri = params.text_document.uri;
-        self.docs.lock().unwrap_or_else(|p| p.into_inner()).close(&uri);
+        self.docs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .close(&uri);
         self.share_buffer(&uri, None);
     }
 
-    async fn document_symbol(&self, params: DocumentSymbolParams) -> Result<Option<DocumentSymbolResponse>> {
+    async fn document_symbol(
+        &self,
+        params: DocumentSymbolParams,
+    ) -> Result<Option<DocumentSymbolResponse>> {
         let started = Instant::now();
         let Some((ws, cur, _, file)) = self.file_of(&params.text_document.uri)? else {
             return Ok(None);
@@ -453,14 +547,25 @@ impl LanguageServer for Backend {
                     tags: None,
                     deprecated: None,
                     location: location(snap, &ws.config.root, id)?,
-                    container_name: s.parent.map(|p| snap.symbol(p)).filter(|p| p.kind != Kind::Module).map(|p| p.qualified_name.to_string()),
+                    container_name: s
+                        .parent
+                        .map(|p| snap.symbol(p))
+                        .filter(|p| p.kind != Kind::Module)
+                        .map(|p| p.qualified_name.to_string()),
                 })
             })
             .collect();
-        Self::timed("textDocument/documentSymbol", started, Ok(Some(DocumentSymbolResponse::Flat(symbols))))
+        Self::timed(
+            "textDocument/documentSymbol",
+            started,
+            Ok(Some(DocumentSymbolResponse::Flat(symbols))),
+        )
     }
 
-    async fn symbol(&self, params: WorkspaceSymbolParams) -> Result<Option<WorkspaceSymbolResponse>> {
+    async fn symbol(
+        &self,
+        params: WorkspaceSymbolParams,
+    ) -> Result<Option<WorkspaceSymbolResponse>> {
         let started = Instant::now();
         let (ws, cur) = self.snapshot()?;
         let snap = &cur.snapshot;
@@ -479,7 +584,11 @@ impl LanguageServer for Backend {
                 })
             })
             .collect();
-        Self::timed("workspace/symbol", started, Ok(Some(WorkspaceSymbolResponse::Flat(symbols))))
+        Self::timed(
+            "workspace/symbol",
+            started,
+            Ok(Some(WorkspaceSymbolResponse::Flat(symbols))),
+        )
     }
 
     async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
@@ -493,11 +602,17 @@ impl LanguageServer for Backend {
         if params.context.include_declaration {
             ids.insert(0, id);
         }
-        let locs = ids.into_iter().filter_map(|r| location(snap, &ws.config.root, r)).collect();
+        let locs = ids
+            .into_iter()
+            .filter_map(|r| location(snap, &ws.config.root, r))
+            .collect();
         Self::timed("textDocument/references", started, Ok(Some(locs)))
     }
 
-    async fn goto_definition(&self, params: GotoDefinitionParams) -> Result<Option<GotoDefinitionResponse>> {
+    async fn goto_definition(
+        &self,
+        params: GotoDefinitionParams,
+    ) -> Result<Option<GotoDefinitionResponse>> {
         let started = Instant::now();
         let p = params.text_document_position_params;
         let Some((ws, cur, _, file)) = self.file_of(&p.text_document.uri)? else {
@@ -515,15 +630,31 @@ impl LanguageServer for Backend {
             }
         };
         let Some(word) = word else { return Ok(None) };
-        let named: Vec<u32> = snap.symbols_named(&word).filter(|&id| snap.symbol(id).name == word).collect();
+        let named: Vec<u32> = snap
+            .symbols_named(&word)
+            .filter(|&id| snap.symbol(id).name == word)
+            .collect();
         // Prefer what the enclosing symbol's resolved edges point at (the graph's resolution), else every
         // definition with that name.
         let resolved: Vec<u32> = query::symbol_at_line(snap, file, p.position.line + 1)
-            .map(|enclosing| snap.out_edges(enclosing).map(|e| e.other).filter(|o| named.contains(o)).collect())
+            .map(|enclosing| {
+                snap.out_edges(enclosing)
+                    .map(|e| e.other)
+                    .filter(|o| named.contains(o))
+                    .collect()
+            })
             .unwrap_or_default();
         let targets = if resolved.is_empty() { named } else { resolved };
-        let locs: Vec<Location> = targets.into_iter().take(50).filter_map(|id| location(snap, &ws.config.root, id)).collect();
-        Self::timed("textDocument/definition", started, Ok((!locs.is_empty()).then_some(GotoDefinitionResponse::Array(locs))))
+        let locs: Vec<Location> = targets
+            .into_iter()
+            .take(50)
+            .filter_map(|id| location(snap, &ws.config.root, id))
+            .collect();
+        Self::timed(
+            "textDocument/definition",
+            started,
+            Ok((!locs.is_empty()).then_some(GotoDefinitionResponse::Array(locs))),
+        )
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
@@ -538,11 +669,23 @@ impl LanguageServer for Backend {
         if !s.doc.is_empty() {
             text.push_str(&format!("\n{}\n", s.doc));
         }
-        text.push_str(&format!("\n{} · centrality {:.2} · generation {}", Self::lens_title(snap, id), s.pagerank, snap.generation()));
-        Self::timed("textDocument/hover", started, Ok(Some(Hover {
-            contents: HoverContents::Markup(MarkupContent { kind: MarkupKind::Markdown, value: text }),
-            range: Some(symbol_range(&s)),
-        })))
+        text.push_str(&format!(
+            "\n{} · centrality {:.2} · generation {}",
+            Self::lens_title(snap, id),
+            s.pagerank,
+            snap.generation()
+        ));
+        Self::timed(
+            "textDocument/hover",
+            started,
+            Ok(Some(Hover {
+                contents: HoverContents::Markup(MarkupContent {
+                    kind: MarkupKind::Markdown,
+                    value: text,
+                }),
+                range: Some(symbol_range(&s)),
+            })),
+        )
     }
 
     async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
@@ -551,7 +694,12 @@ impl LanguageServer for Backend {
         let Some((_, cur, rel, file)) = self.file_of(&uri)? else {
             return Ok(None);
         };
-        let version = self.docs.lock().unwrap_or_else(|p| p.into_inner()).get(&uri).map(|d| d.version);
+        let version = self
+            .docs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&uri)
+            .map(|d| d.version);
         let snap = &cur.snapshot;
         // Ranges and data only; titles come in codeLens/resolve, for the lenses the editor shows.
         let lenses = query::symbols_in_file(snap, file)
@@ -578,24 +726,42 @@ impl LanguageServer for Backend {
         let started = Instant::now();
         let (_, cur) = self.snapshot()?;
         let snap = &cur.snapshot;
-        let data = lens.data.clone().ok_or_else(|| invalid("code lens without data"))?;
-        let (Some(path), Some(name), Some(line)) = (data["path"].as_str(), data["name"].as_str(), data["line"].as_u64()) else {
+        let data = lens
+            .data
+            .clone()
+            .ok_or_else(|| invalid("code lens without data"))?;
+        let (Some(path), Some(name), Some(line)) = (
+            data["path"].as_str(),
+            data["name"].as_str(),
+            data["line"].as_u64(),
+        ) else {
             return Err(invalid("code lens data lacks path/name/line"));
         };
         let Some(id) = Self::refind(snap, path, name, line as u32) else {
             // The symbol is gone in the newest generation: a neutral title instead of an error.
-            lens.command = Some(Command::new("(changed — refreshing)".into(), String::new(), None));
+            lens.command = Some(Command::new(
+                "(changed — refreshing)".into(),
+                String::new(),
+                None,
+            ));
             return Ok(lens);
         };
         lens.command = Some(Command::new(
             Self::lens_title(snap, id),
             "leindex.showCallers".into(),
-            Some(vec![json!(data["uri"]), json!(lens.range.start), json!(name)]),
+            Some(vec![
+                json!(data["uri"]),
+                json!(lens.range.start),
+                json!(name),
+            ]),
         ));
         Self::timed("codeLens/resolve", started, Ok(lens))
     }
 
-    async fn prepare_call_hierarchy(&self, params: CallHierarchyPrepareParams) -> Result<Option<Vec<CallHierarchyItem>>> {
+    async fn prepare_call_hierarchy(
+        &self,
+        params: CallHierarchyPrepareParams,
+    ) -> Result<Option<Vec<CallHierarchyItem>>> {
         let p = params.text_document_position_params;
         let Some((ws, cur, id)) = self.symbol_at(&p.text_document.uri, p.position)? else {
             return Ok(None);
@@ -603,35 +769,34 @@ impl LanguageServer for Backend {
         Ok(Self::hierarchy_item(&cur.snapshot, &ws.config.root, id).map(|i| vec![i]))
     }
 
-    async fn incoming_calls(&self, params: CallHierarchyIncomingCallsParams) -> Result<Option<Vec<CallHierarchyIncomingCall>>> {
-        let (ws, cur) = self.snapshot()?;
-        let snap = &cur.snapshot;
-        let Some(id) = Self::from_item(snap, &params.item) else { return Ok(None) };
-        let mut seen = std::collections::HashSet::new();
-        let calls = snap
-            .in_edges(id)
-            .filter(|e| e.kind == leindex_engine::model::EdgeKind::Calls && seen.insert(e.other))
-            .filter_map(|e| {
-                let from = Self::hierarchy_item(snap, &ws.config.root, e.other)?;
-                Some(CallHierarchyIncomingCall { from_ranges: vec![from.selection_range], from })
-            })
-            .collect();
-        Ok(Some(calls))
+    async fn incoming_calls(
+        &self,
+        params: CallHierarchyIncomingCallsParams,
+    ) -> Result<Option<Vec<CallHierarchyIncomingCall>>> {
+        Ok(self.call_items(&params.item, true)?.map(|items| {
+            items
+                .into_iter()
+                .map(|from| CallHierarchyIncomingCall {
+                    from_ranges: vec![from.selection_range],
+                    from,
+                })
+                .collect()
+        }))
     }
 
-    async fn outgoing_calls(&self, params: CallHierarchyOutgoingCallsParams) -> Result<Option<Vec<CallHierarchyOutgoingCall>>> {
-        let (ws, cur) = self.snapshot()?;
-        let snap = &cur.snapshot;
-        let Some(id) = Self::from_item(snap, &params.item) else { return Ok(None) };
-        let mut seen = std::collections::HashSet::new();
-        let calls = snap
-            .out_edges(id)
-            .filter(|e| e.kind == leindex_engine::model::EdgeKind::Calls && seen.insert(e.other))
-            .filter_map(|e| {
-                let to = Self::hierarchy_item(snap, &ws.config.root, e.other)?;
-                Some(CallHierarchyOutgoingCall { from_ranges: vec![params.item.selection_range], to })
-            })
-            .collect();
-        Ok(Some(calls))
+    async fn outgoing_calls(
+        &self,
+        params: CallHierarchyOutgoingCallsParams,
+    ) -> Result<Option<Vec<CallHierarchyOutgoingCall>>> {
+        let at = params.item.selection_range;
+        Ok(self.call_items(&params.item, false)?.map(|items| {
+            items
+                .into_iter()
+                .map(|to| CallHierarchyOutgoingCall {
+                    from_ranges: vec![at],
+                    to,
+                })
+                .collect()
+        }))
     }
 }

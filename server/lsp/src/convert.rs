@@ -14,7 +14,12 @@ pub fn rel_path(root: &Path, uri: &Uri) -> Option<String> {
     let rel = match path.strip_prefix(root) {
         Ok(rel) => rel.to_path_buf(),
         // The editor may name the file through a symlink; the root is canonical.
-        Err(_) => path.canonicalize().ok()?.strip_prefix(root).ok()?.to_path_buf(),
+        Err(_) => path
+            .canonicalize()
+            .ok()?
+            .strip_prefix(root)
+            .ok()?
+            .to_path_buf(),
     };
     let parts: Vec<String> = rel
         .components()

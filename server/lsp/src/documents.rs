@@ -205,7 +205,10 @@ mod tests {
         // Replace "1" (after the 2-unit 𝄞: column 9) then, in the new coordinates, "b" on line 1.
         docs.change(&uri, 2, &[edit(0, 9, 0, 10, "42"), edit(1, 4, 1, 5, "bee")])
             .unwrap();
-        assert_eq!(docs.get(&uri).unwrap().rope.to_string(), "let 𝄞 = 42;\nlet bee = 2;\n");
+        assert_eq!(
+            docs.get(&uri).unwrap().rope.to_string(),
+            "let 𝄞 = 42;\nlet bee = 2;\n"
+        );
         // A batch with an out-of-range edit leaves the text and version alone.
         let err = docs
             .change(&uri, 3, &[edit(0, 0, 0, 3, "const"), edit(9, 0, 9, 1, "x")])
@@ -223,8 +226,14 @@ mod tests {
             text: "fresh".into(),
         };
         docs.change(&uri, 5, &[full]).unwrap();
-        assert_eq!(word_at(&docs.get(&uri).unwrap().rope, pos(0, 2)).as_deref(), Some("fresh"));
+        assert_eq!(
+            word_at(&docs.get(&uri).unwrap().rope, pos(0, 2)).as_deref(),
+            Some("fresh")
+        );
         assert!(docs.close(&uri).is_some());
-        assert!(matches!(docs.change(&uri, 6, &[]), Err(EditError::NotOpen { .. })));
+        assert!(matches!(
+            docs.change(&uri, 6, &[]),
+            Err(EditError::NotOpen { .. })
+        ));
     }
 }

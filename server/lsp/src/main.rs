@@ -9,7 +9,10 @@ fn main() -> std::process::ExitCode {
         .with_ansi(false)
         .with_writer(std::io::stderr)
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("leindex-lsp: cannot start the async runtime: {e}");

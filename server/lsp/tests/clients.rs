@@ -9,7 +9,10 @@ use std::process::Command;
 #[test]
 fn vscode_languageserver_protocol_client() {
     let dir = repo().join("tests/lsp");
-    if !dir.join("node_modules/vscode-languageserver-protocol").exists() {
+    if !dir
+        .join("node_modules/vscode-languageserver-protocol")
+        .exists()
+    {
         missing::<()>("vscode-languageserver-protocol not installed: run npm ci in tests/lsp");
         return;
     }
@@ -24,7 +27,9 @@ fn vscode_languageserver_protocol_client() {
     let bridge = sibling_bin(env!("CARGO_BIN_EXE_leindex-lsp"), "leindex-mcp");
     let inspector = repo().join("tests/mcp/node_modules/.bin/mcp-inspector");
     if !bridge.exists() || !inspector.exists() {
-        missing::<()>("leindex-mcp or the MCP Inspector missing: cargo test --workspace, npm ci in tests/mcp");
+        missing::<()>(
+            "leindex-mcp or the MCP Inspector missing: cargo test --workspace, npm ci in tests/mcp",
+        );
         return;
     }
     let out = Command::new("node")
@@ -54,14 +59,26 @@ fn vscode_languageserver_protocol_client() {
 /// real buffer edits as incremental didChange with UTF-16 columns, custom requests.
 #[test]
 fn neovim_builtin_client() {
-    if !runs("nvim", &["--version"], "Neovim is not installed: apt-get install neovim") {
+    if !runs(
+        "nvim",
+        &["--version"],
+        "Neovim is not installed: apt-get install neovim",
+    ) {
         return;
     }
     let Some((_tmp, project)) = scratch_corpus("tokio") else {
         return;
     };
     let out = Command::new("timeout")
-        .args(["300", "nvim", "--headless", "-u", "NONE", "-c", "luafile tests/lsp/nvim_client.lua"])
+        .args([
+            "300",
+            "nvim",
+            "--headless",
+            "-u",
+            "NONE",
+            "-c",
+            "luafile tests/lsp/nvim_client.lua",
+        ])
         .current_dir(repo())
         .env("LEINDEX_LSP_BIN", env!("CARGO_BIN_EXE_leindex-lsp"))
         .env("LEINDEX_PROJECT", &project)

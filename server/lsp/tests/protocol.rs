@@ -3,7 +3,9 @@
 
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, DuplexStream, ReadHalf, WriteHalf};
+use tokio::io::{
+    AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, DuplexStream, ReadHalf, WriteHalf,
+};
 
 const LIB_RS: &str = "\
 /// Adds one.
@@ -64,7 +66,8 @@ impl Client {
     }
 
     async fn notify(&mut self, method: &str, params: Value) {
-        self.send(json!({"jsonrpc": "2.0", "method": method, "params": params})).await;
+        self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}))
+            .await;
     }
 
     /// Sends a request and returns its response (`result` or `error` inside), answering server requests
@@ -72,9 +75,12 @@ impl Client {
     async fn request(&mut self, method: &str, params: Value) -> Value {
         self.next_id += 1;
         let id = self.next_id;
-        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})).await;
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))
+            .await;
         loop {
-            let msg = tokio::time::timeout(Duration::from_secs(60), self.recv()).await.expect("response in time");
+            let msg = tokio::time::timeout(Duration::from_secs(60), self.recv())
+                .await
+                .expect("response in time");
             if msg["id"] == id && msg.get("method").is_none() {
                 return msg;
             }
@@ -129,8 +135,14 @@ async fn lsp_features_from_the_live_index() {
         )
         .await;
     assert_eq!(init["serverInfo"]["name"], "leindex-lsp");
-    assert_eq!(init["capabilities"]["codeLensProvider"]["resolveProvider"], true);
-    assert_eq!(init["capabilities"]["experimental"]["leindex"]["deepAnalyze"], true);
+    assert_eq!(
+        init["capabilities"]["codeLensProvider"]["resolveProvider"],
+        true
+    );
+    assert_eq!(
+        init["capabilities"]["experimental"]["leindex"]["deepAnalyze"],
+        true
+    );
     c.notify("initialized", json!({})).await;
 
     // The server takes the writer role and indexes; requests wait for nothing but answer once it is there.
@@ -141,19 +153,31 @@ async fn lsp_features_from_the_live_index() {
             assert_eq!(st["result"]["thisServerIsWriter"], true, "{st}");
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(30), "no index after 30 s: {st}");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no index after 30 s: {st}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
     let doc = json!({"uri": lib});
-    let symbols = c.result("textDocument/documentSymbol", json!({"textDocument": doc})).await;
-    let names: Vec<&str> = symbols.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    let symbols = c
+        .result("textDocument/documentSymbol", json!({"textDocument": doc}))
+        .await;
+    let names: Vec<&str> = symbols
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
     for n in ["helper", "caller_one", "caller_two", "Widget", "grow"] {
         assert!(names.contains(&n), "{n} missing from {names:?}");
     }
 
     // Lenses: ranges first, titles on resolve.
-    let lenses = c.result("textDocument/codeLens", json!({"textDocument": doc})).await;
+    let lenses = c
+        .result("textDocument/codeLens", json!({"textDocument": doc}))
+        .await;
     let helper_lens = lenses
         .as_array()
         .unwrap()
@@ -165,7 +189,10 @@ async fn lsp_features_from_the_live_index() {
     assert_eq!(helper_lens["range"]["start"]["line"], 1);
     let resolved = c.result("codeLens/resolve", helper_lens).await;
     let title = resolved["command"]["title"].as_str().unwrap();
-    assert!(title.starts_with("3 references · 3 callers · complexity 1"), "{title}");
+    assert!(
+        title.starts_with("3 references · 3 callers · complexity 1"),
+        "{title}"
+    );
     assert_eq!(resolved["command"]["command"], "leindex.showCallers");
 
     // helper is defined on line 2 (index 1); its callers are caller_one, caller_two and Widget::grow.
@@ -173,78 +200,170 @@ async fn lsp_features_from_the_live_index() {
     let mut refs = at_helper.clone();
     refs["context"] = json!({"includeDeclaration": false});
     let refs = c.result("textDocument/references", refs).await;
-    let lines: Vec<u64> = refs.as_array().unwrap().iter().map(|l| l["range"]["start"]["line"].as_u64().unwrap()).collect();
+    let lines: Vec<u64> = refs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["range"]["start"]["line"].as_u64().unwrap())
+        .collect();
     assert_eq!(lines.len(), 3, "{refs}");
-    assert!(lines.contains(&5) && lines.contains(&9) && lines.contains(&18), "{lines:?}");
+    assert!(
+        lines.contains(&5) && lines.contains(&9) && lines.contains(&18),
+        "{lines:?}"
+    );
 
     // Go to definition from the call inside caller_one (line 7, index 6).
     let def = c
-        .result("textDocument/definition", json!({"textDocument": doc, "position": {"line": 6, "character": 6}}))
+        .result(
+            "textDocument/definition",
+            json!({"textDocument": doc, "position": {"line": 6, "character": 6}}),
+        )
         .await;
     assert_eq!(def[0]["range"]["start"]["line"], 1, "{def}");
 
     let hover = c.result("textDocument/hover", at_helper.clone()).await;
     let text = hover["contents"]["value"].as_str().unwrap();
-    assert!(text.contains("pub fn helper(x: u32) -> u32") && text.contains("Adds one."), "{text}");
+    assert!(
+        text.contains("pub fn helper(x: u32) -> u32") && text.contains("Adds one."),
+        "{text}"
+    );
 
-    let items = c.result("textDocument/prepareCallHierarchy", at_helper.clone()).await;
-    let incoming = c.result("callHierarchy/incomingCalls", json!({"item": items[0]})).await;
+    let items = c
+        .result("textDocument/prepareCallHierarchy", at_helper.clone())
+        .await;
+    let incoming = c
+        .result("callHierarchy/incomingCalls", json!({"item": items[0]}))
+        .await;
     assert_eq!(incoming.as_array().unwrap().len(), 3, "{incoming}");
     let caller_two = c
-        .result("textDocument/prepareCallHierarchy", json!({"textDocument": doc, "position": {"line": 10, "character": 4}}))
+        .result(
+            "textDocument/prepareCallHierarchy",
+            json!({"textDocument": doc, "position": {"line": 10, "character": 4}}),
+        )
         .await;
-    let outgoing = c.result("callHierarchy/outgoingCalls", json!({"item": caller_two[0]})).await;
-    let callees: Vec<&str> = outgoing.as_array().unwrap().iter().map(|o| o["to"]["name"].as_str().unwrap()).collect();
-    assert_eq!(callees.len(), 2, "caller_two calls helper and caller_one: {callees:?}");
+    let outgoing = c
+        .result(
+            "callHierarchy/outgoingCalls",
+            json!({"item": caller_two[0]}),
+        )
+        .await;
+    let callees: Vec<&str> = outgoing
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["to"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        callees.len(),
+        2,
+        "caller_two calls helper and caller_one: {callees:?}"
+    );
 
-    let ws_symbols = c.result("workspace/symbol", json!({"query": "widget grow"})).await;
-    assert!(ws_symbols.as_array().unwrap().iter().any(|s| s["name"] == "Widget::grow"), "{ws_symbols}");
+    let ws_symbols = c
+        .result("workspace/symbol", json!({"query": "widget grow"}))
+        .await;
+    assert!(
+        ws_symbols
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["name"] == "Widget::grow"),
+        "{ws_symbols}"
+    );
 
     // Custom requests: camelCase answers, budgets honoured, bad params are InvalidParams.
     let answer = c
-        .result("leindex/deepAnalyze", json!({"query": "how does a widget grow", "budgetTokens": 300, "position": at_helper}))
+        .result(
+            "leindex/deepAnalyze",
+            json!({"query": "how does a widget grow", "budgetTokens": 300, "position": at_helper}),
+        )
         .await;
     assert!(answer["usedTokens"].as_u64().unwrap() <= 300, "{answer}");
-    assert!(answer["entries"].as_array().unwrap().iter().any(|e| e["symbol"] == "Widget::grow"), "{answer}");
+    assert!(
+        answer["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["symbol"] == "Widget::grow"),
+        "{answer}"
+    );
     assert_eq!(answer["freshness"]["writer"], "this server");
-    let bad = c.request("leindex/deepAnalyze", json!({"query": "", "budgetTokens": 10})).await;
+    let bad = c
+        .request(
+            "leindex/deepAnalyze",
+            json!({"query": "", "budgetTokens": 10}),
+        )
+        .await;
     assert_eq!(bad["error"]["code"], -32602, "{bad}");
-    let bad = c.request("leindex/deepAnalyze", json!({"budgetTokens": "x"})).await;
+    let bad = c
+        .request("leindex/deepAnalyze", json!({"budgetTokens": "x"}))
+        .await;
     assert_eq!(bad["error"]["code"], -32602, "{bad}");
     let impact = c
-        .result("leindex/impact", json!({"textDocument": doc, "position": {"line": 1, "character": 0}, "depth": 2}))
+        .result(
+            "leindex/impact",
+            json!({"textDocument": doc, "position": {"line": 1, "character": 0}, "depth": 2}),
+        )
         .await;
     assert_eq!(impact["byDepth"][0], 3, "{impact}");
 
     // A change on disk (another tool) is indexed by the server's watcher and lenses are refreshed.
-    let generation = c.result("leindex/status", Value::Null).await["generation"].as_u64().unwrap();
-    std::fs::write(root.join("src/extra.rs"), "use crate::helper;\n\npub fn use_helper() -> u32 {\n    helper(7)\n}\n").unwrap();
+    let generation = c.result("leindex/status", Value::Null).await["generation"]
+        .as_u64()
+        .unwrap();
+    std::fs::write(
+        root.join("src/extra.rs"),
+        "use crate::helper;\n\npub fn use_helper() -> u32 {\n    helper(7)\n}\n",
+    )
+    .unwrap();
     let started = Instant::now();
     loop {
         let st = c.result("leindex/status", Value::Null).await;
         if st["generation"].as_u64().unwrap() > generation {
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(10), "change not indexed: {st}");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "change not indexed: {st}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let resolved = c
         .result("codeLens/resolve", json!({"range": {"start": {"line": 1, "character": 0}, "end": {"line": 1, "character": 0}},
             "data": {"uri": lib, "path": "src/lib.rs", "name": "helper", "line": 2}}))
         .await;
-    assert!(resolved["command"]["title"].as_str().unwrap().starts_with("4 references"), "{resolved}");
+    assert!(
+        resolved["command"]["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("4 references"),
+        "{resolved}"
+    );
     // The refresh request may trail the status answer by a moment.
     for _ in 0..20 {
-        if c.server_requests.iter().any(|m| m == "workspace/codeLens/refresh") {
+        if c.server_requests
+            .iter()
+            .any(|m| m == "workspace/codeLens/refresh")
+        {
             break;
         }
         c.request("leindex/status", Value::Null).await;
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(c.server_requests.iter().any(|m| m == "workspace/codeLens/refresh"), "{:?}", c.server_requests);
+    assert!(
+        c.server_requests
+            .iter()
+            .any(|m| m == "workspace/codeLens/refresh"),
+        "{:?}",
+        c.server_requests
+    );
 
     // Document sync with UTF-16 positions and a stale version.
-    c.notify("textDocument/didOpen", json!({"textDocument": {"uri": lib, "languageId": "rust", "version": 1, "text": LIB_RS}})).await;
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": lib, "languageId": "rust", "version": 1, "text": LIB_RS}}),
+    )
+    .await;
     c.notify("textDocument/didChange", json!({"textDocument": {"uri": lib, "version": 2},
         "contentChanges": [{"range": {"start": {"line": 0, "character": 4}, "end": {"line": 0, "character": 8}}, "text": "Ajoute 𝄞"}]})).await;
     let st = c.result("leindex/status", Value::Null).await;
@@ -253,7 +372,9 @@ async fn lsp_features_from_the_live_index() {
     // The live-index promise: an unsaved edit reaches the index, and a reader in another role (what an MCP
     // bridge does: map the published snapshot) answers from a generation that includes it.
     let end_line = LIB_RS.matches('\n').count();
-    let before = c.result("leindex/status", Value::Null).await["generation"].as_u64().unwrap();
+    let before = c.result("leindex/status", Value::Null).await["generation"]
+        .as_u64()
+        .unwrap();
     c.notify("textDocument/didChange", json!({"textDocument": {"uri": lib, "version": 3},
         "contentChanges": [{"range": {"start": {"line": end_line, "character": 0}, "end": {"line": end_line, "character": 0}},
                             "text": "\npub fn typed_not_saved() -> u32 {\n    helper(3)\n}\n"}]})).await;
@@ -267,23 +388,47 @@ async fn lsp_features_from_the_live_index() {
         {
             break cur.snapshot.generation();
         }
-        assert!(started.elapsed() < Duration::from_secs(10), "unsaved edit never published");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "unsaved edit never published"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert!(seen_by_reader > before);
-    eprintln!("unsaved edit -> published generation in {} ms", started.elapsed().as_millis());
-    let ws_symbols = c.result("workspace/symbol", json!({"query": "typed_not_saved"})).await;
+    eprintln!(
+        "unsaved edit -> published generation in {} ms",
+        started.elapsed().as_millis()
+    );
+    let ws_symbols = c
+        .result("workspace/symbol", json!({"query": "typed_not_saved"}))
+        .await;
     assert_eq!(ws_symbols[0]["name"], "typed_not_saved", "{ws_symbols}");
-    assert_eq!(std::fs::read_to_string(root.join("src/lib.rs")).unwrap(), LIB_RS, "the file on disk is untouched");
+    assert_eq!(
+        std::fs::read_to_string(root.join("src/lib.rs")).unwrap(),
+        LIB_RS,
+        "the file on disk is untouched"
+    );
     // Closing without saving: the disk version counts again.
-    c.notify("textDocument/didClose", json!({"textDocument": {"uri": lib}})).await;
+    c.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": lib}}),
+    )
+    .await;
     let started = Instant::now();
     loop {
         let cur = reader.current().unwrap();
-        if cur.snapshot.symbols_named("typed_not_saved").next().is_none() {
+        if cur
+            .snapshot
+            .symbols_named("typed_not_saved")
+            .next()
+            .is_none()
+        {
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(10), "closed buffer still indexed");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "closed buffer still indexed"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 
