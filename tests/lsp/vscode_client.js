@@ -39,6 +39,8 @@ async function main() {
   conn.onRequest(rpc.CodeLensRefreshRequest.type, () => { refreshes += 1; return null; });
   conn.onRequest(rpc.WorkDoneProgressCreateRequest.type, () => null);
   conn.onNotification(rpc.LogMessageNotification.type, () => {});
+  const progress = [];
+  conn.onNotification('$/progress', (p) => progress.push(p.value.kind));
   conn.listen();
 
   // Capabilities as VS Code 1.9x sends them (the parts that matter here).
@@ -81,6 +83,9 @@ async function main() {
       return null; // not ready yet: RequestFailed
     }
   });
+
+  await waitFor('the first-index progress to end', 5000, async () => progress.includes('end'));
+  check(progress[0] === 'begin', `progress ${progress}`);
 
   const doc = { uri: FILE_URI };
   const symbols = await conn.sendRequest(rpc.DocumentSymbolRequest.type, { textDocument: doc });

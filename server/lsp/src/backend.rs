@@ -45,6 +45,8 @@ pub struct Backend {
     ws: OnceLock<Arc<Workspace>>,
     /// The client advertised `workspace.codeLens.refreshSupport`.
     lens_refresh: AtomicBool,
+    /// The client advertised `window.workDoneProgress`.
+    work_done_progress: AtomicBool,
 }
 
 fn failed(message: impl Into<String>) -> Error {
@@ -67,6 +69,7 @@ impl Backend {
             docs: Mutex::new(Documents::default()),
             ws: OnceLock::new(),
             lens_refresh: AtomicBool::new(false),
+            work_done_progress: AtomicBool::new(false),
         }
     }
 
@@ -256,6 +259,36 @@ fn start_writer(ws: &Workspace, on_publish: Arc<dyn Fn() + Send + Sync>) {
     }
 }
 
+/// Reports the first index as `window/workDoneProgress`: begins at once, ends when a snapshot is readable
+/// (immediately on a warm start) or after 10 minutes, or when the server shuts down.
+async fn report_first_index(client: Client, ws: Arc<Workspace>) {
+    let token = ProgressToken::String("leindex/firstIndex".into());
+    if let Err(e) = client.create_work_done_progress(token.clone()).await {
+        tracing::debug!(error = %e, "client refused a progress token");
+        return;
+    }
+    let progress = client
+        .progress(token, "LeIndex")
+        .with_message(format!("indexing {}", ws.config.root.display()))
+        .begin()
+        .await;
+    let started = Instant::now();
+    let message = loop {
+        if let Ok(cur) = ws.reader.current() {
+            break format!(
+                "generation {} ready ({} symbols)",
+                cur.snapshot.generation(),
+                cur.snapshot.symbol_count()
+            );
+        }
+        if ws.stop.load(Ordering::Relaxed) || started.elapsed() > Duration::from_secs(600) {
+            break "indexing did not finish".to_string();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    progress.finish_with_message(message).await;
+}
+
 /// Parameters of `leindex/deepAnalyze`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -429,6 +462,13 @@ impl LanguageServer for Backend {
             .and_then(|c| c.refresh_support)
             .unwrap_or(false);
         self.lens_refresh.store(refresh, Ordering::Relaxed);
+        let progress = params
+            .capabilities
+            .window
+            .as_ref()
+            .and_then(|w| w.work_done_progress)
+            .unwrap_or(false);
+        self.work_done_progress.store(progress, Ordering::Relaxed);
         let _ = self.ws.set(Arc::new(Workspace {
             reader: SnapshotReader::new(&config.index_dir),
             buffers: Arc::new(Buffers::default()),
@@ -473,6 +513,9 @@ impl LanguageServer for Backend {
                 let _ = tx.send(());
             }),
         );
+        if self.work_done_progress.load(Ordering::Relaxed) {
+            tokio::spawn(report_first_index(self.client.clone(), ws.clone()));
+        }
         if self.lens_refresh.load(Ordering::Relaxed) {
             let client = self.client.clone();
             tokio::spawn(async move {
