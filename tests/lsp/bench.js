@@ -1,0 +1,116 @@
+// Benchmark of leindex-lsp as an editor sees it (vscode-languageserver-protocol over stdio). Prints
+// figures; asserts nothing about speed.
+//
+//   node tests/lsp/bench.js [corpus ...]     (default: django tokio; scratch copies of ~/.cache/leindex-corpus)
+//
+// Per corpus: initialize -> first resolved lens (cold, no index); textDocument/codeLens + resolve of every
+// lens on the largest source file; unsaved edit -> the edit is in a published generation (p50/p99 over 20
+// edits); server RSS. Goals (issue 4): edit -> snapshot visible <= 300 ms, codeLens + resolve for a 2k-line
+// file <= 20 ms, RSS <= 300 MB on django; keystroke -> updated index <= 10 ms p99.
+'use strict';
+
+const cp = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { pathToFileURL } = require('url');
+const rpc = require('vscode-languageserver-protocol/node');
+
+const TARGET = process.env.CARGO_TARGET_DIR || path.join(os.homedir(), '.cache/leindex-target');
+const BIN = process.env.LEINDEX_LSP_BIN || path.join(TARGET, 'release/leindex-lsp');
+const CORPUS = process.env.LEINDEX_CORPUS || path.join(os.homedir(), '.cache/leindex-corpus');
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.round((p / 100) * (s.length - 1)))]; };
+
+function largestSource(root, ext) {
+  let best = null;
+  const walk = (dir) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (e.name.startsWith('.')) continue;
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith(ext)) {
+        const lines = fs.readFileSync(p, 'utf8').split('\n').length;
+        if (!best || lines > best.lines) best = { path: p, lines };
+      }
+    }
+  };
+  walk(root);
+  return best;
+}
+
+async function bench(name) {
+  const src = path.join(CORPUS, name);
+  if (!fs.existsSync(path.join(src, '.complete'))) { console.log(`${name}: not fetched; skipped`); return; }
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `leindex-lsp-bench-${name}-`));
+  const root = path.join(tmp, name);
+  fs.cpSync(src, root, { recursive: true, filter: (p) => !p.includes('.leindex') });
+  const ext = fs.existsSync(path.join(root, 'Cargo.toml')) ? '.rs' : '.py';
+  const big = largestSource(root, ext);
+  const uri = pathToFileURL(big.path).toString();
+
+  const t0 = Date.now();
+  const child = cp.spawn(BIN, [], { cwd: root, stdio: ['pipe', 'pipe', 'ignore'], env: { ...process.env, LEINDEX_LOG: 'warn' } });
+  const conn = rpc.createProtocolConnection(new rpc.StreamMessageReader(child.stdout), new rpc.StreamMessageWriter(child.stdin));
+  conn.onRequest(rpc.CodeLensRefreshRequest.type, () => null);
+  conn.listen();
+  await conn.sendRequest(rpc.InitializeRequest.type, { processId: process.pid, rootUri: pathToFileURL(root).toString(),
+    workspaceFolders: [{ uri: pathToFileURL(root).toString(), name }], capabilities: { workspace: { codeLens: { refreshSupport: true } } } });
+  conn.sendNotification(rpc.InitializedNotification.type, {});
+  let lenses;
+  for (;;) {
+    try {
+      lenses = await conn.sendRequest(rpc.CodeLensRequest.type, { textDocument: { uri } });
+      if (lenses && lenses.length) break;
+    } catch (e) { if (e.code !== -32803) throw e; }
+    await sleep(20);
+  }
+  await conn.sendRequest(rpc.CodeLensResolveRequest.type, lenses[0]);
+  const firstLens = Date.now() - t0;
+
+  const lensTimes = [];
+  for (let i = 0; i < 5; i++) {
+    const t = process.hrtime.bigint();
+    const ls = await conn.sendRequest(rpc.CodeLensRequest.type, { textDocument: { uri } });
+    for (const l of ls) await conn.sendRequest(rpc.CodeLensResolveRequest.type, l);
+    lensTimes.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+
+  const text = fs.readFileSync(big.path, 'utf8');
+  conn.sendNotification(rpc.DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: ext === '.rs' ? 'rust' : 'python', version: 1, text } });
+  const endLine = text.split('\n').length - 1;
+  const edits = [];
+  for (let i = 0; i < 20; i++) {
+    const fn = `leindex_bench_typed_${i}`;
+    const t = Date.now();
+    conn.sendNotification(rpc.DidChangeTextDocumentNotification.type, {
+      textDocument: { uri, version: i + 2 },
+      contentChanges: [{ range: { start: { line: endLine + i, character: 0 }, end: { line: endLine + i, character: 0 } },
+        text: ext === '.rs' ? `\nfn ${fn}() {}` : `\ndef ${fn}(): pass` }],
+    });
+    for (;;) {
+      const found = await conn.sendRequest(rpc.WorkspaceSymbolRequest.type, { query: fn });
+      if (found.some((s) => s.name === fn)) break;
+      if (Date.now() - t > 30000) throw new Error(`edit ${fn} not indexed after 30 s`);
+      await sleep(5);
+    }
+    edits.push(Date.now() - t);
+  }
+  const st = await conn.sendRequest('leindex/status');
+  console.log(`\n== ${name} (largest file ${path.relative(root, big.path)}: ${big.lines} lines, ${lenses.length} lenses)`);
+  console.log(`initialize -> first resolved lens (cold index): ${firstLens} ms`);
+  console.log(`codeLens + resolve of all ${lenses.length} lenses: p50 ${pct(lensTimes, 50).toFixed(1)} ms [goal <= 20 ms for 2k lines]`);
+  console.log(`unsaved edit -> in a published generation: p50 ${pct(edits, 50)} ms, p99 ${pct(edits, 99)} ms [goal <= 300 ms]`);
+  console.log(`server RSS: ${(st.rssBytes / 2 ** 20).toFixed(0)} MiB [goal <= 300 MB on django]`);
+  await conn.sendRequest(rpc.ShutdownRequest.type);
+  conn.sendNotification(rpc.ExitNotification.type);
+  await new Promise((r) => child.on('exit', r));
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
+
+(async () => {
+  const corpora = process.argv.slice(2).length ? process.argv.slice(2) : ['django', 'tokio'];
+  for (const c of corpora) await bench(c);
+  process.exit(0);
+})().catch((e) => { console.error(e); process.exit(1); });
