@@ -288,8 +288,13 @@ pub fn run_writer(
                     state.watch_problem.is_some() && last_scan.elapsed() >= FALLBACK_RESCAN
                 }
                 Err(RecvTimeoutError::Disconnected) => {
-                    state.watch_problem =
-                        Some("the file watcher stopped; rescanning every 2 s".into());
+                    // No watcher (it failed to start or stopped): the channel returns at once, so wait
+                    // here instead of spinning, and rescan periodically.
+                    if state.watch_problem.is_none() {
+                        state.watch_problem =
+                            Some("the file watcher stopped; rescanning every 2 s".into());
+                    }
+                    std::thread::sleep(POLL);
                     last_scan.elapsed() >= FALLBACK_RESCAN
                 }
             };
