@@ -118,7 +118,7 @@ pub fn index(config: &Config, opts: &IndexOptions) -> Result<IndexReport, Error>
     } else {
         WriterLock::try_acquire(&config.index_dir)?
     };
-    index_locked(config, &lock, opts.progress, &Overlay::new())
+    index_locked(config, &lock, opts.progress, &Overlay::new(), true)
 }
 
 /// Unsaved editor buffers by project-relative path: their text wins over the file on disk.
@@ -131,12 +131,17 @@ pub type Overlay = HashMap<String, std::sync::Arc<str>>;
 /// hash differs from the catalog's) and recorded with `mtime_ms = -1`, so that once the buffer is closed
 /// the next run sees the disk file as changed and indexes what is really on disk.
 ///
+/// With `persist_graph = false` the catalog's `symbols`/`edges` tables (used only by `leindex sql`) are not
+/// rewritten after publishing — the live writer defers that to [`persist_graph`] when the editor is idle, so
+/// back-to-back edits do not wait for it (135 ms on django). File facts are always stored.
+///
 /// Errors: as [`index`], minus the lock errors.
 pub fn index_locked(
     config: &Config,
     _lock: &WriterLock,
     progress: Option<&(dyn Fn(Progress) + Sync)>,
     overlay: &Overlay,
+    persist_graph: bool,
 ) -> Result<IndexReport, Error> {
     let started = Instant::now();
     ensure_index_dir(&config.index_dir)?;
@@ -373,9 +378,11 @@ pub fn index_locked(
         ms = t.elapsed().as_millis() as u64,
         "snapshot published"
     );
-    let t = Instant::now();
-    cat.replace_graph(&data)?;
-    tracing::debug!(ms = t.elapsed().as_millis() as u64, "catalog graph");
+    if persist_graph {
+        let t = Instant::now();
+        cat.replace_graph(&data)?;
+        tracing::debug!(ms = t.elapsed().as_millis() as u64, "catalog graph");
+    }
 
     report.generation = data.generation;
     report.published = true;
@@ -383,6 +390,24 @@ pub fn index_locked(
     report.edges = data.edges.len();
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// Writes the current snapshot's graph into the catalog's `symbols`/`edges` tables (the deferred half of
+/// [`index_locked`] with `persist_graph = false`). Returns the generation written.
+///
+/// Errors: no readable current snapshot; the catalog cannot be opened or written.
+pub fn persist_graph(config: &Config, _lock: &WriterLock) -> Result<u64, Error> {
+    let t = Instant::now();
+    let snap = Snapshot::open_current(&config.index_dir)?;
+    let data = snap.to_index_data();
+    let mut cat = open_catalog(&config.index_dir, &mut Vec::new())?;
+    cat.replace_graph(&data)?;
+    tracing::debug!(
+        generation = data.generation,
+        ms = t.elapsed().as_millis() as u64,
+        "catalog graph (deferred)"
+    );
+    Ok(data.generation)
 }
 
 /// Skip reasons recorded in the catalog, by path.

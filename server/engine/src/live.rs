@@ -261,11 +261,16 @@ pub fn run_writer(
         }
     };
 
-    run_index(config, &lock, opts, &mut state);
+    // The catalog's graph tables trail the published generation until the writer is idle for this long.
+    const GRAPH_PERSIST_IDLE: Duration = Duration::from_secs(1);
+    let mut graph_dirty = run_index(config, &lock, opts, &mut state);
     let mut last_scan = Instant::now();
     let ignored: [PathBuf; 2] = [dir.clone(), config.root.join(".git")];
     loop {
         if stop.load(Ordering::Relaxed) {
+            if graph_dirty {
+                persist_graph(config, &lock);
+            }
             return WriterExit::Stopped;
         }
         if opts.yield_on_request
@@ -274,7 +279,10 @@ pub fn run_writer(
         {
             // Publish what we have seen before leaving, so nothing edited is lost in the hand-over.
             if drain_relevant(&rx, &ignored) || state.pending_edits {
-                run_index(config, &lock, opts, &mut state);
+                graph_dirty |= run_index(config, &lock, opts, &mut state);
+            }
+            if graph_dirty {
+                persist_graph(config, &lock);
             }
             tracing::info!(to_pid = req.pid, "handing the writer role over");
             drop(lock);
@@ -305,8 +313,11 @@ pub fn run_writer(
                 state.updated_unix_ms = now_ms();
                 write_state(&dir, &state);
             }
-            run_index(config, &lock, opts, &mut state);
+            graph_dirty |= run_index(config, &lock, opts, &mut state);
             last_scan = Instant::now();
+        } else if graph_dirty && last_scan.elapsed() >= GRAPH_PERSIST_IDLE {
+            persist_graph(config, &lock);
+            graph_dirty = false;
         }
     }
 }
@@ -339,15 +350,22 @@ fn drain_relevant(rx: &mpsc::Receiver<DebounceEventResult>, ignored: &[PathBuf])
     any
 }
 
-/// One index run under the held lock, with the state file kept current around it.
-fn run_index(config: &Config, lock: &WriterLock, opts: &WriterOptions, state: &mut WriterState) {
+/// One index run under the held lock, with the state file kept current around it. Returns whether it
+/// published a generation (whose catalog graph is then still to be written).
+fn run_index(
+    config: &Config,
+    lock: &WriterLock,
+    opts: &WriterOptions,
+    state: &mut WriterState,
+) -> bool {
     let started = Instant::now();
     let overlay = opts
         .buffers
         .as_ref()
         .map(|b| b.snapshot())
         .unwrap_or_default();
-    match indexer::index_locked(config, lock, None, &overlay) {
+    let mut published = false;
+    match indexer::index_locked(config, lock, None, &overlay, false) {
         Ok(report) => {
             tracing::info!(
                 generation = report.generation,
@@ -358,6 +376,7 @@ fn run_index(config: &Config, lock: &WriterLock, opts: &WriterOptions, state: &m
             );
             state.generation = report.generation;
             state.last_error = None;
+            published = report.published;
             if report.published
                 && let Some(cb) = &opts.on_publish
             {
@@ -374,6 +393,15 @@ fn run_index(config: &Config, lock: &WriterLock, opts: &WriterOptions, state: &m
     state.indexing = false;
     state.updated_unix_ms = now_ms();
     write_state(&config.index_dir, state);
+    published
+}
+
+/// Writes the deferred catalog graph (see [`indexer::persist_graph`]); failures are logged, and retried after
+/// the next publish.
+fn persist_graph(config: &Config, lock: &WriterLock) {
+    if let Err(e) = indexer::persist_graph(config, lock) {
+        tracing::warn!(error = %e, "cannot store the graph in the catalog");
+    }
 }
 
 /// A process's stake in a project's writer role, run on a background thread: it takes the role whenever the
