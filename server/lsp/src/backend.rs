@@ -76,7 +76,12 @@ impl Backend {
     fn ws(&self) -> Result<&Arc<Workspace>> {
         self.ws
             .get()
-            .ok_or_else(|| Error::new(ErrorCode::ServerError(-32002)))
+            // -32002 is LSP's ServerNotInitialized (tower-lsp refuses most such requests before this).
+            .ok_or_else(|| Error {
+                code: ErrorCode::ServerError(-32002),
+                message: "the server is not initialized yet: send initialize first".into(),
+                data: None,
+            })
     }
 
     /// The current snapshot, or a `RequestFailed` error saying why there is none yet.
