@@ -1,6 +1,7 @@
 //! Tests of the DuckDB catalog: schema creation and reset, file rows and facts round trips, the stored
 //! graph, read-only SQL (including against a catalog held open by another process), and corruption.
 
+use crate::scratch::ScratchDir as TestDir;
 use leindex_engine::catalog::{
     CATALOG_FILE_NAME, Catalog, CatalogError, FileState, FileStatus, SCHEMA_VERSION,
     query_read_only, remove_catalog_files,
@@ -14,32 +15,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-/// A unique scratch directory, removed on drop (no tempfile dependency needed).
-struct TestDir(PathBuf);
-
-impl TestDir {
-    fn new(name: &str) -> TestDir {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let dir = std::env::temp_dir().join(format!(
-            "leindex-catalog-test-{name}-{}-{nanos}",
-            std::process::id()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        TestDir(dir)
-    }
-
-    fn catalog(&self) -> PathBuf {
-        self.0.join(".leindex").join(CATALOG_FILE_NAME)
-    }
-}
-
-impl Drop for TestDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// Where the catalog of a scratch project lives.
+fn catalog_path(dir: &TestDir) -> PathBuf {
+    dir.path().join(".leindex").join(CATALOG_FILE_NAME)
 }
 
 fn facts(path: &str, functions: usize) -> FileFacts {
@@ -173,7 +151,7 @@ fn count(path: &Path, sql: &str) -> i64 {
 #[test]
 fn open_creates_tables() {
     let dir = TestDir::new("create");
-    let path = dir.catalog();
+    let path = catalog_path(&dir);
     let catalog = Catalog::open(&path).expect("open creates the catalog and its directory");
     assert!(!catalog.schema_reset());
     assert_eq!(
@@ -198,7 +176,7 @@ fn open_creates_tables() {
 #[test]
 fn apply_changes_round_trips_states_facts_and_skips() {
     let dir = TestDir::new("roundtrip");
-    let mut catalog = Catalog::open(&dir.catalog()).unwrap();
+    let mut catalog = Catalog::open(&catalog_path(&dir)).unwrap();
     let a = facts("app/views.py", 5);
     let b = facts("app/models.py", 3);
     let upserts = vec![
@@ -286,7 +264,7 @@ fn apply_changes_round_trips_states_facts_and_skips() {
 #[test]
 fn apply_changes_is_atomic() {
     let dir = TestDir::new("atomic");
-    let mut catalog = Catalog::open(&dir.catalog()).unwrap();
+    let mut catalog = Catalog::open(&catalog_path(&dir)).unwrap();
     let a = facts("a.py", 1);
     catalog
         .apply_changes(&[(record("a.py", 1), Ok(&a))], &[])
@@ -317,7 +295,7 @@ fn apply_changes_is_atomic() {
 #[test]
 fn unreadable_facts_are_returned_for_reparse() {
     let dir = TestDir::new("badfacts");
-    let mut catalog = Catalog::open(&dir.catalog()).unwrap();
+    let mut catalog = Catalog::open(&catalog_path(&dir)).unwrap();
     let a = facts("a.py", 1);
     let b = facts("b.py", 1);
     catalog
@@ -337,7 +315,7 @@ fn unreadable_facts_are_returned_for_reparse() {
 #[test]
 fn replace_graph_and_query_read_only() {
     let dir = TestDir::new("graph");
-    let path = dir.catalog();
+    let path = catalog_path(&dir);
     let mut catalog = Catalog::open(&path).unwrap();
     let files = vec![record("a.rs", 1), record("b.py", 2)];
     catalog
@@ -389,7 +367,7 @@ fn replace_graph_and_query_read_only() {
 #[test]
 fn query_read_only_renders_values() {
     let dir = TestDir::new("render");
-    let path = dir.catalog();
+    let path = catalog_path(&dir);
     Catalog::open(&path).unwrap().close().unwrap();
     let answer = query_read_only(
         &path,
@@ -434,11 +412,11 @@ fn query_read_only_renders_values() {
 #[test]
 fn missing_catalog_is_an_open_error() {
     let dir = TestDir::new("missing");
-    let err = query_read_only(&dir.catalog(), "select 1").unwrap_err();
+    let err = query_read_only(&catalog_path(&dir), "select 1").unwrap_err();
     assert!(matches!(err, CatalogError::Open { .. }), "{err}");
     assert!(err.to_string().contains("leindex index"), "{err}");
     assert!(matches!(
-        Catalog::open_read_only(&dir.catalog()),
+        Catalog::open_read_only(&catalog_path(&dir)),
         Err(CatalogError::Open { .. })
     ));
 }
@@ -446,7 +424,7 @@ fn missing_catalog_is_an_open_error() {
 #[test]
 fn garbage_file_is_corrupt_and_rebuildable() {
     let dir = TestDir::new("corrupt");
-    let path = dir.catalog();
+    let path = catalog_path(&dir);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(&path, b"this is not a duckdb database\n".repeat(500)).unwrap();
     let err = Catalog::open(&path).unwrap_err();
@@ -471,7 +449,7 @@ fn garbage_file_is_corrupt_and_rebuildable() {
 #[test]
 fn schema_version_mismatch_recreates_tables() {
     let dir = TestDir::new("schema");
-    let path = dir.catalog();
+    let path = catalog_path(&dir);
     let mut catalog = Catalog::open(&path).unwrap();
     let a = facts("a.py", 2);
     catalog
@@ -544,7 +522,7 @@ fn child_holds_catalog() {
 #[test]
 fn query_read_only_copies_a_catalog_held_by_a_writer() {
     let dir = TestDir::new("held");
-    let path = dir.catalog();
+    let path = catalog_path(&dir);
     let mut catalog = Catalog::open(&path).unwrap();
     let a = facts("a.py", 1);
     catalog
@@ -602,7 +580,7 @@ fn query_read_only_copies_a_catalog_held_by_a_writer() {
 #[test]
 fn same_process_read_only_open_while_writing() {
     let dir = TestDir::new("sameproc");
-    let path = dir.catalog();
+    let path = catalog_path(&dir);
     let mut catalog = Catalog::open(&path).unwrap();
     let a = facts("a.py", 1);
     catalog
@@ -623,7 +601,7 @@ fn same_process_read_only_open_while_writing() {
 #[test]
 fn bulk_writes_are_fast() {
     let dir = TestDir::new("bulk");
-    let path = dir.catalog();
+    let path = catalog_path(&dir);
     let mut catalog = Catalog::open(&path).unwrap();
     let n = 3_700;
     let all_facts: Vec<FileFacts> = (0..n)

@@ -9,5 +9,7 @@ mod extract;
 mod graph;
 #[path = "lock.rs"]
 mod lock;
+#[path = "scratch.rs"]
+mod scratch;
 #[path = "snapshot.rs"]
 mod snapshot;

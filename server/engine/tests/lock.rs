@@ -2,38 +2,12 @@
 //! so separate handles conflict), release on drop, waiting, and holder reporting.
 
 use leindex_engine::lock::{LOCK_FILE_NAME, LockError, WriterLock, current_holder};
-use std::path::{Path, PathBuf};
+
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// A unique scratch directory, removed on drop (no tempfile dependency needed).
-struct TestDir(PathBuf);
-
-impl TestDir {
-    fn new(name: &str) -> TestDir {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let dir = std::env::temp_dir().join(format!(
-            "leindex-lock-test-{name}-{}-{nanos}",
-            std::process::id()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        TestDir(dir)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TestDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use crate::scratch::ScratchDir as TestDir;
 
 #[test]
 fn second_acquire_is_held_by_us() {
