@@ -119,8 +119,7 @@ impl Project {
 
     /// True when some process (possibly this one) holds the writer role or is about to.
     fn writer_active(&self) -> bool {
-        self.is_writer()
-            || lock::current_holder(&self.config.index_dir).is_some()
-            || self.participant.is_some()
+        // A participant is, or will become, the writer; otherwise someone else must hold the lock.
+        self.participant.is_some() || lock::current_holder(&self.config.index_dir).is_some()
     }
 }

@@ -1,6 +1,7 @@
 //! The project roots a bridge serves, and the check that confines every `project_path` argument to them.
 
 use crate::project::Project;
+use leindex_engine::source;
 use std::path::Path;
 
 /// The projects a bridge was started for; the first is the default.
@@ -60,11 +61,15 @@ impl Roots {
                 canonical.display()
             ));
         };
-        let subdir = canonical
-            .strip_prefix(project.root())
-            .ok()
-            .filter(|rel| !rel.as_os_str().is_empty())
-            .map(|rel| relative_prefix(rel, canonical.is_dir()));
+        // A directory gets a trailing `/` so `src` does not also match `src2/`.
+        let subdir = (canonical != *project.root()).then(|| {
+            let rel = source::rel_path(project.root(), &canonical);
+            if canonical.is_dir() {
+                format!("{rel}/")
+            } else {
+                rel
+            }
+        });
         Ok(Target { project, subdir })
     }
 
@@ -75,18 +80,4 @@ impl Roots {
             .collect::<Vec<_>>()
             .join(", ")
     }
-}
-
-/// A project-relative path as the `/`-separated prefix snapshot paths use; a directory gets a trailing `/`
-/// so `src` does not also match `src2/`.
-fn relative_prefix(rel: &Path, is_dir: bool) -> String {
-    let parts: Vec<String> = rel
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect();
-    let mut s = parts.join("/");
-    if is_dir {
-        s.push('/');
-    }
-    s
 }

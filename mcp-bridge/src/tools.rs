@@ -50,6 +50,7 @@ pub struct DeepAnalyzeArgs {
 pub struct DeepAnalyzeAnswer {
     #[serde(flatten)]
     pub analysis: Analysis,
+    /// Which generation answered and how current it is.
     pub freshness: Freshness,
     /// Set when the requested budget was lowered to the maximum.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -72,18 +73,23 @@ pub struct SearchArgs {
 /// One ranked symbol.
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct SearchHit {
+    /// 1-based.
     pub rank: usize,
     #[serde(flatten)]
     pub at: SymbolRef,
     /// BM25F + exact-name + kind prior + centrality; comparable within one query.
     pub score: f32,
+    /// The header as written.
     pub signature: String,
 }
 
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct SearchAnswer {
+    /// The query as given.
     pub query: String,
+    /// Best first.
     pub hits: Vec<SearchHit>,
+    /// Which generation answered and how current it is.
     pub freshness: Freshness,
 }
 
@@ -101,6 +107,7 @@ pub struct SymbolArgs {
 pub struct SymbolAnswer {
     #[serde(flatten)]
     pub info: SymbolInfo,
+    /// Which generation answered and how current it is.
     pub freshness: Freshness,
 }
 
@@ -121,6 +128,7 @@ pub struct ImpactArgs {
 pub struct ImpactAnswer {
     #[serde(flatten)]
     pub impact: Impact,
+    /// Which generation answered and how current it is.
     pub freshness: Freshness,
 }
 

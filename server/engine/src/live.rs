@@ -96,7 +96,9 @@ fn write_state(index_dir: &Path, state: &WriterState) {
 /// A standing request for the writer role: the asker's pid and when it asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HandoverRequest {
+    /// Pid of the process asking for the writer role.
     pub pid: u32,
+    /// When it asked, ms since the Unix epoch (requests older than 10 s are ignored).
     pub asked_unix_ms: u64,
 }
 

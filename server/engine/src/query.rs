@@ -27,8 +27,9 @@ pub struct SymbolRef {
     pub kind: String,
     /// Project-relative path.
     pub path: String,
-    /// 1-based inclusive line span.
+    /// First line of the definition (1-based).
     pub line_start: u32,
+    /// Last line of the definition (1-based, inclusive).
     pub line_end: u32,
 }
 
@@ -189,13 +190,17 @@ pub struct SymbolInfo {
     pub loc: u32,
     /// PageRank scaled to mean 1.0 over the project.
     pub centrality: f32,
-    /// Distinct callers / callees / referrers in the whole graph.
+    /// Distinct callers in the whole graph.
     pub callers_total: usize,
+    /// Distinct callees in the whole graph.
     pub callees_total: usize,
+    /// Distinct symbols referencing it (types used in signatures, fields, annotations).
     pub referenced_by_total: usize,
-    /// Up to 40 of each, most central first.
+    /// Up to 40 callers, resolved edges first, then most central.
     pub callers: Vec<Related>,
+    /// Up to 40 callees, in the same order.
     pub callees: Vec<Related>,
+    /// Up to 40 referrers, in the same order.
     pub referenced_by: Vec<Related>,
     /// Fields/globals this symbol writes that others read: `field → reader`.
     pub data_flows_to: Vec<String>,

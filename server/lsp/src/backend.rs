@@ -298,7 +298,9 @@ async fn report_first_index(client: Client, ws: Arc<Workspace>) {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeepAnalyzeParams {
+    /// The question or keywords; must not be empty.
     pub query: String,
+    /// o200k_base tokens of Markdown at most (default from `.leindex.toml`, else 4000; must be ≥ 1).
     pub budget_tokens: Option<usize>,
     /// Where the user is: its file's directory becomes the focus and the symbol there joins the query.
     pub position: Option<TextDocumentPositionParams>,
@@ -308,7 +310,9 @@ pub struct DeepAnalyzeParams {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SearchParams {
+    /// Words or identifiers.
     pub query: String,
+    /// Most hits returned (default 20, clamped to 1..=200).
     pub limit: Option<usize>,
 }
 
@@ -316,8 +320,11 @@ pub struct SearchParams {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ImpactParams {
+    /// The document holding the symbol.
     pub text_document: TextDocumentIdentifier,
+    /// A position inside the symbol (UTF-16 column; only the line is used).
     pub position: Position,
+    /// Hops to follow (default 3, clamped to 1..=8).
     pub depth: Option<u32>,
 }
 

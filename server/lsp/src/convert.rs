@@ -4,28 +4,21 @@
 
 use leindex_engine::model::SymbolKind as Kind;
 use leindex_engine::snapshot::{Snapshot, SymbolView};
+use leindex_engine::source;
 use serde_json::Value;
 use std::path::Path;
 use tower_lsp_server::ls_types::{Location, Position, Range, SymbolKind, Uri};
 
 /// The project-relative, `/`-separated path of a `file:` URI under `root`, if it is one.
 pub fn rel_path(root: &Path, uri: &Uri) -> Option<String> {
-    let path = uri.to_file_path()?;
-    let rel = match path.strip_prefix(root) {
-        Ok(rel) => rel.to_path_buf(),
-        // The editor may name the file through a symlink; the root is canonical.
-        Err(_) => path
-            .canonicalize()
-            .ok()?
-            .strip_prefix(root)
-            .ok()?
-            .to_path_buf(),
+    let path = uri.to_file_path()?.into_owned();
+    // The editor may name the file through a symlink; the root is canonical.
+    let under_root = if path.starts_with(root) {
+        path
+    } else {
+        path.canonicalize().ok().filter(|p| p.starts_with(root))?
     };
-    let parts: Vec<String> = rel
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect();
-    Some(parts.join("/"))
+    Some(source::rel_path(root, &under_root))
 }
 
 /// The `file:` URI of a project-relative path.

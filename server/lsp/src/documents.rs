@@ -8,6 +8,7 @@ use tower_lsp_server::ls_types::{Position, Range, TextDocumentContentChangeEvent
 /// One open document.
 #[derive(Debug, Clone)]
 pub struct Document {
+    /// The current text.
     pub rope: Rope,
     /// The version of the last applied change (from the client).
     pub version: i32,
