@@ -23,8 +23,8 @@ const PAGERANK_ITERATIONS: usize = 30;
 
 /// Resolves the facts of all files into symbols, edges and centrality. `files` pairs each file's metadata
 /// with its facts; the order given is the id order. The search index is left empty (see
-/// [`crate::search::build`]).
-pub fn build(files: &[(FileRecord, FileFacts)]) -> IndexData {
+/// [`crate::search::documents`] and [`crate::search::assemble`]).
+pub fn build(files: &[(&FileRecord, &FileFacts)]) -> IndexData {
     let mut symbols = Vec::new();
     let mut offsets = Vec::with_capacity(files.len());
     for (fid, (_, facts)) in files.iter().enumerate() {
@@ -63,7 +63,7 @@ pub fn build(files: &[(FileRecord, FileFacts)]) -> IndexData {
     IndexData {
         generation: 0,
         created_unix_ms: 0,
-        files: files.iter().map(|(r, _)| r.clone()).collect(),
+        files: files.iter().map(|(r, _)| (*r).clone()).collect(),
         symbols,
         edges,
         search: Default::default(),
@@ -71,7 +71,7 @@ pub fn build(files: &[(FileRecord, FileFacts)]) -> IndexData {
 }
 
 struct Resolver<'a> {
-    files: &'a [(FileRecord, FileFacts)],
+    files: &'a [(&'a FileRecord, &'a FileFacts)],
     symbols: &'a [SymbolRecord],
     offsets: &'a [u32],
     by_name: HashMap<&'a str, Vec<u32>>,
@@ -90,7 +90,7 @@ struct Pick {
 
 impl<'a> Resolver<'a> {
     fn new(
-        files: &'a [(FileRecord, FileFacts)],
+        files: &'a [(&'a FileRecord, &'a FileFacts)],
         symbols: &'a [SymbolRecord],
         offsets: &'a [u32],
     ) -> Self {

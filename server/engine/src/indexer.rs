@@ -7,7 +7,7 @@ use crate::Error;
 use crate::catalog::{self, Catalog, CatalogError, FileState};
 use crate::config::Config;
 use crate::lock::{LockError, WriterLock};
-use crate::model::{FileFacts, FileRecord, IndexData};
+use crate::model::{FileFacts, FileRecord, IndexData, Language};
 use crate::snapshot::{self, Snapshot};
 use crate::source::{self, SourceFile};
 use crate::{graph, search};
@@ -113,42 +113,34 @@ fn open_catalog(dir: &Path, recovered: &mut Vec<String>) -> Result<Catalog, Erro
 /// errors: they are listed in `IndexReport::skipped`.
 pub fn index(config: &Config, opts: &IndexOptions) -> Result<IndexReport, Error> {
     ensure_index_dir(&config.index_dir)?;
-    let lock = if opts.wait_for_lock {
+    let _lock = if opts.wait_for_lock {
         WriterLock::acquire_waiting(&config.index_dir, None)?
     } else {
         WriterLock::try_acquire(&config.index_dir)?
     };
-    index_locked(config, &lock, opts.progress, &Overlay::new(), true)
+    full_run(config, opts.progress, &Overlay::new(), None)
 }
 
 /// Unsaved editor buffers by project-relative path: their text wins over the file on disk.
 pub type Overlay = HashMap<String, std::sync::Arc<str>>;
 
-/// [`index`] for a caller that already holds the writer lock (the live writer of [`crate::live`], which
-/// keeps it across many runs). The lock is taken by reference only to prove it is held.
+/// A catalog-backed run under the held writer lock: walk, compare with the catalog, parse what changed,
+/// store the facts, load every file's facts, publish. `overlay` holds unsaved editor buffers: a walked file
+/// with an entry is indexed from that text (when its hash differs from the catalog's) and recorded with
+/// `mtime_ms = -1`, so that once the buffer is closed the next run sees the disk file as changed and
+/// indexes what is really on disk.
 ///
-/// `overlay` holds unsaved editor buffers: a walked file with an entry is indexed from that text (when its
-/// hash differs from the catalog's) and recorded with `mtime_ms = -1`, so that once the buffer is closed
-/// the next run sees the disk file as changed and indexes what is really on disk.
-///
-/// With `persist_graph = false` the catalog's `symbols`/`edges` tables (used only by `leindex sql`) are not
-/// rewritten after publishing — the live writer defers that to [`persist_graph`] when the editor is idle, so
-/// back-to-back edits do not wait for it (135 ms on django). File facts are always stored.
-///
-/// Errors: as [`index`], minus the lock errors.
-pub fn index_locked(
+/// Without `model` (a one-shot run) it also rewrites the catalog's `symbols`/`edges` tables (used by
+/// `leindex sql`). With `model` (a live writer's first run) it fills the model from what it loaded and leaves
+/// the graph tables to [`LiveModel::persist`], done when the editor is idle.
+fn full_run(
     config: &Config,
-    _lock: &WriterLock,
     progress: Option<&(dyn Fn(Progress) + Sync)>,
     overlay: &Overlay,
-    persist_graph: bool,
+    model: Option<&mut LiveModel>,
 ) -> Result<IndexReport, Error> {
     let started = Instant::now();
     ensure_index_dir(&config.index_dir)?;
-    let opts = IndexOptions {
-        wait_for_lock: false,
-        progress,
-    };
     let mut report = IndexReport::default();
     let mut cat = open_catalog(&config.index_dir, &mut report.recovered)?;
     let states = cat.file_states()?;
@@ -168,24 +160,7 @@ pub fn index_locked(
             reason: s.reason,
         }));
 
-    // Same size and mtime as recorded: unchanged without reading (as git's index does).
-    let mut to_read: Vec<&SourceFile> = Vec::new();
-    let mut still_skipped: Vec<&str> = Vec::new();
-    for f in &files {
-        match states.get(&f.rel) {
-            Some(st)
-                if st.size == f.size
-                    && st.mtime_ms == f.mtime_ms
-                    && !overlay.contains_key(&f.rel) =>
-            {
-                report.unchanged += 1;
-                if !st.status_ok {
-                    still_skipped.push(&f.rel);
-                }
-            }
-            _ => to_read.push(f),
-        }
-    }
+    let (to_read, still_skipped) = plan(&files, |p| states.get(p), overlay, &mut report);
     if !still_skipped.is_empty() {
         let reasons = skip_reasons(&cat)?;
         report.skipped.extend(still_skipped.into_iter().map(|p| {
@@ -205,69 +180,16 @@ pub fn index_locked(
         .cloned()
         .collect();
     report.removed = removed.len();
-    if let Some(p) = opts.progress {
+    if let Some(p) = progress {
         p(Progress::Planned {
             files: files.len(),
             to_parse: to_read.len(),
         });
     }
-
-    // Read, hash and parse in parallel; a file whose content hash is unchanged is not re-parsed.
-    let t = Instant::now();
-    let parsed: Vec<Parsed> = to_read
-        .par_iter()
-        .map(|f| {
-            let r = match overlay.get(&f.rel) {
-                Some(text) => parse_text(f, text, states.get(&f.rel)),
-                None => parse_one(f, config.max_file_bytes, states.get(&f.rel)),
-            };
-            if let Some(p) = opts.progress {
-                p(Progress::Parsed);
-            }
-            r
-        })
-        .collect();
-    tracing::debug!(
-        files = to_read.len(),
-        ms = t.elapsed().as_millis() as u64,
-        "parse"
-    );
-
-    let mut upserts: Vec<(FileRecord, Result<FileFacts, String>)> = Vec::new();
-    for (f, p) in to_read.iter().zip(parsed) {
-        let existed = states.contains_key(&f.rel);
-        match p {
-            Parsed::SameContent => report.unchanged += 1,
-            Parsed::Facts(hash, facts) => {
-                if existed {
-                    report.changed += 1
-                } else {
-                    report.added += 1
-                }
-                let syntax_errors = facts.syntax_errors;
-                let mut rec = record(f, hash, syntax_errors);
-                if overlay.contains_key(&f.rel) {
-                    rec.mtime_ms = -1;
-                }
-                upserts.push((rec, Ok(facts)));
-            }
-            Parsed::Skipped(hash, reason) => {
-                if existed {
-                    report.changed += 1
-                } else {
-                    report.added += 1
-                }
-                report.skipped.push(SkippedFile {
-                    path: f.rel.clone(),
-                    reason: reason.clone(),
-                });
-                upserts.push((record(f, hash.unwrap_or_default(), 0), Err(reason)));
-            }
-        }
-    }
+    let upserts = parse_all(config, &to_read, |p| states.get(p), overlay, progress, &mut report);
     let changed_any = !upserts.is_empty() || !removed.is_empty();
 
-    // A readable current snapshot and no change: nothing to publish.
+    // A readable current snapshot and no change: nothing to publish (unless a live model must be filled).
     let previous = match Snapshot::open_current(&config.index_dir) {
         Ok(s) => Some(s),
         Err(snapshot::SnapshotError::NoSnapshot { .. }) => None,
@@ -277,14 +199,17 @@ pub fn index_locked(
             None
         }
     };
-    if !changed_any && let Some(prev) = &previous {
+    if !changed_any
+        && model.is_none()
+        && let Some(prev) = &previous
+    {
         report.generation = prev.generation();
         report.symbols = prev.symbol_count();
         report.edges = prev.edge_count();
         report.seconds = started.elapsed().as_secs_f64();
         return Ok(report);
     }
-    if let Some(p) = opts.progress {
+    if let Some(p) = progress {
         p(Progress::Publishing);
     }
 
@@ -323,16 +248,21 @@ pub fn index_locked(
         }
         stored.extend(facts.into_iter().filter(|f| !fresh_paths.contains(&f.path)));
     }
-    let records: HashMap<String, FileRecord> = cat
-        .files()?
-        .into_iter()
-        .filter(|f| f.status == catalog::FileStatus::Ok)
-        .map(|f| (f.record.path.clone(), f.record))
-        .collect();
+    let stored_files = cat.files()?;
+    let mut records: HashMap<String, FileRecord> = HashMap::new();
+    let mut skipped_records: Vec<(FileRecord, String)> = Vec::new();
+    for f in stored_files {
+        match f.status {
+            catalog::FileStatus::Ok => {
+                records.insert(f.record.path.clone(), f.record);
+            }
+            catalog::FileStatus::Skipped { reason } => skipped_records.push((f.record, reason)),
+        }
+    }
     let mut all: Vec<(FileRecord, FileFacts)> = stored
         .into_iter()
         .chain(fresh)
-        .filter_map(|f| records.get(&f.path).cloned().map(|r| (r, f)))
+        .filter_map(|f| records.remove(&f.path).map(|r| (r, f)))
         .collect();
     all.sort_by(|a, b| a.0.path.cmp(&b.0.path));
     tracing::debug!(
@@ -341,8 +271,155 @@ pub fn index_locked(
         "load facts"
     );
 
+    let prev_gen = [
+        previous.as_ref().map(|s| s.generation()),
+        cat.generation()?,
+    ]
+    .into_iter()
+    .flatten()
+    .max()
+    .unwrap_or(0);
+    drop(previous);
+    let refs: Vec<(&FileRecord, &FileFacts)> = all.iter().map(|(r, f)| (r, f)).collect();
     let t = Instant::now();
-    let mut data: IndexData = graph::build(&all);
+    let (docs, terms) = search::documents(&refs);
+    tracing::debug!(
+        terms = terms.len(),
+        ms = t.elapsed().as_millis() as u64,
+        "search documents"
+    );
+    let data = if !changed_any && let Ok(prev) = Snapshot::open_current(&config.index_dir) {
+        // Only the live model was wanted: the current generation stays.
+        report.generation = prev.generation();
+        report.symbols = prev.symbol_count();
+        report.edges = prev.edge_count();
+        None
+    } else {
+        let data = build_and_publish(config, &refs, docs.iter().flatten(), &terms, prev_gen)?;
+        report.generation = data.generation;
+        report.published = true;
+        report.symbols = data.symbols.len();
+        report.edges = data.edges.len();
+        Some(data)
+    };
+    if model.is_none()
+        && let Some(data) = &data
+    {
+        let t = Instant::now();
+        cat.replace_graph(data)?;
+        tracing::debug!(ms = t.elapsed().as_millis() as u64, "catalog graph");
+    }
+    drop(refs);
+    if let Some(model) = model {
+        model.fill(all, docs, terms, skipped_records, report.generation);
+    }
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// Sorts walked files into unchanged ones (same size and mtime as recorded, as git's index does; counted in
+/// `report.unchanged`) and ones to read. Also returns the unchanged files that were skipped before.
+fn plan<'a, 's>(
+    files: &'a [SourceFile],
+    state_of: impl Fn(&str) -> Option<&'s FileState>,
+    overlay: &Overlay,
+    report: &mut IndexReport,
+) -> (Vec<&'a SourceFile>, Vec<&'a str>) {
+    let mut to_read = Vec::new();
+    let mut still_skipped = Vec::new();
+    for f in files {
+        match state_of(&f.rel) {
+            Some(st)
+                if st.size == f.size
+                    && st.mtime_ms == f.mtime_ms
+                    && !overlay.contains_key(&f.rel) =>
+            {
+                report.unchanged += 1;
+                if !st.status_ok {
+                    still_skipped.push(f.rel.as_str());
+                }
+            }
+            _ => to_read.push(f),
+        }
+    }
+    (to_read, still_skipped)
+}
+
+/// One file's outcome for the catalog: its record, and its facts or why it was skipped.
+type Upsert = (FileRecord, Result<FileFacts, String>);
+
+/// Reads, hashes and parses `to_read` in parallel (overlay text instead of the disk where there is one); a
+/// file whose content hash equals its recorded one is not re-parsed. Counts added / changed / unchanged and
+/// lists skips in `report`.
+fn parse_all<'s>(
+    config: &Config,
+    to_read: &[&SourceFile],
+    state_of: impl Fn(&str) -> Option<&'s FileState> + Sync,
+    overlay: &Overlay,
+    progress: Option<&(dyn Fn(Progress) + Sync)>,
+    report: &mut IndexReport,
+) -> Vec<Upsert> {
+    let t = Instant::now();
+    let parsed: Vec<Parsed> = to_read
+        .par_iter()
+        .map(|f| {
+            let r = match overlay.get(&f.rel) {
+                Some(text) => parse_text(f, text, state_of(&f.rel)),
+                None => parse_one(f, config.max_file_bytes, state_of(&f.rel)),
+            };
+            if let Some(p) = progress {
+                p(Progress::Parsed);
+            }
+            r
+        })
+        .collect();
+    tracing::debug!(
+        files = to_read.len(),
+        ms = t.elapsed().as_millis() as u64,
+        "parse"
+    );
+    let mut upserts = Vec::new();
+    for (f, p) in to_read.iter().zip(parsed) {
+        let existed = state_of(&f.rel).is_some();
+        let counter = if existed {
+            &mut report.changed
+        } else {
+            &mut report.added
+        };
+        match p {
+            Parsed::SameContent => report.unchanged += 1,
+            Parsed::Facts(hash, facts) => {
+                *counter += 1;
+                let mut rec = record(f, hash, facts.syntax_errors);
+                if overlay.contains_key(&f.rel) {
+                    rec.mtime_ms = -1;
+                }
+                upserts.push((rec, Ok(facts)));
+            }
+            Parsed::Skipped(hash, reason) => {
+                *counter += 1;
+                report.skipped.push(SkippedFile {
+                    path: f.rel.clone(),
+                    reason: reason.clone(),
+                });
+                upserts.push((record(f, hash.unwrap_or_default(), 0), Err(reason)));
+            }
+        }
+    }
+    upserts
+}
+
+/// Resolves the graph of `files` (id order), assembles the search index from their documents (same order)
+/// and publishes it as generation `max(prev_gen, CURRENT's) + 1`. Returns what was published.
+fn build_and_publish<'a>(
+    config: &Config,
+    files: &[(&FileRecord, &FileFacts)],
+    docs: impl Iterator<Item = &'a search::Doc>,
+    terms: &search::TermTable,
+    prev_gen: u64,
+) -> Result<IndexData, Error> {
+    let t = Instant::now();
+    let mut data: IndexData = graph::build(files);
     tracing::debug!(
         symbols = data.symbols.len(),
         edges = data.edges.len(),
@@ -350,27 +427,19 @@ pub fn index_locked(
         "graph"
     );
     let t = Instant::now();
-    data.search = search::build(&data, &all);
+    data.search = search::assemble(docs, terms);
     tracing::debug!(
         terms = data.search.terms.len(),
         ms = t.elapsed().as_millis() as u64,
         "search index"
     );
-    let prev_gen = [
-        previous.as_ref().map(|s| s.generation()),
-        cat.generation()?,
-        snapshot::read_current_pointer(&config.index_dir)
-            .ok()
-            .flatten()
-            .map(|(g, _)| g),
-    ]
-    .into_iter()
-    .flatten()
-    .max()
-    .unwrap_or(0);
-    data.generation = prev_gen + 1;
+    let current = snapshot::read_current_pointer(&config.index_dir)
+        .ok()
+        .flatten()
+        .map(|(g, _)| g)
+        .unwrap_or(0);
+    data.generation = prev_gen.max(current) + 1;
     data.created_unix_ms = now_ms();
-    drop(previous);
     let t = Instant::now();
     snapshot::write_snapshot(&config.index_dir, &data)?;
     tracing::debug!(
@@ -378,29 +447,15 @@ pub fn index_locked(
         ms = t.elapsed().as_millis() as u64,
         "snapshot published"
     );
-    if persist_graph {
-        let t = Instant::now();
-        cat.replace_graph(&data)?;
-        tracing::debug!(ms = t.elapsed().as_millis() as u64, "catalog graph");
-    }
-
-    report.generation = data.generation;
-    report.published = true;
-    report.symbols = data.symbols.len();
-    report.edges = data.edges.len();
-    report.seconds = started.elapsed().as_secs_f64();
-    Ok(report)
+    Ok(data)
 }
 
-/// Writes the current snapshot's graph into the catalog's `symbols`/`edges` tables (the deferred half of
-/// [`index_locked`] with `persist_graph = false`). Returns the generation written.
-///
-/// Errors: no readable current snapshot; the catalog cannot be opened or written.
-pub fn persist_graph(config: &Config, _lock: &WriterLock) -> Result<u64, Error> {
+/// Writes the current snapshot's graph into the catalog's `symbols`/`edges` tables (the deferred half of a
+/// live writer's run, which leaves them until it is idle). Returns the generation written.
+fn persist_graph_into(config: &Config, cat: &mut Catalog) -> Result<u64, Error> {
     let t = Instant::now();
     let snap = Snapshot::open_current(&config.index_dir)?;
     let data = snap.to_index_data();
-    let mut cat = open_catalog(&config.index_dir, &mut Vec::new())?;
     cat.replace_graph(&data)?;
     tracing::debug!(
         generation = data.generation,
@@ -408,6 +463,312 @@ pub fn persist_graph(config: &Config, _lock: &WriterLock) -> Result<u64, Error> 
         "catalog graph (deferred)"
     );
     Ok(data.generation)
+}
+
+/// What changed since the live writer's last run, as far as its watcher knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Changes {
+    /// These absolute paths had events (created, modified, removed, renamed).
+    Paths(std::collections::BTreeSet<std::path::PathBuf>),
+    /// Unknown (watcher errors, no watcher, a periodic rescan): walk the whole tree.
+    Everything,
+}
+
+/// The live writer's in-memory model between runs: every known file's record with its facts and search
+/// documents (or why it was skipped), sorted by path, which is the id order of a snapshot. An edit re-parses
+/// only its files and rebuilds the graph and search index from memory — no walk, no catalog read — and the
+/// catalog, the store of record, is brought up to date when the writer is idle ([`LiveModel::persist`]).
+/// If the process dies first, the catalog still holds the older rows with their old hashes, so the next
+/// writer re-parses exactly those files: nothing is lost.
+#[derive(Default)]
+pub struct LiveModel {
+    files: std::collections::BTreeMap<String, ModelFile>,
+    terms: search::TermTable,
+    /// Paths whose catalog rows are behind the model.
+    unsaved: std::collections::BTreeSet<String>,
+    /// Paths removed from the model and not yet from the catalog.
+    removed: std::collections::BTreeSet<String>,
+    /// Generation of the last snapshot this model published or loaded.
+    generation: u64,
+    started: bool,
+}
+
+struct ModelFile {
+    record: FileRecord,
+    /// Facts and the symbols' search documents, or the skip reason.
+    indexed: Result<(FileFacts, Vec<search::Doc>), String>,
+}
+
+impl ModelFile {
+    fn state(&self) -> FileState {
+        FileState {
+            hash: self.record.hash.clone(),
+            size: self.record.size,
+            mtime_ms: self.record.mtime_ms,
+            status_ok: self.indexed.is_ok(),
+        }
+    }
+}
+
+impl LiveModel {
+    /// Whether [`LiveModel::start`] has filled the model.
+    pub fn is_started(&self) -> bool {
+        self.started
+    }
+
+    /// Indexed files and symbols in the model.
+    pub fn counts(&self) -> (usize, usize) {
+        let mut files = 0;
+        let mut symbols = 0;
+        for f in self.files.values() {
+            if let Ok((facts, _)) = &f.indexed {
+                files += 1;
+                symbols += facts.symbols.len();
+            }
+        }
+        (files, symbols)
+    }
+
+    /// Whether catalog rows are behind the model (see [`LiveModel::persist`]).
+    pub fn has_unsaved(&self) -> bool {
+        !self.unsaved.is_empty() || !self.removed.is_empty()
+    }
+
+    fn fill(
+        &mut self,
+        all: Vec<(FileRecord, FileFacts)>,
+        docs: Vec<Vec<search::Doc>>,
+        terms: search::TermTable,
+        skipped: Vec<(FileRecord, String)>,
+        generation: u64,
+    ) {
+        self.files.clear();
+        for ((record, facts), docs) in all.into_iter().zip(docs) {
+            let path = record.path.clone();
+            let indexed = Ok((facts, docs));
+            self.files.insert(path, ModelFile { record, indexed });
+        }
+        for (record, reason) in skipped {
+            let path = record.path.clone();
+            self.files.insert(
+                path,
+                ModelFile {
+                    record,
+                    indexed: Err(reason),
+                },
+            );
+        }
+        self.terms = terms;
+        self.unsaved.clear();
+        self.removed.clear();
+        self.generation = generation;
+        self.started = true;
+    }
+
+    /// The first run of a live writer: a catalog-backed run (warm start, or a cold index) that also fills
+    /// the model. Errors: as [`index`], minus the lock errors.
+    pub fn start(
+        &mut self,
+        config: &Config,
+        _lock: &WriterLock,
+        overlay: &Overlay,
+    ) -> Result<IndexReport, Error> {
+        full_run(config, None, overlay, Some(self))
+    }
+
+    /// One live run: looks only at `changes` (a stat per path) plus the overlay's buffers, re-parses what
+    /// differs, and publishes a new generation from memory when anything changed. A path the model does not
+    /// know — a new source file, a directory, an ignore file — makes it walk the tree instead (ignore rules
+    /// decide whether a new file belongs to the index). Paths that are neither source files nor ignore files
+    /// are disregarded. Before [`LiveModel::start`] this is `start`.
+    ///
+    /// Errors: the snapshot cannot be published (the model keeps the new facts; the next run retries).
+    pub fn update(
+        &mut self,
+        config: &Config,
+        lock: &WriterLock,
+        changes: &Changes,
+        overlay: &Overlay,
+    ) -> Result<IndexReport, Error> {
+        if !self.started {
+            return self.start(config, lock, overlay);
+        }
+        let started = Instant::now();
+        let mut report = IndexReport::default();
+        let t = Instant::now();
+        let (files, removed) = match self.targeted(config, changes, overlay) {
+            Some(found) => found,
+            None => {
+                let (files, walk_skipped) = source::walk(config);
+                report
+                    .skipped
+                    .extend(walk_skipped.into_iter().map(|s| SkippedFile {
+                        path: s.path,
+                        reason: s.reason,
+                    }));
+                let walked: std::collections::HashSet<&str> =
+                    files.iter().map(|f| f.rel.as_str()).collect();
+                let removed: Vec<String> = self
+                    .files
+                    .keys()
+                    .filter(|p| !walked.contains(p.as_str()))
+                    .cloned()
+                    .collect();
+                (files, removed)
+            }
+        };
+        tracing::debug!(
+            files = files.len(),
+            removed = removed.len(),
+            ms = t.elapsed().as_millis() as u64,
+            "live changes"
+        );
+        report.files = files.len();
+        report.removed = removed.len();
+        let states: HashMap<String, FileState> = files
+            .iter()
+            .filter_map(|f| self.files.get(&f.rel).map(|m| (f.rel.clone(), m.state())))
+            .collect();
+        let (to_read, _) = plan(&files, |p| states.get(p), overlay, &mut report);
+        let upserts = parse_all(config, &to_read, |p| states.get(p), overlay, None, &mut report);
+        if upserts.is_empty() && removed.is_empty() && self.generation > 0 {
+            report.generation = self.generation;
+            report.seconds = started.elapsed().as_secs_f64();
+            return Ok(report);
+        }
+        let t = Instant::now();
+        for path in removed {
+            self.files.remove(&path);
+            self.unsaved.remove(&path);
+            self.removed.insert(path);
+        }
+        let raw: Vec<Option<Vec<search::RawDoc>>> = upserts
+            .par_iter()
+            .map(|(r, f)| f.as_ref().ok().map(|f| search::raw_docs(&r.path, f)))
+            .collect();
+        for ((record, facts), raw) in upserts.into_iter().zip(raw) {
+            let path = record.path.clone();
+            let terms = &mut self.terms;
+            let indexed = facts.map(|f| (f, search::intern(raw.unwrap_or_default(), terms)));
+            self.removed.remove(&path);
+            self.unsaved.insert(path.clone());
+            self.files.insert(path, ModelFile { record, indexed });
+        }
+        let refs: Vec<(&FileRecord, &FileFacts)> = self
+            .files
+            .values()
+            .filter_map(|m| m.indexed.as_ref().ok().map(|(f, _)| (&m.record, f)))
+            .collect();
+        let docs = self
+            .files
+            .values()
+            .filter_map(|m| m.indexed.as_ref().ok())
+            .flat_map(|(_, d)| d.iter());
+        tracing::debug!(ms = t.elapsed().as_millis() as u64, "live model updated");
+        let data = build_and_publish(config, &refs, docs, &self.terms, self.generation)?;
+        self.generation = data.generation;
+        report.generation = data.generation;
+        report.published = true;
+        report.symbols = data.symbols.len();
+        report.edges = data.edges.len();
+        report.seconds = started.elapsed().as_secs_f64();
+        Ok(report)
+    }
+
+    /// The files to look at for `changes` without a walk, and the known paths that are gone; `None` when a
+    /// walk is needed.
+    fn targeted(
+        &self,
+        config: &Config,
+        changes: &Changes,
+        overlay: &Overlay,
+    ) -> Option<(Vec<SourceFile>, Vec<String>)> {
+        let Changes::Paths(paths) = changes else {
+            return None;
+        };
+        let mut rels: std::collections::BTreeSet<String> = overlay.keys().cloned().collect();
+        // Buffers closed since the last run: their disk text counts again.
+        rels.extend(
+            self.files
+                .iter()
+                .filter(|(p, m)| m.record.mtime_ms == -1 && !overlay.contains_key(*p))
+                .map(|(p, _)| p.clone()),
+        );
+        for abs in paths {
+            let Ok(inside) = abs.strip_prefix(&config.root) else {
+                continue;
+            };
+            let rel = source::rel_path(&config.root, abs);
+            if self.files.contains_key(&rel) {
+                rels.insert(rel);
+                continue;
+            }
+            let name = inside.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            let ignore_file = matches!(name, ".gitignore" | ".ignore");
+            if ignore_file || abs.is_dir() || Language::from_path(abs).is_some() {
+                return None;
+            }
+        }
+        let mut files = Vec::new();
+        let mut removed = Vec::new();
+        for rel in rels {
+            let Some(known) = self.files.get(&rel) else {
+                // An overlay buffer for a file the walk never indexed (ignored, or new): the walk decides.
+                return None;
+            };
+            let abs = config.root.join(&rel);
+            match std::fs::metadata(&abs) {
+                Ok(md) if md.is_file() => files.push(SourceFile {
+                    size: md.len(),
+                    mtime_ms: source::mtime_ms(&md),
+                    language: known.record.language,
+                    rel,
+                    abs,
+                }),
+                // Gone (deleted, or renamed away): unless the editor still holds its text.
+                _ if overlay.contains_key(&rel) => files.push(SourceFile {
+                    size: 0,
+                    mtime_ms: -1,
+                    language: known.record.language,
+                    rel,
+                    abs,
+                }),
+                _ => removed.push(rel),
+            }
+        }
+        Some((files, removed))
+    }
+
+    /// Brings the catalog up to date with the model: file rows of every changed path, deletions, and the
+    /// graph tables from the current snapshot. Done by the live writer when idle and before it stops or
+    /// hands over. Errors: the catalog cannot be opened or written (the model keeps its pending rows).
+    pub fn persist(&mut self, config: &Config, _lock: &WriterLock) -> Result<(), Error> {
+        let t = Instant::now();
+        let mut cat = open_catalog(&config.index_dir, &mut Vec::new())?;
+        let upserts: Vec<(FileRecord, Result<&FileFacts, String>)> = self
+            .unsaved
+            .iter()
+            .filter_map(|p| self.files.get(p))
+            .map(|m| {
+                let facts = m.indexed.as_ref().map(|(f, _)| f).map_err(Clone::clone);
+                (m.record.clone(), facts)
+            })
+            .collect();
+        let removed: Vec<String> = self.removed.iter().cloned().collect();
+        cat.apply_changes(&upserts, &removed)?;
+        let rows = upserts.len() + removed.len();
+        drop(upserts);
+        self.unsaved.clear();
+        self.removed.clear();
+        persist_graph_into(config, &mut cat)?;
+        cat.close()?;
+        tracing::debug!(
+            rows,
+            ms = t.elapsed().as_millis() as u64,
+            "live model persisted to the catalog"
+        );
+        Ok(())
+    }
 }
 
 /// Skip reasons recorded in the catalog, by path.

@@ -15,7 +15,7 @@
 
 use crate::Error;
 use crate::config::Config;
-use crate::indexer::{self, IndexReport};
+use crate::indexer::{self, Changes, IndexReport, LiveModel};
 use crate::lock::{self, LockError, WriterLock};
 use notify::RecursiveMode;
 use notify_debouncer_full::{DebounceEventResult, new_debouncer};
@@ -265,13 +265,14 @@ pub fn run_writer(
 
     // The catalog's graph tables trail the published generation until the writer is idle for this long.
     const GRAPH_PERSIST_IDLE: Duration = Duration::from_secs(1);
-    let mut graph_dirty = run_index(config, &lock, opts, &mut state);
+    let mut model = LiveModel::default();
+    let mut graph_dirty = run_index(config, &lock, opts, &mut state, &mut model, &Changes::Everything);
     let mut last_scan = Instant::now();
     let ignored: [PathBuf; 2] = [dir.clone(), config.root.join(".git")];
     loop {
         if stop.load(Ordering::Relaxed) {
-            if graph_dirty {
-                persist_graph(config, &lock);
+            if graph_dirty || model.has_unsaved() {
+                persist(config, &lock, &mut model);
             }
             return WriterExit::Stopped;
         }
@@ -280,22 +281,31 @@ pub fn run_writer(
             && req.pid != std::process::id()
         {
             // Publish what we have seen before leaving, so nothing edited is lost in the hand-over.
-            if drain_relevant(&rx, &ignored) || state.pending_edits {
-                graph_dirty |= run_index(config, &lock, opts, &mut state);
-            }
-            if graph_dirty {
-                persist_graph(config, &lock);
+            let mut changes = Changes::Paths(Default::default());
+            drain_relevant(&rx, &ignored, &mut changes);
+            graph_dirty |= run_index(config, &lock, opts, &mut state, &mut model, &changes);
+            if graph_dirty || model.has_unsaved() {
+                persist(config, &lock, &mut model);
             }
             tracing::info!(to_pid = req.pid, "handing the writer role over");
             drop(lock);
             return WriterExit::HandedOver { to_pid: req.pid };
         }
         let edited = opts.buffers.as_ref().is_some_and(|b| b.take_changed());
+        let mut changes = Changes::Paths(Default::default());
         let changed = edited
             | match rx.recv_timeout(POLL) {
-                Ok(batch) => relevant(&batch, &ignored) | drain_relevant(&rx, &ignored),
+                Ok(batch) => {
+                    relevant(&batch, &ignored, &mut changes)
+                        | drain_relevant(&rx, &ignored, &mut changes)
+                }
                 Err(RecvTimeoutError::Timeout) => {
-                    state.watch_problem.is_some() && last_scan.elapsed() >= FALLBACK_RESCAN
+                    let rescan =
+                        state.watch_problem.is_some() && last_scan.elapsed() >= FALLBACK_RESCAN;
+                    if rescan {
+                        changes = Changes::Everything;
+                    }
+                    rescan
                 }
                 Err(RecvTimeoutError::Disconnected) => {
                     // No watcher (it failed to start or stopped): the channel returns at once, so wait
@@ -305,6 +315,7 @@ pub fn run_writer(
                             Some("the file watcher stopped; rescanning every 2 s".into());
                     }
                     std::thread::sleep(POLL);
+                    changes = Changes::Everything;
                     last_scan.elapsed() >= FALLBACK_RESCAN
                 }
             };
@@ -315,39 +326,57 @@ pub fn run_writer(
                 state.updated_unix_ms = now_ms();
                 write_state(&dir, &state);
             }
-            graph_dirty |= run_index(config, &lock, opts, &mut state);
+            graph_dirty |= run_index(config, &lock, opts, &mut state, &mut model, &changes);
             last_scan = Instant::now();
-        } else if graph_dirty && last_scan.elapsed() >= GRAPH_PERSIST_IDLE {
-            persist_graph(config, &lock);
+        } else if (graph_dirty || model.has_unsaved()) && last_scan.elapsed() >= GRAPH_PERSIST_IDLE {
+            persist(config, &lock, &mut model);
             graph_dirty = false;
         }
     }
 }
 
-/// Whether a debouncer batch touches anything outside the ignored directories. Watcher errors count as a
-/// change (events may have been lost, so a re-index's walk must look).
-fn relevant(batch: &DebounceEventResult, ignored: &[PathBuf]) -> bool {
+/// Whether a debouncer batch touches anything outside the ignored directories; adds those paths to
+/// `changes`. Watcher errors count as a change of everything (events may have been lost, so a walk must
+/// look).
+fn relevant(batch: &DebounceEventResult, ignored: &[PathBuf], changes: &mut Changes) -> bool {
     match batch {
         // Access events (open, read, close-without-write) change nothing, and the writer's own walk
         // produces them: counting them would re-index in a loop.
-        Ok(events) => events.iter().any(|e| {
-            !matches!(e.kind, notify::EventKind::Access(_))
-                && e.paths
-                    .iter()
-                    .any(|p| !ignored.iter().any(|dir| p.starts_with(dir)))
-        }),
+        Ok(events) => {
+            let mut any = false;
+            for e in events {
+                if matches!(e.kind, notify::EventKind::Access(_)) {
+                    continue;
+                }
+                for p in &e.paths {
+                    if ignored.iter().any(|dir| p.starts_with(dir)) {
+                        continue;
+                    }
+                    any = true;
+                    if let Changes::Paths(paths) = changes {
+                        paths.insert(p.clone());
+                    }
+                }
+            }
+            any
+        }
         Err(errors) => {
             tracing::warn!(?errors, "file watcher errors; re-indexing to catch up");
+            *changes = Changes::Everything;
             true
         }
     }
 }
 
 /// Takes every batch already queued; true when any is relevant.
-fn drain_relevant(rx: &mpsc::Receiver<DebounceEventResult>, ignored: &[PathBuf]) -> bool {
+fn drain_relevant(
+    rx: &mpsc::Receiver<DebounceEventResult>,
+    ignored: &[PathBuf],
+    changes: &mut Changes,
+) -> bool {
     let mut any = false;
     while let Ok(batch) = rx.try_recv() {
-        any |= relevant(&batch, ignored);
+        any |= relevant(&batch, ignored, changes);
     }
     any
 }
@@ -359,6 +388,8 @@ fn run_index(
     lock: &WriterLock,
     opts: &WriterOptions,
     state: &mut WriterState,
+    model: &mut LiveModel,
+    changes: &Changes,
 ) -> bool {
     let started = Instant::now();
     let overlay = opts
@@ -367,7 +398,7 @@ fn run_index(
         .map(|b| b.snapshot())
         .unwrap_or_default();
     let mut published = false;
-    match indexer::index_locked(config, lock, None, &overlay, false) {
+    match model.update(config, lock, changes, &overlay) {
         Ok(report) => {
             tracing::info!(
                 generation = report.generation,
@@ -398,11 +429,11 @@ fn run_index(
     published
 }
 
-/// Writes the deferred catalog graph (see [`indexer::persist_graph`]); failures are logged, and retried after
-/// the next publish.
-fn persist_graph(config: &Config, lock: &WriterLock) {
-    if let Err(e) = indexer::persist_graph(config, lock) {
-        tracing::warn!(error = %e, "cannot store the graph in the catalog");
+/// Brings the catalog up to date with the live model (see [`LiveModel::persist`]); failures are logged,
+/// and retried when the writer is next idle.
+fn persist(config: &Config, lock: &WriterLock, model: &mut LiveModel) {
+    if let Err(e) = model.persist(config, lock) {
+        tracing::warn!(error = %e, "cannot bring the catalog up to date");
     }
 }
 

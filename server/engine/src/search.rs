@@ -7,7 +7,7 @@
 //!
 //! Ranking is a sum of named [`Signals`]; a future embedding similarity is one more field there.
 
-use crate::model::{FileFacts, FileRecord, IndexData, Posting, SearchData, SymbolKind};
+use crate::model::{FileFacts, FileRecord, Posting, SearchData, SymbolKind};
 use crate::snapshot::Snapshot;
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -106,54 +106,106 @@ fn add_field(map: &mut HashMap<String, f32>, len: &mut f32, text: &str, weight: 
     }
 }
 
-/// Builds the inverted index for `index.symbols`, reading body terms from the facts (same file order as
-/// `index.files`). Parallel over symbols.
-pub fn build(index: &IndexData, facts: &[(FileRecord, FileFacts)]) -> SearchData {
-    // Global id → the fact with its body terms.
-    let mut body_of: Vec<&str> = Vec::with_capacity(index.symbols.len());
-    for (_, f) in facts {
-        for s in &f.symbols {
-            body_of.push(&s.body_terms);
+/// Interns index terms to dense ids, so a cached [`Doc`] costs 8 bytes per distinct term instead of a
+/// `String`. Ids are never reused; the table only grows (by the identifiers a session types).
+#[derive(Debug, Default)]
+pub struct TermTable {
+    ids: HashMap<String, u32>,
+    names: Vec<String>,
+}
+
+impl TermTable {
+    fn id(&mut self, term: String) -> u32 {
+        if let Some(&id) = self.ids.get(&term) {
+            return id;
         }
+        let id = self.names.len() as u32;
+        self.names.push(term.clone());
+        self.ids.insert(term, id);
+        id
     }
-    let docs: Vec<(HashMap<String, f32>, f32)> = index
+
+    /// Distinct terms interned so far.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Whether no term was interned yet.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+}
+
+/// One symbol's BM25F document: `(term id, pseudo-frequency)` pairs (ids from a [`TermTable`]) and its
+/// weighted length. Depends only on the symbol's own facts and its file's path, so it is computed once per
+/// parse and reused by every later build (the live writer caches them per file).
+#[derive(Debug, Clone, Default)]
+pub struct Doc {
+    pub tf: Vec<(u32, f32)>,
+    pub len: f32,
+}
+
+/// A document before interning (computed in parallel; interning is sequential).
+pub struct RawDoc {
+    tf: HashMap<String, f32>,
+    len: f32,
+}
+
+/// The BM25F fields of every symbol of one file, in symbol order: name (plus its whole-identifier term),
+/// container of the qualified name, file path, signature (not for modules), doc, body identifiers.
+pub fn raw_docs(path: &str, facts: &FileFacts) -> Vec<RawDoc> {
+    facts
         .symbols
-        .par_iter()
-        .enumerate()
-        .map(|(i, s)| {
-            let mut map = HashMap::new();
+        .iter()
+        .map(|s| {
+            let mut tf = HashMap::new();
             let mut len = 0.0;
-            add_field(&mut map, &mut len, &s.name, W_NAME);
+            add_field(&mut tf, &mut len, &s.name, W_NAME);
             if let Some(w) = whole_term(&s.name) {
-                *map.entry(w).or_default() += W_NAME;
+                *tf.entry(w).or_default() += W_NAME;
             }
             if let Some((container, _)) = s.qualified_name.rsplit_once(['.', ':']) {
-                add_field(&mut map, &mut len, container, W_QUALIFIED);
+                add_field(&mut tf, &mut len, container, W_QUALIFIED);
             }
-            let path = &index.files[s.file as usize].path;
-            add_field(&mut map, &mut len, path, W_PATH);
+            add_field(&mut tf, &mut len, path, W_PATH);
             if s.kind != SymbolKind::Module {
-                add_field(&mut map, &mut len, &s.signature, W_SIGNATURE);
+                add_field(&mut tf, &mut len, &s.signature, W_SIGNATURE);
             }
-            add_field(&mut map, &mut len, &s.doc, W_DOC);
-            if let Some(body) = body_of.get(i) {
-                add_field(&mut map, &mut len, body, W_BODY);
-            }
-            (map, len)
+            add_field(&mut tf, &mut len, &s.doc, W_DOC);
+            add_field(&mut tf, &mut len, &s.body_terms, W_BODY);
+            RawDoc { tf, len }
         })
-        .collect();
-    let mut postings: HashMap<String, Vec<Posting>> = HashMap::new();
-    let mut doc_len = Vec::with_capacity(docs.len());
-    for (i, (map, len)) in docs.into_iter().enumerate() {
-        doc_len.push(len);
-        for (t, tf) in map {
-            postings
-                .entry(t)
-                .or_default()
-                .push(Posting { doc: i as u32, tf });
+        .collect()
+}
+
+/// Interns raw documents' terms into `table`.
+pub fn intern(raw: Vec<RawDoc>, table: &mut TermTable) -> Vec<Doc> {
+    raw.into_iter()
+        .map(|d| {
+            let mut tf: Vec<(u32, f32)> = d.tf.into_iter().map(|(t, f)| (table.id(t), f)).collect();
+            tf.sort_unstable_by_key(|&(t, _)| t);
+            Doc { tf, len: d.len }
+        })
+        .collect()
+}
+
+/// Builds the inverted index from every symbol's document, given in symbol-id order (files in id order,
+/// each file's symbols in order — the order of [`crate::graph::build`]).
+pub fn assemble<'a>(docs: impl Iterator<Item = &'a Doc>, table: &TermTable) -> SearchData {
+    let mut postings: Vec<Vec<Posting>> = vec![Vec::new(); table.len()];
+    let mut doc_len = Vec::new();
+    for (i, d) in docs.enumerate() {
+        doc_len.push(d.len);
+        for &(t, tf) in &d.tf {
+            postings[t as usize].push(Posting { doc: i as u32, tf });
         }
     }
-    let mut terms: Vec<(String, Vec<Posting>)> = postings.into_iter().collect();
+    let mut terms: Vec<(String, Vec<Posting>)> = postings
+        .into_iter()
+        .enumerate()
+        .filter(|(_, p)| !p.is_empty())
+        .map(|(t, p)| (table.names[t].clone(), p))
+        .collect();
     terms.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let avg_doc_len = if doc_len.is_empty() {
         0.0
@@ -165,6 +217,19 @@ pub fn build(index: &IndexData, facts: &[(FileRecord, FileFacts)]) -> SearchData
         doc_len,
         avg_doc_len,
     }
+}
+
+/// Every symbol's document, per file in the order given (the id order of [`crate::graph::build`]), with
+/// the table their term ids refer to: fields in parallel over files, then interning. [`assemble`] turns
+/// them into the inverted index.
+pub fn documents(files: &[(&FileRecord, &FileFacts)]) -> (Vec<Vec<Doc>>, TermTable) {
+    let raw: Vec<Vec<RawDoc>> = files
+        .par_iter()
+        .map(|(r, f)| raw_docs(&r.path, f))
+        .collect();
+    let mut table = TermTable::default();
+    let docs = raw.into_iter().map(|r| intern(r, &mut table)).collect();
+    (docs, table)
 }
 
 /// The evidence behind one hit's score. `score()` combines them; new signals (an embedding similarity)

@@ -22,7 +22,8 @@ fn project(files: &[(&str, &str)]) -> IndexData {
             (rec, f)
         })
         .collect();
-    graph::build(&facts)
+    let refs: Vec<(&FileRecord, &FileFacts)> = facts.iter().map(|(r, f)| (r, f)).collect();
+    graph::build(&refs)
 }
 
 fn id(d: &IndexData, path: &str, qualified: &str) -> u32 {
