@@ -7,6 +7,8 @@ mod catalog;
 mod extract;
 #[path = "graph.rs"]
 mod graph;
+#[path = "live_model.rs"]
+mod live_model;
 #[path = "lock.rs"]
 mod lock;
 #[path = "scratch.rs"]

@@ -1,0 +1,93 @@
+//! The live writer's in-memory model: targeted runs see edits, new files (through a walk), deletions and
+//! unsaved buffers exactly as a full catalog-backed run would, and `persist` leaves the catalog consistent.
+
+use leindex_engine::config::Config;
+use leindex_engine::indexer::{self, Changes, IndexOptions, LiveModel, Overlay};
+use leindex_engine::lock::WriterLock;
+use leindex_engine::model::SymbolKind;
+use leindex_engine::snapshot::Snapshot;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::scratch::ScratchDir;
+
+fn names(root: &Path) -> BTreeSet<String> {
+    let snap = Snapshot::open_current(&root.join(".leindex")).expect("a current snapshot");
+    snap.symbols()
+        .filter(|s| s.kind != SymbolKind::Module)
+        .map(|s| format!("{}:{}", snap.file(s.file).path, s.qualified_name))
+        .collect()
+}
+
+fn paths(list: &[&PathBuf]) -> Changes {
+    Changes::Paths(list.iter().map(|p| (*p).clone()).collect())
+}
+
+#[test]
+fn targeted_runs_match_a_full_index() {
+    let dir = ScratchDir::new("live-model");
+    let root = dir.path().to_path_buf();
+    std::fs::create_dir_all(root.join("pkg")).unwrap();
+    let a = root.join("pkg/a.py");
+    let b = root.join("pkg/b.py");
+    std::fs::write(&a, "def alpha():\n    return beta()\n").unwrap();
+    std::fs::write(&b, "def beta():\n    return 1\n").unwrap();
+    let config = Config::load(&root).unwrap();
+    indexer::ensure_index_dir(&config.index_dir).unwrap();
+    let lock = WriterLock::try_acquire(&config.index_dir).unwrap();
+    let mut model = LiveModel::default();
+    let none = Overlay::new();
+
+    let first = model.update(&config, &lock, &Changes::Everything, &none).unwrap();
+    assert!(first.published && model.is_started());
+    let gen1 = first.generation;
+
+    // An edit to a known file: no walk, a new generation with the new symbol.
+    std::fs::write(&b, "def beta():\n    return 1\n\ndef gamma():\n    pass\n").unwrap();
+    let r = model.update(&config, &lock, &paths(&[&b]), &none).unwrap();
+    assert!(r.published && r.generation > gen1, "{r:?}");
+    assert_eq!((r.changed, r.added, r.removed), (1, 0, 0), "{r:?}");
+    assert!(names(&root).contains("pkg/b.py:gamma"));
+
+    // An event for a file that is not source code changes nothing.
+    std::fs::write(root.join("notes.txt"), "hello").unwrap();
+    let r = model
+        .update(&config, &lock, &paths(&[&root.join("notes.txt")]), &none)
+        .unwrap();
+    assert!(!r.published, "{r:?}");
+
+    // A new source file is found by the walk the unknown path triggers.
+    let c = root.join("pkg/c.py");
+    std::fs::write(&c, "def delta():\n    return alpha()\n").unwrap();
+    let r = model.update(&config, &lock, &paths(&[&c]), &none).unwrap();
+    assert_eq!(r.added, 1, "{r:?}");
+    assert!(names(&root).contains("pkg/c.py:delta"));
+
+    // An unsaved buffer wins over the disk; closing it brings the disk text back.
+    let mut overlay = Overlay::new();
+    overlay.insert("pkg/a.py".into(), Arc::from("def alpha_unsaved():\n    pass\n"));
+    model.update(&config, &lock, &paths(&[]), &overlay).unwrap();
+    assert!(names(&root).contains("pkg/a.py:alpha_unsaved"));
+    assert!(!names(&root).contains("pkg/a.py:alpha"));
+    model.update(&config, &lock, &paths(&[]), &none).unwrap();
+    assert!(names(&root).contains("pkg/a.py:alpha"));
+    assert!(!names(&root).contains("pkg/a.py:alpha_unsaved"));
+
+    // A deleted file leaves the index.
+    std::fs::remove_file(&b).unwrap();
+    let r = model.update(&config, &lock, &paths(&[&b]), &none).unwrap();
+    assert_eq!(r.removed, 1, "{r:?}");
+    let live = names(&root);
+    assert!(!live.iter().any(|n| n.starts_with("pkg/b.py")), "{live:?}");
+
+    // Persisted, the catalog agrees with the model: a one-shot run finds nothing to do.
+    assert!(model.has_unsaved());
+    model.persist(&config, &lock).unwrap();
+    assert!(!model.has_unsaved());
+    drop(lock);
+    let again = indexer::index(&config, &IndexOptions::default()).unwrap();
+    assert!(!again.published, "{again:?}");
+    assert_eq!((again.added, again.changed, again.removed), (0, 0, 0));
+    assert_eq!(names(&root), live);
+}
