@@ -78,6 +78,8 @@ struct Resolver<'a> {
     by_qualified: HashMap<&'a str, Vec<u32>>,
     /// Path segments of each file without extension and without index-like stems (`mod`, `__init__`).
     file_segments: Vec<Vec<&'a str>>,
+    /// Files by the last of their `file_segments`.
+    files_by_last_segment: HashMap<&'a str, Vec<usize>>,
     /// Directory of each file.
     file_dirs: Vec<&'a str>,
 }
@@ -103,7 +105,14 @@ impl<'a> Resolver<'a> {
                 .or_default()
                 .push(i as u32);
         }
-        let file_segments = files.iter().map(|(r, _)| path_segments(&r.path)).collect();
+        let file_segments: Vec<Vec<&str>> =
+            files.iter().map(|(r, _)| path_segments(&r.path)).collect();
+        let mut files_by_last_segment: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (f, segs) in file_segments.iter().enumerate() {
+            if let Some(last) = segs.last() {
+                files_by_last_segment.entry(last).or_default().push(f);
+            }
+        }
         let file_dirs = files
             .iter()
             .map(|(r, _)| r.path.rsplit_once('/').map(|(d, _)| d).unwrap_or(""))
@@ -115,6 +124,7 @@ impl<'a> Resolver<'a> {
             by_name,
             by_qualified,
             file_segments,
+            files_by_last_segment,
             file_dirs,
         }
     }
@@ -279,13 +289,12 @@ impl<'a> Resolver<'a> {
                 }
                 // `alias.f` where `alias` is an imported module.
                 if let Some(module) = imports.module_of(q_last) {
+                    let m = module_segments(&module);
                     let ids: Vec<u32> = self
                         .named(name)
                         .iter()
                         .copied()
-                        .filter(|&i| {
-                            self.module_matches(self.symbols[i as usize].file as usize, &module)
-                        })
+                        .filter(|&i| self.module_matches(self.symbols[i as usize].file as usize, &m))
                         .collect();
                     if !ids.is_empty() {
                         return self.narrow(fid, ids, 0.9);
@@ -443,15 +452,17 @@ impl<'a> Resolver<'a> {
             Some(imp.original.as_str())
         };
         let ids: Vec<u32> = match wanted {
-            Some(n) => self
-                .named(n)
-                .iter()
-                .copied()
-                .filter(|&i| {
-                    let f = self.symbols[i as usize].file as usize;
-                    f != fid && self.module_matches(f, &imp.module)
-                })
-                .collect(),
+            Some(n) => {
+                let m = module_segments(&imp.module);
+                self.named(n)
+                    .iter()
+                    .copied()
+                    .filter(|&i| {
+                        let f = self.symbols[i as usize].file as usize;
+                        f != fid && self.module_matches(f, &m)
+                    })
+                    .collect()
+            }
             None => {
                 // Whole-module import: the module symbols of matching files.
                 let full =
@@ -460,8 +471,9 @@ impl<'a> Resolver<'a> {
                     } else {
                         imp.module.clone()
                     };
-                (0..self.files.len())
-                    .filter(|&f| f != fid && self.module_matches_exact(f, &full))
+                self.module_files(&full)
+                    .into_iter()
+                    .filter(|&f| f != fid)
                     .map(|f| self.offsets[f])
                     .collect()
             }
@@ -508,10 +520,11 @@ impl<'a> Resolver<'a> {
             .copied()
             .filter(|&i| kind_ok(self.symbols[i as usize].kind))
             .collect();
+        let m = module_segments(module);
         let matching: Vec<u32> = cands
             .iter()
             .copied()
-            .filter(|&i| self.module_matches(self.symbols[i as usize].file as usize, module))
+            .filter(|&i| self.module_matches(self.symbols[i as usize].file as usize, &m))
             .collect();
         if !matching.is_empty() {
             return self.narrow(fid, matching, 0.95);
@@ -575,19 +588,32 @@ impl<'a> Resolver<'a> {
 
     /// Whether file `f` can be what `module` (an import path as written) names: the module's segments are a
     /// suffix of the file's path segments or of its directory's, or a prefix-package of them.
-    fn module_matches(&self, f: usize, module: &str) -> bool {
-        let m = module_segments(module);
+    /// Whether file `f` is, or lies in, the module whose [`module_segments`] are `m`.
+    fn module_matches(&self, f: usize, m: &[&str]) -> bool {
         if m.is_empty() {
             return false;
         }
         let p = &self.file_segments[f];
         let dir = &p[..p.len().saturating_sub(1)];
-        ends_with(p, &m) || ends_with(dir, &m) || contains_run(p, &m)
+        ends_with(p, m) || ends_with(dir, m) || contains_run(p, m)
     }
 
-    fn module_matches_exact(&self, f: usize, module: &str) -> bool {
+    /// Files that are exactly the module `module` (their path ends with its segments), found through the
+    /// last-segment index instead of a scan of every file.
+    fn module_files(&self, module: &str) -> Vec<usize> {
         let m = module_segments(module);
-        !m.is_empty() && ends_with(&self.file_segments[f], &m)
+        let Some(last) = m.last() else {
+            return Vec::new();
+        };
+        self.files_by_last_segment
+            .get(last)
+            .map(|fs| {
+                fs.iter()
+                    .copied()
+                    .filter(|&f| ends_with(&self.file_segments[f], &m))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 }
 
