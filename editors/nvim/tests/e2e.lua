@@ -224,6 +224,13 @@ local function main()
   check(htext:match('OK:? version: ' .. version:gsub('%p', '%%%0')), 'checkhealth: version\n' .. htext)
   check(htext:match('OK:? server %d+ on ' .. root:gsub('%p', '%%%0') .. ': generation %d+'), 'checkhealth: index state\n' .. htext)
 
+  -- The help file is valid (helptags finds its tags) and :help opens it.
+  vim.cmd('helptags ' .. vim.fn.fnameescape(plugin .. '/doc'))
+  vim.cmd('help :LeIndexAnalyze')
+  check(vim.api.nvim_buf_get_name(0):match('/doc/leindex%.txt$'), ':help :LeIndexAnalyze opens leindex.txt')
+  check(vim.api.nvim_get_current_line():match('%*:LeIndexAnalyze%*'), 'at its tag: ' .. vim.api.nvim_get_current_line())
+  vim.cmd('close')
+
   -- Settings reach the server: with two lenses per symbol (callers, impact), turning complexity and
   -- impact off drops the impact lens after the server's refresh. A server with one combined lens per
   -- symbol does not take settings yet; then only the combined lens is checked above.
