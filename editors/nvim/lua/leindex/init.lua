@@ -361,6 +361,10 @@ function M.configure(opts)
   if opts and opts.lenses == false then
     M.config.lenses = false
   end
+  if M.api == 'vim.lsp.enable' then
+    -- Servers started later (new roots) get the new settings from the start.
+    vim.lsp.config('leindex', { init_options = M.server_settings(), settings = { leindex = M.server_settings() } })
+  end
   for _, c in ipairs(util.clients()) do
     c.config.settings = { leindex = M.server_settings() }
     util.notify(c, 'workspace/didChangeConfiguration', { settings = c.config.settings })
