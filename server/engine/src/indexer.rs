@@ -122,7 +122,16 @@ pub fn index(config: &Config, opts: &IndexOptions) -> Result<IndexReport, Error>
 }
 
 /// Unsaved editor buffers by project-relative path: their text wins over the file on disk.
-pub type Overlay = HashMap<String, std::sync::Arc<str>>;
+pub type Overlay = HashMap<String, Buffer>;
+
+/// An unsaved editor buffer: its text, and the facts the editor side already extracted from exactly this
+/// text (incrementally, at the keystroke — see [`source::LiveParse`]), which the writer then takes instead
+/// of parsing the text again.
+#[derive(Debug, Clone)]
+pub struct Buffer {
+    pub text: std::sync::Arc<str>,
+    pub facts: Option<std::sync::Arc<FileFacts>>,
+}
 
 /// A catalog-backed run under the held writer lock: walk, compare with the catalog, parse what changed,
 /// store the facts, load every file's facts, publish. `overlay` holds unsaved editor buffers: a walked file
@@ -364,7 +373,7 @@ fn parse_all<'s>(
         .par_iter()
         .map(|f| {
             let r = match overlay.get(&f.rel) {
-                Some(text) => parse_text(f, text, state_of(&f.rel)),
+                Some(buffer) => parse_buffer(f, buffer, state_of(&f.rel)),
                 None => parse_one(f, config.max_file_bytes, state_of(&f.rel)),
             };
             if let Some(p) = progress {
@@ -806,13 +815,19 @@ fn parse_one(f: &SourceFile, max_bytes: u64, prev: Option<&FileState>) -> Parsed
     parsed(f, hash, text)
 }
 
-/// [`parse_one`] for an unsaved buffer's text (already UTF-8; no size limit: the editor holds it anyway).
-fn parse_text(f: &SourceFile, text: &str, prev: Option<&FileState>) -> Parsed {
-    let hash = source::content_hash(text.as_bytes());
+/// [`parse_one`] for an unsaved buffer (already UTF-8; no size limit: the editor holds it anyway). Facts
+/// extracted by the editor side are used as they are.
+fn parse_buffer(f: &SourceFile, buffer: &Buffer, prev: Option<&FileState>) -> Parsed {
+    let hash = source::content_hash(buffer.text.as_bytes());
     if prev.is_some_and(|p| p.hash == hash && p.status_ok) {
         return Parsed::SameContent;
     }
-    parsed(f, hash, text)
+    match &buffer.facts {
+        Some(facts) if facts.path == f.rel => {
+            Parsed::Facts(hash, std::sync::Arc::unwrap_or_clone(facts.clone()))
+        }
+        _ => parsed(f, hash, &buffer.text),
+    }
 }
 
 fn parsed(f: &SourceFile, hash: String, text: &str) -> Parsed {

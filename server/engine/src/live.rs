@@ -165,12 +165,13 @@ pub struct Buffers {
 }
 
 impl Buffers {
-    /// Sets the unsaved text of project-relative `path` and wakes the writer.
-    pub fn set(&self, path: String, text: Arc<str>) {
+    /// Sets the unsaved text of project-relative `path` (with the facts extracted from exactly that text,
+    /// when the caller has them) and wakes the writer.
+    pub fn set(&self, path: String, text: Arc<str>, facts: Option<Arc<crate::model::FileFacts>>) {
         self.texts
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(path, text);
+            .insert(path, indexer::Buffer { text, facts });
         self.changed.store(true, Ordering::Release);
     }
 

@@ -2,7 +2,7 @@
 //! unsaved buffers exactly as a full catalog-backed run would, and `persist` leaves the catalog consistent.
 
 use leindex_engine::config::Config;
-use leindex_engine::indexer::{self, Changes, IndexOptions, LiveModel, Overlay};
+use leindex_engine::indexer::{self, Buffer, Changes, IndexOptions, LiveModel, Overlay};
 use leindex_engine::lock::WriterLock;
 use leindex_engine::model::SymbolKind;
 use leindex_engine::snapshot::Snapshot;
@@ -66,7 +66,9 @@ fn targeted_runs_match_a_full_index() {
 
     // An unsaved buffer wins over the disk; closing it brings the disk text back.
     let mut overlay = Overlay::new();
-    overlay.insert("pkg/a.py".into(), Arc::from("def alpha_unsaved():\n    pass\n"));
+    let text: Arc<str> = Arc::from("def alpha_unsaved():\n    pass\n");
+    let buffer = Buffer { text, facts: None };
+    overlay.insert("pkg/a.py".into(), buffer);
     model.update(&config, &lock, &paths(&[]), &overlay).unwrap();
     assert!(names(&root).contains("pkg/a.py:alpha_unsaved"));
     assert!(!names(&root).contains("pkg/a.py:alpha"));

@@ -6,7 +6,8 @@ use crate::documents::{self, Documents};
 use leindex_engine::analyze::{self, AnalyzeRequest};
 use leindex_engine::config::Config;
 use leindex_engine::live::{self, Buffers, WriterOptions};
-use leindex_engine::model::SymbolKind as Kind;
+use leindex_engine::model::{FileFacts, Language, SymbolKind as Kind};
+use leindex_engine::source::LiveParse;
 use leindex_engine::query;
 use leindex_engine::reader::{Current, Freshness, SnapshotReader};
 use leindex_engine::snapshot::Snapshot;
@@ -120,17 +121,27 @@ impl Backend {
         }))
     }
 
-    /// Hands an open document's text (or, with `None`, its closing) to the writer, which indexes it instead
-    /// of the disk file and publishes a generation that every reader — MCP bridges included — sees.
-    fn share_buffer(&self, uri: &Uri, text: Option<Arc<str>>) {
+    /// Hands an open document's text and facts (or, with `None`, its closing) to the writer, which indexes
+    /// them instead of the disk file and publishes a generation that every reader — MCP bridges included —
+    /// sees.
+    fn share_buffer(&self, uri: &Uri, text: Option<(Arc<str>, Option<Arc<FileFacts>>)>) {
         let Ok(ws) = self.ws() else { return };
         let Some(rel) = rel_path(&ws.config.root, uri) else {
             return;
         };
         match text {
-            Some(t) => ws.buffers.set(rel, t),
+            Some((t, facts)) => ws.buffers.set(rel, t, facts),
             None => ws.buffers.remove(&rel),
         }
+    }
+
+    /// An incremental parse for a document the index covers (inside the project, an indexed language).
+    fn live_parse(&self, uri: &Uri) -> Option<LiveParse> {
+        let ws = self.ws().ok()?;
+        let rel = rel_path(&ws.config.root, uri)?;
+        let lang = Language::from_path(Path::new(&rel))
+            .filter(|l| ws.config.languages.contains(l))?;
+        Some(LiveParse::new(lang, rel))
     }
 
     /// Logs a request's timing at debug level (the boundary log of `LEINDEX_LOG=debug`).
@@ -549,27 +560,29 @@ impl LanguageServer for Backend {
 
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
         let d = params.text_document;
+        let parse = self.live_parse(&d.uri);
         let mut docs = self.docs.lock().unwrap_or_else(|p| p.into_inner());
-        docs.open(d.uri.clone(), &d.text, d.version);
-        self.share_buffer(&d.uri, Some(Arc::from(d.text.as_str())));
+        docs.open(d.uri.clone(), &d.text, d.version, parse);
+        let facts = docs.get(&d.uri).and_then(|doc| doc.facts.clone());
+        self.share_buffer(&d.uri, Some((Arc::from(d.text.as_str()), facts)));
     }
 
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
         let started = Instant::now();
         let d = params.text_document;
-        // Applied under the std mutex with no `.await`: edits keep their arrival order.
+        // Applied (and re-parsed) under the std mutex with no `.await`: edits keep their arrival order.
         let mut docs = self.docs.lock().unwrap_or_else(|p| p.into_inner());
         match docs.change(&d.uri, d.version, &params.content_changes) {
-            Ok(()) => {
-                let text = docs.get(&d.uri).map(|doc| Arc::from(doc.rope.to_string()));
-                self.share_buffer(&d.uri, text);
+            Ok(text) => {
+                let facts = docs.get(&d.uri).and_then(|doc| doc.facts.clone());
+                self.share_buffer(&d.uri, Some((text, facts)));
             }
             Err(e) => tracing::warn!(error = %e, "edit not applied"),
         }
         drop(docs);
         tracing::debug!(
             ms = started.elapsed().as_secs_f64() * 1e3,
-            "didChange applied"
+            "didChange applied and re-parsed"
         );
     }
 

@@ -1,17 +1,41 @@
 //! Open documents: one ropey rope per URI, kept current from `didOpen` / `didChange` / `didClose`, with LSP
-//! positions (UTF-16 code units, the protocol's default encoding) converted to rope offsets.
+//! positions (UTF-16 code units, the protocol's default encoding) converted to rope offsets, and — for files
+//! the index covers — kept parsed incrementally, so each edit yields the document's facts at once.
+//!
+//! Lines are what LSP calls lines (`\n`, `\r\n`, `\r`; ropey is built without its Unicode line breaks,
+//! which LSP does not count). tree-sitter counts rows by `\n` only, so in a file with lone `\r` line ends the
+//! incremental parse's row hints differ; byte offsets, which decide what is re-parsed, are exact.
 
+use leindex_engine::model::FileFacts;
+use leindex_engine::source::{LiveParse, TextEdit};
 use ropey::Rope;
 use std::collections::HashMap;
+use std::sync::Arc;
 use tower_lsp_server::ls_types::{Position, Range, TextDocumentContentChangeEvent, Uri};
 
 /// One open document.
-#[derive(Debug, Clone)]
 pub struct Document {
     /// The current text.
     pub rope: Rope,
     /// The version of the last applied change (from the client).
     pub version: i32,
+    /// Facts of the current text, extracted at the last edit: `None` for files the index does not cover,
+    /// or when the text could not be parsed.
+    pub facts: Option<Arc<FileFacts>>,
+    /// The incremental parse behind `facts`.
+    parse: Option<LiveParse>,
+}
+
+impl Document {
+    fn reparse(&mut self, text: &str) {
+        self.facts = self.parse.as_mut().and_then(|p| match p.reparse(text) {
+            Ok(facts) => Some(Arc::new(facts)),
+            Err(e) => {
+                tracing::warn!(error = %e, "buffer not parsed");
+                None
+            }
+        });
+    }
 }
 
 /// Why an edit could not be applied; the document is then left unchanged and the server asks for nothing
@@ -37,21 +61,23 @@ pub enum EditError {
 
 /// All open documents. Mutated only under the caller's std mutex, never across an `.await`, so edits apply
 /// in arrival order although tower-lsp runs handlers concurrently.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Documents {
     open: HashMap<Uri, Document>,
 }
 
 impl Documents {
-    /// Opens (or reopens, replacing) a document.
-    pub fn open(&mut self, uri: Uri, text: &str, version: i32) {
-        self.open.insert(
-            uri,
-            Document {
-                rope: Rope::from_str(text),
-                version,
-            },
-        );
+    /// Opens (or reopens, replacing) a document; with `parse` (files the index covers) it is parsed now and
+    /// after every change.
+    pub fn open(&mut self, uri: Uri, text: &str, version: i32, parse: Option<LiveParse>) {
+        let mut doc = Document {
+            rope: Rope::from_str(text),
+            version,
+            facts: None,
+            parse,
+        };
+        doc.reparse(text);
+        self.open.insert(uri, doc);
     }
 
     /// Closes a document; its unsaved content stops overriding the file on disk.
@@ -70,7 +96,8 @@ impl Documents {
     }
 
     /// Applies `changes` in order (each range is in the coordinates left by the previous one, as the
-    /// protocol says) and records `version`. A change without a range replaces the whole text.
+    /// protocol says), records `version`, re-parses incrementally and returns the new text. A change without
+    /// a range replaces the whole text.
     ///
     /// Errors: the document is not open; `version` is older than the current one (a reordered message);
     /// a position lies outside the document. On error nothing of this batch is applied.
@@ -79,8 +106,8 @@ impl Documents {
         uri: &Uri,
         version: i32,
         changes: &[TextDocumentContentChangeEvent],
-    ) -> Result<(), EditError> {
-        let doc = self.open.get(uri).ok_or_else(|| EditError::NotOpen {
+    ) -> Result<Arc<str>, EditError> {
+        let doc = self.open.get_mut(uri).ok_or_else(|| EditError::NotOpen {
             uri: uri.as_str().to_string(),
         })?;
         if version < doc.version {
@@ -91,9 +118,14 @@ impl Documents {
             });
         }
         let mut rope = doc.rope.clone();
+        // `None` stands for a whole-text replacement: the tree is parsed afresh.
+        let mut edits: Vec<Option<TextEdit>> = Vec::with_capacity(changes.len());
         for change in changes {
             match change.range {
-                None => rope = Rope::from_str(&change.text),
+                None => {
+                    rope = Rope::from_str(&change.text);
+                    edits.push(None);
+                }
                 Some(range) => {
                     let (start, end) = char_range(&rope, range).ok_or_else(|| {
                         let bad = if char_index(&rope, range.start).is_none() {
@@ -108,13 +140,50 @@ impl Documents {
                             lines: rope.len_lines(),
                         }
                     })?;
+                    edits.push(Some(text_edit(&rope, start, end, &change.text)));
                     rope.remove(start..end);
                     rope.insert(start, &change.text);
                 }
             }
         }
-        self.open.insert(uri.clone(), Document { rope, version });
-        Ok(())
+        doc.rope = rope;
+        doc.version = version;
+        if let Some(parse) = &mut doc.parse {
+            for e in &edits {
+                match e {
+                    Some(e) => parse.edit(e),
+                    None => parse.reset(),
+                }
+            }
+        }
+        let text: Arc<str> = Arc::from(doc.rope.to_string());
+        doc.reparse(&text);
+        Ok(text)
+    }
+}
+
+/// The tree-sitter edit of replacing chars `start..end` of `rope` with `text`.
+fn text_edit(rope: &Rope, start: usize, end: usize, text: &str) -> TextEdit {
+    let point = |char_idx: usize| {
+        let line = rope.char_to_line(char_idx);
+        (line, rope.char_to_byte(char_idx) - rope.line_to_byte(line))
+    };
+    let start_byte = rope.char_to_byte(start);
+    let start_point = point(start);
+    let new_end = match text.rfind('\n') {
+        Some(last) => (
+            start_point.0 + text.matches('\n').count(),
+            text.len() - last - 1,
+        ),
+        None => (start_point.0, start_point.1 + text.len()),
+    };
+    TextEdit {
+        start_byte,
+        old_end_byte: rope.char_to_byte(end),
+        new_end_byte: start_byte + text.len(),
+        start: start_point,
+        old_end: point(end),
+        new_end,
     }
 }
 
@@ -197,7 +266,7 @@ mod tests {
     fn multi_edit_changes_apply_in_order_and_bad_batches_change_nothing() {
         let uri: Uri = "file:///w/a.rs".parse().unwrap();
         let mut docs = Documents::default();
-        docs.open(uri.clone(), "let 𝄞 = 1;\nlet b = 2;\n", 1);
+        docs.open(uri.clone(), "let 𝄞 = 1;\nlet b = 2;\n", 1, None);
         let edit = |l1, c1, l2, c2, text: &str| TextDocumentContentChangeEvent {
             range: Some(Range::new(pos(l1, c1), pos(l2, c2))),
             range_length: None,
@@ -236,5 +305,37 @@ mod tests {
             docs.change(&uri, 6, &[]),
             Err(EditError::NotOpen { .. })
         ));
+    }
+
+    #[test]
+    fn incremental_reparse_gives_the_facts_of_a_fresh_parse() {
+        use leindex_engine::model::Language;
+        use leindex_engine::source::{LiveParse, parse};
+        let uri: Uri = "file:///w/m.py".parse().unwrap();
+        let mut docs = Documents::default();
+        let text = "class Å:\n    def run(self):\n        return helper()\n\ndef helper():\n    return 1\n";
+        let live = LiveParse::new(Language::Python, "m.py".into());
+        docs.open(uri.clone(), text, 1, Some(live));
+        let edit = |l1, c1, l2, c2, text: &str| TextDocumentContentChangeEvent {
+            range: Some(Range::new(pos(l1, c1), pos(l2, c2))),
+            range_length: None,
+            text: text.to_string(),
+        };
+        let batches = [
+            // Rename a method after the non-ASCII class name, and type a new function line by line.
+            vec![edit(1, 8, 1, 11, "start")],
+            vec![edit(6, 0, 6, 0, "def added(x):\n    return helper() + x\n")],
+            // A multi-line deletion joined with an insertion, then an edit at the very start.
+            vec![edit(3, 0, 5, 12, "def helper2():\n    return 2"), edit(0, 0, 0, 0, "# é\n")],
+        ];
+        for (v, batch) in batches.iter().enumerate() {
+            let text = docs.change(&uri, v as i32 + 2, batch).unwrap();
+            let fresh = parse(Language::Python, "m.py", &text).unwrap();
+            let doc = docs.get(&uri).unwrap();
+            assert_eq!(doc.facts.as_deref(), Some(&fresh), "after batch {v}:\n{text}");
+        }
+        let names: Vec<String> = docs.get(&uri).unwrap().facts.as_ref().unwrap().symbols.iter().map(|s| s.qualified_name.clone()).collect();
+        assert!(names.iter().any(|n| n.ends_with("Å.start")), "{names:?}");
+        assert!(names.iter().any(|n| n.ends_with("added")), "{names:?}");
     }
 }

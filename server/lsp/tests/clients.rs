@@ -95,3 +95,98 @@ fn neovim_builtin_client() {
     );
     eprintln!("neovim client: {}", stdout.trim());
 }
+
+/// The Neovim plugin (`editors/nvim`, headless 0.7.2, `editors/nvim/tests/e2e.lua`) with the `leindex`
+/// CLI as its server, found through `LEINDEX_SERVER_PATH` as a user's setup would: attach on the project
+/// root, lenses refreshed by the server, a lens command filling the quickfix list, `:LeIndexAnalyze`,
+/// `:LeIndexStatus`, `:checkhealth leindex`.
+#[test]
+fn neovim_plugin() {
+    if !runs(
+        "nvim",
+        &["--version"],
+        "Neovim is not installed: apt-get install neovim",
+    ) {
+        return;
+    }
+    let cli = sibling_bin(env!("CARGO_BIN_EXE_leindex-lsp"), "leindex");
+    if !cli.exists() {
+        missing::<()>("the leindex CLI is not built: cargo test --release --workspace");
+        return;
+    }
+    let Some((_tmp, project)) = scratch_corpus("tokio") else {
+        return;
+    };
+    let out = Command::new("timeout")
+        .args([
+            "300",
+            "nvim",
+            "--headless",
+            "-u",
+            "NONE",
+            "-c",
+            "luafile editors/nvim/tests/e2e.lua",
+        ])
+        .current_dir(repo())
+        .env("LEINDEX_SERVER_PATH", &cli)
+        .env("LEINDEX_PROJECT", &project)
+        .output()
+        .expect("runs nvim");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let tail: Vec<&str> = stderr.lines().rev().take(30).collect();
+    let summary = stdout.lines().find(|l| l.starts_with("nvim plugin: ok:"));
+    assert!(
+        out.status.success() && summary.is_some(),
+        "neovim plugin test failed ({}): {stdout}\n{}",
+        out.status,
+        tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+    );
+    eprintln!("{}", summary.unwrap_or_default());
+}
+
+/// The VS Code extension (`editors/vscode`) through `npm run ci`: strict type-check, lint, esbuild
+/// bundle, unit tests — including the live ones against the `leindex` CLI on a scratch copy of tokio —
+/// and `vsce package`. Needs `npm ci` in `editors/vscode`.
+#[test]
+fn vscode_extension() {
+    let dir = repo().join("editors/vscode");
+    if !dir.join("node_modules").exists() {
+        missing::<()>("editors/vscode/node_modules missing: run npm ci in editors/vscode");
+        return;
+    }
+    if !runs("npm", &["--version"], "npm is not installed") {
+        return;
+    }
+    let cli = sibling_bin(env!("CARGO_BIN_EXE_leindex-lsp"), "leindex");
+    if !cli.exists() {
+        missing::<()>("the leindex CLI is not built: cargo test --release --workspace");
+        return;
+    }
+    let Some((_tmp, project)) = scratch_corpus("tokio") else {
+        return;
+    };
+    let out = Command::new("npm")
+        .args(["run", "--silent", "ci"])
+        .current_dir(&dir)
+        .env("LEINDEX_SERVER_PATH", &cli)
+        .env("LEINDEX_PROJECT", &project)
+        .output()
+        .expect("runs npm");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let tail: Vec<&str> = stderr.lines().rev().take(40).collect();
+    let summary = stdout.lines().find(|l| l.starts_with("vscode ci: ok:"));
+    assert!(
+        out.status.success() && summary.is_some(),
+        "vscode extension ci failed ({}): {stdout}\n{}",
+        out.status,
+        tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+    );
+    let summary = summary.unwrap_or_default();
+    assert!(
+        summary.contains(", 0 failed,") && summary.contains("(with live server)"),
+        "{summary}"
+    );
+    eprintln!("{summary}");
+}
