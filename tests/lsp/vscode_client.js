@@ -96,10 +96,14 @@ async function main() {
   const t0 = Date.now();
   const lenses = await conn.sendRequest(rpc.CodeLensRequest.type, { textDocument: doc });
   const lensMs = Date.now() - t0;
-  const lens = lenses.find((l) => l.data && l.data.name === 'Core::steal_work');
-  check(lens && !lens.command, 'unresolved lens on Core::steal_work');
-  const resolved = await conn.sendRequest(rpc.CodeLensResolveRequest.type, lens);
-  check(/^\d+ references? · \d+ callers? · complexity \d+ · impact \d+$/.test(resolved.command.title), `lens title ${resolved.command.title}`);
+  const lensOf = (kind) => lenses.find((l) => l.data && l.data.name === 'Core::steal_work' && l.data.lens === kind);
+  check(lensOf('usage') && !lensOf('usage').command, 'unresolved usage lens on Core::steal_work');
+  const resolved = await conn.sendRequest(rpc.CodeLensResolveRequest.type, lensOf('usage'));
+  check(/^\d+ references? · \d+ callers?$/.test(resolved.command.title) && resolved.command.command === 'leindex.showCallers',
+    `usage lens ${JSON.stringify(resolved.command)}`);
+  const metrics = await conn.sendRequest(rpc.CodeLensResolveRequest.type, lensOf('metrics'));
+  check(/^complexity \d+ · impact \d+$/.test(metrics.command.title) && metrics.command.command === 'leindex.showImpact',
+    `metrics lens ${JSON.stringify(metrics.command)}`);
 
   const pos = { textDocument: doc, position: { line, character: 8 } };
   const refs = await conn.sendRequest(rpc.ReferencesRequest.type, { ...pos, context: { includeDeclaration: false } });

@@ -1,12 +1,15 @@
 //! The LSP server (tower-lsp-server): takes the project's writer role, keeps open documents in ropes, and
 //! answers standard requests, code lenses and the custom `leindex/*` requests from the current snapshot.
 
-use crate::convert::{camel_case, header_range, location, rel_path, symbol_kind, symbol_range};
+use crate::convert::{
+    camel_case, header_range, lines_range, location, rel_path, symbol_kind, symbol_range,
+};
 use crate::documents::{self, Documents};
+use crate::lens::{self, CountCache, FileSymbol, Settings};
 use leindex_engine::analyze::{self, AnalyzeRequest};
 use leindex_engine::config::Config;
 use leindex_engine::live::{self, Buffers, WriterOptions};
-use leindex_engine::model::{FileFacts, Language, SymbolKind as Kind};
+use leindex_engine::model::{FileFacts, Language};
 use leindex_engine::source::LiveParse;
 use leindex_engine::query;
 use leindex_engine::reader::{Current, Freshness, SnapshotReader};
@@ -16,7 +19,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
 use tower_lsp_server::ls_types::*;
@@ -26,8 +29,6 @@ use tower_lsp_server::{Client, LanguageServer};
 const HANDOVER_TIMEOUT: Duration = Duration::from_secs(30);
 /// LSP's `RequestFailed` error code (3.17): the request was valid but could not be answered.
 const REQUEST_FAILED: i64 = -32803;
-/// Depth of the impact count shown in code lenses.
-const LENS_IMPACT_DEPTH: u32 = 3;
 
 /// The project the server was initialized for.
 struct Workspace {
@@ -48,6 +49,10 @@ pub struct Backend {
     lens_refresh: AtomicBool,
     /// The client advertised `window.workDoneProgress`.
     work_done_progress: AtomicBool,
+    /// From `initializationOptions`, then `workspace/didChangeConfiguration`.
+    settings: RwLock<Settings>,
+    /// Lens counts of the current generation.
+    counts: CountCache,
 }
 
 fn failed(message: impl Into<String>) -> Error {
@@ -71,7 +76,37 @@ impl Backend {
             ws: OnceLock::new(),
             lens_refresh: AtomicBool::new(false),
             work_done_progress: AtomicBool::new(false),
+            settings: RwLock::new(Settings::default()),
+            counts: CountCache::default(),
         }
+    }
+
+    fn settings(&self) -> Settings {
+        *self.settings.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The symbols of a document with the snapshot to resolve them against: from the open buffer's facts
+    /// when it has them (positions as typed, before the writer publishes), else from the snapshot. `None`
+    /// when the file is outside the project or neither open nor indexed.
+    fn file_symbols(&self, uri: &Uri) -> Result<Option<(Current, String, Vec<FileSymbol>)>> {
+        let (ws, cur) = self.snapshot()?;
+        let Some(rel) = rel_path(&ws.config.root, uri) else {
+            return Ok(None);
+        };
+        let live = self
+            .docs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(uri)
+            .and_then(|d| d.facts.clone());
+        let symbols = match live {
+            Some(facts) => FileSymbol::from_facts(&facts),
+            None => match query::file_id(&cur.snapshot, &rel) {
+                Some(file) => FileSymbol::from_snapshot(&cur.snapshot, file),
+                None => return Ok(None),
+            },
+        };
+        Ok(Some((cur, rel, symbols)))
     }
 
     fn ws(&self) -> Result<&Arc<Workspace>> {
@@ -153,25 +188,6 @@ impl Backend {
             "request"
         );
         result
-    }
-
-    fn lens_title(snap: &Snapshot, id: u32) -> String {
-        let s = snap.symbol(id);
-        let refs = query::referrers(snap, id).len();
-        let impact = query::impact(snap, id, LENS_IMPACT_DEPTH, 0).total;
-        let mut parts = vec![
-            format!("{refs} reference{}", if refs == 1 { "" } else { "s" }),
-            format!(
-                "{} caller{}",
-                s.callers,
-                if s.callers == 1 { "" } else { "s" }
-            ),
-        ];
-        if s.kind.is_callable() {
-            parts.push(format!("complexity {}", s.complexity));
-        }
-        parts.push(format!("impact {impact}"));
-        parts.join(" · ")
     }
 
     /// Re-finds a symbol described by lens / call-hierarchy data in the current snapshot (ids change from
@@ -345,6 +361,7 @@ impl Backend {
         let started = Instant::now();
         let budget = params
             .budget_tokens
+            .or(self.settings().budget_tokens)
             .unwrap_or(self.ws()?.config.default_budget);
         if budget == 0 || params.query.trim().is_empty() {
             return Err(invalid(
@@ -492,6 +509,10 @@ impl LanguageServer for Backend {
             .and_then(|w| w.work_done_progress)
             .unwrap_or(false);
         self.work_done_progress.store(progress, Ordering::Relaxed);
+        if let Some(opts) = &params.initialization_options {
+            let settings = Settings::from_json(opts).map_err(invalid)?;
+            *self.settings.write().unwrap_or_else(|p| p.into_inner()) = settings;
+        }
         let _ = self.ws.set(Arc::new(Workspace {
             reader: SnapshotReader::new(&config.index_dir),
             buffers: Arc::new(Buffers::default()),
@@ -586,6 +607,29 @@ impl LanguageServer for Backend {
         );
     }
 
+    async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        if params.settings.is_null() {
+            return;
+        }
+        match Settings::from_json(&params.settings) {
+            Ok(settings) => {
+                *self.settings.write().unwrap_or_else(|p| p.into_inner()) = settings;
+                tracing::info!(?settings, "settings changed");
+                if self.lens_refresh.load(Ordering::Relaxed)
+                    && let Err(e) = self.client.code_lens_refresh().await
+                {
+                    tracing::debug!(error = %e, "codeLens/refresh failed");
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "settings not applied");
+                self.client
+                    .show_message(MessageType::WARNING, format!("LeIndex: {e}"))
+                    .await;
+            }
+        }
+    }
+
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let uri = params.text_document.uri;
         self.docs
@@ -600,27 +644,20 @@ impl LanguageServer for Backend {
         params: DocumentSymbolParams,
     ) -> Result<Option<DocumentSymbolResponse>> {
         let started = Instant::now();
-        let Some((ws, cur, _, file)) = self.file_of(&params.text_document.uri)? else {
+        let uri = params.text_document.uri;
+        let Some((_, _, symbols)) = self.file_symbols(&uri)? else {
             return Ok(None);
         };
-        let snap = &cur.snapshot;
         #[allow(deprecated)]
-        let symbols: Vec<SymbolInformation> = query::symbols_in_file(snap, file)
-            .filter(|&id| snap.symbol(id).kind != Kind::Module)
-            .filter_map(|id| {
-                let s = snap.symbol(id);
-                Some(SymbolInformation {
-                    name: s.name.to_string(),
-                    kind: symbol_kind(s.kind),
-                    tags: None,
-                    deprecated: None,
-                    location: location(snap, &ws.config.root, id)?,
-                    container_name: s
-                        .parent
-                        .map(|p| snap.symbol(p))
-                        .filter(|p| p.kind != Kind::Module)
-                        .map(|p| p.qualified_name.to_string()),
-                })
+        let symbols: Vec<SymbolInformation> = symbols
+            .into_iter()
+            .map(|s| SymbolInformation {
+                name: s.name,
+                kind: symbol_kind(s.kind),
+                tags: None,
+                deprecated: None,
+                location: Location::new(uri.clone(), lines_range(s.line_start, s.line_end)),
+                container_name: s.container,
             })
             .collect();
         Self::timed(
@@ -739,7 +776,7 @@ impl LanguageServer for Backend {
         }
         text.push_str(&format!(
             "\n{} · centrality {:.2} · generation {}",
-            Self::lens_title(snap, id),
+            lens::summary(self.counts.get(snap, id)),
             s.pagerank,
             snap.generation()
         ));
@@ -759,7 +796,7 @@ impl LanguageServer for Backend {
     async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
         let started = Instant::now();
         let uri = params.text_document.uri;
-        let Some((_, cur, rel, file)) = self.file_of(&uri)? else {
+        let Some((cur, rel, symbols)) = self.file_symbols(&uri)? else {
             return Ok(None);
         };
         let version = self
@@ -768,25 +805,15 @@ impl LanguageServer for Backend {
             .unwrap_or_else(|p| p.into_inner())
             .get(&uri)
             .map(|d| d.version);
-        let snap = &cur.snapshot;
         // Ranges and data only; titles come in codeLens/resolve, for the lenses the editor shows.
-        let lenses = query::symbols_in_file(snap, file)
-            .filter(|&id| {
-                let k = snap.symbol(id).kind;
-                k.is_callable() || matches!(k, Kind::Class | Kind::Struct | Kind::Interface | Kind::Trait | Kind::Enum)
-            })
-            .map(|id| {
-                let s = snap.symbol(id);
-                CodeLens {
-                    range: header_range(&s),
-                    command: None,
-                    data: Some(json!({
-                        "uri": uri.as_str(), "path": rel, "name": s.qualified_name, "line": s.line_start,
-                        "version": version, "generation": snap.generation(),
-                    })),
-                }
-            })
-            .collect();
+        let lenses = lens::unresolved(
+            &symbols,
+            self.settings().lenses,
+            uri.as_str(),
+            &rel,
+            version,
+            cur.snapshot.generation(),
+        );
         Self::timed("textDocument/codeLens", started, Ok(Some(lenses)))
     }
 
@@ -806,22 +833,21 @@ impl LanguageServer for Backend {
             return Err(invalid("code lens data lacks path/name/line"));
         };
         let Some(id) = Self::refind(snap, path, name, line as u32) else {
-            // The symbol is gone in the newest generation: a neutral title instead of an error.
+            // Not in the newest generation yet (typed moments ago) or gone: a neutral title, and the
+            // refresh after the next publish brings the real one.
             lens.command = Some(Command::new(
-                "(changed — refreshing)".into(),
+                "(indexing…)".into(),
                 String::new(),
                 None,
             ));
             return Ok(lens);
         };
-        lens.command = Some(Command::new(
-            Self::lens_title(snap, id),
-            "leindex.showCallers".into(),
-            Some(vec![
-                json!(data["uri"]),
-                json!(lens.range.start),
-                json!(name),
-            ]),
+        let arguments = vec![json!(data["uri"]), json!(lens.range.start), json!(name)];
+        lens.command = Some(lens::command(
+            data["lens"].as_str().unwrap_or("usage"),
+            self.counts.get(snap, id),
+            self.settings().lenses,
+            arguments,
         ));
         Self::timed("codeLens/resolve", started, Ok(lens))
     }

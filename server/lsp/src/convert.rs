@@ -26,20 +26,27 @@ pub fn uri_of(root: &Path, rel: &str) -> Option<Uri> {
     Uri::from_file_path(root.join(rel))
 }
 
-/// The whole-line range of a symbol: from the start of its first line to the start of the line after its
-/// last. Snapshot spans are lines, so no UTF-16 column is needed here (line starts are column 0 in every
-/// encoding).
-pub fn symbol_range(s: &SymbolView) -> Range {
-    Range::new(
-        Position::new(s.line_start.saturating_sub(1), 0),
-        Position::new(s.line_end, 0),
-    )
+/// The range from the start of 0-based line `start` to the start of 0-based line `end` (line starts are
+/// column 0 in every encoding, so no UTF-16 conversion is needed).
+pub fn line_range(start: u32, end: u32) -> Range {
+    Range::new(Position::new(start, 0), Position::new(end, 0))
 }
 
-/// The range of a symbol's first line (where lenses and selection ranges go).
+/// The whole-line range of a symbol with 1-based inclusive lines: from the start of its first line to the
+/// start of the line after its last.
+pub fn lines_range(line_start: u32, line_end: u32) -> Range {
+    line_range(line_start.saturating_sub(1), line_end)
+}
+
+/// The whole-line range of a snapshot symbol (see [`lines_range`]).
+pub fn symbol_range(s: &SymbolView) -> Range {
+    lines_range(s.line_start, s.line_end)
+}
+
+/// The empty range at the start of a symbol's first line (where lenses and selection ranges go).
 pub fn header_range(s: &SymbolView) -> Range {
     let line = s.line_start.saturating_sub(1);
-    Range::new(Position::new(line, 0), Position::new(line, 0))
+    line_range(line, line)
 }
 
 /// Where symbol `id` is, as an LSP location.

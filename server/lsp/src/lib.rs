@@ -5,6 +5,7 @@
 pub mod backend;
 pub mod convert;
 pub mod documents;
+pub mod lens;
 
 use backend::Backend;
 use tower_lsp_server::{LspService, Server};

@@ -2,6 +2,21 @@
 //! `LEINDEX_LOG` sets the filter (`debug` logs every request's timing).
 
 fn main() -> std::process::ExitCode {
+    // `--version` lets editor plugins check the binary before starting it (as rust-analyzer's do); any
+    // other argument is an error rather than silently ignored.
+    match std::env::args().nth(1).as_deref() {
+        None => {}
+        Some("--version" | "-V") => {
+            println!("leindex-lsp {}", env!("CARGO_PKG_VERSION"));
+            return std::process::ExitCode::SUCCESS;
+        }
+        Some(other) => {
+            eprintln!(
+                "leindex-lsp: unknown argument `{other}`; it takes none (it speaks LSP on stdio) except --version"
+            );
+            return std::process::ExitCode::from(2);
+        }
+    }
     let filter = tracing_subscriber::EnvFilter::try_from_env("LEINDEX_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()

@@ -55,6 +55,19 @@ fn vscode_languageserver_protocol_client() {
     eprintln!("vscode client: {summary}");
 }
 
+/// `--version` for editor plugins' binary checks; any other argument is refused with a message.
+#[test]
+fn version_flag() {
+    let bin = env!("CARGO_BIN_EXE_leindex-lsp");
+    let out = Command::new(bin).arg("--version").output().expect("runs");
+    assert!(out.status.success());
+    let version = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(version.trim(), format!("leindex-lsp {}", env!("CARGO_PKG_VERSION")));
+    let out = Command::new(bin).arg("--stdio-please").output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--stdio-please"));
+}
+
 /// Neovim's built-in LSP client (0.7.2 headless, `tests/lsp/nvim_client.lua`): lenses resolved by Neovim,
 /// real buffer edits as incremental didChange with UTF-16 columns, custom requests.
 #[test]

@@ -174,26 +174,72 @@ async fn lsp_features_from_the_live_index() {
         assert!(names.contains(&n), "{n} missing from {names:?}");
     }
 
-    // Lenses: ranges first, titles on resolve.
+    // Lenses: ranges first, titles on resolve; a usage and a metrics lens per symbol.
     let lenses = c
         .result("textDocument/codeLens", json!({"textDocument": doc}))
         .await;
-    let helper_lens = lenses
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["data"]["name"] == "helper")
-        .expect("a lens on helper")
-        .clone();
-    assert!(helper_lens.get("command").is_none());
-    assert_eq!(helper_lens["range"]["start"]["line"], 1);
-    let resolved = c.result("codeLens/resolve", helper_lens).await;
-    let title = resolved["command"]["title"].as_str().unwrap();
-    assert!(
-        title.starts_with("3 references · 3 callers · complexity 1"),
-        "{title}"
-    );
+    let helper_lens = |kind: &str| {
+        lenses
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["data"]["name"] == "helper" && l["data"]["lens"] == kind)
+            .unwrap_or_else(|| panic!("a {kind} lens on helper: {lenses}"))
+            .clone()
+    };
+    let usage = helper_lens("usage");
+    assert!(usage.get("command").is_none());
+    assert_eq!(usage["range"]["start"]["line"], 1);
+    let resolved = c.result("codeLens/resolve", usage).await;
+    assert_eq!(resolved["command"]["title"], "3 references · 3 callers");
     assert_eq!(resolved["command"]["command"], "leindex.showCallers");
+    assert_eq!(resolved["command"]["arguments"][2], "helper");
+    let resolved = c.result("codeLens/resolve", helper_lens("metrics")).await;
+    let title = resolved["command"]["title"].as_str().unwrap();
+    assert!(title.starts_with("complexity 1 · impact "), "{title}");
+    assert_eq!(resolved["command"]["command"], "leindex.showImpact");
+
+    // Settings: lenses per kind, applied at once with a lens refresh; bad settings are reported, not fatal.
+    let refreshes = c.server_requests.len();
+    c.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"leindex": {"lenses": {"complexity": false, "impact": false, "callers": false}}}}),
+    )
+    .await;
+    let lenses = c
+        .result("textDocument/codeLens", json!({"textDocument": doc}))
+        .await;
+    assert!(
+        lenses.as_array().unwrap().iter().all(|l| l["data"]["lens"] == "usage"),
+        "{lenses}"
+    );
+    let resolved = c.result("codeLens/resolve", lenses[0].clone()).await;
+    assert!(
+        resolved["command"]["title"].as_str().unwrap().ends_with(" references")
+            || resolved["command"]["title"].as_str().unwrap().ends_with(" reference"),
+        "{resolved}"
+    );
+    assert!(
+        c.server_requests[refreshes..]
+            .iter()
+            .any(|m| m == "workspace/codeLens/refresh"),
+        "{:?}",
+        c.server_requests
+    );
+    c.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"leindex": {"lenses": {"refrences": true}}}}),
+    )
+    .await;
+    c.notify("workspace/didChangeConfiguration", json!({"settings": {"leindex": {}}}))
+        .await;
+    let lenses = c
+        .result("textDocument/codeLens", json!({"textDocument": doc}))
+        .await;
+    assert!(
+        lenses.as_array().unwrap().iter().any(|l| l["data"]["lens"] == "metrics"),
+        "defaults again: {lenses}"
+    );
 
     // helper is defined on line 2 (index 1); its callers are caller_one, caller_two and Widget::grow.
     let at_helper = json!({"textDocument": doc, "position": {"line": 1, "character": 8}});
@@ -369,13 +415,46 @@ async fn lsp_features_from_the_live_index() {
     let st = c.result("leindex/status", Value::Null).await;
     assert_eq!(st["openDocuments"], 1);
 
+    // An open buffer's lenses and symbols follow the text at once, before the writer publishes: three
+    // lines typed above helper move its lenses down by three.
+    c.notify("textDocument/didChange", json!({"textDocument": {"uri": lib, "version": 3},
+        "contentChanges": [{"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
+                            "text": "// one\n// two\n// three\n"}]})).await;
+    let lenses = c
+        .result("textDocument/codeLens", json!({"textDocument": doc}))
+        .await;
+    let helper = lenses
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["data"]["name"] == "helper")
+        .expect("a lens on helper")
+        .clone();
+    assert_eq!(helper["range"]["start"]["line"], 4, "{helper}");
+    assert_eq!(helper["data"]["version"], 3);
+    let resolved = c.result("codeLens/resolve", helper).await;
+    // (src/extra.rs, written above, is the fourth caller.)
+    assert_eq!(resolved["command"]["title"], "4 references · 4 callers", "{resolved}");
+    c.notify("textDocument/didChange", json!({"textDocument": {"uri": lib, "version": 4},
+        "contentChanges": [{"range": {"start": {"line": 0, "character": 0}, "end": {"line": 3, "character": 0}}, "text": ""}]})).await;
+    let symbols = c
+        .result("textDocument/documentSymbol", json!({"textDocument": doc}))
+        .await;
+    let helper = symbols
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "helper")
+        .expect("helper in documentSymbol");
+    assert_eq!(helper["location"]["range"]["start"]["line"], 1, "{helper}");
+
     // The live-index promise: an unsaved edit reaches the index, and a reader in another role (what an MCP
     // bridge does: map the published snapshot) answers from a generation that includes it.
     let end_line = LIB_RS.matches('\n').count();
     let before = c.result("leindex/status", Value::Null).await["generation"]
         .as_u64()
         .unwrap();
-    c.notify("textDocument/didChange", json!({"textDocument": {"uri": lib, "version": 3},
+    c.notify("textDocument/didChange", json!({"textDocument": {"uri": lib, "version": 5},
         "contentChanges": [{"range": {"start": {"line": end_line, "character": 0}, "end": {"line": end_line, "character": 0}},
                             "text": "\npub fn typed_not_saved() -> u32 {\n    helper(3)\n}\n"}]})).await;
     let reader = leindex_engine::reader::SnapshotReader::new(&root.join(".leindex"));
