@@ -41,6 +41,7 @@ impl Project {
                         yield_on_request: true,
                         on_publish: None,
                         buffers: None,
+                        editor_changes: None,
                     },
                 )
                 .map_err(|e| e.to_string())?,

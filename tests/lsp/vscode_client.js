@@ -38,6 +38,9 @@ async function main() {
   let refreshes = 0;
   conn.onRequest(rpc.CodeLensRefreshRequest.type, () => { refreshes += 1; return null; });
   conn.onRequest(rpc.WorkDoneProgressCreateRequest.type, () => null);
+  // VS Code accepts dynamic registrations (the server asks it to watch files for it).
+  const registrations = [];
+  conn.onRequest(rpc.RegistrationRequest.type, (p) => { registrations.push(...p.registrations.map((r) => r.method)); return null; });
   conn.onNotification(rpc.LogMessageNotification.type, () => {});
   const progress = [];
   conn.onNotification('$/progress', (p) => progress.push(p.value.kind));
@@ -142,6 +145,20 @@ async function main() {
   });
   await waitFor('a codeLens refresh', 5000, async () => refreshes > 0);
 
+  // Files changed outside the editor reach the server as VS Code reports them: it asked us to watch
+  // (dynamic registration of workspace/didChangeWatchedFiles) and does not watch the tree itself.
+  check(registrations.includes('workspace/didChangeWatchedFiles'), `registrations ${registrations}`);
+  const status = await conn.sendRequest('leindex/status');
+  check(status.writer && status.writer.watcher === 'editor', `writer watcher ${JSON.stringify(status.writer)}`);
+  const { writeFileSync } = require('fs');
+  const watched = path.join(ROOT, 'src', 'watched_by_editor.rs');
+  writeFileSync(watched, 'pub fn reported_by_the_editor() -> u8 { 3 }\n');
+  conn.sendNotification(rpc.DidChangeWatchedFilesNotification.type, { changes: [{ uri: pathToFileURL(watched).toString(), type: rpc.FileChangeType.Created }] });
+  const [, watchedMs] = await waitFor('the reported file in workspace/symbol', 10000, async () => {
+    const found = await conn.sendRequest(rpc.WorkspaceSymbolRequest.type, { query: 'reported_by_the_editor' });
+    return found.some((s) => s.name === 'reported_by_the_editor');
+  });
+
   // The live-index promise across processes: an MCP bridge on the same project (a reader: this server
   // holds the writer role), asked through the MCP Inspector CLI, answers with the unsaved edit.
   let bridgeSawEdit = null;
@@ -158,7 +175,7 @@ async function main() {
   conn.sendNotification(rpc.ExitNotification.type);
   const code = await new Promise((resolve) => child.on('exit', resolve));
   check(code === 0, `server exit code ${code}`);
-  console.log(JSON.stringify({ ok: true, indexMs, lensMs, editToIndexMs: editMs, sinceTypedMs: Date.now() - typedAt, refreshes, bridgeSawEdit }));
+  console.log(JSON.stringify({ ok: true, indexMs, lensMs, editToIndexMs: editMs, watchedFileMs: watchedMs, sinceTypedMs: Date.now() - typedAt, refreshes, bridgeSawEdit }));
 }
 
 main().then(

@@ -305,6 +305,7 @@ fn watch(config: &Config) -> Result<(), Error> {
         yield_on_request: false,
         on_publish: Some(std::sync::Arc::new(on_publish)),
         buffers: None,
+        editor_changes: None,
     };
     live::run_writer(config, lock, &opts, &AtomicBool::new(false));
     Ok(())

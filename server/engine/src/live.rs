@@ -68,6 +68,10 @@ pub struct WriterState {
     pub last_error: Option<String>,
     /// Why the tree is rescanned periodically instead of watched, when it is.
     pub watch_problem: Option<String>,
+    /// Who reports file changes: `notify` (the writer's own watcher) or `editor` (the LSP client's
+    /// `workspace/didChangeWatchedFiles`).
+    #[serde(default)]
+    pub watcher: String,
 }
 
 /// The state of the process holding the writer lock right now, or `None` when nobody holds it or the holder
@@ -205,6 +209,29 @@ pub struct WriterOptions {
     pub on_publish: Option<Arc<dyn Fn(&IndexReport) + Send + Sync>>,
     /// Unsaved editor buffers to index instead of the files on disk (the LSP server's).
     pub buffers: Option<Arc<Buffers>>,
+    /// File changes reported by the editor; when given, the writer does not watch the tree itself.
+    pub editor_changes: Option<Arc<EditorChanges>>,
+}
+
+/// File changes reported by an editor (LSP `workspace/didChangeWatchedFiles`), for a writer that leaves
+/// watching to the client — which watches the workspace anyway, so the tree is not watched twice.
+#[derive(Default)]
+pub struct EditorChanges {
+    paths: Mutex<std::collections::BTreeSet<PathBuf>>,
+}
+
+impl EditorChanges {
+    /// Queues changed (created, modified or deleted) absolute paths; the writer takes them within [`POLL`].
+    pub fn push(&self, paths: impl IntoIterator<Item = PathBuf>) {
+        self.paths
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(paths);
+    }
+
+    fn take(&self) -> std::collections::BTreeSet<PathBuf> {
+        std::mem::take(&mut *self.paths.lock().unwrap_or_else(|p| p.into_inner()))
+    }
 }
 
 /// Why [`run_writer`] returned.
@@ -246,21 +273,31 @@ pub fn run_writer(
         updated_unix_ms: now_ms(),
         last_error: None,
         watch_problem: None,
+        watcher: if opts.editor_changes.is_some() {
+            "editor".into()
+        } else {
+            "notify".into()
+        },
     };
     write_state(&dir, &state);
 
-    // Watch before the first run, so edits made while it runs are not missed.
+    // Watch before the first run, so edits made while it runs are not missed. With editor-reported changes
+    // there is no watcher; the channel's sender is kept so that waiting on it is a plain POLL sleep.
     let (tx, rx) = mpsc::channel::<DebounceEventResult>();
-    let watcher = new_debouncer(POLL, None, tx).and_then(|mut d| {
-        d.watch(&config.root, RecursiveMode::Recursive)?;
-        Ok(d)
-    });
-    let _watcher = match watcher {
-        Ok(w) => Some(w),
-        Err(e) => {
-            tracing::warn!(root = %config.root.display(), error = %e, "cannot watch the project; rescanning every 2 s");
-            state.watch_problem = Some(format!("{e}; rescanning every 2 s"));
-            None
+    let (_watcher, _idle_sender) = if opts.editor_changes.is_some() {
+        (None, Some(tx))
+    } else {
+        let watcher = new_debouncer(POLL, None, tx).and_then(|mut d| {
+            d.watch(&config.root, RecursiveMode::Recursive)?;
+            Ok(d)
+        });
+        match watcher {
+            Ok(w) => (Some(w), None),
+            Err(e) => {
+                tracing::warn!(root = %config.root.display(), error = %e, "cannot watch the project; rescanning every 2 s");
+                state.watch_problem = Some(format!("{e}; rescanning every 2 s"));
+                (None, None)
+            }
         }
     };
 
@@ -292,8 +329,21 @@ pub fn run_writer(
             drop(lock);
             return WriterExit::HandedOver { to_pid: req.pid };
         }
-        let edited = opts.buffers.as_ref().is_some_and(|b| b.take_changed());
+        let mut edited = opts.buffers.as_ref().is_some_and(|b| b.take_changed());
         let mut changes = Changes::Paths(Default::default());
+        if let Some(ext) = &opts.editor_changes {
+            let paths = ext.take();
+            let relevant: Vec<PathBuf> = paths
+                .into_iter()
+                .filter(|p| !ignored.iter().any(|dir| p.starts_with(dir)))
+                .collect();
+            if !relevant.is_empty()
+                && let Changes::Paths(set) = &mut changes
+            {
+                set.extend(relevant);
+                edited = true;
+            }
+        }
         let changed = edited
             | match rx.recv_timeout(POLL) {
                 Ok(batch) => {

@@ -8,7 +8,7 @@ use crate::documents::{self, Documents};
 use crate::lens::{self, CountCache, FileSymbol, Settings};
 use leindex_engine::analyze::{self, AnalyzeRequest};
 use leindex_engine::config::Config;
-use leindex_engine::live::{self, Buffers, WriterOptions};
+use leindex_engine::live::{self, Buffers, EditorChanges, WriterOptions};
 use leindex_engine::model::{FileFacts, Language};
 use leindex_engine::source::LiveParse;
 use leindex_engine::query;
@@ -27,6 +27,8 @@ use tower_lsp_server::{Client, LanguageServer};
 
 /// How long `initialized` waits for an embedded MCP-bridge writer to hand the writer role over.
 const HANDOVER_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long `initialized` waits for the client to accept watching files for us.
+const REGISTRATION_TIMEOUT: Duration = Duration::from_secs(5);
 /// LSP's `RequestFailed` error code (3.17): the request was valid but could not be answered.
 const REQUEST_FAILED: i64 = -32803;
 
@@ -38,6 +40,8 @@ struct Workspace {
     buffers: Arc<Buffers>,
     is_writer: Arc<AtomicBool>,
     stop: Arc<AtomicBool>,
+    /// Set when the client watches files for us (`workspace/didChangeWatchedFiles` registered).
+    editor_changes: OnceLock<Arc<EditorChanges>>,
 }
 
 /// The language server. One per connection.
@@ -49,6 +53,8 @@ pub struct Backend {
     lens_refresh: AtomicBool,
     /// The client advertised `window.workDoneProgress`.
     work_done_progress: AtomicBool,
+    /// The client advertised `workspace.didChangeWatchedFiles.dynamicRegistration`.
+    watch_registration: AtomicBool,
     /// From `initializationOptions`, then `workspace/didChangeConfiguration`.
     settings: RwLock<Settings>,
     /// Lens counts of the current generation.
@@ -76,8 +82,49 @@ impl Backend {
             ws: OnceLock::new(),
             lens_refresh: AtomicBool::new(false),
             work_done_progress: AtomicBool::new(false),
+            watch_registration: AtomicBool::new(false),
             settings: RwLock::new(Settings::default()),
             counts: CountCache::default(),
+        }
+    }
+
+    /// Asks the client to watch the workspace's files for us (`client/registerCapability` of
+    /// `workspace/didChangeWatchedFiles`, `**/*`) when it supports dynamic registration: the editor watches
+    /// the workspace anyway, so the tree is not watched twice. `None` (the writer's own notify watcher) when
+    /// it does not, or refuses.
+    async fn register_file_watching(&self, ws: &Workspace) -> Option<Arc<EditorChanges>> {
+        if !self.watch_registration.load(Ordering::Relaxed) {
+            return None;
+        }
+        let options = DidChangeWatchedFilesRegistrationOptions {
+            watchers: vec![FileSystemWatcher {
+                glob_pattern: GlobPattern::String("**/*".into()),
+                kind: None,
+            }],
+        };
+        let registration = Registration {
+            id: "leindex/watchedFiles".into(),
+            method: "workspace/didChangeWatchedFiles".into(),
+            register_options: serde_json::to_value(options).ok(),
+        };
+        // A client that never answers must not keep the writer from starting.
+        let answer = tokio::time::timeout(
+            REGISTRATION_TIMEOUT,
+            self.client.register_capability(vec![registration]),
+        )
+        .await
+        .unwrap_or_else(|_| Err(failed("no answer to client/registerCapability within 5 s")));
+        match answer {
+            Ok(()) => {
+                let changes = Arc::new(EditorChanges::default());
+                let _ = ws.editor_changes.set(changes.clone());
+                tracing::info!("file changes come from the client (workspace/didChangeWatchedFiles)");
+                Some(changes)
+            }
+            Err(e) => {
+                tracing::info!(error = %e, "client refused to watch files; watching with notify");
+                None
+            }
         }
     }
 
@@ -258,7 +305,11 @@ impl Backend {
 
 /// Starts the writer role on a thread: asks an embedded writer to hand over, then keeps the index current
 /// from the file system and calls `on_publish` after each new generation.
-fn start_writer(ws: &Workspace, on_publish: Arc<dyn Fn() + Send + Sync>) {
+fn start_writer(
+    ws: &Workspace,
+    on_publish: Arc<dyn Fn() + Send + Sync>,
+    editor_changes: Option<Arc<EditorChanges>>,
+) {
     let config = ws.config.clone();
     let (is_writer, stop) = (ws.is_writer.clone(), ws.stop.clone());
     let buffers = ws.buffers.clone();
@@ -282,6 +333,7 @@ fn start_writer(ws: &Workspace, on_publish: Arc<dyn Fn() + Send + Sync>) {
                 yield_on_request: false,
                 on_publish: Some(Arc::new(move |_| on_publish())),
                 buffers: Some(buffers),
+                editor_changes,
             };
             live::run_writer(&config, lock, &opts, &stop);
             is_writer.store(false, Ordering::Relaxed);
@@ -509,6 +561,14 @@ impl LanguageServer for Backend {
             .and_then(|w| w.work_done_progress)
             .unwrap_or(false);
         self.work_done_progress.store(progress, Ordering::Relaxed);
+        let watch = params
+            .capabilities
+            .workspace
+            .as_ref()
+            .and_then(|w| w.did_change_watched_files.as_ref())
+            .and_then(|d| d.dynamic_registration)
+            .unwrap_or(false);
+        self.watch_registration.store(watch, Ordering::Relaxed);
         if let Some(opts) = &params.initialization_options {
             let settings = Settings::from_json(opts).map_err(invalid)?;
             *self.settings.write().unwrap_or_else(|p| p.into_inner()) = settings;
@@ -519,6 +579,7 @@ impl LanguageServer for Backend {
             config,
             is_writer: Arc::new(AtomicBool::new(false)),
             stop: Arc::new(AtomicBool::new(false)),
+            editor_changes: OnceLock::new(),
         }));
         Ok(InitializeResult {
             server_info: Some(ServerInfo {
@@ -551,11 +612,13 @@ impl LanguageServer for Backend {
         let Ok(ws) = self.ws() else { return };
         // Publishing happens on the writer thread; lens refreshes are sent from the async side.
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+        let editor_changes = self.register_file_watching(ws).await;
         start_writer(
             ws,
             Arc::new(move || {
                 let _ = tx.send(());
             }),
+            editor_changes,
         );
         if self.work_done_progress.load(Ordering::Relaxed) {
             tokio::spawn(report_first_index(self.client.clone(), ws.clone()));
@@ -628,6 +691,19 @@ impl LanguageServer for Backend {
                     .await;
             }
         }
+    }
+
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        let Ok(ws) = self.ws() else { return };
+        let Some(changes) = ws.editor_changes.get() else {
+            return;
+        };
+        changes.push(
+            params
+                .changes
+                .iter()
+                .filter_map(|c| c.uri.to_file_path().map(|p| p.into_owned())),
+        );
     }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
