@@ -3,10 +3,13 @@
 //
 //   node tests/lsp/bench.js [corpus ...]     (default: django tokio; scratch copies of ~/.cache/leindex-corpus)
 //
-// Per corpus: initialize -> first resolved lens (cold, no index); textDocument/codeLens + resolve of every
-// lens on the largest source file; unsaved edit -> the edit is in a published generation (p50/p99 over 20
-// edits); server RSS. Goals (issue 4): edit -> snapshot visible <= 300 ms, codeLens + resolve for a 2k-line
-// file <= 20 ms, RSS <= 300 MB on django; keystroke -> updated index <= 10 ms p99.
+// Per corpus, on the source file closest to 2,000 lines: initialize -> first resolved lens (cold, no index);
+// textDocument/codeLens + resolve of every lens (resolves sent together, as VS Code does for visible lenses);
+// keystroke -> updated index (one-character edit renaming a function, then documentSymbol shows the new name:
+// round trip as the client sees it, and the server's own apply + incremental re-parse time from its debug
+// log); unsaved edit -> the edit is in a published generation (what every MCP bridge maps); server RSS.
+// Goals (issue 4): keystroke -> updated index <= 10 ms p99, edit -> snapshot visible <= 300 ms, codeLens +
+// resolve for a 2k-line file <= 20 ms, RSS <= 300 MB on django.
 'use strict';
 
 const cp = require('child_process');
@@ -23,7 +26,7 @@ const CORPUS = process.env.LEINDEX_CORPUS || path.join(os.homedir(), '.cache/lei
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.round((p / 100) * (s.length - 1)))]; };
 
-function largestSource(root, ext) {
+function sourceNear(root, ext, wanted) {
   let best = null;
   const walk = (dir) => {
     for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -32,7 +35,7 @@ function largestSource(root, ext) {
       if (e.isDirectory()) walk(p);
       else if (e.name.endsWith(ext)) {
         const lines = fs.readFileSync(p, 'utf8').split('\n').length;
-        if (!best || lines > best.lines) best = { path: p, lines };
+        if (!best || Math.abs(lines - wanted) < Math.abs(best.lines - wanted)) best = { path: p, lines };
       }
     }
   };
@@ -47,11 +50,22 @@ async function bench(name) {
   const root = path.join(tmp, name);
   fs.cpSync(src, root, { recursive: true, filter: (p) => !p.includes('.leindex') });
   const ext = fs.existsSync(path.join(root, 'Cargo.toml')) ? '.rs' : '.py';
-  const big = largestSource(root, ext);
+  const big = sourceNear(root, ext, 2000);
   const uri = pathToFileURL(big.path).toString();
 
   const t0 = Date.now();
-  const child = cp.spawn(BIN, [], { cwd: root, stdio: ['pipe', 'pipe', 'ignore'], env: { ...process.env, LEINDEX_LOG: 'warn' } });
+  const child = cp.spawn(BIN, [], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LEINDEX_LOG: 'warn,leindex_lsp::backend=debug' } });
+  // The server's own time to apply each didChange and re-parse incrementally (its debug boundary log).
+  const applyMs = [];
+  let errTail = '';
+  child.stderr.on('data', (d) => {
+    const lines = (errTail + d.toString()).split('\n');
+    errTail = lines.pop();
+    for (const l of lines) {
+      const m = /didChange applied.* ms=([0-9.]+)/.exec(l);
+      if (m) applyMs.push(Number(m[1]));
+    }
+  });
   const conn = rpc.createProtocolConnection(new rpc.StreamMessageReader(child.stdout), new rpc.StreamMessageWriter(child.stdin));
   conn.onRequest(rpc.CodeLensRefreshRequest.type, () => null);
   conn.listen();
@@ -70,22 +84,52 @@ async function bench(name) {
   const firstLens = Date.now() - t0;
 
   const lensTimes = [];
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < 10; i++) {
     const t = process.hrtime.bigint();
     const ls = await conn.sendRequest(rpc.CodeLensRequest.type, { textDocument: { uri } });
-    for (const l of ls) await conn.sendRequest(rpc.CodeLensResolveRequest.type, l);
+    await Promise.all(ls.map((l) => conn.sendRequest(rpc.CodeLensResolveRequest.type, l)));
     lensTimes.push(Number(process.hrtime.bigint() - t) / 1e6);
   }
 
   const text = fs.readFileSync(big.path, 'utf8');
   conn.sendNotification(rpc.DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: ext === '.rs' ? 'rust' : 'python', version: 1, text } });
   const endLine = text.split('\n').length - 1;
+  let version = 1;
+  // Keystrokes: a function is added once, then each keystroke appends a letter to its name.
+  const base = 'kb_';
+  conn.sendNotification(rpc.DidChangeTextDocumentNotification.type, {
+    textDocument: { uri, version: ++version },
+    contentChanges: [{ range: { start: { line: endLine, character: 0 }, end: { line: endLine, character: 0 } },
+      text: ext === '.rs' ? `\nfn ${base}() {}\n` : `\ndef ${base}(): pass\n` }],
+  });
+  const nameCol = (ext === '.rs' ? 'fn ' : 'def ').length + base.length;
+  const keystrokes = [];
+  const before = applyMs.length;
+  let typed = base;
+  for (let i = 0; i < 200; i++) {
+    const ch = String.fromCharCode(97 + (i % 26));
+    const t = process.hrtime.bigint();
+    conn.sendNotification(rpc.DidChangeTextDocumentNotification.type, {
+      textDocument: { uri, version: ++version },
+      contentChanges: [{ range: { start: { line: endLine + 1, character: nameCol + i }, end: { line: endLine + 1, character: nameCol + i } }, text: ch }],
+    });
+    typed += ch;
+    const syms = await conn.sendRequest(rpc.DocumentSymbolRequest.type, { textDocument: { uri } });
+    if (!syms.some((s) => s.name === typed)) throw new Error(`keystroke ${i}: ${typed} not in documentSymbol`);
+    keystrokes.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  await sleep(200);
+  const serverApply = applyMs.slice(before + 1);
+  // Back to the original text before the edit -> snapshot runs.
+  conn.sendNotification(rpc.DidChangeTextDocumentNotification.type, {
+    textDocument: { uri, version: ++version }, contentChanges: [{ text }],
+  });
   const edits = [];
   for (let i = 0; i < 20; i++) {
     const fn = `leindex_bench_typed_${i}`;
     const t = Date.now();
     conn.sendNotification(rpc.DidChangeTextDocumentNotification.type, {
-      textDocument: { uri, version: i + 2 },
+      textDocument: { uri, version: ++version },
       contentChanges: [{ range: { start: { line: endLine + i, character: 0 }, end: { line: endLine + i, character: 0 } },
         text: ext === '.rs' ? `\nfn ${fn}() {}` : `\ndef ${fn}(): pass` }],
     });
@@ -98,9 +142,11 @@ async function bench(name) {
     edits.push(Date.now() - t);
   }
   const st = await conn.sendRequest('leindex/status');
-  console.log(`\n== ${name} (largest file ${path.relative(root, big.path)}: ${big.lines} lines, ${lenses.length} lenses)`);
+  console.log(`\n== ${name} (file ${path.relative(root, big.path)}: ${big.lines} lines, ${lenses.length} lenses)`);
   console.log(`initialize -> first resolved lens (cold index): ${firstLens} ms`);
-  console.log(`codeLens + resolve of all ${lenses.length} lenses: p50 ${pct(lensTimes, 50).toFixed(1)} ms [goal <= 20 ms for 2k lines]`);
+  console.log(`codeLens + resolve of all ${lenses.length} lenses: p50 ${pct(lensTimes, 50).toFixed(1)} ms, p99 ${pct(lensTimes, 99).toFixed(1)} ms (first, uncached: ${lensTimes[0].toFixed(1)} ms) [goal <= 20 ms for 2k lines]`);
+  console.log(`keystroke -> documentSymbol shows it (client round trip): p50 ${pct(keystrokes, 50).toFixed(2)} ms, p99 ${pct(keystrokes, 99).toFixed(2)} ms over ${keystrokes.length} keystrokes`);
+  console.log(`keystroke -> applied + re-parsed (server log): p50 ${pct(serverApply, 50).toFixed(2)} ms, p99 ${pct(serverApply, 99).toFixed(2)} ms [goal <= 10 ms p99]`);
   console.log(`unsaved edit -> in a published generation: p50 ${pct(edits, 50)} ms, p99 ${pct(edits, 99)} ms [goal <= 300 ms]`);
   console.log(`server RSS: ${(st.rssBytes / 2 ** 20).toFixed(0)} MiB [goal <= 300 MB on django]`);
   await conn.sendRequest(rpc.ShutdownRequest.type);
