@@ -231,29 +231,26 @@ local function main()
   check(vim.api.nvim_get_current_line():match('%*:LeIndexAnalyze%*'), 'at its tag: ' .. vim.api.nvim_get_current_line())
   vim.cmd('close')
 
-  -- Settings reach the server: with two lenses per symbol (callers, impact), turning complexity and
-  -- impact off drops the impact lens after the server's refresh. A server with one combined lens per
-  -- symbol does not take settings yet; then only the combined lens is checked above.
+  -- Settings reach the server: there are two lenses per symbol (callers, impact); turning complexity and
+  -- impact off drops the impact lens after the server's refresh.
   local commands = {}
   for _, l in ipairs(vim.lsp.codelens.get(buf)) do
     if l.command and l.command.arguments and l.command.arguments[3] == 'Core::steal_work' then
       commands[l.command.command] = true
     end
   end
-  if commands['leindex.showImpact'] then
-    vim.cmd('buffer ' .. buf)
-    leindex.configure({ lenses = { complexity = false, impact = false } })
-    wait('the impact lens to go after the settings change', 10000, function()
-      local still = false
-      for _, l in ipairs(vim.lsp.codelens.get(buf)) do
-        still = still or (l.command and l.command.command == 'leindex.showImpact')
-      end
-      return not still and #vim.lsp.codelens.get(buf) > 0
-    end)
-    summary.settings = 'lenses per kind'
-  else
-    summary.settings = 'server has one combined lens (settings not checked)'
-  end
+  check(commands['leindex.showCallers'] and commands['leindex.showImpact'],
+    'a callers and an impact lens on Core::steal_work: ' .. vim.inspect(commands))
+  vim.cmd('buffer ' .. buf)
+  leindex.configure({ lenses = { complexity = false, impact = false } })
+  wait('the impact lens to go after the settings change', 10000, function()
+    local still = false
+    for _, l in ipairs(vim.lsp.codelens.get(buf)) do
+      still = still or (l.command and l.command.command == 'leindex.showImpact')
+    end
+    return not still and #vim.lsp.codelens.get(buf) > 0
+  end)
+  summary.settings = 'lenses per kind'
 
   -- On a line of its own: headless Neovim also prints messages (:echo) to stdout.
   io.stdout:write('\nnvim plugin: ok: ' .. vim.fn.json_encode(summary) .. '\n')
