@@ -6,6 +6,37 @@
 use leindex_test_support::{missing, repo, runs, scratch_corpus, sibling_bin};
 use std::process::Command;
 
+/// Runs a client under test and returns the first stdout line containing `marker`, from the marker on
+/// (headless Neovim may print messages ahead of it on the same line); fails with the client's output and
+/// the tail of its stderr when it exits non-zero or prints no such line.
+fn run_client(cmd: &mut Command, what: &str, marker: &str) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let tail: Vec<&str> = stderr.lines().rev().take(40).collect();
+    let line = stdout
+        .lines()
+        .find_map(|l| l.find(marker).map(|at| &l[at..]));
+    assert!(
+        out.status.success() && line.is_some(),
+        "{what} failed ({}): {stdout}\n{}",
+        out.status,
+        tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+    );
+    let line = line.unwrap_or_default().to_string();
+    eprintln!("{what}: {line}");
+    line
+}
+
+/// `timeout 300 nvim --headless -u NONE -c "luafile <script>"` from the repository root.
+fn nvim(script: &str) -> Command {
+    let mut cmd = Command::new("timeout");
+    cmd.args(["300", "nvim", "--headless", "-u", "NONE", "-c"])
+        .arg(format!("luafile {script}"))
+        .current_dir(repo());
+    cmd
+}
+
 #[test]
 fn vscode_languageserver_protocol_client() {
     let dir = repo().join("tests/lsp");
@@ -32,27 +63,20 @@ fn vscode_languageserver_protocol_client() {
         );
         return;
     }
-    let out = Command::new("node")
-        .arg("vscode_client.js")
-        .current_dir(&dir)
-        .env("LEINDEX_LSP_BIN", env!("CARGO_BIN_EXE_leindex-lsp"))
-        .env("LEINDEX_MCP_BIN", &bridge)
-        .env("MCP_INSPECTOR", &inspector)
-        .env("LEINDEX_PROJECT", &project)
-        .output()
-        .expect("runs node");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let tail: Vec<&str> = stderr.lines().rev().take(30).collect();
-    assert!(
-        out.status.success(),
-        "vscode client failed: {stdout}\n{}",
-        tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+    let line = run_client(
+        Command::new("node")
+            .arg("vscode_client.js")
+            .current_dir(&dir)
+            .env("LEINDEX_LSP_BIN", env!("CARGO_BIN_EXE_leindex-lsp"))
+            .env("LEINDEX_MCP_BIN", &bridge)
+            .env("MCP_INSPECTOR", &inspector)
+            .env("LEINDEX_PROJECT", &project),
+        "vscode client",
+        "{",
     );
-    let summary: serde_json::Value = serde_json::from_str(stdout.trim()).expect("a JSON summary");
+    let summary: serde_json::Value = serde_json::from_str(&line).expect("a JSON summary");
     assert_eq!(summary["ok"], true);
     assert_eq!(summary["bridgeSawEdit"], true, "{summary}");
-    eprintln!("vscode client: {summary}");
 }
 
 /// `--version` for editor plugins' binary checks; any other argument is refused with a message.
@@ -82,31 +106,13 @@ fn neovim_builtin_client() {
     let Some((_tmp, project)) = scratch_corpus("tokio") else {
         return;
     };
-    let out = Command::new("timeout")
-        .args([
-            "300",
-            "nvim",
-            "--headless",
-            "-u",
-            "NONE",
-            "-c",
-            "luafile tests/lsp/nvim_client.lua",
-        ])
-        .current_dir(repo())
-        .env("LEINDEX_LSP_BIN", env!("CARGO_BIN_EXE_leindex-lsp"))
-        .env("LEINDEX_PROJECT", &project)
-        .output()
-        .expect("runs nvim");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let fail_lines: Vec<&str> = stderr.lines().filter(|l| l.contains("FAIL")).collect();
-    assert!(
-        out.status.success() && stdout.contains("OK {"),
-        "neovim client failed ({}): {stdout}\n{}",
-        out.status,
-        fail_lines.join("\n")
+    run_client(
+        nvim("tests/lsp/nvim_client.lua")
+            .env("LEINDEX_LSP_BIN", env!("CARGO_BIN_EXE_leindex-lsp"))
+            .env("LEINDEX_PROJECT", &project),
+        "neovim client",
+        "OK {",
     );
-    eprintln!("neovim client: {}", stdout.trim());
 }
 
 /// The Neovim plugin (`editors/nvim`, headless 0.7.2, `editors/nvim/tests/e2e.lua`) with the `leindex`
@@ -130,32 +136,13 @@ fn neovim_plugin() {
     let Some((_tmp, project)) = scratch_corpus("tokio") else {
         return;
     };
-    let out = Command::new("timeout")
-        .args([
-            "300",
-            "nvim",
-            "--headless",
-            "-u",
-            "NONE",
-            "-c",
-            "luafile editors/nvim/tests/e2e.lua",
-        ])
-        .current_dir(repo())
-        .env("LEINDEX_SERVER_PATH", &cli)
-        .env("LEINDEX_PROJECT", &project)
-        .output()
-        .expect("runs nvim");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let tail: Vec<&str> = stderr.lines().rev().take(30).collect();
-    let summary = stdout.lines().find(|l| l.starts_with("nvim plugin: ok:"));
-    assert!(
-        out.status.success() && summary.is_some(),
-        "neovim plugin test failed ({}): {stdout}\n{}",
-        out.status,
-        tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+    run_client(
+        nvim("editors/nvim/tests/e2e.lua")
+            .env("LEINDEX_SERVER_PATH", &cli)
+            .env("LEINDEX_PROJECT", &project),
+        "neovim plugin",
+        "nvim plugin: ok:",
     );
-    eprintln!("{}", summary.unwrap_or_default());
 }
 
 /// The VS Code extension (`editors/vscode`) through `npm run ci`: strict type-check, lint, esbuild
@@ -179,27 +166,17 @@ fn vscode_extension() {
     let Some((_tmp, project)) = scratch_corpus("tokio") else {
         return;
     };
-    let out = Command::new("npm")
-        .args(["run", "--silent", "ci"])
-        .current_dir(&dir)
-        .env("LEINDEX_SERVER_PATH", &cli)
-        .env("LEINDEX_PROJECT", &project)
-        .output()
-        .expect("runs npm");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let tail: Vec<&str> = stderr.lines().rev().take(40).collect();
-    let summary = stdout.lines().find(|l| l.starts_with("vscode ci: ok:"));
-    assert!(
-        out.status.success() && summary.is_some(),
-        "vscode extension ci failed ({}): {stdout}\n{}",
-        out.status,
-        tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+    let summary = run_client(
+        Command::new("npm")
+            .args(["run", "--silent", "ci"])
+            .current_dir(&dir)
+            .env("LEINDEX_SERVER_PATH", &cli)
+            .env("LEINDEX_PROJECT", &project),
+        "vscode extension ci",
+        "vscode ci: ok:",
     );
-    let summary = summary.unwrap_or_default();
     assert!(
         summary.contains(", 0 failed,") && summary.contains("(with live server)"),
         "{summary}"
     );
-    eprintln!("{summary}");
 }
