@@ -144,7 +144,9 @@ impl<'a> Resolver<'a> {
             for imp in &facts.imports {
                 let src = base + imp.from;
                 for (dst, w, amb) in self.resolve_import(fid, imp) {
-                    edges.push(edge(src, dst, EdgeKind::Imports, w, amb, ""));
+                    let mut e = edge(src, dst, EdgeKind::Imports, w, amb, "");
+                    e.line = imp.line;
+                    edges.push(e);
                 }
             }
             for r in &facts.refs {
@@ -154,12 +156,12 @@ impl<'a> Resolver<'a> {
                         if let Some(p) =
                             self.resolve_call(fid, from, &r.name, r.qualifier.as_deref(), &imports)
                         {
-                            push_pick(&mut edges, from, p, EdgeKind::Calls);
+                            push_pick(&mut edges, from, p, EdgeKind::Calls, r.line);
                         }
                     }
                     RefKind::Type => {
                         if let Some(p) = self.resolve_type(fid, &r.name, &imports) {
-                            push_pick(&mut edges, from, p, EdgeKind::References);
+                            push_pick(&mut edges, from, p, EdgeKind::References, r.line);
                         }
                     }
                     RefKind::Inherit | RefKind::Implement => {
@@ -177,7 +179,8 @@ impl<'a> Resolver<'a> {
                             EdgeKind::Implements
                         };
                         if let Some(p) = self.resolve_type(fid, &r.name, &imports) {
-                            push_pick(&mut edges, src, p, kind);
+                            let line = if src == from { r.line } else { 0 };
+                            push_pick(&mut edges, src, p, kind, line);
                         }
                     }
                     RefKind::Read | RefKind::Write => {
@@ -190,7 +193,9 @@ impl<'a> Resolver<'a> {
                             // A global: keyed by the global symbol; reading it references it.
                             None => match self.resolve_global(fid, &r.name) {
                                 Some(g) => {
-                                    edges.push(edge(from, g, EdgeKind::References, 0.8, false, ""));
+                                    let mut e = edge(from, g, EdgeKind::References, 0.8, false, "");
+                                    e.line = r.line;
+                                    edges.push(e);
                                     (g, r.name.clone())
                                 }
                                 None => continue,
@@ -676,24 +681,28 @@ fn edge(
         weight,
         ambiguous,
         detail: detail.to_string(),
+        line: 0,
     }
 }
 
-fn push_pick(edges: &mut Vec<EdgeRecord>, from: u32, p: Pick, kind: EdgeKind) {
+fn push_pick(edges: &mut Vec<EdgeRecord>, from: u32, p: Pick, kind: EdgeKind, line: u32) {
     let ambiguous = p.ids.len() > 1;
     for dst in p.ids {
         if dst != from {
-            edges.push(edge(from, dst, kind, p.weight, ambiguous, ""));
+            let mut e = edge(from, dst, kind, p.weight, ambiguous, "");
+            e.line = line;
+            edges.push(e);
         }
     }
 }
 
-/// Sorts by `(src, kind, dst)` and keeps one edge per triple (the heaviest).
+/// Sorts by `(src, kind, dst)` and keeps one edge per triple (the heaviest; of equals, the first site).
 fn dedupe(edges: &mut Vec<EdgeRecord>) {
     edges.sort_by(|a, b| {
         (a.src, a.kind.code(), a.dst)
             .cmp(&(b.src, b.kind.code(), b.dst))
             .then(b.weight.total_cmp(&a.weight))
+            .then(a.line.wrapping_sub(1).cmp(&b.line.wrapping_sub(1)))
     });
     edges.dedup_by(|b, a| a.src == b.src && a.kind == b.kind && a.dst == b.dst);
 }

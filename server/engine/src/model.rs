@@ -384,6 +384,10 @@ pub struct EdgeRecord {
     pub ambiguous: bool,
     /// Extra text: the field or global name of a data edge; empty otherwise.
     pub detail: String,
+    /// 1-based line, in `src`'s file, of the first call, type use or import behind the edge; 0 when the edge
+    /// has no single site (containment, inheritance through a qualifier, data flow).
+    #[serde(default)]
+    pub line: u32,
 }
 
 /// One BM25 posting: a symbol and the field-weighted term frequency of a term in its document.

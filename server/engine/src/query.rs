@@ -433,6 +433,32 @@ pub fn symbol_at_line(snap: &Snapshot, file: u32, line: u32) -> Option<u32> {
         })
 }
 
+/// Where symbol `id` is used: each distinct symbol that calls or references it, with the 1-based line of
+/// its first such use (its own first line when the edge has no site), in edge order. One site per
+/// referring symbol: edges are symbol-level, and each keeps its first call or use.
+pub fn reference_sites(snap: &Snapshot, id: u32) -> Vec<(u32, u32)> {
+    let mut sites: Vec<(u32, u32)> = Vec::new();
+    let mut at: std::collections::HashMap<u32, usize> = std::collections::HashMap::new();
+    for e in snap
+        .in_edges(id)
+        .filter(|e| matches!(e.kind, EdgeKind::Calls | EdgeKind::References))
+    {
+        let line = if e.line > 0 {
+            e.line
+        } else {
+            snap.symbol(e.other).line_start
+        };
+        match at.get(&e.other) {
+            Some(&i) => sites[i].1 = sites[i].1.min(line),
+            None => {
+                at.insert(e.other, sites.len());
+                sites.push((e.other, line));
+            }
+        }
+    }
+    sites
+}
+
 /// Distinct symbols that call or reference symbol `id` (the reference count a code lens shows).
 pub fn referrers(snap: &Snapshot, id: u32) -> Vec<u32> {
     let mut seen = HashSet::new();

@@ -56,7 +56,7 @@ compile_error!(
 pub const MAGIC: [u8; 8] = *b"LEIDXSNP";
 
 /// The snapshot format version this build writes and reads (stored as a `u32` at byte offset 8).
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Size in bytes of the fixed header at the start of every snapshot file.
 pub const HEADER_SIZE: usize = 64;
@@ -213,6 +213,8 @@ struct EdgeRec {
     other: u32,
     weight: f32,
     detail: StrRef,
+    /// [`EdgeRecord::line`] (format version 2).
+    line: u32,
     kind: u8,
     ambiguous: u8,
     pad: [u8; 2],
@@ -231,7 +233,7 @@ const _: () = {
     assert!(size_of::<SectionEntry>() == SECTION_ENTRY_SIZE);
     assert!(size_of::<FileRec>() == 40);
     assert!(size_of::<SymbolRec>() == 80);
-    assert!(size_of::<EdgeRec>() == 20);
+    assert!(size_of::<EdgeRec>() == 24);
     assert!(size_of::<TermRec>() == 16);
     assert!(size_of::<Posting>() == 8);
 };
@@ -394,6 +396,7 @@ fn build_csr<'a>(
             other,
             weight: e.weight,
             detail: strings.add(&e.detail)?,
+            line: e.line,
             kind: e.kind.code(),
             ambiguous: u8::from(e.ambiguous),
             pad: [0; 2],
@@ -839,6 +842,9 @@ pub struct EdgeView<'a> {
     pub ambiguous: bool,
     /// Field or global name of a data edge; empty otherwise.
     pub detail: &'a str,
+    /// 1-based line of the first site in the source's file, 0 when there is none (see
+    /// [`EdgeRecord::line`]).
+    pub line: u32,
 }
 
 impl fmt::Debug for Snapshot {
@@ -1381,6 +1387,7 @@ impl Snapshot {
             weight: e.weight,
             ambiguous: e.ambiguous != 0,
             detail: self.str_at(e.detail),
+            line: e.line,
         })
     }
 
@@ -1490,6 +1497,7 @@ impl Snapshot {
                 weight: e.weight,
                 ambiguous: e.ambiguous,
                 detail: e.detail.to_owned(),
+                line: e.line,
             }));
         }
         IndexData {

@@ -136,6 +136,7 @@ fn graph(generation: u64, files: Vec<FileRecord>, symbols: usize, edges: usize) 
                 } else {
                     String::new()
                 },
+                line: i,
             })
             .collect(),
         search: Default::default(),

@@ -89,6 +89,7 @@ fn edge(
         weight,
         ambiguous,
         detail: detail.into(),
+        line: src + 1,
     }
 }
 
@@ -588,19 +589,20 @@ fn wrong_magic_and_version() {
     }
 
     let mut b = bytes.clone();
-    b[8..12].copy_from_slice(&2u32.to_le_bytes());
+    // A snapshot written by an older LeIndex (format version 1: edges without lines).
+    b[8..12].copy_from_slice(&1u32.to_le_bytes());
     fs::write(&target, &b).unwrap();
     match Snapshot::open(&target) {
         Err(
             e @ SnapshotError::Version {
-                found: 2,
+                found: 1,
                 expected: FORMAT_VERSION,
                 ..
             },
         ) => {
             let msg = e.to_string();
             assert!(
-                msg.contains("version 2") && msg.contains("leindex index"),
+                msg.contains("version 1") && msg.contains("leindex index"),
                 "{msg}"
             );
         }

@@ -2,7 +2,7 @@
 //! answers standard requests, code lenses and the custom `leindex/*` requests from the current snapshot.
 
 use crate::convert::{
-    camel_case, header_range, lines_range, location, rel_path, symbol_kind, symbol_range,
+    camel_case, header_range, lines_range, location, rel_path, symbol_kind, symbol_range, uri_of,
 };
 use crate::documents::{self, Documents};
 use crate::lens::{self, CountCache, FileSymbol, Settings};
@@ -263,13 +263,14 @@ impl Backend {
         })
     }
 
-    /// The distinct callers (`incoming`) or callees of a call-hierarchy item, as items; `None` when the item's
-    /// symbol no longer exists.
+    /// The distinct callers (`incoming`) or callees of a call-hierarchy item, as items, each with the line of
+    /// its call (in the caller's file; the caller's header when the edge has no line); `None` when the
+    /// item's symbol no longer exists.
     fn call_items(
         &self,
         item: &CallHierarchyItem,
         incoming: bool,
-    ) -> Result<Option<Vec<CallHierarchyItem>>> {
+    ) -> Result<Option<Vec<(CallHierarchyItem, Option<Range>)>>> {
         let (ws, cur) = self.snapshot()?;
         let snap = &cur.snapshot;
         let Some(id) = Self::from_item(snap, item) else {
@@ -287,7 +288,10 @@ impl Backend {
                 .filter(|e| {
                     e.kind == leindex_engine::model::EdgeKind::Calls && seen.insert(e.other)
                 })
-                .filter_map(|e| Self::hierarchy_item(snap, &ws.config.root, e.other))
+                .filter_map(|e| {
+                    let site = (e.line > 0).then(|| lines_range(e.line, e.line));
+                    Some((Self::hierarchy_item(snap, &ws.config.root, e.other)?, site))
+                })
                 .collect(),
         ))
     }
@@ -779,14 +783,20 @@ impl LanguageServer for Backend {
             return Ok(None);
         };
         let snap = &cur.snapshot;
-        let mut ids = query::referrers(snap, id);
+        let mut locs: Vec<Location> = Vec::new();
         if params.context.include_declaration {
-            ids.insert(0, id);
+            locs.extend(location(snap, &ws.config.root, id));
         }
-        let locs = ids
-            .into_iter()
-            .filter_map(|r| location(snap, &ws.config.root, r))
-            .collect();
+        // The line of each referring symbol's first call or use.
+        locs.extend(
+            query::reference_sites(snap, id)
+                .into_iter()
+                .filter_map(|(r, line)| {
+                    let file = snap.file(snap.symbol(r).file).path;
+                    let uri = uri_of(&ws.config.root, file)?;
+                    Some(Location::new(uri, lines_range(line, line)))
+                }),
+        );
         Self::timed("textDocument/references", started, Ok(Some(locs)))
     }
 
@@ -946,8 +956,8 @@ impl LanguageServer for Backend {
         Ok(self.call_items(&params.item, true)?.map(|items| {
             items
                 .into_iter()
-                .map(|from| CallHierarchyIncomingCall {
-                    from_ranges: vec![from.selection_range],
+                .map(|(from, site)| CallHierarchyIncomingCall {
+                    from_ranges: vec![site.unwrap_or(from.selection_range)],
                     from,
                 })
                 .collect()
@@ -962,8 +972,8 @@ impl LanguageServer for Backend {
         Ok(self.call_items(&params.item, false)?.map(|items| {
             items
                 .into_iter()
-                .map(|to| CallHierarchyOutgoingCall {
-                    from_ranges: vec![at],
+                .map(|(to, site)| CallHierarchyOutgoingCall {
+                    from_ranges: vec![site.unwrap_or(at)],
                     to,
                 })
                 .collect()

@@ -252,9 +252,10 @@ async fn lsp_features_from_the_live_index() {
         .iter()
         .map(|l| l["range"]["start"]["line"].as_u64().unwrap())
         .collect();
+    // The call sites (0-based lines): `helper(1)`, `helper(2)`, `self.size = helper(..)`.
     assert_eq!(lines.len(), 3, "{refs}");
     assert!(
-        lines.contains(&5) && lines.contains(&9) && lines.contains(&18),
+        lines.contains(&6) && lines.contains(&10) && lines.contains(&19),
         "{lines:?}"
     );
 
@@ -281,6 +282,14 @@ async fn lsp_features_from_the_live_index() {
         .result("callHierarchy/incomingCalls", json!({"item": items[0]}))
         .await;
     assert_eq!(incoming.as_array().unwrap().len(), 3, "{incoming}");
+    let mut call_lines: Vec<u64> = incoming
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["fromRanges"][0]["start"]["line"].as_u64().unwrap())
+        .collect();
+    call_lines.sort();
+    assert_eq!(call_lines, [6, 10, 19], "{incoming}");
     let caller_two = c
         .result(
             "textDocument/prepareCallHierarchy",
