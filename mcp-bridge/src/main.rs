@@ -26,6 +26,11 @@ struct Args {
     /// Append logs to this file instead of stderr (the filter comes from LEINDEX_LOG, default `info`).
     #[arg(long, value_name = "FILE")]
     log_file: Option<PathBuf>,
+    /// This process's memory budget (e.g. "1 GiB"); writers spill their in-memory models at 90% of it.
+    /// Default: LEINDEX_MEMORY_BUDGET, else the first project's .leindex.toml memory.budget, else 1/4 of
+    /// the machine.
+    #[arg(long, value_name = "SIZE")]
+    memory_budget: Option<String>,
 }
 
 fn init_logging(log_file: Option<&PathBuf>) -> Result<(), String> {
@@ -52,6 +57,12 @@ fn init_logging(log_file: Option<&PathBuf>) -> Result<(), String> {
 fn main() -> ExitCode {
     let args = Args::parse();
     if let Err(e) = init_logging(args.log_file.as_ref()) {
+        eprintln!("leindex-mcp: {e}");
+        return ExitCode::from(2);
+    }
+    if args.memory_budget.is_some()
+        && let Err(e) = leindex_engine::memory::configure(args.memory_budget.as_deref(), None)
+    {
         eprintln!("leindex-mcp: {e}");
         return ExitCode::from(2);
     }

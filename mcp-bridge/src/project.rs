@@ -30,6 +30,8 @@ impl Project {
     /// Errors: unreadable `.leindex.toml`, index directory not creatable — as a message naming the root.
     pub fn open(root: &Path, read_only: bool) -> Result<Project, String> {
         let config = Config::load(root).map_err(|e| e.to_string())?;
+        // The first project's configuration sets the budget unless the flag or environment did.
+        leindex_engine::memory::configure(None, config.memory_budget).map_err(|e| e.to_string())?;
         let participant = if read_only {
             None
         } else {

@@ -7,6 +7,7 @@ use leindex_engine::analyze::{self, Analysis, AnalyzeRequest};
 use leindex_engine::live::{self, WriterState};
 use leindex_engine::query::{self, Impact, SymbolInfo, SymbolRef};
 use leindex_engine::reader::Current;
+use leindex_engine::memory::{self, MemoryStatus};
 use leindex_engine::search;
 use leindex_engine::status::{self, Status};
 use rmcp::handler::server::router::tool::ToolRouter;
@@ -148,6 +149,8 @@ pub struct StatusAnswer {
     pub this_bridge_is_writer: bool,
     /// This bridge's process id.
     pub bridge_pid: u32,
+    /// This bridge's memory: budget, RSS, spills (the writer's are in `writer.memory`).
+    pub memory: MemoryStatus,
     /// Every root this bridge serves.
     pub served_roots: Vec<String>,
 }
@@ -312,6 +315,7 @@ impl Bridge {
                 writer: live::read_writer_state(&config.index_dir),
                 this_bridge_is_writer: t.project.is_writer(),
                 bridge_pid: std::process::id(),
+                memory: memory::status(),
                 served_roots: roots
                     .projects()
                     .iter()

@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use leindex_engine::analyze::{self, AnalyzeRequest};
 use leindex_engine::config::Config;
 use leindex_engine::indexer::{self, IndexOptions, IndexReport, Progress};
-use leindex_engine::{Error, catalog, live, search, status};
+use leindex_engine::{Error, catalog, live, memory, search, status};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
@@ -20,6 +20,10 @@ use std::time::{Duration, Instant};
     about = "Code intelligence: index a codebase, then get LLM-ready context for a question"
 )]
 struct Cli {
+    /// This process's memory budget (e.g. "1 GiB"): live writers spill their in-memory models at 90% of
+    /// it. Default: LEINDEX_MEMORY_BUDGET, else .leindex.toml's memory.budget, else 1/4 of the machine.
+    #[arg(long, global = true, value_name = "SIZE")]
+    memory_budget: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -113,16 +117,29 @@ fn main() -> ExitCode {
     }
 }
 
+/// `--memory-budget`, kept for [`load_config`].
+static MEMORY_FLAG: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+
+/// The project's configuration; the first call also sets the process's memory budget (the flag, else the
+/// environment, else this project's `.leindex.toml`).
 fn load_config(path: &Path) -> Result<Config, Error> {
     if !path.is_dir() {
         return Err(Error::NoProject {
             path: path.to_path_buf(),
         });
     }
-    Ok(Config::load(path)?)
+    let config = Config::load(path)?;
+    let flag = MEMORY_FLAG.get().cloned().flatten();
+    memory::configure(flag.as_deref(), config.memory_budget)?;
+    Ok(config)
 }
 
 fn run(cli: Cli) -> Result<(), Error> {
+    let _ = MEMORY_FLAG.set(cli.memory_budget.clone());
+    if cli.memory_budget.is_some() {
+        // A bad flag is reported at once, whatever the command.
+        memory::configure(cli.memory_budget.as_deref(), None)?;
+    }
     match cli.command {
         Command::Lsp => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -252,10 +269,13 @@ fn run(cli: Cli) -> Result<(), Error> {
         Command::Status { path, json } => {
             let config = load_config(&path)?;
             let st = status::status(&config)?;
+            let writer = live::read_writer_state(&config.index_dir);
             if json {
-                println!("{}", serde_json::to_string_pretty(&st).unwrap_or_default());
+                let mut v = serde_json::to_value(&st).unwrap_or_default();
+                v["writer"] = serde_json::to_value(&writer).unwrap_or_default();
+                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
             } else {
-                print_status(&st);
+                print_status(&st, writer.as_ref());
             }
         }
         Command::Sql { query, project } => {
@@ -367,7 +387,7 @@ fn print_report(config: &Config, r: &IndexReport) {
     println!("  {:.2}s", r.seconds);
 }
 
-fn print_status(st: &status::Status) {
+fn print_status(st: &status::Status, writer: Option<&live::WriterState>) {
     println!("project   {}", st.root);
     println!(
         "index     {} ({:.1} MB, snapshot {:.1} MB)",
@@ -407,9 +427,30 @@ fn print_status(st: &status::Status) {
             st.problem.as_deref().unwrap_or("not indexed yet")
         ),
     }
-    match st.writer_pid {
-        Some(pid) => println!("writer    pid {pid}"),
-        None => println!("writer    none"),
+    match (st.writer_pid, writer) {
+        (Some(pid), Some(w)) => println!(
+            "writer    pid {pid} ({}, model {})",
+            w.role,
+            if w.model_loaded { "in memory" } else { "spilled" }
+        ),
+        (Some(pid), None) => println!("writer    pid {pid}"),
+        (None, _) => println!("writer    none"),
+    }
+    if let Some(m) = writer.and_then(|w| w.memory.as_ref()) {
+        println!(
+            "memory    writer RSS {} (peak {}) of a {} budget ({}), spills at {}; {} spills freed {}, {} reloads",
+            memory::mib(m.rss_bytes),
+            memory::mib(m.peak_rss_bytes),
+            memory::mib(m.budget_bytes),
+            m.budget_source,
+            memory::mib(m.spill_at_bytes),
+            m.spills,
+            memory::mib(m.freed_bytes),
+            m.reloads
+        );
+        if let Some(p) = &m.problem {
+            println!("memory    problem: {p}");
+        }
     }
 }
 

@@ -5,3 +5,5 @@
 mod cli;
 #[path = "corpus.rs"]
 mod corpus;
+#[path = "memory.rs"]
+mod memory;

@@ -196,6 +196,15 @@ impl Catalog {
             path: path.to_path_buf(),
             schema_reset: false,
         };
+        // DuckDB's buffer pool stays inside the process's memory budget (it spills operators to disk beyond
+        // its limit); a refused setting is not worth failing the open for.
+        let limit_mib = crate::memory::duckdb_limit_bytes() >> 20;
+        if let Err(e) = catalog
+            .conn
+            .execute_batch(&format!("SET memory_limit = '{limit_mib}MiB';"))
+        {
+            tracing::warn!(error = %e, "cannot set DuckDB's memory limit");
+        }
         // The DDL below is the first real read of the file; if it fails, the file is as good as unreadable.
         catalog.schema_reset = catalog.init_schema().map_err(|e| CatalogError::Corrupt {
             path: path.to_path_buf(),

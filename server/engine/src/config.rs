@@ -39,6 +39,12 @@ pub struct Config {
     pub max_file_bytes: u64,
     /// Default `analyze` budget, in tokens.
     pub default_budget: usize,
+    /// Honour `.gitignore`, `.git/info/exclude` and `.ignore` (default true). Off for trees whose ignore
+    /// files do not describe the sources — Debian's `linux-source` tree ships a top-level `.gitignore` of
+    /// `/*` (its packaging's), which would leave nothing to index.
+    pub gitignore: bool,
+    /// `memory.budget` of the file, in bytes, if set (see [`crate::memory::Budget::resolve`]).
+    pub memory_budget: Option<u64>,
 }
 
 /// The on-disk shape of `.leindex.toml`; every key optional.
@@ -50,6 +56,10 @@ pub struct Config {
 /// max_file_size = 1048576   # bytes
 /// default_budget = 4000      # tokens
 /// index_dir = ".leindex"     # relative to the root
+/// gitignore = true           # honour .gitignore / .ignore / .git/info/exclude
+///
+/// [memory]
+/// budget = "2 GiB"           # this process's RSS budget; default: a quarter of the machine's memory
 /// ```
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -60,6 +70,23 @@ struct FileConfig {
     max_file_size: Option<u64>,
     default_budget: Option<usize>,
     index_dir: Option<PathBuf>,
+    gitignore: Option<bool>,
+    memory: Option<MemoryConfig>,
+}
+
+/// The `[memory]` table of `.leindex.toml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MemoryConfig {
+    /// A size with a unit (`"1.5 GiB"`, `"800 MB"`) or a number of bytes.
+    budget: Option<SizeValue>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum SizeValue {
+    Bytes(u64),
+    Text(String),
 }
 
 impl Config {
@@ -102,6 +129,16 @@ impl Config {
             .and_then(|v| v.parse().ok())
             .or(fc.max_file_size)
             .unwrap_or(DEFAULT_MAX_FILE_BYTES);
+        let memory_budget = match fc.memory.and_then(|m| m.budget) {
+            None => None,
+            Some(SizeValue::Bytes(b)) => Some(b),
+            Some(SizeValue::Text(t)) => Some(crate::memory::parse_size(&t).map_err(|message| {
+                ConfigError::Invalid {
+                    path: file.clone(),
+                    message: format!("memory.budget: {message}"),
+                }
+            })?),
+        };
         Ok(Config {
             root,
             index_dir,
@@ -110,6 +147,8 @@ impl Config {
             exclude: fc.exclude.unwrap_or_default(),
             max_file_bytes,
             default_budget: fc.default_budget.unwrap_or(DEFAULT_BUDGET_TOKENS),
+            gitignore: fc.gitignore.unwrap_or(true),
+            memory_budget,
         })
     }
 }

@@ -427,6 +427,8 @@ fn build_and_publish<'a>(
     terms: &search::TermTable,
     prev_gen: u64,
 ) -> Result<IndexData, Error> {
+    // An expensive point: sample RSS (and maybe ask for a spill) before the graph and snapshot buffers.
+    crate::memory::check();
     let t = Instant::now();
     let mut data: IndexData = graph::build(files);
     tracing::debug!(

@@ -12,6 +12,7 @@ pub mod graph;
 pub mod indexer;
 pub mod live;
 pub mod lock;
+pub mod memory;
 pub mod model;
 pub mod query;
 pub mod reader;
@@ -40,4 +41,6 @@ pub enum Error {
     },
     #[error("project path {} does not exist or is not a directory", .path.display())]
     NoProject { path: PathBuf },
+    #[error("{message}")]
+    MemoryBudget { message: String },
 }

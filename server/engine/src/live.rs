@@ -17,6 +17,7 @@ use crate::Error;
 use crate::config::Config;
 use crate::indexer::{self, Changes, IndexReport, LiveModel};
 use crate::lock::{self, LockError, WriterLock};
+use crate::memory;
 use notify::RecursiveMode;
 use notify_debouncer_full::{DebounceEventResult, new_debouncer};
 use std::path::{Path, PathBuf};
@@ -72,6 +73,12 @@ pub struct WriterState {
     /// `workspace/didChangeWatchedFiles`).
     #[serde(default)]
     pub watcher: String,
+    /// The writer process's memory figures when it last wrote this state (budget, RSS, spills).
+    #[serde(default)]
+    pub memory: Option<crate::memory::MemoryStatus>,
+    /// Whether its in-memory model is loaded (false after a spill, until an edit reloads it).
+    #[serde(default)]
+    pub model_loaded: bool,
 }
 
 /// The state of the process holding the writer lock right now, or `None` when nobody holds it or the holder
@@ -88,7 +95,11 @@ pub fn read_writer_state(index_dir: &Path) -> Option<WriterState> {
 fn write_state(index_dir: &Path, state: &WriterState) {
     let path = index_dir.join(STATE_FILE);
     let tmp = index_dir.join(format!("{STATE_FILE}.{}.tmp", std::process::id()));
-    let result = serde_json::to_vec(state)
+    let state = WriterState {
+        memory: Some(memory::status()),
+        ..state.clone()
+    };
+    let result = serde_json::to_vec(&state)
         .map_err(std::io::Error::other)
         .and_then(|bytes| std::fs::write(&tmp, bytes))
         .and_then(|()| std::fs::rename(&tmp, &path));
@@ -278,6 +289,8 @@ pub fn run_writer(
         } else {
             "notify".into()
         },
+        memory: None,
+        model_loaded: false,
     };
     write_state(&dir, &state);
 
@@ -304,7 +317,9 @@ pub fn run_writer(
     // The catalog's graph tables trail the published generation until the writer is idle for this long.
     const GRAPH_PERSIST_IDLE: Duration = Duration::from_secs(1);
     let mut model = LiveModel::default();
+    let spill = memory::register(config.root.display().to_string());
     let mut graph_dirty = run_index(config, &lock, opts, &mut state, &mut model, &Changes::Everything);
+    spill.set_loaded(model.is_started());
     let mut last_scan = Instant::now();
     let ignored: [PathBuf; 2] = [dir.clone(), config.root.join(".git")];
     loop {
@@ -370,14 +385,32 @@ pub fn run_writer(
                     last_scan.elapsed() >= FALLBACK_RESCAN
                 }
             };
+        if spill.take_request() && model.is_started() {
+            // Under memory pressure: the catalog catches up, then the model goes; the next edit reloads it.
+            persist(config, &lock, &mut model);
+            graph_dirty = false;
+            spill_model(config, &mut model);
+            spill.set_loaded(false);
+            state.model_loaded = false;
+            write_state(&dir, &state);
+        }
         if changed {
+            spill.touch();
             if !state.pending_edits {
                 state.pending_edits = true;
                 state.pending_since_unix_ms = Some(now_ms());
                 state.updated_unix_ms = now_ms();
                 write_state(&dir, &state);
             }
+            let reloading = !model.is_started();
+            let t = Instant::now();
             graph_dirty |= run_index(config, &lock, opts, &mut state, &mut model, &changes);
+            if reloading && model.is_started() {
+                let what = format!("live model of {}", config.root.display());
+                memory::record_reload(&what, t.elapsed().as_secs_f64() * 1e3);
+            }
+            spill.set_loaded(model.is_started());
+            memory::check();
             last_scan = Instant::now();
         } else if (graph_dirty || model.has_unsaved()) && last_scan.elapsed() >= GRAPH_PERSIST_IDLE {
             persist(config, &lock, &mut model);
@@ -475,9 +508,22 @@ fn run_index(
     state.pending_edits = false;
     state.pending_since_unix_ms = None;
     state.indexing = false;
+    state.model_loaded = model.is_started();
     state.updated_unix_ms = now_ms();
     write_state(&config.index_dir, state);
     published
+}
+
+/// Drops the live model (its facts, documents and term table) and hands the freed heap back to the OS,
+/// measuring RSS before and after. Queries are unaffected: they read the mapped snapshot.
+fn spill_model(config: &Config, model: &mut LiveModel) {
+    let t = Instant::now();
+    let before = memory::rss_bytes().unwrap_or(0);
+    *model = LiveModel::default();
+    memory::trim();
+    let after = memory::rss_bytes().unwrap_or(before);
+    let what = format!("live model of {}", config.root.display());
+    memory::record_spill(&what, before, after, t.elapsed().as_secs_f64() * 1e3);
 }
 
 /// Brings the catalog up to date with the live model (see [`LiveModel::persist`]); failures are logged,

@@ -60,8 +60,9 @@ pub fn walk(config: &Config) -> (Vec<SourceFile>, Vec<Skipped>) {
     builder
         .hidden(true)
         .follow_links(true)
-        .git_ignore(true)
-        .git_exclude(true)
+        .git_ignore(config.gitignore)
+        .git_exclude(config.gitignore)
+        .ignore(config.gitignore)
         .require_git(false)
         .threads(2);
     let mut ov = ignore::overrides::OverrideBuilder::new(&config.root);

@@ -11,7 +11,7 @@ use leindex_engine::config::Config;
 use leindex_engine::live::{self, Buffers, EditorChanges, WriterOptions};
 use leindex_engine::model::{FileFacts, Language};
 use leindex_engine::source::LiveParse;
-use leindex_engine::query;
+use leindex_engine::{memory, query};
 use leindex_engine::reader::{Current, Freshness, SnapshotReader};
 use leindex_engine::snapshot::Snapshot;
 use leindex_engine::{search, status};
@@ -512,7 +512,8 @@ impl Backend {
                 .unwrap_or_default();
             v["this_server_is_writer"] = json!(ws.is_writer.load(Ordering::Relaxed));
             v["server_pid"] = json!(std::process::id());
-            v["rss_bytes"] = json!(rss_bytes());
+            v["rss_bytes"] = json!(memory::rss_bytes());
+            v["memory"] = serde_json::to_value(memory::status()).unwrap_or_default();
             Ok::<_, Error>(v)
         })
         .await
@@ -521,13 +522,6 @@ impl Backend {
         v["openDocuments"] = json!(open);
         Ok(v)
     }
-}
-
-/// Resident set size of this process in bytes (Linux `/proc/self/statm`; `None` elsewhere).
-fn rss_bytes() -> Option<u64> {
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
-    Some(pages * 4096)
 }
 
 impl LanguageServer for Backend {
@@ -549,6 +543,8 @@ impl LanguageServer for Backend {
             .ok_or_else(|| invalid("no workspace folder or rootUri, and no working directory"))?;
         let config = Config::load(&root)
             .map_err(|e| invalid(format!("cannot serve {}: {e}", root.display())))?;
+        // Unless `leindex lsp --memory-budget` or the environment set it already.
+        memory::configure(None, config.memory_budget).map_err(|e| invalid(e.to_string()))?;
         tracing::info!(root = %config.root.display(), "initialize");
         let refresh = params
             .capabilities

@@ -1,0 +1,130 @@
+//! The memory budget as a user meets it: a live writer (`leindex index --watch`) on a scratch copy of tokio
+//! under a budget it cannot keep spills its in-memory model (counted and shown by `leindex status`), keeps
+//! answering the same from the snapshot, reloads the model when an edit needs it, and says the budget is too
+//! small instead of thrashing; a budget under the minimum is refused with the minimum in the message.
+
+use leindex_test_support::scratch_corpus;
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn leindex(root: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_leindex"))
+        .args(args)
+        .env_remove("LEINDEX_INDEX_DIR")
+        .env_remove("LEINDEX_MEMORY_BUDGET")
+        .current_dir(root)
+        .output()
+        .expect("runs leindex")
+}
+
+fn writer_state(root: &Path) -> Value {
+    let out = leindex(root, &["status", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("status JSON");
+    v["writer"].clone()
+}
+
+fn wait_for(what: &str, secs: u64, mut f: impl FnMut() -> Option<Value>) -> Value {
+    let started = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(started.elapsed() < Duration::from_secs(secs), "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn top_hits(root: &Path, query: &str) -> Vec<String> {
+    let out = leindex(root, &["search", query, "--format", "json", "--limit", "5"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("search JSON");
+    v["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|h| h["symbol"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+struct Watch(Child);
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_live_writer_over_its_budget_spills_and_reloads() {
+    let Some((_tmp, root)) = scratch_corpus("tokio") else {
+        return;
+    };
+    // 64 MiB (the minimum) cannot hold a writer with tokio's model: it must spill after the first index.
+    let watch = Watch(
+        Command::new(env!("CARGO_BIN_EXE_leindex"))
+            .args(["--memory-budget", "64 MiB", "index", "--watch", "."])
+            .env_remove("LEINDEX_INDEX_DIR")
+            .env("LEINDEX_LOG", "leindex_engine::memory=info,leindex_engine::live=info")
+            .current_dir(&root)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starts leindex index --watch"),
+    );
+    let spilled = wait_for("a spill", 60, || {
+        let w = writer_state(&root);
+        (w["memory"]["spills"].as_u64() >= Some(1) && w["model_loaded"] == false).then_some(w)
+    });
+    let m = &spilled["memory"];
+    assert_eq!(m["budget_bytes"], 64 << 20, "{m}");
+    assert_eq!(m["budget_source"], "--memory-budget", "{m}");
+    assert!(m["freed_bytes"].as_u64().unwrap() > 0, "a spill frees memory: {m}");
+    assert!(m["last_spill"].as_str().unwrap().contains("live model of"), "{m}");
+    // Still far over 90% of 64 MiB with nothing left to drop: said, with what the project needs.
+    let problem = wait_for("the too-small-budget message", 30, || {
+        let w = writer_state(&root);
+        w["memory"]["problem"].as_str().map(|p| Value::from(p.to_string()))
+    });
+    assert!(problem.as_str().unwrap().contains("nothing left to spill"), "{problem}");
+    let text = String::from_utf8(leindex(&root, &["status"]).stdout).unwrap();
+    assert!(text.contains("model spilled") && text.contains("spills freed"), "{text}");
+
+    // Answers come from the snapshot, spilled or not.
+    let before = top_hits(&root, "steal work from another worker");
+    assert!(!before.is_empty());
+
+    // An edit reloads the model from the catalog and is published.
+    let lib = root.join("src/lib.rs");
+    let mut text = std::fs::read_to_string(&lib).unwrap();
+    text.push_str("\npub fn added_after_the_spill() -> u8 { 1 }\n");
+    std::fs::write(&lib, text).unwrap();
+    wait_for("the edit after the spill", 60, || {
+        let hits = top_hits(&root, "added_after_the_spill");
+        hits.iter()
+            .any(|h| h.ends_with("added_after_the_spill"))
+            .then_some(Value::Null)
+    });
+    let w = wait_for("the reload to be counted", 30, || {
+        let w = writer_state(&root);
+        (w["memory"]["reloads"].as_u64() >= Some(1)).then_some(w)
+    });
+    assert!(w["generation"].as_u64().unwrap() >= 2, "{w}");
+    assert_eq!(top_hits(&root, "steal work from another worker"), before);
+    drop(watch);
+}
+
+#[test]
+fn a_budget_under_the_minimum_is_refused_with_the_minimum() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = leindex(dir.path(), &["--memory-budget", "10MB", "status"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("below the minimum of 64.0 MiB"), "{err}");
+    let out = leindex(dir.path(), &["--memory-budget", "lots", "status"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("`lots` is not a size"), "{err}");
+}

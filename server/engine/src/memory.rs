@@ -1,0 +1,368 @@
+//! Memory awareness: the process's RSS budget, RSS sampled with sysinfo (on a timer and at the expensive
+//! points of an index run), and spilling — when RSS passes 90% of the budget, live writers drop their
+//! in-memory models, least recently active first (answers keep coming from the mapped snapshot, whose pages
+//! the OS may drop; a model reloads from the catalog when an edit needs it), and freed heap is handed back
+//! to the OS (`malloc_trim` on glibc), measured.
+//!
+//! The budget is per process: `--memory-budget`, else `LEINDEX_MEMORY_BUDGET`, else `.leindex.toml`'s
+//! `memory.budget`, else a quarter of the machine's memory; never more than the machine has.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::time::{Duration, Instant};
+
+/// Fraction of the budget at which spilling starts.
+pub const SPILL_FRACTION: f64 = 0.9;
+/// Least time between two spills, so one spill's aftermath (the allocator returning pages late) does not
+/// trigger the next.
+pub const SPILL_COOLDOWN: Duration = Duration::from_secs(10);
+/// How often the watch thread samples RSS.
+pub const SAMPLE_EVERY: Duration = Duration::from_millis(500);
+/// The default budget is the machine's memory divided by this.
+pub const DEFAULT_SHARE: u64 = 4;
+/// Smallest budget accepted, in bytes: the process itself (runtime, tokenizer, DuckDB, a snapshot mapping)
+/// does not fit in less.
+pub const MIN_BUDGET: u64 = 64 << 20;
+/// Environment variable holding a budget.
+pub const BUDGET_ENV: &str = "LEINDEX_MEMORY_BUDGET";
+
+/// Parses a size: a number of bytes, or a number with a unit (`512M`, `1.5 GiB`, `800 MB`; binary and
+/// decimal units as the `bytesize` crate reads them). Errors: text that is not a size, as a message.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    if let Ok(n) = t.parse::<u64>() {
+        return Ok(n);
+    }
+    t.parse::<bytesize::ByteSize>()
+        .map(|b| b.as_u64())
+        .map_err(|e| format!("`{text}` is not a size (e.g. \"1 GiB\", \"800 MB\"): {e}"))
+}
+
+/// `n` bytes in MiB with one decimal, for messages.
+pub fn mib(n: u64) -> String {
+    format!("{:.1} MiB", n as f64 / (1u64 << 20) as f64)
+}
+
+/// The machine's memory in bytes (sysinfo).
+pub fn total_memory() -> u64 {
+    let mut sys = sysinfo::System::new();
+    sys.refresh_memory();
+    sys.total_memory()
+}
+
+/// This process's resident set size in bytes (sysinfo), `None` where it cannot be read.
+pub fn rss_bytes() -> Option<u64> {
+    let pid = sysinfo::get_current_pid().ok()?;
+    let mut sys = sysinfo::System::new();
+    sys.refresh_processes_specifics(
+        sysinfo::ProcessesToUpdate::Some(&[pid]),
+        true,
+        sysinfo::ProcessRefreshKind::nothing().with_memory(),
+    );
+    sys.process(pid).map(|p| p.memory())
+}
+
+/// A process's memory budget and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct Budget {
+    /// Bytes.
+    pub bytes: u64,
+    /// `--memory-budget`, `LEINDEX_MEMORY_BUDGET`, `.leindex.toml`, or `default (1/4 of N MiB)`.
+    pub source: String,
+}
+
+impl Budget {
+    /// The budget from the flag, else the environment, else the configuration file, else a quarter of the
+    /// machine's memory; capped at the machine's memory.
+    ///
+    /// Errors: an unparsable flag or environment value, or a budget under [`MIN_BUDGET`] — the message
+    /// says what the minimum is.
+    pub fn resolve(flag: Option<&str>, config: Option<u64>) -> Result<Budget, String> {
+        let total = total_memory();
+        let env = std::env::var(BUDGET_ENV).ok();
+        let (bytes, source) = if let Some(f) = flag {
+            (parse_size(f)?, "--memory-budget".to_string())
+        } else if let Some(e) = env.as_deref() {
+            (parse_size(e).map_err(|m| format!("{BUDGET_ENV}: {m}"))?, BUDGET_ENV.to_string())
+        } else if let Some(c) = config {
+            (c, ".leindex.toml memory.budget".to_string())
+        } else {
+            (
+                total / DEFAULT_SHARE,
+                format!("default (1/{DEFAULT_SHARE} of {})", mib(total)),
+            )
+        };
+        if bytes < MIN_BUDGET {
+            return Err(format!(
+                "memory budget {} ({source}) is below the minimum of {}: the process itself (runtime, \
+                 tokenizer, catalog, snapshot mapping) needs that much",
+                mib(bytes),
+                mib(MIN_BUDGET)
+            ));
+        }
+        let bytes = if total > 0 { bytes.min(total) } else { bytes };
+        Ok(Budget { bytes, source })
+    }
+}
+
+/// What the memory watch reports (`leindex/status`, `leindex_status`, `leindex status`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct MemoryStatus {
+    /// The budget, bytes, and where it came from.
+    pub budget_bytes: u64,
+    pub budget_source: String,
+    /// RSS at which spilling starts (90% of the budget), bytes.
+    pub spill_at_bytes: u64,
+    /// RSS at the last sample and the highest seen, bytes.
+    pub rss_bytes: u64,
+    pub peak_rss_bytes: u64,
+    /// In-memory models dropped, and reloaded from the catalog.
+    pub spills: u64,
+    pub reloads: u64,
+    /// RSS given back by all spills, bytes (measured before/after, after `malloc_trim`).
+    pub freed_bytes: u64,
+    /// The last spill, as logged: what, bytes freed, how long.
+    pub last_spill: Option<String>,
+    /// Set when RSS stays above the spill line with nothing left to spill: the budget is too small for
+    /// this project, and the message says how much it needs.
+    pub problem: Option<String>,
+}
+
+/// A live writer's stake in spilling: the watch asks it to drop its model through [`SpillHandle::take_request`].
+#[derive(Debug)]
+pub struct SpillHandle {
+    label: String,
+    requested: AtomicBool,
+    loaded: AtomicBool,
+    last_active: Mutex<Instant>,
+}
+
+impl SpillHandle {
+    /// Marks the writer active now (an edit or a query of its project): spilled last.
+    pub fn touch(&self) {
+        *self.last_active.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
+    }
+
+    /// Says whether the writer holds a model that could be spilled.
+    pub fn set_loaded(&self, loaded: bool) {
+        self.loaded.store(loaded, Ordering::Relaxed);
+    }
+
+    /// True once after the watch asked this writer to spill.
+    pub fn take_request(&self) -> bool {
+        self.requested.swap(false, Ordering::AcqRel)
+    }
+
+    fn idle_for(&self) -> Duration {
+        self.last_active
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .elapsed()
+    }
+}
+
+struct Watch {
+    budget: Mutex<Budget>,
+    rss: AtomicU64,
+    peak: AtomicU64,
+    spills: AtomicU64,
+    reloads: AtomicU64,
+    freed: AtomicU64,
+    last_spill: Mutex<Option<String>>,
+    last_request: Mutex<Option<Instant>>,
+    problem: Mutex<Option<String>>,
+    writers: Mutex<Vec<Weak<SpillHandle>>>,
+    sampling: AtomicBool,
+}
+
+fn watch() -> &'static Watch {
+    static WATCH: OnceLock<Watch> = OnceLock::new();
+    WATCH.get_or_init(|| {
+        let budget = Budget::resolve(None, None).unwrap_or_else(|_| Budget {
+            bytes: (total_memory() / DEFAULT_SHARE).max(MIN_BUDGET),
+            source: format!("default (1/{DEFAULT_SHARE} of the machine)"),
+        });
+        Watch {
+            budget: Mutex::new(budget),
+            rss: AtomicU64::new(0),
+            peak: AtomicU64::new(0),
+            spills: AtomicU64::new(0),
+            reloads: AtomicU64::new(0),
+            freed: AtomicU64::new(0),
+            last_spill: Mutex::new(None),
+            last_request: Mutex::new(None),
+            problem: Mutex::new(None),
+            writers: Mutex::new(Vec::new()),
+            sampling: AtomicBool::new(false),
+        }
+    })
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Sets this process's budget from [`Budget::resolve`] and starts the sampling thread — once: the first
+/// call wins (a CLI flag before the LSP server's own configuration), later ones return the budget in
+/// force. Without any call the default budget applies.
+///
+/// Errors: as [`Budget::resolve`] (an unparsable or too small budget), as [`crate::Error::MemoryBudget`].
+pub fn configure(flag: Option<&str>, config: Option<u64>) -> Result<Budget, crate::Error> {
+    static CONFIGURED: Mutex<bool> = Mutex::new(false);
+    let mut configured = lock(&CONFIGURED);
+    if *configured {
+        return Ok(budget());
+    }
+    let budget = Budget::resolve(flag, config).map_err(|message| crate::Error::MemoryBudget { message })?;
+    tracing::info!(budget = %mib(budget.bytes), source = %budget.source, "memory budget");
+    *lock(&watch().budget) = budget.clone();
+    *configured = true;
+    start_sampling();
+    Ok(budget)
+}
+
+fn start_sampling() {
+    if watch().sampling.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    let spawned = std::thread::Builder::new()
+        .name("leindex-memory".into())
+        .spawn(|| {
+            loop {
+                check();
+                std::thread::sleep(SAMPLE_EVERY);
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "cannot start the memory watch thread; sampling at index runs only");
+    }
+}
+
+/// Registers a live writer (label: its project root) for spilling; keep the handle for as long as the
+/// writer runs.
+pub fn register(label: String) -> Arc<SpillHandle> {
+    start_sampling();
+    let handle = Arc::new(SpillHandle {
+        label,
+        requested: AtomicBool::new(false),
+        loaded: AtomicBool::new(false),
+        last_active: Mutex::new(Instant::now()),
+    });
+    let mut writers = lock(&watch().writers);
+    writers.retain(|w| w.strong_count() > 0);
+    writers.push(Arc::downgrade(&handle));
+    handle
+}
+
+/// Samples RSS now; over 90% of the budget, and outside the cooldown, asks the least recently active
+/// writer that holds a model to spill it. With nothing left to spill, records the problem (the budget is
+/// too small) instead of thrashing. Called by the timer and at the expensive points of index runs.
+pub fn check() {
+    let w = watch();
+    let Some(rss) = rss_bytes() else { return };
+    w.rss.store(rss, Ordering::Relaxed);
+    w.peak.fetch_max(rss, Ordering::Relaxed);
+    let budget = lock(&w.budget).bytes;
+    let spill_at = (budget as f64 * SPILL_FRACTION) as u64;
+    if rss < spill_at {
+        return;
+    }
+    let mut last = lock(&w.last_request);
+    if last.is_some_and(|t| t.elapsed() < SPILL_COOLDOWN) {
+        return;
+    }
+    let victim = lock(&w.writers)
+        .iter()
+        .filter_map(Weak::upgrade)
+        .filter(|h| h.loaded.load(Ordering::Relaxed) && !h.requested.load(Ordering::Relaxed))
+        .max_by_key(|h| h.idle_for());
+    *last = Some(Instant::now());
+    match victim {
+        Some(h) => {
+            tracing::info!(
+                rss = %mib(rss), spill_at = %mib(spill_at), writer = %h.label,
+                "memory over 90% of the budget: asking the least recently active writer to spill"
+            );
+            h.requested.store(true, Ordering::Release);
+        }
+        None => {
+            let message = format!(
+                "RSS {} is above 90% of the {} budget with nothing left to spill: this process needs \
+                 about {} for this project; raise --memory-budget / {BUDGET_ENV} / memory.budget",
+                mib(rss),
+                mib(budget),
+                mib((rss as f64 / SPILL_FRACTION * 1.1) as u64)
+            );
+            let mut problem = lock(&w.problem);
+            if problem.as_deref() != Some(message.as_str()) {
+                tracing::warn!("{message}");
+            }
+            *problem = Some(message);
+        }
+    }
+}
+
+/// Returns freed heap to the OS where the allocator can (`malloc_trim(0)` on glibc; a no-op elsewhere).
+pub fn trim() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only walks the allocator's own free lists; it is safe to call at any time.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// Records a spill: `what` was dropped, RSS went from `before` to `after` bytes, taking `ms`.
+pub fn record_spill(what: &str, before: u64, after: u64, ms: f64) {
+    let w = watch();
+    let freed = before.saturating_sub(after);
+    w.spills.fetch_add(1, Ordering::Relaxed);
+    w.freed.fetch_add(freed, Ordering::Relaxed);
+    w.rss.store(after, Ordering::Relaxed);
+    let line = format!("{what}: freed {} in {ms:.0} ms", mib(freed));
+    tracing::info!(what, freed_bytes = freed, ms, "spilled");
+    *lock(&w.last_spill) = Some(line);
+    // A spill that brings RSS back under the line clears an earlier "nothing to spill".
+    let budget = lock(&w.budget).bytes;
+    if (after as f64) < budget as f64 * SPILL_FRACTION {
+        *lock(&w.problem) = None;
+    }
+}
+
+/// Records a reload of `what` from the catalog, taking `ms`.
+pub fn record_reload(what: &str, ms: f64) {
+    watch().reloads.fetch_add(1, Ordering::Relaxed);
+    tracing::info!(what, ms, "reloaded");
+}
+
+/// The budget in force.
+pub fn budget() -> Budget {
+    lock(&watch().budget).clone()
+}
+
+/// DuckDB's own memory limit under this budget: a quarter of it, at least 64 MiB (DuckDB spills its
+/// operators to disk beyond it).
+pub fn duckdb_limit_bytes() -> u64 {
+    (budget().bytes / 4).max(64 << 20)
+}
+
+/// The memory watch's figures now (RSS sampled afresh).
+pub fn status() -> MemoryStatus {
+    let w = watch();
+    if let Some(rss) = rss_bytes() {
+        w.rss.store(rss, Ordering::Relaxed);
+        w.peak.fetch_max(rss, Ordering::Relaxed);
+    }
+    let budget = budget();
+    MemoryStatus {
+        spill_at_bytes: (budget.bytes as f64 * SPILL_FRACTION) as u64,
+        budget_bytes: budget.bytes,
+        budget_source: budget.source,
+        rss_bytes: w.rss.load(Ordering::Relaxed),
+        peak_rss_bytes: w.peak.load(Ordering::Relaxed),
+        spills: w.spills.load(Ordering::Relaxed),
+        reloads: w.reloads.load(Ordering::Relaxed),
+        freed_bytes: w.freed.load(Ordering::Relaxed),
+        last_spill: lock(&w.last_spill).clone(),
+        problem: lock(&w.problem).clone(),
+    }
+}
