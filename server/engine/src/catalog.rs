@@ -50,6 +50,8 @@ pub const META_GENERATION_CREATED_MS: &str = "generation_created_unix_ms";
 /// Rows per `DELETE ... WHERE path IN (...)` statement: large enough to amortise statement overhead, small
 /// enough to keep the SQL text and the IN-list short.
 const DELETE_CHUNK: usize = 512;
+/// Files whose facts are serialized at once when appending (bounds the JSON held in memory).
+const APPEND_CHUNK: usize = 1024;
 
 const CREATE_META: &str = "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);";
 
@@ -397,25 +399,16 @@ impl Catalog {
         upserts: &[(FileRecord, std::result::Result<&FileFacts, String>)],
         removed: &[String],
     ) -> Result<()> {
-        let facts_json: Vec<Option<String>> = upserts
-            .par_iter()
-            .map(|(record, facts)| match facts {
-                Ok(facts) if facts.path != record.path => Err(CatalogError::Facts {
-                    path: record.path.clone(),
-                    message: format!("the facts belong to {} (an indexer bug)", facts.path),
-                }),
-                Ok(facts) => {
-                    serde_json::to_string(facts)
-                        .map(Some)
-                        .map_err(|e| CatalogError::Facts {
-                            path: record.path.clone(),
-                            message: e.to_string(),
-                        })
-                }
-                Err(_) => Ok(None),
-            })
-            .collect::<Result<_>>()?;
-
+        // Facts of a path that is not the record's are an indexer bug: refuse before writing anything.
+        if let Some((record, Ok(facts))) = upserts
+            .iter()
+            .find(|(r, f)| f.as_ref().is_ok_and(|f| f.path != r.path))
+        {
+            return Err(CatalogError::Facts {
+                path: record.path.clone(),
+                message: format!("the facts belong to {} (an indexer bug)", facts.path),
+            });
+        }
         let tx = self
             .conn
             .transaction()
@@ -442,23 +435,39 @@ impl Catalog {
         {
             let what = "write of file rows";
             let mut app = tx.appender("files").map_err(query_err(what))?;
-            for ((record, facts), json) in upserts.iter().zip(&facts_json) {
-                let (status, error) = match facts {
-                    Ok(_) => ("ok", None),
-                    Err(reason) => ("skipped", Some(reason.as_str())),
-                };
-                app.append_row(params![
-                    record.path,
-                    record.hash,
-                    record.size as i64,
-                    record.mtime_ms,
-                    record.language.name(),
-                    status,
-                    error,
-                    record.syntax_errors as i64,
-                    json.as_deref(),
-                ])
-                .map_err(query_err(what))?;
+            // Serialized a chunk at a time (in parallel within it), so a cold index of a large tree never
+            // holds the JSON of every file at once.
+            for chunk in upserts.chunks(APPEND_CHUNK) {
+                let facts_json: Vec<Option<String>> = chunk
+                    .par_iter()
+                    .map(|(record, facts)| match facts {
+                        Ok(facts) => serde_json::to_string(facts).map(Some).map_err(|e| {
+                            CatalogError::Facts {
+                                path: record.path.clone(),
+                                message: e.to_string(),
+                            }
+                        }),
+                        Err(_) => Ok(None),
+                    })
+                    .collect::<Result<_>>()?;
+                for ((record, facts), json) in chunk.iter().zip(&facts_json) {
+                    let (status, error) = match facts {
+                        Ok(_) => ("ok", None),
+                        Err(reason) => ("skipped", Some(reason.as_str())),
+                    };
+                    app.append_row(params![
+                        record.path,
+                        record.hash,
+                        record.size as i64,
+                        record.mtime_ms,
+                        record.language.name(),
+                        status,
+                        error,
+                        record.syntax_errors as i64,
+                        json.as_deref(),
+                    ])
+                    .map_err(query_err(what))?;
+                }
             }
             // Flush explicitly: errors from the implicit flush on drop would be lost.
             app.flush().map_err(query_err(what))?;

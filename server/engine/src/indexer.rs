@@ -289,14 +289,18 @@ fn full_run(
     .max()
     .unwrap_or(0);
     drop(previous);
-    let refs: Vec<(&FileRecord, &FileFacts)> = all.iter().map(|(r, f)| (r, f)).collect();
     let t = Instant::now();
+    let refs: Vec<(&FileRecord, &FileFacts)> = all.iter().map(|(r, f)| (r, f)).collect();
     let (docs, terms) = search::documents(&refs);
+    drop(refs);
     tracing::debug!(
         terms = terms.len(),
         ms = t.elapsed().as_millis() as u64,
         "search documents"
     );
+    // The body identifiers live on in the documents (and in the catalog); the facts need them no more.
+    all.iter_mut().for_each(|(_, f)| drop_body_terms(f));
+    let refs: Vec<(&FileRecord, &FileFacts)> = all.iter().map(|(r, f)| (r, f)).collect();
     let data = if !changed_any && let Ok(prev) = Snapshot::open_current(&config.index_dir) {
         // Only the live model was wanted: the current generation stays.
         report.generation = prev.generation();
@@ -324,6 +328,14 @@ fn full_run(
     }
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// Frees the facts' body identifier text, which only the search documents and the catalog need (the
+/// largest part of the facts of a big tree).
+fn drop_body_terms(facts: &mut FileFacts) {
+    for s in &mut facts.symbols {
+        s.body_terms = String::new();
+    }
 }
 
 /// Sorts walked files into unchanged ones (same size and mtime as recorded, as git's index does; counted in
@@ -769,6 +781,15 @@ impl LiveModel {
         cat.apply_changes(&upserts, &removed)?;
         let rows = upserts.len() + removed.len();
         drop(upserts);
+        for path in &self.unsaved {
+            if let Some(ModelFile {
+                indexed: Ok((facts, _)),
+                ..
+            }) = self.files.get_mut(path)
+            {
+                drop_body_terms(facts);
+            }
+        }
         self.unsaved.clear();
         self.removed.clear();
         persist_graph_into(config, &mut cat)?;

@@ -220,15 +220,20 @@ pub fn assemble<'a>(docs: impl Iterator<Item = &'a Doc>, table: &TermTable) -> S
 }
 
 /// Every symbol's document, per file in the order given (the id order of [`crate::graph::build`]), with
-/// the table their term ids refer to: fields in parallel over files, then interning. [`assemble`] turns
+/// the table their term ids refer to: fields in parallel over a chunk of files, then interning, chunk by
+/// chunk (so the string-keyed raw documents of a whole large tree never exist at once). [`assemble`] turns
 /// them into the inverted index.
 pub fn documents(files: &[(&FileRecord, &FileFacts)]) -> (Vec<Vec<Doc>>, TermTable) {
-    let raw: Vec<Vec<RawDoc>> = files
-        .par_iter()
-        .map(|(r, f)| raw_docs(&r.path, f))
-        .collect();
+    const CHUNK: usize = 1024;
     let mut table = TermTable::default();
-    let docs = raw.into_iter().map(|r| intern(r, &mut table)).collect();
+    let mut docs = Vec::with_capacity(files.len());
+    for chunk in files.chunks(CHUNK) {
+        let raw: Vec<Vec<RawDoc>> = chunk
+            .par_iter()
+            .map(|(r, f)| raw_docs(&r.path, f))
+            .collect();
+        docs.extend(raw.into_iter().map(|r| intern(r, &mut table)));
+    }
     (docs, table)
 }
 
