@@ -2,6 +2,9 @@
 //! under a budget it cannot keep spills its in-memory model (counted and shown by `leindex status`), keeps
 //! answering the same from the snapshot, reloads the model when an edit needs it, and says the budget is too
 //! small instead of thrashing; a budget under the minimum is refused with the minimum in the message.
+//!
+//! (That RSS stays under a budget smaller than a cold index needs is not tested yet: the cold index still
+//! holds every file's facts at once — see docs/memory.md.)
 
 use leindex_test_support::scratch_corpus;
 use serde_json::Value;
@@ -84,12 +87,15 @@ fn a_live_writer_over_its_budget_spills_and_reloads() {
     assert_eq!(m["budget_source"], "--memory-budget", "{m}");
     assert!(m["freed_bytes"].as_u64().unwrap() > 0, "a spill frees memory: {m}");
     assert!(m["last_spill"].as_str().unwrap().contains("live model of"), "{m}");
-    // Still far over 90% of 64 MiB with nothing left to drop: said, with what the project needs.
-    let problem = wait_for("the too-small-budget message", 30, || {
-        let w = writer_state(&root);
-        w["memory"]["problem"].as_str().map(|p| Value::from(p.to_string()))
-    });
-    assert!(problem.as_str().unwrap().contains("nothing left to spill"), "{problem}");
+    // After the spill RSS is either back under the spill line, or the writer says the budget is too small
+    // (nothing left to drop) instead of spilling again and again.
+    let w = writer_state(&root);
+    let m = &w["memory"];
+    assert!(
+        m["rss_bytes"].as_u64() < m["spill_at_bytes"].as_u64()
+            || m["problem"].as_str().is_some_and(|p| p.contains("nothing left to spill")),
+        "{m}"
+    );
     let text = String::from_utf8(leindex(&root, &["status"]).stdout).unwrap();
     assert!(text.contains("model spilled") && text.contains("spills freed"), "{text}");
 
@@ -115,6 +121,22 @@ fn a_live_writer_over_its_budget_spills_and_reloads() {
     assert!(w["generation"].as_u64().unwrap() >= 2, "{w}");
     assert_eq!(top_hits(&root, "steal work from another worker"), before);
     drop(watch);
+}
+
+/// A one-shot index that needs more than its budget has nothing to spill (no live model): it finishes and
+/// says how much the project needs.
+#[test]
+fn a_one_shot_index_over_its_budget_says_what_it_needs() {
+    let Some((_tmp, root)) = scratch_corpus("tokio") else {
+        return;
+    };
+    let out = leindex(&root, &["--memory-budget", "64 MiB", "index", "."]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("nothing left to spill") && err.contains("needs about"),
+        "{err}"
+    );
 }
 
 #[test]
