@@ -354,36 +354,59 @@ impl Catalog {
     ///
     /// Errors: [`CatalogError::Query`].
     pub fn load_facts(&self) -> Result<(Vec<FileFacts>, Vec<String>)> {
+        let mut facts = Vec::new();
+        let reparse = self.load_facts_chunked(4096, |chunk| facts.extend(chunk))?;
+        Ok((facts, reparse))
+    }
+
+    /// [`Catalog::load_facts`] a chunk of `chunk` files at a time (each chunk deserialized in parallel and
+    /// handed to `each` in path order), so a large tree's stored facts are never all in memory as JSON and
+    /// as values at once. Returns the paths to re-parse.
+    ///
+    /// Errors: [`CatalogError::Query`].
+    pub fn load_facts_chunked(
+        &self,
+        chunk: usize,
+        mut each: impl FnMut(Vec<FileFacts>),
+    ) -> Result<Vec<String>> {
         let what = "read of stored facts";
         let mut stmt = self
             .conn
             .prepare("SELECT path, facts FROM files WHERE status = 'ok' ORDER BY path")
             .map_err(query_err(what))?;
-        let rows: Vec<(String, Option<String>)> = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(query_err(what))?
-            .collect::<duckdb::Result<_>>()
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)))
             .map_err(query_err(what))?;
-        let parsed: Vec<Result<FileFacts, String>> = rows
-            .into_par_iter()
-            .map(|(path, json)| match json.as_deref().map(serde_json::from_str::<FileFacts>) {
-                Some(Ok(facts)) if facts.path == path => Ok(facts),
-                Some(Err(e)) => {
-                    tracing::warn!(path = %path, error = %e, "stored facts do not deserialize; re-parsing the file");
-                    Err(path)
-                }
-                _ => Err(path),
-            })
-            .collect();
-        let mut facts = Vec::with_capacity(parsed.len());
         let mut reparse = Vec::new();
-        for item in parsed {
-            match item {
-                Ok(f) => facts.push(f),
-                Err(path) => reparse.push(path),
+        let mut buf: Vec<(String, Option<String>)> = Vec::with_capacity(chunk.min(4096));
+        let mut rows = rows.peekable();
+        while let Some(row) = rows.next() {
+            buf.push(row.map_err(query_err(what))?);
+            if buf.len() >= chunk || rows.peek().is_none() {
+                let parsed: Vec<std::result::Result<FileFacts, String>> = std::mem::take(&mut buf)
+                    .into_par_iter()
+                    .map(|(path, json)| {
+                        match json.as_deref().map(serde_json::from_str::<FileFacts>) {
+                            Some(Ok(facts)) if facts.path == path => Ok(facts),
+                            Some(Err(e)) => {
+                                tracing::warn!(path = %path, error = %e, "stored facts do not deserialize; re-parsing the file");
+                                Err(path)
+                            }
+                            _ => Err(path),
+                        }
+                    })
+                    .collect();
+                let mut facts = Vec::with_capacity(parsed.len());
+                for item in parsed {
+                    match item {
+                        Ok(f) => facts.push(f),
+                        Err(path) => reparse.push(path),
+                    }
+                }
+                each(facts);
             }
         }
-        Ok((facts, reparse))
+        Ok(reparse)
     }
 
     /// Applies one index run's file changes in a single transaction: deletes the rows of `removed` paths,

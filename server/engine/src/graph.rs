@@ -23,7 +23,7 @@ const PAGERANK_ITERATIONS: usize = 30;
 
 /// Resolves the facts of all files into symbols, edges and centrality. `files` pairs each file's metadata
 /// with its facts; the order given is the id order. The search index is left empty (see
-/// [`crate::search::documents`] and [`crate::search::assemble`]).
+/// [`crate::search::raw_docs`], [`crate::search::intern`] and [`crate::search::assemble`]).
 pub fn build(files: &[(&FileRecord, &FileFacts)]) -> IndexData {
     let mut symbols = Vec::new();
     let mut offsets = Vec::with_capacity(files.len());

@@ -195,8 +195,38 @@ fn full_run(
             to_parse: to_read.len(),
         });
     }
-    let upserts = parse_all(config, &to_read, |p| states.get(p), overlay, progress, &mut report);
-    let changed_any = !upserts.is_empty() || !removed.is_empty();
+    // Parse in batches, each stored in the catalog and reduced to documents before the next: the facts of
+    // a large tree are never all held with their body text and JSON.
+    let mut prepared = Prepared::default();
+    let mut changed_any = !removed.is_empty();
+    let mut catalog_ms = 0u128;
+    if !removed.is_empty() {
+        let t = Instant::now();
+        cat.apply_changes(&[], &removed)?;
+        catalog_ms += t.elapsed().as_millis();
+    }
+    for batch in to_read.chunks(PARSE_BATCH) {
+        let upserts = parse_all(config, batch, |p| states.get(p), overlay, progress, &mut report);
+        if upserts.is_empty() {
+            continue;
+        }
+        changed_any = true;
+        let t = Instant::now();
+        let refs: Vec<(FileRecord, Result<&FileFacts, String>)> = upserts
+            .iter()
+            .map(|(r, f)| (r.clone(), f.as_ref().map_err(Clone::clone)))
+            .collect();
+        cat.apply_changes(&refs, &[])?;
+        drop(refs);
+        catalog_ms += t.elapsed().as_millis();
+        prepared.add(upserts.into_iter().filter_map(|(_, f)| f.ok()).collect());
+        crate::memory::check();
+    }
+    tracing::debug!(
+        files = prepared.facts.len(),
+        catalog_ms = catalog_ms as u64,
+        "parsed and stored"
+    );
 
     // A readable current snapshot and no change: nothing to publish (unless a live model must be filled).
     let previous = match Snapshot::open_current(&config.index_dir) {
@@ -222,27 +252,19 @@ fn full_run(
         p(Progress::Publishing);
     }
 
+    // The rest from the catalog (warm start, no re-parse), a chunk at a time.
     let t = Instant::now();
-    let refs: Vec<(FileRecord, Result<&FileFacts, String>)> = upserts
-        .iter()
-        .map(|(r, f)| (r.clone(), f.as_ref().map_err(Clone::clone)))
-        .collect();
-    cat.apply_changes(&refs, &removed)?;
-    tracing::debug!(
-        rows = refs.len(),
-        ms = t.elapsed().as_millis() as u64,
-        "catalog facts"
-    );
-
-    // All facts: the fresh ones moved out of memory, the rest from the catalog (warm start, no re-parse).
-    let t = Instant::now();
-    drop(refs);
-    let fresh: Vec<FileFacts> = upserts.into_iter().filter_map(|(_, f)| f.ok()).collect();
-    let fresh_paths: std::collections::HashSet<String> =
-        fresh.iter().map(|f| f.path.clone()).collect();
-    let mut stored: Vec<FileFacts> = Vec::new();
     if states.len() > removed.len() {
-        let (facts, unreadable) = cat.load_facts()?;
+        let fresh: std::collections::HashSet<String> =
+            prepared.facts.iter().map(|f| f.path.clone()).collect();
+        let unreadable = cat.load_facts_chunked(LOAD_CHUNK, |chunk| {
+            prepared.add(
+                chunk
+                    .into_iter()
+                    .filter(|f| !fresh.contains(&f.path))
+                    .collect(),
+            )
+        })?;
         for path in unreadable {
             report.recovered.push(format!(
                 "stored facts of {path} were unreadable; re-parsed it"
@@ -252,15 +274,13 @@ fn full_run(
             {
                 let rec = record(f, hash, facts.syntax_errors);
                 cat.apply_changes(&[(rec, Ok(&facts))], &[])?;
-                stored.push(facts);
+                prepared.add(vec![facts]);
             }
         }
-        stored.extend(facts.into_iter().filter(|f| !fresh_paths.contains(&f.path)));
     }
-    let stored_files = cat.files()?;
     let mut records: HashMap<String, FileRecord> = HashMap::new();
     let mut skipped_records: Vec<(FileRecord, String)> = Vec::new();
-    for f in stored_files {
+    for f in cat.files()? {
         match f.status {
             catalog::FileStatus::Ok => {
                 records.insert(f.record.path.clone(), f.record);
@@ -268,16 +288,20 @@ fn full_run(
             catalog::FileStatus::Skipped { reason } => skipped_records.push((f.record, reason)),
         }
     }
-    let mut all: Vec<(FileRecord, FileFacts)> = stored
+    let Prepared { facts, docs, terms } = prepared;
+    let mut joined: Vec<(FileRecord, FileFacts, Vec<search::Doc>)> = facts
         .into_iter()
-        .chain(fresh)
-        .filter_map(|f| records.remove(&f.path).map(|r| (r, f)))
+        .zip(docs)
+        .filter_map(|(f, d)| records.remove(&f.path).map(|r| (r, f, d)))
         .collect();
-    all.sort_by(|a, b| a.0.path.cmp(&b.0.path));
+    joined.sort_by(|a, b| a.0.path.cmp(&b.0.path));
+    let (all, docs): (Vec<(FileRecord, FileFacts)>, Vec<Vec<search::Doc>>) =
+        joined.into_iter().map(|(r, f, d)| ((r, f), d)).unzip();
     tracing::debug!(
         files = all.len(),
+        terms = terms.len(),
         ms = t.elapsed().as_millis() as u64,
-        "load facts"
+        "load facts and documents"
     );
 
     let prev_gen = [
@@ -289,17 +313,6 @@ fn full_run(
     .max()
     .unwrap_or(0);
     drop(previous);
-    let t = Instant::now();
-    let refs: Vec<(&FileRecord, &FileFacts)> = all.iter().map(|(r, f)| (r, f)).collect();
-    let (docs, terms) = search::documents(&refs);
-    drop(refs);
-    tracing::debug!(
-        terms = terms.len(),
-        ms = t.elapsed().as_millis() as u64,
-        "search documents"
-    );
-    // The body identifiers live on in the documents (and in the catalog); the facts need them no more.
-    all.iter_mut().for_each(|(_, f)| drop_body_terms(f));
     let refs: Vec<(&FileRecord, &FileFacts)> = all.iter().map(|(r, f)| (r, f)).collect();
     let data = if !changed_any && let Ok(prev) = Snapshot::open_current(&config.index_dir) {
         // Only the live model was wanted: the current generation stays.
@@ -328,6 +341,34 @@ fn full_run(
     }
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// Files parsed (and stored in the catalog) per batch of a catalog-backed run.
+const PARSE_BATCH: usize = 2048;
+/// Files loaded from the catalog per chunk.
+const LOAD_CHUNK: usize = 2048;
+
+/// Facts made ready for publishing as they arrive (a batch of parsed files, a chunk of stored facts): their
+/// symbols' search documents computed (in parallel) and interned, their body text dropped.
+#[derive(Default)]
+struct Prepared {
+    facts: Vec<FileFacts>,
+    docs: Vec<Vec<search::Doc>>,
+    terms: search::TermTable,
+}
+
+impl Prepared {
+    fn add(&mut self, batch: Vec<FileFacts>) {
+        let raw: Vec<Vec<search::RawDoc>> = batch
+            .par_iter()
+            .map(|f| search::raw_docs(&f.path, f))
+            .collect();
+        for (mut facts, raw) in batch.into_iter().zip(raw) {
+            self.docs.push(search::intern(raw, &mut self.terms));
+            drop_body_terms(&mut facts);
+            self.facts.push(facts);
+        }
+    }
 }
 
 /// Frees the facts' body identifier text, which only the search documents and the catalog need (the

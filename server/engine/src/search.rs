@@ -7,7 +7,7 @@
 //!
 //! Ranking is a sum of named [`Signals`]; a future embedding similarity is one more field there.
 
-use crate::model::{FileFacts, FileRecord, Posting, SearchData, SymbolKind};
+use crate::model::{FileFacts, Posting, SearchData, SymbolKind};
 use crate::snapshot::Snapshot;
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -217,24 +217,6 @@ pub fn assemble<'a>(docs: impl Iterator<Item = &'a Doc>, table: &TermTable) -> S
         doc_len,
         avg_doc_len,
     }
-}
-
-/// Every symbol's document, per file in the order given (the id order of [`crate::graph::build`]), with
-/// the table their term ids refer to: fields in parallel over a chunk of files, then interning, chunk by
-/// chunk (so the string-keyed raw documents of a whole large tree never exist at once). [`assemble`] turns
-/// them into the inverted index.
-pub fn documents(files: &[(&FileRecord, &FileFacts)]) -> (Vec<Vec<Doc>>, TermTable) {
-    const CHUNK: usize = 1024;
-    let mut table = TermTable::default();
-    let mut docs = Vec::with_capacity(files.len());
-    for chunk in files.chunks(CHUNK) {
-        let raw: Vec<Vec<RawDoc>> = chunk
-            .par_iter()
-            .map(|(r, f)| raw_docs(&r.path, f))
-            .collect();
-        docs.extend(raw.into_iter().map(|r| intern(r, &mut table)));
-    }
-    (docs, table)
 }
 
 /// The evidence behind one hit's score. `score()` combines them; new signals (an embedding similarity)
