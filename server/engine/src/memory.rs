@@ -135,6 +135,8 @@ pub struct SpillHandle {
     requested: AtomicBool,
     loaded: AtomicBool,
     last_active: Mutex<Instant>,
+    /// Times this writer was asked to spill.
+    spills: AtomicU64,
 }
 
 impl SpillHandle {
@@ -247,6 +249,7 @@ pub fn register(label: String) -> Arc<SpillHandle> {
         requested: AtomicBool::new(false),
         loaded: AtomicBool::new(false),
         last_active: Mutex::new(Instant::now()),
+        spills: AtomicU64::new(0),
     });
     let mut writers = lock(&watch().writers);
     writers.retain(|w| w.strong_count() > 0);
@@ -284,6 +287,20 @@ pub fn check() {
                 "memory over 90% of the budget: asking the least recently active writer to spill"
             );
             h.requested.store(true, Ordering::Release);
+            if h.spills.fetch_add(1, Ordering::Relaxed) > 0 {
+                // Spilled, reloaded by an edit, over the line again: the budget cannot keep this model, and
+                // every edit after a spill pays for a reload. Keep the budget, but say so.
+                let message = format!(
+                    "the {} budget cannot keep the live model of {} in memory (RSS {} with it): edits \
+                     after each spill reload it from the catalog; about {} would keep it",
+                    mib(budget),
+                    h.label,
+                    mib(rss),
+                    mib((rss as f64 / SPILL_FRACTION * 1.1) as u64)
+                );
+                tracing::warn!("{message}");
+                *lock(&w.problem) = Some(message);
+            }
         }
         None => {
             let message = format!(
@@ -321,10 +338,14 @@ pub fn record_spill(what: &str, before: u64, after: u64, ms: f64) {
     let line = format!("{what}: freed {} in {ms:.0} ms", mib(freed));
     tracing::info!(what, freed_bytes = freed, ms, "spilled");
     *lock(&w.last_spill) = Some(line);
-    // A spill that brings RSS back under the line clears an earlier "nothing to spill".
+    // A spill that brings RSS back under the line clears an earlier "nothing to spill" (not the warning
+    // that the model keeps coming back).
     let budget = lock(&w.budget).bytes;
-    if (after as f64) < budget as f64 * SPILL_FRACTION {
-        *lock(&w.problem) = None;
+    let mut problem = lock(&w.problem);
+    if (after as f64) < budget as f64 * SPILL_FRACTION
+        && problem.as_deref().is_some_and(|p| p.contains("nothing left to spill"))
+    {
+        *problem = None;
     }
 }
 
