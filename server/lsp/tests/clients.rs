@@ -28,6 +28,17 @@ fn run_client(cmd: &mut Command, what: &str, marker: &str) -> String {
     line
 }
 
+/// The `leindex` CLI built next to the server (what the editor plugins start) and a scratch copy of tokio;
+/// `None` (skipped, or failed under CI) when either is missing.
+fn cli_and_tokio() -> Option<(std::path::PathBuf, tempfile::TempDir, std::path::PathBuf)> {
+    let cli = sibling_bin(env!("CARGO_BIN_EXE_leindex-lsp"), "leindex");
+    if !cli.exists() {
+        return missing("the leindex CLI is not built: cargo test --release --workspace");
+    }
+    let (tmp, project) = scratch_corpus("tokio")?;
+    Some((cli, tmp, project))
+}
+
 /// `timeout 300 nvim --headless -u NONE -c "luafile <script>"` from the repository root.
 fn nvim(script: &str) -> Command {
     let mut cmd = Command::new("timeout");
@@ -128,12 +139,7 @@ fn neovim_plugin() {
     ) {
         return;
     }
-    let cli = sibling_bin(env!("CARGO_BIN_EXE_leindex-lsp"), "leindex");
-    if !cli.exists() {
-        missing::<()>("the leindex CLI is not built: cargo test --release --workspace");
-        return;
-    }
-    let Some((_tmp, project)) = scratch_corpus("tokio") else {
+    let Some((cli, _tmp, project)) = cli_and_tokio() else {
         return;
     };
     run_client(
@@ -158,12 +164,7 @@ fn vscode_extension() {
     if !runs("npm", &["--version"], "npm is not installed") {
         return;
     }
-    let cli = sibling_bin(env!("CARGO_BIN_EXE_leindex-lsp"), "leindex");
-    if !cli.exists() {
-        missing::<()>("the leindex CLI is not built: cargo test --release --workspace");
-        return;
-    }
-    let Some((_tmp, project)) = scratch_corpus("tokio") else {
+    let Some((cli, _tmp, project)) = cli_and_tokio() else {
         return;
     };
     let summary = run_client(
