@@ -3,10 +3,11 @@ private memory (anonymous pages from /proc/<pid>/smaps; the mapped snapshot is p
 droppable, so it is reported apart) after a warm-up and at the end. Prints the figures; exits 1 when the
 steady-state growth exceeds the bound.
 
-    python3 tests/mcp/leak.py [--calls 10000] [--bound-kib 4096] [--mcp BIN] [--cli BIN] [corpus]
+    python3 tests/mcp/leak.py [--calls 10000] [--bound-kib 8192] [--mcp BIN] [--cli BIN] [corpus]
 
-Bound: 4 MiB of anonymous growth per 10,000 calls after 1,000 warm-up calls. A real leak of one small
-allocation per call (a 1 KiB string) would already be 10 MiB; the slack is glibc's arenas settling.
+Bound: 8 MiB of anonymous growth per 10,000 calls after 1,000 warm-up calls. A leak of one small allocation
+per call (a 1 KiB string) would be 10 MiB; the slack is glibc's arenas settling (measured here: 0.3 and
+1.2 MiB in two runs).
 """
 
 import argparse
@@ -67,7 +68,7 @@ async def run(args):
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--calls", type=int, default=10000)
-    p.add_argument("--bound-kib", type=int, default=4096)
+    p.add_argument("--bound-kib", type=int, default=8192)
     p.add_argument("--mcp", default=os.environ.get("LEINDEX_MCP_BIN", os.path.join(TARGET, "release/leindex-mcp")))
     p.add_argument("--cli", default=os.environ.get("LEINDEX_BIN", os.path.join(TARGET, "release/leindex")))
     p.add_argument("corpus", nargs="?", default="tokio")
