@@ -887,6 +887,17 @@ impl LanguageServer for Backend {
             .unwrap_or_else(|p| p.into_inner())
             .get(&uri)
             .map(|d| d.version);
+        // The counts behind the titles, once per symbol and in parallel (an editor resolves both lenses of
+        // every visible symbol at once, which would otherwise compute them twice, concurrently).
+        {
+            use rayon::prelude::*;
+            let snap = &cur.snapshot;
+            symbols.par_iter().filter(|s| lens::has_lenses(s.kind)).for_each(|s| {
+                if let Some(id) = Self::refind(snap, &rel, &s.qualified_name, s.line_start) {
+                    self.counts.get(snap, id);
+                }
+            });
+        }
         // Ranges and data only; titles come in codeLens/resolve, for the lenses the editor shows.
         let lenses = lens::unresolved(
             &symbols,

@@ -122,7 +122,8 @@ impl FileSymbol {
     }
 }
 
-fn has_lenses(kind: Kind) -> bool {
+/// Whether symbols of `kind` get lenses: functions, methods, classes, structs, interfaces, traits, enums.
+pub fn has_lenses(kind: Kind) -> bool {
     kind.is_callable()
         || matches!(
             kind,
