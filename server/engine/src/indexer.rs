@@ -295,7 +295,7 @@ fn full_run(
         .filter_map(|(f, d)| records.remove(&f.path).map(|r| (r, f, d)))
         .collect();
     joined.sort_by(|a, b| a.0.path.cmp(&b.0.path));
-    let (all, docs): (Vec<(FileRecord, FileFacts)>, Vec<Vec<search::Doc>>) =
+    let (mut all, mut docs): (Vec<(FileRecord, FileFacts)>, Vec<Vec<search::Doc>>) =
         joined.into_iter().map(|(r, f, d)| ((r, f), d)).unzip();
     tracing::debug!(
         files = all.len(),
@@ -313,7 +313,6 @@ fn full_run(
     .max()
     .unwrap_or(0);
     drop(previous);
-    let refs: Vec<(&FileRecord, &FileFacts)> = all.iter().map(|(r, f)| (r, f)).collect();
     let data = if !changed_any && let Ok(prev) = Snapshot::open_current(&config.index_dir) {
         // Only the live model was wanted: the current generation stays.
         report.generation = prev.generation();
@@ -321,7 +320,19 @@ fn full_run(
         report.edges = prev.edge_count();
         None
     } else {
-        let data = build_and_publish(config, &refs, docs.iter().flatten(), &terms, prev_gen)?;
+        let refs: Vec<(&FileRecord, &FileFacts)> = all.iter().map(|(r, f)| (r, f)).collect();
+        let mut data = resolve(&refs);
+        drop(refs);
+        data.search = assemble(docs.iter().flatten(), &terms);
+        publish(config, &mut data, prev_gen, || {
+            // A one-shot run needs neither the facts nor the documents any more: free them before the
+            // snapshot's buffers are built (the peak of a cold index of a large tree).
+            if model.is_none() {
+                all = Vec::new();
+                docs = Vec::new();
+                crate::memory::trim();
+            }
+        })?;
         report.generation = data.generation;
         report.published = true;
         report.symbols = data.symbols.len();
@@ -335,7 +346,6 @@ fn full_run(
         cat.replace_graph(data)?;
         tracing::debug!(ms = t.elapsed().as_millis() as u64, "catalog graph");
     }
-    drop(refs);
     if let Some(model) = model {
         model.fill(all, docs, terms, skipped_records, report.generation);
     }
@@ -471,32 +481,44 @@ fn parse_all<'s>(
     upserts
 }
 
-/// Resolves the graph of `files` (id order), assembles the search index from their documents (same order)
-/// and publishes it as generation `max(prev_gen, CURRENT's) + 1`. Returns what was published.
-fn build_and_publish<'a>(
-    config: &Config,
-    files: &[(&FileRecord, &FileFacts)],
-    docs: impl Iterator<Item = &'a search::Doc>,
-    terms: &search::TermTable,
-    prev_gen: u64,
-) -> Result<IndexData, Error> {
-    // An expensive point: sample RSS (and maybe ask for a spill) before the graph and snapshot buffers.
+/// Resolves the graph of `files` (id order). An expensive point: RSS is sampled (and a spill maybe asked
+/// for) first.
+fn resolve(files: &[(&FileRecord, &FileFacts)]) -> IndexData {
     crate::memory::check();
     let t = Instant::now();
-    let mut data: IndexData = graph::build(files);
+    let data: IndexData = graph::build(files);
     tracing::debug!(
         symbols = data.symbols.len(),
         edges = data.edges.len(),
         ms = t.elapsed().as_millis() as u64,
         "graph"
     );
+    data
+}
+
+/// [`search::assemble`] with its timing logged.
+fn assemble<'a>(
+    docs: impl Iterator<Item = &'a search::Doc>,
+    terms: &search::TermTable,
+) -> crate::model::SearchData {
     let t = Instant::now();
-    data.search = search::assemble(docs, terms);
+    let search = search::assemble(docs, terms);
     tracing::debug!(
-        terms = data.search.terms.len(),
+        terms = search.terms.len(),
         ms = t.elapsed().as_millis() as u64,
         "search index"
     );
+    search
+}
+
+/// Publishes `data` as generation `max(prev_gen, CURRENT's) + 1`; `before_write` runs just before the
+/// snapshot's buffers are built (to free what the caller no longer needs).
+fn publish(
+    config: &Config,
+    data: &mut IndexData,
+    prev_gen: u64,
+    before_write: impl FnOnce(),
+) -> Result<(), Error> {
     let current = snapshot::read_current_pointer(&config.index_dir)
         .ok()
         .flatten()
@@ -504,14 +526,15 @@ fn build_and_publish<'a>(
         .unwrap_or(0);
     data.generation = prev_gen.max(current) + 1;
     data.created_unix_ms = now_ms();
+    before_write();
     let t = Instant::now();
-    snapshot::write_snapshot(&config.index_dir, &data)?;
+    snapshot::write_snapshot(&config.index_dir, data)?;
     tracing::debug!(
         generation = data.generation,
         ms = t.elapsed().as_millis() as u64,
         "snapshot published"
     );
-    Ok(data)
+    Ok(())
 }
 
 /// Writes the current snapshot's graph into the catalog's `symbols`/`edges` tables (the deferred half of a
@@ -729,7 +752,9 @@ impl LiveModel {
             .filter_map(|m| m.indexed.as_ref().ok())
             .flat_map(|(_, d)| d.iter());
         tracing::debug!(ms = t.elapsed().as_millis() as u64, "live model updated");
-        let data = build_and_publish(config, &refs, docs, &self.terms, self.generation)?;
+        let mut data = resolve(&refs);
+        data.search = assemble(docs, &self.terms);
+        publish(config, &mut data, self.generation, || {})?;
         self.generation = data.generation;
         report.generation = data.generation;
         report.published = true;
