@@ -12,18 +12,11 @@
 // resolve for a 2k-line file <= 20 ms, RSS <= 300 MB on django.
 'use strict';
 
-const cp = require('child_process');
 const fs = require('fs');
-const os = require('os');
 const path = require('path');
 const { pathToFileURL } = require('url');
 const rpc = require('vscode-languageserver-protocol/node');
-
-const TARGET = process.env.CARGO_TARGET_DIR || path.join(os.homedir(), '.cache/leindex-target');
-const BIN = process.env.LEINDEX_LSP_BIN || path.join(TARGET, 'release/leindex-lsp');
-const CORPUS = process.env.LEINDEX_CORPUS || path.join(os.homedir(), '.cache/leindex-corpus');
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const { sleep, scratchCopy, startServer, firstLenses, stopServer } = require('./common');
 const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.round((p / 100) * (s.length - 1)))]; };
 
 function sourceNear(root, ext, wanted) {
@@ -44,17 +37,16 @@ function sourceNear(root, ext, wanted) {
 }
 
 async function bench(name) {
-  const src = path.join(CORPUS, name);
-  if (!fs.existsSync(path.join(src, '.complete'))) { console.log(`${name}: not fetched; skipped`); return; }
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `leindex-lsp-bench-${name}-`));
-  const root = path.join(tmp, name);
-  fs.cpSync(src, root, { recursive: true, filter: (p) => !p.includes('.leindex') });
+  const copy = scratchCopy(name, 'leindex-lsp-bench');
+  if (!copy) { console.log(`${name}: not fetched; skipped`); return; }
+  const { tmp, root } = copy;
   const ext = fs.existsSync(path.join(root, 'Cargo.toml')) ? '.rs' : '.py';
   const big = sourceNear(root, ext, 2000);
   const uri = pathToFileURL(big.path).toString();
 
   const t0 = Date.now();
-  const child = cp.spawn(BIN, [], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LEINDEX_LOG: 'warn,leindex_lsp::backend=debug' } });
+  const server = await startServer(root, name, 'warn,leindex_lsp::backend=debug', true);
+  const { child, conn } = server;
   // The server's own time to apply each didChange and re-parse incrementally (its debug boundary log).
   const applyMs = [];
   let errTail = '';
@@ -66,20 +58,7 @@ async function bench(name) {
       if (m) applyMs.push(Number(m[1]));
     }
   });
-  const conn = rpc.createProtocolConnection(new rpc.StreamMessageReader(child.stdout), new rpc.StreamMessageWriter(child.stdin));
-  conn.onRequest(rpc.CodeLensRefreshRequest.type, () => null);
-  conn.listen();
-  await conn.sendRequest(rpc.InitializeRequest.type, { processId: process.pid, rootUri: pathToFileURL(root).toString(),
-    workspaceFolders: [{ uri: pathToFileURL(root).toString(), name }], capabilities: { workspace: { codeLens: { refreshSupport: true } } } });
-  conn.sendNotification(rpc.InitializedNotification.type, {});
-  let lenses;
-  for (;;) {
-    try {
-      lenses = await conn.sendRequest(rpc.CodeLensRequest.type, { textDocument: { uri } });
-      if (lenses && lenses.length) break;
-    } catch (e) { if (e.code !== -32803) throw e; }
-    await sleep(20);
-  }
+  const lenses = await firstLenses(conn, uri);
   await conn.sendRequest(rpc.CodeLensResolveRequest.type, lenses[0]);
   const firstLens = Date.now() - t0;
 
@@ -149,9 +128,7 @@ async function bench(name) {
   console.log(`keystroke -> applied + re-parsed (server log): p50 ${pct(serverApply, 50).toFixed(2)} ms, p99 ${pct(serverApply, 99).toFixed(2)} ms [goal <= 10 ms p99]`);
   console.log(`unsaved edit -> in a published generation: p50 ${pct(edits, 50)} ms, p99 ${pct(edits, 99)} ms [goal <= 300 ms]`);
   console.log(`server RSS: ${(st.rssBytes / 2 ** 20).toFixed(0)} MiB [goal <= 300 MB on django]`);
-  await conn.sendRequest(rpc.ShutdownRequest.type);
-  conn.sendNotification(rpc.ExitNotification.type);
-  await new Promise((r) => child.on('exit', r));
+  await stopServer(server);
   fs.rmSync(tmp, { recursive: true, force: true });
 }
 

@@ -10,16 +10,12 @@
 // would be 10 MiB).
 'use strict';
 
-const cp = require('child_process');
 const fs = require('fs');
-const os = require('os');
 const path = require('path');
 const { pathToFileURL } = require('url');
 const rpc = require('vscode-languageserver-protocol/node');
+const { scratchCopy, startServer, firstLenses, stopServer } = require('./common');
 
-const TARGET = process.env.CARGO_TARGET_DIR || path.join(os.homedir(), '.cache/leindex-target');
-const BIN = process.env.LEINDEX_LSP_BIN || path.join(TARGET, 'release/leindex-lsp');
-const CORPUS = process.env.LEINDEX_CORPUS || path.join(os.homedir(), '.cache/leindex-corpus');
 const WARM_UP = 1000;
 
 function arg(name, dflt) {
@@ -44,30 +40,17 @@ async function main() {
   const bound = arg('--bound-kib', 4096);
   const positional = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !(all[i - 1] || '').startsWith('--'));
   const name = positional[0] || 'tokio';
-  const src = path.join(CORPUS, name);
-  if (!fs.existsSync(path.join(src, '.complete'))) { console.log(`${name}: corpus not fetched`); process.exit(2); }
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'leindex-lsp-leak-'));
-  const root = path.join(tmp, name);
-  fs.cpSync(src, root, { recursive: true, filter: (p) => !p.includes('.leindex') });
+  const copy = scratchCopy(name, 'leindex-lsp-leak');
+  if (!copy) { console.log(`${name}: corpus not fetched`); process.exit(2); }
+  const { tmp, root } = copy;
   const file = fs.existsSync(path.join(root, 'src/sync/mpsc/bounded.rs')) ? path.join(root, 'src/sync/mpsc/bounded.rs')
     : path.join(root, 'django/db/models/query.py');
   const uri = pathToFileURL(file).toString();
   const rust = file.endsWith('.rs');
 
-  const child = cp.spawn(BIN, [], { cwd: root, stdio: ['pipe', 'pipe', 'ignore'], env: { ...process.env, LEINDEX_LOG: 'warn' } });
-  const conn = rpc.createProtocolConnection(new rpc.StreamMessageReader(child.stdout), new rpc.StreamMessageWriter(child.stdin));
-  conn.onRequest(rpc.CodeLensRefreshRequest.type, () => null);
-  conn.listen();
-  await conn.sendRequest(rpc.InitializeRequest.type, { processId: process.pid, rootUri: pathToFileURL(root).toString(),
-    workspaceFolders: [{ uri: pathToFileURL(root).toString(), name }], capabilities: { workspace: { codeLens: { refreshSupport: true } } } });
-  conn.sendNotification(rpc.InitializedNotification.type, {});
-  for (;;) {
-    try {
-      const ls = await conn.sendRequest(rpc.CodeLensRequest.type, { textDocument: { uri } });
-      if (ls && ls.length) break;
-    } catch (e) { if (e.code !== -32803) throw e; }
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  const server = await startServer(root, name, 'warn', false);
+  const { conn } = server;
+  await firstLenses(conn, uri);
   const text = fs.readFileSync(file, 'utf8');
   conn.sendNotification(rpc.DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: rust ? 'rust' : 'python', version: 1, text } });
   const line = text.split('\n').length - 1;
@@ -97,9 +80,7 @@ async function main() {
   await new Promise((r) => setTimeout(r, 500));
   const m1 = memory(pid);
   const end = await conn.sendRequest('leindex/status');
-  await conn.sendRequest(rpc.ShutdownRequest.type);
-  conn.sendNotification(rpc.ExitNotification.type);
-  await new Promise((r) => child.on('exit', r));
+  await stopServer(server);
   fs.rmSync(tmp, { recursive: true, force: true });
 
   const perTenK = ((m1.anon - m0.anon) * 10000) / cycles;
