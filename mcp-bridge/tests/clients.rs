@@ -31,8 +31,19 @@ fn deep_analyze_does_not_leak() {
         .expect("runs python3");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "leak check failed ({}): {stdout}\n{stderr}", out.status);
-    eprintln!("{}", stdout.lines().filter(|l| !l.contains("mapped:")).collect::<Vec<_>>().join("\n"));
+    assert!(
+        out.status.success(),
+        "leak check failed ({}): {stdout}\n{stderr}",
+        out.status
+    );
+    eprintln!(
+        "{}",
+        stdout
+            .lines()
+            .filter(|l| !l.contains("mapped:"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 }
 
 /// The `leindex` CLI built next to this binary.

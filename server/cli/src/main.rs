@@ -431,7 +431,11 @@ fn print_status(st: &status::Status, writer: Option<&live::WriterState>) {
         (Some(pid), Some(w)) => println!(
             "writer    pid {pid} ({}, model {})",
             w.role,
-            if w.model_loaded { "in memory" } else { "spilled" }
+            if w.model_loaded {
+                "in memory"
+            } else {
+                "spilled"
+            }
         ),
         (Some(pid), None) => println!("writer    pid {pid}"),
         (None, _) => println!("writer    none"),

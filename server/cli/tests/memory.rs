@@ -24,7 +24,11 @@ fn leindex(root: &Path, args: &[&str]) -> std::process::Output {
 
 fn writer_state(root: &Path) -> Value {
     let out = leindex(root, &["status", "--json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).expect("status JSON");
     v["writer"].clone()
 }
@@ -35,14 +39,21 @@ fn wait_for(what: &str, secs: u64, mut f: impl FnMut() -> Option<Value>) -> Valu
         if let Some(v) = f() {
             return v;
         }
-        assert!(started.elapsed() < Duration::from_secs(secs), "timed out waiting for {what}");
+        assert!(
+            started.elapsed() < Duration::from_secs(secs),
+            "timed out waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
 
 fn top_hits(root: &Path, query: &str) -> Vec<String> {
     let out = leindex(root, &["search", query, "--format", "json", "--limit", "5"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).expect("search JSON");
     v["results"]
         .as_array()
@@ -71,7 +82,10 @@ fn a_live_writer_over_its_budget_spills_and_reloads() {
         Command::new(env!("CARGO_BIN_EXE_leindex"))
             .args(["--memory-budget", "64 MiB", "index", "--watch", "."])
             .env_remove("LEINDEX_INDEX_DIR")
-            .env("LEINDEX_LOG", "leindex_engine::memory=info,leindex_engine::live=info")
+            .env(
+                "LEINDEX_LOG",
+                "leindex_engine::memory=info,leindex_engine::live=info",
+            )
             .current_dir(&root)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -85,19 +99,30 @@ fn a_live_writer_over_its_budget_spills_and_reloads() {
     let m = &spilled["memory"];
     assert_eq!(m["budget_bytes"], 64 << 20, "{m}");
     assert_eq!(m["budget_source"], "--memory-budget", "{m}");
-    assert!(m["freed_bytes"].as_u64().unwrap() > 0, "a spill frees memory: {m}");
-    assert!(m["last_spill"].as_str().unwrap().contains("live model of"), "{m}");
+    assert!(
+        m["freed_bytes"].as_u64().unwrap() > 0,
+        "a spill frees memory: {m}"
+    );
+    assert!(
+        m["last_spill"].as_str().unwrap().contains("live model of"),
+        "{m}"
+    );
     // After the spill RSS is either back under the spill line, or the writer says the budget is too small
     // (nothing left to drop) instead of spilling again and again.
     let w = writer_state(&root);
     let m = &w["memory"];
     assert!(
         m["rss_bytes"].as_u64() < m["spill_at_bytes"].as_u64()
-            || m["problem"].as_str().is_some_and(|p| p.contains("nothing left to spill")),
+            || m["problem"]
+                .as_str()
+                .is_some_and(|p| p.contains("nothing left to spill")),
         "{m}"
     );
     let text = String::from_utf8(leindex(&root, &["status"]).stdout).unwrap();
-    assert!(text.contains("model spilled") && text.contains("spills freed"), "{text}");
+    assert!(
+        text.contains("model spilled") && text.contains("spills freed"),
+        "{text}"
+    );
 
     // Answers come from the snapshot, spilled or not.
     let before = top_hits(&root, "steal work from another worker");
@@ -131,7 +156,11 @@ fn a_one_shot_index_over_its_budget_says_what_it_needs() {
         return;
     };
     let out = leindex(&root, &["--memory-budget", "64 MiB", "index", "."]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("nothing left to spill") && err.contains("needs about"),
@@ -148,5 +177,8 @@ fn a_budget_under_the_minimum_is_refused_with_the_minimum() {
     assert!(err.contains("below the minimum of 64.0 MiB"), "{err}");
     let out = leindex(dir.path(), &["--memory-budget", "lots", "status"]);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && err.contains("`lots` is not a size"), "{err}");
+    assert!(
+        !out.status.success() && err.contains("`lots` is not a size"),
+        "{err}"
+    );
 }

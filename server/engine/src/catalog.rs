@@ -375,7 +375,9 @@ impl Catalog {
             .prepare("SELECT path, facts FROM files WHERE status = 'ok' ORDER BY path")
             .map_err(query_err(what))?;
         let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)))
+            .query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+            })
             .map_err(query_err(what))?;
         let mut reparse = Vec::new();
         let mut buf: Vec<(String, Option<String>)> = Vec::with_capacity(chunk.min(4096));

@@ -129,16 +129,17 @@ impl Config {
             .and_then(|v| v.parse().ok())
             .or(fc.max_file_size)
             .unwrap_or(DEFAULT_MAX_FILE_BYTES);
-        let memory_budget = match fc.memory.and_then(|m| m.budget) {
-            None => None,
-            Some(SizeValue::Bytes(b)) => Some(b),
-            Some(SizeValue::Text(t)) => Some(crate::memory::parse_size(&t).map_err(|message| {
-                ConfigError::Invalid {
-                    path: file.clone(),
-                    message: format!("memory.budget: {message}"),
-                }
-            })?),
-        };
+        let memory_budget =
+            match fc.memory.and_then(|m| m.budget) {
+                None => None,
+                Some(SizeValue::Bytes(b)) => Some(b),
+                Some(SizeValue::Text(t)) => Some(crate::memory::parse_size(&t).map_err(
+                    |message| ConfigError::Invalid {
+                        path: file.clone(),
+                        message: format!("memory.budget: {message}"),
+                    },
+                )?),
+            };
         Ok(Config {
             root,
             index_dir,

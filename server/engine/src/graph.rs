@@ -299,7 +299,9 @@ impl<'a> Resolver<'a> {
                         .named(name)
                         .iter()
                         .copied()
-                        .filter(|&i| self.module_matches(self.symbols[i as usize].file as usize, &m))
+                        .filter(|&i| {
+                            self.module_matches(self.symbols[i as usize].file as usize, &m)
+                        })
                         .collect();
                     if !ids.is_empty() {
                         return self.narrow(fid, ids, 0.9);

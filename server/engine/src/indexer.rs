@@ -206,7 +206,14 @@ fn full_run(
         catalog_ms += t.elapsed().as_millis();
     }
     for batch in to_read.chunks(PARSE_BATCH) {
-        let upserts = parse_all(config, batch, |p| states.get(p), overlay, progress, &mut report);
+        let upserts = parse_all(
+            config,
+            batch,
+            |p| states.get(p),
+            overlay,
+            progress,
+            &mut report,
+        );
         if upserts.is_empty() {
             continue;
         }
@@ -304,14 +311,11 @@ fn full_run(
         "load facts and documents"
     );
 
-    let prev_gen = [
-        previous.as_ref().map(|s| s.generation()),
-        cat.generation()?,
-    ]
-    .into_iter()
-    .flatten()
-    .max()
-    .unwrap_or(0);
+    let prev_gen = [previous.as_ref().map(|s| s.generation()), cat.generation()?]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(0);
     drop(previous);
     let data = if !changed_any && let Ok(prev) = Snapshot::open_current(&config.index_dir) {
         // Only the live model was wanted: the current generation stays.
@@ -717,7 +721,14 @@ impl LiveModel {
             .filter_map(|f| self.files.get(&f.rel).map(|m| (f.rel.clone(), m.state())))
             .collect();
         let (to_read, _) = plan(&files, |p| states.get(p), overlay, &mut report);
-        let upserts = parse_all(config, &to_read, |p| states.get(p), overlay, None, &mut report);
+        let upserts = parse_all(
+            config,
+            &to_read,
+            |p| states.get(p),
+            overlay,
+            None,
+            &mut report,
+        );
         if upserts.is_empty() && removed.is_empty() && self.generation > 0 {
             report.generation = self.generation;
             report.seconds = started.elapsed().as_secs_f64();

@@ -318,7 +318,14 @@ pub fn run_writer(
     const GRAPH_PERSIST_IDLE: Duration = Duration::from_secs(1);
     let mut model = LiveModel::default();
     let spill = memory::register(config.root.display().to_string());
-    let mut graph_dirty = run_index(config, &lock, opts, &mut state, &mut model, &Changes::Everything);
+    let mut graph_dirty = run_index(
+        config,
+        &lock,
+        opts,
+        &mut state,
+        &mut model,
+        &Changes::Everything,
+    );
     spill.set_loaded(model.is_started());
     let mut last_scan = Instant::now();
     let ignored: [PathBuf; 2] = [dir.clone(), config.root.join(".git")];
@@ -412,7 +419,8 @@ pub fn run_writer(
             spill.set_loaded(model.is_started());
             memory::check();
             last_scan = Instant::now();
-        } else if (graph_dirty || model.has_unsaved()) && last_scan.elapsed() >= GRAPH_PERSIST_IDLE {
+        } else if (graph_dirty || model.has_unsaved()) && last_scan.elapsed() >= GRAPH_PERSIST_IDLE
+        {
             persist(config, &lock, &mut model);
             graph_dirty = false;
         }

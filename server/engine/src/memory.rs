@@ -83,7 +83,10 @@ impl Budget {
         let (bytes, source) = if let Some(f) = flag {
             (parse_size(f)?, "--memory-budget".to_string())
         } else if let Some(e) = env.as_deref() {
-            (parse_size(e).map_err(|m| format!("{BUDGET_ENV}: {m}"))?, BUDGET_ENV.to_string())
+            (
+                parse_size(e).map_err(|m| format!("{BUDGET_ENV}: {m}"))?,
+                BUDGET_ENV.to_string(),
+            )
         } else if let Some(c) = config {
             (c, ".leindex.toml memory.budget".to_string())
         } else {
@@ -215,7 +218,8 @@ pub fn configure(flag: Option<&str>, config: Option<u64>) -> Result<Budget, crat
     if *configured {
         return Ok(budget());
     }
-    let budget = Budget::resolve(flag, config).map_err(|message| crate::Error::MemoryBudget { message })?;
+    let budget =
+        Budget::resolve(flag, config).map_err(|message| crate::Error::MemoryBudget { message })?;
     tracing::info!(budget = %mib(budget.bytes), source = %budget.source, "memory budget");
     *lock(&watch().budget) = budget.clone();
     *configured = true;
@@ -343,7 +347,9 @@ pub fn record_spill(what: &str, before: u64, after: u64, ms: f64) {
     let budget = lock(&w.budget).bytes;
     let mut problem = lock(&w.problem);
     if (after as f64) < budget as f64 * SPILL_FRACTION
-        && problem.as_deref().is_some_and(|p| p.contains("nothing left to spill"))
+        && problem
+            .as_deref()
+            .is_some_and(|p| p.contains("nothing left to spill"))
     {
         *problem = None;
     }

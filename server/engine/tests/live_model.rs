@@ -39,7 +39,9 @@ fn targeted_runs_match_a_full_index() {
     let mut model = LiveModel::default();
     let none = Overlay::new();
 
-    let first = model.update(&config, &lock, &Changes::Everything, &none).unwrap();
+    let first = model
+        .update(&config, &lock, &Changes::Everything, &none)
+        .unwrap();
     assert!(first.published && model.is_started());
     let gen1 = first.generation;
 

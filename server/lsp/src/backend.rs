@@ -10,10 +10,10 @@ use leindex_engine::analyze::{self, AnalyzeRequest};
 use leindex_engine::config::Config;
 use leindex_engine::live::{self, Buffers, EditorChanges, WriterOptions};
 use leindex_engine::model::{FileFacts, Language};
-use leindex_engine::source::LiveParse;
-use leindex_engine::{memory, query};
 use leindex_engine::reader::{Current, Freshness, SnapshotReader};
 use leindex_engine::snapshot::Snapshot;
+use leindex_engine::source::LiveParse;
+use leindex_engine::{memory, query};
 use leindex_engine::{search, status};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -118,7 +118,9 @@ impl Backend {
             Ok(()) => {
                 let changes = Arc::new(EditorChanges::default());
                 let _ = ws.editor_changes.set(changes.clone());
-                tracing::info!("file changes come from the client (workspace/didChangeWatchedFiles)");
+                tracing::info!(
+                    "file changes come from the client (workspace/didChangeWatchedFiles)"
+                );
                 Some(changes)
             }
             Err(e) => {
@@ -221,8 +223,8 @@ impl Backend {
     fn live_parse(&self, uri: &Uri) -> Option<LiveParse> {
         let ws = self.ws().ok()?;
         let rel = rel_path(&ws.config.root, uri)?;
-        let lang = Language::from_path(Path::new(&rel))
-            .filter(|l| ws.config.languages.contains(l))?;
+        let lang =
+            Language::from_path(Path::new(&rel)).filter(|l| ws.config.languages.contains(l))?;
         Some(LiveParse::new(lang, rel))
     }
 
@@ -892,11 +894,14 @@ impl LanguageServer for Backend {
         {
             use rayon::prelude::*;
             let snap = &cur.snapshot;
-            symbols.par_iter().filter(|s| lens::has_lenses(s.kind)).for_each(|s| {
-                if let Some(id) = Self::refind(snap, &rel, &s.qualified_name, s.line_start) {
-                    self.counts.get(snap, id);
-                }
-            });
+            symbols
+                .par_iter()
+                .filter(|s| lens::has_lenses(s.kind))
+                .for_each(|s| {
+                    if let Some(id) = Self::refind(snap, &rel, &s.qualified_name, s.line_start) {
+                        self.counts.get(snap, id);
+                    }
+                });
         }
         // Ranges and data only; titles come in codeLens/resolve, for the lenses the editor shows.
         let lenses = lens::unresolved(
@@ -928,11 +933,7 @@ impl LanguageServer for Backend {
         let Some(id) = Self::refind(snap, path, name, line as u32) else {
             // Not in the newest generation yet (typed moments ago) or gone: a neutral title, and the
             // refresh after the next publish brings the real one.
-            lens.command = Some(Command::new(
-                "(indexing…)".into(),
-                String::new(),
-                None,
-            ));
+            lens.command = Some(Command::new("(indexing…)".into(), String::new(), None));
             return Ok(lens);
         };
         let arguments = vec![json!(data["uri"]), json!(lens.range.start), json!(name)];

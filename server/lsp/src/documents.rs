@@ -326,15 +326,31 @@ mod tests {
             vec![edit(1, 8, 1, 11, "start")],
             vec![edit(6, 0, 6, 0, "def added(x):\n    return helper() + x\n")],
             // A multi-line deletion joined with an insertion, then an edit at the very start.
-            vec![edit(3, 0, 5, 12, "def helper2():\n    return 2"), edit(0, 0, 0, 0, "# é\n")],
+            vec![
+                edit(3, 0, 5, 12, "def helper2():\n    return 2"),
+                edit(0, 0, 0, 0, "# é\n"),
+            ],
         ];
         for (v, batch) in batches.iter().enumerate() {
             let text = docs.change(&uri, v as i32 + 2, batch).unwrap();
             let fresh = parse(Language::Python, "m.py", &text).unwrap();
             let doc = docs.get(&uri).unwrap();
-            assert_eq!(doc.facts.as_deref(), Some(&fresh), "after batch {v}:\n{text}");
+            assert_eq!(
+                doc.facts.as_deref(),
+                Some(&fresh),
+                "after batch {v}:\n{text}"
+            );
         }
-        let names: Vec<String> = docs.get(&uri).unwrap().facts.as_ref().unwrap().symbols.iter().map(|s| s.qualified_name.clone()).collect();
+        let names: Vec<String> = docs
+            .get(&uri)
+            .unwrap()
+            .facts
+            .as_ref()
+            .unwrap()
+            .symbols
+            .iter()
+            .map(|s| s.qualified_name.clone())
+            .collect();
         assert!(names.iter().any(|n| n.ends_with("Å.start")), "{names:?}");
         assert!(names.iter().any(|n| n.ends_with("added")), "{names:?}");
     }

@@ -215,12 +215,7 @@ fn plural(n: u64, word: &str) -> String {
 /// The command of a resolved lens: `lens` is `usage` (`N references · N callers` → [`SHOW_CALLERS`]) or
 /// `metrics` (`complexity N · impact N` → [`SHOW_IMPACT`]); parts switched off in `settings` are left out
 /// (all of a lens's parts when every one of them is off, since a lens must say something).
-pub fn command(
-    lens: &str,
-    c: Counts,
-    settings: LensSettings,
-    arguments: Vec<Value>,
-) -> Command {
+pub fn command(lens: &str, c: Counts, settings: LensSettings, arguments: Vec<Value>) -> Command {
     let refs = plural(c.references as u64, "reference");
     let callers = plural(u64::from(c.callers), "caller");
     let complexity = c.callable.then(|| format!("complexity {}", c.complexity));

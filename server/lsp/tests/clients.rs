@@ -10,7 +10,9 @@ use std::process::Command;
 /// (headless Neovim may print messages ahead of it on the same line); fails with the client's output and
 /// the tail of its stderr when it exits non-zero or prints no such line.
 fn run_client(cmd: &mut Command, what: &str, marker: &str) -> String {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     let tail: Vec<&str> = stderr.lines().rev().take(40).collect();
@@ -97,7 +99,10 @@ fn vscode_languageserver_protocol_client() {
 #[test]
 fn edit_and_lens_cycles_do_not_leak() {
     let dir = repo().join("tests/lsp");
-    if !dir.join("node_modules/vscode-languageserver-protocol").exists() {
+    if !dir
+        .join("node_modules/vscode-languageserver-protocol")
+        .exists()
+    {
         missing::<()>("vscode-languageserver-protocol not installed: run npm ci in tests/lsp");
         return;
     }
@@ -121,8 +126,14 @@ fn version_flag() {
     let out = Command::new(bin).arg("--version").output().expect("runs");
     assert!(out.status.success());
     let version = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(version.trim(), format!("leindex-lsp {}", env!("CARGO_PKG_VERSION")));
-    let out = Command::new(bin).arg("--stdio-please").output().expect("runs");
+    assert_eq!(
+        version.trim(),
+        format!("leindex-lsp {}", env!("CARGO_PKG_VERSION"))
+    );
+    let out = Command::new(bin)
+        .arg("--stdio-please")
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--stdio-please"));
 }

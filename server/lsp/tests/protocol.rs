@@ -210,13 +210,23 @@ async fn lsp_features_from_the_live_index() {
         .result("textDocument/codeLens", json!({"textDocument": doc}))
         .await;
     assert!(
-        lenses.as_array().unwrap().iter().all(|l| l["data"]["lens"] == "usage"),
+        lenses
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["data"]["lens"] == "usage"),
         "{lenses}"
     );
     let resolved = c.result("codeLens/resolve", lenses[0].clone()).await;
     assert!(
-        resolved["command"]["title"].as_str().unwrap().ends_with(" references")
-            || resolved["command"]["title"].as_str().unwrap().ends_with(" reference"),
+        resolved["command"]["title"]
+            .as_str()
+            .unwrap()
+            .ends_with(" references")
+            || resolved["command"]["title"]
+                .as_str()
+                .unwrap()
+                .ends_with(" reference"),
         "{resolved}"
     );
     assert!(
@@ -231,13 +241,20 @@ async fn lsp_features_from_the_live_index() {
         json!({"settings": {"leindex": {"lenses": {"refrences": true}}}}),
     )
     .await;
-    c.notify("workspace/didChangeConfiguration", json!({"settings": {"leindex": {}}}))
-        .await;
+    c.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"leindex": {}}}),
+    )
+    .await;
     let lenses = c
         .result("textDocument/codeLens", json!({"textDocument": doc}))
         .await;
     assert!(
-        lenses.as_array().unwrap().iter().any(|l| l["data"]["lens"] == "metrics"),
+        lenses
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["data"]["lens"] == "metrics"),
         "defaults again: {lenses}"
     );
 
@@ -443,7 +460,10 @@ async fn lsp_features_from_the_live_index() {
     assert_eq!(helper["data"]["version"], 3);
     let resolved = c.result("codeLens/resolve", helper).await;
     // (src/extra.rs, written above, is the fourth caller.)
-    assert_eq!(resolved["command"]["title"], "4 references · 4 callers", "{resolved}");
+    assert_eq!(
+        resolved["command"]["title"], "4 references · 4 callers",
+        "{resolved}"
+    );
     c.notify("textDocument/didChange", json!({"textDocument": {"uri": lib, "version": 4},
         "contentChanges": [{"range": {"start": {"line": 0, "character": 0}, "end": {"line": 3, "character": 0}}, "text": ""}]})).await;
     let symbols = c
