@@ -607,19 +607,6 @@ impl LiveModel {
         self.started
     }
 
-    /// Indexed files and symbols in the model.
-    pub fn counts(&self) -> (usize, usize) {
-        let mut files = 0;
-        let mut symbols = 0;
-        for f in self.files.values() {
-            if let Ok((facts, _)) = &f.indexed {
-                files += 1;
-                symbols += facts.symbols.len();
-            }
-        }
-        (files, symbols)
-    }
-
     /// Whether catalog rows are behind the model (see [`LiveModel::persist`]).
     pub fn has_unsaved(&self) -> bool {
         !self.unsaved.is_empty() || !self.removed.is_empty()

@@ -41,6 +41,19 @@ fn cli_and_tokio() -> Option<(std::path::PathBuf, tempfile::TempDir, std::path::
     Some((cli, tmp, project))
 }
 
+/// `tests/lsp`, when its node_modules (vscode-languageserver-protocol) are installed; `None` (skipped, or
+/// failed under CI) otherwise.
+fn lsp_client_dir() -> Option<std::path::PathBuf> {
+    let dir = repo().join("tests/lsp");
+    if !dir
+        .join("node_modules/vscode-languageserver-protocol")
+        .exists()
+    {
+        return missing("vscode-languageserver-protocol not installed: run npm ci in tests/lsp");
+    }
+    Some(dir)
+}
+
 /// `timeout 300 nvim --headless -u NONE -c "luafile <script>"` from the repository root.
 fn nvim(script: &str) -> Command {
     let mut cmd = Command::new("timeout");
@@ -52,14 +65,9 @@ fn nvim(script: &str) -> Command {
 
 #[test]
 fn vscode_languageserver_protocol_client() {
-    let dir = repo().join("tests/lsp");
-    if !dir
-        .join("node_modules/vscode-languageserver-protocol")
-        .exists()
-    {
-        missing::<()>("vscode-languageserver-protocol not installed: run npm ci in tests/lsp");
+    let Some(dir) = lsp_client_dir() else {
         return;
-    }
+    };
     if !runs("node", &["--version"], "node is not installed") {
         return;
     }
@@ -98,14 +106,9 @@ fn vscode_languageserver_protocol_client() {
 /// ~870 generations each).
 #[test]
 fn edit_and_lens_cycles_do_not_leak() {
-    let dir = repo().join("tests/lsp");
-    if !dir
-        .join("node_modules/vscode-languageserver-protocol")
-        .exists()
-    {
-        missing::<()>("vscode-languageserver-protocol not installed: run npm ci in tests/lsp");
+    let Some(dir) = lsp_client_dir() else {
         return;
-    }
+    };
     if !runs("node", &["--version"], "node is not installed") || corpus("tokio").is_none() {
         return;
     }
