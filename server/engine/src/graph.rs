@@ -8,9 +8,11 @@
 //! ambiguous; a name with many candidates gets no edge at all, so one common name never floods the graph.
 
 use crate::model::{
-    EdgeKind, EdgeRecord, FileFacts, FileRecord, IndexData, Language, NO_SYMBOL, RefKind,
-    SymbolKind, SymbolRecord,
+    EdgeKind, EdgeRecord, FileFacts, FileRecord, ImportFact, IndexData, Language, NO_SYMBOL,
+    RefFact, RefKind, SymbolKind, SymbolRecord,
 };
+use crate::packed::PackedRefs;
+use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 
 /// Most candidates an unresolved name may have and still get (ambiguous) edges.
@@ -25,24 +27,62 @@ const PAGERANK_ITERATIONS: usize = 30;
 /// with its facts; the order given is the id order. The search index is left empty (see
 /// [`crate::search::raw_docs`], [`crate::search::intern`] and [`crate::search::assemble`]).
 pub fn build(files: &[(&FileRecord, &FileFacts)]) -> IndexData {
+    let (mut symbols, offsets) = symbol_records(files.iter().map(|(_, f)| *f));
+    let facts = files.iter().flat_map(|(_, f)| &f.symbols);
+    for (rec, s) in symbols.iter_mut().zip(facts) {
+        rec.name = s.name.clone();
+        rec.qualified_name = s.qualified_name.clone();
+        rec.signature = s.signature.clone();
+        rec.doc = s.doc.clone();
+    }
+    link(files, symbols, offsets, None)
+}
+
+/// [`build`] for a caller that no longer needs the symbols in `files`: their text is moved into the records
+/// instead of copied and the facts' symbol lists are emptied, which for a large tree (Linux: 1.1 M symbols)
+/// saves a second copy of every symbol while the graph is resolved. `packed`, when given
+/// (one per file, in the same order), holds the files' references and imports taken out of their facts by
+/// [`PackedRefs::take`].
+pub fn build_taking(
+    files: &mut [(FileRecord, FileFacts)],
+    packed: Option<&[PackedRefs]>,
+) -> IndexData {
+    let (mut symbols, offsets) = symbol_records(files.iter().map(|(_, f)| f));
+    let facts = files
+        .iter_mut()
+        .flat_map(|(_, f)| std::mem::take(&mut f.symbols));
+    for (rec, s) in symbols.iter_mut().zip(facts) {
+        rec.name = s.name;
+        rec.qualified_name = s.qualified_name;
+        rec.signature = s.signature;
+        rec.doc = s.doc;
+    }
+    let refs: Vec<(&FileRecord, &FileFacts)> = files.iter().map(|(r, f)| (r, f)).collect();
+    link(&refs, symbols, offsets, packed)
+}
+
+/// The symbol records of all files in id order (file by file, each file's symbols in order), without their
+/// text (name, qualified name, signature, doc: filled by the caller) and with zero centrality; and the id of
+/// each file's first symbol.
+fn symbol_records<'f>(files: impl Iterator<Item = &'f FileFacts>) -> (Vec<SymbolRecord>, Vec<u32>) {
     let mut symbols = Vec::new();
-    let mut offsets = Vec::with_capacity(files.len());
-    for (fid, (_, facts)) in files.iter().enumerate() {
+    let mut offsets = Vec::new();
+    for (fid, facts) in files.enumerate() {
         let base = symbols.len() as u32;
         offsets.push(base);
         for s in &facts.symbols {
             symbols.push(SymbolRecord {
                 file: fid as u32,
-                name: s.name.clone(),
-                qualified_name: s.qualified_name.clone(),
+                name: String::new(),
+                qualified_name: String::new(),
                 kind: s.kind,
                 parent: s.parent.map(|p| base + p).unwrap_or(NO_SYMBOL),
                 byte_start: s.byte_start,
                 byte_end: s.byte_end,
                 line_start: s.line_start,
                 line_end: s.line_end,
-                signature: s.signature.clone(),
-                doc: s.doc.clone(),
+                signature: String::new(),
+                doc: String::new(),
                 complexity: s.complexity,
                 loc: s.loc,
                 pagerank: 0.0,
@@ -51,10 +91,33 @@ pub fn build(files: &[(&FileRecord, &FileFacts)]) -> IndexData {
             });
         }
     }
+    (symbols, offsets)
+}
+
+/// Resolves the edges among `symbols` (the records of `files`, in id order; `offsets` the id of each file's
+/// first symbol) and their centrality.
+fn link(
+    files: &[(&FileRecord, &FileFacts)],
+    mut symbols: Vec<SymbolRecord>,
+    offsets: Vec<u32>,
+    packed: Option<&[PackedRefs]>,
+) -> IndexData {
+    let t = std::time::Instant::now();
     let resolver = Resolver::new(files, &symbols, &offsets);
-    let mut edges = resolver.resolve();
+    let tables_ms = t.elapsed().as_millis() as u64;
+    let mut edges = resolver.resolve(packed);
+    drop(resolver);
+    let resolve_ms = t.elapsed().as_millis() as u64;
     dedupe(&mut edges);
+    let dedupe_ms = t.elapsed().as_millis() as u64;
     let (pagerank, callers, callees) = centrality(symbols.len(), &edges);
+    tracing::debug!(
+        tables_ms,
+        resolve_ms,
+        dedupe_ms,
+        total_ms = t.elapsed().as_millis() as u64,
+        "graph phases"
+    );
     for (i, s) in symbols.iter_mut().enumerate() {
         s.pagerank = pagerank[i];
         s.callers = callers[i];
@@ -74,8 +137,8 @@ struct Resolver<'a> {
     files: &'a [(&'a FileRecord, &'a FileFacts)],
     symbols: &'a [SymbolRecord],
     offsets: &'a [u32],
-    by_name: HashMap<&'a str, Vec<u32>>,
-    by_qualified: HashMap<&'a str, Vec<u32>>,
+    by_name: NameIndex<'a>,
+    by_qualified: NameIndex<'a>,
     /// Path segments of each file without extension and without index-like stems (`mod`, `__init__`).
     file_segments: Vec<Vec<&'a str>>,
     /// Files by the last of their `file_segments`.
@@ -83,6 +146,53 @@ struct Resolver<'a> {
     /// Directory of each file.
     file_dirs: Vec<&'a str>,
 }
+
+/// Symbol ids grouped by a name: one array of ids sorted by the name, and a map from each name to its run.
+/// Against a map of one `Vec` per name this saves a heap allocation per distinct name (about 70 bytes each;
+/// Linux has about a million names and as many qualified names).
+struct NameIndex<'a> {
+    ids: Vec<u32>,
+    runs: HashMap<&'a str, (u32, u32)>,
+}
+
+impl<'a> NameIndex<'a> {
+    fn new(symbols: &'a [SymbolRecord], key: impl Fn(&'a SymbolRecord) -> &'a str + Sync) -> Self {
+        let mut ids: Vec<u32> = (0..symbols.len() as u32).collect();
+        // Stable, so each run keeps ids in ascending order (the order candidates are considered in).
+        ids.par_sort_by_key(|&i| key(&symbols[i as usize]));
+        let mut runs = HashMap::new();
+        let mut start = 0;
+        while start < ids.len() {
+            let k = key(&symbols[ids[start] as usize]);
+            let mut end = start + 1;
+            while end < ids.len() && key(&symbols[ids[end] as usize]) == k {
+                end += 1;
+            }
+            runs.insert(k, (start as u32, end as u32));
+            start = end;
+        }
+        NameIndex { ids, runs }
+    }
+
+    /// The ids of the symbols with this name, ascending; empty when there are none.
+    fn get(&self, name: &str) -> &[u32] {
+        match self.runs.get(name) {
+            Some(&(a, b)) => &self.ids[a as usize..b as usize],
+            None => &[],
+        }
+    }
+}
+
+/// A read or write of a field (keyed by its container) or a global (keyed by the global symbol).
+struct DataUse {
+    key: u32,
+    field: String,
+    from: u32,
+    write: bool,
+}
+
+/// Files resolved in parallel per round (see `Resolver::resolve`).
+const FILES_PER_ROUND: usize = 512;
 
 /// A candidate list narrowed down, with the weight the narrowing step earns.
 struct Pick {
@@ -96,15 +206,8 @@ impl<'a> Resolver<'a> {
         symbols: &'a [SymbolRecord],
         offsets: &'a [u32],
     ) -> Self {
-        let mut by_name: HashMap<&str, Vec<u32>> = HashMap::new();
-        let mut by_qualified: HashMap<&str, Vec<u32>> = HashMap::new();
-        for (i, s) in symbols.iter().enumerate() {
-            by_name.entry(s.name.as_str()).or_default().push(i as u32);
-            by_qualified
-                .entry(s.qualified_name.as_str())
-                .or_default()
-                .push(i as u32);
-        }
+        let by_name = NameIndex::new(symbols, |s| s.name.as_str());
+        let by_qualified = NameIndex::new(symbols, |s| s.qualified_name.as_str());
         let file_segments: Vec<Vec<&str>> =
             files.iter().map(|(r, _)| path_segments(&r.path)).collect();
         let mut files_by_last_segment: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -129,7 +232,11 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    fn resolve(&self) -> Vec<EdgeRecord> {
+    /// Every edge of the project. Files are resolved in parallel, [`FILES_PER_ROUND`] at a time, and each
+    /// file's edges are deduplicated before they join the rest (a symbol calling one function from many
+    /// sites yields one edge), so neither every site of a large tree nor every file's result is held at once.
+    /// `packed`, when given, holds each file's references and imports instead of its facts.
+    fn resolve(&self, packed: Option<&[PackedRefs]>) -> Vec<EdgeRecord> {
         let mut edges = Vec::new();
         for (i, s) in self.symbols.iter().enumerate() {
             if s.parent != NO_SYMBOL {
@@ -138,75 +245,37 @@ impl<'a> Resolver<'a> {
         }
         // (container id or global id, field name) → (writers, readers)
         let mut data: HashMap<(u32, String), (HashSet<u32>, HashSet<u32>)> = HashMap::new();
-        for (fid, (_, facts)) in self.files.iter().enumerate() {
-            let base = self.offsets[fid];
-            let imports = FileImports::new(facts);
-            for imp in &facts.imports {
-                let src = base + imp.from;
-                for (dst, w, amb) in self.resolve_import(fid, imp) {
-                    let mut e = edge(src, dst, EdgeKind::Imports, w, amb, "");
-                    e.line = imp.line;
-                    edges.push(e);
-                }
-            }
-            for r in &facts.refs {
-                let from = base + r.from;
-                match r.kind {
-                    RefKind::Call => {
-                        if let Some(p) =
-                            self.resolve_call(fid, from, &r.name, r.qualifier.as_deref(), &imports)
-                        {
-                            push_pick(&mut edges, from, p, EdgeKind::Calls, r.line);
+        let fids: Vec<usize> = (0..self.files.len()).collect();
+        for round in fids.chunks(FILES_PER_ROUND) {
+            let results: Vec<(Vec<EdgeRecord>, Vec<DataUse>)> = round
+                .par_iter()
+                .map(|&fid| {
+                    let unpacked;
+                    let (refs, imports) = match packed {
+                        Some(p) => {
+                            unpacked = p[fid].unpack();
+                            (&unpacked.0[..], &unpacked.1[..])
                         }
-                    }
-                    RefKind::Type => {
-                        if let Some(p) = self.resolve_type(fid, &r.name, &imports) {
-                            push_pick(&mut edges, from, p, EdgeKind::References, r.line);
-                        }
-                    }
-                    RefKind::Inherit | RefKind::Implement => {
-                        // Rust `impl Trait for Type` records the implementing type as the qualifier.
-                        let src = match &r.qualifier {
-                            Some(ty) => match self.resolve_type(fid, ty, &imports) {
-                                Some(p) if p.ids.len() == 1 => p.ids[0],
-                                _ => continue,
-                            },
-                            None => from,
-                        };
-                        let kind = if r.kind == RefKind::Inherit {
-                            EdgeKind::Inherits
-                        } else {
-                            EdgeKind::Implements
-                        };
-                        if let Some(p) = self.resolve_type(fid, &r.name, &imports) {
-                            let line = if src == from { r.line } else { 0 };
-                            push_pick(&mut edges, src, p, kind, line);
-                        }
-                    }
-                    RefKind::Read | RefKind::Write => {
-                        let key = match &r.qualifier {
-                            // A member of the receiver: keyed by the enclosing type.
-                            Some(_) => match self.container_of(from) {
-                                Some(c) => (c, r.name.clone()),
-                                None => continue,
-                            },
-                            // A global: keyed by the global symbol; reading it references it.
-                            None => match self.resolve_global(fid, &r.name) {
-                                Some(g) => {
-                                    let mut e = edge(from, g, EdgeKind::References, 0.8, false, "");
-                                    e.line = r.line;
-                                    edges.push(e);
-                                    (g, r.name.clone())
-                                }
-                                None => continue,
-                            },
-                        };
-                        let entry = data.entry(key).or_default();
-                        if r.kind == RefKind::Write {
-                            entry.0.insert(from);
-                        } else {
-                            entry.1.insert(from);
-                        }
+                        None => (&self.files[fid].1.refs[..], &self.files[fid].1.imports[..]),
+                    };
+                    let mut file_edges = Vec::new();
+                    let mut uses = Vec::new();
+                    self.resolve_file(fid, refs, imports, &mut file_edges, &mut uses);
+                    dedupe(&mut file_edges);
+                    (file_edges, uses)
+                })
+                .collect();
+            // Exact growth: glibc grows a large block in place or by remapping its pages, not by copying,
+            // and doubling would leave up to half the edge list's bytes unused at the peak.
+            edges.reserve_exact(results.iter().map(|(e, _)| e.len()).sum());
+            for (mut file_edges, uses) in results {
+                edges.append(&mut file_edges);
+                for u in uses {
+                    let entry = data.entry((u.key, u.field)).or_default();
+                    if u.write {
+                        entry.0.insert(u.from);
+                    } else {
+                        entry.1.insert(u.from);
                     }
                 }
             }
@@ -234,6 +303,89 @@ impl<'a> Resolver<'a> {
         edges
     }
 
+    /// The edges of one file's references and imports (pushed to `edges`), and its reads and writes of
+    /// fields and globals (pushed to `uses`, joined across files by the caller).
+    fn resolve_file(
+        &self,
+        fid: usize,
+        refs: &[RefFact],
+        imports: &[ImportFact],
+        edges: &mut Vec<EdgeRecord>,
+        uses: &mut Vec<DataUse>,
+    ) {
+        let base = self.offsets[fid];
+        for imp in imports {
+            let src = base + imp.from;
+            for (dst, w, amb) in self.resolve_import(fid, imp) {
+                let mut e = edge(src, dst, EdgeKind::Imports, w, amb, "");
+                e.line = imp.line;
+                edges.push(e);
+            }
+        }
+        let imports = FileImports::new(imports);
+        for r in refs {
+            let from = base + r.from;
+            match r.kind {
+                RefKind::Call => {
+                    if let Some(p) =
+                        self.resolve_call(fid, from, &r.name, r.qualifier.as_deref(), &imports)
+                    {
+                        push_pick(edges, from, p, EdgeKind::Calls, r.line);
+                    }
+                }
+                RefKind::Type => {
+                    if let Some(p) = self.resolve_type(fid, &r.name, &imports) {
+                        push_pick(edges, from, p, EdgeKind::References, r.line);
+                    }
+                }
+                RefKind::Inherit | RefKind::Implement => {
+                    // Rust `impl Trait for Type` records the implementing type as the qualifier.
+                    let src = match &r.qualifier {
+                        Some(ty) => match self.resolve_type(fid, ty, &imports) {
+                            Some(p) if p.ids.len() == 1 => p.ids[0],
+                            _ => continue,
+                        },
+                        None => from,
+                    };
+                    let kind = if r.kind == RefKind::Inherit {
+                        EdgeKind::Inherits
+                    } else {
+                        EdgeKind::Implements
+                    };
+                    if let Some(p) = self.resolve_type(fid, &r.name, &imports) {
+                        let line = if src == from { r.line } else { 0 };
+                        push_pick(edges, src, p, kind, line);
+                    }
+                }
+                RefKind::Read | RefKind::Write => {
+                    let key = match &r.qualifier {
+                        // A member of the receiver: keyed by the enclosing type.
+                        Some(_) => match self.container_of(from) {
+                            Some(c) => c,
+                            None => continue,
+                        },
+                        // A global: keyed by the global symbol; reading it references it.
+                        None => match self.resolve_global(fid, &r.name) {
+                            Some(g) => {
+                                let mut e = edge(from, g, EdgeKind::References, 0.8, false, "");
+                                e.line = r.line;
+                                edges.push(e);
+                                g
+                            }
+                            None => continue,
+                        },
+                    };
+                    uses.push(DataUse {
+                        key,
+                        field: r.name.clone(),
+                        from,
+                        write: r.kind == RefKind::Write,
+                    });
+                }
+            }
+        }
+    }
+
     /// The type (class/struct/impl target) a method belongs to: its parent symbol, or for out-of-line
     /// methods the type named by its qualified-name prefix.
     fn container_of(&self, sym: u32) -> Option<u32> {
@@ -243,7 +395,10 @@ impl<'a> Resolver<'a> {
         }
         let lang = self.files[s.file as usize].0.language;
         let (container, _) = s.qualified_name.rsplit_once(lang.member_separator())?;
-        let ids = self.by_qualified.get(container)?;
+        let ids = self.by_qualified.get(container);
+        if ids.is_empty() {
+            return None;
+        }
         ids.iter()
             .copied()
             .find(|&i| {
@@ -375,7 +530,8 @@ impl<'a> Resolver<'a> {
                 continue;
             }
             let q = format!("{c}{}{name}", lang.member_separator());
-            if let Some(ids) = self.by_qualified.get(q.as_str()) {
+            let ids = self.by_qualified.get(q.as_str());
+            if !ids.is_empty() {
                 let ids: Vec<u32> = ids
                     .iter()
                     .copied()
@@ -448,7 +604,7 @@ impl<'a> Resolver<'a> {
         ids.first().copied()
     }
 
-    fn resolve_import(&self, fid: usize, imp: &crate::model::ImportFact) -> Vec<(u32, f32, bool)> {
+    fn resolve_import(&self, fid: usize, imp: &ImportFact) -> Vec<(u32, f32, bool)> {
         if imp.module.is_empty() && imp.original.is_empty() {
             return Vec::new();
         }
@@ -494,7 +650,7 @@ impl<'a> Resolver<'a> {
     }
 
     fn named(&self, name: &str) -> &[u32] {
-        self.by_name.get(name).map(Vec::as_slice).unwrap_or(&[])
+        self.by_name.get(name)
     }
 
     fn in_file(&self, fid: usize, name: &str, kind_ok: impl Fn(SymbolKind) -> bool) -> Vec<u32> {
@@ -631,9 +787,9 @@ struct FileImports<'a> {
 }
 
 impl<'a> FileImports<'a> {
-    fn new(facts: &'a FileFacts) -> Self {
+    fn new(imports: &'a [ImportFact]) -> Self {
         let mut names = HashMap::new();
-        for i in &facts.imports {
+        for i in imports {
             if !i.name.is_empty() {
                 names.insert(i.name.as_str(), (i.module.as_str(), i.original.as_str()));
             }
@@ -698,13 +854,18 @@ fn push_pick(edges: &mut Vec<EdgeRecord>, from: u32, p: Pick, kind: EdgeKind, li
     }
 }
 
-/// Sorts by `(src, kind, dst)` and keeps one edge per triple (the heaviest; of equals, the first site).
+/// Sorts by `(src, kind, dst)` and keeps one edge per triple (the heaviest; of equals, the first site; then
+/// the unambiguous one and the least detail, so the order the edges came in never matters). The sort is the
+/// standard library's stable one because the input is mostly sorted runs (each file's edges, deduplicated
+/// by this function, in file order), which it merges in near-linear time.
 fn dedupe(edges: &mut Vec<EdgeRecord>) {
     edges.sort_by(|a, b| {
         (a.src, a.kind.code(), a.dst)
             .cmp(&(b.src, b.kind.code(), b.dst))
-            .then(b.weight.total_cmp(&a.weight))
-            .then(a.line.wrapping_sub(1).cmp(&b.line.wrapping_sub(1)))
+            .then_with(|| b.weight.total_cmp(&a.weight))
+            .then_with(|| a.line.wrapping_sub(1).cmp(&b.line.wrapping_sub(1)))
+            .then_with(|| a.ambiguous.cmp(&b.ambiguous))
+            .then_with(|| a.detail.cmp(&b.detail))
     });
     edges.dedup_by(|b, a| a.src == b.src && a.kind == b.kind && a.dst == b.dst);
 }

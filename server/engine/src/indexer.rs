@@ -8,6 +8,7 @@ use crate::catalog::{self, Catalog, CatalogError, FileState};
 use crate::config::Config;
 use crate::lock::{LockError, WriterLock};
 use crate::model::{FileFacts, FileRecord, IndexData, Language};
+use crate::packed::PackedRefs;
 use crate::snapshot::{self, Snapshot};
 use crate::source::{self, SourceFile};
 use crate::{graph, search};
@@ -197,7 +198,10 @@ fn full_run(
     }
     // Parse in batches, each stored in the catalog and reduced to documents before the next: the facts of
     // a large tree are never all held with their body text and JSON.
-    let mut prepared = Prepared::default();
+    let mut prepared = Prepared {
+        packed: model.is_none().then(Vec::new),
+        ..Prepared::default()
+    };
     let mut changed_any = !removed.is_empty();
     let mut catalog_ms = 0u128;
     if !removed.is_empty() {
@@ -205,33 +209,54 @@ fn full_run(
         cat.apply_changes(&[], &removed)?;
         catalog_ms += t.elapsed().as_millis();
     }
-    for batch in to_read.chunks(PARSE_BATCH) {
-        let upserts = parse_all(
-            config,
-            batch,
-            |p| states.get(p),
-            overlay,
-            progress,
-            &mut report,
-        );
-        if upserts.is_empty() {
-            continue;
+    // A pipeline of two stages: this thread parses batch n+1 (on the rayon pool) while a second thread
+    // stores batch n in the catalog (DuckDB's appender runs on one thread) and reduces it to documents. At
+    // most one parsed batch waits between them, so at most three batches are in memory.
+    let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Upsert>>(1);
+    let stored = std::thread::scope(|scope| {
+        let store = scope.spawn(|| -> Result<(), Error> {
+            for upserts in receive {
+                let t = Instant::now();
+                let refs: Vec<(FileRecord, Result<&FileFacts, String>)> = upserts
+                    .iter()
+                    .map(|(r, f)| (r.clone(), f.as_ref().map_err(Clone::clone)))
+                    .collect();
+                cat.apply_changes(&refs, &[])?;
+                drop(refs);
+                catalog_ms += t.elapsed().as_millis();
+                prepared.add(upserts.into_iter().filter_map(|(_, f)| f.ok()).collect());
+                crate::memory::check();
+            }
+            Ok(())
+        });
+        for batch in to_read.chunks(PARSE_BATCH) {
+            let upserts = parse_all(
+                config,
+                batch,
+                |p| states.get(p),
+                overlay,
+                progress,
+                &mut report,
+            );
+            if upserts.is_empty() {
+                continue;
+            }
+            changed_any = true;
+            // The store stage has stopped only on an error, which its join below reports.
+            if send.send(upserts).is_err() {
+                break;
+            }
         }
-        changed_any = true;
-        let t = Instant::now();
-        let refs: Vec<(FileRecord, Result<&FileFacts, String>)> = upserts
-            .iter()
-            .map(|(r, f)| (r.clone(), f.as_ref().map_err(Clone::clone)))
-            .collect();
-        cat.apply_changes(&refs, &[])?;
-        drop(refs);
-        catalog_ms += t.elapsed().as_millis();
-        prepared.add(upserts.into_iter().filter_map(|(_, f)| f.ok()).collect());
-        crate::memory::check();
-    }
+        drop(send);
+        store
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    });
+    stored?;
     tracing::debug!(
         files = prepared.facts.len(),
         catalog_ms = catalog_ms as u64,
+        rss_mib = rss_mib(),
         "parsed and stored"
     );
 
@@ -295,18 +320,32 @@ fn full_run(
             catalog::FileStatus::Skipped { reason } => skipped_records.push((f.record, reason)),
         }
     }
-    let Prepared { facts, docs, terms } = prepared;
-    let mut joined: Vec<(FileRecord, FileFacts, Vec<search::Doc>)> = facts
+    let Prepared {
+        facts,
+        docs,
+        terms,
+        packed,
+    } = prepared;
+    let mut packed = packed.map(Vec::into_iter);
+    let mut joined: Vec<(FileRecord, FileFacts, Vec<search::Doc>, Option<PackedRefs>)> = facts
         .into_iter()
         .zip(docs)
-        .filter_map(|(f, d)| records.remove(&f.path).map(|r| (r, f, d)))
+        .map(|(f, d)| (f, d, packed.as_mut().and_then(Iterator::next)))
+        .filter_map(|(f, d, p)| records.remove(&f.path).map(|r| (r, f, d, p)))
         .collect();
     joined.sort_by(|a, b| a.0.path.cmp(&b.0.path));
-    let (mut all, mut docs): (Vec<(FileRecord, FileFacts)>, Vec<Vec<search::Doc>>) =
-        joined.into_iter().map(|(r, f, d)| ((r, f), d)).unzip();
+    let mut all = Vec::with_capacity(joined.len());
+    let mut docs = Vec::with_capacity(joined.len());
+    let mut packed: Vec<PackedRefs> = Vec::new();
+    for (r, f, d, p) in joined {
+        all.push((r, f));
+        docs.push(d);
+        packed.extend(p);
+    }
     tracing::debug!(
         files = all.len(),
         terms = terms.len(),
+        packed_refs_mib = packed.iter().map(PackedRefs::len).sum::<usize>() >> 20,
         ms = t.elapsed().as_millis() as u64,
         "load facts and documents"
     );
@@ -317,38 +356,56 @@ fn full_run(
         .max()
         .unwrap_or(0);
     drop(previous);
-    let data = if !changed_any && let Ok(prev) = Snapshot::open_current(&config.index_dir) {
+    if !changed_any && let Ok(prev) = Snapshot::open_current(&config.index_dir) {
         // Only the live model was wanted: the current generation stays.
         report.generation = prev.generation();
         report.symbols = prev.symbol_count();
         report.edges = prev.edge_count();
-        None
     } else {
-        let refs: Vec<(&FileRecord, &FileFacts)> = all.iter().map(|(r, f)| (r, f)).collect();
-        let mut data = resolve(&refs);
-        drop(refs);
-        data.search = assemble(docs.iter().flatten(), &terms);
-        publish(config, &mut data, prev_gen, || {
-            // A one-shot run needs neither the facts nor the documents any more: free them before the
-            // snapshot's buffers are built (the peak of a cold index of a large tree).
-            if model.is_none() {
-                all = Vec::new();
-                docs = Vec::new();
-                crate::memory::trim();
-            }
-        })?;
+        let mut data = if model.is_none() {
+            // A one-shot run needs neither the facts nor their text afterwards: the text moves into the
+            // symbol records, and the rest is freed before the search index and the snapshot are built (the
+            // peak of a cold index of a large tree).
+            let data = resolve(|| graph::build_taking(&mut all, Some(&packed)));
+            all = Vec::new();
+            drop(packed);
+            crate::memory::trim();
+            data
+        } else {
+            let refs: Vec<(&FileRecord, &FileFacts)> = all.iter().map(|(r, f)| (r, f)).collect();
+            resolve(|| graph::build(&refs))
+        };
+        data.search = assemble(|| docs.iter().flatten(), &terms);
+        if model.is_none() {
+            docs = Vec::new();
+            crate::memory::trim();
+        }
+        if model.is_none() {
+            // The catalog's graph tables (for `leindex sql`) are written while the snapshot is: DuckDB's
+            // appender and the snapshot encoder each keep one core busy.
+            stamp(config, &mut data, prev_gen);
+            let data = &data;
+            let cat = &mut cat;
+            std::thread::scope(|scope| {
+                let rows = scope.spawn(move || {
+                    let t = Instant::now();
+                    let rows = cat.replace_graph(data);
+                    tracing::debug!(ms = t.elapsed().as_millis() as u64, "catalog graph");
+                    rows
+                });
+                let written = write_published(config, data);
+                let rows = rows
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                written.and(rows.map_err(Error::from))
+            })?;
+        } else {
+            publish(config, &mut data, prev_gen)?;
+        }
         report.generation = data.generation;
         report.published = true;
         report.symbols = data.symbols.len();
         report.edges = data.edges.len();
-        Some(data)
-    };
-    if model.is_none()
-        && let Some(data) = &data
-    {
-        let t = Instant::now();
-        cat.replace_graph(data)?;
-        tracing::debug!(ms = t.elapsed().as_millis() as u64, "catalog graph");
     }
     if let Some(model) = model {
         model.fill(all, docs, terms, skipped_records, report.generation);
@@ -363,24 +420,36 @@ const PARSE_BATCH: usize = 2048;
 const LOAD_CHUNK: usize = 2048;
 
 /// Facts made ready for publishing as they arrive (a batch of parsed files, a chunk of stored facts): their
-/// symbols' search documents computed (in parallel) and interned, their body text dropped.
+/// symbols' search documents computed (in parallel) and interned, their body text dropped, and — when
+/// packing — their references and imports packed.
 #[derive(Default)]
 struct Prepared {
     facts: Vec<FileFacts>,
     docs: Vec<Vec<search::Doc>>,
     terms: search::TermTable,
+    /// `Some` when packing (a one-shot run, which resolves the graph once and never again): one entry per
+    /// fact, its references and imports taken out of it (see [`PackedRefs`]).
+    packed: Option<Vec<PackedRefs>>,
 }
 
 impl Prepared {
     fn add(&mut self, batch: Vec<FileFacts>) {
-        let raw: Vec<Vec<search::RawDoc>> = batch
-            .par_iter()
-            .map(|f| search::raw_docs(&f.path, f))
+        let pack = self.packed.is_some();
+        let ready: Vec<(FileFacts, Vec<search::RawDoc>, Option<PackedRefs>)> = batch
+            .into_par_iter()
+            .map(|mut f| {
+                let raw = search::raw_docs(&f.path, &f);
+                drop_body_terms(&mut f);
+                let packed = pack.then(|| PackedRefs::take(&mut f));
+                (f, raw, packed)
+            })
             .collect();
-        for (mut facts, raw) in batch.into_iter().zip(raw) {
+        for (facts, raw, packed) in ready {
             self.docs.push(search::intern(raw, &mut self.terms));
-            drop_body_terms(&mut facts);
             self.facts.push(facts);
+            if let (Some(all), Some(p)) = (&mut self.packed, packed) {
+                all.push(p);
+            }
         }
     }
 }
@@ -485,24 +554,30 @@ fn parse_all<'s>(
     upserts
 }
 
-/// Resolves the graph of `files` (id order). An expensive point: RSS is sampled (and a spill maybe asked
-/// for) first.
-fn resolve(files: &[(&FileRecord, &FileFacts)]) -> IndexData {
+/// Resolves the graph with `build` ([`graph::build`] or [`graph::build_taking`]). An expensive point: RSS
+/// is sampled (and a spill maybe asked for) first.
+fn resolve(build: impl FnOnce() -> IndexData) -> IndexData {
     crate::memory::check();
     let t = Instant::now();
-    let data: IndexData = graph::build(files);
+    let data: IndexData = build();
     tracing::debug!(
         symbols = data.symbols.len(),
         edges = data.edges.len(),
         ms = t.elapsed().as_millis() as u64,
+        rss_mib = rss_mib(),
         "graph"
     );
     data
 }
 
+/// This process's RSS in MiB for the phase logs (0 where it cannot be read).
+fn rss_mib() -> u64 {
+    crate::memory::rss_bytes().unwrap_or(0) >> 20
+}
+
 /// [`search::assemble`] with its timing logged.
-fn assemble<'a>(
-    docs: impl Iterator<Item = &'a search::Doc>,
+fn assemble<'a, I: Iterator<Item = &'a search::Doc>>(
+    docs: impl Fn() -> I,
     terms: &search::TermTable,
 ) -> crate::model::SearchData {
     let t = Instant::now();
@@ -510,19 +585,20 @@ fn assemble<'a>(
     tracing::debug!(
         terms = search.terms.len(),
         ms = t.elapsed().as_millis() as u64,
+        rss_mib = rss_mib(),
         "search index"
     );
     search
 }
 
-/// Publishes `data` as generation `max(prev_gen, CURRENT's) + 1`; `before_write` runs just before the
-/// snapshot's buffers are built (to free what the caller no longer needs).
-fn publish(
-    config: &Config,
-    data: &mut IndexData,
-    prev_gen: u64,
-    before_write: impl FnOnce(),
-) -> Result<(), Error> {
+/// Publishes `data` as generation `max(prev_gen, CURRENT's) + 1`.
+fn publish(config: &Config, data: &mut IndexData, prev_gen: u64) -> Result<(), Error> {
+    stamp(config, data, prev_gen);
+    write_published(config, data)
+}
+
+/// Gives `data` its generation, `max(prev_gen, CURRENT's) + 1`, and its creation time.
+fn stamp(config: &Config, data: &mut IndexData, prev_gen: u64) {
     let current = snapshot::read_current_pointer(&config.index_dir)
         .ok()
         .flatten()
@@ -530,12 +606,16 @@ fn publish(
         .unwrap_or(0);
     data.generation = prev_gen.max(current) + 1;
     data.created_unix_ms = now_ms();
-    before_write();
+}
+
+/// Writes and publishes the snapshot of a stamped `data` (see [`stamp`]).
+fn write_published(config: &Config, data: &IndexData) -> Result<(), Error> {
     let t = Instant::now();
     snapshot::write_snapshot(&config.index_dir, data)?;
     tracing::debug!(
         generation = data.generation,
         ms = t.elapsed().as_millis() as u64,
+        rss_mib = rss_mib(),
         "snapshot published"
     );
     Ok(())
@@ -744,15 +824,16 @@ impl LiveModel {
             .values()
             .filter_map(|m| m.indexed.as_ref().ok().map(|(f, _)| (&m.record, f)))
             .collect();
-        let docs = self
-            .files
-            .values()
-            .filter_map(|m| m.indexed.as_ref().ok())
-            .flat_map(|(_, d)| d.iter());
+        let docs = || {
+            self.files
+                .values()
+                .filter_map(|m| m.indexed.as_ref().ok())
+                .flat_map(|(_, d)| d.iter())
+        };
         tracing::debug!(ms = t.elapsed().as_millis() as u64, "live model updated");
-        let mut data = resolve(&refs);
+        let mut data = resolve(|| graph::build(&refs));
         data.search = assemble(docs, &self.terms);
-        publish(config, &mut data, self.generation, || {})?;
+        publish(config, &mut data, self.generation)?;
         self.generation = data.generation;
         report.generation = data.generation;
         report.published = true;

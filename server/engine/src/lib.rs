@@ -14,6 +14,7 @@ pub mod live;
 pub mod lock;
 pub mod memory;
 pub mod model;
+pub mod packed;
 pub mod query;
 pub mod reader;
 pub mod search;

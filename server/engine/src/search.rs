@@ -190,11 +190,27 @@ pub fn intern(raw: Vec<RawDoc>, table: &mut TermTable) -> Vec<Doc> {
 }
 
 /// Builds the inverted index from every symbol's document, given in symbol-id order (files in id order,
-/// each file's symbols in order — the order of [`crate::graph::build`]).
-pub fn assemble<'a>(docs: impl Iterator<Item = &'a Doc>, table: &TermTable) -> SearchData {
-    let mut postings: Vec<Vec<Posting>> = vec![Vec::new(); table.len()];
-    let mut doc_len = Vec::new();
-    for (i, d) in docs.enumerate() {
+/// each file's symbols in order — the order of [`crate::graph::build`]). `docs` is called twice: a first pass
+/// counts each term's postings so every list is allocated at its exact size (growing them by doubling would
+/// hold up to twice the postings, hundreds of MB for a tree like Linux).
+pub fn assemble<'a, I: Iterator<Item = &'a Doc>>(
+    docs: impl Fn() -> I,
+    table: &TermTable,
+) -> SearchData {
+    let mut counts = vec![0u32; table.len()];
+    let mut n_docs = 0;
+    for d in docs() {
+        n_docs += 1;
+        for &(t, _) in &d.tf {
+            counts[t as usize] += 1;
+        }
+    }
+    let mut postings: Vec<Vec<Posting>> = counts
+        .into_iter()
+        .map(|n| Vec::with_capacity(n as usize))
+        .collect();
+    let mut doc_len = Vec::with_capacity(n_docs);
+    for (i, d) in docs().enumerate() {
         doc_len.push(d.len);
         for &(t, tf) in &d.tf {
             postings[t as usize].push(Posting { doc: i as u32, tf });

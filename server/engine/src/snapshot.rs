@@ -40,7 +40,7 @@ use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::fmt;
 use std::fs::{self, File};
-use std::io::{self, Write};
+use std::io::{self, Seek, SeekFrom, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -325,7 +325,8 @@ fn header_crc(header: &Header, table: &[u8]) -> u32 {
 // Writer
 // ---------------------------------------------------------------------------------------------------------
 
-/// Builds the deduplicated STRINGS blob.
+/// Builds the deduplicated STRINGS blob. Every string is added in a first pass, the blob is written as the
+/// first section, and the later sections only look their strings up ([`StringTable::get`]).
 struct StringTable<'a> {
     blob: Vec<u8>,
     seen: HashMap<&'a str, StrRef>,
@@ -339,21 +340,28 @@ impl<'a> StringTable<'a> {
         }
     }
 
-    fn add(&mut self, s: &'a str) -> Result<StrRef> {
-        if s.is_empty() {
-            return Ok(StrRef::default());
-        }
-        if let Some(r) = self.seen.get(s) {
-            return Ok(*r);
+    fn add(&mut self, s: &'a str) -> Result<()> {
+        if s.is_empty() || self.seen.contains_key(s) {
+            return Ok(());
         }
         let too_big = || invalid("string table would exceed 4 GiB");
         let off = u32::try_from(self.blob.len()).map_err(|_| too_big())?;
         let len = u32::try_from(s.len()).map_err(|_| too_big())?;
         off.checked_add(len).ok_or_else(too_big)?;
         self.blob.extend_from_slice(s.as_bytes());
-        let r = StrRef { off, len };
-        self.seen.insert(s, r);
-        Ok(r)
+        self.seen.insert(s, StrRef { off, len });
+        Ok(())
+    }
+
+    /// The reference of a string added before; an error (a bug in the writer) for one that was not.
+    fn get(&self, s: &str) -> Result<StrRef> {
+        if s.is_empty() {
+            return Ok(StrRef::default());
+        }
+        self.seen
+            .get(s)
+            .copied()
+            .ok_or_else(|| invalid(format!("string {s:?} was not in the first pass")))
     }
 }
 
@@ -366,13 +374,14 @@ fn count_u32(n: usize, what: &str) -> Result<u32> {
 }
 
 /// CSR arrays for one direction: `offsets[i]..offsets[i+1]` indexes `edges` for symbol `i`.
-fn build_csr<'a>(
+fn build_csr(
     n_symbols: usize,
-    edges: &'a [EdgeRecord],
-    strings: &mut StringTable<'a>,
+    edges: &[EdgeRecord],
+    strings: &StringTable<'_>,
     outgoing: bool,
 ) -> Result<(Vec<u32>, Vec<EdgeRec>)> {
-    // Sort indices instead of trusting the input order: (key, kind, other), stable for equal triples.
+    // Sort indices instead of trusting the input order: (key, kind, other), stable for equal triples. Edge
+    // counts were checked to fit u32, which halves this array against usize.
     let key = |e: &EdgeRecord| {
         if outgoing {
             (e.src, e.kind.code(), e.dst)
@@ -380,12 +389,12 @@ fn build_csr<'a>(
             (e.dst, e.kind.code(), e.src)
         }
     };
-    let mut order: Vec<usize> = (0..edges.len()).collect();
-    order.sort_by_key(|&i| key(&edges[i]));
+    let mut order: Vec<u32> = (0..edges.len() as u32).collect();
+    order.sort_by_key(|&i| key(&edges[i as usize]));
     let mut offsets = vec![0u32; n_symbols + 1];
     let mut recs = Vec::with_capacity(edges.len());
     for &i in &order {
-        let e = &edges[i];
+        let e = &edges[i as usize];
         let (owner, other) = if outgoing {
             (e.src, e.dst)
         } else {
@@ -395,7 +404,7 @@ fn build_csr<'a>(
         recs.push(EdgeRec {
             other,
             weight: e.weight,
-            detail: strings.add(&e.detail)?,
+            detail: strings.get(&e.detail)?,
             line: e.line,
             kind: e.kind.code(),
             ambiguous: u8::from(e.ambiguous),
@@ -462,34 +471,169 @@ fn check_input(data: &IndexData) -> Result<()> {
     Ok(())
 }
 
-/// Serialises `data` into the complete bytes of a snapshot file.
-fn encode(data: &IndexData) -> Result<Vec<u8>> {
+/// Writes sections to a file one after another, each one's CRC computed as it streams through, and the
+/// header and section table last (over the zeroed space reserved for them at the start).
+struct SectionWriter<'p, W: Write + Seek> {
+    out: W,
+    path: &'p Path,
+    /// Bytes written so far (the offset of the next byte).
+    pos: u64,
+    entries: Vec<SectionEntry>,
+    /// The section being written: its entry (offset set) and its running CRC.
+    open: Option<(SectionEntry, crc32fast::Hasher)>,
+}
+
+impl<'p, W: Write + Seek> SectionWriter<'p, W> {
+    fn new(out: W, path: &'p Path) -> Result<Self> {
+        let mut w = SectionWriter {
+            out,
+            path,
+            pos: 0,
+            entries: Vec::with_capacity(Sec::ALL.len()),
+            open: None,
+        };
+        w.raw(&vec![
+            0u8;
+            HEADER_SIZE + Sec::ALL.len() * SECTION_ENTRY_SIZE
+        ])?;
+        Ok(w)
+    }
+
+    fn raw(&mut self, bytes: &[u8]) -> Result<()> {
+        self.out.write_all(bytes).map_err(io_err(self.path))?;
+        self.pos += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// Starts section `sec` at the next 8-byte boundary (the gap is zero bytes).
+    fn begin(&mut self, sec: Sec) -> Result<()> {
+        let pad = align8(self.pos as usize) - self.pos as usize;
+        self.raw(&[0u8; 8][..pad])?;
+        let entry = SectionEntry {
+            id: sec as u32,
+            reserved: 0,
+            offset: self.pos,
+            len: 0,
+            crc32: 0,
+            pad: 0,
+        };
+        self.open = Some((entry, crc32fast::Hasher::new()));
+        Ok(())
+    }
+
+    /// Appends bytes to the open section.
+    fn extend(&mut self, bytes: &[u8]) -> Result<()> {
+        if let Some((_, crc)) = &mut self.open {
+            crc.update(bytes);
+        }
+        self.raw(bytes)
+    }
+
+    fn end(&mut self) {
+        if let Some((mut entry, crc)) = self.open.take() {
+            entry.len = self.pos - entry.offset;
+            entry.crc32 = crc.finalize();
+            self.entries.push(entry);
+        }
+    }
+
+    /// A whole section at once.
+    fn section(&mut self, sec: Sec, bytes: &[u8]) -> Result<()> {
+        self.begin(sec)?;
+        self.extend(bytes)?;
+        self.end();
+        Ok(())
+    }
+
+    /// Writes the header and the section table over the reserved space; returns the writer and the file
+    /// length in bytes.
+    fn finish(mut self, data: &IndexData) -> Result<(W, u64)> {
+        let table: &[u8] = bytemuck::cast_slice(&self.entries);
+        let mut header = Header {
+            magic: MAGIC,
+            version: FORMAT_VERSION,
+            section_count: self.entries.len() as u32,
+            generation: data.generation,
+            created_unix_ms: data.created_unix_ms,
+            file_len: self.pos,
+            avg_doc_len: data.search.avg_doc_len,
+            header_crc: 0,
+            reserved: [0; 2],
+        };
+        header.header_crc = header_crc(&header, table);
+        let path = self.path;
+        self.out
+            .seek(SeekFrom::Start(0))
+            .and_then(|_| self.out.write_all(bytemuck::bytes_of(&header)))
+            .and_then(|()| self.out.write_all(table))
+            .and_then(|()| self.out.flush())
+            .map_err(io_err(path))?;
+        Ok((self.out, self.pos))
+    }
+}
+
+/// Serialises `data` into `out` (positioned at its start; `path` names it in errors), one section at a time:
+/// besides `data`, only the strings table and the section being written are in memory, never the whole file.
+/// Returns the writer and the file length in bytes.
+fn encode<W: Write + Seek>(data: &IndexData, out: W, path: &Path) -> Result<(W, u64)> {
     check_input(data)?;
     let n_symbols = data.symbols.len();
+
+    // Term order (and the duplicate check) first: a bad input must fail before anything is written.
+    let mut term_order: Vec<&(String, Vec<Posting>)> = data.search.terms.iter().collect();
+    term_order.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    if let Some(w) = term_order.windows(2).find(|w| w[0].0 == w[1].0) {
+        return Err(invalid(format!(
+            "term {:?} appears twice in search.terms",
+            w[0].0
+        )));
+    }
+
     let mut strings = StringTable::new();
+    for f in &data.files {
+        strings.add(&f.path)?;
+        strings.add(&f.hash)?;
+    }
+    for s in &data.symbols {
+        strings.add(&s.name)?;
+        strings.add(&s.qualified_name)?;
+        strings.add(&s.signature)?;
+        strings.add(&s.doc)?;
+    }
+    for e in &data.edges {
+        strings.add(&e.detail)?;
+    }
+    for (term, _) in &term_order {
+        strings.add(term)?;
+    }
+
+    let mut w = SectionWriter::new(out, path)?;
+    w.section(Sec::Strings, &std::mem::take(&mut strings.blob))?;
 
     let mut files = Vec::with_capacity(data.files.len());
     for f in &data.files {
         files.push(FileRec {
             size: f.size,
             mtime_ms: f.mtime_ms,
-            path: strings.add(&f.path)?,
-            hash: strings.add(&f.hash)?,
+            path: strings.get(&f.path)?,
+            hash: strings.get(&f.hash)?,
             syntax_errors: f.syntax_errors,
             language: f.language.code(),
             pad: [0; 3],
         });
     }
+    w.section(Sec::Files, bytemuck::cast_slice(&files))?;
+    drop(files);
 
     let mut symbols = Vec::with_capacity(n_symbols);
     for s in &data.symbols {
         symbols.push(SymbolRec {
             file: s.file,
             parent: s.parent,
-            name: strings.add(&s.name)?,
-            qualified: strings.add(&s.qualified_name)?,
-            signature: strings.add(&s.signature)?,
-            doc: strings.add(&s.doc)?,
+            name: strings.get(&s.name)?,
+            qualified: strings.get(&s.qualified_name)?,
+            signature: strings.get(&s.signature)?,
+            doc: strings.get(&s.doc)?,
             byte_start: s.byte_start,
             byte_end: s.byte_end,
             line_start: s.line_start,
@@ -503,9 +647,17 @@ fn encode(data: &IndexData) -> Result<Vec<u8>> {
             pad: [0; 3],
         });
     }
+    w.section(Sec::Symbols, bytemuck::cast_slice(&symbols))?;
+    drop(symbols);
 
-    let (out_offsets, out_edges) = build_csr(n_symbols, &data.edges, &mut strings, true)?;
-    let (in_offsets, in_edges) = build_csr(n_symbols, &data.edges, &mut strings, false)?;
+    for (outgoing, offsets_sec, edges_sec) in [
+        (true, Sec::OutOffsets, Sec::OutEdges),
+        (false, Sec::InOffsets, Sec::InEdges),
+    ] {
+        let (offsets, recs) = build_csr(n_symbols, &data.edges, &strings, outgoing)?;
+        w.section(offsets_sec, bytemuck::cast_slice(&offsets))?;
+        w.section(edges_sec, bytemuck::cast_slice(&recs))?;
+    }
 
     // Precompute the folded keys once: sorting with lazily folded comparisons would fold O(n log n) times.
     let keys: Vec<String> = data
@@ -515,72 +667,30 @@ fn encode(data: &IndexData) -> Result<Vec<u8>> {
         .collect();
     let mut name_index: Vec<u32> = (0..n_symbols as u32).collect();
     name_index.sort_by(|&a, &b| keys[a as usize].cmp(&keys[b as usize]).then(a.cmp(&b)));
+    drop(keys);
+    w.section(Sec::NameIndex, bytemuck::cast_slice(&name_index))?;
+    drop(name_index);
 
-    let mut term_order: Vec<&(String, Vec<Posting>)> = data.search.terms.iter().collect();
-    term_order.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    if let Some(w) = term_order.windows(2).find(|w| w[0].0 == w[1].0) {
-        return Err(invalid(format!(
-            "term {:?} appears twice in search.terms",
-            w[0].0
-        )));
-    }
     let mut terms = Vec::with_capacity(term_order.len());
-    let mut postings: Vec<Posting> = Vec::new();
-    for (term, ps) in term_order {
+    let mut n_postings = 0u32;
+    for (term, ps) in &term_order {
         // Counts were checked to fit u32 in check_input.
         terms.push(TermRec {
-            term: strings.add(term)?,
-            postings: postings.len() as u32,
+            term: strings.get(term)?,
+            postings: n_postings,
             count: ps.len() as u32,
         });
-        postings.extend_from_slice(ps);
+        n_postings += ps.len() as u32;
     }
-
-    let sections: [(Sec, &[u8]); 11] = [
-        (Sec::Strings, &strings.blob),
-        (Sec::Files, bytemuck::cast_slice(&files)),
-        (Sec::Symbols, bytemuck::cast_slice(&symbols)),
-        (Sec::OutOffsets, bytemuck::cast_slice(&out_offsets)),
-        (Sec::OutEdges, bytemuck::cast_slice(&out_edges)),
-        (Sec::InOffsets, bytemuck::cast_slice(&in_offsets)),
-        (Sec::InEdges, bytemuck::cast_slice(&in_edges)),
-        (Sec::NameIndex, bytemuck::cast_slice(&name_index)),
-        (Sec::Terms, bytemuck::cast_slice(&terms)),
-        (Sec::Postings, bytemuck::cast_slice(&postings)),
-        (Sec::DocLen, bytemuck::cast_slice(&data.search.doc_len)),
-    ];
-
-    let table_len = sections.len() * SECTION_ENTRY_SIZE;
-    let mut buf = vec![0u8; HEADER_SIZE + table_len];
-    let mut entries = Vec::with_capacity(sections.len());
-    for (sec, bytes) in sections {
-        buf.resize(align8(buf.len()), 0);
-        entries.push(SectionEntry {
-            id: sec as u32,
-            reserved: 0,
-            offset: buf.len() as u64,
-            len: bytes.len() as u64,
-            crc32: crc32fast::hash(bytes),
-            pad: 0,
-        });
-        buf.extend_from_slice(bytes);
+    w.section(Sec::Terms, bytemuck::cast_slice(&terms))?;
+    drop(terms);
+    w.begin(Sec::Postings)?;
+    for (_, ps) in &term_order {
+        w.extend(bytemuck::cast_slice(ps))?;
     }
-    let table: &[u8] = bytemuck::cast_slice(&entries);
-    buf[HEADER_SIZE..HEADER_SIZE + table_len].copy_from_slice(table);
-    let mut header = Header {
-        magic: MAGIC,
-        version: FORMAT_VERSION,
-        section_count: sections.len() as u32,
-        generation: data.generation,
-        created_unix_ms: data.created_unix_ms,
-        file_len: buf.len() as u64,
-        avg_doc_len: data.search.avg_doc_len,
-        header_crc: 0,
-        reserved: [0; 2],
-    };
-    header.header_crc = header_crc(&header, table);
-    buf[..HEADER_SIZE].copy_from_slice(bytemuck::bytes_of(&header));
-    Ok(buf)
+    w.end();
+    w.section(Sec::DocLen, bytemuck::cast_slice(&data.search.doc_len))?;
+    w.finish(data)
 }
 
 /// The file name of the snapshot of `generation`: `gen-<generation, 10 digits>.lsnap`.
@@ -596,6 +706,16 @@ fn parse_snapshot_file_name(name: &str) -> Option<u64> {
         return None;
     }
     digits.parse().ok()
+}
+
+/// Creates `path`, streams the snapshot of `data` into it through a 1 MiB buffer and fsyncs it; returns its
+/// length in bytes.
+fn write_encoded(path: &Path, data: &IndexData) -> Result<u64> {
+    let file = File::create(path).map_err(io_err(path))?;
+    let (out, len) = encode(data, io::BufWriter::with_capacity(1 << 20, file), path)?;
+    let file = out.into_inner().map_err(|e| io_err(path)(e.into_error()))?;
+    file.sync_all().map_err(io_err(path))?;
+    Ok(len)
 }
 
 fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -627,28 +747,33 @@ fn sync_dir(dir: &Path) -> Result<()> {
 /// that still maps an unlinked file keeps reading it.
 ///
 /// Writers of one `index_dir` must be serialised by the caller (the temp names are per generation and
-/// process, not per thread); readers never need a lock. The whole file is built in memory first (about the
-/// size of the file).
+/// process, not per thread); readers never need a lock. The file is streamed section by section: besides
+/// `data`, the writer holds the strings table and one section (at most the edge records of one direction, 24
+/// bytes per edge) at a time, never the whole file.
 ///
 /// Returns the path of the published snapshot. Errors: [`SnapshotError::InvalidInput`] when `data` has
 /// out-of-range ids, `doc_len.len() != symbols.len()`, duplicate terms or counts beyond `u32`;
 /// [`SnapshotError::Io`] for any file-system failure (the temp file is removed on a failed rename; `CURRENT`
 /// is left untouched unless the publish rename itself succeeded).
 pub fn write_snapshot(index_dir: &Path, data: &IndexData) -> Result<PathBuf, SnapshotError> {
-    let bytes = encode(data)?;
     let snap_dir = index_dir.join(SNAPSHOT_DIR);
     fs::create_dir_all(&snap_dir).map_err(io_err(&snap_dir))?;
 
     let name = snapshot_file_name(data.generation);
     let final_path = snap_dir.join(&name);
     let tmp = snap_dir.join(format!(".tmp-{}-{}", data.generation, std::process::id()));
-    let staged = write_synced(&tmp, &bytes)
-        .and_then(|()| fs::rename(&tmp, &final_path).map_err(io_err(&final_path)))
-        .and_then(|()| sync_dir(&snap_dir));
-    if let Err(e) = staged {
-        let _ = fs::remove_file(&tmp);
-        return Err(e);
-    }
+    let staged = write_encoded(&tmp, data).and_then(|len| {
+        fs::rename(&tmp, &final_path).map_err(io_err(&final_path))?;
+        sync_dir(&snap_dir)?;
+        Ok(len)
+    });
+    let len = match staged {
+        Ok(len) => len,
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            return Err(e);
+        }
+    };
 
     // Remember what readers may currently be opening so pruning keeps it. A malformed pointer is about to be
     // replaced anyway, so it only means there is nothing extra to keep.
@@ -665,7 +790,7 @@ pub fn write_snapshot(index_dir: &Path, data: &IndexData) -> Result<PathBuf, Sna
 
     tracing::info!(
         generation = data.generation,
-        bytes = bytes.len(),
+        bytes = len,
         files = data.files.len(),
         symbols = data.symbols.len(),
         edges = data.edges.len(),

@@ -95,3 +95,42 @@ fn targeted_runs_match_a_full_index() {
     assert_eq!((again.added, again.changed, again.removed), (0, 0, 0));
     assert_eq!(names(&root), live);
 }
+
+/// A one-shot index (references packed, symbol text moved into the records) and a live writer's first run
+/// (facts kept whole, text copied) publish the same graph and search index for a real corpus.
+#[test]
+fn a_one_shot_index_and_a_live_writer_publish_the_same_index() {
+    let Some(django) = leindex_test_support::corpus("django") else {
+        return;
+    };
+    let dir = ScratchDir::new("same-index");
+    let mut one_shot = Config::load(&django).unwrap();
+    one_shot.index_dir = dir.path().join("one-shot");
+    let mut live = one_shot.clone();
+    live.index_dir = dir.path().join("live");
+
+    indexer::index(&one_shot, &IndexOptions::default()).unwrap();
+    indexer::ensure_index_dir(&live.index_dir).unwrap();
+    let lock = WriterLock::try_acquire(&live.index_dir).unwrap();
+    LiveModel::default()
+        .start(&live, &lock, &Overlay::new())
+        .unwrap();
+
+    let data = |config: &Config| {
+        let mut d = Snapshot::open_current(&config.index_dir)
+            .unwrap()
+            .to_index_data();
+        d.created_unix_ms = 0;
+        d
+    };
+    let (a, b) = (data(&one_shot), data(&live));
+    assert!(
+        a.symbols.len() > 10_000 && a.edges.len() > 10_000,
+        "{}",
+        a.edges.len()
+    );
+    assert_eq!(a.files, b.files);
+    assert_eq!(a.symbols, b.symbols);
+    assert_eq!(a.edges, b.edges);
+    assert_eq!(a.search, b.search);
+}
