@@ -13,7 +13,8 @@ use crate::model::{
 };
 use crate::packed::PackedRefs;
 use rayon::prelude::*;
-use std::collections::{HashMap, HashSet};
+// foldhash instead of SipHash: these maps are hit for every reference of the tree (see search.rs).
+use foldhash::{HashMap, HashSet};
 
 /// Most candidates an unresolved name may have and still get (ambiguous) edges.
 pub const MAX_AMBIGUOUS: usize = 3;
@@ -158,9 +159,13 @@ struct NameIndex<'a> {
 impl<'a> NameIndex<'a> {
     fn new(symbols: &'a [SymbolRecord], key: impl Fn(&'a SymbolRecord) -> &'a str + Sync) -> Self {
         let mut ids: Vec<u32> = (0..symbols.len() as u32).collect();
-        // Stable, so each run keeps ids in ascending order (the order candidates are considered in).
-        ids.par_sort_by_key(|&i| key(&symbols[i as usize]));
-        let mut runs = HashMap::new();
+        // Ties broken by id, so each run keeps ids in ascending order (the order candidates are considered in).
+        ids.par_sort_unstable_by(|&a, &b| {
+            key(&symbols[a as usize])
+                .cmp(key(&symbols[b as usize]))
+                .then(a.cmp(&b))
+        });
+        let mut runs = HashMap::default();
         let mut start = 0;
         while start < ids.len() {
             let k = key(&symbols[ids[start] as usize]);
@@ -210,7 +215,7 @@ impl<'a> Resolver<'a> {
         let by_qualified = NameIndex::new(symbols, |s| s.qualified_name.as_str());
         let file_segments: Vec<Vec<&str>> =
             files.iter().map(|(r, _)| path_segments(&r.path)).collect();
-        let mut files_by_last_segment: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut files_by_last_segment: HashMap<&str, Vec<usize>> = HashMap::default();
         for (f, segs) in file_segments.iter().enumerate() {
             if let Some(last) = segs.last() {
                 files_by_last_segment.entry(last).or_default().push(f);
@@ -244,7 +249,7 @@ impl<'a> Resolver<'a> {
             }
         }
         // (container id or global id, field name) → (writers, readers)
-        let mut data: HashMap<(u32, String), (HashSet<u32>, HashSet<u32>)> = HashMap::new();
+        let mut data: HashMap<(u32, String), (HashSet<u32>, HashSet<u32>)> = HashMap::default();
         let fids: Vec<usize> = (0..self.files.len()).collect();
         for round in fids.chunks(FILES_PER_ROUND) {
             let results: Vec<(Vec<EdgeRecord>, Vec<DataUse>)> = round
@@ -523,7 +528,7 @@ impl<'a> Resolver<'a> {
         let lang = self.files[self.symbols[from as usize].file as usize]
             .0
             .language;
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         let mut queue = vec![(container.to_string(), 1.0f32)];
         while let Some((c, w)) = queue.pop() {
             if !seen.insert(c.clone()) || seen.len() > 8 {
@@ -788,7 +793,7 @@ struct FileImports<'a> {
 
 impl<'a> FileImports<'a> {
     fn new(imports: &'a [ImportFact]) -> Self {
-        let mut names = HashMap::new();
+        let mut names = HashMap::default();
         for i in imports {
             if !i.name.is_empty() {
                 names.insert(i.name.as_str(), (i.module.as_str(), i.original.as_str()));

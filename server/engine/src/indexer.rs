@@ -209,50 +209,30 @@ fn full_run(
         cat.apply_changes(&[], &removed)?;
         catalog_ms += t.elapsed().as_millis();
     }
-    // A pipeline of two stages: this thread parses batch n+1 (on the rayon pool) while a second thread
-    // stores batch n in the catalog (DuckDB's appender runs on one thread) and reduces it to documents. At
-    // most one parsed batch waits between them, so at most three batches are in memory.
-    let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Upsert>>(1);
-    let stored = std::thread::scope(|scope| {
-        let store = scope.spawn(|| -> Result<(), Error> {
-            for upserts in receive {
-                let t = Instant::now();
-                let refs: Vec<(FileRecord, Result<&FileFacts, String>)> = upserts
-                    .iter()
-                    .map(|(r, f)| (r.clone(), f.as_ref().map_err(Clone::clone)))
-                    .collect();
-                cat.apply_changes(&refs, &[])?;
-                drop(refs);
-                catalog_ms += t.elapsed().as_millis();
-                prepared.add(upserts.into_iter().filter_map(|(_, f)| f.ok()).collect());
-                crate::memory::check();
-            }
-            Ok(())
-        });
-        for batch in to_read.chunks(PARSE_BATCH) {
-            let upserts = parse_all(
-                config,
-                batch,
-                |p| states.get(p),
-                overlay,
-                progress,
-                &mut report,
-            );
-            if upserts.is_empty() {
-                continue;
-            }
-            changed_any = true;
-            // The store stage has stopped only on an error, which its join below reports.
-            if send.send(upserts).is_err() {
-                break;
-            }
+    for batch in to_read.chunks(parse_batch()) {
+        let upserts = parse_all(
+            config,
+            batch,
+            |p| states.get(p),
+            overlay,
+            progress,
+            &mut report,
+        );
+        if upserts.is_empty() {
+            continue;
         }
-        drop(send);
-        store
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-    });
-    stored?;
+        changed_any = true;
+        let t = Instant::now();
+        let refs: Vec<(FileRecord, Result<&FileFacts, String>)> = upserts
+            .iter()
+            .map(|(r, f)| (r.clone(), f.as_ref().map_err(Clone::clone)))
+            .collect();
+        cat.apply_changes(&refs, &[])?;
+        drop(refs);
+        catalog_ms += t.elapsed().as_millis();
+        prepared.add(upserts.into_iter().filter_map(|(_, f)| f.ok()).collect());
+        crate::memory::check();
+    }
     tracing::debug!(
         files = prepared.facts.len(),
         catalog_ms = catalog_ms as u64,
@@ -323,7 +303,7 @@ fn full_run(
     let Prepared {
         facts,
         docs,
-        terms,
+        mut terms,
         packed,
     } = prepared;
     let mut packed = packed.map(Vec::into_iter);
@@ -356,6 +336,11 @@ fn full_run(
         .max()
         .unwrap_or(0);
     drop(previous);
+    // Nothing more to read or write until the graph tables: closing the catalog gives DuckDB's buffer pool
+    // back before the graph and the snapshot are built in memory; the pages the parse batches freed go back
+    // to the OS too, so the graph's allocations are fresh pages rather than fragments.
+    cat.close()?;
+    crate::memory::trim();
     if !changed_any && let Ok(prev) = Snapshot::open_current(&config.index_dir) {
         // Only the live model was wanted: the current generation stays.
         report.generation = prev.generation();
@@ -363,44 +348,40 @@ fn full_run(
         report.edges = prev.edge_count();
     } else {
         let mut data = if model.is_none() {
-            // A one-shot run needs neither the facts nor their text afterwards: the text moves into the
-            // symbol records, and the rest is freed before the search index and the snapshot are built (the
-            // peak of a cold index of a large tree).
-            let data = resolve(|| graph::build_taking(&mut all, Some(&packed)));
+            // A one-shot run needs nothing of the parse once it is in the index: the search index is built
+            // first (the terms move into it) and the documents freed; then the graph, with the symbols' text
+            // moved into the records and the facts freed before the snapshot is written.
+            let table = std::mem::take(&mut terms);
+            let search = assemble(|| search::assemble_taking(|| docs.iter().flatten(), table));
+            docs = Vec::new();
+            crate::memory::trim();
+            let mut data = resolve(|| graph::build_taking(&mut all, Some(&packed)));
             all = Vec::new();
             drop(packed);
             crate::memory::trim();
+            data.search = search;
             data
         } else {
             let refs: Vec<(&FileRecord, &FileFacts)> = all.iter().map(|(r, f)| (r, f)).collect();
-            resolve(|| graph::build(&refs))
+            let mut data = resolve(|| graph::build(&refs));
+            data.search = assemble(|| search::assemble(|| docs.iter().flatten(), &terms));
+            data
         };
-        data.search = assemble(|| docs.iter().flatten(), &terms);
+        publish(config, &mut data, prev_gen)?;
         if model.is_none() {
-            docs = Vec::new();
+            // The catalog's graph tables (for `leindex sql`), from a reopened catalog: DuckDB's buffer pool
+            // was released while the graph and the snapshot were built in memory.
+            data.search = Default::default();
             crate::memory::trim();
-        }
-        if model.is_none() {
-            // The catalog's graph tables (for `leindex sql`) are written while the snapshot is: DuckDB's
-            // appender and the snapshot encoder each keep one core busy.
-            stamp(config, &mut data, prev_gen);
-            let data = &data;
-            let cat = &mut cat;
-            std::thread::scope(|scope| {
-                let rows = scope.spawn(move || {
-                    let t = Instant::now();
-                    let rows = cat.replace_graph(data);
-                    tracing::debug!(ms = t.elapsed().as_millis() as u64, "catalog graph");
-                    rows
-                });
-                let written = write_published(config, data);
-                let rows = rows
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                written.and(rows.map_err(Error::from))
-            })?;
-        } else {
-            publish(config, &mut data, prev_gen)?;
+            let t = Instant::now();
+            let mut cat = open_catalog(&config.index_dir, &mut report.recovered)?;
+            cat.replace_graph(&data)?;
+            cat.close()?;
+            tracing::debug!(
+                ms = t.elapsed().as_millis() as u64,
+                rss_mib = rss_mib(),
+                "catalog graph"
+            );
         }
         report.generation = data.generation;
         report.published = true;
@@ -414,8 +395,21 @@ fn full_run(
     Ok(report)
 }
 
-/// Files parsed (and stored in the catalog) per batch of a catalog-backed run.
+/// Most files parsed (and stored in the catalog) per batch of a catalog-backed run.
 const PARSE_BATCH: usize = 2048;
+/// Fewest files per batch, however small the budget.
+const MIN_PARSE_BATCH: usize = 256;
+/// Memory a parsed file may need until its batch is stored and reduced to documents: its facts with body
+/// text, their JSON and its share of the parse (Linux 6.1 averages about 20 KB of stored facts per file;
+/// this leaves room for the larger ones).
+const BATCH_BYTES_PER_FILE: u64 = 256 << 10;
+
+/// Files per parse batch under the memory budget: [`BATCH_BYTES_PER_FILE`] each, [`MIN_PARSE_BATCH`] to
+/// [`PARSE_BATCH`] (a 128 MiB budget parses 512 files at a time, 512 MiB and more 2,048).
+fn parse_batch() -> usize {
+    let by_budget = crate::memory::budget().bytes / BATCH_BYTES_PER_FILE;
+    (by_budget as usize).clamp(MIN_PARSE_BATCH, PARSE_BATCH)
+}
 /// Files loaded from the catalog per chunk.
 const LOAD_CHUNK: usize = 2048;
 
@@ -575,13 +569,10 @@ fn rss_mib() -> u64 {
     crate::memory::rss_bytes().unwrap_or(0) >> 20
 }
 
-/// [`search::assemble`] with its timing logged.
-fn assemble<'a, I: Iterator<Item = &'a search::Doc>>(
-    docs: impl Fn() -> I,
-    terms: &search::TermTable,
-) -> crate::model::SearchData {
+/// [`search::assemble`] or [`search::assemble_taking`] with its timing logged.
+fn assemble(build: impl FnOnce() -> crate::model::SearchData) -> crate::model::SearchData {
     let t = Instant::now();
-    let search = search::assemble(docs, terms);
+    let search = build();
     tracing::debug!(
         terms = search.terms.len(),
         ms = t.elapsed().as_millis() as u64,
@@ -593,12 +584,6 @@ fn assemble<'a, I: Iterator<Item = &'a search::Doc>>(
 
 /// Publishes `data` as generation `max(prev_gen, CURRENT's) + 1`.
 fn publish(config: &Config, data: &mut IndexData, prev_gen: u64) -> Result<(), Error> {
-    stamp(config, data, prev_gen);
-    write_published(config, data)
-}
-
-/// Gives `data` its generation, `max(prev_gen, CURRENT's) + 1`, and its creation time.
-fn stamp(config: &Config, data: &mut IndexData, prev_gen: u64) {
     let current = snapshot::read_current_pointer(&config.index_dir)
         .ok()
         .flatten()
@@ -606,10 +591,6 @@ fn stamp(config: &Config, data: &mut IndexData, prev_gen: u64) {
         .unwrap_or(0);
     data.generation = prev_gen.max(current) + 1;
     data.created_unix_ms = now_ms();
-}
-
-/// Writes and publishes the snapshot of a stamped `data` (see [`stamp`]).
-fn write_published(config: &Config, data: &IndexData) -> Result<(), Error> {
     let t = Instant::now();
     snapshot::write_snapshot(&config.index_dir, data)?;
     tracing::debug!(
@@ -832,7 +813,7 @@ impl LiveModel {
         };
         tracing::debug!(ms = t.elapsed().as_millis() as u64, "live model updated");
         let mut data = resolve(|| graph::build(&refs));
-        data.search = assemble(docs, &self.terms);
+        data.search = assemble(|| search::assemble(docs, &self.terms));
         publish(config, &mut data, self.generation)?;
         self.generation = data.generation;
         report.generation = data.generation;

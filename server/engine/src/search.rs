@@ -10,7 +10,9 @@
 use crate::model::{FileFacts, Posting, SearchData, SymbolKind};
 use crate::snapshot::Snapshot;
 use rayon::prelude::*;
-use std::collections::HashMap;
+// foldhash instead of std's SipHash: these maps hash every term of every symbol (SipHash was 3 % of a cold
+// index's CPU); no map here is keyed by input an attacker chooses to collide.
+use foldhash::HashMap;
 use std::sync::OnceLock;
 
 /// BM25 term-frequency saturation.
@@ -87,8 +89,30 @@ pub fn terms(text: &str) -> Vec<String> {
     words
         .into_iter()
         .filter(|w| w.len() > 1 && !stop.contains(w.as_str()))
-        .map(|w| stemmer().stem(&w).into_owned())
+        .map(|w| stem(w))
         .collect()
+}
+
+/// Most words a thread's stem cache holds before it starts over.
+const STEM_CACHE_WORDS: usize = 1 << 16;
+
+/// The Porter2 stem of a lower-case word, through a per-thread cache: identifiers repeat across a tree, and
+/// stemming was 5 % of a cold index's CPU.
+fn stem(word: String) -> String {
+    thread_local! {
+        static CACHE: std::cell::RefCell<HashMap<String, String>> = std::cell::RefCell::new(HashMap::default());
+    }
+    CACHE.with_borrow_mut(|cache| {
+        if let Some(s) = cache.get(&word) {
+            return s.clone();
+        }
+        let stemmed = stemmer().stem(&word).into_owned();
+        if cache.len() >= STEM_CACHE_WORDS {
+            cache.clear();
+        }
+        cache.insert(word, stemmed.clone());
+        stemmed
+    })
 }
 
 /// The whole-identifier term of a name (`steal_work` → `=steal_work`), so an exact identifier in a query
@@ -158,7 +182,7 @@ pub fn raw_docs(path: &str, facts: &FileFacts) -> Vec<RawDoc> {
         .symbols
         .iter()
         .map(|s| {
-            let mut tf = HashMap::new();
+            let mut tf = HashMap::default();
             let mut len = 0.0;
             add_field(&mut tf, &mut len, &s.name, W_NAME);
             if let Some(w) = whole_term(&s.name) {
@@ -197,7 +221,27 @@ pub fn assemble<'a, I: Iterator<Item = &'a Doc>>(
     docs: impl Fn() -> I,
     table: &TermTable,
 ) -> SearchData {
-    let mut counts = vec![0u32; table.len()];
+    assemble_with(docs, table.len(), |t| table.names[t].clone())
+}
+
+/// [`assemble`] for a caller done with the term table: its terms move into the index instead of being
+/// copied (about a million strings for Linux).
+pub fn assemble_taking<'a, I: Iterator<Item = &'a Doc>>(
+    docs: impl Fn() -> I,
+    table: TermTable,
+) -> SearchData {
+    let TermTable { ids, mut names } = table;
+    drop(ids);
+    let n = names.len();
+    assemble_with(docs, n, |t| std::mem::take(&mut names[t]))
+}
+
+fn assemble_with<'a, I: Iterator<Item = &'a Doc>>(
+    docs: impl Fn() -> I,
+    n_terms: usize,
+    mut name: impl FnMut(usize) -> String,
+) -> SearchData {
+    let mut counts = vec![0u32; n_terms];
     let mut n_docs = 0;
     for d in docs() {
         n_docs += 1;
@@ -220,7 +264,7 @@ pub fn assemble<'a, I: Iterator<Item = &'a Doc>>(
         .into_iter()
         .enumerate()
         .filter(|(_, p)| !p.is_empty())
-        .map(|(t, p)| (table.names[t].clone(), p))
+        .map(|(t, p)| (name(t), p))
         .collect();
     terms.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let avg_doc_len = if doc_len.is_empty() {
@@ -316,7 +360,7 @@ pub fn search(snap: &Snapshot, query: &str, limit: usize, focus_path: Option<&st
     qterms.sort();
     qterms.dedup();
     let avgdl = snap.avg_doc_len().max(1e-6);
-    let mut acc: HashMap<u32, f32> = HashMap::new();
+    let mut acc: HashMap<u32, f32> = HashMap::default();
     for t in &qterms {
         let postings = snap.postings(t);
         if postings.is_empty() {
@@ -332,7 +376,7 @@ pub fn search(snap: &Snapshot, query: &str, limit: usize, focus_path: Option<&st
         }
     }
     // Exact names: each word, and adjacent pairs joined as snake_case or camelCase.
-    let mut exact: HashMap<u32, f32> = HashMap::new();
+    let mut exact: HashMap<u32, f32> = HashMap::default();
     let lower: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
     let mut candidates: Vec<String> = words.clone();
     for pair in lower.windows(2) {

@@ -37,7 +37,8 @@ use crate::model::{
 use bytemuck::{Pod, Zeroable};
 use memmap2::Mmap;
 use std::cmp::Ordering;
-use std::collections::HashMap;
+// foldhash instead of SipHash: every string of the index goes through the strings table (see search.rs).
+use foldhash::HashMap;
 use std::fmt;
 use std::fs::{self, File};
 use std::io::{self, Seek, SeekFrom, Write};
@@ -336,7 +337,7 @@ impl<'a> StringTable<'a> {
     fn new() -> Self {
         StringTable {
             blob: Vec::new(),
-            seen: HashMap::new(),
+            seen: HashMap::default(),
         }
     }
 
