@@ -28,6 +28,16 @@ const PAGERANK_ITERATIONS: usize = 30;
 /// with its facts; the order given is the id order. The search index is left empty (see
 /// [`crate::search::raw_docs`], [`crate::search::intern`] and [`crate::search::assemble`]).
 pub fn build(files: &[(&FileRecord, &FileFacts)]) -> IndexData {
+    build_packed(files, &[])
+}
+
+/// [`build`] for files some of whose references and imports were taken out of their facts by
+/// [`PackedRefs::take`]: `packed` is empty (none packed) or has one entry per file, `Some` where that file's
+/// are packed.
+pub fn build_packed(
+    files: &[(&FileRecord, &FileFacts)],
+    packed: &[Option<&PackedRefs>],
+) -> IndexData {
     let (mut symbols, offsets) = symbol_records(files.iter().map(|(_, f)| *f));
     let facts = files.iter().flat_map(|(_, f)| &f.symbols);
     for (rec, s) in symbols.iter_mut().zip(facts) {
@@ -36,17 +46,15 @@ pub fn build(files: &[(&FileRecord, &FileFacts)]) -> IndexData {
         rec.signature = s.signature.clone();
         rec.doc = s.doc.clone();
     }
-    link(files, symbols, offsets, None)
+    link(files, symbols, offsets, packed)
 }
 
-/// [`build`] for a caller that no longer needs the symbols in `files`: their text is moved into the records
-/// instead of copied and the facts' symbol lists are emptied, which for a large tree (Linux: 1.1 M symbols)
-/// saves a second copy of every symbol while the graph is resolved. `packed`, when given
-/// (one per file, in the same order), holds the files' references and imports taken out of their facts by
-/// [`PackedRefs::take`].
+/// [`build_packed`] for a caller that no longer needs the symbols in `files`: their text is moved into the
+/// records instead of copied and the facts' symbol lists are emptied, which for a large tree (Linux: 1.1 M
+/// symbols) saves a second copy of every symbol while the graph is resolved.
 pub fn build_taking(
     files: &mut [(FileRecord, FileFacts)],
-    packed: Option<&[PackedRefs]>,
+    packed: &[Option<&PackedRefs>],
 ) -> IndexData {
     let (mut symbols, offsets) = symbol_records(files.iter().map(|(_, f)| f));
     let facts = files
@@ -101,7 +109,7 @@ fn link(
     files: &[(&FileRecord, &FileFacts)],
     mut symbols: Vec<SymbolRecord>,
     offsets: Vec<u32>,
-    packed: Option<&[PackedRefs]>,
+    packed: &[Option<&PackedRefs>],
 ) -> IndexData {
     let t = std::time::Instant::now();
     let resolver = Resolver::new(files, &symbols, &offsets);
@@ -240,8 +248,9 @@ impl<'a> Resolver<'a> {
     /// Every edge of the project. Files are resolved in parallel, [`FILES_PER_ROUND`] at a time, and each
     /// file's edges are deduplicated before they join the rest (a symbol calling one function from many
     /// sites yields one edge), so neither every site of a large tree nor every file's result is held at once.
-    /// `packed`, when given, holds each file's references and imports instead of its facts.
-    fn resolve(&self, packed: Option<&[PackedRefs]>) -> Vec<EdgeRecord> {
+    /// `packed` (empty, or one entry per file) holds the references and imports of the files whose facts
+    /// no longer do.
+    fn resolve(&self, packed: &[Option<&PackedRefs>]) -> Vec<EdgeRecord> {
         let mut edges = Vec::new();
         for (i, s) in self.symbols.iter().enumerate() {
             if s.parent != NO_SYMBOL {
@@ -256,9 +265,9 @@ impl<'a> Resolver<'a> {
                 .par_iter()
                 .map(|&fid| {
                     let unpacked;
-                    let (refs, imports) = match packed {
+                    let (refs, imports) = match packed.get(fid).copied().flatten() {
                         Some(p) => {
-                            unpacked = p[fid].unpack();
+                            unpacked = p.unpack();
                             (&unpacked.0[..], &unpacked.1[..])
                         }
                         None => (&self.files[fid].1.refs[..], &self.files[fid].1.imports[..]),
