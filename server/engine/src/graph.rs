@@ -33,7 +33,9 @@ pub fn build(files: &[(&FileRecord, &FileFacts)]) -> IndexData {
 
 /// [`build`] for files some of whose references and imports were taken out of their facts by
 /// [`PackedRefs::take`]: `packed` is empty (none packed) or has one entry per file, `Some` where that file's
-/// are packed.
+/// are packed. Files are resolved on one thread: this is the live writer's build, which runs while the
+/// editor's requests need the other core (on 2 cores, resolving on both raised the LSP server's keystroke →
+/// re-parse p99 to 11–14 ms, against 9–10 ms on one; `node tests/lsp/bench.js django tokio`).
 pub fn build_packed(
     files: &[(&FileRecord, &FileFacts)],
     packed: &[Option<&PackedRefs>],
@@ -46,12 +48,13 @@ pub fn build_packed(
         rec.signature = s.signature.clone();
         rec.doc = s.doc.clone();
     }
-    link(files, symbols, offsets, packed)
+    link(files, symbols, offsets, packed, false)
 }
 
 /// [`build_packed`] for a caller that no longer needs the symbols in `files`: their text is moved into the
 /// records instead of copied and the facts' symbol lists are emptied, which for a large tree (Linux: 1.1 M
-/// symbols) saves a second copy of every symbol while the graph is resolved.
+/// symbols) saves a second copy of every symbol while the graph is resolved. Files are resolved on every
+/// core (a one-shot index has nothing else to do).
 pub fn build_taking(
     files: &mut [(FileRecord, FileFacts)],
     packed: &[Option<&PackedRefs>],
@@ -67,7 +70,7 @@ pub fn build_taking(
         rec.doc = s.doc;
     }
     let refs: Vec<(&FileRecord, &FileFacts)> = files.iter().map(|(r, f)| (r, f)).collect();
-    link(&refs, symbols, offsets, packed)
+    link(&refs, symbols, offsets, packed, true)
 }
 
 /// The symbol records of all files in id order (file by file, each file's symbols in order), without their
@@ -104,17 +107,18 @@ fn symbol_records<'f>(files: impl Iterator<Item = &'f FileFacts>) -> (Vec<Symbol
 }
 
 /// Resolves the edges among `symbols` (the records of `files`, in id order; `offsets` the id of each file's
-/// first symbol) and their centrality.
+/// first symbol) and their centrality; `parallel`: resolve files on every core.
 fn link(
     files: &[(&FileRecord, &FileFacts)],
     mut symbols: Vec<SymbolRecord>,
     offsets: Vec<u32>,
     packed: &[Option<&PackedRefs>],
+    parallel: bool,
 ) -> IndexData {
     let t = std::time::Instant::now();
     let resolver = Resolver::new(files, &symbols, &offsets);
     let tables_ms = t.elapsed().as_millis() as u64;
-    let mut edges = resolver.resolve(packed);
+    let mut edges = resolver.resolve(packed, parallel);
     drop(resolver);
     let resolve_ms = t.elapsed().as_millis() as u64;
     dedupe(&mut edges);
@@ -245,12 +249,15 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    /// Every edge of the project. Files are resolved in parallel, [`FILES_PER_ROUND`] at a time, and each
+    /// Every edge of the project. Files are resolved [`FILES_PER_ROUND`] at a time (in parallel when
+    /// `parallel`), and each
     /// file's edges are deduplicated before they join the rest (a symbol calling one function from many
     /// sites yields one edge), so neither every site of a large tree nor every file's result is held at once.
     /// `packed` (empty, or one entry per file) holds the references and imports of the files whose facts
     /// no longer do.
-    fn resolve(&self, packed: &[Option<&PackedRefs>]) -> Vec<EdgeRecord> {
+    fn resolve(&self, packed: &[Option<&PackedRefs>], parallel: bool) -> Vec<EdgeRecord> {
+        // A round that may not be split runs as one job, on one thread.
+        let min_len = if parallel { 1 } else { usize::MAX };
         let mut edges = Vec::new();
         for (i, s) in self.symbols.iter().enumerate() {
             if s.parent != NO_SYMBOL {
@@ -263,6 +270,7 @@ impl<'a> Resolver<'a> {
         for round in fids.chunks(FILES_PER_ROUND) {
             let results: Vec<(Vec<EdgeRecord>, Vec<DataUse>)> = round
                 .par_iter()
+                .with_min_len(min_len)
                 .map(|&fid| {
                     let unpacked;
                     let (refs, imports) = match packed.get(fid).copied().flatten() {
