@@ -22,6 +22,7 @@
 //! [`query_read_only`] works around a running writer by querying a copy of the file.
 
 use crate::model::{FileFacts, FileRecord, IndexData, Language, NO_SYMBOL};
+use crate::snapshot::{EdgeView, Snapshot, SymbolView};
 use duckdb::types::{Value, ValueRef};
 use duckdb::{AccessMode, Config, Connection, params, params_from_iter};
 use rayon::prelude::*;
@@ -506,6 +507,63 @@ impl Catalog {
     ///
     /// Errors: [`CatalogError::Query`] (the previous graph is kept then).
     pub fn replace_graph(&mut self, data: &IndexData) -> Result<()> {
+        let symbols = data.symbols.iter().enumerate().map(|(id, s)| {
+            let file = data.files.get(s.file as usize).map(|f| f.path.as_str());
+            let view = SymbolView {
+                id: id as u32,
+                file: s.file,
+                parent: (s.parent != NO_SYMBOL).then_some(s.parent),
+                name: &s.name,
+                qualified_name: &s.qualified_name,
+                signature: &s.signature,
+                doc: &s.doc,
+                kind: s.kind,
+                byte_start: s.byte_start,
+                byte_end: s.byte_end,
+                line_start: s.line_start,
+                line_end: s.line_end,
+                complexity: s.complexity,
+                loc: s.loc,
+                callers: s.callers,
+                callees: s.callees,
+                pagerank: s.pagerank,
+            };
+            (file, view)
+        });
+        let edges = data.edges.iter().map(|e| {
+            let view = EdgeView {
+                other: e.dst,
+                kind: e.kind,
+                weight: e.weight,
+                ambiguous: e.ambiguous,
+                detail: &e.detail,
+                line: e.line,
+            };
+            (e.src, view)
+        });
+        self.replace_graph_rows(symbols, edges, data.generation, data.created_unix_ms)
+    }
+
+    /// [`Catalog::replace_graph`] from a published snapshot, read row by row from the mapping: the graph is
+    /// never materialised (for Linux that would be about 800 MB of records next to a live writer's model).
+    ///
+    /// Errors: [`CatalogError::Query`] (the previous graph is kept then).
+    pub fn replace_graph_from(&mut self, snap: &Snapshot) -> Result<()> {
+        let symbols = snap.symbols().map(|s| (Some(snap.file(s.file).path), s));
+        let edges =
+            (0..snap.symbol_count() as u32).flat_map(|id| snap.out_edges(id).map(move |e| (id, e)));
+        self.replace_graph_rows(symbols, edges, snap.generation(), snap.created_unix_ms())
+    }
+
+    /// The rows of the graph tables: each symbol with its file's path, each edge as (source id, edge seen
+    /// from the source).
+    fn replace_graph_rows<'a>(
+        &mut self,
+        symbols: impl Iterator<Item = (Option<&'a str>, SymbolView<'a>)>,
+        edges: impl Iterator<Item = (u32, EdgeView<'a>)>,
+        generation: u64,
+        created_unix_ms: u64,
+    ) -> Result<()> {
         let tx = self
             .conn
             .transaction()
@@ -515,16 +573,14 @@ impl Catalog {
         {
             let what = "write of symbols";
             let mut app = tx.appender("symbols").map_err(query_err(what))?;
-            for (id, s) in data.symbols.iter().enumerate() {
-                let file = data.files.get(s.file as usize).map(|f| f.path.as_str());
-                let parent = (s.parent != NO_SYMBOL).then_some(s.parent as i64);
+            for (file, s) in symbols {
                 app.append_row(params![
-                    id as i64,
+                    s.id as i64,
                     file,
                     s.name,
                     s.qualified_name,
                     s.kind.name(),
-                    parent,
+                    s.parent.map(i64::from),
                     s.line_start as i64,
                     s.line_end as i64,
                     s.byte_start as i64,
@@ -544,10 +600,10 @@ impl Catalog {
         {
             let what = "write of edges";
             let mut app = tx.appender("edges").map_err(query_err(what))?;
-            for e in &data.edges {
+            for (src, e) in edges {
                 app.append_row(params![
-                    e.src as i64,
-                    e.dst as i64,
+                    src as i64,
+                    e.other as i64,
                     e.kind.name(),
                     e.weight as f64,
                     e.ambiguous,
@@ -562,9 +618,9 @@ impl Catalog {
             "INSERT OR REPLACE INTO meta VALUES (?, ?), (?, ?)",
             params![
                 META_GENERATION,
-                data.generation.to_string(),
+                generation.to_string(),
                 META_GENERATION_CREATED_MS,
-                data.created_unix_ms.to_string()
+                created_unix_ms.to_string()
             ],
         )
         .map_err(query_err(what))?;

@@ -602,14 +602,13 @@ fn publish(config: &Config, data: &mut IndexData, prev_gen: u64) -> Result<(), E
 fn persist_graph_into(config: &Config, cat: &mut Catalog) -> Result<u64, Error> {
     let t = Instant::now();
     let snap = Snapshot::open_current(&config.index_dir)?;
-    let data = snap.to_index_data();
-    cat.replace_graph(&data)?;
+    cat.replace_graph_from(&snap)?;
     tracing::debug!(
-        generation = data.generation,
+        generation = snap.generation(),
         ms = t.elapsed().as_millis() as u64,
         "catalog graph (deferred)"
     );
-    Ok(data.generation)
+    Ok(snap.generation())
 }
 
 /// What changed since the live writer's last run, as far as its watcher knows.

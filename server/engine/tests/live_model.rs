@@ -163,6 +163,23 @@ fn edits_around_a_persist_publish_what_a_fresh_index_does() {
     assert_eq!(a.symbols, b.symbols);
     assert_eq!(a.edges, b.edges);
     assert_eq!(a.search, b.search);
+
+    // The live writer's graph tables, written from its snapshot, hold what the one-shot run wrote from
+    // its in-memory graph.
+    model.persist(&live, &lock).unwrap();
+    let rows = |config: &Config, sql: &str| {
+        let path = config.index_dir.join(indexer::CATALOG_FILE);
+        leindex_engine::catalog::query_read_only(&path, sql)
+            .unwrap()
+            .rows
+    };
+    for sql in [
+        "select count(*), sum(id), sum(parent), count(distinct name), sum(callers) from symbols",
+        "select count(*), sum(src), sum(dst), count(distinct kind), sum(weight) from edges",
+        "select * from symbols where name like 'leindex_added%' order by id",
+    ] {
+        assert_eq!(rows(&live, sql), rows(&fresh, sql), "{sql}");
+    }
 }
 
 /// A one-shot index (references packed, symbol text moved into the records) and a live writer's first run
