@@ -150,7 +150,7 @@ fn bench_corpus(leindex: &Path, name: &str, root: &Path, qs: &[serde_json::Value
     let cold = run(leindex, index_dir.path(), &["index", root_s, "--json"]);
     let report: serde_json::Value = serde_json::from_str(&cold.stdout).unwrap_or_default();
     println!(
-        "cold index {:.2}s = {:.2}x floor (goal <= 1.5x)   peak RSS {:.0} MB   symbols {} edges {}",
+        "cold index {:.2}s = {:.2}x floor (goal <= 1.5x)   peak RSS {:.0} MiB   symbols {} edges {}",
         secs(cold.wall),
         secs(cold.wall) / secs(floor),
         cold.peak_rss_kb as f64 / 1024.0,
@@ -214,7 +214,7 @@ fn bench_corpus(leindex: &Path, name: &str, root: &Path, qs: &[serde_json::Value
         lat.sort_by(f64::total_cmp);
         let pct = |p: f64| lat[((lat.len() as f64 - 1.0) * p).round() as usize];
         println!(
-            "analyze (fresh process, {} calls): p50 {:.0} ms  p99 {:.0} ms (goal p50 <= 50 ms)   peak RSS {:.0} MB",
+            "analyze (fresh process, {} calls): p50 {:.0} ms  p99 {:.0} ms (goal p50 <= 50 ms)   peak RSS {:.0} MiB",
             lat.len(),
             pct(0.5),
             pct(0.99),
