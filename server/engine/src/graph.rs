@@ -250,9 +250,9 @@ impl<'a> Resolver<'a> {
     }
 
     /// Every edge of the project. Files are resolved [`FILES_PER_ROUND`] at a time (in parallel when
-    /// `parallel`), and each
-    /// file's edges are deduplicated before they join the rest (a symbol calling one function from many
-    /// sites yields one edge), so neither every site of a large tree nor every file's result is held at once.
+    /// `parallel`), and each file's edges are deduplicated before they join the rest (a symbol calling one
+    /// function from many sites yields one edge), so neither every site of a large tree nor every file's
+    /// result is held at once.
     /// `packed` (empty, or one entry per file) holds the references and imports of the files whose facts
     /// no longer do.
     fn resolve(&self, packed: &[Option<&PackedRefs>], parallel: bool) -> Vec<EdgeRecord> {

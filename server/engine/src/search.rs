@@ -89,7 +89,7 @@ pub fn terms(text: &str) -> Vec<String> {
     words
         .into_iter()
         .filter(|w| w.len() > 1 && !stop.contains(w.as_str()))
-        .map(|w| stem(w))
+        .map(stem)
         .collect()
 }
 

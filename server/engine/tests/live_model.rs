@@ -96,6 +96,15 @@ fn targeted_runs_match_a_full_index() {
     assert_eq!(names(&root), live);
 }
 
+/// Two configurations of `root` whose index directories are `dir/<a>` and `dir/<b>`.
+fn two_indexes(root: &Path, dir: &ScratchDir, a: &str, b: &str) -> (Config, Config) {
+    let mut first = Config::load(root).unwrap();
+    first.index_dir = dir.path().join(a);
+    let mut second = first.clone();
+    second.index_dir = dir.path().join(b);
+    (first, second)
+}
+
 /// The snapshot of `index_dir` as data, without its publication time.
 fn published(index_dir: &Path) -> leindex_engine::model::IndexData {
     let mut d = Snapshot::open_current(index_dir).unwrap().to_index_data();
@@ -112,10 +121,7 @@ fn edits_around_a_persist_publish_what_a_fresh_index_does() {
         return;
     };
     let dir = ScratchDir::new("edits-persist");
-    let mut live = Config::load(&root).unwrap();
-    live.index_dir = dir.path().join("live");
-    let mut fresh = live.clone();
-    fresh.index_dir = dir.path().join("fresh");
+    let (live, fresh) = two_indexes(&root, &dir, "live", "fresh");
     indexer::ensure_index_dir(&live.index_dir).unwrap();
     let lock = WriterLock::try_acquire(&live.index_dir).unwrap();
     let mut model = LiveModel::default();
@@ -190,10 +196,7 @@ fn a_one_shot_index_and_a_live_writer_publish_the_same_index() {
         return;
     };
     let dir = ScratchDir::new("same-index");
-    let mut one_shot = Config::load(&django).unwrap();
-    one_shot.index_dir = dir.path().join("one-shot");
-    let mut live = one_shot.clone();
-    live.index_dir = dir.path().join("live");
+    let (one_shot, live) = two_indexes(&django, &dir, "one-shot", "live");
 
     indexer::index(&one_shot, &IndexOptions::default()).unwrap();
     indexer::ensure_index_dir(&live.index_dir).unwrap();
