@@ -9,6 +9,7 @@ use crate::lens::{self, CountCache, FileSymbol, Settings};
 use leindex_engine::analyze::{self, AnalyzeRequest};
 use leindex_engine::config::Config;
 use leindex_engine::live::{self, Buffers, EditorChanges, WriterOptions};
+use leindex_engine::lock::LockError;
 use leindex_engine::model::{FileFacts, Language};
 use leindex_engine::reader::{Current, Freshness, SnapshotReader};
 use leindex_engine::snapshot::Snapshot;
@@ -27,6 +28,8 @@ use tower_lsp_server::{Client, LanguageServer};
 
 /// How long `initialized` waits for an embedded MCP-bridge writer to hand the writer role over.
 const HANDOVER_TIMEOUT: Duration = Duration::from_secs(30);
+/// The handover wait is cut into slices this long so `shutdown` does not wait out [`HANDOVER_TIMEOUT`].
+const HANDOVER_SLICE: Duration = Duration::from_secs(1);
 /// How long `initialized` waits for the client to accept watching files for us.
 const REGISTRATION_TIMEOUT: Duration = Duration::from_secs(5);
 /// LSP's `RequestFailed` error code (3.17): the request was valid but could not be answered.
@@ -42,6 +45,32 @@ struct Workspace {
     stop: Arc<AtomicBool>,
     /// Set when the client watches files for us (`workspace/didChangeWatchedFiles` registered).
     editor_changes: OnceLock<Arc<EditorChanges>>,
+    /// The writer thread, joined at `shutdown` (or when the workspace is dropped): the process must not
+    /// exit while it is inside DuckDB or writing a snapshot, or exit-time destructors run under it.
+    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl Workspace {
+    /// Stops the writer and waits for it to finish what it is doing (a persist or a publication is
+    /// completed, not cut). Returns at once when there is no writer thread or it was already joined.
+    fn stop_writer(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let handle = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(handle) = handle {
+            let started = Instant::now();
+            if handle.join().is_err() {
+                tracing::error!("the writer thread panicked");
+            }
+            tracing::debug!(ms = started.elapsed().as_secs_f64() * 1e3, "writer stopped");
+        }
+    }
+}
+
+impl Drop for Workspace {
+    /// Covers a client that sends `exit` without `shutdown`.
+    fn drop(&mut self) {
+        self.stop_writer();
+    }
 }
 
 /// The language server. One per connection.
@@ -310,12 +339,13 @@ impl Backend {
 }
 
 /// Starts the writer role on a thread: asks an embedded writer to hand over, then keeps the index current
-/// from the file system and calls `on_publish` after each new generation.
+/// from the file system and calls `on_publish` after each new generation. Returns the thread's handle, or
+/// `None` (logged) when the thread cannot be started.
 fn start_writer(
     ws: &Workspace,
     on_publish: Arc<dyn Fn() + Send + Sync>,
     editor_changes: Option<Arc<EditorChanges>>,
-) {
+) -> Option<std::thread::JoinHandle<()>> {
     let config = ws.config.clone();
     let (is_writer, stop) = (ws.is_writer.clone(), ws.stop.clone());
     let buffers = ws.buffers.clone();
@@ -326,7 +356,15 @@ fn start_writer(
                 tracing::error!(error = %e, "cannot create the index directory; serving read-only");
                 return;
             }
-            let lock = match live::request_handover(&config.index_dir, HANDOVER_TIMEOUT) {
+            let asked = Instant::now();
+            let lock = loop {
+                match live::request_handover(&config.index_dir, HANDOVER_SLICE) {
+                    Err(LockError::Timeout { .. })
+                        if asked.elapsed() < HANDOVER_TIMEOUT && !stop.load(Ordering::Relaxed) => {}
+                    other => break other,
+                }
+            };
+            let lock = match lock {
                 Ok(lock) => lock,
                 Err(e) => {
                     tracing::warn!(error = %e, "another writer keeps the role; serving its snapshots read-only");
@@ -344,9 +382,9 @@ fn start_writer(
             live::run_writer(&config, lock, &opts, &stop);
             is_writer.store(false, Ordering::Relaxed);
         });
-    if let Err(e) = spawned {
-        tracing::error!(error = %e, "cannot start the writer thread");
-    }
+    spawned
+        .inspect_err(|e| tracing::error!(error = %e, "cannot start the writer thread"))
+        .ok()
 }
 
 /// Reports the first index as `window/workDoneProgress`: begins at once, ends when a snapshot is readable
@@ -582,6 +620,7 @@ impl LanguageServer for Backend {
             is_writer: Arc::new(AtomicBool::new(false)),
             stop: Arc::new(AtomicBool::new(false)),
             editor_changes: OnceLock::new(),
+            writer: Mutex::new(None),
         }));
         Ok(InitializeResult {
             server_info: Some(ServerInfo {
@@ -615,13 +654,14 @@ impl LanguageServer for Backend {
         // Publishing happens on the writer thread; lens refreshes are sent from the async side.
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<()>();
         let editor_changes = self.register_file_watching(ws).await;
-        start_writer(
+        let writer = start_writer(
             ws,
             Arc::new(move || {
                 let _ = tx.send(());
             }),
             editor_changes,
         );
+        *ws.writer.lock().unwrap_or_else(|p| p.into_inner()) = writer;
         if self.work_done_progress.load(Ordering::Relaxed) {
             tokio::spawn(report_first_index(self.client.clone(), ws.clone()));
         }
@@ -639,7 +679,14 @@ impl LanguageServer for Backend {
 
     async fn shutdown(&self) -> Result<()> {
         if let Ok(ws) = self.ws() {
-            ws.stop.store(true, Ordering::Relaxed);
+            // Joined off the async threads: a persist in progress may take a while to complete.
+            let ws = ws.clone();
+            if tokio::task::spawn_blocking(move || ws.stop_writer())
+                .await
+                .is_err()
+            {
+                tracing::error!("stopping the writer failed");
+            }
         }
         Ok(())
     }
