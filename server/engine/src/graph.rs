@@ -877,11 +877,11 @@ fn push_pick(edges: &mut Vec<EdgeRecord>, from: u32, p: Pick, kind: EdgeKind, li
 }
 
 /// Sorts by `(src, kind, dst)` and keeps one edge per triple (the heaviest; of equals, the first site; then
-/// the unambiguous one and the least detail, so the order the edges came in never matters). The sort is the
-/// standard library's stable one because the input is mostly sorted runs (each file's edges, deduplicated
-/// by this function, in file order), which it merges in near-linear time.
+/// the unambiguous one and the least detail, so the order the edges came in never matters). The order is
+/// total over every field, so an unstable sort gives the stable sort's result without its buffer of half the
+/// edges (Linux: 136 MB at 5.7 M edges of 48 bytes).
 fn dedupe(edges: &mut Vec<EdgeRecord>) {
-    edges.sort_by(|a, b| {
+    edges.sort_unstable_by(|a, b| {
         (a.src, a.kind.code(), a.dst)
             .cmp(&(b.src, b.kind.code(), b.dst))
             .then_with(|| b.weight.total_cmp(&a.weight))

@@ -9,6 +9,7 @@ use crate::config::Config;
 use crate::lock::{LockError, WriterLock};
 use crate::model::{FileFacts, FileRecord, IndexData, Language};
 use crate::packed::PackedRefs;
+use crate::park::Parked;
 use crate::snapshot::{self, Snapshot};
 use crate::source::{self, SourceFile};
 use crate::{graph, search};
@@ -345,19 +346,20 @@ fn full_run(
     } else {
         let mut data = if model.is_none() {
             // A one-shot run needs nothing of the parse once it is in the index: the search index is built
-            // first (the terms move into it) and the documents freed; then the graph, with the symbols' text
-            // moved into the records and the facts freed before the snapshot is written.
+            // first (the terms move into it), the documents freed and the index parked on disk while the
+            // graph is built, with the symbols' text moved into the records and the facts freed before the
+            // snapshot is written. Only one of the two large structures is in memory at a time.
             let table = std::mem::take(&mut terms);
             let search = assemble(|| search::assemble_taking(|| docs.iter().flatten(), table));
             docs = Vec::new();
-            crate::memory::trim();
+            let search = Parked::park(&config.index_dir, "search index", search)?;
             let packs: Vec<Option<&PackedRefs>> = packed.iter().map(Some).collect();
             let mut data = resolve(|| graph::build_taking(&mut all, &packs));
             drop(packs);
             all = Vec::new();
             packed = Vec::new();
             crate::memory::trim();
-            data.search = search;
+            data.search = search.take()?;
             data
         } else {
             let refs: Vec<(&FileRecord, &FileFacts)> = all.iter().map(|(r, f)| (r, f)).collect();

@@ -15,6 +15,7 @@ pub mod lock;
 pub mod memory;
 pub mod model;
 pub mod packed;
+pub mod park;
 pub mod query;
 pub mod reader;
 pub mod search;

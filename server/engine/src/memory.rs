@@ -2,7 +2,10 @@
 //! points of an index run), and spilling — when RSS passes 90% of the budget, live writers drop their
 //! in-memory models, least recently active first (answers keep coming from the mapped snapshot, whose pages
 //! the OS may drop; a model reloads from the catalog when an edit needs it), and freed heap is handed back
-//! to the OS (`malloc_trim` on glibc), measured.
+//! to the OS (`mi_collect` for mimalloc, `malloc_trim` for glibc), measured.
+//!
+//! This module also sets the process's allocator: mimalloc, for Rust and (see `extract::new_parser`)
+//! tree-sitter. DuckDB's C++ keeps glibc's.
 //!
 //! The budget is per process: `--memory-budget`, else `LEINDEX_MEMORY_BUDGET`, else `.leindex.toml`'s
 //! `memory.budget`, else a quarter of the machine's memory; never more than the machine has.
@@ -323,8 +326,12 @@ pub fn check() {
     }
 }
 
-/// Returns freed heap to the OS where the allocator can (`malloc_trim(0)` on glibc; a no-op elsewhere).
+/// Returns freed heap to the OS: mimalloc's (`mi_collect(true)`: this thread's heap and abandoned ones; other
+/// threads' free pages are returned by mimalloc itself after its purge delay, 10 ms by default) and glibc's
+/// (`malloc_trim(0)`, which DuckDB allocates from; a no-op off glibc).
 pub fn trim() {
+    // SAFETY: mi_collect only walks mimalloc's own heaps; it is safe to call at any time.
+    unsafe { libmimalloc_sys::mi_collect(true) };
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only walks the allocator's own free lists; it is safe to call at any time.
     unsafe {
@@ -400,3 +407,10 @@ pub fn status() -> MemoryStatus {
         problem: lock(&w.problem).clone(),
     }
 }
+
+/// The process's allocator (every binary links this library). glibc's `malloc` took about a fifth of a cold
+/// index's CPU on Linux 6.1 (`perf`: `_int_malloc`, `malloc_consolidate`, `unlink_chunk`), the parse's many
+/// small blocks freed in bulk. With mimalloc the cold index took 2:27–2:52 against 3:06 (same tree, same
+/// machine), with the same peak RSS.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

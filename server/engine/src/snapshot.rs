@@ -326,30 +326,34 @@ fn header_crc(header: &Header, table: &[u8]) -> u32 {
 // Writer
 // ---------------------------------------------------------------------------------------------------------
 
-/// Builds the deduplicated STRINGS blob. Every string is added in a first pass, the blob is written as the
-/// first section, and the later sections only look their strings up ([`StringTable::get`]).
+/// The deduplicated STRINGS section. Every string is added in a first pass, written straight to the open
+/// section as it is first seen (the blob itself is never held: Linux's is about 300 MB), and the later
+/// sections only look their strings up ([`StringTable::get`]).
 struct StringTable<'a> {
-    blob: Vec<u8>,
+    /// Bytes written to the section so far.
+    len: u64,
     seen: HashMap<&'a str, StrRef>,
 }
 
 impl<'a> StringTable<'a> {
     fn new() -> Self {
         StringTable {
-            blob: Vec::new(),
+            len: 0,
             seen: HashMap::default(),
         }
     }
 
-    fn add(&mut self, s: &'a str) -> Result<()> {
+    /// Adds `s` to the section open in `w` (STRINGS) unless it is empty or already there.
+    fn add<W: Write + Seek>(&mut self, w: &mut SectionWriter<'_, W>, s: &'a str) -> Result<()> {
         if s.is_empty() || self.seen.contains_key(s) {
             return Ok(());
         }
         let too_big = || invalid("string table would exceed 4 GiB");
-        let off = u32::try_from(self.blob.len()).map_err(|_| too_big())?;
+        let off = u32::try_from(self.len).map_err(|_| too_big())?;
         let len = u32::try_from(s.len()).map_err(|_| too_big())?;
         off.checked_add(len).ok_or_else(too_big)?;
-        self.blob.extend_from_slice(s.as_bytes());
+        w.extend(s.as_bytes())?;
+        self.len += u64::from(len);
         self.seen.insert(s, StrRef { off, len });
         Ok(())
     }
@@ -574,7 +578,8 @@ impl<'p, W: Write + Seek> SectionWriter<'p, W> {
 }
 
 /// Serialises `data` into `out` (positioned at its start; `path` names it in errors), one section at a time:
-/// besides `data`, only the strings table and the section being written are in memory, never the whole file.
+/// besides `data`, only the strings' offsets and the section being written are in memory, never the whole
+/// file.
 /// Returns the writer and the file length in bytes.
 fn encode<W: Write + Seek>(data: &IndexData, out: W, path: &Path) -> Result<(W, u64)> {
     check_input(data)?;
@@ -590,26 +595,26 @@ fn encode<W: Write + Seek>(data: &IndexData, out: W, path: &Path) -> Result<(W, 
         )));
     }
 
+    let mut w = SectionWriter::new(out, path)?;
     let mut strings = StringTable::new();
+    w.begin(Sec::Strings)?;
     for f in &data.files {
-        strings.add(&f.path)?;
-        strings.add(&f.hash)?;
+        strings.add(&mut w, &f.path)?;
+        strings.add(&mut w, &f.hash)?;
     }
     for s in &data.symbols {
-        strings.add(&s.name)?;
-        strings.add(&s.qualified_name)?;
-        strings.add(&s.signature)?;
-        strings.add(&s.doc)?;
+        strings.add(&mut w, &s.name)?;
+        strings.add(&mut w, &s.qualified_name)?;
+        strings.add(&mut w, &s.signature)?;
+        strings.add(&mut w, &s.doc)?;
     }
     for e in &data.edges {
-        strings.add(&e.detail)?;
+        strings.add(&mut w, &e.detail)?;
     }
     for (term, _) in &term_order {
-        strings.add(term)?;
+        strings.add(&mut w, term)?;
     }
-
-    let mut w = SectionWriter::new(out, path)?;
-    w.section(Sec::Strings, &std::mem::take(&mut strings.blob))?;
+    w.end();
 
     let mut files = Vec::with_capacity(data.files.len());
     for f in &data.files {

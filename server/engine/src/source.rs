@@ -228,8 +228,7 @@ fn parse_tree(
         let parser = match parsers.entry(lang) {
             std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
             std::collections::hash_map::Entry::Vacant(v) => {
-                let mut p = tree_sitter::Parser::new();
-                p.set_language(&extract::ts_language(lang))
+                let p = extract::new_parser(lang)
                     .map_err(|e| format!("grammar for {} failed to load: {e}", lang.name()))?;
                 v.insert(p)
             }

@@ -99,10 +99,9 @@ fn bench_corpus(leindex: &Path, name: &str, root: &Path, qs: &[serde_json::Value
         if let Ok(c) = source::read(&f.abs, config.max_file_bytes)
             && let Ok(text) = source::as_text(&c)
         {
-            let mut p = tree_sitter::Parser::new();
-            p.set_language(&leindex_engine::extract::ts_language(f.language))
-                .ok();
-            std::hint::black_box(p.parse(text, None));
+            if let Ok(mut p) = leindex_engine::extract::new_parser(f.language) {
+                std::hint::black_box(p.parse(text, None));
+            }
         }
     });
     let floor = walk + t.elapsed();
