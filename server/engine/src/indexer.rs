@@ -7,15 +7,16 @@ use crate::Error;
 use crate::catalog::{self, Catalog, CatalogError, FileState};
 use crate::config::Config;
 use crate::lock::{LockError, WriterLock};
-use crate::model::{FileFacts, FileRecord, IndexData, Language};
+use crate::model::{FileFacts, FileRecord, IndexData, Language, SearchData};
 use crate::packed::PackedRefs;
-use crate::park::Parked;
+use crate::park::{DocPark, Parked, ParkedDocs, Span};
 use crate::snapshot::{self, Snapshot};
 use crate::source::{self, SourceFile};
 use crate::{graph, search};
 use rayon::prelude::*;
+use std::borrow::Cow;
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// File name of the catalog inside the index directory.
@@ -199,7 +200,13 @@ fn full_run(
     }
     // Parse in batches, each stored in the catalog and reduced to documents before the next: the facts of
     // a large tree are never all held with their body text and JSON.
-    let mut prepared = Prepared::default();
+    // A one-shot run parks the search documents on disk until the search index is built from them; a live
+    // model keeps them (it rebuilds the index on every publication).
+    let mut prepared = Prepared::new(if model.is_none() {
+        Some(DocPark::new(&config.index_dir)?)
+    } else {
+        None
+    });
     let mut changed_any = !removed.is_empty();
     let mut catalog_ms = 0u128;
     if !removed.is_empty() {
@@ -303,8 +310,10 @@ fn full_run(
         docs,
         mut terms,
         packed,
+        park,
     } = prepared;
-    let mut joined: Vec<(FileRecord, FileFacts, Vec<search::Doc>, PackedRefs)> = facts
+    let parked = park.map(DocPark::finish).transpose()?;
+    let mut joined: Vec<(FileRecord, FileFacts, FileDocs, PackedRefs)> = facts
         .into_iter()
         .zip(docs)
         .zip(packed)
@@ -350,8 +359,9 @@ fn full_run(
             // graph is built, with the symbols' text moved into the records and the facts freed before the
             // snapshot is written. Only one of the two large structures is in memory at a time.
             let table = std::mem::take(&mut terms);
-            let search = assemble(|| search::assemble_taking(|| docs.iter().flatten(), table));
+            let search = assemble_from(&docs, parked.as_ref(), Terms::Taking(table))?;
             docs = Vec::new();
+            drop(parked);
             let search = Parked::park(&config.index_dir, "search index", search)?;
             let packs: Vec<Option<&PackedRefs>> = packed.iter().map(Some).collect();
             let mut data = resolve(|| graph::build_taking(&mut all, &packs));
@@ -365,7 +375,7 @@ fn full_run(
             let refs: Vec<(&FileRecord, &FileFacts)> = all.iter().map(|(r, f)| (r, f)).collect();
             let packs: Vec<Option<&PackedRefs>> = packed.iter().map(Some).collect();
             let mut data = resolve(|| graph::build_packed(&refs, &packs));
-            data.search = assemble(|| search::assemble(|| docs.iter().flatten(), &terms));
+            data.search = assemble_from(&docs, None, Terms::Borrowed(&terms))?;
             data
         };
         publish(config, &mut data, prev_gen)?;
@@ -390,6 +400,7 @@ fn full_run(
         report.edges = data.edges.len();
     }
     if let Some(model) = model {
+        let docs = docs.into_iter().map(FileDocs::into_held).collect();
         model.fill(all, docs, packed, terms, skipped_records, report.generation);
     }
     report.seconds = started.elapsed().as_secs_f64();
@@ -417,16 +428,101 @@ const LOAD_CHUNK: usize = 2048;
 /// Facts made ready for publishing as they arrive (a batch of parsed files, a chunk of stored facts): their
 /// symbols' search documents computed (in parallel) and interned, their body text dropped, and their
 /// references and imports packed (see [`PackedRefs`]; the facts are in the catalog, whole).
-#[derive(Default)]
 struct Prepared {
     facts: Vec<FileFacts>,
-    docs: Vec<Vec<search::Doc>>,
+    /// One per fact: its symbols' documents, parked in `park` when there is one.
+    docs: Vec<FileDocs>,
     terms: search::TermTable,
     /// One per fact: its references and imports, taken out of it.
     packed: Vec<PackedRefs>,
+    park: Option<DocPark>,
+}
+
+/// A file's search documents: held in memory, or where they are in a [`DocPark`] (a one-shot run).
+enum FileDocs {
+    Held(Vec<search::Doc>),
+    Parked(Span),
+}
+
+impl FileDocs {
+    /// The documents, borrowed when held and read from `parked` otherwise; a read error is put in `failed`
+    /// (the search passes cannot return one) and yields no documents.
+    fn iter<'a>(
+        &'a self,
+        parked: Option<&ParkedDocs>,
+        failed: &std::cell::RefCell<Option<Error>>,
+    ) -> Box<dyn Iterator<Item = Cow<'a, search::Doc>> + 'a> {
+        match self {
+            FileDocs::Held(docs) => Box::new(docs.iter().map(Cow::Borrowed)),
+            FileDocs::Parked(span) => {
+                let read = parked
+                    .map(|p| p.read(*span))
+                    .unwrap_or_else(|| Err(parked_without_park()));
+                match read {
+                    Ok(docs) => Box::new(docs.into_iter().map(Cow::Owned)),
+                    Err(e) => {
+                        failed.borrow_mut().get_or_insert(e);
+                        Box::new(std::iter::empty())
+                    }
+                }
+            }
+        }
+    }
+
+    /// The held documents; empty for parked ones (only a one-shot run parks, and it fills no live model).
+    fn into_held(self) -> Vec<search::Doc> {
+        match self {
+            FileDocs::Held(docs) => docs,
+            FileDocs::Parked(_) => Vec::new(),
+        }
+    }
+}
+
+fn parked_without_park() -> Error {
+    Error::Io {
+        path: PathBuf::from("<parked search documents>"),
+        source: std::io::Error::other(
+            "documents were parked but the park is gone (an indexer bug)",
+        ),
+    }
+}
+
+/// The term table a search assembly draws its terms from: moved into the index, or copied.
+enum Terms<'t> {
+    Taking(search::TermTable),
+    Borrowed(&'t search::TermTable),
+}
+
+/// Builds the search index (with its timing logged) over every file's documents in `docs` order, reading
+/// parked ones from `parked`. Errors: [`Error::Io`] when parked documents cannot be read back.
+fn assemble_from(
+    docs: &[FileDocs],
+    parked: Option<&ParkedDocs>,
+    terms: Terms<'_>,
+) -> Result<SearchData, Error> {
+    let failed = std::cell::RefCell::new(None);
+    let all = || docs.iter().flat_map(|d| d.iter(parked, &failed));
+    let search = assemble(|| match terms {
+        Terms::Taking(table) => search::assemble_taking(all, table),
+        Terms::Borrowed(table) => search::assemble(all, table),
+    });
+    match failed.into_inner() {
+        Some(e) => Err(e),
+        None => Ok(search),
+    }
 }
 
 impl Prepared {
+    fn new(park: Option<DocPark>) -> Prepared {
+        Prepared {
+            facts: Vec::new(),
+            docs: Vec::new(),
+            terms: search::TermTable::default(),
+            packed: Vec::new(),
+            park,
+        }
+    }
+
     fn add(&mut self, batch: Vec<FileFacts>) {
         let ready: Vec<(FileFacts, Vec<search::RawDoc>, PackedRefs)> = batch
             .into_par_iter()
@@ -438,7 +534,11 @@ impl Prepared {
             })
             .collect();
         for (facts, raw, packed) in ready {
-            self.docs.push(search::intern(raw, &mut self.terms));
+            let docs = search::intern(raw, &mut self.terms);
+            self.docs.push(match &mut self.park {
+                Some(park) => FileDocs::Parked(park.push(&docs)),
+                None => FileDocs::Held(docs),
+            });
             self.facts.push(facts);
             self.packed.push(packed);
         }
@@ -567,7 +667,7 @@ fn rss_mib() -> u64 {
 }
 
 /// [`search::assemble`] or [`search::assemble_taking`] with its timing logged.
-fn assemble(build: impl FnOnce() -> crate::model::SearchData) -> crate::model::SearchData {
+fn assemble(build: impl FnOnce() -> SearchData) -> SearchData {
     let t = Instant::now();
     let search = build();
     tracing::debug!(

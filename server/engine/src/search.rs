@@ -13,6 +13,7 @@ use rayon::prelude::*;
 // foldhash instead of std's SipHash: these maps hash every term of every symbol (SipHash was 3 % of a cold
 // index's CPU); no map here is keyed by input an attacker chooses to collide.
 use foldhash::HashMap;
+use std::borrow::Borrow;
 use std::sync::OnceLock;
 
 /// BM25 term-frequency saturation.
@@ -163,7 +164,7 @@ impl TermTable {
 /// One symbol's BM25F document: `(term id, pseudo-frequency)` pairs (ids from a [`TermTable`]) and its
 /// weighted length. Depends only on the symbol's own facts and its file's path, so it is computed once per
 /// parse and reused by every later build (the live writer caches them per file).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Doc {
     pub tf: Vec<(u32, f32)>,
     pub len: f32,
@@ -217,7 +218,7 @@ pub fn intern(raw: Vec<RawDoc>, table: &mut TermTable) -> Vec<Doc> {
 /// each file's symbols in order — the order of [`crate::graph::build`]). `docs` is called twice: a first pass
 /// counts each term's postings so every list is allocated at its exact size (growing them by doubling would
 /// hold up to twice the postings, hundreds of MB for a tree like Linux).
-pub fn assemble<'a, I: Iterator<Item = &'a Doc>>(
+pub fn assemble<D: Borrow<Doc>, I: Iterator<Item = D>>(
     docs: impl Fn() -> I,
     table: &TermTable,
 ) -> SearchData {
@@ -226,7 +227,7 @@ pub fn assemble<'a, I: Iterator<Item = &'a Doc>>(
 
 /// [`assemble`] for a caller done with the term table: its terms move into the index instead of being
 /// copied (about a million strings for Linux).
-pub fn assemble_taking<'a, I: Iterator<Item = &'a Doc>>(
+pub fn assemble_taking<D: Borrow<Doc>, I: Iterator<Item = D>>(
     docs: impl Fn() -> I,
     table: TermTable,
 ) -> SearchData {
@@ -236,7 +237,7 @@ pub fn assemble_taking<'a, I: Iterator<Item = &'a Doc>>(
     assemble_with(docs, n, |t| std::mem::take(&mut names[t]))
 }
 
-fn assemble_with<'a, I: Iterator<Item = &'a Doc>>(
+fn assemble_with<D: Borrow<Doc>, I: Iterator<Item = D>>(
     docs: impl Fn() -> I,
     n_terms: usize,
     mut name: impl FnMut(usize) -> String,
@@ -245,7 +246,7 @@ fn assemble_with<'a, I: Iterator<Item = &'a Doc>>(
     let mut n_docs = 0;
     for d in docs() {
         n_docs += 1;
-        for &(t, _) in &d.tf {
+        for &(t, _) in &d.borrow().tf {
             counts[t as usize] += 1;
         }
     }
@@ -255,6 +256,7 @@ fn assemble_with<'a, I: Iterator<Item = &'a Doc>>(
         .collect();
     let mut doc_len = Vec::with_capacity(n_docs);
     for (i, d) in docs().enumerate() {
+        let d = d.borrow();
         doc_len.push(d.len);
         for &(t, tf) in &d.tf {
             postings[t as usize].push(Posting { doc: i as u32, tf });
