@@ -1,5 +1,6 @@
 //! Values parked in an anonymous temporary file while a one-shot index builds something else in memory, so
-//! two large structures (the search index and the graph) are never held at once.
+//! its large structures are not all held at once: the search documents during the parse ([`DocPark`]), the
+//! search index while the graph is built ([`Parked`]).
 //!
 //! The file is made with `tempfile::tempfile_in` (`O_TMPFILE` on Linux): it has no name, so the OS removes
 //! it when it is closed, even if the process is killed. The value is written with MessagePack
