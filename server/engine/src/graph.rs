@@ -258,12 +258,18 @@ impl<'a> Resolver<'a> {
     fn resolve(&self, packed: &[Option<&PackedRefs>], parallel: bool) -> Vec<EdgeRecord> {
         // A round that may not be split runs as one job, on one thread.
         let min_len = if parallel { 1 } else { usize::MAX };
-        let mut edges = Vec::new();
+        // The edges are gathered in chunks (containment, one per round, data flow) and concatenated once at
+        // the end: growing one vector round by round copies it each time under an allocator that cannot
+        // grow a large block in place (mimalloc; glibc remaps), quadratic in time and twice the edge list
+        // at the peak. Concatenating frees each chunk as it is copied.
+        let mut chunks: Vec<Vec<EdgeRecord>> = Vec::new();
+        let mut contains = Vec::new();
         for (i, s) in self.symbols.iter().enumerate() {
             if s.parent != NO_SYMBOL {
-                edges.push(edge(s.parent, i as u32, EdgeKind::Contains, 1.0, false, ""));
+                contains.push(edge(s.parent, i as u32, EdgeKind::Contains, 1.0, false, ""));
             }
         }
+        chunks.push(contains);
         // (container id or global id, field name) → (writers, readers)
         let mut data: HashMap<(u32, String), (HashSet<u32>, HashSet<u32>)> = HashMap::default();
         let fids: Vec<usize> = (0..self.files.len()).collect();
@@ -287,9 +293,7 @@ impl<'a> Resolver<'a> {
                     (file_edges, uses)
                 })
                 .collect();
-            // Exact growth: glibc grows a large block in place or by remapping its pages, not by copying,
-            // and doubling would leave up to half the edge list's bytes unused at the peak.
-            edges.reserve_exact(results.iter().map(|(e, _)| e.len()).sum());
+            let mut edges = Vec::with_capacity(results.iter().map(|(e, _)| e.len()).sum());
             for (mut file_edges, uses) in results {
                 edges.append(&mut file_edges);
                 for u in uses {
@@ -301,7 +305,9 @@ impl<'a> Resolver<'a> {
                     }
                 }
             }
+            chunks.push(edges);
         }
+        let mut flows = Vec::new();
         let mut keys: Vec<_> = data.into_iter().collect();
         keys.sort_by(|a, b| a.0.cmp(&b.0));
         for ((_, field), (writers, readers)) in keys {
@@ -313,7 +319,7 @@ impl<'a> Resolver<'a> {
             'outer: for &w in &writers {
                 for &r in &readers {
                     if w != r {
-                        edges.push(edge(w, r, EdgeKind::DataFlow, 0.7, false, &field));
+                        flows.push(edge(w, r, EdgeKind::DataFlow, 0.7, false, &field));
                         n += 1;
                         if n >= MAX_DATA_EDGES_PER_KEY {
                             break 'outer;
@@ -321,6 +327,11 @@ impl<'a> Resolver<'a> {
                     }
                 }
             }
+        }
+        chunks.push(flows);
+        let mut edges = Vec::with_capacity(chunks.iter().map(Vec::len).sum());
+        for chunk in chunks {
+            edges.extend(chunk);
         }
         edges
     }

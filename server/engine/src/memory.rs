@@ -418,9 +418,8 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// this in `main` is too late. Its defaults (arenas committed up front on Linux, free pages returned after
 /// 10 ms) hold memory a budget has to count. Cold index of django under a 128 MiB budget: 132–169 MiB with
 /// the defaults, 114–131 MiB without eager commit, 112–118 MiB with both changed (glibc: 111 MiB). Linux 6.1
-/// cold index: 1.82 GiB peak with the defaults, 1.65 GiB without eager commit, 1.37–1.38 GiB with both
-/// (immediate purging slows the graph's parallel resolution from about 4.5 s to 8.7 s of a run of about
-/// 2:45). The environment (`MIMALLOC_ARENA_EAGER_COMMIT`, `MIMALLOC_PURGE_DELAY`) still wins.
+/// cold index: 1.82 GiB peak with the defaults, 1.65 GiB without eager commit, 1.37–1.38 GiB with both, in
+/// about the same time. The environment (`MIMALLOC_ARENA_EAGER_COMMIT`, `MIMALLOC_PURGE_DELAY`) still wins.
 #[ctor::ctor(unsafe)]
 fn init_allocator() {
     for (option, env) in [
@@ -441,7 +440,7 @@ fn init_allocator() {
 /// The process's allocator (every binary links this library). glibc's `malloc` took about a fifth of a cold
 /// index's CPU on Linux 6.1 (`perf`: `_int_malloc`, `malloc_consolidate`, `unlink_chunk`), the parse's many
 /// small blocks freed in bulk. With mimalloc (its default options) the cold index took 2:27–2:52 against
-/// 3:06 (same tree, same machine), with the same peak RSS; with the options `init_allocator` sets, 2:43–3:01
-/// and a peak 0.45 GiB lower.
+/// 3:06 (same tree, same machine), with the same peak RSS; with the options `init_allocator` sets, a peak
+/// 0.45 GiB lower.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
