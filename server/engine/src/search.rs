@@ -215,7 +215,8 @@ pub fn intern(raw: Vec<RawDoc>, table: &mut TermTable) -> Vec<Doc> {
 }
 
 /// Builds the inverted index from every symbol's document, given in symbol-id order (files in id order,
-/// each file's symbols in order — the order of [`crate::graph::build`]). `docs` is called twice: a first pass
+/// each file's symbols in order — the order of [`crate::graph::build`]), borrowed or owned (a one-shot index
+/// reads them back from disk, see `park.rs`). `docs` is called twice: a first pass
 /// counts each term's postings so every list is allocated at its exact size (growing them by doubling would
 /// hold up to twice the postings, hundreds of MB for a tree like Linux).
 pub fn assemble<D: Borrow<Doc>, I: Iterator<Item = D>>(

@@ -8,7 +8,7 @@
 //! a snapshot file is never modified after its rename, a reader keeps a consistent view for as long as it
 //! holds the mapping, even after newer generations are published and old files are unlinked.
 //!
-//! # File format (version 1; little-endian; every section 8-byte aligned; offsets absolute)
+//! # File format (version 2; little-endian; every section 8-byte aligned; offsets absolute)
 //!
 //! ```text
 //! 0    header (64 B): magic "LEIDXSNP", version u32, section_count u32, generation u64, created_unix_ms u64,
@@ -18,7 +18,7 @@
 //! 1  STRINGS      UTF-8 blob; every string elsewhere is a StrRef {offset u32, len u32} into it (deduplicated)
 //! 2  FILES        FileRec × n_files (40 B): size u64, mtime_ms i64, path, hash, syntax_errors u32, language u8
 //! 3  SYMBOLS      SymbolRec × n_symbols (80 B): file, parent, 4 strings, spans, metrics, pagerank f32, kind u8
-//! 4,5 OUT_OFFSETS u32 × (n_symbols + 1) / OUT_EDGES EdgeRec × n_edges (20 B): CSR by src, sorted (kind, dst)
+//! 4,5 OUT_OFFSETS u32 × (n_symbols + 1) / OUT_EDGES EdgeRec × n_edges (24 B): CSR by src, sorted (kind, dst)
 //! 6,7 IN_OFFSETS  u32 × (n_symbols + 1) / IN_EDGES  EdgeRec × n_edges: CSR by dst, sorted (kind, src)
 //! 8  NAME_INDEX   u32 symbol ids sorted by char-wise lowercased name, then id (case-insensitive lookup)
 //! 9  TERMS        TermRec × n_terms (16 B): term, postings offset u32, count u32; sorted by term bytes
