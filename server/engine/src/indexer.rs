@@ -379,25 +379,20 @@ fn full_run(
             data
         };
         publish(config, &mut data, prev_gen)?;
-        if model.is_none() {
-            // The catalog's graph tables (for `leindex sql`), from a reopened catalog: DuckDB's buffer pool
-            // was released while the graph and the snapshot were built in memory.
-            data.search = Default::default();
-            crate::memory::trim();
-            let t = Instant::now();
-            let mut cat = open_catalog(&config.index_dir, &mut report.recovered)?;
-            cat.replace_graph(&data)?;
-            cat.close()?;
-            tracing::debug!(
-                ms = t.elapsed().as_millis() as u64,
-                rss_mib = rss_mib(),
-                "catalog graph"
-            );
-        }
         report.generation = data.generation;
         report.published = true;
         report.symbols = data.symbols.len();
         report.edges = data.edges.len();
+        if model.is_none() {
+            // The catalog's graph tables (for `leindex sql`) are written from the published snapshot, as a
+            // live writer's deferred ones are, into a reopened catalog (DuckDB's buffer pool was released
+            // while the graph and the snapshot were built): the in-memory index is freed first.
+            drop(data);
+            crate::memory::trim();
+            let mut cat = open_catalog(&config.index_dir, &mut report.recovered)?;
+            persist_graph_into(config, &mut cat)?;
+            cat.close()?;
+        }
     }
     if let Some(model) = model {
         let docs = docs.into_iter().map(FileDocs::into_held).collect();
@@ -699,8 +694,9 @@ fn publish(config: &Config, data: &mut IndexData, prev_gen: u64) -> Result<(), E
     Ok(())
 }
 
-/// Writes the current snapshot's graph into the catalog's `symbols`/`edges` tables (the deferred half of a
-/// live writer's run, which leaves them until it is idle). Returns the generation written.
+/// Writes the current snapshot's graph into the catalog's `symbols`/`edges` tables, row by row from the
+/// mapping (a one-shot run's last step; the deferred half of a live writer's run, which leaves them until it
+/// is idle). Returns the generation written.
 fn persist_graph_into(config: &Config, cat: &mut Catalog) -> Result<u64, Error> {
     let t = Instant::now();
     let snap = Snapshot::open_current(&config.index_dir)?;
@@ -708,7 +704,8 @@ fn persist_graph_into(config: &Config, cat: &mut Catalog) -> Result<u64, Error> 
     tracing::debug!(
         generation = snap.generation(),
         ms = t.elapsed().as_millis() as u64,
-        "catalog graph (deferred)"
+        rss_mib = rss_mib(),
+        "catalog graph"
     );
     Ok(snap.generation())
 }
