@@ -53,6 +53,9 @@ pub const META_GENERATION_CREATED_MS: &str = "generation_created_unix_ms";
 const DELETE_CHUNK: usize = 512;
 /// Files whose facts are serialized at once when appending (bounds the JSON held in memory).
 const APPEND_CHUNK: usize = 1024;
+/// Rows (symbols, or source symbols of edges) written from a snapshot between two releases of its mapped
+/// pages ([`Snapshot::release_pages`]).
+const RELEASE_EVERY: usize = 1 << 16;
 
 const CREATE_META: &str = "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);";
 
@@ -536,7 +539,7 @@ impl Catalog {
                 kind: e.kind,
                 weight: e.weight,
                 ambiguous: e.ambiguous,
-                detail: &e.detail,
+                detail: data.detail(e),
                 line: e.line,
             };
             (e.src, view)
@@ -549,9 +552,21 @@ impl Catalog {
     ///
     /// Errors: [`CatalogError::Query`] (the previous graph is kept then).
     pub fn replace_graph_from(&mut self, snap: &Snapshot) -> Result<()> {
-        let symbols = snap.symbols().map(|s| (Some(snap.file(s.file).path), s));
-        let edges =
-            (0..snap.symbol_count() as u32).flat_map(|id| snap.out_edges(id).map(move |e| (id, e)));
+        // The pages read are given back every RELEASE_EVERY rows, so the mapping never counts more than a
+        // few MB against the memory budget (the strings and records read span most of the file).
+        let release = |i: usize| {
+            if i % RELEASE_EVERY == RELEASE_EVERY - 1 {
+                snap.release_pages();
+            }
+        };
+        let symbols = snap
+            .symbols()
+            .enumerate()
+            .inspect(move |(i, _)| release(*i))
+            .map(|(_, s)| (Some(snap.file(s.file).path), s));
+        let edges = (0..snap.symbol_count() as u32)
+            .inspect(move |id| release(*id as usize))
+            .flat_map(|id| snap.out_edges(id).map(move |e| (id, e)));
         self.replace_graph_rows(symbols, edges, snap.generation(), snap.created_unix_ms())
     }
 

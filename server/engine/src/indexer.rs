@@ -9,8 +9,8 @@ use crate::config::Config;
 use crate::lock::{LockError, WriterLock};
 use crate::model::{FileFacts, FileRecord, IndexData, Language, SearchData};
 use crate::packed::PackedRefs;
-use crate::park::{DocPark, Parked, ParkedDocs, Span};
-use crate::snapshot::{self, Snapshot};
+use crate::park::{DocPark, ParkedDocs, ParkedSearch, Span};
+use crate::snapshot::{self, SearchSections, Snapshot};
 use crate::source::{self, SourceFile};
 use crate::{graph, search};
 use rayon::prelude::*;
@@ -353,32 +353,38 @@ fn full_run(
         report.symbols = prev.symbol_count();
         report.edges = prev.edge_count();
     } else {
-        let mut data = if model.is_none() {
+        let (mut data, parked_search) = if model.is_none() {
             // A one-shot run needs nothing of the parse once it is in the index: the search index is built
-            // first (the terms move into it), the documents freed and the index parked on disk while the
+            // first (the terms move into it), the documents freed and its postings parked on disk while the
             // graph is built, with the symbols' text moved into the records and the facts freed before the
-            // snapshot is written. Only one of the two large structures is in memory at a time.
+            // snapshot is written, which copies the postings from disk. The postings and the graph are never
+            // in memory together.
             let table = std::mem::take(&mut terms);
             let search = assemble_from(&docs, parked.as_ref(), Terms::Taking(table))?;
             docs = Vec::new();
             drop(parked);
-            let search = Parked::park(&config.index_dir, "search index", search)?;
+            let search = ParkedSearch::park(&config.index_dir, search)?;
             let packs: Vec<Option<&PackedRefs>> = packed.iter().map(Some).collect();
-            let mut data = resolve(|| graph::build_taking(&mut all, &packs));
+            let data = resolve(|| graph::build_taking(&mut all, &packs));
             drop(packs);
             all = Vec::new();
             packed = Vec::new();
             crate::memory::trim();
-            data.search = search.take()?;
-            data
+            (data, Some(search))
         } else {
             let refs: Vec<(&FileRecord, &FileFacts)> = all.iter().map(|(r, f)| (r, f)).collect();
             let packs: Vec<Option<&PackedRefs>> = packed.iter().map(Some).collect();
             let mut data = resolve(|| graph::build_packed(&refs, &packs));
             data.search = assemble_from(&docs, None, Terms::Borrowed(&terms))?;
-            data
+            (data, None)
         };
-        publish(config, &mut data, prev_gen)?;
+        publish(
+            config,
+            &mut data,
+            parked_search.as_ref().map(|s| s as &dyn SearchSections),
+            prev_gen,
+        )?;
+        drop(parked_search);
         report.generation = data.generation;
         report.published = true;
         report.symbols = data.symbols.len();
@@ -674,8 +680,14 @@ fn assemble(build: impl FnOnce() -> SearchData) -> SearchData {
     search
 }
 
-/// Publishes `data` as generation `max(prev_gen, CURRENT's) + 1`.
-fn publish(config: &Config, data: &mut IndexData, prev_gen: u64) -> Result<(), Error> {
+/// Publishes `data` as generation `max(prev_gen, CURRENT's) + 1`, with the search index `search` when given
+/// (a parked one), else `data.search`.
+fn publish(
+    config: &Config,
+    data: &mut IndexData,
+    search: Option<&dyn SearchSections>,
+    prev_gen: u64,
+) -> Result<(), Error> {
     let current = snapshot::read_current_pointer(&config.index_dir)
         .ok()
         .flatten()
@@ -684,7 +696,8 @@ fn publish(config: &Config, data: &mut IndexData, prev_gen: u64) -> Result<(), E
     data.generation = prev_gen.max(current) + 1;
     data.created_unix_ms = now_ms();
     let t = Instant::now();
-    snapshot::write_snapshot(&config.index_dir, data)?;
+    let data: &IndexData = data;
+    snapshot::write_snapshot_with(&config.index_dir, data, search.unwrap_or(&data.search))?;
     tracing::debug!(
         generation = data.generation,
         ms = t.elapsed().as_millis() as u64,
@@ -926,7 +939,7 @@ impl LiveModel {
         tracing::debug!(ms = t.elapsed().as_millis() as u64, "live model updated");
         let mut data = resolve(|| graph::build_packed(&refs, &packs));
         data.search = assemble(|| search::assemble(docs, &self.terms));
-        publish(config, &mut data, self.generation)?;
+        publish(config, &mut data, None, self.generation)?;
         self.generation = data.generation;
         report.generation = data.generation;
         report.published = true;

@@ -8,6 +8,8 @@ use std::path::Path;
 
 /// Sentinel for "no symbol" in `u32` symbol-id fields (parent links in records and snapshots).
 pub const NO_SYMBOL: u32 = u32::MAX;
+/// [`EdgeRecord::detail`] of an edge without detail text.
+pub const NO_DETAIL: u32 = u32::MAX;
 
 /// A source language the engine parses with tree-sitter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -382,8 +384,10 @@ pub struct EdgeRecord {
     pub weight: f32,
     /// True when the target was one of several candidates.
     pub ambiguous: bool,
-    /// Extra text: the field or global name of a data edge; empty otherwise.
-    pub detail: String,
+    /// Extra text, as an index into [`IndexData::details`]: the field or global name of a data edge;
+    /// [`NO_DETAIL`] otherwise. An index rather than a string keeps the record at 24 bytes instead of 48
+    /// (Linux 6.1: 5.7 M edges, 136 MB less wherever the edges are held).
+    pub detail: u32,
     /// 1-based line, in `src`'s file, of the first call, type use or import behind the edge; 0 when the edge
     /// has no single site (containment, inheritance through a qualifier, data flow).
     #[serde(default)]
@@ -412,6 +416,16 @@ pub struct SearchData {
     pub avg_doc_len: f32,
 }
 
+impl IndexData {
+    /// The detail text of `e` (one of `self.edges`): empty for [`NO_DETAIL`] or an index past `details`
+    /// (which the snapshot writer refuses as invalid input).
+    pub fn detail(&self, e: &EdgeRecord) -> &str {
+        self.details
+            .get(e.detail as usize)
+            .map_or("", String::as_str)
+    }
+}
+
 /// The fully resolved index of a project: what a snapshot holds.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct IndexData {
@@ -422,5 +436,7 @@ pub struct IndexData {
     pub symbols: Vec<SymbolRecord>,
     /// Sorted by `(src, kind, dst)`.
     pub edges: Vec<EdgeRecord>,
+    /// The edges' detail texts ([`EdgeRecord::detail`]): distinct, non-empty, sorted, each used by an edge.
+    pub details: Vec<String>,
     pub search: SearchData,
 }

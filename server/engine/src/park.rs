@@ -1,85 +1,116 @@
 //! Values parked in an anonymous temporary file while a one-shot index builds something else in memory, so
 //! its large structures are not all held at once: the search documents during the parse ([`DocPark`]), the
-//! search index while the graph is built ([`Parked`]).
+//! search index's postings while the graph is built and until the snapshot copies them ([`ParkedSearch`]).
 //!
 //! The file is made with `tempfile::tempfile_in` (`O_TMPFILE` on Linux): it has no name, so the OS removes
-//! it when it is closed, even if the process is killed. The value is written with MessagePack
-//! (`rmp-serde`, as `packed.rs` does for references) through a 1 MiB buffer.
+//! it when it is closed, even if the process is killed. Documents are written with MessagePack (`rmp-serde`,
+//! as `packed.rs` does for references), postings as raw records; both through a 1 MiB buffer.
 
 use crate::Error;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
+use crate::model::{Posting, SearchData};
+use crate::snapshot::{SearchSections, SnapshotError};
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Seek, SeekFrom, Write};
-use std::marker::PhantomData;
+use std::io::{self, BufWriter, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Buffer between the encoder and the file, bytes.
 const BUFFER: usize = 1 << 20;
 
-/// A value of type `T` moved out of memory into a temporary file; [`Parked::take`] reads it back.
-pub struct Parked<T> {
+/// A built search index whose postings are moved to an anonymous temporary file while a one-shot index
+/// builds the graph; only the terms (with their posting counts) and the document lengths stay in memory
+/// (Linux 6.1: 1.06 M terms, about 50 MB, against 28 M postings of 8 bytes). The snapshot writer streams the
+/// postings back from the file ([`SearchSections::postings`]), so they are never in memory again.
+pub struct ParkedSearch {
+    /// `(term, number of postings)`, sorted by the term's bytes; the file holds the postings in this order.
+    terms: Vec<(String, usize)>,
+    doc_len: Vec<f32>,
+    avg_doc_len: f32,
     file: File,
     /// The directory the file lives in, for error messages (the file itself has no name).
     dir: PathBuf,
-    what: &'static str,
-    /// Length of the encoded value, bytes.
-    bytes: u64,
-    _value: PhantomData<T>,
 }
 
-impl<T: Serialize + DeserializeOwned> Parked<T> {
-    /// Writes `value` to a new temporary file in `dir` and drops it. `what` names it in logs and errors.
+/// How the parked postings' file is named in errors.
+const POSTINGS_FILE: &str = "<temporary file for the search postings>";
+
+impl ParkedSearch {
+    /// Writes the postings of `search` (raw 8-byte [`Posting`]s, term by term in byte order of the terms) to
+    /// a new temporary file in `dir`, freeing each term's list as it is written.
     /// Errors: [`Error::Io`] naming `dir` when the file cannot be created or written (a full disk).
-    pub fn park(dir: &Path, what: &'static str, value: T) -> Result<Parked<T>, Error> {
+    pub fn park(dir: &Path, search: SearchData) -> Result<ParkedSearch, Error> {
         let started = Instant::now();
         let io = |source: io::Error| Error::Io {
-            path: dir.join(format!("<temporary file for the {what}>")),
+            path: dir.join(POSTINGS_FILE),
             source,
         };
+        let SearchData {
+            mut terms,
+            doc_len,
+            avg_doc_len,
+        } = search;
+        // Already in this order when built by `search::assemble`; sorting a sorted list is cheap.
+        terms.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
         let file = tempfile::tempfile_in(dir).map_err(io)?;
         let mut out = BufWriter::with_capacity(BUFFER, file);
-        rmp_serde::encode::write(&mut out, &value).map_err(|e| io(io::Error::other(e)))?;
-        drop(value);
+        let mut kept = Vec::with_capacity(terms.len());
+        for (term, postings) in terms {
+            out.write_all(bytemuck::cast_slice(&postings)).map_err(io)?;
+            kept.push((term, postings.len()));
+        }
         out.flush().map_err(io)?;
         let mut file = out.into_inner().map_err(|e| io(e.into_error()))?;
         let bytes = file.stream_position().map_err(io)?;
         crate::memory::trim();
         tracing::debug!(
-            what,
+            terms = kept.len(),
             bytes,
             ms = started.elapsed().as_millis() as u64,
-            "parked on disk"
+            "search postings parked on disk"
         );
-        Ok(Parked {
+        Ok(ParkedSearch {
+            terms: kept,
+            doc_len,
+            avg_doc_len,
             file,
             dir: dir.to_path_buf(),
-            what,
-            bytes,
-            _value: PhantomData,
         })
     }
+}
 
-    /// Reads the value back (the file is removed when this returns). Errors: [`Error::Io`] when the file
-    /// cannot be read or does not decode (it was written by this process, so only an I/O fault does that).
-    pub fn take(mut self) -> Result<T, Error> {
-        let started = Instant::now();
-        let (what, bytes) = (self.what, self.bytes);
-        let io = |source: io::Error| Error::Io {
-            path: self.dir.join(format!("<temporary file for the {what}>")),
-            source,
-        };
-        self.file.seek(SeekFrom::Start(0)).map_err(io)?;
-        let value = rmp_serde::decode::from_read(BufReader::with_capacity(BUFFER, &self.file))
-            .map_err(|e| io(io::Error::other(e)))?;
-        tracing::debug!(
-            what,
-            bytes,
-            ms = started.elapsed().as_millis() as u64,
-            "read back from disk"
-        );
-        Ok(value)
+impl SearchSections for ParkedSearch {
+    fn terms(&self) -> Vec<(&str, usize)> {
+        self.terms.iter().map(|(t, n)| (t.as_str(), *n)).collect()
+    }
+
+    fn postings(
+        &self,
+        sink: &mut dyn FnMut(&[Posting]) -> Result<(), SnapshotError>,
+    ) -> Result<(), SnapshotError> {
+        let total: usize = self.terms.iter().map(|t| t.1).sum();
+        let mut buf = vec![Posting { doc: 0, tf: 0.0 }; BUFFER / std::mem::size_of::<Posting>()];
+        let mut done = 0usize;
+        while done < total {
+            let n = buf.len().min(total - done);
+            let offset = (done * std::mem::size_of::<Posting>()) as u64;
+            read_exact_at(&self.file, bytemuck::cast_slice_mut(&mut buf[..n]), offset).map_err(
+                |source| SnapshotError::Io {
+                    path: self.dir.join(POSTINGS_FILE),
+                    source,
+                },
+            )?;
+            sink(&buf[..n])?;
+            done += n;
+        }
+        Ok(())
+    }
+
+    fn doc_len(&self) -> &[f32] {
+        &self.doc_len
+    }
+
+    fn avg_doc_len(&self) -> f32 {
+        self.avg_doc_len
     }
 }
 

@@ -31,8 +31,8 @@
 //! lets the accessors of a validated [`Snapshot`] be infallible.
 
 use crate::model::{
-    EdgeKind, EdgeRecord, FileRecord, IndexData, Language, NO_SYMBOL, Posting, SearchData,
-    SymbolKind, SymbolRecord,
+    EdgeKind, EdgeRecord, FileRecord, IndexData, Language, NO_DETAIL, NO_SYMBOL, Posting,
+    SearchData, SymbolKind, SymbolRecord,
 };
 use bytemuck::{Pod, Zeroable};
 use memmap2::Mmap;
@@ -380,11 +380,11 @@ fn count_u32(n: usize, what: &str) -> Result<u32> {
 
 /// CSR arrays for one direction: `offsets[i]..offsets[i+1]` indexes `edges` for symbol `i`.
 fn build_csr(
-    n_symbols: usize,
-    edges: &[EdgeRecord],
+    data: &IndexData,
     strings: &StringTable<'_>,
     outgoing: bool,
 ) -> Result<(Vec<u32>, Vec<EdgeRec>)> {
+    let (n_symbols, edges) = (data.symbols.len(), &data.edges);
     // Sort indices instead of trusting the input order: (key, kind, other), stable for equal triples. Edge
     // counts were checked to fit u32, which halves this array against usize.
     let key = |e: &EdgeRecord| {
@@ -409,7 +409,7 @@ fn build_csr(
         recs.push(EdgeRec {
             other,
             weight: e.weight,
-            detail: strings.get(&e.detail)?,
+            detail: strings.get(data.detail(e))?,
             line: e.line,
             kind: e.kind.code(),
             ambiguous: u8::from(e.ambiguous),
@@ -423,7 +423,7 @@ fn build_csr(
 }
 
 /// Checks the cross references of `data` so the writer never produces a file the reader would reject.
-fn check_input(data: &IndexData) -> Result<()> {
+fn check_input(data: &IndexData, search: &dyn SearchSections) -> Result<()> {
     let n_files = data.files.len();
     let n_symbols = data.symbols.len();
     count_u32(n_files, "files")?;
@@ -453,27 +453,66 @@ fn check_input(data: &IndexData) -> Result<()> {
                 e.src, e.dst
             )));
         }
-    }
-    let search = &data.search;
-    if search.doc_len.len() != n_symbols {
-        return Err(invalid(format!(
-            "search.doc_len has {} entries but there are {n_symbols} symbols",
-            search.doc_len.len()
-        )));
-    }
-    let mut n_postings = 0usize;
-    for (term, postings) in &search.terms {
-        n_postings += postings.len();
-        if let Some(p) = postings.iter().find(|p| p.doc as usize >= n_symbols) {
+        if e.detail != NO_DETAIL && e.detail as usize >= data.details.len() {
             return Err(invalid(format!(
-                "term {term:?} has a posting for doc {} of {n_symbols}",
-                p.doc
+                "edge {} -> {} has detail {} but there are {} details",
+                e.src,
+                e.dst,
+                e.detail,
+                data.details.len()
             )));
         }
     }
-    count_u32(n_postings, "postings")?;
-    count_u32(search.terms.len(), "terms")?;
+    if search.doc_len().len() != n_symbols {
+        return Err(invalid(format!(
+            "search.doc_len has {} entries but there are {n_symbols} symbols",
+            search.doc_len().len()
+        )));
+    }
     Ok(())
+}
+
+/// The search index's part of a snapshot, as the writer reads it: the terms in byte order with their posting
+/// counts, the postings streamed in that order, the document lengths. [`SearchData`] held in memory is one;
+/// a one-shot index passes [`crate::park::ParkedSearch`], whose postings stay in a temporary file until they
+/// are copied into the snapshot (Linux 6.1: 28 M postings, 230 MB, never in memory at the same time as the
+/// graph's records).
+pub trait SearchSections {
+    /// `(term, number of postings)` for every term, sorted by the term's bytes.
+    fn terms(&self) -> Vec<(&str, usize)>;
+    /// Calls `sink` with every posting, term by term in [`SearchSections::terms`] order, in slices of any
+    /// length. Errors: the first error of `sink`, or [`SnapshotError::Io`] when the postings cannot be read.
+    fn postings(&self, sink: &mut dyn FnMut(&[Posting]) -> Result<()>) -> Result<()>;
+    /// Field-weighted length of each symbol's document, one per symbol.
+    fn doc_len(&self) -> &[f32];
+    /// Mean of [`SearchSections::doc_len`].
+    fn avg_doc_len(&self) -> f32;
+}
+
+impl SearchSections for SearchData {
+    fn terms(&self) -> Vec<(&str, usize)> {
+        let mut terms: Vec<(&str, usize)> = self
+            .terms
+            .iter()
+            .map(|(t, ps)| (t.as_str(), ps.len()))
+            .collect();
+        terms.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        terms
+    }
+
+    fn postings(&self, sink: &mut dyn FnMut(&[Posting]) -> Result<()>) -> Result<()> {
+        let mut order: Vec<&(String, Vec<Posting>)> = self.terms.iter().collect();
+        order.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        order.into_iter().try_for_each(|(_, ps)| sink(ps))
+    }
+
+    fn doc_len(&self) -> &[f32] {
+        &self.doc_len
+    }
+
+    fn avg_doc_len(&self) -> f32 {
+        self.avg_doc_len
+    }
 }
 
 /// Writes sections to a file one after another, each one's CRC computed as it streams through, and the
@@ -552,7 +591,7 @@ impl<'p, W: Write + Seek> SectionWriter<'p, W> {
 
     /// Writes the header and the section table over the reserved space; returns the writer and the file
     /// length in bytes.
-    fn finish(mut self, data: &IndexData) -> Result<(W, u64)> {
+    fn finish(mut self, data: &IndexData, avg_doc_len: f32) -> Result<(W, u64)> {
         let table: &[u8] = bytemuck::cast_slice(&self.entries);
         let mut header = Header {
             magic: MAGIC,
@@ -561,7 +600,7 @@ impl<'p, W: Write + Seek> SectionWriter<'p, W> {
             generation: data.generation,
             created_unix_ms: data.created_unix_ms,
             file_len: self.pos,
-            avg_doc_len: data.search.avg_doc_len,
+            avg_doc_len,
             header_crc: 0,
             reserved: [0; 2],
         };
@@ -577,23 +616,29 @@ impl<'p, W: Write + Seek> SectionWriter<'p, W> {
     }
 }
 
-/// Serialises `data` into `out` (positioned at its start; `path` names it in errors), one section at a time:
-/// besides `data`, only the strings' offsets and the section being written are in memory, never the whole
-/// file.
+/// Serialises `data` with the search index `search` (`data.search` is not read) into `out` (positioned at
+/// its start; `path` names it in errors), one section at a time: besides `data` and the terms, only the
+/// strings' offsets and the section being written are in memory, never the whole file.
 /// Returns the writer and the file length in bytes.
-fn encode<W: Write + Seek>(data: &IndexData, out: W, path: &Path) -> Result<(W, u64)> {
-    check_input(data)?;
+fn encode<W: Write + Seek>(
+    data: &IndexData,
+    search: &dyn SearchSections,
+    out: W,
+    path: &Path,
+) -> Result<(W, u64)> {
+    check_input(data, search)?;
     let n_symbols = data.symbols.len();
 
     // Term order (and the duplicate check) first: a bad input must fail before anything is written.
-    let mut term_order: Vec<&(String, Vec<Posting>)> = data.search.terms.iter().collect();
-    term_order.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    let term_order = search.terms();
     if let Some(w) = term_order.windows(2).find(|w| w[0].0 == w[1].0) {
         return Err(invalid(format!(
             "term {:?} appears twice in search.terms",
             w[0].0
         )));
     }
+    count_u32(term_order.len(), "terms")?;
+    count_u32(term_order.iter().map(|t| t.1).sum(), "postings")?;
 
     let mut w = SectionWriter::new(out, path)?;
     let mut strings = StringTable::new();
@@ -608,10 +653,10 @@ fn encode<W: Write + Seek>(data: &IndexData, out: W, path: &Path) -> Result<(W, 
         strings.add(&mut w, &s.signature)?;
         strings.add(&mut w, &s.doc)?;
     }
-    for e in &data.edges {
-        strings.add(&mut w, &e.detail)?;
+    for d in &data.details {
+        strings.add(&mut w, d)?;
     }
-    for (term, _) in &term_order {
+    for &(term, _) in &term_order {
         strings.add(&mut w, term)?;
     }
     w.end();
@@ -660,7 +705,7 @@ fn encode<W: Write + Seek>(data: &IndexData, out: W, path: &Path) -> Result<(W, 
         (true, Sec::OutOffsets, Sec::OutEdges),
         (false, Sec::InOffsets, Sec::InEdges),
     ] {
-        let (offsets, recs) = build_csr(n_symbols, &data.edges, &strings, outgoing)?;
+        let (offsets, recs) = build_csr(data, &strings, outgoing)?;
         w.section(offsets_sec, bytemuck::cast_slice(&offsets))?;
         w.section(edges_sec, bytemuck::cast_slice(&recs))?;
     }
@@ -679,24 +724,40 @@ fn encode<W: Write + Seek>(data: &IndexData, out: W, path: &Path) -> Result<(W, 
 
     let mut terms = Vec::with_capacity(term_order.len());
     let mut n_postings = 0u32;
-    for (term, ps) in &term_order {
-        // Counts were checked to fit u32 in check_input.
+    for &(term, count) in &term_order {
+        // The total was checked to fit u32 above.
         terms.push(TermRec {
             term: strings.get(term)?,
             postings: n_postings,
-            count: ps.len() as u32,
+            count: count as u32,
         });
-        n_postings += ps.len() as u32;
+        n_postings += count as u32;
     }
     w.section(Sec::Terms, bytemuck::cast_slice(&terms))?;
     drop(terms);
+    drop(term_order);
+    // Postings are checked as they stream (a parked index's are not in memory to check beforehand); a bad
+    // one fails the write and the temporary file is removed.
     w.begin(Sec::Postings)?;
-    for (_, ps) in &term_order {
-        w.extend(bytemuck::cast_slice(ps))?;
+    let mut written = 0u64;
+    search.postings(&mut |ps| {
+        if let Some(p) = ps.iter().find(|p| p.doc as usize >= n_symbols) {
+            return Err(invalid(format!(
+                "a posting is for doc {} of {n_symbols}",
+                p.doc
+            )));
+        }
+        written += ps.len() as u64;
+        w.extend(bytemuck::cast_slice(ps))
+    })?;
+    if written != u64::from(n_postings) {
+        return Err(invalid(format!(
+            "the terms count {n_postings} postings but {written} were streamed"
+        )));
     }
     w.end();
-    w.section(Sec::DocLen, bytemuck::cast_slice(&data.search.doc_len))?;
-    w.finish(data)
+    w.section(Sec::DocLen, bytemuck::cast_slice(search.doc_len()))?;
+    w.finish(data, search.avg_doc_len())
 }
 
 /// The file name of the snapshot of `generation`: `gen-<generation, 10 digits>.lsnap`.
@@ -716,9 +777,14 @@ fn parse_snapshot_file_name(name: &str) -> Option<u64> {
 
 /// Creates `path`, streams the snapshot of `data` into it through a 1 MiB buffer and fsyncs it; returns its
 /// length in bytes.
-fn write_encoded(path: &Path, data: &IndexData) -> Result<u64> {
+fn write_encoded(path: &Path, data: &IndexData, search: &dyn SearchSections) -> Result<u64> {
     let file = File::create(path).map_err(io_err(path))?;
-    let (out, len) = encode(data, io::BufWriter::with_capacity(1 << 20, file), path)?;
+    let (out, len) = encode(
+        data,
+        search,
+        io::BufWriter::with_capacity(1 << 20, file),
+        path,
+    )?;
     let file = out.into_inner().map_err(|e| io_err(path)(e.into_error()))?;
     file.sync_all().map_err(io_err(path))?;
     Ok(len)
@@ -762,13 +828,25 @@ fn sync_dir(dir: &Path) -> Result<()> {
 /// [`SnapshotError::Io`] for any file-system failure (the temp file is removed on a failed rename; `CURRENT`
 /// is left untouched unless the publish rename itself succeeded).
 pub fn write_snapshot(index_dir: &Path, data: &IndexData) -> Result<PathBuf, SnapshotError> {
+    write_snapshot_with(index_dir, data, &data.search)
+}
+
+/// [`write_snapshot`] with the search index taken from `search` instead of `data.search` (which is not
+/// read): a one-shot index passes its [`crate::park::ParkedSearch`], so the postings go from their temporary
+/// file into the snapshot without being held next to the graph. Errors: as [`write_snapshot`], plus
+/// [`SnapshotError::Io`] when the parked postings cannot be read.
+pub fn write_snapshot_with(
+    index_dir: &Path,
+    data: &IndexData,
+    search: &dyn SearchSections,
+) -> Result<PathBuf, SnapshotError> {
     let snap_dir = index_dir.join(SNAPSHOT_DIR);
     fs::create_dir_all(&snap_dir).map_err(io_err(&snap_dir))?;
 
     let name = snapshot_file_name(data.generation);
     let final_path = snap_dir.join(&name);
     let tmp = snap_dir.join(format!(".tmp-{}-{}", data.generation, std::process::id()));
-    let staged = write_encoded(&tmp, data).and_then(|len| {
+    let staged = write_encoded(&tmp, data, search).and_then(|len| {
         fs::rename(&tmp, &final_path).map_err(io_err(&final_path))?;
         sync_dir(&snap_dir)?;
         Ok(len)
@@ -1119,8 +1197,26 @@ impl Snapshot {
             sections,
         };
         snapshot.validate_content(&ck)?;
+        snapshot.release_pages();
         tracing::debug!(path = %path.display(), generation = snapshot.generation, "opened snapshot");
         Ok(snapshot)
+    }
+
+    /// Drops the mapping's pages from this process's RSS (`madvise(MADV_DONTNEED)`); they stay in the page
+    /// cache, and the next access maps them back from it (or re-reads the file). Validation reads every byte,
+    /// so without this an opened snapshot would count its whole length (Linux 6.1: 755 MB) against the
+    /// memory budget until the OS needed the pages. Slices borrowed from the snapshot stay valid. Best
+    /// effort: a refused advice changes nothing else.
+    pub fn release_pages(&self) {
+        #[cfg(unix)]
+        // SAFETY: the mapping is read-only and file-backed, and snapshot files are immutable (see `open`), so
+        // pages mapped back after MADV_DONTNEED hold the same bytes: borrowed slices stay valid.
+        if let Err(e) = unsafe {
+            self.map
+                .unchecked_advise(memmap2::UncheckedAdvice::DontNeed)
+        } {
+            tracing::debug!(path = %self.path.display(), error = %e, "cannot release snapshot pages");
+        }
     }
 
     /// Opens the snapshot `index_dir/CURRENT` names.
@@ -1619,16 +1715,27 @@ impl Snapshot {
                 callees: s.callees,
             })
             .collect();
+        // Details as the index builder keeps them: the distinct non-empty texts, sorted.
+        let mut details: Vec<&str> = (0..self.symbol_count() as u32)
+            .flat_map(|src| self.out_edges(src).map(|e| e.detail))
+            .filter(|d| !d.is_empty())
+            .collect();
+        details.sort_unstable();
+        details.dedup();
         let mut edges = Vec::with_capacity(self.edge_count());
         for src in 0..self.symbol_count() as u32 {
-            edges.extend(self.out_edges(src).map(|e| EdgeRecord {
-                src,
-                dst: e.other,
-                kind: e.kind,
-                weight: e.weight,
-                ambiguous: e.ambiguous,
-                detail: e.detail.to_owned(),
-                line: e.line,
+            edges.extend(self.out_edges(src).map(|e| {
+                EdgeRecord {
+                    src,
+                    dst: e.other,
+                    kind: e.kind,
+                    weight: e.weight,
+                    ambiguous: e.ambiguous,
+                    detail: details
+                        .binary_search(&e.detail)
+                        .map_or(NO_DETAIL, |i| i as u32),
+                    line: e.line,
+                }
             }));
         }
         IndexData {
@@ -1637,6 +1744,7 @@ impl Snapshot {
             files,
             symbols,
             edges,
+            details: details.into_iter().map(str::to_owned).collect(),
             search: SearchData {
                 terms: self
                     .terms()

@@ -7,8 +7,8 @@ use leindex_engine::catalog::{
     query_read_only, remove_catalog_files,
 };
 use leindex_engine::model::{
-    EdgeKind, EdgeRecord, FileFacts, FileRecord, ImportFact, IndexData, Language, NO_SYMBOL,
-    RefFact, RefKind, SymbolFact, SymbolKind, SymbolRecord,
+    EdgeKind, EdgeRecord, FileFacts, FileRecord, ImportFact, IndexData, Language, NO_DETAIL,
+    NO_SYMBOL, RefFact, RefKind, SymbolFact, SymbolKind, SymbolRecord,
 };
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -131,14 +131,15 @@ fn graph(generation: u64, files: Vec<FileRecord>, symbols: usize, edges: usize) 
                 kind: EdgeKind::ALL[i as usize % EdgeKind::ALL.len()],
                 weight: 0.5,
                 ambiguous: i % 2 == 0,
-                detail: if i % 10 == 0 {
-                    "field".to_string()
-                } else {
-                    String::new()
-                },
+                detail: if i % 10 == 0 { 0 } else { NO_DETAIL },
                 line: i,
             })
             .collect(),
+        details: if edges > 0 {
+            vec!["field".to_string()]
+        } else {
+            Vec::new()
+        },
         search: Default::default(),
     }
 }

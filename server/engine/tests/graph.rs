@@ -91,7 +91,7 @@ fn python_self_calls_imports_and_inheritance_resolve() {
         .edges
         .iter()
         .filter(|e| e.kind == EdgeKind::DataFlow)
-        .map(|e| e.detail.as_str())
+        .map(|e| d.detail(e))
         .collect();
     assert!(detail.contains(&"state"));
     // Contains: class → method

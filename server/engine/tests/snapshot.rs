@@ -88,10 +88,16 @@ fn edge(
         kind,
         weight,
         ambiguous,
-        detail: detail.into(),
+        detail: DETAILS
+            .iter()
+            .position(|d| *d == detail)
+            .map_or(NO_DETAIL, |i| i as u32),
         line: src + 1,
     }
 }
+
+/// The sample's edge details, sorted.
+const DETAILS: [&str; 2] = ["count", "größe"];
 
 fn p(doc: u32, tf: f32) -> Posting {
     Posting { doc, tf }
@@ -186,6 +192,7 @@ fn sample(generation: u64) -> IndexData {
         files,
         symbols,
         edges,
+        details: DETAILS.map(String::from).to_vec(),
         search: SearchData {
             terms,
             doc_len,
@@ -493,7 +500,19 @@ fn writer_rejects_inconsistent_input() {
     bad_file.symbols[3].file = 3;
     let mut dup_term = sample(1);
     dup_term.search.terms.push(("count".into(), vec![]));
-    for data in [bad_edge, bad_doc_len, bad_file, dup_term] {
+    let mut bad_detail = sample(1);
+    bad_detail.edges[0].detail = DETAILS.len() as u32;
+    // Postings are checked as they stream into the file: the write fails and publishes nothing.
+    let mut bad_posting = sample(1);
+    bad_posting.search.terms[1].1.push(p(99, 1.0));
+    for data in [
+        bad_edge,
+        bad_doc_len,
+        bad_file,
+        dup_term,
+        bad_detail,
+        bad_posting,
+    ] {
         match write_snapshot(dir.path(), &data) {
             Err(SnapshotError::InvalidInput { .. }) => {}
             other => panic!("expected InvalidInput, got {other:?}"),
