@@ -7,10 +7,10 @@ use crate::Error;
 use crate::catalog::{self, Catalog, CatalogError, FileState};
 use crate::config::Config;
 use crate::lock::{LockError, WriterLock};
-use crate::model::{FileFacts, FileRecord, IndexData, Language, SearchData};
+use crate::model::{FileFacts, FileRecord, IndexData, Language, SearchData, SymbolKind};
 use crate::packed::PackedRefs;
-use crate::park::{DocPark, ParkedDocs, ParkedSearch, Span};
-use crate::snapshot::{self, SearchSections, Snapshot};
+use crate::park::{Park, Parked, ParkedSearch, ParkedTexts, Span, SymbolText};
+use crate::snapshot::{self, SearchSections, Snapshot, SymbolTexts};
 use crate::source::{self, SourceFile};
 use crate::{graph, search};
 use rayon::prelude::*;
@@ -200,10 +200,14 @@ fn full_run(
     }
     // Parse in batches, each stored in the catalog and reduced to documents before the next: the facts of
     // a large tree are never all held with their body text and JSON.
-    // A one-shot run parks the search documents on disk until the search index is built from them; a live
-    // model keeps them (it rebuilds the index on every publication).
+    // A one-shot run parks the search documents on disk until the search index is built from them, and the
+    // symbols' signatures and docs until the snapshot is written; a live model keeps both (it rebuilds the
+    // index on every publication).
     let mut prepared = Prepared::new(if model.is_none() {
-        Some(DocPark::new(&config.index_dir)?)
+        Some(Parks {
+            docs: Park::new(&config.index_dir, "search documents")?,
+            texts: Park::new(&config.index_dir, "signatures and docs")?,
+        })
     } else {
         None
     });
@@ -234,9 +238,16 @@ fn full_run(
             .collect();
         cat.apply_changes(&refs, &[])?;
         drop(refs);
-        catalog_ms += t.elapsed().as_millis();
+        let batch_ms = t.elapsed().as_millis();
+        catalog_ms += batch_ms;
         prepared.add(upserts.into_iter().filter_map(|(_, f)| f.ok()).collect());
         crate::memory::check();
+        tracing::debug!(
+            catalog_ms = batch_ms as u64,
+            rss_mib = rss_mib(),
+            heap_mib = crate::memory::heap_bytes() >> 20,
+            "batch stored"
+        );
     }
     tracing::debug!(
         files = prepared.facts.len(),
@@ -310,24 +321,39 @@ fn full_run(
         docs,
         mut terms,
         packed,
-        park,
+        texts,
+        parks,
     } = prepared;
-    let parked = park.map(DocPark::finish).transpose()?;
-    let mut joined: Vec<(FileRecord, FileFacts, FileDocs, PackedRefs)> = facts
+    let (parked, parked_texts) = match parks {
+        Some(p) => (Some(p.docs.finish()?), Some(p.texts.finish()?)),
+        None => (None, None),
+    };
+    let mut texts = texts.into_iter();
+    let mut joined: Vec<(FileRecord, FileFacts, FileDocs, PackedRefs, Option<Span>)> = facts
         .into_iter()
         .zip(docs)
         .zip(packed)
-        .filter_map(|((f, d), p)| records.remove(&f.path).map(|r| (r, f, d, p)))
+        .filter_map(|((f, d), p)| {
+            let t = texts.next();
+            records.remove(&f.path).map(|r| (r, f, d, p, t))
+        })
         .collect();
     joined.sort_by(|a, b| a.0.path.cmp(&b.0.path));
     let mut all = Vec::with_capacity(joined.len());
     let mut docs = Vec::with_capacity(joined.len());
     let mut packed: Vec<PackedRefs> = Vec::new();
-    for (r, f, d, p) in joined {
+    // In symbol id order, as the graph numbers the symbols of `all`.
+    let mut text_spans = Vec::new();
+    for (r, f, d, p, t) in joined {
         all.push((r, f));
         docs.push(d);
         packed.push(p);
+        text_spans.extend(t);
     }
+    let parked_texts = parked_texts.map(|parked| ParkedTexts {
+        parked,
+        spans: text_spans,
+    });
     tracing::debug!(
         files = all.len(),
         terms = terms.len(),
@@ -382,9 +408,11 @@ fn full_run(
             config,
             &mut data,
             parked_search.as_ref().map(|s| s as &dyn SearchSections),
+            parked_texts.as_ref().map(|t| t as &dyn SymbolTexts),
             prev_gen,
         )?;
         drop(parked_search);
+        drop(parked_texts);
         report.generation = data.generation;
         report.published = true;
         report.symbols = data.symbols.len();
@@ -431,15 +459,23 @@ const LOAD_CHUNK: usize = 2048;
 /// references and imports packed (see [`PackedRefs`]; the facts are in the catalog, whole).
 struct Prepared {
     facts: Vec<FileFacts>,
-    /// One per fact: its symbols' documents, parked in `park` when there is one.
+    /// One per fact: its symbols' documents, parked when there are `parks`.
     docs: Vec<FileDocs>,
     terms: search::TermTable,
     /// One per fact: its references and imports, taken out of it.
     packed: Vec<PackedRefs>,
-    park: Option<DocPark>,
+    /// One per fact when there are `parks`: where its symbols' signatures and docs (taken out of it) are.
+    texts: Vec<Span>,
+    parks: Option<Parks>,
 }
 
-/// A file's search documents: held in memory, or where they are in a [`DocPark`] (a one-shot run).
+/// What a one-shot run parks on disk as it parses (see [`Park`]).
+struct Parks {
+    docs: Park<search::Doc>,
+    texts: Park<SymbolText>,
+}
+
+/// A file's search documents: held in memory, or where they are in a [`Park`] (a one-shot run).
 enum FileDocs {
     Held(Vec<search::Doc>),
     Parked(Span),
@@ -450,7 +486,7 @@ impl FileDocs {
     /// (the search passes cannot return one) and yields no documents.
     fn iter<'a>(
         &'a self,
-        parked: Option<&ParkedDocs>,
+        parked: Option<&Parked<search::Doc>>,
         failed: &std::cell::RefCell<Option<Error>>,
     ) -> Box<dyn Iterator<Item = Cow<'a, search::Doc>> + 'a> {
         match self {
@@ -498,7 +534,7 @@ enum Terms<'t> {
 /// parked ones from `parked`. Errors: [`Error::Io`] when parked documents cannot be read back.
 fn assemble_from(
     docs: &[FileDocs],
-    parked: Option<&ParkedDocs>,
+    parked: Option<&Parked<search::Doc>>,
     terms: Terms<'_>,
 ) -> Result<SearchData, Error> {
     let failed = std::cell::RefCell::new(None);
@@ -514,13 +550,14 @@ fn assemble_from(
 }
 
 impl Prepared {
-    fn new(park: Option<DocPark>) -> Prepared {
+    fn new(parks: Option<Parks>) -> Prepared {
         Prepared {
             facts: Vec::new(),
             docs: Vec::new(),
             terms: search::TermTable::default(),
             packed: Vec::new(),
-            park,
+            texts: Vec::new(),
+            parks,
         }
     }
 
@@ -534,12 +571,27 @@ impl Prepared {
                 (f, raw, packed)
             })
             .collect();
-        for (facts, raw, packed) in ready {
+        for (mut facts, raw, packed) in ready {
             let docs = search::intern(raw, &mut self.terms);
-            self.docs.push(match &mut self.park {
-                Some(park) => FileDocs::Parked(park.push(&docs)),
-                None => FileDocs::Held(docs),
-            });
+            match &mut self.parks {
+                Some(parks) => {
+                    self.docs.push(FileDocs::Parked(parks.docs.push(&docs)));
+                    // Methods keep their signatures: the graph's resolver reads them (receivers).
+                    let texts: Vec<SymbolText> = facts
+                        .symbols
+                        .iter_mut()
+                        .map(|s| {
+                            let signature = match s.kind {
+                                SymbolKind::Method => String::new(),
+                                _ => std::mem::take(&mut s.signature),
+                            };
+                            (signature, std::mem::take(&mut s.doc))
+                        })
+                        .collect();
+                    self.texts.push(parks.texts.push(&texts));
+                }
+                None => self.docs.push(FileDocs::Held(docs)),
+            }
             self.facts.push(facts);
             self.packed.push(packed);
         }
@@ -681,11 +733,12 @@ fn assemble(build: impl FnOnce() -> SearchData) -> SearchData {
 }
 
 /// Publishes `data` as generation `max(prev_gen, CURRENT's) + 1`, with the search index `search` when given
-/// (a parked one), else `data.search`.
+/// (a parked one), else `data.search`, and the symbols' signatures and docs from `texts` when given.
 fn publish(
     config: &Config,
     data: &mut IndexData,
     search: Option<&dyn SearchSections>,
+    texts: Option<&dyn SymbolTexts>,
     prev_gen: u64,
 ) -> Result<(), Error> {
     let current = snapshot::read_current_pointer(&config.index_dir)
@@ -697,7 +750,12 @@ fn publish(
     data.created_unix_ms = now_ms();
     let t = Instant::now();
     let data: &IndexData = data;
-    snapshot::write_snapshot_with(&config.index_dir, data, search.unwrap_or(&data.search))?;
+    snapshot::write_snapshot_with(
+        &config.index_dir,
+        data,
+        search.unwrap_or(&data.search),
+        texts,
+    )?;
     tracing::debug!(
         generation = data.generation,
         ms = t.elapsed().as_millis() as u64,
@@ -939,7 +997,7 @@ impl LiveModel {
         tracing::debug!(ms = t.elapsed().as_millis() as u64, "live model updated");
         let mut data = resolve(|| graph::build_packed(&refs, &packs));
         data.search = assemble(|| search::assemble(docs, &self.terms));
-        publish(config, &mut data, None, self.generation)?;
+        publish(config, &mut data, None, None, self.generation)?;
         self.generation = data.generation;
         report.generation = data.generation;
         report.published = true;

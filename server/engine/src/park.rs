@@ -1,6 +1,7 @@
 //! Values parked in an anonymous temporary file while a one-shot index builds something else in memory, so
-//! its large structures are not all held at once: the search documents during the parse ([`DocPark`]), the
-//! search index's postings while the graph is built and until the snapshot copies them ([`ParkedSearch`]).
+//! its large structures are not all held at once: the search documents and the symbols' signatures and docs
+//! from the parse on ([`Park`]), the search index's postings while the graph is built and until the snapshot
+//! copies them ([`ParkedSearch`]).
 //!
 //! The file is made with `tempfile::tempfile_in` (`O_TMPFILE` on Linux): it has no name, so the OS removes
 //! it when it is closed, even if the process is killed. Documents are written with MessagePack (`rmp-serde`,
@@ -8,9 +9,12 @@
 
 use crate::Error;
 use crate::model::{Posting, SearchData};
-use crate::snapshot::{SearchSections, SnapshotError};
+use crate::snapshot::{SearchSections, SnapshotError, SymbolTexts};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use std::fs::File;
 use std::io::{self, BufWriter, Seek, Write};
+use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -31,8 +35,8 @@ pub struct ParkedSearch {
     dir: PathBuf,
 }
 
-/// How the parked postings' file is named in errors.
-const POSTINGS_FILE: &str = "<temporary file for the search postings>";
+/// What the parked postings are, in error messages.
+const POSTINGS: &str = "the search postings";
 
 impl ParkedSearch {
     /// Writes the postings of `search` (raw 8-byte [`Posting`]s, term by term in byte order of the terms) to
@@ -41,7 +45,7 @@ impl ParkedSearch {
     pub fn park(dir: &Path, search: SearchData) -> Result<ParkedSearch, Error> {
         let started = Instant::now();
         let io = |source: io::Error| Error::Io {
-            path: dir.join(POSTINGS_FILE),
+            path: temp_name(dir, POSTINGS),
             source,
         };
         let SearchData {
@@ -95,7 +99,7 @@ impl SearchSections for ParkedSearch {
             let offset = (done * std::mem::size_of::<Posting>()) as u64;
             read_exact_at(&self.file, bytemuck::cast_slice_mut(&mut buf[..n]), offset).map_err(
                 |source| SnapshotError::Io {
-                    path: self.dir.join(POSTINGS_FILE),
+                    path: temp_name(&self.dir, POSTINGS),
                     source,
                 },
             )?;
@@ -114,52 +118,59 @@ impl SearchSections for ParkedSearch {
     }
 }
 
-/// Where a file's search documents are in a [`DocPark`]: byte offset and length of their encoding.
+/// Where one push's values are in a [`Park`]: byte offset and length of their encoding.
 #[derive(Debug, Clone, Copy)]
 pub struct Span {
     offset: u64,
     len: u64,
 }
 
-/// The search documents of a one-shot index's files, written to an anonymous temporary file a file at a
-/// time as batches are parsed and read back, in symbol order, by the two passes that build the inverted
-/// index. They are as large as the postings (Linux 6.1: 28 M term frequencies, about 260 MB with their
-/// vectors) and are otherwise held from the first parse batch to the search index.
+/// Values of a one-shot index's files, written to an anonymous temporary file a file at a time as batches
+/// are parsed, and read back by span when they are needed: the search documents (read, in symbol order, by
+/// the two passes that build the inverted index; Linux 6.1: 28 M term frequencies, about 260 MB with their
+/// vectors) and the symbols' signatures and doc comments (read by the snapshot writer). Both would otherwise
+/// be held from the first parse batch on.
 ///
-/// A write error is kept and returned by [`DocPark::finish`], so callers that cannot fail (a batch
-/// callback) need not handle it at each push.
-pub struct DocPark {
+/// A write error is kept and returned by [`Park::finish`], so callers that cannot fail (a batch callback)
+/// need not handle it at each push.
+pub struct Park<T> {
     out: BufWriter<File>,
     dir: PathBuf,
+    /// What the values are, for logs and error messages.
+    what: &'static str,
     /// Bytes written so far.
     len: u64,
     failed: Option<io::Error>,
+    _values: PhantomData<T>,
 }
 
-impl DocPark {
-    /// A new temporary file in `dir`. Errors: [`Error::Io`] naming `dir` when it cannot be created.
-    pub fn new(dir: &Path) -> Result<DocPark, Error> {
+impl<T: Serialize + DeserializeOwned> Park<T> {
+    /// A new temporary file in `dir` for values described as `what`. Errors: [`Error::Io`] naming `dir` when
+    /// it cannot be created.
+    pub fn new(dir: &Path, what: &'static str) -> Result<Park<T>, Error> {
         let file = tempfile::tempfile_in(dir).map_err(|source| Error::Io {
-            path: dir.join("<temporary file for search documents>"),
+            path: temp_name(dir, what),
             source,
         })?;
-        Ok(DocPark {
+        Ok(Park {
             out: BufWriter::with_capacity(BUFFER, file),
             dir: dir.to_path_buf(),
+            what,
             len: 0,
             failed: None,
+            _values: PhantomData,
         })
     }
 
-    /// Appends one file's documents; returns where they are (an empty span after a write error).
-    pub fn push(&mut self, docs: &[crate::search::Doc]) -> Span {
+    /// Appends one file's values; returns where they are (an empty span after a write error).
+    pub fn push(&mut self, values: &[T]) -> Span {
         let offset = self.len;
         if self.failed.is_none() {
             let mut counted = Counted {
                 inner: &mut self.out,
                 n: 0,
             };
-            match rmp_serde::encode::write(&mut counted, docs) {
+            match rmp_serde::encode::write(&mut counted, values) {
                 Ok(()) => self.len += counted.n,
                 Err(e) => self.failed = Some(io::Error::other(e)),
             }
@@ -171,21 +182,28 @@ impl DocPark {
     }
 
     /// Flushes the file for reading. Errors: [`Error::Io`] with the first write error.
-    pub fn finish(self) -> Result<ParkedDocs, Error> {
+    pub fn finish(self) -> Result<Parked<T>, Error> {
         let io = |source: io::Error| Error::Io {
-            path: self.dir.join("<temporary file for search documents>"),
+            path: temp_name(&self.dir, self.what),
             source,
         };
         if let Some(e) = self.failed {
             return Err(io(e));
         }
         let file = self.out.into_inner().map_err(|e| io(e.into_error()))?;
-        tracing::debug!(bytes = self.len, "search documents parked on disk");
-        Ok(ParkedDocs {
+        tracing::debug!(what = self.what, bytes = self.len, "parked on disk");
+        Ok(Parked {
             file,
             dir: self.dir,
+            what: self.what,
+            _values: PhantomData,
         })
     }
+}
+
+/// How a park's file (which has no name) is named in errors.
+fn temp_name(dir: &Path, what: &str) -> PathBuf {
+    dir.join(format!("<temporary file for {what}>"))
 }
 
 /// A writer that counts the bytes through it.
@@ -206,22 +224,58 @@ impl<W: Write> Write for Counted<'_, W> {
     }
 }
 
-/// The finished file of a [`DocPark`], read by span.
-pub struct ParkedDocs {
+/// The finished file of a [`Park`], read by span.
+pub struct Parked<T> {
     file: File,
     dir: PathBuf,
+    what: &'static str,
+    _values: PhantomData<T>,
 }
 
-impl ParkedDocs {
-    /// The documents at `span`. Errors: [`Error::Io`] when the bytes cannot be read or decoded.
-    pub fn read(&self, span: Span) -> Result<Vec<crate::search::Doc>, Error> {
-        let io = |source: io::Error| Error::Io {
-            path: self.dir.join("<temporary file for search documents>"),
+impl<T: DeserializeOwned> Parked<T> {
+    /// The values at `span`. Errors: [`Error::Io`] when the bytes cannot be read or decoded.
+    pub fn read(&self, span: Span) -> Result<Vec<T>, Error> {
+        self.read_io(span).map_err(|source| Error::Io {
+            path: temp_name(&self.dir, self.what),
             source,
-        };
+        })
+    }
+
+    fn read_io(&self, span: Span) -> io::Result<Vec<T>> {
         let mut buf = vec![0u8; span.len as usize];
-        read_exact_at(&self.file, &mut buf, span.offset).map_err(io)?;
-        rmp_serde::from_slice(&buf).map_err(|e| io(io::Error::other(e)))
+        read_exact_at(&self.file, &mut buf, span.offset)?;
+        rmp_serde::from_slice(&buf).map_err(io::Error::other)
+    }
+}
+
+/// A symbol's signature and doc comment, as parked.
+pub type SymbolText = (String, String);
+
+/// The signatures and docs of a one-shot index's symbols, parked during the parse: `spans` holds one file's
+/// per entry, in symbol id order (the files in the order the graph numbered their symbols).
+pub struct ParkedTexts {
+    pub parked: Parked<SymbolText>,
+    pub spans: Vec<Span>,
+}
+
+impl SymbolTexts for ParkedTexts {
+    fn for_each(
+        &self,
+        f: &mut dyn FnMut(&str, &str) -> Result<(), SnapshotError>,
+    ) -> Result<(), SnapshotError> {
+        for span in &self.spans {
+            let texts = self
+                .parked
+                .read_io(*span)
+                .map_err(|source| SnapshotError::Io {
+                    path: temp_name(&self.parked.dir, self.parked.what),
+                    source,
+                })?;
+            for (signature, doc) in &texts {
+                f(signature, doc)?;
+            }
+        }
+        Ok(())
     }
 }
 

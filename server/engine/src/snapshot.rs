@@ -68,6 +68,24 @@ pub const CURRENT_FILE: &str = "CURRENT";
 /// Name of the subdirectory of the index directory that holds `gen-*.lsnap` files.
 pub const SNAPSHOT_DIR: &str = "snapshots";
 
+/// Bytes of a section hashed between two releases of the mapped pages when a snapshot is validated.
+const RELEASE_CHUNK: usize = 32 << 20;
+/// Records checked between two releases of the mapped pages when a snapshot is validated.
+const RELEASE_RECORDS: usize = 1 << 18;
+
+/// Drops `map`'s pages from this process's RSS; see [`Snapshot::release_pages`].
+fn release_pages(map: &Mmap, path: &Path) {
+    #[cfg(unix)]
+    // SAFETY: the mapping is read-only and file-backed, and snapshot files are immutable (see
+    // `Snapshot::open`), so pages mapped back after MADV_DONTNEED hold the same bytes: borrowed slices stay
+    // valid.
+    if let Err(e) = unsafe { map.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) } {
+        tracing::debug!(path = %path.display(), error = %e, "cannot release snapshot pages");
+    }
+    #[cfg(not(unix))]
+    let _ = (map, path);
+}
+
 /// Size in bytes of one section-table entry.
 const SECTION_ENTRY_SIZE: usize = 32;
 
@@ -348,14 +366,38 @@ impl<'a> StringTable<'a> {
         if s.is_empty() || self.seen.contains_key(s) {
             return Ok(());
         }
+        let r = self.append(w, s)?;
+        self.seen.insert(s, r);
+        Ok(())
+    }
+
+    /// The reference of `s`, written to the section open in `w` unless it is empty or already there, and
+    /// not remembered: for a string that is not held until the later sections (a parked signature or doc,
+    /// see [`SymbolTexts`]), whose reference the caller keeps. Such strings are not deduplicated among
+    /// themselves; they rarely repeat.
+    fn add_once<W: Write + Seek>(
+        &mut self,
+        w: &mut SectionWriter<'_, W>,
+        s: &str,
+    ) -> Result<StrRef> {
+        if s.is_empty() {
+            return Ok(StrRef::default());
+        }
+        match self.seen.get(s) {
+            Some(r) => Ok(*r),
+            None => self.append(w, s),
+        }
+    }
+
+    /// Writes `s` at the end of the section; errors when the section would pass 4 GiB.
+    fn append<W: Write + Seek>(&mut self, w: &mut SectionWriter<'_, W>, s: &str) -> Result<StrRef> {
         let too_big = || invalid("string table would exceed 4 GiB");
         let off = u32::try_from(self.len).map_err(|_| too_big())?;
         let len = u32::try_from(s.len()).map_err(|_| too_big())?;
         off.checked_add(len).ok_or_else(too_big)?;
         w.extend(s.as_bytes())?;
         self.len += u64::from(len);
-        self.seen.insert(s, StrRef { off, len });
-        Ok(())
+        Ok(StrRef { off, len })
     }
 
     /// The reference of a string added before; an error (a bug in the writer) for one that was not.
@@ -487,6 +529,17 @@ pub trait SearchSections {
     fn doc_len(&self) -> &[f32];
     /// Mean of [`SearchSections::doc_len`].
     fn avg_doc_len(&self) -> f32;
+}
+
+/// The signature and doc comment of every symbol, in id order, held apart from the `IndexData` whose
+/// symbols have them empty: a one-shot index parks them on disk from the parse on (Linux 6.1: 1.1 M symbols,
+/// their signatures and docs the largest text it holds), and the writer streams them into the STRINGS
+/// section. An empty text stands for the one the symbol itself holds (the indexer keeps methods' signatures,
+/// which the graph's resolver reads).
+pub trait SymbolTexts {
+    /// Calls `f(signature, doc)` for every symbol, in id order. Errors: the first error of `f`, or
+    /// [`SnapshotError::Io`] when the texts cannot be read.
+    fn for_each(&self, f: &mut dyn FnMut(&str, &str) -> Result<()>) -> Result<()>;
 }
 
 impl SearchSections for SearchData {
@@ -623,6 +676,7 @@ impl<'p, W: Write + Seek> SectionWriter<'p, W> {
 fn encode<W: Write + Seek>(
     data: &IndexData,
     search: &dyn SearchSections,
+    texts: Option<&dyn SymbolTexts>,
     out: W,
     path: &Path,
 ) -> Result<(W, u64)> {
@@ -653,6 +707,32 @@ fn encode<W: Write + Seek>(
         strings.add(&mut w, &s.signature)?;
         strings.add(&mut w, &s.doc)?;
     }
+    // Streamed texts: each one's reference is kept (16 bytes a symbol), not the text. An empty one stands
+    // for the symbol's own (added above).
+    let text_refs = match texts {
+        None => None,
+        Some(texts) => {
+            let mut refs: Vec<[StrRef; 2]> = Vec::with_capacity(n_symbols);
+            texts.for_each(&mut |signature, doc| {
+                let held = data.symbols.get(refs.len()).ok_or_else(|| {
+                    invalid(format!("more symbol texts than the {n_symbols} symbols"))
+                })?;
+                let mut pick = |parked: &str, held: &str| match parked {
+                    "" => strings.get(held),
+                    text => strings.add_once(&mut w, text),
+                };
+                refs.push([pick(signature, &held.signature)?, pick(doc, &held.doc)?]);
+                Ok(())
+            })?;
+            if refs.len() != n_symbols {
+                return Err(invalid(format!(
+                    "{} symbol texts for {n_symbols} symbols",
+                    refs.len()
+                )));
+            }
+            Some(refs)
+        }
+    };
     for d in &data.details {
         strings.add(&mut w, d)?;
     }
@@ -677,14 +757,18 @@ fn encode<W: Write + Seek>(
     drop(files);
 
     let mut symbols = Vec::with_capacity(n_symbols);
-    for s in &data.symbols {
+    for (i, s) in data.symbols.iter().enumerate() {
+        let [signature, doc] = match &text_refs {
+            Some(refs) => refs[i],
+            None => [strings.get(&s.signature)?, strings.get(&s.doc)?],
+        };
         symbols.push(SymbolRec {
             file: s.file,
             parent: s.parent,
             name: strings.get(&s.name)?,
             qualified: strings.get(&s.qualified_name)?,
-            signature: strings.get(&s.signature)?,
-            doc: strings.get(&s.doc)?,
+            signature,
+            doc,
             byte_start: s.byte_start,
             byte_end: s.byte_end,
             line_start: s.line_start,
@@ -700,6 +784,7 @@ fn encode<W: Write + Seek>(
     }
     w.section(Sec::Symbols, bytemuck::cast_slice(&symbols))?;
     drop(symbols);
+    drop(text_refs);
 
     for (outgoing, offsets_sec, edges_sec) in [
         (true, Sec::OutOffsets, Sec::OutEdges),
@@ -777,14 +862,15 @@ fn parse_snapshot_file_name(name: &str) -> Option<u64> {
 
 /// Creates `path`, streams the snapshot of `data` into it through a 1 MiB buffer and fsyncs it; returns its
 /// length in bytes.
-fn write_encoded(path: &Path, data: &IndexData, search: &dyn SearchSections) -> Result<u64> {
+fn write_encoded(
+    path: &Path,
+    data: &IndexData,
+    search: &dyn SearchSections,
+    texts: Option<&dyn SymbolTexts>,
+) -> Result<u64> {
     let file = File::create(path).map_err(io_err(path))?;
-    let (out, len) = encode(
-        data,
-        search,
-        io::BufWriter::with_capacity(1 << 20, file),
-        path,
-    )?;
+    let out = io::BufWriter::with_capacity(1 << 20, file);
+    let (out, len) = encode(data, search, texts, out, path)?;
     let file = out.into_inner().map_err(|e| io_err(path)(e.into_error()))?;
     file.sync_all().map_err(io_err(path))?;
     Ok(len)
@@ -828,17 +914,20 @@ fn sync_dir(dir: &Path) -> Result<()> {
 /// [`SnapshotError::Io`] for any file-system failure (the temp file is removed on a failed rename; `CURRENT`
 /// is left untouched unless the publish rename itself succeeded).
 pub fn write_snapshot(index_dir: &Path, data: &IndexData) -> Result<PathBuf, SnapshotError> {
-    write_snapshot_with(index_dir, data, &data.search)
+    write_snapshot_with(index_dir, data, &data.search, None)
 }
 
 /// [`write_snapshot`] with the search index taken from `search` instead of `data.search` (which is not
-/// read): a one-shot index passes its [`crate::park::ParkedSearch`], so the postings go from their temporary
-/// file into the snapshot without being held next to the graph. Errors: as [`write_snapshot`], plus
-/// [`SnapshotError::Io`] when the parked postings cannot be read.
+/// read), and, with `texts`, the symbols' signatures and docs taken from it instead of `data.symbols`
+/// (whose are not read): a one-shot index passes what it parked ([`crate::park::ParkedSearch`], the texts
+/// it parked during the parse), so they go from their temporary files into the snapshot without being held
+/// next to the graph. Errors: as [`write_snapshot`], plus [`SnapshotError::Io`] when what was parked cannot
+/// be read, and [`SnapshotError::InvalidInput`] when `texts` has not one entry per symbol.
 pub fn write_snapshot_with(
     index_dir: &Path,
     data: &IndexData,
     search: &dyn SearchSections,
+    texts: Option<&dyn SymbolTexts>,
 ) -> Result<PathBuf, SnapshotError> {
     let snap_dir = index_dir.join(SNAPSHOT_DIR);
     fs::create_dir_all(&snap_dir).map_err(io_err(&snap_dir))?;
@@ -846,7 +935,7 @@ pub fn write_snapshot_with(
     let name = snapshot_file_name(data.generation);
     let final_path = snap_dir.join(&name);
     let tmp = snap_dir.join(format!(".tmp-{}-{}", data.generation, std::process::id()));
-    let staged = write_encoded(&tmp, data, search).and_then(|len| {
+    let staged = write_encoded(&tmp, data, search, texts).and_then(|len| {
         fs::rename(&tmp, &final_path).map_err(io_err(&final_path))?;
         sync_dir(&snap_dir)?;
         Ok(len)
@@ -1186,7 +1275,7 @@ impl Snapshot {
         // modifies them and pruning only unlinks them, which keeps the mapped pages valid. A process that
         // rewrites the file in place anyway breaks this contract, as for any memory-mapped file.
         let map = unsafe { Mmap::map(&file) }.map_err(io_err(path))?;
-        let sections = Self::validate_layout(&ck, &map)?;
+        let sections = Self::validate_layout(&ck, &map, &|| release_pages(&map, path))?;
         let header: Header = bytemuck::pod_read_unaligned(&map[..HEADER_SIZE]);
         let snapshot = Snapshot {
             path: path.to_path_buf(),
@@ -1208,15 +1297,7 @@ impl Snapshot {
     /// memory budget until the OS needed the pages. Slices borrowed from the snapshot stay valid. Best
     /// effort: a refused advice changes nothing else.
     pub fn release_pages(&self) {
-        #[cfg(unix)]
-        // SAFETY: the mapping is read-only and file-backed, and snapshot files are immutable (see `open`), so
-        // pages mapped back after MADV_DONTNEED hold the same bytes: borrowed slices stay valid.
-        if let Err(e) = unsafe {
-            self.map
-                .unchecked_advise(memmap2::UncheckedAdvice::DontNeed)
-        } {
-            tracing::debug!(path = %self.path.display(), error = %e, "cannot release snapshot pages");
-        }
+        release_pages(&self.map, &self.path);
     }
 
     /// Opens the snapshot `index_dir/CURRENT` names.
@@ -1253,7 +1334,12 @@ impl Snapshot {
 
     /// Checks header, section table, section bounds/alignment/tiling and all CRCs; returns section ranges
     /// indexed by `Sec as usize - 1`.
-    fn validate_layout(ck: &Checker<'_>, map: &[u8]) -> Result<[Range<usize>; 11]> {
+    /// `release` is called between chunks of the CRC pass (see [`Snapshot::release_pages`]).
+    fn validate_layout(
+        ck: &Checker<'_>,
+        map: &[u8],
+        release: &dyn Fn(),
+    ) -> Result<[Range<usize>; 11]> {
         let actual_len = map.len();
         ck.ensure(actual_len >= HEADER_SIZE, || {
             format!(
@@ -1343,7 +1429,12 @@ impl Snapshot {
             ck.ensure(start >= table_end, || {
                 format!("section {} overlaps the header", sec.name())
             })?;
-            let crc = crc32fast::hash(&map[start..end]);
+            let mut hasher = crc32fast::Hasher::new();
+            for chunk in map[start..end].chunks(RELEASE_CHUNK) {
+                hasher.update(chunk);
+                release();
+            }
+            let crc = hasher.finalize();
             ck.ensure(crc == e.crc32, || {
                 format!(
                     "section {} crc mismatch (stored {:08x}, computed {crc:08x})",
@@ -1386,9 +1477,17 @@ impl Snapshot {
     }
 
     /// Checks every record of every section; after this all accessors are infallible.
+    /// Gives the mapped pages back as it goes (see [`Snapshot::release_pages`]).
     fn validate_content(&self, ck: &Checker<'_>) -> Result<()> {
         let strings = std::str::from_utf8(self.bytes(Sec::Strings))
             .map_err(|e| ck.corrupt(format!("section STRINGS is not valid UTF-8 ({e})")))?;
+        self.release_pages();
+        // Record checks touch the strings they name, anywhere in STRINGS: release every so many records.
+        let release_every = |i: usize| {
+            if i % RELEASE_RECORDS == RELEASE_RECORDS - 1 {
+                self.release_pages();
+            }
+        };
         let files: &[FileRec] = ck.records(self.bytes(Sec::Files), Sec::Files)?;
         let symbols: &[SymbolRec] = ck.records(self.bytes(Sec::Symbols), Sec::Symbols)?;
         let n_files = files.len();
@@ -1398,6 +1497,7 @@ impl Snapshot {
         })?;
 
         for (i, f) in files.iter().enumerate() {
+            release_every(i);
             ck.str_ref(strings, f.path, || format!("FILES[{i}] path"))?;
             ck.str_ref(strings, f.hash, || format!("FILES[{i}] hash"))?;
             ck.ensure(Language::from_code(f.language).is_some(), || {
@@ -1405,6 +1505,7 @@ impl Snapshot {
             })?;
         }
         for (i, s) in symbols.iter().enumerate() {
+            release_every(i);
             ck.ensure((s.file as usize) < n_files, || {
                 format!("SYMBOLS[{i}] has file {} of {n_files}", s.file)
             })?;
@@ -1425,10 +1526,13 @@ impl Snapshot {
 
         let out_offsets: &[u32] = ck.records(self.bytes(Sec::OutOffsets), Sec::OutOffsets)?;
         let out_edges: &[EdgeRec] = ck.records(self.bytes(Sec::OutEdges), Sec::OutEdges)?;
+        self.release_pages();
         ck.csr(strings, out_offsets, out_edges, n_symbols, "OUT")?;
+        self.release_pages();
         let in_offsets: &[u32] = ck.records(self.bytes(Sec::InOffsets), Sec::InOffsets)?;
         let in_edges: &[EdgeRec] = ck.records(self.bytes(Sec::InEdges), Sec::InEdges)?;
         ck.csr(strings, in_offsets, in_edges, n_symbols, "IN")?;
+        self.release_pages();
         ck.ensure(in_edges.len() == out_edges.len(), || {
             format!(
                 "IN_EDGES has {} edges but OUT_EDGES has {}",
@@ -1460,6 +1564,7 @@ impl Snapshot {
             return Err(ck.corrupt(format!("NAME_INDEX is not sorted at entry {i}")));
         }
 
+        self.release_pages();
         let terms: &[TermRec] = ck.records(self.bytes(Sec::Terms), Sec::Terms)?;
         let postings: &[Posting] = ck.records(self.bytes(Sec::Postings), Sec::Postings)?;
         let mut prev: Option<&str> = None;
