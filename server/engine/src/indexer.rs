@@ -7,7 +7,7 @@ use crate::Error;
 use crate::catalog::{self, Catalog, CatalogError, FileState};
 use crate::config::Config;
 use crate::lock::{LockError, WriterLock};
-use crate::model::{FileFacts, FileRecord, IndexData, Language, SearchData, SymbolKind};
+use crate::model::{FileFacts, FileRecord, IndexData, Language, Posting, SearchData, SymbolKind};
 use crate::packed::PackedRefs;
 use crate::park::{Park, Parked, ParkedSearch, ParkedTexts, Span, SymbolText};
 use crate::snapshot::{self, SearchSections, Snapshot, SymbolTexts};
@@ -245,7 +245,6 @@ fn full_run(
         tracing::debug!(
             catalog_ms = batch_ms as u64,
             rss_mib = rss_mib(),
-            heap_mib = crate::memory::heap_bytes() >> 20,
             "batch stored"
         );
     }
@@ -386,10 +385,9 @@ fn full_run(
             // snapshot is written, which copies the postings from disk. The postings and the graph are never
             // in memory together.
             let table = std::mem::take(&mut terms);
-            let search = assemble_from(&docs, parked.as_ref(), Terms::Taking(table))?;
+            let search = assemble_parked(config, &docs, parked.as_ref(), table)?;
             docs = Vec::new();
             drop(parked);
-            let search = ParkedSearch::park(&config.index_dir, search)?;
             let packs: Vec<Option<&PackedRefs>> = packed.iter().map(Some).collect();
             let data = resolve(|| graph::build_taking(&mut all, &packs));
             drop(packs);
@@ -401,7 +399,7 @@ fn full_run(
             let refs: Vec<(&FileRecord, &FileFacts)> = all.iter().map(|(r, f)| (r, f)).collect();
             let packs: Vec<Option<&PackedRefs>> = packed.iter().map(Some).collect();
             let mut data = resolve(|| graph::build_packed(&refs, &packs));
-            data.search = assemble_from(&docs, None, Terms::Borrowed(&terms))?;
+            data.search = assemble_held(&docs, &terms)?;
             (data, None)
         };
         publish(
@@ -524,30 +522,40 @@ fn parked_without_park() -> Error {
     }
 }
 
-/// The term table a search assembly draws its terms from: moved into the index, or copied.
-enum Terms<'t> {
-    Taking(search::TermTable),
-    Borrowed(&'t search::TermTable),
+/// Builds the search index over a live model's documents (held in memory), with its timing logged.
+fn assemble_held(docs: &[FileDocs], terms: &search::TermTable) -> Result<SearchData, Error> {
+    let failed = std::cell::RefCell::new(None);
+    let all = || docs.iter().flat_map(|d| d.iter(None, &failed));
+    let search = assemble(|| search::assemble(all, terms));
+    failed.into_inner().map_or(Ok(search), Err)
 }
 
-/// Builds the search index (with its timing logged) over every file's documents in `docs` order, reading
-/// parked ones from `parked`. Errors: [`Error::Io`] when parked documents cannot be read back.
-fn assemble_from(
+/// Builds a one-shot run's search index over every file's documents in `docs` order (read back from
+/// `parked`) straight into a [`ParkedSearch`], [`slice_postings`] postings at a time; the term table moves
+/// into it. Errors: [`Error::Io`] when the documents cannot be read back or the postings written.
+fn assemble_parked(
+    config: &Config,
     docs: &[FileDocs],
     parked: Option<&Parked<search::Doc>>,
-    terms: Terms<'_>,
-) -> Result<SearchData, Error> {
+    table: search::TermTable,
+) -> Result<ParkedSearch, Error> {
     let failed = std::cell::RefCell::new(None);
     let all = || docs.iter().flat_map(|d| d.iter(parked, &failed));
-    let search = assemble(|| match terms {
-        Terms::Taking(table) => search::assemble_taking(all, table),
-        Terms::Borrowed(table) => search::assemble(all, table),
-    });
-    match failed.into_inner() {
-        Some(e) => Err(e),
-        None => Ok(search),
-    }
+    let search = ParkedSearch::build(&config.index_dir, all, table, slice_postings())?;
+    tracing::debug!(rss_mib = rss_mib(), "search index");
+    failed.into_inner().map_or(Ok(search), Err)
 }
+
+/// Most postings a one-shot run's search index builds at a time: an eighth of the memory budget's worth (8
+/// bytes each), at least [`MIN_SLICE_POSTINGS`]. Linux 6.1 has 28 M postings (227 MB): one slice under the
+/// default budget, two under 1 GiB, each one more pass over the parked documents (about a second).
+fn slice_postings() -> usize {
+    let by_budget = crate::memory::budget().bytes / 8 / std::mem::size_of::<Posting>() as u64;
+    (by_budget as usize).max(MIN_SLICE_POSTINGS)
+}
+
+/// Fewest postings per slice of a one-shot run's search index, however small the budget.
+const MIN_SLICE_POSTINGS: usize = 1 << 20;
 
 impl Prepared {
     fn new(parks: Option<Parks>) -> Prepared {
@@ -719,7 +727,7 @@ fn rss_mib() -> u64 {
     crate::memory::rss_bytes().unwrap_or(0) >> 20
 }
 
-/// [`search::assemble`] or [`search::assemble_taking`] with its timing logged.
+/// [`search::assemble`] with its timing logged.
 fn assemble(build: impl FnOnce() -> SearchData) -> SearchData {
     let t = Instant::now();
     let search = build();

@@ -326,28 +326,6 @@ pub fn check() {
     }
 }
 
-/// Memory mimalloc has committed for this process's Rust and tree-sitter allocations, bytes: RSS minus this
-/// is roughly DuckDB's (glibc) heap, mapped snapshot pages and code. mimalloc's own estimate on Linux (the
-/// read/write memory it holds), so an upper bound of what is in use.
-pub fn heap_bytes() -> u64 {
-    let (mut elapsed, mut user, mut system, mut rss, mut peak_rss) = (0, 0, 0, 0, 0);
-    let (mut commit, mut peak_commit, mut faults) = (0, 0, 0);
-    // SAFETY: mi_process_info only writes the eight counters it is given pointers to.
-    unsafe {
-        libmimalloc_sys::mi_process_info(
-            &mut elapsed,
-            &mut user,
-            &mut system,
-            &mut rss,
-            &mut peak_rss,
-            &mut commit,
-            &mut peak_commit,
-            &mut faults,
-        )
-    };
-    commit as u64
-}
-
 /// Returns freed heap to the OS: mimalloc's (`mi_collect(true)`: this thread's heap and abandoned ones; other
 /// threads' free pages are returned by mimalloc itself, at once, see `init_allocator`) and glibc's
 /// (`malloc_trim(0)`, which DuckDB allocates from; a no-op off glibc).

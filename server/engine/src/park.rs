@@ -8,10 +8,12 @@
 //! as `packed.rs` does for references), postings as raw records; both through a 1 MiB buffer.
 
 use crate::Error;
-use crate::model::{Posting, SearchData};
+use crate::model::Posting;
+use crate::search;
 use crate::snapshot::{SearchSections, SnapshotError, SymbolTexts};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use std::borrow::Borrow;
 use std::fs::File;
 use std::io::{self, BufWriter, Seek, Write};
 use std::marker::PhantomData;
@@ -21,10 +23,10 @@ use std::time::Instant;
 /// Buffer between the encoder and the file, bytes.
 const BUFFER: usize = 1 << 20;
 
-/// A built search index whose postings are moved to an anonymous temporary file while a one-shot index
-/// builds the graph; only the terms (with their posting counts) and the document lengths stay in memory
-/// (Linux 6.1: 1.06 M terms, about 50 MB, against 28 M postings of 8 bytes). The snapshot writer streams the
-/// postings back from the file ([`SearchSections::postings`]), so they are never in memory again.
+/// A one-shot index's search index with its postings in an anonymous temporary file, written as they are
+/// built, while the graph is built; only the terms (with their posting counts) and the document lengths stay
+/// in memory (Linux 6.1: 1.06 M terms, about 50 MB, against 28 M postings of 8 bytes). The snapshot writer
+/// streams the postings back from the file ([`SearchSections::postings`]).
 pub struct ParkedSearch {
     /// `(term, number of postings)`, sorted by the term's bytes; the file holds the postings in this order.
     terms: Vec<(String, usize)>,
@@ -39,41 +41,44 @@ pub struct ParkedSearch {
 const POSTINGS: &str = "the search postings";
 
 impl ParkedSearch {
-    /// Writes the postings of `search` (raw 8-byte [`Posting`]s, term by term in byte order of the terms) to
-    /// a new temporary file in `dir`, freeing each term's list as it is written.
-    /// Errors: [`Error::Io`] naming `dir` when the file cannot be created or written (a full disk).
-    pub fn park(dir: &Path, search: SearchData) -> Result<ParkedSearch, Error> {
+    /// Builds the search index over `docs` (every symbol's document, in id order) with
+    /// [`search::assemble_sliced`], writing each term's postings to a new temporary file in `dir` as its
+    /// slice is done (raw 8-byte [`Posting`]s, term by term in byte order of the terms): at most
+    /// `slice_postings` postings are in memory at a time. Errors: [`Error::Io`] naming `dir` when the file
+    /// cannot be created or written (a full disk).
+    pub fn build<D: Borrow<search::Doc>, I: Iterator<Item = D>>(
+        dir: &Path,
+        docs: impl Fn() -> I,
+        table: search::TermTable,
+        slice_postings: usize,
+    ) -> Result<ParkedSearch, Error> {
         let started = Instant::now();
         let io = |source: io::Error| Error::Io {
             path: temp_name(dir, POSTINGS),
             source,
         };
-        let SearchData {
-            mut terms,
-            doc_len,
-            avg_doc_len,
-        } = search;
-        // Already in this order when built by `search::assemble`; sorting a sorted list is cheap.
-        terms.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
         let file = tempfile::tempfile_in(dir).map_err(io)?;
         let mut out = BufWriter::with_capacity(BUFFER, file);
-        let mut kept = Vec::with_capacity(terms.len());
-        for (term, postings) in terms {
-            out.write_all(bytemuck::cast_slice(&postings)).map_err(io)?;
-            kept.push((term, postings.len()));
-        }
+        let mut terms = Vec::with_capacity(table.len());
+        let (doc_len, avg_doc_len) =
+            search::assemble_sliced(docs, table, slice_postings, |term, postings| {
+                out.write_all(bytemuck::cast_slice(&postings))?;
+                terms.push((term, postings.len()));
+                Ok(())
+            })
+            .map_err(io)?;
         out.flush().map_err(io)?;
         let mut file = out.into_inner().map_err(|e| io(e.into_error()))?;
         let bytes = file.stream_position().map_err(io)?;
         crate::memory::trim();
         tracing::debug!(
-            terms = kept.len(),
+            terms = terms.len(),
             bytes,
             ms = started.elapsed().as_millis() as u64,
-            "search postings parked on disk"
+            "search index built, postings parked on disk"
         );
         Ok(ParkedSearch {
-            terms: kept,
+            terms,
             doc_len,
             avg_doc_len,
             file,
