@@ -45,8 +45,8 @@ const STOP_WORDS: &[&str] = &[
     "new", "none", "null", "true", "false", "s", "t",
 ];
 
-fn stop_words() -> &'static std::collections::HashSet<&'static str> {
-    static SET: OnceLock<std::collections::HashSet<&'static str>> = OnceLock::new();
+fn stop_words() -> &'static foldhash::HashSet<&'static str> {
+    static SET: OnceLock<foldhash::HashSet<&'static str>> = OnceLock::new();
     SET.get_or_init(|| STOP_WORDS.iter().copied().collect())
 }
 
@@ -476,4 +476,60 @@ pub fn search(snap: &Snapshot, query: &str, limit: usize, focus_path: Option<&st
     hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.symbol.cmp(&b.symbol)));
     hits.truncate(limit);
     hits
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Documents over interned words: `words[i]` is document `i`'s text.
+    fn docs(words: &[&str]) -> (Vec<Doc>, TermTable) {
+        let mut table = TermTable::default();
+        let raw = words
+            .iter()
+            .map(|text| {
+                let mut tf = HashMap::default();
+                let mut len = 0.0;
+                add_field(&mut tf, &mut len, text, 1.0);
+                RawDoc { tf, len }
+            })
+            .collect();
+        (intern(raw, &mut table), table)
+    }
+
+    const TEXTS: &[&str] = &[
+        "parse config file",
+        "config loader reads the config",
+        "worker steals work from the queue",
+        "queue of parsed files",
+        "",
+        "zebra apple mango apple",
+    ];
+
+    #[test]
+    fn sliced_assembly_equals_the_in_memory_index_whatever_the_slice() {
+        let (docs, table) = docs(TEXTS);
+        let whole = assemble(|| docs.iter(), &table);
+        assert!(whole.terms.len() > 10, "{:?}", whole.terms);
+        for slice in [1, 2, 3, 7, usize::MAX] {
+            let (docs, table) = self::docs(TEXTS);
+            let mut terms = Vec::new();
+            let (doc_len, avg_doc_len) = assemble_sliced(
+                || docs.iter(),
+                table,
+                slice,
+                |t, p| {
+                    terms.push((t, p));
+                    Ok::<(), ()>(())
+                },
+            )
+            .unwrap();
+            let sliced = SearchData {
+                terms,
+                doc_len,
+                avg_doc_len,
+            };
+            assert_eq!(sliced, whole, "slices of {slice} postings");
+        }
+    }
 }
