@@ -73,24 +73,6 @@ unsafe extern "C" fn ts_realloc(p: *mut std::ffi::c_void, size: usize) -> *mut s
     non_null(unsafe { libmimalloc_sys::mi_realloc(p, size) }, size)
 }
 
-/// The kind names of `lang`'s grammar indexed by kind id (aliases included), built once per process.
-fn kind_names(lang: Language) -> &'static [Box<str>] {
-    static TABLES: [std::sync::OnceLock<Vec<Box<str>>>; Language::ALL.len()] =
-        [const { std::sync::OnceLock::new() }; Language::ALL.len()];
-    TABLES[usize::from(lang.code())].get_or_init(|| {
-        let grammar = ts_language(lang);
-        (0..grammar.node_kind_count())
-            .map(|id| {
-                u16::try_from(id)
-                    .ok()
-                    .and_then(|id| grammar.node_kind_for_id(id))
-                    .unwrap_or("")
-                    .into()
-            })
-            .collect()
-    })
-}
-
 /// The tree-sitter grammar for a language.
 pub fn ts_language(lang: Language) -> tree_sitter::Language {
     match lang {
@@ -144,7 +126,6 @@ pub fn extract(lang: Language, path: &str, src: &str, tree: &Tree) -> FileFacts 
         },
         seen: HashSet::default(),
         ident_writes: Vec::new(),
-        kinds: kind_names(lang),
     };
     x.facts.symbols[0].doc = x.module_doc(root);
     let ctx = Ctx {
@@ -215,8 +196,6 @@ struct Def<'t> {
 
 struct Extractor<'s> {
     lang: Language,
-    /// The grammar's kind names by kind id ([`kind_names`]).
-    kinds: &'static [Box<str>],
     src: &'s str,
     facts: FileFacts,
     /// Dedupes refs per (symbol, kind, name, qualifier).
@@ -226,17 +205,6 @@ struct Extractor<'s> {
 }
 
 impl<'s> Extractor<'s> {
-    /// `n.kind()` from the grammar's table: `Node::kind` measures the grammar's C string and checks its
-    /// UTF-8 at every call, and the extractor asks most nodes their kind several times (`strlen`,
-    /// `from_utf8` and the symbol lookup were about 5 % of a cold index's CPU on Linux 6.1, `perf`).
-    fn kind<'t>(&self, n: impl std::borrow::Borrow<Node<'t>>) -> &'t str {
-        let n = n.borrow();
-        match self.kinds.get(usize::from(n.kind_id())) {
-            Some(k) if !k.is_empty() => k,
-            _ => n.kind(),
-        }
-    }
-
     fn text(&self, node: Node) -> &'s str {
         self.src.get(node.byte_range()).unwrap_or("")
     }
@@ -259,7 +227,7 @@ impl<'s> Extractor<'s> {
         let mut child_ctx: Option<Ctx> = None;
         self.facts_at(node, ctx, &mut child_ctx);
         let ctx = child_ctx.as_ref().unwrap_or(ctx);
-        let write_field = assignment_target_field(self.kind(node));
+        let write_field = assignment_target_field(node.kind());
         let mut cursor = node.walk();
         for (i, child) in node.children(&mut cursor).enumerate() {
             let is_target = write_field
@@ -347,7 +315,7 @@ impl<'s> Extractor<'s> {
     fn span_node<'t>(&self, node: Node<'t>) -> Node<'t> {
         let mut n = node;
         while let Some(p) = n.parent() {
-            let wraps = match self.kind(p) {
+            let wraps = match p.kind() {
                 "export_statement" | "decorated_definition" | "template_declaration" => true,
                 // A declaration with a single spec/declarator: `type X struct{}`, `const f = () => ..`.
                 "type_declaration"
@@ -384,7 +352,7 @@ impl<'s> Extractor<'s> {
             })
         };
         let module_level = ctx.callable.is_none() && !ctx.in_type;
-        match (self.lang, self.kind(node)) {
+        match (self.lang, node.kind()) {
             (Language::Rust, "function_item" | "function_signature_item") => {
                 def(K::Function, name_of("name"), false)
             }
@@ -403,7 +371,7 @@ impl<'s> Extractor<'s> {
             (Language::Python, "class_definition") => def(K::Class, name_of("name"), true),
             (Language::Python, "assignment") if module_level && ctx.sym == 0 => {
                 let left = node.child_by_field_name("left")?;
-                (self.kind(left) == "identifier").then(|| Def {
+                (left.kind() == "identifier").then(|| Def {
                     kind: K::Global,
                     name: self.text(left).to_string(),
                     scope: None,
@@ -442,7 +410,7 @@ impl<'s> Extractor<'s> {
                 let value = node.child_by_field_name("value");
                 let is_fn = value.is_some_and(|v| {
                     matches!(
-                        self.kind(v),
+                        v.kind(),
                         "arrow_function"
                             | "function_expression"
                             | "function"
@@ -451,7 +419,7 @@ impl<'s> Extractor<'s> {
                 });
                 let name = node
                     .child_by_field_name("name")
-                    .filter(|n| self.kind(n) == "identifier");
+                    .filter(|n| n.kind() == "identifier");
                 if is_fn {
                     let fbody = value.and_then(|v| v.child_by_field_name("body"));
                     name.map(|n| Def {
@@ -472,7 +440,7 @@ impl<'s> Extractor<'s> {
                 "public_field_definition" | "field_definition",
             ) => {
                 let value = node.child_by_field_name("value")?;
-                if !matches!(self.kind(value), "arrow_function" | "function_expression") {
+                if !matches!(value.kind(), "arrow_function" | "function_expression") {
                     return None;
                 }
                 let name = node
@@ -498,7 +466,7 @@ impl<'s> Extractor<'s> {
                 })
             }
             (Language::Go, "type_spec" | "type_alias") => {
-                let kind = match node.child_by_field_name("type").map(|t| self.kind(t)) {
+                let kind = match node.child_by_field_name("type").map(|t| t.kind()) {
                     Some("struct_type") => K::Struct,
                     Some("interface_type") => K::Interface,
                     _ => K::Type,
@@ -564,10 +532,10 @@ impl<'s> Extractor<'s> {
             (Language::Cpp, "alias_declaration") => def(K::Type, name_of("name"), false),
             (Language::C | Language::Cpp, "declaration") if module_level && ctx.sym == 0 => {
                 let decl = node.child_by_field_name("declarator")?;
-                if self.kind(decl) == "function_declarator"
+                if decl.kind() == "function_declarator"
                     || (0..node.child_count()).any(|i| {
                         node.child(i as u32).is_some_and(|c| {
-                            self.kind(c) == "storage_class_specifier" && self.text(c) == "extern"
+                            c.kind() == "storage_class_specifier" && self.text(c) == "extern"
                         })
                     })
                 {
@@ -582,7 +550,7 @@ impl<'s> Extractor<'s> {
 
     /// Facts at a non-definition node: calls, field accesses, type refs, imports, complexity, body terms.
     fn facts_at(&mut self, node: Node, ctx: &Ctx, child_ctx: &mut Option<Ctx>) {
-        let kind = self.kind(node);
+        let kind = node.kind();
         let sym = ctx.sym;
         if let Some(callable) = ctx.callable
             && is_decision(node, self.src)
@@ -768,7 +736,7 @@ impl<'s> Extractor<'s> {
 
     /// `(name, qualifier)` when `node` is a call site.
     fn call_target(&self, node: Node) -> Option<(String, Option<String>)> {
-        let callee = match (self.lang, self.kind(node)) {
+        let callee = match (self.lang, node.kind()) {
             (Language::Java, "method_invocation") => {
                 let name = self.text(node.child_by_field_name("name")?).to_string();
                 let q = node
@@ -790,7 +758,7 @@ impl<'s> Extractor<'s> {
 
     fn callee_name(&self, callee: Node) -> Option<(String, Option<String>)> {
         let field = |f: &str| callee.child_by_field_name(f);
-        match self.kind(callee) {
+        match callee.kind() {
             "identifier" | "field_identifier" | "type_identifier" => {
                 Some((self.text(callee).to_string(), None))
             }
@@ -806,9 +774,7 @@ impl<'s> Extractor<'s> {
             "scoped_identifier" | "qualified_identifier" => {
                 let name = field("name")?;
                 let scope = field("path").or_else(|| field("scope"));
-                if self.kind(name) == "qualified_identifier"
-                    || self.kind(name) == "scoped_identifier"
-                {
+                if name.kind() == "qualified_identifier" || name.kind() == "scoped_identifier" {
                     return self.callee_name(name);
                 }
                 Some((
@@ -852,7 +818,7 @@ impl<'s> Extractor<'s> {
             return None;
         }
         if let Some(parent) = node.parent()
-            && matches!(self.kind(parent), "call_expression" | "call")
+            && matches!(parent.kind(), "call_expression" | "call")
             && parent.child_by_field_name("function") == Some(node)
         {
             return None;
@@ -867,7 +833,7 @@ impl<'s> Extractor<'s> {
         let collect = |this: &Self, n: Node, kind: RefKind, bases: &mut Vec<(RefKind, String)>| {
             let mut cursor = n.walk();
             for c in n.named_children(&mut cursor) {
-                match self.kind(c) {
+                match c.kind() {
                     "identifier"
                     | "type_identifier"
                     | "attribute"
@@ -890,7 +856,7 @@ impl<'s> Extractor<'s> {
                 }
             }
         };
-        match (self.lang, self.kind(node)) {
+        match (self.lang, node.kind()) {
             (Language::Python, "class_definition") => {
                 if let Some(s) = node.child_by_field_name("superclasses") {
                     collect(self, s, RefKind::Inherit, &mut bases);
@@ -899,13 +865,13 @@ impl<'s> Extractor<'s> {
             (Language::TypeScript | Language::Tsx | Language::JavaScript, _) => {
                 let mut cursor = node.walk();
                 for c in node.named_children(&mut cursor) {
-                    match self.kind(c) {
+                    match c.kind() {
                         "class_heritage" => {
                             let mut c2 = c.walk();
                             let kids: Vec<Node> = c.named_children(&mut c2).collect();
-                            if kids.iter().any(|k| self.kind(k).ends_with("_clause")) {
+                            if kids.iter().any(|k| k.kind().ends_with("_clause")) {
                                 for k in kids {
-                                    let kind = if self.kind(k) == "implements_clause" {
+                                    let kind = if k.kind() == "implements_clause" {
                                         RefKind::Implement
                                     } else {
                                         RefKind::Inherit
@@ -927,9 +893,9 @@ impl<'s> Extractor<'s> {
                 }
                 let mut cursor = node.walk();
                 for c in node.named_children(&mut cursor) {
-                    if matches!(self.kind(c), "super_interfaces" | "extends_interfaces") {
-                        let kind = if self.kind(c) == "super_interfaces"
-                            && self.kind(node) != "interface_declaration"
+                    if matches!(c.kind(), "super_interfaces" | "extends_interfaces") {
+                        let kind = if c.kind() == "super_interfaces"
+                            && node.kind() != "interface_declaration"
                         {
                             RefKind::Implement
                         } else {
@@ -945,7 +911,7 @@ impl<'s> Extractor<'s> {
             (Language::Cpp, "class_specifier" | "struct_specifier") => {
                 let mut cursor = node.walk();
                 for c in node.named_children(&mut cursor) {
-                    if self.kind(c) == "base_class_clause" {
+                    if c.kind() == "base_class_clause" {
                         collect(self, c, RefKind::Inherit, &mut bases);
                     }
                 }
@@ -962,7 +928,7 @@ impl<'s> Extractor<'s> {
                     while let Some(n) = stack.pop() {
                         let mut cursor = n.walk();
                         for c in n.named_children(&mut cursor) {
-                            match self.kind(c) {
+                            match c.kind() {
                                 "field_declaration_list" => stack.push(c),
                                 "field_declaration" if c.child_by_field_name("name").is_none() => {
                                     if let Some(ty) = c.child_by_field_name("type") {
@@ -990,7 +956,7 @@ impl<'s> Extractor<'s> {
     /// `(scope, name)` of a C/C++ declarator: unwraps pointer/reference/function/array/init declarators.
     fn c_declarator_name(&self, mut node: Node) -> Option<(Option<String>, String)> {
         for _ in 0..16 {
-            match self.kind(node) {
+            match node.kind() {
                 "identifier" | "field_identifier" | "type_identifier" | "destructor_name"
                 | "operator_name" => {
                     return Some((None, self.text(node).to_string()));
@@ -1035,7 +1001,7 @@ impl<'s> Extractor<'s> {
     fn python_self_name(&self, node: Node) -> Option<String> {
         let params = node.child_by_field_name("parameters")?;
         let first = params.named_child(0)?;
-        (self.kind(first) == "identifier").then(|| self.text(first).to_string())
+        (first.kind() == "identifier").then(|| self.text(first).to_string())
     }
 
     /// Flattens a Rust use tree into imports.
@@ -1047,7 +1013,7 @@ impl<'s> Extractor<'s> {
                 format!("{a}::{b}")
             }
         };
-        match self.kind(node) {
+        match node.kind() {
             "scoped_identifier" | "identifier" | "self" | "crate" | "super" => {
                 let full = join(&prefix, self.text(node));
                 let (module, name) = full.rsplit_once("::").unwrap_or(("", &full));
@@ -1111,7 +1077,7 @@ impl<'s> Extractor<'s> {
         let mut cursor = node.walk();
         let names: Vec<Node> = node.children_by_field_name("name", &mut cursor).collect();
         for n in names {
-            let (orig, alias) = match self.kind(n) {
+            let (orig, alias) = match n.kind() {
                 "aliased_import" => (
                     n.child_by_field_name("name")
                         .map(|x| self.text(x))
@@ -1160,14 +1126,14 @@ impl<'s> Extractor<'s> {
         let mut cursor = node.walk();
         let clause = node
             .named_children(&mut cursor)
-            .find(|c| self.kind(c) == "import_clause");
+            .find(|c| c.kind() == "import_clause");
         let Some(clause) = clause else {
             self.add_import(sym, module, String::new(), String::new(), line);
             return;
         };
         let mut c2 = clause.walk();
         for part in clause.named_children(&mut c2) {
-            match self.kind(part) {
+            match part.kind() {
                 "identifier" => self.add_import(
                     sym,
                     module.clone(),
@@ -1182,7 +1148,7 @@ impl<'s> Extractor<'s> {
                 "named_imports" => {
                     let mut c3 = part.walk();
                     for spec in part.named_children(&mut c3) {
-                        if self.kind(spec) != "import_specifier" {
+                        if spec.kind() != "import_specifier" {
                             continue;
                         }
                         let orig = spec
@@ -1245,7 +1211,7 @@ impl<'s> Extractor<'s> {
         let mut lines: Vec<&str> = Vec::new();
         let mut next_row = anchor.start_position().row;
         while let Some(prev) = anchor.prev_sibling() {
-            let kind = self.kind(prev);
+            let kind = prev.kind();
             if matches!(
                 kind,
                 "attribute_item" | "decorator" | "annotation" | "marker_annotation"
@@ -1274,11 +1240,11 @@ impl<'s> Extractor<'s> {
 
     fn python_docstring(&self, body: Node) -> Option<String> {
         let first = body.named_child(0)?;
-        if self.kind(first) != "expression_statement" {
+        if first.kind() != "expression_statement" {
             return None;
         }
         let s = first.named_child(0)?;
-        if self.kind(s) != "string" {
+        if s.kind() != "string" {
             return None;
         }
         let t = self.text(s);
@@ -1294,9 +1260,7 @@ impl<'s> Extractor<'s> {
                 let mut cursor = root.walk();
                 let lines: Vec<&str> = root
                     .children(&mut cursor)
-                    .take_while(|c| {
-                        self.kind(c) == "line_comment" || self.kind(c) == "block_comment"
-                    })
+                    .take_while(|c| c.kind() == "line_comment" || c.kind() == "block_comment")
                     .map(|c| self.text(c))
                     .filter(|t| t.starts_with("//!") || t.starts_with("/*!"))
                     .collect();

@@ -549,13 +549,18 @@ impl SearchSections for SearchData {
             .iter()
             .map(|(t, ps)| (t.as_str(), ps.len()))
             .collect();
-        terms.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        // Built sorted (the field's contract); sorted here for any other input.
+        if !terms.is_sorted_by(|a, b| a.0.as_bytes() <= b.0.as_bytes()) {
+            terms.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        }
         terms
     }
 
     fn postings(&self, sink: &mut dyn FnMut(&[Posting]) -> Result<()>) -> Result<()> {
         let mut order: Vec<&(String, Vec<Posting>)> = self.terms.iter().collect();
-        order.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        if !order.is_sorted_by(|a, b| a.0.as_bytes() <= b.0.as_bytes()) {
+            order.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        }
         order.into_iter().try_for_each(|(_, ps)| sink(ps))
     }
 
