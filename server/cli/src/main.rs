@@ -433,6 +433,8 @@ fn print_status(st: &status::Status, writer: Option<&live::WriterState>) {
             w.role,
             if w.model_loaded {
                 "in memory"
+            } else if w.model_bounded.is_some() {
+                "not kept: over the memory budget, updates rebuilt from the catalog"
             } else {
                 "spilled"
             }

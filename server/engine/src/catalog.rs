@@ -360,12 +360,17 @@ impl Catalog {
     pub fn load_facts(&self) -> Result<(Vec<FileFacts>, Vec<String>)> {
         let mut facts = Vec::new();
         let reparse = self.load_facts_chunked(4096, |chunk| facts.extend(chunk))?;
+        facts.sort_unstable_by(|a, b| a.path.cmp(&b.path));
         Ok((facts, reparse))
     }
 
     /// [`Catalog::load_facts`] a chunk of `chunk` files at a time (each chunk deserialized in parallel and
-    /// handed to `each` in path order), so a large tree's stored facts are never all in memory as JSON and
-    /// as values at once. Returns the paths to re-parse.
+    /// handed to `each`), so a large tree's stored facts are never all in memory as JSON and as values at
+    /// once. Returns the paths to re-parse.
+    ///
+    /// The rows come in the table's order, not sorted: an `ORDER BY path` made DuckDB sort every row with its
+    /// JSON, and under a 1 GiB budget (DuckDB's limit 128 MiB) that sort of Linux's 1.1 GB of facts failed
+    /// with "could not allocate block"; a plain scan streams. Callers sort what they keep.
     ///
     /// Errors: [`CatalogError::Query`].
     pub fn load_facts_chunked(
@@ -374,41 +379,52 @@ impl Catalog {
         mut each: impl FnMut(Vec<FileFacts>),
     ) -> Result<Vec<String>> {
         let what = "read of stored facts";
+        // One query per chunk of row ids: duckdb-rs materializes a query's whole result before the first row
+        // is read, so one query over every row held all of Linux's facts JSON at once (RSS 1.9 GiB under a
+        // 1 GiB budget). Row ids are dense but for deleted rows; a range may hold fewer than `chunk` rows.
+        let max_rowid: Option<i64> = self
+            .conn
+            .query_row("SELECT max(rowid) FROM files", [], |r| r.get(0))
+            .map_err(query_err(what))?;
         let mut stmt = self
             .conn
-            .prepare("SELECT path, facts FROM files WHERE status = 'ok' ORDER BY path")
-            .map_err(query_err(what))?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
-            })
+            .prepare(
+                "SELECT path, facts FROM files WHERE status = 'ok' AND rowid >= ? AND rowid < ?",
+            )
             .map_err(query_err(what))?;
         let mut reparse = Vec::new();
-        let mut buf: Vec<(String, Option<String>)> = Vec::with_capacity(chunk.min(4096));
-        let mut rows = rows.peekable();
-        while let Some(row) = rows.next() {
-            buf.push(row.map_err(query_err(what))?);
-            if buf.len() >= chunk || rows.peek().is_none() {
-                let parsed: Vec<std::result::Result<FileFacts, String>> = std::mem::take(&mut buf)
-                    .into_par_iter()
-                    .map(|(path, json)| {
-                        match json.as_deref().map(serde_json::from_str::<FileFacts>) {
-                            Some(Ok(facts)) if facts.path == path => Ok(facts),
-                            Some(Err(e)) => {
-                                tracing::warn!(path = %path, error = %e, "stored facts do not deserialize; re-parsing the file");
-                                Err(path)
-                            }
-                            _ => Err(path),
+        let step = chunk.max(1) as i64;
+        let mut from = 0i64;
+        while from <= max_rowid.unwrap_or(-1) {
+            let buf: Vec<(String, Option<String>)> = stmt
+                .query_map([from, from + step], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+                })
+                .map_err(query_err(what))?
+                .collect::<std::result::Result<_, _>>()
+                .map_err(query_err(what))?;
+            from += step;
+            let parsed: Vec<std::result::Result<FileFacts, String>> = buf
+                .into_par_iter()
+                .map(|(path, json)| {
+                    match json.as_deref().map(serde_json::from_str::<FileFacts>) {
+                        Some(Ok(facts)) if facts.path == path => Ok(facts),
+                        Some(Err(e)) => {
+                            tracing::warn!(path = %path, error = %e, "stored facts do not deserialize; re-parsing the file");
+                            Err(path)
                         }
-                    })
-                    .collect();
-                let mut facts = Vec::with_capacity(parsed.len());
-                for item in parsed {
-                    match item {
-                        Ok(f) => facts.push(f),
-                        Err(path) => reparse.push(path),
+                        _ => Err(path),
                     }
+                })
+                .collect();
+            let mut facts = Vec::with_capacity(parsed.len());
+            for item in parsed {
+                match item {
+                    Ok(f) => facts.push(f),
+                    Err(path) => reparse.push(path),
                 }
+            }
+            if !facts.is_empty() {
                 each(facts);
             }
         }

@@ -144,7 +144,10 @@ pub struct Buffer {
 ///
 /// Without `model` (a one-shot run) it also rewrites the catalog's `symbols`/`edges` tables (used by
 /// `leindex sql`). With `model` (a live writer's first run) it fills the model from what it loaded and leaves
-/// the graph tables to [`LiveModel::persist`], done when the editor is idle.
+/// the graph tables to [`LiveModel::persist`], done when the editor is idle — unless the model is projected
+/// to outgrow the memory budget as it fills ([`crate::memory::model_outgrows`]): then the run parks what it
+/// holds, goes on as a one-shot run does (in bounded memory) and leaves the model empty, with the reason in
+/// [`LiveModel::bounded`].
 fn full_run(
     config: &Config,
     progress: Option<&(dyn Fn(Progress) + Sync)>,
@@ -152,6 +155,7 @@ fn full_run(
     model: Option<&mut LiveModel>,
 ) -> Result<IndexReport, Error> {
     let started = Instant::now();
+    let rss_start = crate::memory::rss_bytes().unwrap_or(0);
     ensure_index_dir(&config.index_dir)?;
     let mut report = IndexReport::default();
     let mut cat = open_catalog(&config.index_dir, &mut report.recovered)?;
@@ -202,15 +206,37 @@ fn full_run(
     // a large tree are never all held with their body text and JSON.
     // A one-shot run parks the search documents on disk until the search index is built from them, and the
     // symbols' signatures and docs until the snapshot is written; a live model keeps both (it rebuilds the
-    // index on every publication).
-    let mut prepared = Prepared::new(if model.is_none() {
-        Some(Parks {
-            docs: Park::new(&config.index_dir, "search documents")?,
-            texts: Park::new(&config.index_dir, "signatures and docs")?,
-        })
+    // index on every publication) while the budget allows. Once a live writer's model has not fit, its later
+    // runs park from the start: retrying would load the whole catalog into memory for every edit.
+    let mut prepared = Prepared::new(if model.as_ref().is_none_or(|m| m.bounded.is_some()) {
+        Some(Parks::new(config)?)
     } else {
         None
     });
+    let mut bounded: Option<String> = None;
+    // After each batch or chunk a live run still filling its model checks that the model will fit.
+    let mut keep_in_budget = |prepared: &mut Prepared| -> Result<(), Error> {
+        if prepared.parks.is_some() {
+            return Ok(());
+        }
+        let Some(projected) = crate::memory::model_outgrows(rss_start) else {
+            return Ok(());
+        };
+        let message = crate::memory::model_too_big(
+            &config.root.display().to_string(),
+            projected,
+            prepared.facts.len(),
+            files.len(),
+        );
+        tracing::warn!(
+            files = prepared.facts.len(),
+            "{message}; parking what the model holds and finishing in bounded memory"
+        );
+        prepared.park(Parks::new(config)?);
+        crate::memory::trim();
+        bounded = Some(message);
+        Ok(())
+    };
     let mut changed_any = !removed.is_empty();
     let mut catalog_ms = 0u128;
     if !removed.is_empty() {
@@ -241,6 +267,7 @@ fn full_run(
         let batch_ms = t.elapsed().as_millis();
         catalog_ms += batch_ms;
         prepared.add(upserts.into_iter().filter_map(|(_, f)| f.ok()).collect());
+        keep_in_budget(&mut prepared)?;
         crate::memory::check();
         tracing::debug!(
             catalog_ms = batch_ms as u64,
@@ -266,7 +293,7 @@ fn full_run(
         }
     };
     if !changed_any
-        && model.is_none()
+        && (model.is_none() || prepared.parks.is_some())
         && let Some(prev) = &previous
     {
         report.generation = prev.generation();
@@ -284,14 +311,19 @@ fn full_run(
     if states.len() > removed.len() {
         let fresh: std::collections::HashSet<String> =
             prepared.facts.iter().map(|f| f.path.clone()).collect();
+        let mut parking = Ok(());
         let unreadable = cat.load_facts_chunked(LOAD_CHUNK, |chunk| {
             prepared.add(
                 chunk
                     .into_iter()
                     .filter(|f| !fresh.contains(&f.path))
                     .collect(),
-            )
+            );
+            if parking.is_ok() {
+                parking = keep_in_budget(&mut prepared);
+            }
         })?;
+        parking?;
         for path in unreadable {
             report.recovered.push(format!(
                 "stored facts of {path} were unreadable; re-parsed it"
@@ -323,6 +355,8 @@ fn full_run(
         texts,
         parks,
     } = prepared;
+    // A live run fills its model only if it never had to park.
+    let keep_model = model.is_some() && parks.is_none();
     let (parked, parked_texts) = match parks {
         Some(p) => (Some(p.docs.finish()?), Some(p.texts.finish()?)),
         None => (None, None),
@@ -378,7 +412,7 @@ fn full_run(
         report.symbols = prev.symbol_count();
         report.edges = prev.edge_count();
     } else {
-        let (mut data, parked_search) = if model.is_none() {
+        let (mut data, parked_search) = if !keep_model {
             // A one-shot run needs nothing of the parse once it is in the index: the search index is built
             // first (the terms move into it), the documents freed and its postings parked on disk while the
             // graph is built, with the symbols' text moved into the records and the facts freed before the
@@ -418,7 +452,8 @@ fn full_run(
         if model.is_none() {
             // The catalog's graph tables (for `leindex sql`) are written from the published snapshot, as a
             // live writer's deferred ones are, into a reopened catalog (DuckDB's buffer pool was released
-            // while the graph and the snapshot were built): the in-memory index is freed first.
+            // while the graph and the snapshot were built): the in-memory index is freed first. A live
+            // writer (even one whose model did not fit) leaves them until it is idle.
             drop(data);
             crate::memory::trim();
             let mut cat = open_catalog(&config.index_dir, &mut report.recovered)?;
@@ -427,8 +462,16 @@ fn full_run(
         }
     }
     if let Some(model) = model {
-        let docs = docs.into_iter().map(FileDocs::into_held).collect();
-        model.fill(all, docs, packed, terms, skipped_records, report.generation);
+        if keep_model {
+            let docs = docs.into_iter().map(FileDocs::into_held).collect();
+            model.fill(all, docs, packed, terms, skipped_records, report.generation);
+        } else {
+            // Bounded now, or already before this run (then it parked from the start).
+            if bounded.is_some() {
+                model.bounded = bounded;
+            }
+            model.generation = report.generation;
+        }
     }
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
@@ -467,10 +510,37 @@ struct Prepared {
     parks: Option<Parks>,
 }
 
-/// What a one-shot run parks on disk as it parses (see [`Park`]).
+/// What a one-shot run (or a live run whose model does not fit the budget) parks on disk as it parses (see
+/// [`Park`]).
 struct Parks {
     docs: Park<search::Doc>,
     texts: Park<SymbolText>,
+}
+
+impl Parks {
+    /// Two new temporary files in the index directory. Errors: [`Error::Io`] when they cannot be created.
+    fn new(config: &Config) -> Result<Parks, Error> {
+        Ok(Parks {
+            docs: Park::new(&config.index_dir, "search documents")?,
+            texts: Park::new(&config.index_dir, "signatures and docs")?,
+        })
+    }
+}
+
+/// Takes the signatures and docs out of a file's symbols to be parked. Methods keep their signatures: the
+/// graph's resolver reads them (receivers).
+fn take_texts(facts: &mut FileFacts) -> Vec<SymbolText> {
+    facts
+        .symbols
+        .iter_mut()
+        .map(|s| {
+            let signature = match s.kind {
+                SymbolKind::Method => String::new(),
+                _ => std::mem::take(&mut s.signature),
+            };
+            (signature, std::mem::take(&mut s.doc))
+        })
+        .collect()
 }
 
 /// A file's search documents: held in memory, or where they are in a [`Park`] (a one-shot run).
@@ -584,25 +654,30 @@ impl Prepared {
             match &mut self.parks {
                 Some(parks) => {
                     self.docs.push(FileDocs::Parked(parks.docs.push(&docs)));
-                    // Methods keep their signatures: the graph's resolver reads them (receivers).
-                    let texts: Vec<SymbolText> = facts
-                        .symbols
-                        .iter_mut()
-                        .map(|s| {
-                            let signature = match s.kind {
-                                SymbolKind::Method => String::new(),
-                                _ => std::mem::take(&mut s.signature),
-                            };
-                            (signature, std::mem::take(&mut s.doc))
-                        })
-                        .collect();
-                    self.texts.push(parks.texts.push(&texts));
+                    self.texts.push(parks.texts.push(&take_texts(&mut facts)));
                 }
                 None => self.docs.push(FileDocs::Held(docs)),
             }
             self.facts.push(facts);
             self.packed.push(packed);
         }
+    }
+
+    /// Parks the documents, signatures and docs held so far in `parks`, as a one-shot run would have from
+    /// the start, and everything added from now on: for a live run whose model outgrows the budget.
+    fn park(&mut self, mut parks: Parks) {
+        for docs in &mut self.docs {
+            if let FileDocs::Held(held) = docs {
+                let held = std::mem::take(held);
+                *docs = FileDocs::Parked(parks.docs.push(&held));
+            }
+        }
+        self.texts = self
+            .facts
+            .iter_mut()
+            .map(|f| parks.texts.push(&take_texts(f)))
+            .collect();
+        self.parks = Some(parks);
     }
 }
 
@@ -815,6 +890,9 @@ pub struct LiveModel {
     /// Generation of the last snapshot this model published or loaded.
     generation: u64,
     started: bool,
+    /// Why the last run left the model empty (it was projected to outgrow the memory budget), if it did:
+    /// every update is then a catalog-backed run in bounded memory (see [`full_run`]).
+    bounded: Option<String>,
 }
 
 struct ModelFile {
@@ -849,6 +927,13 @@ impl LiveModel {
     /// Whether [`LiveModel::start`] has filled the model.
     pub fn is_started(&self) -> bool {
         self.started
+    }
+
+    /// Why the model is not kept, when the memory budget cannot hold it: each update then walks the tree and
+    /// rebuilds the index from the catalog as a one-shot run does (bounded memory, slower edits). `None`
+    /// while the model is kept or before the first run.
+    pub fn bounded(&self) -> Option<&str> {
+        self.bounded.as_deref()
     }
 
     /// Whether catalog rows are behind the model (see [`LiveModel::persist`]).
@@ -890,6 +975,7 @@ impl LiveModel {
         self.removed.clear();
         self.generation = generation;
         self.started = true;
+        self.bounded = None;
     }
 
     /// The first run of a live writer: a catalog-backed run (warm start, or a cold index) that also fills
@@ -907,7 +993,8 @@ impl LiveModel {
     /// differs, and publishes a new generation from memory when anything changed. A path the model does not
     /// know — a new source file, a directory, an ignore file — makes it walk the tree instead (ignore rules
     /// decide whether a new file belongs to the index). Paths that are neither source files nor ignore files
-    /// are disregarded. Before [`LiveModel::start`] this is `start`.
+    /// are disregarded. Before [`LiveModel::start`], and while the model is not kept ([`LiveModel::bounded`]),
+    /// this is `start`, which tries to fill the model again.
     ///
     /// Errors: the snapshot cannot be published (the model keeps the new facts; the next run retries).
     pub fn update(

@@ -79,6 +79,10 @@ pub struct WriterState {
     /// Whether its in-memory model is loaded (false after a spill, until an edit reloads it).
     #[serde(default)]
     pub model_loaded: bool,
+    /// Why the model is not kept at all, when the memory budget cannot hold it (every update is then
+    /// rebuilt from the catalog in bounded memory; see `LiveModel::bounded`).
+    #[serde(default)]
+    pub model_bounded: Option<String>,
 }
 
 /// The state of the process holding the writer lock right now, or `None` when nobody holds it or the holder
@@ -291,6 +295,7 @@ pub fn run_writer(
         },
         memory: None,
         model_loaded: false,
+        model_bounded: None,
     };
     write_state(&dir, &state);
 
@@ -517,6 +522,7 @@ fn run_index(
     state.pending_since_unix_ms = None;
     state.indexing = false;
     state.model_loaded = model.is_started();
+    state.model_bounded = model.bounded().map(str::to_owned);
     state.updated_unix_ms = now_ms();
     write_state(&config.index_dir, state);
     published

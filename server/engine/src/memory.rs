@@ -326,6 +326,49 @@ pub fn check() {
     }
 }
 
+/// How much more a live writer's run adds to RSS at its peak (graph, search index and snapshot built from
+/// the model) than its model: Linux 6.1's first `index --watch` run peaked at 2.44 GiB with a model that held
+/// 1.23 GiB afterwards.
+pub const MODEL_PEAK_FACTOR: f64 = 2.0;
+
+/// Whether a live writer's run that is filling its model should stop holding it: RSS grew from `start_rss`
+/// (bytes, sampled when the run began) as files were loaded into the model, and that growth times
+/// [`MODEL_PEAK_FACTOR`] on top of `start_rss` passes the spill line (90% of the budget). Returns that
+/// projected peak in bytes when it should stop — a lower bound for the whole model, which is not loaded yet;
+/// `None` while it fits, where RSS cannot be read, and while another writer of this process holds a model
+/// (the least recently active model is spilled first: [`check`] asks for it).
+pub fn model_outgrows(start_rss: u64) -> Option<u64> {
+    let w = watch();
+    let rss = rss_bytes()?;
+    let projected = start_rss as f64 + rss.saturating_sub(start_rss) as f64 * MODEL_PEAK_FACTOR;
+    if projected <= lock(&w.budget).bytes as f64 * SPILL_FRACTION {
+        return None;
+    }
+    let others = lock(&w.writers)
+        .iter()
+        .filter_map(Weak::upgrade)
+        .any(|h| h.loaded.load(Ordering::Relaxed));
+    (!others).then_some(projected as u64)
+}
+
+/// Records (in the status's `problem`, and returns for the log and `writer.json`) that the live model of
+/// `label` will not be kept: with `done` of its `total` files loaded, a run's peak was already projected
+/// at `projected` bytes, more than the budget allows.
+pub fn model_too_big(label: &str, projected: u64, done: usize, total: usize) -> String {
+    let w = watch();
+    let budget = lock(&w.budget).bytes;
+    let message = format!(
+        "the {} budget cannot keep the live model of {label} in memory: with {done} of its {total} files \
+         loaded, a run's peak would already be about {}; each update is rebuilt from the catalog in bounded \
+         memory instead (slower edits); a budget above {} would be needed to keep it",
+        mib(budget),
+        mib(projected),
+        mib((projected as f64 / SPILL_FRACTION) as u64)
+    );
+    *lock(&w.problem) = Some(message.clone());
+    message
+}
+
 /// Returns freed heap to the OS: mimalloc's (`mi_collect(true)`: this thread's heap and abandoned ones; other
 /// threads' free pages are returned by mimalloc itself, at once, see `init_allocator`) and glibc's
 /// (`malloc_trim(0)`, which DuckDB allocates from; a no-op off glibc).
