@@ -66,8 +66,13 @@ fn main() -> ExitCode {
         eprintln!("leindex-mcp: {e}");
         return ExitCode::from(2);
     }
-    // Load the tokenizer while the client initializes, so the first answer does not pay for it.
-    leindex_engine::analyze::warm_up_tokenizer();
+    // Load the tokenizer before the first answer needs it — and before the projects' writers start: a
+    // writer filling its model projects the model's size from the process's RSS growth (see
+    // `memory::model_outgrows`), and the tokenizer's tables loading beside it counted as model (a small
+    // project's model was then refused under a budget that holds it).
+    if leindex_engine::analyze::warm_up_tokenizer().join().is_err() {
+        tracing::warn!("loading the tokenizer failed; the first answer will retry");
+    }
     let dirs = if args.projects.is_empty() {
         match std::env::current_dir() {
             Ok(d) => vec![d],
