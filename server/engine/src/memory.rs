@@ -2,7 +2,8 @@
 //! points of an index run), and spilling — when RSS passes 90% of the budget, live writers drop their
 //! in-memory models, least recently active first (answers keep coming from the mapped snapshot, whose pages
 //! the OS may drop; a model reloads from the catalog when an edit needs it), and freed heap is handed back
-//! to the OS (`mi_collect` for mimalloc, `malloc_trim` for glibc), measured.
+//! to the OS (`mi_collect` for mimalloc, `malloc_trim` for glibc), measured. A model projected not to fit
+//! at all is not kept ([`model_outgrows`]): its writer then rebuilds every update from the catalog.
 //!
 //! This module also sets the process's allocator: mimalloc, for Rust and (see `extract::new_parser`)
 //! tree-sitter. DuckDB's C++ keeps glibc's.
