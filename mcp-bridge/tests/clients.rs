@@ -59,10 +59,8 @@ fn python_sdk_ready() -> bool {
     )
 }
 
-/// Runs one Python unittest file against a fresh scratch copy of tokio (`LEINDEX_PROJECT`) and, when
-/// `second` names a corpus, a scratch copy of that one too (`LEINDEX_SECOND_PROJECT`); panics with its output
-/// on failure.
-fn run_python_suite(file: &str, second: Option<&str>) -> Option<PathBuf> {
+/// Runs one Python unittest file against a fresh scratch project; panics with its output on failure.
+fn run_python_suite(file: &str) -> Option<PathBuf> {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     if !python_sdk_ready() {
         return None;
@@ -73,17 +71,9 @@ fn run_python_suite(file: &str, second: Option<&str>) -> Option<PathBuf> {
         cli_bin().display()
     );
     let (tmp, project) = scratch_corpus("tokio")?;
-    let second = match second {
-        Some(name) => Some(scratch_corpus(name)?),
-        None => None,
-    };
     let out = tmp.path().join("out");
     std::fs::create_dir_all(&out).unwrap();
-    let mut python = Command::new("python3");
-    if let Some((_, root)) = &second {
-        python.env("LEINDEX_SECOND_PROJECT", root);
-    }
-    let status = python
+    let status = Command::new("python3")
         .args(["-m", "unittest", "-v", file])
         .current_dir(repo().join("tests/mcp"))
         .env("LEINDEX_MCP_BIN", env!("CARGO_BIN_EXE_leindex-mcp"))
@@ -108,13 +98,12 @@ fn run_python_suite(file: &str, second: Option<&str>) -> Option<PathBuf> {
     let _ = std::fs::remove_dir_all(&keep);
     copy_tree(&out, &keep);
     drop(tmp);
-    drop(second);
     Some(keep)
 }
 
 #[test]
 fn python_sdk_single_bridge() {
-    let Some(out) = run_python_suite("test_e2e.py", None) else {
+    let Some(out) = run_python_suite("test_e2e.py") else {
         return;
     };
     // The largest answer (token_budget far above the cap) must stay well under the 25k-token tool output
@@ -131,16 +120,7 @@ fn python_sdk_single_bridge() {
 
 #[test]
 fn python_sdk_multi_process() {
-    if let Some(out) = run_python_suite("test_multiprocess.py", None) {
-        let _ = std::fs::remove_dir_all(out);
-    }
-}
-
-/// One bridge serving tokio and django under a budget set from its own measured RSS: the inactive project's
-/// model spills first, answers stay the same, an edit reloads it (`tests/mcp/test_memory.py`).
-#[test]
-fn python_sdk_memory_budget() {
-    if let Some(out) = run_python_suite("test_memory.py", Some("django")) {
+    if let Some(out) = run_python_suite("test_multiprocess.py") {
         let _ = std::fs::remove_dir_all(out);
     }
 }
