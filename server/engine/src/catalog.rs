@@ -368,9 +368,10 @@ impl Catalog {
     /// handed to `each`), so a large tree's stored facts are never all in memory as JSON and as values at
     /// once. Returns the paths to re-parse.
     ///
-    /// The rows come in the table's order, not sorted: an `ORDER BY path` made DuckDB sort every row with its
-    /// JSON, and under a 1 GiB budget (DuckDB's limit 128 MiB) that sort of Linux's 1.1 GB of facts failed
-    /// with "could not allocate block"; a plain scan streams. Callers sort what they keep.
+    /// The rows come in row-id order, one query per range of `chunk` row ids, not sorted by path: an
+    /// `ORDER BY path` made DuckDB sort every row with its JSON, and under a 1 GiB budget (DuckDB's limit
+    /// 128 MiB) that sort of Linux's 1.1 GB of facts failed with "could not allocate block". Callers sort
+    /// what they keep.
     ///
     /// Errors: [`CatalogError::Query`].
     pub fn load_facts_chunked(
