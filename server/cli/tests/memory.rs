@@ -177,7 +177,11 @@ fn a_live_writer_under_a_small_budget_stays_inside_it_and_publishes_edits() {
         return;
     };
     let out = leindex(&root, &["index", "."]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let expected = answers(&root);
     std::fs::remove_dir_all(root.join(".leindex")).unwrap();
 
@@ -199,7 +203,8 @@ fn a_live_writer_under_a_small_budget_stays_inside_it_and_publishes_edits() {
     });
     let reason = w["model_bounded"].as_str().unwrap_or_else(|| panic!("{w}"));
     assert!(
-        reason.contains("cannot keep the live model") && reason.contains("would be needed to keep it"),
+        reason.contains("cannot keep the live model")
+            && reason.contains("would be needed to keep it"),
         "{reason}"
     );
     assert_eq!(w["model_loaded"], false, "{w}");
@@ -224,7 +229,10 @@ fn a_live_writer_under_a_small_budget_stays_inside_it_and_publishes_edits() {
         peak as f64 / 1048576.0,
         bound as f64 / 1048576.0
     );
-    assert!(peak <= bound, "peak RSS {peak} bytes over the bound {bound}");
+    assert!(
+        peak <= bound,
+        "peak RSS {peak} bytes over the bound {bound}"
+    );
     drop(watch);
 }
 
