@@ -61,6 +61,16 @@ fn top_hits(root: &Path, query: &str) -> Vec<String> {
         .collect()
 }
 
+/// The kernel's high-water mark of a running process's RSS (`VmHWM` in `/proc/<pid>/status`), bytes.
+fn vm_hwm(pid: u32) -> Option<u64> {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map(|kib| kib * 1024)
+}
+
 /// Runs leindex to completion and returns its exit status, its stderr and its peak RSS in bytes: the
 /// kernel's high-water mark (`VmHWM` in `/proc/<pid>/status`), read every 2 ms while it runs (the mark only
 /// grows, so a sample can miss at most the growth of its last 2 ms).
@@ -74,16 +84,10 @@ fn peak_rss(root: &Path, args: &[&str]) -> (std::process::ExitStatus, String, u6
         .stderr(Stdio::piped())
         .spawn()
         .expect("runs leindex");
-    let status_file = format!("/proc/{}/status", child.id());
     let mut peak = 0u64;
     let status = loop {
-        if let Ok(text) = std::fs::read_to_string(&status_file)
-            && let Some(kib) = text
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        {
-            peak = peak.max(kib * 1024);
+        if let Some(hwm) = vm_hwm(child.id()) {
+            peak = peak.max(hwm);
         }
         if let Some(status) = child.try_wait().expect("waits for leindex") {
             break status;
@@ -155,16 +159,6 @@ fn a_cold_index_under_a_small_budget_stays_inside_it_with_the_same_answers() {
         "peak RSS {peak} bytes over the bound {bound}: {err}"
     );
     assert_eq!(answers(&root), expected);
-}
-
-/// The kernel's high-water mark of a running process's RSS (`VmHWM` in `/proc/<pid>/status`), bytes.
-fn vm_hwm(pid: u32) -> Option<u64> {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()?
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map(|kib| kib * 1024)
 }
 
 /// A live writer (`leindex index --watch`) of django under the same 128 MiB budget: its model is projected

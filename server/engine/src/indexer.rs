@@ -890,8 +890,9 @@ pub struct LiveModel {
     /// Generation of the last snapshot this model published or loaded.
     generation: u64,
     started: bool,
-    /// Why the last run left the model empty (it was projected to outgrow the memory budget), if it did:
-    /// every update is then a catalog-backed run in bounded memory (see [`full_run`]).
+    /// Why the model is not kept (a run projected it to outgrow the memory budget), once that happened: every
+    /// later update is a catalog-backed run that parks from the start, in bounded memory (see [`full_run`]),
+    /// for as long as this writer runs.
     bounded: Option<String>,
 }
 
@@ -993,8 +994,8 @@ impl LiveModel {
     /// differs, and publishes a new generation from memory when anything changed. A path the model does not
     /// know — a new source file, a directory, an ignore file — makes it walk the tree instead (ignore rules
     /// decide whether a new file belongs to the index). Paths that are neither source files nor ignore files
-    /// are disregarded. Before [`LiveModel::start`], and while the model is not kept ([`LiveModel::bounded`]),
-    /// this is `start`, which tries to fill the model again.
+    /// are disregarded. Before [`LiveModel::start`], and once the model is not kept ([`LiveModel::bounded`]),
+    /// this is `start`: a catalog-backed run (which, when bounded, parks from the start and fills no model).
     ///
     /// Errors: the snapshot cannot be published (the model keeps the new facts; the next run retries).
     pub fn update(
