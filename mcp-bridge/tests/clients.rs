@@ -125,6 +125,19 @@ fn python_sdk_multi_process() {
     }
 }
 
+/// One bridge, two projects (rxjs and two copies of django), a budget set between the RSS it measures with
+/// one model and with both: the inactive project's model spills when the other's loads, answers stay the
+/// same, and an edit of the spilled project is published (`tests/mcp/test_memory.py`).
+#[test]
+fn python_sdk_memory_budget_spills_the_inactive_project() {
+    if corpus("rxjs").is_none() || corpus("django").is_none() {
+        return;
+    }
+    if let Some(out) = run_python_suite("test_memory.py") {
+        let _ = std::fs::remove_dir_all(out);
+    }
+}
+
 /// The MCP Inspector CLI (the reference client of the MCP project) lists and calls the tools.
 #[test]
 fn inspector_cli() {

@@ -1,17 +1,18 @@
-"""The memory budget in one bridge serving two projects (scratch copies of rxjs and django): when the second
-project's writer role comes to the bridge and its model loads, RSS passes 90% of the budget and the model
-of the project that was not active — rxjs's — is spilled, not the one being loaded; answers keep coming
-from the snapshot, and an edit of rxjs is published, its model reloaded from the catalog (or, if it no
-longer fits beside django's, rebuilt from the catalog without being kept).
+"""The memory budget in one bridge serving two projects: when the second project's writer role comes to the
+bridge and its model loads, RSS passes 90% of the budget and the model of the project that was not active is
+spilled, not the one being loaded; answers keep coming from the snapshot, and an edit of the spilled project
+is published, its model reloaded from the catalog (or, if it no longer fits beside the other, rebuilt from
+the catalog without being kept).
 
-The budget is set from this machine's own figures: a first bridge measures its RSS with rxjs's model loaded,
-and the second runs under a budget whose spill line is 48 MiB above that — room for rxjs's small model
-to load again, not for django's.
+The projects are scratch copies: rxjs (262 files, a small model: the one that spills) and a large one made of
+two copies of django (7,300 files, whose model adds well over 100 MiB as it loads).
 
-Not part of `cargo test`: its margins depend on the machine's figures (on 2 cores here it passed 6 of 8 runs;
-a failure seen in full was a load of django that stayed under the line, so nothing spilled), so it is a
-check to run by hand, from tests/mcp, with the environment `harness.py` names plus
-LEINDEX_SECOND_PROJECT (a scratch copy of django): `python3 -m unittest -v test_memory.py`."""
+The budget is set from this machine's own figures, measured by a first bridge without a budget running the
+same steps: its RSS with rxjs's model loaded (A) and with both models loaded (B). The second bridge runs with
+its spill line halfway between them. Loading rxjs's model again needs about its own growth above A (its
+projected peak was 34 MiB above A on 2 cores, with DuckDB's read buffers), and the large project's load adds
+(B - A) / 2 above the line; the test requires B - A >= 100 MiB so both margins are wide (they were a few tens
+of MiB when the large project was one django, and that test failed 2 of 8 runs)."""
 
 import json
 import os
@@ -22,15 +23,12 @@ import unittest
 
 from harness import CLI_BIN, OUT, bridge, ok, wait_for
 
-# The larger project, whose load crosses the line (a scratch copy of django), and the small one, whose model
-# is loaded first and spilled (rxjs, copied here from the corpus cache).
-ACTIVE = os.path.realpath(os.environ["LEINDEX_SECOND_PROJECT"])
-INACTIVE = os.path.join(os.path.realpath(OUT), "rxjs")
 CORPUS = os.environ.get("LEINDEX_CORPUS", os.path.expanduser("~/.cache/leindex-corpus"))
-# Room above the measured RSS: more than loading rxjs's model again needs (its projected peak, twice the
-# growth of its load with DuckDB's read buffers, was 34 MiB above the steady RSS here), less than django's
-# load adds (70 MiB and more).
-HEADROOM = 48 << 20
+INACTIVE = os.path.join(os.path.realpath(OUT), "rxjs")
+ACTIVE = os.path.join(os.path.realpath(OUT), "two-djangos")
+MIB = 1 << 20
+# Least distance between the two measured RSS figures for the spill line between them to be robust.
+MIN_GAP = 100 * MIB
 
 
 def writer_status(path):
@@ -39,11 +37,30 @@ def writer_status(path):
     return json.loads(out.stdout).get("writer")
 
 
-async def inactive_model_loaded(session):
-    st = await ok(session, "leindex_status", project_path=INACTIVE)
+def hold_active_elsewhere():
+    """Starts another process as the large project's writer (`leindex index --watch`), so the bridge only
+    reads that project until the process goes away; returns it once it has published."""
+    other = subprocess.Popen(
+        [CLI_BIN, "index", "--watch", ACTIVE], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 300
+    while not ((writer_status(ACTIVE) or {}).get("generation", 0) >= 1 and
+               (writer_status(ACTIVE) or {}).get("pid") == other.pid):
+        assert other.poll() is None, f"leindex index --watch {ACTIVE} exited: {other.returncode}"
+        assert time.monotonic() < deadline, "the large project's writer did not publish"
+        time.sleep(0.2)
+    return other
+
+
+async def status(session, path):
+    return await ok(session, "leindex_status", project_path=path)
+
+
+async def model_held_by_bridge(session, path):
+    """The status of `path` once this bridge is its writer and holds its model, else None."""
+    st = await status(session, path)
     w = st.get("writer") or {}
-    mine = w.get("pid") == st["bridge_pid"]
-    return st if mine and w.get("model_loaded") else None
+    return st if w.get("pid") == st["bridge_pid"] and w.get("model_loaded") else None
 
 
 async def searches(session):
@@ -56,49 +73,71 @@ async def searches(session):
 
 
 class MemoryBudget(unittest.IsolatedAsyncioTestCase):
-    async def test_the_inactive_project_spills_first_and_reloads_on_edit(self):
-        # rxjs indexed beforehand, so the bridge's writer fills its model from the catalog at once; django
-        # indexed and held by another writer, so the bridge only reads it until that writer goes away.
+    @classmethod
+    def setUpClass(cls):
         shutil.copytree(os.path.join(CORPUS, "rxjs"), INACTIVE)
+        for copy in ("a", "b"):
+            shutil.copytree(os.path.join(CORPUS, "django"), os.path.join(ACTIVE, copy))
+        # rxjs indexed beforehand, so the bridge's writer fills its model from the catalog at once.
         subprocess.run([CLI_BIN, "index", INACTIVE], check=True, capture_output=True)
-        other = subprocess.Popen(
-            [CLI_BIN, "index", "--watch", ACTIVE], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        try:
-            deadline = time.monotonic() + 120
-            while not ((writer_status(ACTIVE) or {}).get("generation", 0) >= 1):
-                self.assertLess(time.monotonic(), deadline, "django's writer did not publish")
-                time.sleep(0.2)
 
+    async def measure_without_budget(self):
+        """RSS of a bridge without a budget (the default, a quarter of the machine) with rxjs's model
+        loaded, and with the large project's loaded too: (A, B) in bytes."""
+        other = hold_active_elsewhere()
+        try:
             async with bridge("--project", ACTIVE, project=INACTIVE) as (session, _):
-                await wait_for(lambda: inactive_model_loaded(session), timeout=60, interval=0.1)
+                await wait_for(lambda: model_held_by_bridge(session, INACTIVE), timeout=120, interval=0.1)
                 await searches(session)
                 time.sleep(1)
-                rss = (await ok(session, "leindex_status", project_path=INACTIVE))["memory"]["rss_bytes"]
-            budget = max(int((rss + HEADROOM) / 0.9), 64 << 20)
-            print(f"bridge RSS with rxjs's model: {rss / 1048576:.1f} MiB; budget {budget / 1048576:.1f} MiB")
+                a = (await status(session, INACTIVE))["memory"]["rss_bytes"]
+                other.terminate()
+                other.wait(timeout=30)
+                await wait_for(lambda: model_held_by_bridge(session, ACTIVE), timeout=300, interval=0.2)
+                await searches(session)
+                time.sleep(1)
+                mem = (await status(session, ACTIVE))["memory"]
+                self.assertEqual(mem["spills"], 0, mem)
+                return a, mem["rss_bytes"]
+        finally:
+            other.kill()
+            other.wait()
 
-            async with bridge("--project", ACTIVE, "--memory-budget", str(budget), project=INACTIVE) as (session, _):
-                await wait_for(lambda: inactive_model_loaded(session), timeout=60, interval=0.1)
+    async def test_the_inactive_project_spills_first_and_reloads_on_edit(self):
+        a, b = await self.measure_without_budget()
+        print(f"without a budget: RSS {a / MIB:.1f} MiB with rxjs's model, {b / MIB:.1f} MiB with both")
+        self.assertGreaterEqual(b - a, MIN_GAP, "the large project's model should add at least 100 MiB")
+        spill_at = (a + b) // 2
+        budget = int(spill_at / 0.9)
+        print(f"budget {budget / MIB:.1f} MiB: spill line {spill_at / MIB:.1f} MiB")
+
+        other = hold_active_elsewhere()
+        try:
+            async with bridge("--project", ACTIVE, "--memory-budget", str(budget), project=INACTIVE) as (
+                session,
+                _,
+            ):
+                await wait_for(lambda: model_held_by_bridge(session, INACTIVE), timeout=120, interval=0.1)
                 before = await searches(session)
                 time.sleep(1)
-                st = await ok(session, "leindex_status", project_path=INACTIVE)
+                st = await status(session, INACTIVE)
                 self.assertEqual(st["memory"]["spills"], 0, st["memory"])
+                self.assertIsNone(st["writer"].get("model_bounded"), st["writer"])
 
-                # django's writer stops: the bridge takes its role over and loads its model.
+                # The large project's writer stops: the bridge takes its role over and loads its model.
                 other.terminate()
                 other.wait(timeout=30)
 
                 async def inactive_spilled():
-                    st = await ok(session, "leindex_status", project_path=INACTIVE)
+                    st = await status(session, INACTIVE)
                     w = st.get("writer") or {}
                     return st if st["memory"]["spills"] >= 1 and not w.get("model_loaded") else None
 
-                st, _ = await wait_for(inactive_spilled, timeout=90, interval=0.1)
+                st, _ = await wait_for(inactive_spilled, timeout=300, interval=0.1)
                 mem = st["memory"]
                 self.assertIn(f"live model of {INACTIVE}", mem["last_spill"], mem)
                 self.assertGreater(mem["freed_bytes"], 0, mem)
-                st = await ok(session, "leindex_status", project_path=ACTIVE)
+                st = await status(session, ACTIVE)
                 self.assertEqual(st["writer"]["pid"], st["bridge_pid"], st["writer"])
 
                 # Answers come from the snapshot, spilled or not.
@@ -114,16 +153,17 @@ class MemoryBudget(unittest.IsolatedAsyncioTestCase):
                     )
                     return r["hits"] and r["hits"][0]["symbol"] == "addedAfterTheSpill"
 
-                await wait_for(edit_seen, timeout=60, interval=0.2)
+                await wait_for(edit_seen, timeout=120, interval=0.2)
 
-                # The edit's run either reloaded the model or — when django's model now holds the room — found
-                # it would not fit and rebuilt from the catalog without keeping it; either is reported.
+                # The edit's run either reloaded the model or — when the large project's model now holds the
+                # room — found it would not fit and rebuilt from the catalog without keeping it; either is
+                # reported.
                 async def reloaded_or_bounded():
-                    st = await ok(session, "leindex_status", project_path=INACTIVE)
+                    st = await status(session, INACTIVE)
                     w = st.get("writer") or {}
                     return st if st["memory"]["reloads"] >= 1 or w.get("model_bounded") else None
 
-                st, _ = await wait_for(reloaded_or_bounded, timeout=30, interval=0.2)
+                st, _ = await wait_for(reloaded_or_bounded, timeout=60, interval=0.2)
                 print(f"after the edit: {st['memory']}; rxjs's model bounded: {st['writer'].get('model_bounded')}")
         finally:
             other.kill()

@@ -28,18 +28,29 @@ const PAGERANK_ITERATIONS: usize = 30;
 /// with its facts; the order given is the id order. The search index is left empty (see
 /// [`crate::search::raw_docs`], [`crate::search::intern`] and [`crate::search::assemble`]).
 pub fn build(files: &[(&FileRecord, &FileFacts)]) -> IndexData {
-    build_packed(files, &[])
+    build_packed(files, &Vec::<Option<&PackedRefs>>::new())
+}
+
+/// Where the resolver finds the references and imports that [`PackedRefs::take`] took out of files' facts:
+/// held packed in memory (a live writer's model: `Vec<Option<&PackedRefs>>`, one entry per file or none at all)
+/// or parked on disk (a one-shot index, see `indexer.rs`). Called from several threads at once.
+pub trait RefSource: Sync {
+    /// File `fid`'s references and imports, or `None` when its facts still hold them. A source that can fail
+    /// (a read from disk) keeps its error for its owner to return after the build, and yields `None`.
+    fn refs(&self, fid: usize) -> Option<(Vec<RefFact>, Vec<ImportFact>)>;
+}
+
+impl RefSource for Vec<Option<&PackedRefs>> {
+    fn refs(&self, fid: usize) -> Option<(Vec<RefFact>, Vec<ImportFact>)> {
+        self.get(fid).copied().flatten().map(PackedRefs::unpack)
+    }
 }
 
 /// [`build`] for files some of whose references and imports were taken out of their facts by
-/// [`PackedRefs::take`]: `packed` is empty (none packed) or has one entry per file, `Some` where that file's
-/// are packed. Files are resolved on one thread: this is the live writer's build, which runs while the
-/// editor's requests need the other core (on 2 cores, resolving on both raised the LSP server's keystroke →
+/// [`PackedRefs::take`]: `packed` gives those (see [`RefSource`]). Files are resolved on one thread: this is
+/// the live writer's build, which runs while the editor's requests need the other core (on 2 cores, resolving on both raised the LSP server's keystroke →
 /// re-parse p99 to 11–14 ms, against 9–10 ms on one; `node tests/lsp/bench.js django tokio`).
-pub fn build_packed(
-    files: &[(&FileRecord, &FileFacts)],
-    packed: &[Option<&PackedRefs>],
-) -> IndexData {
+pub fn build_packed(files: &[(&FileRecord, &FileFacts)], packed: &dyn RefSource) -> IndexData {
     let (mut symbols, offsets) = symbol_records(files.iter().map(|(_, f)| *f));
     let facts = files.iter().flat_map(|(_, f)| &f.symbols);
     for (rec, s) in symbols.iter_mut().zip(facts) {
@@ -55,10 +66,7 @@ pub fn build_packed(
 /// records instead of copied and the facts' symbol lists are emptied, which for a large tree (Linux: 1.1 M
 /// symbols) saves a second copy of every symbol while the graph is resolved. Files are resolved on every
 /// core (a one-shot index has nothing else to do).
-pub fn build_taking(
-    files: &mut [(FileRecord, FileFacts)],
-    packed: &[Option<&PackedRefs>],
-) -> IndexData {
+pub fn build_taking(files: &mut [(FileRecord, FileFacts)], packed: &dyn RefSource) -> IndexData {
     let (mut symbols, offsets) = symbol_records(files.iter().map(|(_, f)| f));
     let facts = files
         .iter_mut()
@@ -112,7 +120,7 @@ fn link(
     files: &[(&FileRecord, &FileFacts)],
     mut symbols: Vec<SymbolRecord>,
     offsets: Vec<u32>,
-    packed: &[Option<&PackedRefs>],
+    packed: &dyn RefSource,
     parallel: bool,
 ) -> IndexData {
     let t = std::time::Instant::now();
@@ -279,12 +287,11 @@ impl<'a> Resolver<'a> {
     /// `parallel`), and each file's edges are deduplicated before they join the rest (a symbol calling one
     /// function from many sites yields one edge), so neither every site of a large tree nor every file's
     /// result is held at once.
-    /// `packed` (empty, or one entry per file) holds the references and imports of the files whose facts
-    /// no longer do.
+    /// `packed` gives the references and imports of the files whose facts no longer hold them.
     /// Returns the edges and their detail texts (sorted, distinct; [`EdgeRecord::detail`] indexes them).
     fn resolve(
         &self,
-        packed: &[Option<&PackedRefs>],
+        packed: &dyn RefSource,
         parallel: bool,
     ) -> (Vec<EdgeRecord>, Vec<String>) {
         // A round that may not be split runs as one job, on one thread.
@@ -310,9 +317,9 @@ impl<'a> Resolver<'a> {
                 .with_min_len(min_len)
                 .map(|&fid| {
                     let unpacked;
-                    let (refs, imports) = match packed.get(fid).copied().flatten() {
+                    let (refs, imports) = match packed.refs(fid) {
                         Some(p) => {
-                            unpacked = p.unpack();
+                            unpacked = p;
                             (&unpacked.0[..], &unpacked.1[..])
                         }
                         None => (&self.files[fid].1.refs[..], &self.files[fid].1.imports[..]),

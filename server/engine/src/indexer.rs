@@ -7,7 +7,9 @@ use crate::Error;
 use crate::catalog::{self, Catalog, CatalogError, FileState};
 use crate::config::Config;
 use crate::lock::{LockError, WriterLock};
-use crate::model::{FileFacts, FileRecord, IndexData, Language, Posting, SearchData, SymbolKind};
+use crate::model::{
+    FileFacts, FileRecord, ImportFact, IndexData, Language, Posting, RefFact, SearchData, SymbolKind,
+};
 use crate::packed::PackedRefs;
 use crate::park::{Park, Parked, ParkedSearch, ParkedTexts, Span, SymbolText};
 use crate::snapshot::{self, SearchSections, Snapshot, SymbolTexts};
@@ -357,12 +359,16 @@ fn full_run(
     } = prepared;
     // A live run fills its model only if it never had to park.
     let keep_model = model.is_some() && parks.is_none();
-    let (parked, parked_texts) = match parks {
-        Some(p) => (Some(p.docs.finish()?), Some(p.texts.finish()?)),
-        None => (None, None),
+    let (parked, parked_texts, parked_refs) = match parks {
+        Some(p) => (
+            Some(p.docs.finish()?),
+            Some(p.texts.finish()?),
+            Some(p.refs.finish()?),
+        ),
+        None => (None, None, None),
     };
     let mut texts = texts.into_iter();
-    let mut joined: Vec<(FileRecord, FileFacts, FileDocs, PackedRefs, Option<Span>)> = facts
+    let mut joined: Vec<(FileRecord, FileFacts, FileDocs, FileRefs, Option<Span>)> = facts
         .into_iter()
         .zip(docs)
         .zip(packed)
@@ -374,7 +380,7 @@ fn full_run(
     joined.sort_by(|a, b| a.0.path.cmp(&b.0.path));
     let mut all = Vec::with_capacity(joined.len());
     let mut docs = Vec::with_capacity(joined.len());
-    let mut packed: Vec<PackedRefs> = Vec::new();
+    let mut packed: Vec<FileRefs> = Vec::new();
     // In symbol id order, as the graph numbers the symbols of `all`.
     let mut text_spans = Vec::new();
     for (r, f, d, p, t) in joined {
@@ -390,7 +396,7 @@ fn full_run(
     tracing::debug!(
         files = all.len(),
         terms = terms.len(),
-        packed_refs_mib = packed.iter().map(PackedRefs::len).sum::<usize>() >> 20,
+        held_refs_mib = packed.iter().map(FileRefs::held_len).sum::<usize>() >> 20,
         ms = t.elapsed().as_millis() as u64,
         "load facts and documents"
     );
@@ -422,17 +428,19 @@ fn full_run(
             let search = assemble_parked(config, &docs, parked.as_ref(), table)?;
             docs = Vec::new();
             drop(parked);
-            let packs: Vec<Option<&PackedRefs>> = packed.iter().map(Some).collect();
-            let data = resolve(|| graph::build_taking(&mut all, &packs));
-            drop(packs);
+            let refs = RefsFrom::new(&packed, parked_refs.as_ref());
+            let data = resolve(|| graph::build_taking(&mut all, &refs));
+            refs.finish()?;
+            drop(parked_refs);
             all = Vec::new();
             packed = Vec::new();
             crate::memory::trim();
             (data, Some(search))
         } else {
             let refs: Vec<(&FileRecord, &FileFacts)> = all.iter().map(|(r, f)| (r, f)).collect();
-            let packs: Vec<Option<&PackedRefs>> = packed.iter().map(Some).collect();
+            let packs = RefsFrom::new(&packed, None);
             let mut data = resolve(|| graph::build_packed(&refs, &packs));
+            packs.finish()?;
             data.search = assemble_held(&docs, &terms)?;
             (data, None)
         };
@@ -464,6 +472,7 @@ fn full_run(
     if let Some(model) = model {
         if keep_model {
             let docs = docs.into_iter().map(FileDocs::into_held).collect();
+            let packed = packed.into_iter().map(FileRefs::into_held).collect();
             model.fill(all, docs, packed, terms, skipped_records, report.generation);
         } else {
             // Bounded now, or already before this run (then it parked from the start).
@@ -503,8 +512,8 @@ struct Prepared {
     /// One per fact: its symbols' documents, parked when there are `parks`.
     docs: Vec<FileDocs>,
     terms: search::TermTable,
-    /// One per fact: its references and imports, taken out of it.
-    packed: Vec<PackedRefs>,
+    /// One per fact: its references and imports, taken out of it (parked when there are `parks`).
+    packed: Vec<FileRefs>,
     /// One per fact when there are `parks`: where its symbols' signatures and docs (taken out of it) are.
     texts: Vec<Span>,
     parks: Option<Parks>,
@@ -515,14 +524,16 @@ struct Prepared {
 struct Parks {
     docs: Park<search::Doc>,
     texts: Park<SymbolText>,
+    refs: Park<PackedRefs>,
 }
 
 impl Parks {
-    /// Two new temporary files in the index directory. Errors: [`Error::Io`] when they cannot be created.
+    /// Three new temporary files in the index directory. Errors: [`Error::Io`] when they cannot be created.
     fn new(config: &Config) -> Result<Parks, Error> {
         Ok(Parks {
             docs: Park::new(&config.index_dir, "search documents")?,
             texts: Park::new(&config.index_dir, "signatures and docs")?,
+            refs: Park::new(&config.index_dir, "packed references")?,
         })
     }
 }
@@ -562,7 +573,7 @@ impl FileDocs {
             FileDocs::Parked(span) => {
                 let read = parked
                     .map(|p| p.read(*span))
-                    .unwrap_or_else(|| Err(parked_without_park()));
+                    .unwrap_or_else(|| Err(parked_without_park("search documents")));
                 match read {
                     Ok(docs) => Box::new(docs.into_iter().map(Cow::Owned)),
                     Err(e) => {
@@ -583,12 +594,85 @@ impl FileDocs {
     }
 }
 
-fn parked_without_park() -> Error {
+fn parked_without_park(what: &str) -> Error {
     Error::Io {
-        path: PathBuf::from("<parked search documents>"),
-        source: std::io::Error::other(
-            "documents were parked but the park is gone (an indexer bug)",
-        ),
+        path: PathBuf::from(format!("<parked {what}>")),
+        source: std::io::Error::other(format!(
+            "{what} were parked but the park is gone (an indexer bug)"
+        )),
+    }
+}
+
+/// A file's references and imports taken out of its facts ([`PackedRefs::take`]): held, or where they are
+/// in a [`Park`] (a one-shot run, or a live run whose model does not fit; Linux 6.1: 129 MiB, which would
+/// otherwise be held from the parse until the graph is resolved).
+enum FileRefs {
+    Held(PackedRefs),
+    Parked(Span),
+}
+
+impl FileRefs {
+    /// Bytes held in memory (0 when parked).
+    fn held_len(&self) -> usize {
+        match self {
+            FileRefs::Held(p) => p.len(),
+            FileRefs::Parked(_) => 0,
+        }
+    }
+
+    /// The held references; none for parked ones (a run that parks fills no live model).
+    fn into_held(self) -> PackedRefs {
+        match self {
+            FileRefs::Held(p) => p,
+            FileRefs::Parked(_) => PackedRefs::default(),
+        }
+    }
+}
+
+/// Every file's references and imports for the graph's resolver (one [`FileRefs`] per file, in id order),
+/// parked ones read back from `parked` a file at a time. The resolver cannot return an error: a read error is
+/// kept (that file yields no references) and returned by [`RefsFrom::finish`].
+struct RefsFrom<'a> {
+    files: &'a [FileRefs],
+    parked: Option<&'a Parked<PackedRefs>>,
+    failed: std::sync::Mutex<Option<Error>>,
+}
+
+impl<'a> RefsFrom<'a> {
+    fn new(files: &'a [FileRefs], parked: Option<&'a Parked<PackedRefs>>) -> RefsFrom<'a> {
+        RefsFrom {
+            files,
+            parked,
+            failed: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// Errors: [`Error::Io`] when parked references could not be read back.
+    fn finish(self) -> Result<(), Error> {
+        let failed = self.failed.into_inner().unwrap_or_else(|p| p.into_inner());
+        failed.map_or(Ok(()), Err)
+    }
+}
+
+impl graph::RefSource for RefsFrom<'_> {
+    fn refs(&self, fid: usize) -> Option<(Vec<RefFact>, Vec<ImportFact>)> {
+        match self.files.get(fid)? {
+            FileRefs::Held(p) => Some(p.unpack()),
+            FileRefs::Parked(span) => {
+                let read = self
+                    .parked
+                    .map(|p| p.read_bytes(*span))
+                    .unwrap_or_else(|| Err(parked_without_park("packed references")));
+                match read {
+                    Ok(bytes) => Some(PackedRefs::from_bytes(bytes).unpack()),
+                    Err(e) => {
+                        let mut failed = self.failed.lock().unwrap_or_else(|p| p.into_inner());
+                        failed.get_or_insert(e);
+                        Some(Default::default())
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -655,21 +739,31 @@ impl Prepared {
                 Some(parks) => {
                     self.docs.push(FileDocs::Parked(parks.docs.push(&docs)));
                     self.texts.push(parks.texts.push(&take_texts(&mut facts)));
+                    let span = parks.refs.push_bytes(packed.as_bytes());
+                    self.packed.push(FileRefs::Parked(span));
                 }
-                None => self.docs.push(FileDocs::Held(docs)),
+                None => {
+                    self.docs.push(FileDocs::Held(docs));
+                    self.packed.push(FileRefs::Held(packed));
+                }
             }
             self.facts.push(facts);
-            self.packed.push(packed);
         }
     }
 
-    /// Parks the documents, signatures and docs held so far in `parks`, as a one-shot run would have from
-    /// the start, and everything added from now on: for a live run whose model outgrows the budget.
+    /// Parks the documents, signatures and docs and packed references held so far in `parks`, as a one-shot
+    /// run would have from the start, and everything added from now on: for a live run whose model outgrows
+    /// the budget.
     fn park(&mut self, mut parks: Parks) {
         for docs in &mut self.docs {
             if let FileDocs::Held(held) = docs {
                 let held = std::mem::take(held);
                 *docs = FileDocs::Parked(parks.docs.push(&held));
+            }
+        }
+        for refs in &mut self.packed {
+            if let FileRefs::Held(held) = refs {
+                *refs = FileRefs::Parked(parks.refs.push_bytes(held.as_bytes()));
             }
         }
         self.texts = self

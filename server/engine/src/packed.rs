@@ -1,6 +1,7 @@
 //! A compact form of a file's references and imports — the largest part of its facts once the body text is
 //! gone — held instead of the in-memory structs by a catalog-backed run until the graph is resolved, and by
-//! a live writer's model for every file the catalog already has.
+//! a live writer's model for every file the catalog already has. A one-shot index parks them on disk instead
+//! (`park.rs`), and reads each file's back when the graph resolves it.
 //!
 //! In memory a [`RefFact`] costs a 64-byte struct plus one or two heap strings (about 130 bytes, estimated
 //! from the struct and glibc's smallest chunks); packed with MessagePack (`rmp-serde`, a well-kept serde
@@ -45,6 +46,16 @@ impl PackedRefs {
             tracing::warn!(error = %e, "packed references did not decode; the file gets no edges");
             Default::default()
         })
+    }
+
+    /// The packed bytes (to park them; [`PackedRefs::from_bytes`] takes them back).
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Packed references from bytes that [`PackedRefs::as_bytes`] gave (read back from a park).
+    pub fn from_bytes(bytes: Vec<u8>) -> PackedRefs {
+        PackedRefs(bytes)
     }
 
     /// Size of the packed bytes.

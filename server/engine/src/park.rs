@@ -1,6 +1,6 @@
 //! Values parked in an anonymous temporary file while a one-shot index builds something else in memory, so
-//! its large structures are not all held at once: the search documents and the symbols' signatures and docs
-//! from the parse on ([`Park`]), the search index's postings while the graph is built and until the snapshot
+//! its large structures are not all held at once: the search documents, the symbols' signatures and docs and
+//! the files' packed references from the parse on ([`Park`]), the search index's postings while the graph is built and until the snapshot
 //! copies them ([`ParkedSearch`]).
 //!
 //! The file is made with `tempfile::tempfile_in` (`O_TMPFILE` on Linux): it has no name, so the OS removes
@@ -149,7 +149,7 @@ pub struct Park<T> {
     _values: PhantomData<T>,
 }
 
-impl<T: Serialize + DeserializeOwned> Park<T> {
+impl<T> Park<T> {
     /// A new temporary file in `dir` for values described as `what`. Errors: [`Error::Io`] naming `dir` when
     /// it cannot be created.
     pub fn new(dir: &Path, what: &'static str) -> Result<Park<T>, Error> {
@@ -167,17 +167,23 @@ impl<T: Serialize + DeserializeOwned> Park<T> {
         })
     }
 
-    /// Appends one file's values; returns where they are (an empty span after a write error).
-    pub fn push(&mut self, values: &[T]) -> Span {
+    /// Appends bytes that already encode one file's values (a [`crate::packed::PackedRefs`]); returns where
+    /// they are, for [`Parked::read_bytes`] (an empty span after a write error).
+    pub fn push_bytes(&mut self, bytes: &[u8]) -> Span {
+        self.append(|out| out.write_all(bytes))
+    }
+
+    /// Writes through `write` unless an earlier write failed; the span of what it wrote.
+    fn append(&mut self, write: impl FnOnce(&mut Counted<'_, BufWriter<File>>) -> io::Result<()>) -> Span {
         let offset = self.len;
         if self.failed.is_none() {
             let mut counted = Counted {
                 inner: &mut self.out,
                 n: 0,
             };
-            match rmp_serde::encode::write(&mut counted, values) {
+            match write(&mut counted) {
                 Ok(()) => self.len += counted.n,
-                Err(e) => self.failed = Some(io::Error::other(e)),
+                Err(e) => self.failed = Some(e),
             }
         }
         Span {
@@ -203,6 +209,14 @@ impl<T: Serialize + DeserializeOwned> Park<T> {
             what: self.what,
             _values: PhantomData,
         })
+    }
+}
+
+impl<T: Serialize> Park<T> {
+    /// Appends one file's values, MessagePack-encoded; returns where they are (an empty span after a write
+    /// error).
+    pub fn push(&mut self, values: &[T]) -> Span {
+        self.append(|out| rmp_serde::encode::write(out, values).map_err(io::Error::other))
     }
 }
 
@@ -237,19 +251,34 @@ pub struct Parked<T> {
     _values: PhantomData<T>,
 }
 
+impl<T> Parked<T> {
+    /// The bytes at `span` (pushed with [`Park::push_bytes`]). Errors: [`Error::Io`] when they cannot be read.
+    pub fn read_bytes(&self, span: Span) -> Result<Vec<u8>, Error> {
+        self.bytes_io(span).map_err(|source| self.error(source))
+    }
+
+    fn bytes_io(&self, span: Span) -> io::Result<Vec<u8>> {
+        let mut buf = vec![0u8; span.len as usize];
+        read_exact_at(&self.file, &mut buf, span.offset)?;
+        Ok(buf)
+    }
+
+    fn error(&self, source: io::Error) -> Error {
+        Error::Io {
+            path: temp_name(&self.dir, self.what),
+            source,
+        }
+    }
+}
+
 impl<T: DeserializeOwned> Parked<T> {
     /// The values at `span`. Errors: [`Error::Io`] when the bytes cannot be read or decoded.
     pub fn read(&self, span: Span) -> Result<Vec<T>, Error> {
-        self.read_io(span).map_err(|source| Error::Io {
-            path: temp_name(&self.dir, self.what),
-            source,
-        })
+        self.read_io(span).map_err(|source| self.error(source))
     }
 
     fn read_io(&self, span: Span) -> io::Result<Vec<T>> {
-        let mut buf = vec![0u8; span.len as usize];
-        read_exact_at(&self.file, &mut buf, span.offset)?;
-        rmp_serde::from_slice(&buf).map_err(io::Error::other)
+        rmp_serde::from_slice(&self.bytes_io(span)?).map_err(io::Error::other)
     }
 }
 
