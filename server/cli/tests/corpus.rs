@@ -4,7 +4,7 @@
 //! Corpora are looked up under `$LEINDEX_CORPUS` (default `~/.cache/leindex-corpus`). When one is absent
 //! the test says so and passes outside CI; under CI (`CI` set) a missing corpus fails the run.
 
-use leindex_test_support::corpus;
+use leindex_test_support::{corpus, repo};
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
@@ -25,7 +25,7 @@ fn run(root: &Path, index_dir: &Path, args: &[&str]) -> String {
 }
 
 fn eval_questions(corpus: &str) -> Vec<Value> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/eval/questions.jsonl");
+    let path = repo().join("../shared/eval/questions.jsonl");
     let Ok(text) = std::fs::read_to_string(&path) else {
         return Vec::new();
     };
@@ -130,7 +130,7 @@ fn rxjs_eval_questions() {
 
 #[test]
 fn this_repository_answers_questions_about_itself() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = repo();
     let index_dir = tempfile::tempdir().unwrap();
     let a: Value = serde_json::from_str(&run(
         &root,

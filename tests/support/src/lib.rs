@@ -3,9 +3,19 @@
 
 use std::path::{Path, PathBuf};
 
-/// The repository root (the workspace directory).
+/// The repository root (the workspace directory): the nearest directory holding `Cargo.lock` above the
+/// package whose test is running. Read from `CARGO_MANIFEST_DIR` at run time (cargo sets it for each test
+/// binary), not baked in at compile time: the target directory is shared between clones (CI's and a
+/// developer's), and cargo may reuse this crate compiled in another clone, whose path it would carry.
 pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    let package = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    package
+        .ancestors()
+        .find(|dir| dir.join("Cargo.lock").exists())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| package.join("../.."))
 }
 
 /// Reports a missing prerequisite: panics under CI (`CI` set), where everything must run; otherwise prints
