@@ -289,11 +289,7 @@ impl<'a> Resolver<'a> {
     /// result is held at once.
     /// `packed` gives the references and imports of the files whose facts no longer hold them.
     /// Returns the edges and their detail texts (sorted, distinct; [`EdgeRecord::detail`] indexes them).
-    fn resolve(
-        &self,
-        packed: &dyn RefSource,
-        parallel: bool,
-    ) -> (Vec<EdgeRecord>, Vec<String>) {
+    fn resolve(&self, packed: &dyn RefSource, parallel: bool) -> (Vec<EdgeRecord>, Vec<String>) {
         // A round that may not be split runs as one job, on one thread.
         let min_len = if parallel { 1 } else { usize::MAX };
         // The edges are gathered in chunks (containment, one per round, data flow) and concatenated once at

@@ -8,7 +8,8 @@ use crate::catalog::{self, Catalog, CatalogError, FileState};
 use crate::config::Config;
 use crate::lock::{LockError, WriterLock};
 use crate::model::{
-    FileFacts, FileRecord, ImportFact, IndexData, Language, Posting, RefFact, SearchData, SymbolKind,
+    FileFacts, FileRecord, ImportFact, IndexData, Language, Posting, RefFact, SearchData,
+    SymbolKind,
 };
 use crate::packed::PackedRefs;
 use crate::park::{Park, Parked, ParkedSearch, ParkedTexts, Span, SymbolText};

@@ -274,7 +274,7 @@ pub fn check() {
     w.rss.store(rss, Ordering::Relaxed);
     w.peak.fetch_max(rss, Ordering::Relaxed);
     let budget = lock(&w.budget).bytes;
-    let spill_at = (budget as f64 * SPILL_FRACTION) as u64;
+    let spill_at = spill_line(budget);
     if rss < spill_at {
         return;
     }
@@ -304,7 +304,7 @@ pub fn check() {
                     mib(budget),
                     h.label,
                     mib(rss),
-                    mib((rss as f64 / SPILL_FRACTION * 1.1) as u64)
+                    mib(budget_to_hold(rss))
                 );
                 tracing::warn!("{message}");
                 *lock(&w.problem) = Some(message);
@@ -316,7 +316,7 @@ pub fn check() {
                  about {} for this project; raise --memory-budget / {BUDGET_ENV} / memory.budget",
                 mib(rss),
                 mib(budget),
-                mib((rss as f64 / SPILL_FRACTION * 1.1) as u64)
+                mib(budget_to_hold(rss))
             );
             let mut problem = lock(&w.problem);
             if problem.as_deref() != Some(message.as_str()) {
@@ -325,6 +325,17 @@ pub fn check() {
             *problem = Some(message);
         }
     }
+}
+
+/// The RSS at which a process under `budget` bytes spills: [`SPILL_FRACTION`] of it, in bytes.
+pub fn spill_line(budget: u64) -> u64 {
+    (budget as f64 * SPILL_FRACTION) as u64
+}
+
+/// The budget (bytes) to suggest to a process that needs `rss` bytes: its spill line 10% above `rss`, so the
+/// suggestion is not on the edge again.
+fn budget_to_hold(rss: u64) -> u64 {
+    (rss as f64 / SPILL_FRACTION * 1.1) as u64
 }
 
 /// How much more a live writer's run adds to RSS at its peak (graph, search index and snapshot built from
@@ -342,7 +353,7 @@ pub fn model_outgrows(start_rss: u64) -> Option<u64> {
     let w = watch();
     let rss = rss_bytes()?;
     let projected = start_rss as f64 + rss.saturating_sub(start_rss) as f64 * MODEL_PEAK_FACTOR;
-    if projected <= lock(&w.budget).bytes as f64 * SPILL_FRACTION {
+    if projected <= spill_line(lock(&w.budget).bytes) as f64 {
         return None;
     }
     let others = lock(&w.writers)
@@ -397,7 +408,7 @@ pub fn record_spill(what: &str, before: u64, after: u64, ms: f64) {
     // that the model keeps coming back).
     let budget = lock(&w.budget).bytes;
     let mut problem = lock(&w.problem);
-    if (after as f64) < budget as f64 * SPILL_FRACTION
+    if after < spill_line(budget)
         && problem
             .as_deref()
             .is_some_and(|p| p.contains("nothing left to spill"))
@@ -444,7 +455,7 @@ pub fn status() -> MemoryStatus {
     }
     let budget = budget();
     MemoryStatus {
-        spill_at_bytes: (budget.bytes as f64 * SPILL_FRACTION) as u64,
+        spill_at_bytes: spill_line(budget.bytes),
         budget_bytes: budget.bytes,
         budget_source: budget.source,
         rss_bytes: w.rss.load(Ordering::Relaxed),

@@ -174,7 +174,10 @@ impl<T> Park<T> {
     }
 
     /// Writes through `write` unless an earlier write failed; the span of what it wrote.
-    fn append(&mut self, write: impl FnOnce(&mut Counted<'_, BufWriter<File>>) -> io::Result<()>) -> Span {
+    fn append(
+        &mut self,
+        write: impl FnOnce(&mut Counted<'_, BufWriter<File>>) -> io::Result<()>,
+    ) -> Span {
         let offset = self.len;
         if self.failed.is_none() {
             let mut counted = Counted {
