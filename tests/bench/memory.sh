@@ -6,8 +6,8 @@
 #   TREE       the tree to index (e.g. ~/.cache/leindex-corpus/linux; its .leindex.toml needs
 #              `gitignore = false`, as the Debian package's top-level .gitignore is `/*`)
 #   BUDGET     the --memory-budget (e.g. 1GiB)
-#   EDIT_FILE  a C file of TREE, relative to it, that the edit step appends a function to (restored after;
-#              default kernel/sched/core.c)
+#   EDIT_FILE  a C, Python or Rust file of TREE, relative to it, that the edit step appends a function to
+#              (restored after; default kernel/sched/core.c)
 #
 # Prints, for each step, its wall time and the process's peak RSS (VmHWM); logs (LEINDEX_LOG=debug for the
 # engine) and RSS samples (every 0.5 s: time, VmRSS MiB, VmHWM MiB) go to $OUT (default /tmp/leindex-memory).
@@ -39,25 +39,29 @@ await_log() {
   done
 }
 
+# Starts `leindex --memory-budget $budget` with the arguments after $1 in the background, its log in $out/$1.log
+# and its RSS samples in $out/$1.rss; sets pid and t (the start time).
+start() {
+  local name=$1
+  shift
+  t=$(date +%s.%N)
+  "$bin" --memory-budget "$budget" "$@" > /dev/null 2> "$out/$name.log" &
+  pid=$!
+  : > "$out/$name.rss"
+  sample $pid "$out/$name.rss" &
+}
+
 echo "== cold one-shot index: leindex --memory-budget $budget index ."
 export LEINDEX_INDEX_DIR=$out/index-cold LEINDEX_LOG=leindex_engine=debug
 rm -rf "$LEINDEX_INDEX_DIR"
-t=$(date +%s.%N)
-"$bin" --memory-budget "$budget" index . > /dev/null 2> "$out/cold.log" &
-pid=$!
-: > "$out/cold.rss"
-sample $pid "$out/cold.rss" &
+start cold index .
 wait $pid
 echo "wall $(since "$t") s, peak RSS $(tail -1 "$out/cold.rss" | cut -d' ' -f3) MiB (last sample), warnings $(grep -c WARN "$out/cold.log" || true)"
 
 echo "== live writer, first run: leindex --memory-budget $budget index --watch ."
 export LEINDEX_INDEX_DIR=$out/index-live
 rm -rf "$LEINDEX_INDEX_DIR"
-t=$(date +%s.%N)
-"$bin" --memory-budget "$budget" index --watch . > /dev/null 2> "$out/live.log" &
-pid=$!
-: > "$out/live.rss"
-sample $pid "$out/live.rss" &
+start live index --watch .
 await_log "$out/live.log" "writer index run" $pid
 echo "first run $(since "$t") s, peak RSS $(hwm $pid) MiB"
 # The deferred graph tables are written once the writer is idle.
@@ -69,15 +73,16 @@ wait $pid || true
 echo "== a new writer on that index: warm start, then an edit of $edit"
 cp "$edit" "$out/edit.orig"
 trap 'cp "$out/edit.orig" "$tree/$edit"' EXIT
-t=$(date +%s.%N)
-"$bin" --memory-budget "$budget" index --watch . > /dev/null 2> "$out/warm.log" &
-pid=$!
-: > "$out/warm.rss"
-sample $pid "$out/warm.rss" &
+start warm index --watch .
 await_log "$out/warm.log" "writer index run" $pid
 echo "warm start $(since "$t") s, peak RSS $(hwm $pid) MiB"
 sleep 5
-printf '\nint leindex_probe_after_edit(void) { return 1; }\n' >> "$edit"
+case "$edit" in
+  *.py) probe='def leindex_probe_after_edit():\n    return 1' ;;
+  *.rs) probe='pub fn leindex_probe_after_edit() -> i32 { 1 }' ;;
+  *) probe='int leindex_probe_after_edit(void) { return 1; }' ;;
+esac
+printf "\n$probe\n" >> "$edit"
 t=$(date +%s.%N)
 until "$bin" search leindex_probe_after_edit . 2>/dev/null | grep -q leindex_probe_after_edit; do sleep 1; done
 echo "edit found by leindex search after $(since "$t") s, peak RSS $(hwm $pid) MiB"

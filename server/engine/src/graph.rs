@@ -32,11 +32,11 @@ pub fn build(files: &[(&FileRecord, &FileFacts)]) -> IndexData {
 }
 
 /// Where the resolver finds the references and imports that [`PackedRefs::take`] took out of files' facts:
-/// held packed in memory (a live writer's model: `Vec<Option<&PackedRefs>>`, one entry per file or none at all)
-/// or parked on disk (a one-shot index, see `indexer.rs`). Called from several threads at once.
+/// held packed in memory (a live writer's model: `Vec<Option<&PackedRefs>>`, one entry per file or none at
+/// all) or parked on disk (a one-shot index, see `indexer.rs`). Called from several threads at once.
 pub trait RefSource: Sync {
     /// File `fid`'s references and imports, or `None` when its facts still hold them. A source that can fail
-    /// (a read from disk) keeps its error for its owner to return after the build, and yields `None`.
+    /// (a read from disk) keeps its error for its owner to return after the build, and yields empty lists.
     fn refs(&self, fid: usize) -> Option<(Vec<RefFact>, Vec<ImportFact>)>;
 }
 
@@ -48,8 +48,9 @@ impl RefSource for Vec<Option<&PackedRefs>> {
 
 /// [`build`] for files some of whose references and imports were taken out of their facts by
 /// [`PackedRefs::take`]: `packed` gives those (see [`RefSource`]). Files are resolved on one thread: this is
-/// the live writer's build, which runs while the editor's requests need the other core (on 2 cores, resolving on both raised the LSP server's keystroke →
-/// re-parse p99 to 11–14 ms, against 9–10 ms on one; `node tests/lsp/bench.js django tokio`).
+/// the live writer's build, which runs while the editor's requests need the other core (on 2 cores,
+/// resolving on both raised the LSP server's keystroke → re-parse p99 to 11–14 ms, against 9–10 ms on one;
+/// `node tests/lsp/bench.js django tokio`).
 pub fn build_packed(files: &[(&FileRecord, &FileFacts)], packed: &dyn RefSource) -> IndexData {
     let (mut symbols, offsets) = symbol_records(files.iter().map(|(_, f)| *f));
     let facts = files.iter().flat_map(|(_, f)| &f.symbols);

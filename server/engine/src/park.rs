@@ -1,7 +1,7 @@
 //! Values parked in an anonymous temporary file while a one-shot index builds something else in memory, so
 //! its large structures are not all held at once: the search documents, the symbols' signatures and docs and
-//! the files' packed references from the parse on ([`Park`]), the search index's postings while the graph is built and until the snapshot
-//! copies them ([`ParkedSearch`]).
+//! the files' packed references from the parse on ([`Park`]), the search index's postings while the graph is
+//! built and until the snapshot copies them ([`ParkedSearch`]).
 //!
 //! The file is made with `tempfile::tempfile_in` (`O_TMPFILE` on Linux): it has no name, so the OS removes
 //! it when it is closed, even if the process is killed. Documents are written with MessagePack (`rmp-serde`,
