@@ -30,7 +30,7 @@ sample() {
   done
 }
 hwm() { awk '/VmHWM/ {print int($2 / 1024)}' /proc/$1/status; }
-since() { echo "$(date +%s.%N) - $1" | bc | cut -c1-6; }
+since() { awk -v from="$1" -v now="$(date +%s.%N)" 'BEGIN { printf "%.2f", now - from }'; }
 # Waits until file $1 has a line matching $2, while process $3 runs.
 await_log() {
   until grep -q "$2" "$1"; do
