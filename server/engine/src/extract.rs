@@ -534,7 +534,7 @@ impl<'s> Extractor<'s> {
                 let decl = node.child_by_field_name("declarator")?;
                 if decl.kind() == "function_declarator"
                     || (0..node.child_count()).any(|i| {
-                        node.child(i as u32).is_some_and(|c| {
+                        node.child(i).is_some_and(|c| {
                             c.kind() == "storage_class_specifier" && self.text(c) == "extern"
                         })
                     })

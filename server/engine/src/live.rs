@@ -212,6 +212,9 @@ impl Buffers {
     }
 }
 
+/// A callback run after every index run that published a generation, with that run's report.
+pub type OnPublish = Arc<dyn Fn(&IndexReport) + Send + Sync>;
+
 /// How a live writer behaves.
 #[derive(Clone)]
 pub struct WriterOptions {
@@ -221,7 +224,7 @@ pub struct WriterOptions {
     /// don't).
     pub yield_on_request: bool,
     /// Called after every index run that published a generation.
-    pub on_publish: Option<Arc<dyn Fn(&IndexReport) + Send + Sync>>,
+    pub on_publish: Option<OnPublish>,
     /// Unsaved editor buffers to index instead of the files on disk (the LSP server's).
     pub buffers: Option<Arc<Buffers>>,
     /// File changes reported by the editor; when given, the writer does not watch the tree itself.

@@ -102,6 +102,13 @@ fn invalid(message: impl Into<String>) -> Error {
     Error::invalid_params(message.into())
 }
 
+/// A document request's file: the workspace, its current snapshot, the file's project-relative path and its
+/// file id in that snapshot.
+type DocumentFile = (Arc<Workspace>, Current, String, u32);
+
+/// One call-hierarchy item with the range of its call (see `Backend::call_items`).
+type CallItem = (CallHierarchyItem, Option<Range>);
+
 impl Backend {
     /// A server talking to `client`.
     pub fn new(client: Client) -> Backend {
@@ -212,7 +219,7 @@ impl Backend {
 
     /// The snapshot, the file's project-relative path and its file id, for a document request; `None` when
     /// the file is outside the project or not indexed (requests then answer empty, not with an error).
-    fn file_of(&self, uri: &Uri) -> Result<Option<(Arc<Workspace>, Current, String, u32)>> {
+    fn file_of(&self, uri: &Uri) -> Result<Option<DocumentFile>> {
         let (ws, cur) = self.snapshot()?;
         let Some(rel) = rel_path(&ws.config.root, uri) else {
             return Ok(None);
@@ -301,7 +308,7 @@ impl Backend {
         &self,
         item: &CallHierarchyItem,
         incoming: bool,
-    ) -> Result<Option<Vec<(CallHierarchyItem, Option<Range>)>>> {
+    ) -> Result<Option<Vec<CallItem>>> {
         let (ws, cur) = self.snapshot()?;
         let snap = &cur.snapshot;
         let Some(id) = Self::from_item(snap, item) else {

@@ -84,12 +84,12 @@ impl Client {
             if msg["id"] == id && msg.get("method").is_none() {
                 return msg;
             }
-            if let Some(m) = msg["method"].as_str() {
-                if msg.get("id").is_some() {
-                    self.server_requests.push(m.to_string());
-                    let reply = json!({"jsonrpc": "2.0", "id": msg["id"], "result": null});
-                    self.send(reply).await;
-                }
+            if let Some(m) = msg["method"].as_str()
+                && msg.get("id").is_some()
+            {
+                self.server_requests.push(m.to_string());
+                let reply = json!({"jsonrpc": "2.0", "id": msg["id"], "result": null});
+                self.send(reply).await;
             }
         }
     }
