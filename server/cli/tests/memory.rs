@@ -182,17 +182,7 @@ fn a_live_writer_under_a_small_budget_stays_inside_it_and_publishes_edits() {
     std::fs::remove_dir_all(root.join(".leindex")).unwrap();
 
     let budget = format!("{SMALL_BUDGET_MIB} MiB");
-    let watch = Watch(
-        Command::new(env!("CARGO_BIN_EXE_leindex"))
-            .args(["--memory-budget", &budget, "index", "--watch", "."])
-            .env_remove("LEINDEX_INDEX_DIR")
-            .env_remove("LEINDEX_MEMORY_BUDGET")
-            .current_dir(&root)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starts leindex index --watch"),
-    );
+    let watch = Watch::start(&root, &budget);
     let w = wait_for("the first generation", 120, || {
         let w = writer_state(&root);
         (w["generation"].as_u64() >= Some(1) && w["indexing"] == false).then_some(w)
@@ -230,9 +220,40 @@ fn a_live_writer_under_a_small_budget_stays_inside_it_and_publishes_edits() {
         "peak RSS {peak} bytes over the bound {bound}"
     );
     drop(watch);
+
+    // A new writer under the same budget does not try to load the model: the catalog says what it needs.
+    let watch = Watch::start(&root, &budget);
+    let pid = watch.0.id();
+    let w = wait_for("the new writer", 120, || {
+        let w = writer_state(&root);
+        (w["pid"].as_u64() == Some(pid.into()) && w["model_bounded"].is_string()).then_some(w)
+    });
+    let reason = w["model_bounded"].as_str().unwrap();
+    assert!(
+        reason.contains("an earlier writer of this index found"),
+        "{reason}"
+    );
+    assert_eq!(w["model_loaded"], false, "{w}");
 }
 
+/// A `leindex --memory-budget BUDGET index --watch .` in `root`, killed when dropped.
 struct Watch(Child);
+
+impl Watch {
+    fn start(root: &Path, budget: &str) -> Watch {
+        Watch(
+            Command::new(env!("CARGO_BIN_EXE_leindex"))
+                .args(["--memory-budget", budget, "index", "--watch", "."])
+                .env_remove("LEINDEX_INDEX_DIR")
+                .env_remove("LEINDEX_MEMORY_BUDGET")
+                .current_dir(root)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("starts leindex index --watch"),
+        )
+    }
+}
 
 impl Drop for Watch {
     fn drop(&mut self) {

@@ -210,13 +210,29 @@ fn full_run(
     // A one-shot run parks the search documents on disk until the search index is built from them, and the
     // symbols' signatures and docs until the snapshot is written; a live model keeps both (it rebuilds the
     // index on every publication) while the budget allows. Once a live writer's model has not fit, its later
-    // runs park from the start: retrying would load the whole catalog into memory for every edit.
-    let mut prepared = Prepared::new(if model.as_ref().is_none_or(|m| m.bounded.is_some()) {
-        Some(Parks::new(config)?)
-    } else {
-        None
-    });
+    // runs park from the start: retrying would load the whole catalog into memory for every edit. A new
+    // writer does not try either when an earlier one found that the model needs more than this budget.
+    let label = config.root.display().to_string();
     let mut bounded: Option<String> = None;
+    if model.as_ref().is_some_and(|m| m.bounded.is_none())
+        && let Some(needed) = cat
+            .get_meta(META_MODEL_BUDGET)?
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .filter(|&needed| needed > crate::memory::budget().bytes)
+    {
+        let message = crate::memory::model_known_too_big(&label, needed);
+        tracing::info!("{message}; not loading it");
+        bounded = Some(message);
+    }
+    let mut prepared = Prepared::new(
+        if bounded.is_some() || model.as_ref().is_none_or(|m| m.bounded.is_some()) {
+            Some(Parks::new(config)?)
+        } else {
+            None
+        },
+    );
+    // The budget a run that stops holding the model found it would need, for the catalog.
+    let mut needed: Option<u64> = None;
     // After each batch or chunk a live run still filling its model checks that the model will fit.
     let mut keep_in_budget = |prepared: &mut Prepared| -> Result<(), Error> {
         if prepared.parks.is_some() {
@@ -225,12 +241,8 @@ fn full_run(
         let Some(projected) = crate::memory::model_outgrows(rss_start) else {
             return Ok(());
         };
-        let message = crate::memory::model_too_big(
-            &config.root.display().to_string(),
-            projected,
-            prepared.facts.len(),
-            files.len(),
-        );
+        let message =
+            crate::memory::model_too_big(&label, projected, prepared.facts.len(), files.len());
         tracing::warn!(
             files = prepared.facts.len(),
             "{message}; parking what the model holds and finishing in bounded memory"
@@ -238,6 +250,7 @@ fn full_run(
         prepared.park(Parks::new(config)?);
         crate::memory::trim();
         bounded = Some(message);
+        needed = Some(crate::memory::budget_for_model(projected));
         Ok(())
     };
     let mut changed_any = !removed.is_empty();
@@ -303,6 +316,12 @@ fn full_run(
         report.symbols = prev.symbol_count();
         report.edges = prev.edge_count();
         report.seconds = started.elapsed().as_secs_f64();
+        // A new writer that knew from the catalog not to load the model says so from its first run.
+        if let Some(model) = model
+            && bounded.is_some()
+        {
+            model.bounded = bounded;
+        }
         return Ok(report);
     }
     if let Some(p) = progress {
@@ -408,6 +427,9 @@ fn full_run(
         .max()
         .unwrap_or(0);
     drop(previous);
+    if let Some(needed) = needed {
+        cat.set_meta(META_MODEL_BUDGET, &needed.to_string())?;
+    }
     // Nothing more to read or write until the graph tables: closing the catalog gives DuckDB's buffer pool
     // back before the graph and the snapshot are built in memory; the pages the parse batches freed go back
     // to the OS too, so the graph's allocations are fresh pages rather than fragments.
@@ -486,6 +508,11 @@ fn full_run(
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }
+
+/// Catalog `meta` key of the least memory budget (bytes) that a live writer of this index found its model
+/// would need, written when a run stops holding the model (a lower bound: projected from the files loaded
+/// until then). A later writer under a smaller budget does not load the model at all.
+const META_MODEL_BUDGET: &str = "live_model_budget_bytes";
 
 /// Most files parsed (and stored in the catalog) per batch of a catalog-backed run.
 const PARSE_BATCH: usize = 2048;

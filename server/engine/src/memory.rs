@@ -367,18 +367,36 @@ pub fn model_outgrows(start_rss: u64) -> Option<u64> {
 /// `label` will not be kept: with `done` of its `total` files loaded, a run's peak was already projected
 /// at `projected` bytes, more than the budget allows.
 pub fn model_too_big(label: &str, projected: u64, done: usize, total: usize) -> String {
-    let w = watch();
-    let budget = lock(&w.budget).bytes;
-    let message = format!(
+    record_model_problem(format!(
         "the {} budget cannot keep the live model of {label} in memory: with {done} of its {total} files \
          loaded, a run's peak would already be about {}; each update is rebuilt from the catalog in bounded \
          memory instead (slower edits); a budget above {} would be needed to keep it",
-        mib(budget),
+        mib(budget().bytes),
         mib(projected),
-        mib((projected as f64 / SPILL_FRACTION) as u64)
-    );
-    *lock(&w.problem) = Some(message.clone());
+        mib(budget_for_model(projected))
+    ))
+}
+
+/// As [`model_too_big`], for a writer that does not try: an earlier writer of the same index found that a
+/// budget above `needed` bytes would be needed to keep the model of `label`, and this budget is smaller.
+pub fn model_known_too_big(label: &str, needed: u64) -> String {
+    record_model_problem(format!(
+        "the {} budget cannot keep the live model of {label} in memory: an earlier writer of this index found \
+         that a budget above {} would be needed; each update is rebuilt from the catalog in bounded memory \
+         instead (slower edits)",
+        mib(budget().bytes),
+        mib(needed)
+    ))
+}
+
+fn record_model_problem(message: String) -> String {
+    *lock(&watch().problem) = Some(message.clone());
     message
+}
+
+/// The least budget (bytes) whose spill line is above a projected peak of `projected` bytes.
+pub fn budget_for_model(projected: u64) -> u64 {
+    (projected as f64 / SPILL_FRACTION) as u64
 }
 
 /// Returns freed heap to the OS: mimalloc's (`mi_collect(true)`: this thread's heap and abandoned ones; other
