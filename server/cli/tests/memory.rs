@@ -11,13 +11,19 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn leindex(root: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_leindex"))
+    command(root, args).output().expect("runs leindex")
+}
+
+/// The `leindex` under test with `args`, run in `root`, with its index and budget not taken from the
+/// environment (the index goes to `root/.leindex`; the budget is what `args` say).
+fn command(root: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_leindex"));
+    command
         .args(args)
         .env_remove("LEINDEX_INDEX_DIR")
         .env_remove("LEINDEX_MEMORY_BUDGET")
-        .current_dir(root)
-        .output()
-        .expect("runs leindex")
+        .current_dir(root);
+    command
 }
 
 fn writer_state(root: &Path) -> Value {
@@ -75,11 +81,7 @@ fn vm_hwm(pid: u32) -> Option<u64> {
 /// kernel's high-water mark (`VmHWM` in `/proc/<pid>/status`), read every 2 ms while it runs (the mark only
 /// grows, so a sample can miss at most the growth of its last 2 ms).
 fn peak_rss(root: &Path, args: &[&str]) -> (std::process::ExitStatus, String, u64) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_leindex"))
-        .args(args)
-        .env_remove("LEINDEX_INDEX_DIR")
-        .env_remove("LEINDEX_MEMORY_BUDGET")
-        .current_dir(root)
+    let mut child = command(root, args)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -242,11 +244,7 @@ struct Watch(Child);
 impl Watch {
     fn start(root: &Path, budget: &str) -> Watch {
         Watch(
-            Command::new(env!("CARGO_BIN_EXE_leindex"))
-                .args(["--memory-budget", budget, "index", "--watch", "."])
-                .env_remove("LEINDEX_INDEX_DIR")
-                .env_remove("LEINDEX_MEMORY_BUDGET")
-                .current_dir(root)
+            command(root, &["--memory-budget", budget, "index", "--watch", "."])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
