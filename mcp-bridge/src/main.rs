@@ -5,6 +5,7 @@
 mod project;
 mod roots;
 mod tools;
+mod transport;
 
 use clap::Parser;
 use rmcp::ServiceExt;
@@ -112,14 +113,22 @@ fn main() -> ExitCode {
         }
     };
     let served = runtime.block_on(async {
-        let service = tools::Bridge::new(roots.clone())
-            .serve(rmcp::transport::stdio())
-            .await
-            .map_err(|e| format!("MCP initialization failed: {e}"))?;
-        service
-            .waiting()
-            .await
-            .map_err(|e| format!("MCP session ended with an error: {e}"))
+        // stdin and stdout through the front door (`transport`): malformed lines are answered there and
+        // never reach rmcp, whose own stdio transport drops them without an answer.
+        let (pipes, front_door) = transport::stdio();
+        let served = async {
+            let service = tools::Bridge::new(roots.clone())
+                .serve(pipes)
+                .await
+                .map_err(|e| format!("MCP initialization failed: {e}"))?;
+            service
+                .waiting()
+                .await
+                .map_err(|e| format!("MCP session ended with an error: {e}"))
+        }
+        .await;
+        front_door.finish().await;
+        served
     });
     // The client closed stdin. Tool calls still running on the blocking pool (a call waiting for a first
     // index) are abandoned after a second rather than awaited; then the embedded writer stops and releases

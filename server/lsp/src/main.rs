@@ -2,19 +2,24 @@
 //! `LEINDEX_LOG` sets the filter (`debug` logs every request's timing).
 
 fn main() -> std::process::ExitCode {
-    // `--version` lets editor plugins check the binary before starting it (as rust-analyzer's do); any
+    // `--version` lets editor plugins check the binary before starting it (as rust-analyzer's do).
+    // `--stdio` is what generic clients pass to choose the transport (vscode-languageclient's
+    // `TransportKind.stdio`, for one): stdio is the only one, so it is accepted and changes nothing. Any
     // other argument is an error rather than silently ignored.
-    match std::env::args().nth(1).as_deref() {
-        None => {}
-        Some("--version" | "-V") => {
-            println!("leindex-lsp {}", env!("CARGO_PKG_VERSION"));
-            return std::process::ExitCode::SUCCESS;
-        }
-        Some(other) => {
-            eprintln!(
-                "leindex-lsp: unknown argument `{other}`; it takes none (it speaks LSP on stdio) except --version"
-            );
-            return std::process::ExitCode::from(2);
+    for arg in std::env::args_os().skip(1) {
+        match arg.to_str() {
+            Some("--version" | "-V") => {
+                println!("leindex-lsp {}", env!("CARGO_PKG_VERSION"));
+                return std::process::ExitCode::SUCCESS;
+            }
+            Some("--stdio") => {}
+            _ => {
+                eprintln!(
+                    "leindex-lsp: unknown argument `{}`; it speaks LSP on stdio and takes only --stdio and --version",
+                    arg.to_string_lossy()
+                );
+                return std::process::ExitCode::from(2);
+            }
         }
     }
     let filter = tracing_subscriber::EnvFilter::try_from_env("LEINDEX_LOG")

@@ -1,5 +1,8 @@
 //! Helpers shared by the end-to-end tests of every LeIndex binary: where the pinned corpora are, scratch
-//! copies a test may edit, and the rule for missing prerequisites (skip locally, fail under CI).
+//! copies a test may edit, and the rule for missing prerequisites (skip locally, fail under CI); `stdio`
+//! drives a server binary byte for byte with the malformed payloads of `tests/reliability`.
+
+pub mod stdio;
 
 use std::path::{Path, PathBuf};
 
