@@ -62,7 +62,7 @@ pub struct DeepAnalyzeAnswer {
 pub struct SearchArgs {
     /// Words or identifiers to look for.
     pub query: String,
-    /// Max hits (default 10, max 50).
+    /// Max hits (default 10, at least 1; more than 50 returns 50).
     #[serde(default, deserialize_with = "opt_number")]
     pub limit: Option<usize>,
     /// Project root or a directory in it.
@@ -86,7 +86,7 @@ pub struct SearchHit {
 
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct SearchAnswer {
-    /// The query as given.
+    /// The query as given, cut to its first 200 characters.
     pub query: String,
     /// Best first.
     pub hits: Vec<SearchHit>,
@@ -186,7 +186,7 @@ impl Bridge {
             if budget == 0 {
                 return Err("token_budget must be at least 1".into());
             }
-            let focus = args.focus_path.clone().or(t.subdir.clone());
+            let focus = focus(t, args.focus_path.as_deref())?;
             let analysis = analyze::analyze(
                 &cur.snapshot,
                 t.project.root(),
@@ -220,8 +220,11 @@ impl Bridge {
             arg_bytes(&args),
             args.project_path.clone(),
             move |t, cur, freshness| {
-                let limit = args.limit.unwrap_or(10).clamp(1, MAX_SEARCH_LIMIT);
-                let focus = args.focus_path.clone().or(t.subdir.clone());
+                let limit = match args.limit.unwrap_or(10) {
+                    0 => return Err("limit must be at least 1".into()),
+                    n => n.min(MAX_SEARCH_LIMIT),
+                };
+                let focus = focus(t, args.focus_path.as_deref())?;
                 let snap = &cur.snapshot;
                 let hits = search::search(snap, &args.query, limit, focus.as_deref())
                     .into_iter()
@@ -234,7 +237,7 @@ impl Bridge {
                     })
                     .collect();
                 Ok(SearchAnswer {
-                    query: args.query.clone(),
+                    query: analyze::echo_query(&args.query),
                     hits,
                     freshness,
                 })
@@ -408,6 +411,15 @@ where
     n.and_then(|n| T::try_from(n).ok())
         .map(Some)
         .ok_or_else(|| D::Error::custom("expected a non-negative integer"))
+}
+
+/// The focus of a call: its `focus_path` checked against the project root (see
+/// [`leindex_engine::source::focus_prefix`]), else the directory `project_path` named.
+fn focus(t: &Target, focus_path: Option<&str>) -> Result<Option<String>, String> {
+    match focus_path {
+        Some(raw) => leindex_engine::source::focus_prefix(t.project.root(), raw),
+        None => Ok(t.subdir.clone()),
+    }
 }
 
 /// Size of a tool's arguments as JSON, bytes (for the boundary log).

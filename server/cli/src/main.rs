@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use leindex_engine::analyze::{self, AnalyzeRequest};
 use leindex_engine::config::Config;
 use leindex_engine::indexer::{self, IndexOptions, IndexReport, Progress};
-use leindex_engine::{Error, catalog, live, memory, search, status};
+use leindex_engine::{Error, catalog, live, memory, search, source, status};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
@@ -209,6 +209,11 @@ fn run(cli: Cli) -> Result<(), Error> {
                 );
             }
             let _ = tokenizer.join();
+            let focus = match focus {
+                Some(raw) => source::focus_prefix(&config.root, &raw)
+                    .map_err(|message| Error::InvalidArgument { message })?,
+                None => None,
+            };
             let req = AnalyzeRequest {
                 query: &query,
                 budget_tokens: budget.unwrap_or(config.default_budget),

@@ -7,3 +7,5 @@ mod cli;
 mod corpus;
 #[path = "memory.rs"]
 mod memory;
+#[path = "reliability.rs"]
+mod reliability;

@@ -21,6 +21,20 @@ const MIN_PRIORITY: f32 = 0.01;
 /// Bodies longer than this many lines are trimmed around the lines that match the query.
 const MAX_BODY_LINES: usize = 60;
 
+/// Characters of the query echoed back in an answer (its `query` field and the Markdown header): the
+/// caller has the query already, and a 1 MB query echoed twice made a 2 MB answer.
+pub const MAX_QUERY_ECHO_CHARS: usize = 200;
+
+/// The query as an answer echoes it: on one line, at most [`MAX_QUERY_ECHO_CHARS`] characters, ending in
+/// `…` when it was cut.
+pub fn echo_query(query: &str) -> String {
+    let one_line = query.replace(['\n', '\r'], " ");
+    match one_line.char_indices().nth(MAX_QUERY_ECHO_CHARS) {
+        None => one_line,
+        Some((end, _)) => format!("{}…", &one_line[..end]),
+    }
+}
+
 /// What to analyze.
 #[derive(Debug, Clone)]
 pub struct AnalyzeRequest<'a> {
@@ -146,6 +160,11 @@ impl Ord for Frontier {
 /// (bodies are read from the files there). Never fails: an empty index or no match gives an answer that
 /// says so; a source file changed or gone since indexing falls back to the indexed signature.
 pub fn analyze(snap: &Snapshot, root: &Path, req: &AnalyzeRequest) -> Analysis {
+    let capped = AnalyzeRequest {
+        query: search::cap_query(req.query, search::MAX_QUERY_BYTES),
+        ..req.clone()
+    };
+    let req = &capped;
     let hits = search::search(snap, req.query, ENTRY_POINTS, req.focus_path);
     let entry_points: Vec<EntryPoint> = hits
         .iter()
@@ -170,7 +189,7 @@ pub fn analyze(snap: &Snapshot, root: &Path, req: &AnalyzeRequest) -> Analysis {
     let used_tokens = count_tokens(&markdown);
     debug_assert!(used_tokens <= req.budget_tokens);
     Analysis {
-        query: req.query.to_string(),
+        query: echo_query(req.query),
         budget_tokens: req.budget_tokens,
         used_tokens,
         tokenizer: TOKENIZER,
@@ -333,7 +352,7 @@ impl<'a> Renderer<'a> {
     fn header(&self) -> String {
         format!(
             "# LeIndex deep analysis: {}\n\ngeneration {} · budget {} tokens ({TOKENIZER}) · grouped by file, most relevant first\n",
-            self.req.query.replace('\n', " "),
+            echo_query(self.req.query),
             self.snap.generation(),
             self.req.budget_tokens
         )

@@ -47,6 +47,11 @@ pub const META_SCHEMA_VERSION: &str = "schema_version";
 pub const META_GENERATION: &str = "generation";
 /// `meta` key holding `IndexData::created_unix_ms` of that generation, as decimal text.
 pub const META_GENERATION_CREATED_MS: &str = "generation_created_unix_ms";
+/// `meta` key that is `1` from the transaction that changes file rows ([`Catalog::apply_changes`]) until a
+/// snapshot holding those rows is published and recorded ([`Catalog::mark_published`]), `0` or absent
+/// otherwise. A writer killed between the two leaves it at `1`, and the next writer publishes even though
+/// the tree matches the catalog (see [`Catalog::has_unpublished`]).
+pub const META_UNPUBLISHED: &str = "unpublished_changes";
 
 /// Rows per `DELETE ... WHERE path IN (...)` statement: large enough to amortise statement overhead, small
 /// enough to keep the SQL text and the IN-list short.
@@ -437,6 +442,9 @@ impl Catalog {
     /// must equal the record's), `Err(reason)` a skipped file with its reason. Either everything is applied
     /// or nothing. Facts are serialized in parallel and rows are bulk-inserted with DuckDB's appender.
     ///
+    /// The same transaction sets [`META_UNPUBLISHED`] when anything changes, so rows stored by a writer that
+    /// dies before publishing them are never taken for published ones.
+    ///
     /// Errors: [`CatalogError::Facts`] when facts name another path than their record or fail to serialize
     /// (nothing is written then); [`CatalogError::Query`] when a statement fails, e.g. the same path twice in
     /// `upserts` (primary-key violation; the transaction is rolled back).
@@ -518,7 +526,33 @@ impl Catalog {
             // Flush explicitly: errors from the implicit flush on drop would be lost.
             app.flush().map_err(query_err(what))?;
         }
-        tx.commit().map_err(query_err("commit of file update"))
+        if !upserts.is_empty() || !removed.is_empty() {
+            tx.execute(
+                "INSERT OR REPLACE INTO meta VALUES (?, '1')",
+                params![META_UNPUBLISHED],
+            )
+            .map_err(query_err("write of meta"))?;
+        }
+        tx.commit().map_err(query_err("commit of file update"))?;
+        crate::failpoint::crash_point!("catalog.after_store");
+        Ok(())
+    }
+
+    /// Whether file rows were changed after the last snapshot that holds them was recorded as published
+    /// ([`META_UNPUBLISHED`]): a writer died between storing and publishing, and the next run must publish
+    /// whatever the tree says.
+    ///
+    /// Errors: [`CatalogError::Query`].
+    pub fn has_unpublished(&self) -> Result<bool> {
+        Ok(self.get_meta(META_UNPUBLISHED)?.as_deref() == Some("1"))
+    }
+
+    /// Records that the current snapshot holds every file row of the catalog (clears
+    /// [`META_UNPUBLISHED`]). Call only after that snapshot's `CURRENT` rename.
+    ///
+    /// Errors: [`CatalogError::Query`].
+    pub fn mark_published(&self) -> Result<()> {
+        self.set_meta(META_UNPUBLISHED, "0")
     }
 
     /// Replaces the stored graph with `data`'s symbols and edges in one transaction, and records

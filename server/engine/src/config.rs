@@ -19,7 +19,23 @@ pub enum ConfigError {
     },
     #[error("{path}: invalid configuration: {message}")]
     Invalid { path: PathBuf, message: String },
+    /// The root would take in far more than a project (`/`, the home directory or one of its ancestors);
+    /// `why` says which.
+    #[error(
+        "refusing to index {path}: {why}. Open a project directory instead, or set {ALLOW_BROAD_ROOT_ENV}=1 to index it anyway"
+    )]
+    RootRefused { path: PathBuf, why: String },
+    /// The index directory does not exist and cannot be created: `parent`, where it would go, is not
+    /// writable by this user (or is on a read-only mount).
+    #[error(
+        "cannot create the index directory {}: {} is not writable; set index_dir in .leindex.toml or LEINDEX_INDEX_DIR to a writable place",
+        .index_dir.display(), .parent.display()
+    )]
+    IndexDirUnwritable { index_dir: PathBuf, parent: PathBuf },
 }
+
+/// Environment variable that, set to `1`, lets a refused root ([`ConfigError::RootRefused`]) be indexed.
+pub const ALLOW_BROAD_ROOT_ENV: &str = "LEINDEX_ALLOW_BROAD_ROOT";
 
 /// The settings of one project, after defaults, `.leindex.toml` and environment are applied.
 #[derive(Debug, Clone)]
@@ -97,6 +113,9 @@ impl Config {
             path: root.to_path_buf(),
             source,
         })?;
+        if std::env::var(ALLOW_BROAD_ROOT_ENV).as_deref() != Ok("1") {
+            check_root(&root)?;
+        }
         let file = root.join(".leindex.toml");
         let fc: FileConfig = match std::fs::read_to_string(&file) {
             Ok(text) => toml::from_str(&text).map_err(|e| ConfigError::Invalid {
@@ -140,6 +159,7 @@ impl Config {
                     },
                 )?),
             };
+        check_index_dir(&index_dir)?;
         Ok(Config {
             root,
             index_dir,
@@ -152,4 +172,49 @@ impl Config {
             memory_budget,
         })
     }
+}
+
+/// Refuses a canonical root that is the file system's root, the home directory or an ancestor of it: an LSP
+/// client opened on `file:///` or a bridge started in `~` would otherwise index (and serve) everything below.
+fn check_root(root: &Path) -> Result<(), ConfigError> {
+    let refused = |why: &str| ConfigError::RootRefused {
+        path: root.to_path_buf(),
+        why: why.to_string(),
+    };
+    if root.parent().is_none() {
+        return Err(refused("it is the file system's root"));
+    }
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .and_then(|h| h.canonicalize().ok());
+    match home {
+        Some(home) if home == root => Err(refused("it is the home directory")),
+        Some(home) if home.starts_with(root) => {
+            Err(refused("it holds the home directory"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Refuses a root whose index directory does not exist and cannot be created, because the directory that
+/// would hold it is not writable by this user (checked with access(2), which also knows about read-only
+/// mounts). An index directory elsewhere can be chosen with `index_dir` or `LEINDEX_INDEX_DIR`.
+fn check_index_dir(index_dir: &Path) -> Result<(), ConfigError> {
+    if index_dir.exists() {
+        return Ok(());
+    }
+    let Some(parent) = index_dir.ancestors().skip(1).find(|p| p.exists()) else {
+        return Ok(());
+    };
+    let Ok(c_path) = std::ffi::CString::new(parent.as_os_str().as_encoded_bytes()) else {
+        return Ok(());
+    };
+    // SAFETY: `c_path` is a valid NUL-terminated string that outlives the call.
+    if unsafe { libc::access(c_path.as_ptr(), libc::W_OK) } == 0 {
+        return Ok(());
+    }
+    Err(ConfigError::IndexDirUnwritable {
+        index_dir: index_dir.to_path_buf(),
+        parent: parent.to_path_buf(),
+    })
 }

@@ -160,12 +160,22 @@ fn full_run(
     let started = Instant::now();
     let rss_start = crate::memory::rss_bytes().unwrap_or(0);
     ensure_index_dir(&config.index_dir)?;
+    snapshot::remove_dead_temps(&config.index_dir);
     let mut report = IndexReport::default();
     let mut cat = open_catalog(&config.index_dir, &mut report.recovered)?;
     let states = cat.file_states()?;
+    // A writer killed between storing file rows and publishing them left the catalog ahead of the snapshot:
+    // the tree matches the catalog, so only this flag says a publish is owed.
+    let unpublished = cat.has_unpublished()?;
+    if unpublished {
+        tracing::warn!("the catalog holds changes no snapshot published (a writer died); publishing them");
+        report
+            .recovered
+            .push("the catalog held changes a stopped writer never published; published them".into());
+    }
 
     let t = Instant::now();
-    let (files, walk_skipped) = source::walk(config);
+    let (files, walk_skipped) = walk_with_overlay(config, overlay);
     tracing::debug!(
         files = files.len(),
         ms = t.elapsed().as_millis() as u64,
@@ -253,7 +263,7 @@ fn full_run(
         needed = Some(crate::memory::budget_for_model(projected));
         Ok(())
     };
-    let mut changed_any = !removed.is_empty();
+    let mut changed_any = !removed.is_empty() || unpublished;
     let mut catalog_ms = 0u128;
     if !removed.is_empty() {
         let t = Instant::now();
@@ -488,7 +498,7 @@ fn full_run(
             drop(data);
             crate::memory::trim();
             let mut cat = open_catalog(&config.index_dir, &mut report.recovered)?;
-            persist_graph_into(config, &mut cat)?;
+            persist_graph_into(config, &mut cat, true)?;
             cat.close()?;
         }
     }
@@ -972,11 +982,19 @@ fn publish(
 
 /// Writes the current snapshot's graph into the catalog's `symbols`/`edges` tables, row by row from the
 /// mapping (a one-shot run's last step; the deferred half of a live writer's run, which leaves them until it
-/// is idle). Returns the generation written.
-fn persist_graph_into(config: &Config, cat: &mut Catalog) -> Result<u64, Error> {
+/// is idle). With `holds_all_rows` (the current snapshot was built from every file row the catalog has) it
+/// also clears the catalog's unpublished mark ([`Catalog::mark_published`]). Returns the generation written.
+fn persist_graph_into(
+    config: &Config,
+    cat: &mut Catalog,
+    holds_all_rows: bool,
+) -> Result<u64, Error> {
     let t = Instant::now();
     let snap = Snapshot::open_current(&config.index_dir)?;
     cat.replace_graph_from(&snap)?;
+    if holds_all_rows {
+        cat.mark_published()?;
+    }
     tracing::debug!(
         generation = snap.generation(),
         ms = t.elapsed().as_millis() as u64,
@@ -1011,6 +1029,9 @@ pub struct LiveModel {
     removed: std::collections::BTreeSet<String>,
     /// Generation of the last snapshot this model published or loaded.
     generation: u64,
+    /// True while the model holds facts that no published snapshot has (its last publish failed): rows it
+    /// persists then leave the catalog marked unpublished, so a writer after a crash publishes them.
+    unpublished: bool,
     started: bool,
     /// Why the model is not kept (a run projected it to outgrow the memory budget), once that happened: every
     /// later update is a catalog-backed run that parks from the start, in bounded memory (see [`full_run`]),
@@ -1097,6 +1118,7 @@ impl LiveModel {
         self.unsaved.clear();
         self.removed.clear();
         self.generation = generation;
+        self.unpublished = false;
         self.started = true;
         self.bounded = None;
     }
@@ -1136,7 +1158,7 @@ impl LiveModel {
         let (files, removed) = match self.targeted(config, changes, overlay) {
             Some(found) => found,
             None => {
-                let (files, walk_skipped) = source::walk(config);
+                let (files, walk_skipped) = walk_with_overlay(config, overlay);
                 report
                     .skipped
                     .extend(walk_skipped.into_iter().map(|s| SkippedFile {
@@ -1215,7 +1237,10 @@ impl LiveModel {
         tracing::debug!(ms = t.elapsed().as_millis() as u64, "live model updated");
         let mut data = resolve(|| graph::build_packed(&refs, &packs));
         data.search = assemble(|| search::assemble(docs, &self.terms));
+        self.unpublished = true;
         publish(config, &mut data, None, None, self.generation)?;
+        self.unpublished = false;
+        crate::failpoint::crash_point!("live.after_publish");
         self.generation = data.generation;
         report.generation = data.generation;
         report.published = true;
@@ -1267,6 +1292,10 @@ impl LiveModel {
                 return None;
             };
             let abs = config.root.join(&rel);
+            if !source::inside_root(&config.root, &abs) {
+                // Replaced by a symlink (or under one) since it was indexed: the walk decides.
+                return None;
+            }
             match std::fs::metadata(&abs) {
                 Ok(md) if md.is_file() => files.push(SourceFile {
                     size: md.len(),
@@ -1323,7 +1352,7 @@ impl LiveModel {
         }
         self.unsaved.clear();
         self.removed.clear();
-        persist_graph_into(config, &mut cat)?;
+        persist_graph_into(config, &mut cat, !self.unpublished)?;
         cat.close()?;
         tracing::debug!(
             rows,
@@ -1332,6 +1361,40 @@ impl LiveModel {
         );
         Ok(())
     }
+}
+
+/// [`source::walk`] plus the overlay's buffers of files that do not exist on disk yet (a new file the editor
+/// has open and the user has not saved): a buffer counts when its path is inside the root and of an indexed
+/// language. Files that exist are left to the walk, whose ignore rules decide.
+fn walk_with_overlay(
+    config: &Config,
+    overlay: &Overlay,
+) -> (Vec<SourceFile>, Vec<source::Skipped>) {
+    let (mut files, skipped) = source::walk(config);
+    let before = files.len();
+    for rel in overlay.keys() {
+        let abs = config.root.join(rel);
+        let unsaved_new = std::fs::symlink_metadata(&abs)
+            .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound);
+        let language = Language::from_path(&abs).filter(|l| config.languages.contains(l));
+        if let Some(language) = language
+            && unsaved_new
+            && source::inside_root(&config.root, &abs)
+            && !abs.starts_with(&config.index_dir)
+        {
+            files.push(SourceFile {
+                rel: rel.clone(),
+                abs,
+                language,
+                size: 0,
+                mtime_ms: -1,
+            });
+        }
+    }
+    if files.len() > before {
+        files.sort_by(|a, b| a.rel.cmp(&b.rel));
+    }
+    (files, skipped)
 }
 
 /// Skip reasons recorded in the catalog, by path.

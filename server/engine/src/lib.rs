@@ -8,6 +8,7 @@ pub mod analyze;
 pub mod catalog;
 pub mod config;
 pub mod extract;
+pub mod failpoint;
 pub mod graph;
 pub mod indexer;
 pub mod live;
@@ -45,4 +46,7 @@ pub enum Error {
     NoProject { path: PathBuf },
     #[error("{message}")]
     MemoryBudget { message: String },
+    /// A request's argument cannot be used (e.g. a focus path outside the project root); the message names it.
+    #[error("{message}")]
+    InvalidArgument { message: String },
 }

@@ -85,17 +85,29 @@ pub struct WriterState {
     pub model_bounded: Option<String>,
 }
 
+/// The states this process's writers last set, by index directory: what [`read_writer_state`] answers when
+/// this process holds the lock, so its own readers see the writer's state (an error above all) even when
+/// the disk is too full to store `writer.json`.
+static OWN_STATES: Mutex<Vec<(PathBuf, WriterState)>> = Mutex::new(Vec::new());
+
 /// The state of the process holding the writer lock right now, or `None` when nobody holds it or the holder
 /// has not written a state yet (a stale `writer.json` of a dead writer is ignored: its pid must be the lock
-/// holder's).
+/// holder's). When the holder is this process, its in-memory state is returned, not the file.
 pub fn read_writer_state(index_dir: &Path) -> Option<WriterState> {
     let holder = lock::current_holder(index_dir)?;
+    if holder == std::process::id() {
+        let own = OWN_STATES.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, state)) = own.iter().find(|(dir, _)| dir == index_dir) {
+            return Some(state.clone());
+        }
+    }
     let text = std::fs::read(index_dir.join(STATE_FILE)).ok()?;
     let state: WriterState = serde_json::from_slice(&text).ok()?;
     (state.pid == holder).then_some(state)
 }
 
-/// Writes `state` atomically (temp file + rename; no fsync — it is advisory and rewritten often).
+/// Records `state` for this process's readers, then writes it atomically (temp file + rename; no fsync —
+/// it is advisory and rewritten often). A failed write (a full disk) leaves no temp file behind.
 fn write_state(index_dir: &Path, state: &WriterState) {
     let path = index_dir.join(STATE_FILE);
     let tmp = index_dir.join(format!("{STATE_FILE}.{}.tmp", std::process::id()));
@@ -103,12 +115,94 @@ fn write_state(index_dir: &Path, state: &WriterState) {
         memory: Some(memory::status()),
         ..state.clone()
     };
-    let result = serde_json::to_vec(&state)
-        .map_err(std::io::Error::other)
-        .and_then(|bytes| std::fs::write(&tmp, bytes))
-        .and_then(|()| std::fs::rename(&tmp, &path));
+    {
+        let mut own = OWN_STATES.lock().unwrap_or_else(|p| p.into_inner());
+        own.retain(|(dir, _)| dir != index_dir);
+        own.push((index_dir.to_path_buf(), state.clone()));
+    }
+    let Ok(bytes) = serde_json::to_vec(&state) else {
+        return;
+    };
+    let result = std::fs::write(&tmp, &bytes).and_then(|()| std::fs::rename(&tmp, &path));
     if let Err(e) = result {
-        tracing::warn!(path = %path.display(), error = %e, "cannot write writer state");
+        let _ = std::fs::remove_file(&tmp);
+        // A full disk has no block for a new file, but the old state's block can be overwritten: readers in
+        // other processes then still learn why this writer fails.
+        if let Err(e2) = overwrite_in_place(&path, &bytes) {
+            tracing::warn!(path = %path.display(), error = %e, in_place = %e2, "cannot write writer state");
+        }
+    }
+}
+
+/// Overwrites the existing file at `path` from its first byte without creating or truncating it, padding
+/// with spaces (JSON allows trailing whitespace) when `bytes` is shorter than the file; a state of a few
+/// hundred bytes then reuses the file's allocated block. Not atomic: a reader may see a torn state and
+/// ignore it once.
+fn overwrite_in_place(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new().write(true).open(path)?;
+    let old_len = file.metadata()?.len() as usize;
+    let mut padded = bytes.to_vec();
+    padded.resize(old_len.max(bytes.len()), b' ');
+    file.write_all(&padded)
+}
+
+/// Removes the `writer.json.<pid>.tmp` files of writers that died while writing their state. Call only
+/// under the writer lock (no other process writes state then).
+fn remove_dead_state_temps(index_dir: &Path) {
+    let own = format!("{STATE_FILE}.{}.tmp", std::process::id());
+    let Ok(entries) = std::fs::read_dir(index_dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if name.starts_with(&format!("{STATE_FILE}.")) && name.ends_with(".tmp") && name != own {
+            tracing::info!(file = name, "removing a dead writer's temporary state file");
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// When a writer whose index run failed tries again without waiting for a change: 1 s after the first
+/// failure, doubling to at most 60 s (a full disk or a permission problem may be fixed at any time).
+struct Retry {
+    failures: u32,
+    next: Option<Instant>,
+}
+
+impl Retry {
+    const FIRST: Duration = Duration::from_secs(1);
+    const MAX: Duration = Duration::from_secs(60);
+
+    fn new() -> Retry {
+        Retry {
+            failures: 0,
+            next: None,
+        }
+    }
+
+    /// Notes a run's outcome: a failure schedules the next try, a success clears the schedule.
+    fn record(&mut self, failed: bool) {
+        if !failed {
+            *self = Retry::new();
+            return;
+        }
+        let delay = Self::FIRST
+            .saturating_mul(1 << self.failures.min(6))
+            .min(Self::MAX);
+        self.failures += 1;
+        self.next = Some(Instant::now() + delay);
+        tracing::info!(
+            retry_in_ms = delay.as_millis() as u64,
+            failures = self.failures,
+            "index run failed; retrying"
+        );
+    }
+
+    /// Whether a scheduled retry is due now.
+    fn due(&self) -> bool {
+        self.next.is_some_and(|t| Instant::now() >= t)
     }
 }
 
@@ -301,6 +395,7 @@ pub fn run_writer(
         model_bounded: None,
     };
     write_state(&dir, &state);
+    remove_dead_state_temps(&dir);
 
     // Watch before the first run, so edits made while it runs are not missed. With editor-reported changes
     // there is no watcher; the channel's sender is kept so that waiting on it is a plain POLL sleep.
@@ -335,6 +430,8 @@ pub fn run_writer(
         &Changes::Everything,
     );
     spill.set_loaded(model.is_started());
+    let mut retry = Retry::new();
+    retry.record(state.last_error.is_some());
     let mut last_scan = Instant::now();
     let ignored: [PathBuf; 2] = [dir.clone(), config.root.join(".git")];
     loop {
@@ -374,7 +471,7 @@ pub fn run_writer(
                 edited = true;
             }
         }
-        let changed = edited
+        let mut changed = edited
             | match rx.recv_timeout(POLL) {
                 Ok(batch) => {
                     relevant(&batch, &ignored, &mut changes)
@@ -400,6 +497,11 @@ pub fn run_writer(
                     last_scan.elapsed() >= FALLBACK_RESCAN
                 }
             };
+        if retry.due() {
+            // The last run failed: run again over the whole tree, whatever the watcher saw meanwhile.
+            changes = Changes::Everything;
+            changed = true;
+        }
         if spill.take_request() && model.is_started() {
             // Under memory pressure: the catalog catches up, then the model goes; the next edit reloads it.
             persist(config, &lock, &mut model);
@@ -420,6 +522,7 @@ pub fn run_writer(
             let reloading = !model.is_started();
             let t = Instant::now();
             graph_dirty |= run_index(config, &lock, opts, &mut state, &mut model, &changes);
+            retry.record(state.last_error.is_some());
             if reloading && model.is_started() {
                 let what = format!("live model of {}", config.root.display());
                 memory::record_reload(&what, t.elapsed().as_secs_f64() * 1e3);

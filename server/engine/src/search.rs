@@ -396,9 +396,26 @@ pub fn is_test_path(path: &str) -> bool {
     })
 }
 
+/// Bytes of a query that are ranked on: a pasted log or file beyond this adds terms that cost time and
+/// carry little (8 KiB already holds over a thousand words).
+pub const MAX_QUERY_BYTES: usize = 8 * 1024;
+
+/// `query` cut to at most `max_bytes` bytes, at a character boundary.
+pub fn cap_query(query: &str, max_bytes: usize) -> &str {
+    if query.len() <= max_bytes {
+        return query;
+    }
+    let mut end = max_bytes;
+    while !query.is_char_boundary(end) {
+        end -= 1;
+    }
+    &query[..end]
+}
+
 /// Ranks the symbols of a snapshot for `query`; returns at most `limit` hits, best first. Symbols in files
 /// whose path starts with `focus_path` (when given) get their score doubled.
 pub fn search(snap: &Snapshot, query: &str, limit: usize, focus_path: Option<&str>) -> Vec<Hit> {
+    let query = cap_query(query, MAX_QUERY_BYTES);
     let n = snap.symbol_count();
     if n == 0 || limit == 0 {
         return Vec::new();

@@ -952,6 +952,7 @@ pub fn write_snapshot_with(
             return Err(e);
         }
     };
+    crate::failpoint::crash_point!("snapshot.after_data");
 
     // Remember what readers may currently be opening so pruning keeps it. A malformed pointer is about to be
     // replaced anyway, so it only means there is nothing extra to keep.
@@ -965,6 +966,7 @@ pub fn write_snapshot_with(
     write_synced(&current_tmp, format!("{name}\n").as_bytes())?;
     fs::rename(&current_tmp, &current).map_err(io_err(&current))?;
     sync_dir(index_dir)?;
+    crate::failpoint::crash_point!("snapshot.after_current");
 
     tracing::info!(
         generation = data.generation,
@@ -999,12 +1001,7 @@ fn prune(snap_dir: &Path, current_generation: u64, previous: Option<&Path>) {
             generation < current_generation
                 && keep_previous.as_deref() != Some(file_name.as_os_str())
         } else if name.starts_with(".tmp-") {
-            entry
-                .metadata()
-                .and_then(|m| m.modified())
-                .ok()
-                .and_then(|t| SystemTime::now().duration_since(t).ok())
-                .is_some_and(|age| age > STALE_TMP_AGE)
+            is_dead_temp(name, &entry)
         } else {
             false
         };
@@ -1014,6 +1011,50 @@ fn prune(snap_dir: &Path, current_generation: u64, previous: Option<&Path>) {
                 Err(e) => {
                     tracing::debug!(path = %path.display(), error = %e, "could not prune snapshot file")
                 }
+            }
+        }
+    }
+}
+
+/// Whether the snapshot temp file `name` (`.tmp-<generation>-<pid>`) belongs to a writer that is gone: its
+/// pid is not a running process, or the file is older than [`STALE_TMP_AGE`] (the pid may have been reused).
+fn is_dead_temp(name: &str, entry: &fs::DirEntry) -> bool {
+    let pid = name.rsplit('-').next().and_then(|p| p.parse::<i32>().ok());
+    if pid == Some(std::process::id() as i32) {
+        return false;
+    }
+    // SAFETY: kill(2) with signal 0 only checks that the process exists; it has no memory preconditions.
+    let alive = pid.is_some_and(|pid| {
+        pid > 0
+            && (unsafe { libc::kill(pid, 0) } == 0
+                || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM))
+    });
+    !alive
+        || entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| SystemTime::now().duration_since(t).ok())
+            .is_some_and(|age| age > STALE_TMP_AGE)
+}
+
+/// Removes the temporary snapshot files (`snapshots/.tmp-*`) of writers that died while writing one (see
+/// [`is_dead_temp`]); a new writer calls this under the writer lock before its first run, so a writer
+/// killed again and again does not fill the disk. Best effort: errors are logged at debug level.
+pub fn remove_dead_temps(index_dir: &Path) {
+    let snap_dir = index_dir.join(SNAPSHOT_DIR);
+    let Ok(entries) = fs::read_dir(&snap_dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(name) = file_name.to_str() else {
+            continue;
+        };
+        if name.starts_with(".tmp-") && is_dead_temp(name, &entry) {
+            match fs::remove_file(entry.path()) {
+                Ok(()) => tracing::info!(file = name, "removed a dead writer's temporary snapshot"),
+                Err(e) => tracing::debug!(file = name, error = %e, "could not remove temporary snapshot"),
             }
         }
     }

@@ -15,3 +15,5 @@ mod lock;
 mod scratch;
 #[path = "snapshot.rs"]
 mod snapshot;
+#[path = "fuzz_snapshot.rs"]
+mod fuzz_snapshot;

@@ -104,7 +104,7 @@ fn p(doc: u32, tf: f32) -> Posting {
 }
 
 /// 3 files, 11 symbols (unicode names, a case-insensitive name clash), edges of six kinds incl. a data edge.
-fn sample(generation: u64) -> IndexData {
+pub(crate) fn sample(generation: u64) -> IndexData {
     use EdgeKind::*;
     use SymbolKind::*;
     let files = vec![
