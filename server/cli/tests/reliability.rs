@@ -167,17 +167,24 @@ impl Writer {
             .spawn()
             .expect("starts the writer");
         if let Writer::Lsp = self {
-            let stdin = child.stdin.as_mut().unwrap();
             let uri = format!("file://{}", root.display());
-            for msg in [
-                json!({"jsonrpc": "2.0", "id": 1, "method": "initialize",
-                       "params": {"processId": null, "rootUri": uri, "capabilities": {}}}),
-                json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}),
-            ] {
+            let send = |child: &mut Child, msg: Value| {
+                let stdin = child.stdin.as_mut().unwrap();
                 let body = msg.to_string();
                 write!(stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
-            }
-            stdin.flush().unwrap();
+                stdin.flush().unwrap();
+            };
+            send(
+                &mut child,
+                json!({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                       "params": {"processId": null, "rootUri": uri, "capabilities": {}}}),
+            );
+            // As a client must, wait for the initialize response before `initialized`.
+            read_frame(child.stdout.as_mut().unwrap());
+            send(
+                &mut child,
+                json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}),
+            );
         }
         // Serving: this process holds the writer role and has finished its first run.
         let pid = child.id();
@@ -187,6 +194,25 @@ impl Writer {
         });
         Some(child)
     }
+}
+
+/// Reads one Content-Length framed message from an LSP server's stdout.
+fn read_frame(out: &mut impl std::io::Read) -> Value {
+    let mut header = Vec::new();
+    let mut byte = [0u8];
+    while !header.ends_with(b"\r\n\r\n") {
+        out.read_exact(&mut byte).expect("an LSP frame header");
+        header.push(byte[0]);
+    }
+    let text = String::from_utf8_lossy(&header);
+    let len: usize = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Content-Length: "))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("a Content-Length header");
+    let mut body = vec![0u8; len];
+    out.read_exact(&mut body).expect("an LSP frame body");
+    serde_json::from_slice(&body).expect("a JSON body")
 }
 
 /// Kills `writer` at `point` while it stores or publishes an edit, then checks what a user sees: the next
