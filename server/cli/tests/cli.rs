@@ -14,7 +14,8 @@ fn leindex(args: &[&str]) -> Output {
         .expect("runs leindex")
 }
 
-fn ok(out: &Output) -> String {
+/// The stdout of a run that must have succeeded; panics with both streams otherwise.
+pub(crate) fn ok(out: &Output) -> String {
     assert!(
         out.status.success(),
         "leindex failed: {}\nstdout: {}\nstderr: {}",

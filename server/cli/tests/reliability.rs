@@ -3,6 +3,7 @@
 //! every kind of writer; the project root as a boundary (symlinks out of it, roots too broad to index);
 //! dead writers' temporary files. Each case is one row of a table, so a new step or writer is one line.
 
+use crate::cli::ok;
 use leindex_test_support::{missing, sibling_bin};
 use serde_json::{Value, json};
 use std::fs;
@@ -32,16 +33,6 @@ fn run(mut cmd: Command) -> Output {
     cmd.output().expect("runs leindex")
 }
 
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "leindex failed: {}\nstdout: {}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// A small Python and Rust project, already indexed once.
 fn indexed_project() -> tempfile::TempDir {
@@ -242,7 +233,7 @@ fn edit_survives(writer: Writer, point: &str) {
     };
     assert_eq!(
         ended.signal(),
-        Some(libc_sigkill()),
+        Some(SIGKILL),
         "{writer:?} should have been killed at {point}, ended with {ended}"
     );
     let report: Value = serde_json::from_str(&ok(&run(index_cmd(&root)))).unwrap();
@@ -258,9 +249,8 @@ fn edit_survives(writer: Writer, point: &str) {
     );
 }
 
-fn libc_sigkill() -> i32 {
-    9
-}
+/// The signal a crash point (and `kill -9`) ends a process with.
+const SIGKILL: i32 = 9;
 
 #[test]
 fn an_edit_survives_a_one_shot_index_killed_at_each_step() {
@@ -298,7 +288,7 @@ fn the_run_after_a_crash_says_it_published_what_the_dead_writer_stored() {
     edit(root, "stored_not_published");
     let mut c = index_cmd(root);
     c.env("FAILPOINTS", "catalog.after_store=return");
-    assert_eq!(run(c).status.signal(), Some(libc_sigkill()));
+    assert_eq!(run(c).status.signal(), Some(SIGKILL));
     // The tree now matches the catalog: only the catalog's mark says a publish is owed.
     let report: Value = serde_json::from_str(&ok(&run(index_cmd(root)))).unwrap();
     assert_eq!(report["changed"], 0, "{report}");
