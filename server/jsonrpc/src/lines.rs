@@ -126,24 +126,55 @@ mod tests {
         Event::Line(s.as_bytes().to_vec())
     }
 
+    /// A named input, pushed in the chunks given, and the events it must give.
+    type Case = (&'static str, Vec<&'static [u8]>, Vec<Event>);
+
     #[test]
     fn lines_are_cut_across_chunks() {
         let too_long = Event::TooLong { limit: 8 };
-        let cases: Vec<(&str, Vec<&[u8]>, Vec<Event>)> = vec![
+        let cases: Vec<Case> = vec![
             ("one line", vec![b"abc\n"], vec![line("abc")]),
             ("crlf", vec![b"abc\r\nde\n"], vec![line("abc"), line("de")]),
-            ("split", vec![b"ab", b"c\nd", b"e\n"], vec![line("abc"), line("de")]),
-            ("blank lines kept", vec![b"\n\r\n"], vec![line(""), line("")]),
-            ("last line without newline", vec![b"a\nbc"], vec![line("a"), line("bc")]),
-            ("exactly the cap", vec![b"12345678\n"], vec![line("12345678")]),
-            ("one over the cap", vec![b"123456789\nok\n"], vec![too_long.clone(), line("ok")]),
+            (
+                "split",
+                vec![b"ab", b"c\nd", b"e\n"],
+                vec![line("abc"), line("de")],
+            ),
+            (
+                "blank lines kept",
+                vec![b"\n\r\n"],
+                vec![line(""), line("")],
+            ),
+            (
+                "last line without newline",
+                vec![b"a\nbc"],
+                vec![line("a"), line("bc")],
+            ),
+            (
+                "exactly the cap",
+                vec![b"12345678\n"],
+                vec![line("12345678")],
+            ),
+            (
+                "one over the cap",
+                vec![b"123456789\nok\n"],
+                vec![too_long.clone(), line("ok")],
+            ),
             (
                 "over the cap across chunks, reported before its end",
                 vec![b"12345", b"6789", b"0123", b"45\nok\n"],
                 vec![too_long.clone(), line("ok")],
             ),
-            ("an unterminated long line at the end", vec![b"ok\n123456789012"], vec![line("ok"), too_long.clone()]),
-            ("two long lines", vec![b"123456789\n123456789\n"], vec![too_long.clone(), too_long.clone()]),
+            (
+                "an unterminated long line at the end",
+                vec![b"ok\n123456789012"],
+                vec![line("ok"), too_long.clone()],
+            ),
+            (
+                "two long lines",
+                vec![b"123456789\n123456789\n"],
+                vec![too_long.clone(), too_long.clone()],
+            ),
         ];
         for (name, chunks, expected) in cases {
             assert_eq!(decode(8, &chunks), expected, "{name}");
@@ -228,7 +259,10 @@ mod tests {
                     }
                 }
             }
-            assert!(found, "round {round}: the valid line after the junk was lost");
+            assert!(
+                found,
+                "round {round}: the valid line after the junk was lost"
+            );
         }
     }
 }
