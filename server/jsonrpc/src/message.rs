@@ -77,7 +77,9 @@ pub enum Invalid {
     #[error("the body is not JSON ({0})")]
     Json(#[from] serde_json::Error),
     /// An array: a JSON-RPC batch (or `[]`). LeIndex's servers take one message at a time.
-    #[error("a batch (a JSON array of {0} elements): batches are not supported, send one message at a time")]
+    #[error(
+        "a batch (a JSON array of {0} elements): batches are not supported, send one message at a time"
+    )]
     Batch(usize),
     /// JSON that is neither an object nor an array (`null`, a number, a string, a boolean).
     #[error("the body is a JSON {0}, not an object")]
@@ -272,55 +274,239 @@ mod tests {
         let null = Value::Null;
         let cases: Vec<(&str, Vec<u8>, Expect)> = vec![
             // Well-formed messages.
-            ("request", br#"{"jsonrpc":"2.0","id":1,"method":"m"}"#.to_vec(), Forward(Kind::Request, 0)),
-            ("string id", br#"{"jsonrpc":"2.0","id":"a","method":"m","params":[]}"#.to_vec(), Forward(Kind::Request, 0)),
-            ("null id", br#"{"jsonrpc":"2.0","id":null,"method":"m"}"#.to_vec(), Forward(Kind::Request, 0)),
-            ("negative id", br#"{"jsonrpc":"2.0","id":-3,"method":"m"}"#.to_vec(), Forward(Kind::Request, 0)),
-            ("null params", br#"{"jsonrpc":"2.0","id":1,"method":"shutdown","params":null}"#.to_vec(), Forward(Kind::Request, 0)),
-            ("notification", br#"{"jsonrpc":"2.0","method":"initialized","params":{}}"#.to_vec(), Forward(Kind::Notification, 0)),
-            ("response", br#"{"jsonrpc":"2.0","id":1,"result":null}"#.to_vec(), Forward(Kind::Response, 0)),
-            ("error response", br#"{"jsonrpc":"2.0","id":null,"error":{"code":-1,"message":"x","data":[]}}"#.to_vec(), Forward(Kind::Response, 0)),
-            ("whitespace around", b" \r\n{\"jsonrpc\":\"2.0\",\"method\":\"m\"}\n ".to_vec(), Forward(Kind::Notification, 0)),
-            ("byte order mark", b"\xEF\xBB\xBF{\"jsonrpc\":\"2.0\",\"method\":\"m\"}".to_vec(), Forward(Kind::Notification, 0)),
-            ("lone low surrogate", br#"{"jsonrpc":"2.0","id":1,"method":"m","params":{"q":"\udc00"}}"#.to_vec(), Forward(Kind::Request, 1)),
-            ("lone high surrogate", br#"{"jsonrpc":"2.0","id":1,"method":"m","params":{"q":"\ud800x\ud800"}}"#.to_vec(), Forward(Kind::Request, 2)),
-            ("surrogate pair", br#"{"jsonrpc":"2.0","id":1,"method":"m","params":{"q":"\ud83d\ude00"}}"#.to_vec(), Forward(Kind::Request, 0)),
+            (
+                "request",
+                br#"{"jsonrpc":"2.0","id":1,"method":"m"}"#.to_vec(),
+                Forward(Kind::Request, 0),
+            ),
+            (
+                "string id",
+                br#"{"jsonrpc":"2.0","id":"a","method":"m","params":[]}"#.to_vec(),
+                Forward(Kind::Request, 0),
+            ),
+            (
+                "null id",
+                br#"{"jsonrpc":"2.0","id":null,"method":"m"}"#.to_vec(),
+                Forward(Kind::Request, 0),
+            ),
+            (
+                "negative id",
+                br#"{"jsonrpc":"2.0","id":-3,"method":"m"}"#.to_vec(),
+                Forward(Kind::Request, 0),
+            ),
+            (
+                "null params",
+                br#"{"jsonrpc":"2.0","id":1,"method":"shutdown","params":null}"#.to_vec(),
+                Forward(Kind::Request, 0),
+            ),
+            (
+                "notification",
+                br#"{"jsonrpc":"2.0","method":"initialized","params":{}}"#.to_vec(),
+                Forward(Kind::Notification, 0),
+            ),
+            (
+                "response",
+                br#"{"jsonrpc":"2.0","id":1,"result":null}"#.to_vec(),
+                Forward(Kind::Response, 0),
+            ),
+            (
+                "error response",
+                br#"{"jsonrpc":"2.0","id":null,"error":{"code":-1,"message":"x","data":[]}}"#
+                    .to_vec(),
+                Forward(Kind::Response, 0),
+            ),
+            (
+                "whitespace around",
+                b" \r\n{\"jsonrpc\":\"2.0\",\"method\":\"m\"}\n ".to_vec(),
+                Forward(Kind::Notification, 0),
+            ),
+            (
+                "byte order mark",
+                b"\xEF\xBB\xBF{\"jsonrpc\":\"2.0\",\"method\":\"m\"}".to_vec(),
+                Forward(Kind::Notification, 0),
+            ),
+            (
+                "lone low surrogate",
+                br#"{"jsonrpc":"2.0","id":1,"method":"m","params":{"q":"\udc00"}}"#.to_vec(),
+                Forward(Kind::Request, 1),
+            ),
+            (
+                "lone high surrogate",
+                br#"{"jsonrpc":"2.0","id":1,"method":"m","params":{"q":"\ud800x\ud800"}}"#.to_vec(),
+                Forward(Kind::Request, 2),
+            ),
+            (
+                "surrogate pair",
+                br#"{"jsonrpc":"2.0","id":1,"method":"m","params":{"q":"\ud83d\ude00"}}"#.to_vec(),
+                Forward(Kind::Request, 0),
+            ),
             // Not JSON: -32700, id null.
             ("empty", b"".to_vec(), Reject(PARSE_ERROR, null.clone())),
-            ("blank", b" \r\n\t".to_vec(), Reject(PARSE_ERROR, null.clone())),
+            (
+                "blank",
+                b" \r\n\t".to_vec(),
+                Reject(PARSE_ERROR, null.clone()),
+            ),
             ("unclosed", b"{".to_vec(), Reject(PARSE_ERROR, null.clone())),
-            ("garbage", b"this is not json".to_vec(), Reject(PARSE_ERROR, null.clone())),
-            ("trailing garbage", br#"{"jsonrpc":"2.0","method":"m"}x"#.to_vec(), Reject(PARSE_ERROR, null.clone())),
-            ("invalid UTF-8", b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\",\"params\":\"\xff\xfe\"}".to_vec(), Reject(PARSE_ERROR, null.clone())),
-            ("cut request", br#"{"jsonrpc":"2.0","id":1,"meth"#.to_vec(), Reject(PARSE_ERROR, null.clone())),
-            ("20k open brackets", vec![b'['; 20_000], Reject(PARSE_ERROR, null.clone())),
-            ("20k nested arrays", [vec![b'['; 20_000], vec![b']'; 20_000]].concat(), Reject(PARSE_ERROR, null.clone())),
-            ("20k nested objects", [b"{\"a\":".repeat(20_000), vec![b'}'; 20_000]].concat(), Reject(PARSE_ERROR, null.clone())),
-            ("deep params", [br#"{"jsonrpc":"2.0","id":9,"method":"m","params":"#.to_vec(), vec![b'['; 200], vec![b']'; 200], b"}".to_vec()].concat(), Reject(PARSE_ERROR, null.clone())),
+            (
+                "garbage",
+                b"this is not json".to_vec(),
+                Reject(PARSE_ERROR, null.clone()),
+            ),
+            (
+                "trailing garbage",
+                br#"{"jsonrpc":"2.0","method":"m"}x"#.to_vec(),
+                Reject(PARSE_ERROR, null.clone()),
+            ),
+            (
+                "invalid UTF-8",
+                b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\",\"params\":\"\xff\xfe\"}".to_vec(),
+                Reject(PARSE_ERROR, null.clone()),
+            ),
+            (
+                "cut request",
+                br#"{"jsonrpc":"2.0","id":1,"meth"#.to_vec(),
+                Reject(PARSE_ERROR, null.clone()),
+            ),
+            (
+                "20k open brackets",
+                vec![b'['; 20_000],
+                Reject(PARSE_ERROR, null.clone()),
+            ),
+            (
+                "20k nested arrays",
+                [vec![b'['; 20_000], vec![b']'; 20_000]].concat(),
+                Reject(PARSE_ERROR, null.clone()),
+            ),
+            (
+                "20k nested objects",
+                [b"{\"a\":".repeat(20_000), vec![b'}'; 20_000]].concat(),
+                Reject(PARSE_ERROR, null.clone()),
+            ),
+            (
+                "deep params",
+                [
+                    br#"{"jsonrpc":"2.0","id":9,"method":"m","params":"#.to_vec(),
+                    vec![b'['; 200],
+                    vec![b']'; 200],
+                    b"}".to_vec(),
+                ]
+                .concat(),
+                Reject(PARSE_ERROR, null.clone()),
+            ),
             // JSON of the wrong shape: -32600.
-            ("null", b"null".to_vec(), Reject(INVALID_REQUEST, null.clone())),
-            ("number", b"42".to_vec(), Reject(INVALID_REQUEST, null.clone())),
-            ("string", br#""x""#.to_vec(), Reject(INVALID_REQUEST, null.clone())),
-            ("empty batch", b"[]".to_vec(), Reject(INVALID_REQUEST, null.clone())),
-            ("batch", br#"[{"jsonrpc":"2.0","id":1,"method":"m"},{"jsonrpc":"2.0","id":2,"method":"m"}]"#.to_vec(), Reject(INVALID_REQUEST, null.clone())),
-            ("empty object", b"{}".to_vec(), Reject(INVALID_REQUEST, null.clone())),
-            ("no version", br#"{"id":7,"method":"m"}"#.to_vec(), Reject(INVALID_REQUEST, json!(7))),
-            ("version 1.0", br#"{"jsonrpc":"1.0","id":"s","method":"m"}"#.to_vec(), Reject(INVALID_REQUEST, json!("s"))),
-            ("numeric version", br#"{"jsonrpc":2.0,"id":7,"method":"m"}"#.to_vec(), Reject(INVALID_REQUEST, json!(7))),
-            ("method not a string", br#"{"jsonrpc":"2.0","id":7,"method":5}"#.to_vec(), Reject(INVALID_REQUEST, json!(7))),
-            ("fractional id", br#"{"jsonrpc":"2.0","id":1.5,"method":"m"}"#.to_vec(), Reject(INVALID_REQUEST, json!(1.5))),
-            ("id beyond i64", br#"{"jsonrpc":"2.0","id":18446744073709551615,"method":"m"}"#.to_vec(), Reject(INVALID_REQUEST, json!(u64::MAX))),
-            ("object id", br#"{"jsonrpc":"2.0","id":{},"method":"m"}"#.to_vec(), Reject(INVALID_REQUEST, null.clone())),
-            ("boolean id", br#"{"jsonrpc":"2.0","id":true,"method":"m"}"#.to_vec(), Reject(INVALID_REQUEST, null.clone())),
-            ("method and result", br#"{"jsonrpc":"2.0","id":7,"method":"m","result":1}"#.to_vec(), Reject(INVALID_REQUEST, json!(7))),
-            ("notification with error", br#"{"jsonrpc":"2.0","method":"m","error":{}}"#.to_vec(), Reject(INVALID_REQUEST, null.clone())),
+            (
+                "null",
+                b"null".to_vec(),
+                Reject(INVALID_REQUEST, null.clone()),
+            ),
+            (
+                "number",
+                b"42".to_vec(),
+                Reject(INVALID_REQUEST, null.clone()),
+            ),
+            (
+                "string",
+                br#""x""#.to_vec(),
+                Reject(INVALID_REQUEST, null.clone()),
+            ),
+            (
+                "empty batch",
+                b"[]".to_vec(),
+                Reject(INVALID_REQUEST, null.clone()),
+            ),
+            (
+                "batch",
+                br#"[{"jsonrpc":"2.0","id":1,"method":"m"},{"jsonrpc":"2.0","id":2,"method":"m"}]"#
+                    .to_vec(),
+                Reject(INVALID_REQUEST, null.clone()),
+            ),
+            (
+                "empty object",
+                b"{}".to_vec(),
+                Reject(INVALID_REQUEST, null.clone()),
+            ),
+            (
+                "no version",
+                br#"{"id":7,"method":"m"}"#.to_vec(),
+                Reject(INVALID_REQUEST, json!(7)),
+            ),
+            (
+                "version 1.0",
+                br#"{"jsonrpc":"1.0","id":"s","method":"m"}"#.to_vec(),
+                Reject(INVALID_REQUEST, json!("s")),
+            ),
+            (
+                "numeric version",
+                br#"{"jsonrpc":2.0,"id":7,"method":"m"}"#.to_vec(),
+                Reject(INVALID_REQUEST, json!(7)),
+            ),
+            (
+                "method not a string",
+                br#"{"jsonrpc":"2.0","id":7,"method":5}"#.to_vec(),
+                Reject(INVALID_REQUEST, json!(7)),
+            ),
+            (
+                "fractional id",
+                br#"{"jsonrpc":"2.0","id":1.5,"method":"m"}"#.to_vec(),
+                Reject(INVALID_REQUEST, json!(1.5)),
+            ),
+            (
+                "id beyond i64",
+                br#"{"jsonrpc":"2.0","id":18446744073709551615,"method":"m"}"#.to_vec(),
+                Reject(INVALID_REQUEST, json!(u64::MAX)),
+            ),
+            (
+                "object id",
+                br#"{"jsonrpc":"2.0","id":{},"method":"m"}"#.to_vec(),
+                Reject(INVALID_REQUEST, null.clone()),
+            ),
+            (
+                "boolean id",
+                br#"{"jsonrpc":"2.0","id":true,"method":"m"}"#.to_vec(),
+                Reject(INVALID_REQUEST, null.clone()),
+            ),
+            (
+                "method and result",
+                br#"{"jsonrpc":"2.0","id":7,"method":"m","result":1}"#.to_vec(),
+                Reject(INVALID_REQUEST, json!(7)),
+            ),
+            (
+                "notification with error",
+                br#"{"jsonrpc":"2.0","method":"m","error":{}}"#.to_vec(),
+                Reject(INVALID_REQUEST, null.clone()),
+            ),
             // A bad response is answered with id null: its id is in the server's numbering.
-            ("result and error", br#"{"jsonrpc":"2.0","id":7,"result":1,"error":{"code":1,"message":"x"}}"#.to_vec(), Reject(INVALID_REQUEST, null.clone())),
-            ("response without id", br#"{"jsonrpc":"2.0","result":1}"#.to_vec(), Reject(INVALID_REQUEST, null.clone())),
-            ("error not an object", br#"{"jsonrpc":"2.0","id":7,"error":"boom"}"#.to_vec(), Reject(INVALID_REQUEST, null.clone())),
-            ("error without message", br#"{"jsonrpc":"2.0","id":7,"error":{"code":1}}"#.to_vec(), Reject(INVALID_REQUEST, null.clone())),
-            ("id only", br#"{"jsonrpc":"2.0","id":7}"#.to_vec(), Reject(INVALID_REQUEST, null.clone())),
-            ("response with float id", br#"{"jsonrpc":"2.0","id":1.5,"result":1}"#.to_vec(), Reject(INVALID_REQUEST, null.clone())),
+            (
+                "result and error",
+                br#"{"jsonrpc":"2.0","id":7,"result":1,"error":{"code":1,"message":"x"}}"#.to_vec(),
+                Reject(INVALID_REQUEST, null.clone()),
+            ),
+            (
+                "response without id",
+                br#"{"jsonrpc":"2.0","result":1}"#.to_vec(),
+                Reject(INVALID_REQUEST, null.clone()),
+            ),
+            (
+                "error not an object",
+                br#"{"jsonrpc":"2.0","id":7,"error":"boom"}"#.to_vec(),
+                Reject(INVALID_REQUEST, null.clone()),
+            ),
+            (
+                "error without message",
+                br#"{"jsonrpc":"2.0","id":7,"error":{"code":1}}"#.to_vec(),
+                Reject(INVALID_REQUEST, null.clone()),
+            ),
+            (
+                "id only",
+                br#"{"jsonrpc":"2.0","id":7}"#.to_vec(),
+                Reject(INVALID_REQUEST, null.clone()),
+            ),
+            (
+                "response with float id",
+                br#"{"jsonrpc":"2.0","id":1.5,"result":1}"#.to_vec(),
+                Reject(INVALID_REQUEST, null.clone()),
+            ),
         ];
         let mut failures = Vec::new();
         for (name, body, expected) in cases {
@@ -355,7 +541,10 @@ mod tests {
         assert_eq!(response["id"], Value::Null);
         assert_eq!(response["error"]["code"], PARSE_ERROR);
         let message = response["error"]["message"].as_str().unwrap();
-        assert!(message.starts_with("Parse error: the body is not JSON"), "{message}");
+        assert!(
+            message.starts_with("Parse error: the body is not JSON"),
+            "{message}"
+        );
 
         let r = check(br#"{"jsonrpc":"2.0","id":"x","method":1}"#).unwrap_err();
         assert_eq!(
