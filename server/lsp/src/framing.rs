@@ -26,6 +26,9 @@ pub const MAX_BODY: usize = 64 * 1024 * 1024;
 /// The longest header block accepted (LSP sends at most two short headers).
 pub const MAX_HEADERS: usize = 8 * 1024;
 
+/// The buffer capacity kept between frames; more is given back once a large body is cut.
+const READ_CAPACITY: usize = 256 * 1024;
+
 /// The header a resync looks for, compared without regard to ASCII case.
 const CONTENT_LENGTH: &[u8] = b"content-length:";
 
@@ -268,6 +271,10 @@ impl FrameDecoder {
         if self.pos > 0 {
             self.buf.drain(..self.pos);
             self.pos = 0;
+        }
+        // Give back the memory of a large body once it is cut (a 50 MB didOpen is not kept for good).
+        if self.buf.capacity() > 4 * READ_CAPACITY && self.buf.len() < READ_CAPACITY {
+            self.buf.shrink_to(READ_CAPACITY);
         }
     }
 }
