@@ -85,7 +85,12 @@ enum Command {
         json: bool,
     },
     /// Run the LSP server on stdio (the same server as `leindex-lsp`), for editors.
-    Lsp,
+    Lsp {
+        /// Accepted and ignored: stdio is the only transport, and many generic LSP client configurations
+        /// pass this flag.
+        #[arg(long)]
+        stdio: bool,
+    },
     /// Read-only SQL over the catalog (tables: files, symbols, edges, meta).
     Sql {
         query: String,
@@ -141,7 +146,7 @@ fn run(cli: Cli) -> Result<(), Error> {
         memory::configure(cli.memory_budget.as_deref(), None)?;
     }
     match cli.command {
-        Command::Lsp => {
+        Command::Lsp { stdio: _ } => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()

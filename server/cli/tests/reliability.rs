@@ -33,7 +33,6 @@ fn run(mut cmd: Command) -> Output {
     cmd.output().expect("runs leindex")
 }
 
-
 /// A small Python and Rust project, already indexed once.
 fn indexed_project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -322,15 +321,22 @@ fn the_next_writer_removes_dead_writers_temporary_files() {
     };
     let _ = child.kill();
     let _ = child.wait();
-    assert!(!state_tmp.exists(), "a dead writer's state temp file is left");
+    assert!(
+        !state_tmp.exists(),
+        "a dead writer's state temp file is left"
+    );
 }
 
 /// Paths of the index's search hits and symbols, for the boundary tests.
 fn indexed_paths(root: &Path) -> Vec<String> {
     let out = ok(&run({
         let mut c = leindex();
-        c.args(["sql", "select path from files where status = 'ok' order by path", "--project"])
-            .arg(root);
+        c.args([
+            "sql",
+            "select path from files where status = 'ok' order by path",
+            "--project",
+        ])
+        .arg(root);
         c
     }));
     out.lines().map(str::to_string).collect()
@@ -353,7 +359,11 @@ fn symlinks_out_of_the_root_are_not_followed() {
     let dir = tempfile::tempdir().unwrap();
     let r = dir.path();
     fs::create_dir_all(r.join("src/inner")).unwrap();
-    fs::write(r.join("src/inner/real.py"), "def inside_function():\n    pass\n").unwrap();
+    fs::write(
+        r.join("src/inner/real.py"),
+        "def inside_function():\n    pass\n",
+    )
+    .unwrap();
     let link = |target: &Path, at: &str| std::os::unix::fs::symlink(target, r.join(at)).unwrap();
     link(&outside.path().join("secret.py"), "passwd.py");
     link(&outside.path().join("dir"), "vendor");
@@ -508,7 +518,10 @@ impl Mcp {
     /// Calls a tool: `(is_error, text content)`.
     fn tool(&mut self, name: &str, args: Value) -> (bool, String) {
         let r = self.request("tools/call", json!({"name": name, "arguments": args}));
-        let text = r["content"][0]["text"].as_str().unwrap_or_default().to_string();
+        let text = r["content"][0]["text"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         (r["isError"] == true, text)
     }
 }
@@ -586,7 +599,10 @@ fn a_full_disk_is_reported_at_once_and_retried() {
         "the reason is not given: {text}"
     );
     let (_, status) = mcp.tool("leindex_status", json!({}));
-    assert!(status.contains("No space left"), "status does not say why: {status}");
+    assert!(
+        status.contains("No space left"),
+        "status does not say why: {status}"
+    );
     let leftovers: Vec<String> = fs::read_dir(&index_dir)
         .map(|rd| {
             rd.flatten()
@@ -678,13 +694,41 @@ fn hostile_mcp_arguments_are_refused_or_bounded() {
         return;
     };
     let refused = [
-        ("leindex_deep_analyze", json!({"query": "order", "focus_path": "/etc"}), "outside the project root"),
-        ("leindex_deep_analyze", json!({"query": "order", "focus_path": "../../.."}), "outside the project root"),
-        ("leindex_search", json!({"query": "order", "focus_path": "/"}), "outside the project root"),
-        ("leindex_search", json!({"query": "order", "limit": 0}), "at least 1"),
-        ("leindex_search", json!({"query": "order", "project_path": "/etc"}), "outside the projects"),
-        ("leindex_symbol", json!({"name": "place_order", "project_path": "../"}), "outside the projects"),
-        ("leindex_deep_analyze", json!({"query": "order", "token_budget": 0}), "at least 1"),
+        (
+            "leindex_deep_analyze",
+            json!({"query": "order", "focus_path": "/etc"}),
+            "outside the project root",
+        ),
+        (
+            "leindex_deep_analyze",
+            json!({"query": "order", "focus_path": "../../.."}),
+            "outside the project root",
+        ),
+        (
+            "leindex_search",
+            json!({"query": "order", "focus_path": "/"}),
+            "outside the project root",
+        ),
+        (
+            "leindex_search",
+            json!({"query": "order", "limit": 0}),
+            "at least 1",
+        ),
+        (
+            "leindex_search",
+            json!({"query": "order", "project_path": "/etc"}),
+            "outside the projects",
+        ),
+        (
+            "leindex_symbol",
+            json!({"name": "place_order", "project_path": "../"}),
+            "outside the projects",
+        ),
+        (
+            "leindex_deep_analyze",
+            json!({"query": "order", "token_budget": 0}),
+            "at least 1",
+        ),
     ];
     for (tool, args, why) in refused {
         let (is_error, text) = mcp.tool(tool, args.clone());
@@ -697,7 +741,11 @@ fn hostile_mcp_arguments_are_refused_or_bounded() {
         json!({"query": huge, "token_budget": 1000}),
     );
     assert!(!is_error, "{}", &text[..text.len().min(500)]);
-    assert!(text.len() < 64 * 1024, "a 1 MB query gave a {}-byte answer", text.len());
+    assert!(
+        text.len() < 64 * 1024,
+        "a 1 MB query gave a {}-byte answer",
+        text.len()
+    );
     let (is_error, text) = mcp.tool("leindex_search", json!({"query": huge, "limit": 3}));
     assert!(!is_error && text.len() < 16 * 1024, "{} bytes", text.len());
 }

@@ -189,9 +189,7 @@ fn check_root(root: &Path) -> Result<(), ConfigError> {
         .and_then(|h| h.canonicalize().ok());
     match home {
         Some(home) if home == root => Err(refused("it is the home directory")),
-        Some(home) if home.starts_with(root) => {
-            Err(refused("it holds the home directory"))
-        }
+        Some(home) if home.starts_with(root) => Err(refused("it holds the home directory")),
         _ => Ok(()),
     }
 }

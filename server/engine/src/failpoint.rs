@@ -22,7 +22,10 @@ pub fn eval(name: &str) {
     // fail-rs reads FAILPOINTS once per scenario; the scenario lives as long as the process.
     SETUP.call_once(|| std::mem::forget(fail::FailScenario::setup()));
     fail::fail_point!(name, |_| {
-        tracing::error!(point = name, "fail point armed: killing this process (SIGKILL)");
+        tracing::error!(
+            point = name,
+            "fail point armed: killing this process (SIGKILL)"
+        );
         // SAFETY: kill(2) on our own pid has no memory-safety preconditions.
         unsafe {
             libc::kill(libc::getpid(), libc::SIGKILL);

@@ -168,10 +168,12 @@ fn full_run(
     // the tree matches the catalog, so only this flag says a publish is owed.
     let unpublished = cat.has_unpublished()?;
     if unpublished {
-        tracing::warn!("the catalog holds changes no snapshot published (a writer died); publishing them");
-        report
-            .recovered
-            .push("the catalog held changes a stopped writer never published; published them".into());
+        tracing::warn!(
+            "the catalog holds changes no snapshot published (a writer died); publishing them"
+        );
+        report.recovered.push(
+            "the catalog held changes a stopped writer never published; published them".into(),
+        );
     }
 
     let t = Instant::now();

@@ -1054,7 +1054,9 @@ pub fn remove_dead_temps(index_dir: &Path) {
         if name.starts_with(".tmp-") && is_dead_temp(name, &entry) {
             match fs::remove_file(entry.path()) {
                 Ok(()) => tracing::info!(file = name, "removed a dead writer's temporary snapshot"),
-                Err(e) => tracing::debug!(file = name, error = %e, "could not remove temporary snapshot"),
+                Err(e) => {
+                    tracing::debug!(file = name, error = %e, "could not remove temporary snapshot")
+                }
             }
         }
     }

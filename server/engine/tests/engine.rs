@@ -5,6 +5,8 @@
 mod catalog;
 #[path = "extract.rs"]
 mod extract;
+#[path = "fuzz_snapshot.rs"]
+mod fuzz_snapshot;
 #[path = "graph.rs"]
 mod graph;
 #[path = "live_model.rs"]
@@ -15,5 +17,3 @@ mod lock;
 mod scratch;
 #[path = "snapshot.rs"]
 mod snapshot;
-#[path = "fuzz_snapshot.rs"]
-mod fuzz_snapshot;
