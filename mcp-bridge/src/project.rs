@@ -2,11 +2,11 @@
 //! writer), the snapshot it reads, and the freshness reported with every answer.
 
 use leindex_engine::config::Config;
+use leindex_engine::live::lock;
 use leindex_engine::live::{self, Participant, WriterOptions};
-use leindex_engine::lock;
 pub use leindex_engine::reader::Freshness;
 use leindex_engine::reader::{Current, SnapshotReader};
-use leindex_engine::snapshot::SnapshotError;
+use leindex_engine::store::snapshot::SnapshotError;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 

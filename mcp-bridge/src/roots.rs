@@ -1,7 +1,7 @@
 //! The project roots a bridge serves, and the check that confines every `project_path` argument to them.
 
 use crate::project::Project;
-use leindex_engine::source;
+use leindex_engine::parse;
 use std::path::Path;
 
 /// The projects a bridge was started for; the first is the default.
@@ -63,7 +63,7 @@ impl Roots {
         };
         // A directory gets a trailing `/` so `src` does not also match `src2/`.
         let subdir = (canonical != *project.root()).then(|| {
-            let rel = source::rel_path(project.root(), &canonical);
+            let rel = parse::rel_path(project.root(), &canonical);
             if canonical.is_dir() {
                 format!("{rel}/")
             } else {

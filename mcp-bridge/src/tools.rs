@@ -414,10 +414,10 @@ where
 }
 
 /// The focus of a call: its `focus_path` checked against the project root (see
-/// [`leindex_engine::source::focus_prefix`]), else the directory `project_path` named.
+/// [`leindex_engine::parse::focus_prefix`]), else the directory `project_path` named.
 fn focus(t: &Target, focus_path: Option<&str>) -> Result<Option<String>, String> {
     match focus_path {
-        Some(raw) => leindex_engine::source::focus_prefix(t.project.root(), raw),
+        Some(raw) => leindex_engine::parse::focus_prefix(t.project.root(), raw),
         None => Ok(t.subdir.clone()),
     }
 }

@@ -6,7 +6,7 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use leindex_engine::analyze::{self, AnalyzeRequest};
 use leindex_engine::config::Config;
-use leindex_engine::indexer::{self, IndexOptions, IndexReport, Progress};
+use leindex_engine::pipeline::{self, IndexOptions, IndexReport, Progress};
 use leindex_engine::{Error, catalog, live, memory, search, source, status};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -206,7 +206,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 index_with_progress(&config, true)?;
             }
             let t = Instant::now();
-            let (snap, report) = indexer::open_or_index(&config)?;
+            let (snap, report) = pipeline::open_or_index(&config)?;
             if let Some(r) = report {
                 eprintln!(
                     "leindex: indexed {} files ({} symbols) in {:.1}s (first run; later runs reuse .leindex/)",
@@ -215,7 +215,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             }
             let _ = tokenizer.join();
             let focus = match focus {
-                Some(raw) => source::focus_prefix(&config.root, &raw)
+                Some(raw) => parse::focus_prefix(&config.root, &raw)
                     .map_err(|message| Error::InvalidArgument { message })?,
                 None => None,
             };
@@ -242,7 +242,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             format,
         } => {
             let config = load_config(&project)?;
-            let (snap, _) = indexer::open_or_index(&config)?;
+            let (snap, _) = pipeline::open_or_index(&config)?;
             let hits = search::search(&snap, &query.join(" "), limit, None);
             let rows: Vec<serde_json::Value> = hits
                 .iter()
@@ -290,7 +290,7 @@ fn run(cli: Cli) -> Result<(), Error> {
         }
         Command::Sql { query, project } => {
             let config = load_config(&project)?;
-            let path = config.index_dir.join(indexer::CATALOG_FILE);
+            let path = leindex_engine::layout::IndexDir(&config.index_dir).catalog();
             if !path.exists() {
                 return Err(Error::Io {
                     path,
@@ -316,7 +316,7 @@ const HANDOVER_TIMEOUT: Duration = Duration::from_secs(30);
 /// `leindex index --watch`: takes the writer role (asking an embedded writer to hand it over) and runs the
 /// live writer until the process is stopped; the OS lock is released however it ends.
 fn watch(config: &Config) -> Result<(), Error> {
-    indexer::ensure_index_dir(&config.index_dir)?;
+    pipeline::ensure_index_dir(&config.index_dir)?;
     let started = Instant::now();
     let lock = live::request_handover(&config.index_dir, HANDOVER_TIMEOUT)?;
     eprintln!(
@@ -356,7 +356,7 @@ fn index_with_progress(config: &Config, wait: bool) -> Result<IndexReport, Error
         Progress::Parsed => bar.inc(1),
         Progress::Publishing => bar.set_message("resolving graph, building search, publishing"),
     };
-    let report = indexer::index(
+    let report = pipeline::index(
         config,
         &IndexOptions {
             wait_for_lock: wait,

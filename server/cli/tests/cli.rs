@@ -333,7 +333,8 @@ fn corrupt_snapshot_and_catalog_are_reported_and_rebuilt() {
 fn a_second_writer_gets_a_clear_error() {
     let dir = fixture();
     ok(&leindex(&["index", p(&dir)]));
-    let lock = leindex_engine::lock::WriterLock::try_acquire(&dir.path().join(".leindex")).unwrap();
+    let lock =
+        leindex_engine::live::lock::WriterLock::try_acquire(&dir.path().join(".leindex")).unwrap();
     let out = leindex(&["index", p(&dir)]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);

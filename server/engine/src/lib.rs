@@ -4,25 +4,24 @@
 //! Storage is a DuckDB catalog (the writer's store of record) plus immutable, generation-stamped snapshot
 //! files that readers map with memmap2. The engine knows nothing of LSP or MCP: the binaries are glue.
 
-pub mod analyze;
-pub mod catalog;
+// Data flows down this list: files are walked and parsed into facts, the facts resolved into a graph and
+// a search index, stored (catalog + snapshot), kept current by the live writer, and served to queries.
 pub mod config;
-pub mod extract;
 pub mod failpoint;
 pub mod graph;
-pub mod indexer;
+pub mod layout;
 pub mod live;
-pub mod lock;
 pub mod memory;
 pub mod model;
-pub mod packed;
-pub mod park;
-pub mod query;
-pub mod reader;
+pub mod parse;
+pub mod pipeline;
 pub mod search;
-pub mod snapshot;
-pub mod source;
-pub mod status;
+pub mod serve;
+pub mod store;
+
+// The facade: what the front doors (CLI, LSP server, MCP bridge) use most, at the top.
+pub use serve::{analyze, query, reader, status};
+pub use store::snapshot::{Snapshot, SnapshotError, SymbolView};
 
 use std::path::PathBuf;
 
@@ -32,11 +31,11 @@ pub enum Error {
     #[error(transparent)]
     Config(#[from] config::ConfigError),
     #[error(transparent)]
-    Catalog(#[from] catalog::CatalogError),
+    Catalog(#[from] store::catalog::CatalogError),
     #[error(transparent)]
-    Snapshot(#[from] snapshot::SnapshotError),
+    Snapshot(#[from] store::snapshot::SnapshotError),
     #[error(transparent)]
-    Lock(#[from] lock::LockError),
+    Lock(#[from] live::lock::LockError),
     #[error("{}: {source}", .path.display())]
     Io {
         path: PathBuf,

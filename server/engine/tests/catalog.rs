@@ -2,13 +2,13 @@
 //! graph, read-only SQL (including against a catalog held open by another process), and corruption.
 
 use crate::scratch::ScratchDir as TestDir;
-use leindex_engine::catalog::{
-    CATALOG_FILE_NAME, Catalog, CatalogError, FileState, FileStatus, SCHEMA_VERSION,
-    query_read_only, remove_catalog_files,
-};
 use leindex_engine::model::{
     EdgeKind, EdgeRecord, FileFacts, FileRecord, ImportFact, IndexData, Language, NO_DETAIL,
     NO_SYMBOL, RefFact, RefKind, SymbolFact, SymbolKind, SymbolRecord,
+};
+use leindex_engine::store::catalog::{
+    CATALOG_FILE_NAME, Catalog, CatalogError, FileState, FileStatus, SCHEMA_VERSION,
+    query_read_only, remove_catalog_files,
 };
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! field accesses and complexity, from small but realistic sources.
 
 use leindex_engine::model::{FileFacts, Language, RefKind, SymbolKind};
-use leindex_engine::source::parse;
+use leindex_engine::parse::parse;
 
 fn facts(lang: Language, path: &str, src: &str) -> FileFacts {
     parse(lang, path, src).expect("parses")

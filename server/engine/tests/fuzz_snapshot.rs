@@ -10,7 +10,7 @@
 //! what runs in CI until the snapshot module is its own crate.
 
 use leindex_engine::search;
-use leindex_engine::snapshot::{Snapshot, write_snapshot};
+use leindex_engine::store::snapshot::{Snapshot, write_snapshot};
 use std::fs;
 
 use crate::scratch::ScratchDir as TempDir;

@@ -3,7 +3,7 @@
 
 use leindex_engine::graph;
 use leindex_engine::model::{EdgeKind, FileFacts, FileRecord, IndexData, Language};
-use leindex_engine::source::parse;
+use leindex_engine::parse::parse;
 
 fn project(files: &[(&str, &str)]) -> IndexData {
     let facts: Vec<(FileRecord, FileFacts)> = files

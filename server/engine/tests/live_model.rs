@@ -2,10 +2,10 @@
 //! unsaved buffers exactly as a full catalog-backed run would, and `persist` leaves the catalog consistent.
 
 use leindex_engine::config::Config;
-use leindex_engine::indexer::{self, Buffer, Changes, IndexOptions, LiveModel, Overlay};
-use leindex_engine::lock::WriterLock;
+use leindex_engine::live::lock::WriterLock;
 use leindex_engine::model::SymbolKind;
-use leindex_engine::snapshot::Snapshot;
+use leindex_engine::pipeline::{self, Buffer, Changes, IndexOptions, LiveModel, Overlay};
+use leindex_engine::store::snapshot::Snapshot;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -34,7 +34,7 @@ fn targeted_runs_match_a_full_index() {
     std::fs::write(&a, "def alpha():\n    return beta()\n").unwrap();
     std::fs::write(&b, "def beta():\n    return 1\n").unwrap();
     let config = Config::load(&root).unwrap();
-    indexer::ensure_index_dir(&config.index_dir).unwrap();
+    pipeline::ensure_index_dir(&config.index_dir).unwrap();
     let lock = WriterLock::try_acquire(&config.index_dir).unwrap();
     let mut model = LiveModel::default();
     let none = Overlay::new();
@@ -90,7 +90,7 @@ fn targeted_runs_match_a_full_index() {
     model.persist(&config, &lock).unwrap();
     assert!(!model.has_unsaved());
     drop(lock);
-    let again = indexer::index(&config, &IndexOptions::default()).unwrap();
+    let again = pipeline::index(&config, &IndexOptions::default()).unwrap();
     assert!(!again.published, "{again:?}");
     assert_eq!((again.added, again.changed, again.removed), (0, 0, 0));
     assert_eq!(names(&root), live);
@@ -122,7 +122,7 @@ fn edits_around_a_persist_publish_what_a_fresh_index_does() {
     };
     let dir = ScratchDir::new("edits-persist");
     let (live, fresh) = two_indexes(&root, &dir, "live", "fresh");
-    indexer::ensure_index_dir(&live.index_dir).unwrap();
+    pipeline::ensure_index_dir(&live.index_dir).unwrap();
     let lock = WriterLock::try_acquire(&live.index_dir).unwrap();
     let mut model = LiveModel::default();
     let none = Overlay::new();
@@ -152,7 +152,7 @@ fn edits_around_a_persist_publish_what_a_fresh_index_does() {
             .published
     );
 
-    indexer::index(&fresh, &IndexOptions::default()).unwrap();
+    pipeline::index(&fresh, &IndexOptions::default()).unwrap();
     let (a, b) = (published(&live.index_dir), published(&fresh.index_dir));
     let caller = a
         .symbols
@@ -174,8 +174,8 @@ fn edits_around_a_persist_publish_what_a_fresh_index_does() {
     // its in-memory graph.
     model.persist(&live, &lock).unwrap();
     let rows = |config: &Config, sql: &str| {
-        let path = config.index_dir.join(indexer::CATALOG_FILE);
-        leindex_engine::catalog::query_read_only(&path, sql)
+        let path = leindex_engine::layout::IndexDir(&config.index_dir).catalog();
+        leindex_engine::store::catalog::query_read_only(&path, sql)
             .unwrap()
             .rows
     };
@@ -198,8 +198,8 @@ fn a_one_shot_index_and_a_live_writer_publish_the_same_index() {
     let dir = ScratchDir::new("same-index");
     let (one_shot, live) = two_indexes(&django, &dir, "one-shot", "live");
 
-    indexer::index(&one_shot, &IndexOptions::default()).unwrap();
-    indexer::ensure_index_dir(&live.index_dir).unwrap();
+    pipeline::index(&one_shot, &IndexOptions::default()).unwrap();
+    pipeline::ensure_index_dir(&live.index_dir).unwrap();
     let lock = WriterLock::try_acquire(&live.index_dir).unwrap();
     LiveModel::default()
         .start(&live, &lock, &Overlay::new())

@@ -1,7 +1,7 @@
 //! Tests of the writer lock: contention inside one process (flock locks belong to open file descriptions,
 //! so separate handles conflict), release on drop, waiting, and holder reporting.
 
-use leindex_engine::lock::{LOCK_FILE_NAME, LockError, WriterLock, current_holder};
+use leindex_engine::live::lock::{LOCK_FILE_NAME, LockError, WriterLock, current_holder};
 
 use std::sync::mpsc;
 use std::thread;

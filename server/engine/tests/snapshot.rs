@@ -1,7 +1,7 @@
 //! Integration tests of the snapshot writer and the validating zero-copy reader.
 
 use leindex_engine::model::*;
-use leindex_engine::snapshot::*;
+use leindex_engine::store::snapshot::*;
 use std::fs;
 use std::path::Path;
 

@@ -8,12 +8,12 @@ use crate::documents::{self, Documents};
 use crate::lens::{self, CountCache, FileSymbol, Settings};
 use leindex_engine::analyze::{self, AnalyzeRequest};
 use leindex_engine::config::Config;
+use leindex_engine::live::lock::LockError;
 use leindex_engine::live::{self, Buffers, EditorChanges, WriterOptions};
-use leindex_engine::lock::LockError;
 use leindex_engine::model::{FileFacts, Language};
+use leindex_engine::parse::LiveParse;
 use leindex_engine::reader::{Current, Freshness, SnapshotReader};
-use leindex_engine::snapshot::Snapshot;
-use leindex_engine::source::LiveParse;
+use leindex_engine::store::snapshot::Snapshot;
 use leindex_engine::{memory, query};
 use leindex_engine::{search, status};
 use serde::Deserialize;
@@ -359,7 +359,7 @@ fn start_writer(
     let spawned = std::thread::Builder::new()
         .name("leindex-lsp-writer".into())
         .spawn(move || {
-            if let Err(e) = leindex_engine::indexer::ensure_index_dir(&config.index_dir) {
+            if let Err(e) = leindex_engine::pipeline::ensure_index_dir(&config.index_dir) {
                 tracing::error!(error = %e, "cannot create the index directory; serving read-only");
                 return;
             }

@@ -3,8 +3,8 @@
 //! the camelCase JSON of the custom `leindex/*` requests.
 
 use leindex_engine::model::SymbolKind as Kind;
-use leindex_engine::snapshot::{Snapshot, SymbolView};
-use leindex_engine::source;
+use leindex_engine::parse;
+use leindex_engine::store::snapshot::{Snapshot, SymbolView};
 use serde_json::Value;
 use std::path::Path;
 use tower_lsp_server::ls_types::{Location, Position, Range, SymbolKind, Uri};
@@ -18,7 +18,7 @@ pub fn rel_path(root: &Path, uri: &Uri) -> Option<String> {
     } else {
         path.canonicalize().ok().filter(|p| p.starts_with(root))?
     };
-    Some(source::rel_path(root, &under_root))
+    Some(parse::rel_path(root, &under_root))
 }
 
 /// The `file:` URI of a project-relative path.

@@ -7,7 +7,7 @@
 //! incremental parse's row hints differ; byte offsets, which decide what is re-parsed, are exact.
 
 use leindex_engine::model::FileFacts;
-use leindex_engine::source::{LiveParse, TextEdit};
+use leindex_engine::parse::{LiveParse, TextEdit};
 use ropey::Rope;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -310,7 +310,7 @@ mod tests {
     #[test]
     fn incremental_reparse_gives_the_facts_of_a_fresh_parse() {
         use leindex_engine::model::Language;
-        use leindex_engine::source::{LiveParse, parse};
+        use leindex_engine::parse::{LiveParse, parse};
         let uri: Uri = "file:///w/m.py".parse().unwrap();
         let mut docs = Documents::default();
         let text = "class Å:\n    def run(self):\n        return helper()\n\ndef helper():\n    return 1\n";

@@ -5,7 +5,7 @@
 use crate::convert::line_range;
 use leindex_engine::model::{FileFacts, SymbolKind as Kind};
 use leindex_engine::query;
-use leindex_engine::snapshot::Snapshot;
+use leindex_engine::store::snapshot::Snapshot;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;

@@ -6,7 +6,7 @@
 //! It runs the `leindex` binary next to itself, with a temporary index directory per corpus.
 
 use leindex_engine::config::Config;
-use leindex_engine::source;
+use leindex_engine::parse;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -93,14 +93,14 @@ fn bench_corpus(leindex: &Path, name: &str, root: &Path, qs: &[serde_json::Value
     let config = Config::load(root).expect("config");
     // Floor: walk + read + tree-sitter parse, same parallelism as the indexer, no extraction or storage.
     let t = Instant::now();
-    let (files, _) = source::walk(&config);
+    let (files, _) = parse::walk(&config);
     let walk = t.elapsed();
     let bytes: u64 = files.iter().map(|f| f.size).sum();
     let t = Instant::now();
     files.par_iter().for_each(|f| {
-        if let Ok(c) = source::read(&f.abs, config.max_file_bytes)
-            && let Ok(text) = source::as_text(&c)
-            && let Ok(mut p) = leindex_engine::extract::new_parser(f.language)
+        if let Ok(c) = parse::read(&f.abs, config.max_file_bytes)
+            && let Ok(text) = parse::as_text(&c)
+            && let Ok(mut p) = leindex_engine::parse::extract::new_parser(f.language)
         {
             std::hint::black_box(p.parse(text, None));
         }
@@ -113,10 +113,10 @@ fn bench_corpus(leindex: &Path, name: &str, root: &Path, qs: &[serde_json::Value
         secs(walk),
         secs(floor)
     );
-    // Small files: mmap vs plain read (the threshold in source::MMAP_THRESHOLD_BYTES).
-    let small: Vec<&source::SourceFile> = files
+    // Small files: mmap vs plain read (the threshold in parse::MMAP_THRESHOLD_BYTES).
+    let small: Vec<&parse::SourceFile> = files
         .iter()
-        .filter(|f| f.size < source::MMAP_THRESHOLD_BYTES)
+        .filter(|f| f.size < parse::MMAP_THRESHOLD_BYTES)
         .collect();
     let t = Instant::now();
     for f in &small {
@@ -139,7 +139,7 @@ fn bench_corpus(leindex: &Path, name: &str, root: &Path, qs: &[serde_json::Value
     let read_t = t.elapsed();
     println!(
         "small files (<{} KB, {}): mmap {:.1} ms vs read {:.1} ms",
-        source::MMAP_THRESHOLD_BYTES / 1024,
+        parse::MMAP_THRESHOLD_BYTES / 1024,
         small.len(),
         mmap_t.as_secs_f64() * 1e3,
         read_t.as_secs_f64() * 1e3

@@ -18,11 +18,11 @@
 //! ([`remove_catalog_files`]) and rebuild.
 //!
 //! DuckDB allows one read-write process *or* any number of read-only processes per database file (it takes
-//! an `fcntl` lock on the file). The engine's own writer exclusion is [`crate::lock::WriterLock`];
+//! an `fcntl` lock on the file). The engine's own writer exclusion is [`crate::live::lock::WriterLock`];
 //! [`query_read_only`] works around a running writer by querying a copy of the file.
 
 use crate::model::{FileFacts, FileRecord, IndexData, Language, NO_SYMBOL};
-use crate::snapshot::{EdgeView, Snapshot, SymbolView};
+use crate::store::snapshot::{EdgeView, Snapshot, SymbolView};
 use duckdb::types::{Value, ValueRef};
 use duckdb::{AccessMode, Config, Connection, params, params_from_iter};
 use rayon::prelude::*;
@@ -35,7 +35,7 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Name of the catalog file inside the index directory.
-pub const CATALOG_FILE_NAME: &str = "catalog.duckdb";
+pub use crate::layout::CATALOG_FILE as CATALOG_FILE_NAME;
 
 /// Version of the table layout (and of the JSON layout of the `facts` column). Bump it whenever either
 /// changes: catalogs with another version are emptied and rebuilt on open.

@@ -5,7 +5,7 @@
 //! Coordination happens through three small files in the index directory, so it works between unrelated
 //! processes (bridges of several assistant sessions, an LSP server, `leindex index --watch`):
 //!
-//! - `writer.lock` ([`crate::lock`]): who writes. An OS lock, so a killed writer releases it at once.
+//! - `writer.lock` ([`crate::live::lock`]): who writes. An OS lock, so a killed writer releases it at once.
 //! - `writer.json` ([`WriterState`]): what the writer is doing — the generation it last published and whether
 //!   it has seen edits it has not published yet. Readers put this into their answers as freshness.
 //! - `handover.request` ([`request_handover`]): a process that wants the role asks for it. A *yielding*
@@ -13,11 +13,14 @@
 //!   the lock and becomes a reader; the asker takes the lock. While a fresh request stands, other readers do
 //!   not grab the freed lock ([`may_take_over`]), so the asker wins the race.
 
+pub mod lock;
+
 use crate::Error;
 use crate::config::Config;
-use crate::indexer::{self, Changes, IndexReport, LiveModel};
-use crate::lock::{self, LockError, WriterLock};
+use crate::layout::{IndexDir, STATE_FILE};
 use crate::memory;
+use crate::pipeline::{self, Changes, IndexReport, LiveModel};
+use lock::{LockError, WriterLock};
 use notify::RecursiveMode;
 use notify_debouncer_full::{DebounceEventResult, new_debouncer};
 use std::path::{Path, PathBuf};
@@ -26,10 +29,6 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// Name of the writer's state file inside the index directory.
-pub const STATE_FILE: &str = "writer.json";
-/// Name of the hand-over request file inside the index directory.
-pub const HANDOVER_FILE: &str = "handover.request";
 /// How often the writer loop looks for a hand-over request and a stop flag, and how long events are
 /// coalesced by the debouncer (notify-debouncer-full's timeout): long enough to fold an editor's
 /// write-temp-then-rename save into one batch, short next to a re-index (~0.3 s on tokio, ~0.6 s on django),
@@ -101,7 +100,7 @@ pub fn read_writer_state(index_dir: &Path) -> Option<WriterState> {
             return Some(state.clone());
         }
     }
-    let text = std::fs::read(index_dir.join(STATE_FILE)).ok()?;
+    let text = std::fs::read(IndexDir(index_dir).writer_state()).ok()?;
     let state: WriterState = serde_json::from_slice(&text).ok()?;
     (state.pid == holder).then_some(state)
 }
@@ -109,8 +108,8 @@ pub fn read_writer_state(index_dir: &Path) -> Option<WriterState> {
 /// Records `state` for this process's readers, then writes it atomically (temp file + rename; no fsync —
 /// it is advisory and rewritten often). A failed write (a full disk) leaves no temp file behind.
 fn write_state(index_dir: &Path, state: &WriterState) {
-    let path = index_dir.join(STATE_FILE);
-    let tmp = index_dir.join(format!("{STATE_FILE}.{}.tmp", std::process::id()));
+    let path = IndexDir(index_dir).writer_state();
+    let tmp = index_dir.join(IndexDir::writer_state_temp_name(std::process::id()));
     let state = WriterState {
         memory: Some(memory::status()),
         ..state.clone()
@@ -150,7 +149,7 @@ fn overwrite_in_place(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// Removes the `writer.json.<pid>.tmp` files of writers that died while writing their state. Call only
 /// under the writer lock (no other process writes state then).
 fn remove_dead_state_temps(index_dir: &Path) {
-    let own = format!("{STATE_FILE}.{}.tmp", std::process::id());
+    let own = IndexDir::writer_state_temp_name(std::process::id());
     let Ok(entries) = std::fs::read_dir(index_dir) else {
         return;
     };
@@ -217,7 +216,7 @@ pub struct HandoverRequest {
 
 /// The hand-over request in `index_dir`, if one exists and is younger than 10 s.
 pub fn pending_handover(index_dir: &Path) -> Option<HandoverRequest> {
-    let text = std::fs::read_to_string(index_dir.join(HANDOVER_FILE)).ok()?;
+    let text = std::fs::read_to_string(IndexDir(index_dir).handover()).ok()?;
     let mut pid = None;
     let mut asked = None;
     for line in text.lines() {
@@ -255,7 +254,7 @@ pub fn request_handover(index_dir: &Path, timeout: Duration) -> Result<WriterLoc
         }
         other => return other,
     }
-    let path = index_dir.join(HANDOVER_FILE);
+    let path = IndexDir(index_dir).handover();
     std::fs::write(
         &path,
         format!("pid={}\nasked_unix_ms={}\n", std::process::id(), now_ms()),
@@ -273,7 +272,7 @@ pub fn request_handover(index_dir: &Path, timeout: Duration) -> Result<WriterLoc
 /// its live writer (which indexes them, debounced by [`POLL`]). Their text wins over the files on disk.
 #[derive(Default)]
 pub struct Buffers {
-    texts: Mutex<indexer::Overlay>,
+    texts: Mutex<pipeline::Overlay>,
     changed: AtomicBool,
 }
 
@@ -284,7 +283,7 @@ impl Buffers {
         self.texts
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(path, indexer::Buffer { text, facts });
+            .insert(path, pipeline::Buffer { text, facts });
         self.changed.store(true, Ordering::Release);
     }
 
@@ -301,7 +300,7 @@ impl Buffers {
         self.changed.swap(false, Ordering::AcqRel)
     }
 
-    fn snapshot(&self) -> indexer::Overlay {
+    fn snapshot(&self) -> pipeline::Overlay {
         self.texts.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }
@@ -671,7 +670,7 @@ pub const TAKEOVER_CHECK: Duration = Duration::from_millis(250);
 impl Participant {
     /// Starts the background thread for `config`'s project. Errors: the index directory cannot be created.
     pub fn spawn(config: Config, opts: WriterOptions) -> Result<Participant, Error> {
-        indexer::ensure_index_dir(&config.index_dir)?;
+        pipeline::ensure_index_dir(&config.index_dir)?;
         let is_writer = Arc::new(AtomicBool::new(false));
         let stop = Arc::new(AtomicBool::new(false));
         let (w, s) = (is_writer.clone(), stop.clone());

@@ -4,26 +4,25 @@
 //! Exactly one process runs this per project at a time (the writer lock); readers only map snapshots.
 
 use crate::Error;
-use crate::catalog::{self, Catalog, CatalogError, FileState};
 use crate::config::Config;
-use crate::lock::{LockError, WriterLock};
+use crate::graph;
+use crate::layout::IndexDir;
+use crate::live::lock::{LockError, WriterLock};
 use crate::model::{
     FileFacts, FileRecord, ImportFact, IndexData, Language, Posting, RefFact, SearchData,
     SymbolKind,
 };
-use crate::packed::PackedRefs;
-use crate::park::{Park, Parked, ParkedSearch, ParkedTexts, Span, SymbolText};
-use crate::snapshot::{self, SearchSections, Snapshot, SymbolTexts};
-use crate::source::{self, SourceFile};
-use crate::{graph, search};
+use crate::parse::{self, SourceFile};
+use crate::search;
+use crate::store::catalog::{self, Catalog, CatalogError, FileState};
+use crate::store::snapshot::{self, SearchSections, Snapshot, SymbolTexts};
+use crate::store::spill::packed::PackedRefs;
+use crate::store::spill::park::{Park, Parked, ParkedSearch, ParkedTexts, Span, SymbolText};
 use rayon::prelude::*;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
-
-/// File name of the catalog inside the index directory.
-pub const CATALOG_FILE: &str = "catalog.duckdb";
 
 /// Progress of an index run, for progress bars.
 #[derive(Debug, Clone, Copy)]
@@ -39,7 +38,7 @@ pub enum Progress {
 /// How to run the writer.
 #[derive(Default)]
 pub struct IndexOptions<'a> {
-    /// Wait for another writer to finish instead of failing with [`crate::lock::LockError::Held`].
+    /// Wait for another writer to finish instead of failing with [`crate::live::lock::LockError::Held`].
     pub wait_for_lock: bool,
     /// Called from worker threads as the run advances.
     pub progress: Option<&'a (dyn Fn(Progress) + Sync)>,
@@ -86,7 +85,7 @@ pub fn ensure_index_dir(dir: &Path) -> Result<(), Error> {
         path: dir.to_path_buf(),
         source,
     })?;
-    let gi = dir.join(".gitignore");
+    let gi = IndexDir(dir).gitignore();
     if !gi.exists() {
         std::fs::write(&gi, "*\n").map_err(|source| Error::Io { path: gi, source })?;
     }
@@ -96,7 +95,7 @@ pub fn ensure_index_dir(dir: &Path) -> Result<(), Error> {
 /// Opens the catalog; a corrupt one is deleted and recreated (it is rebuilt from source) and the reason
 /// appended to `recovered`.
 fn open_catalog(dir: &Path, recovered: &mut Vec<String>) -> Result<Catalog, Error> {
-    let path = dir.join(CATALOG_FILE);
+    let path = IndexDir(dir).catalog();
     match Catalog::open(&path) {
         Ok(c) => Ok(c),
         Err(CatalogError::Corrupt { message, .. }) => {
@@ -131,7 +130,7 @@ pub fn index(config: &Config, opts: &IndexOptions) -> Result<IndexReport, Error>
 pub type Overlay = HashMap<String, Buffer>;
 
 /// An unsaved editor buffer: its text, and the facts the editor side already extracted from exactly this
-/// text (incrementally, at the keystroke — see [`source::LiveParse`]), which the writer then takes instead
+/// text (incrementally, at the keystroke — see [`parse::LiveParse`]), which the writer then takes instead
 /// of parsing the text again.
 #[derive(Debug, Clone)]
 pub struct Buffer {
@@ -1275,7 +1274,7 @@ impl LiveModel {
             let Ok(inside) = abs.strip_prefix(&config.root) else {
                 continue;
             };
-            let rel = source::rel_path(&config.root, abs);
+            let rel = parse::rel_path(&config.root, abs);
             if self.files.contains_key(&rel) {
                 rels.insert(rel);
                 continue;
@@ -1294,14 +1293,14 @@ impl LiveModel {
                 return None;
             };
             let abs = config.root.join(&rel);
-            if !source::inside_root(&config.root, &abs) {
+            if !parse::inside_root(&config.root, &abs) {
                 // Replaced by a symlink (or under one) since it was indexed: the walk decides.
                 return None;
             }
             match std::fs::metadata(&abs) {
                 Ok(md) if md.is_file() => files.push(SourceFile {
                     size: md.len(),
-                    mtime_ms: source::mtime_ms(&md),
+                    mtime_ms: parse::mtime_ms(&md),
                     language: known.record.language,
                     rel,
                     abs,
@@ -1365,14 +1364,11 @@ impl LiveModel {
     }
 }
 
-/// [`source::walk`] plus the overlay's buffers of files that do not exist on disk yet (a new file the editor
+/// [`parse::walk`] plus the overlay's buffers of files that do not exist on disk yet (a new file the editor
 /// has open and the user has not saved): a buffer counts when its path is inside the root and of an indexed
 /// language. Files that exist are left to the walk, whose ignore rules decide.
-fn walk_with_overlay(
-    config: &Config,
-    overlay: &Overlay,
-) -> (Vec<SourceFile>, Vec<source::Skipped>) {
-    let (mut files, skipped) = source::walk(config);
+fn walk_with_overlay(config: &Config, overlay: &Overlay) -> (Vec<SourceFile>, Vec<parse::Skipped>) {
+    let (mut files, skipped) = parse::walk(config);
     let before = files.len();
     for rel in overlay.keys() {
         let abs = config.root.join(rel);
@@ -1381,7 +1377,7 @@ fn walk_with_overlay(
         let language = Language::from_path(&abs).filter(|l| config.languages.contains(l));
         if let Some(language) = language
             && unsaved_new
-            && source::inside_root(&config.root, &abs)
+            && parse::inside_root(&config.root, &abs)
             && !abs.starts_with(&config.index_dir)
         {
             files.push(SourceFile {
@@ -1419,15 +1415,15 @@ enum Parsed {
 }
 
 fn parse_one(f: &SourceFile, max_bytes: u64, prev: Option<&FileState>) -> Parsed {
-    let content = match source::read(&f.abs, max_bytes) {
+    let content = match parse::read(&f.abs, max_bytes) {
         Ok(c) => c,
         Err(reason) => return Parsed::Skipped(None, reason),
     };
-    let hash = source::content_hash(&content);
+    let hash = parse::content_hash(&content);
     if prev.is_some_and(|p| p.hash == hash && p.status_ok) {
         return Parsed::SameContent;
     }
-    let text = match source::as_text(&content) {
+    let text = match parse::as_text(&content) {
         Ok(t) => t,
         Err(reason) => return Parsed::Skipped(Some(hash), reason),
     };
@@ -1437,7 +1433,7 @@ fn parse_one(f: &SourceFile, max_bytes: u64, prev: Option<&FileState>) -> Parsed
 /// [`parse_one`] for an unsaved buffer (already UTF-8; no size limit: the editor holds it anyway). Facts
 /// extracted by the editor side are used as they are.
 fn parse_buffer(f: &SourceFile, buffer: &Buffer, prev: Option<&FileState>) -> Parsed {
-    let hash = source::content_hash(buffer.text.as_bytes());
+    let hash = parse::content_hash(buffer.text.as_bytes());
     if prev.is_some_and(|p| p.hash == hash && p.status_ok) {
         return Parsed::SameContent;
     }
@@ -1450,7 +1446,7 @@ fn parse_buffer(f: &SourceFile, buffer: &Buffer, prev: Option<&FileState>) -> Pa
 }
 
 fn parsed(f: &SourceFile, hash: String, text: &str) -> Parsed {
-    match source::parse(f.language, &f.rel, text) {
+    match parse::parse(f.language, &f.rel, text) {
         Ok(facts) => Parsed::Facts(hash, facts),
         Err(reason) => Parsed::Skipped(Some(hash), reason),
     }

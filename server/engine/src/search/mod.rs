@@ -8,7 +8,7 @@
 //! Ranking is a sum of named [`Signals`]; a future embedding similarity is one more field there.
 
 use crate::model::{FileFacts, Posting, SearchData, SymbolKind};
-use crate::snapshot::Snapshot;
+use crate::store::snapshot::Snapshot;
 use rayon::prelude::*;
 // foldhash instead of std's SipHash: these maps hash every term of every symbol (SipHash was 3 % of a cold
 // index's CPU); no map here is keyed by input an attacker chooses to collide.

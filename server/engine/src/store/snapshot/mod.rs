@@ -30,6 +30,7 @@
 //! own CRC32; inter-section gaps must be zero. So every byte of the file is checked on open, which is what
 //! lets the accessors of a validated [`Snapshot`] be infallible.
 
+use crate::layout::{IndexDir, SNAPSHOT_TEMP_PREFIX};
 use crate::model::{
     EdgeKind, EdgeRecord, FileRecord, IndexData, Language, NO_DETAIL, NO_SYMBOL, Posting,
     SearchData, SymbolKind, SymbolRecord,
@@ -61,12 +62,6 @@ pub const FORMAT_VERSION: u32 = 2;
 
 /// Size in bytes of the fixed header at the start of every snapshot file.
 pub const HEADER_SIZE: usize = 64;
-
-/// Name of the pointer file in the index directory naming the published snapshot.
-pub const CURRENT_FILE: &str = "CURRENT";
-
-/// Name of the subdirectory of the index directory that holds `gen-*.lsnap` files.
-pub const SNAPSHOT_DIR: &str = "snapshots";
 
 /// Bytes of a section hashed between two releases of the mapped pages when a snapshot is validated.
 const RELEASE_CHUNK: usize = 32 << 20;
@@ -516,7 +511,7 @@ fn check_input(data: &IndexData, search: &dyn SearchSections) -> Result<()> {
 
 /// The search index's part of a snapshot, as the writer reads it: the terms in byte order with their posting
 /// counts, the postings streamed in that order, the document lengths. [`SearchData`] held in memory is one;
-/// a one-shot index passes [`crate::park::ParkedSearch`], whose postings stay in a temporary file until they
+/// a one-shot index passes [`crate::store::spill::park::ParkedSearch`], whose postings stay in a temporary file until they
 /// are copied into the snapshot (Linux 6.1: 28 M postings, 230 MB, never in memory at the same time as the
 /// graph's records).
 pub trait SearchSections {
@@ -924,7 +919,7 @@ pub fn write_snapshot(index_dir: &Path, data: &IndexData) -> Result<PathBuf, Sna
 
 /// [`write_snapshot`] with the search index taken from `search` instead of `data.search` (which is not
 /// read), and, with `texts`, the symbols' signatures and docs taken from it instead of `data.symbols`
-/// (whose are not read): a one-shot index passes what it parked ([`crate::park::ParkedSearch`], the texts
+/// (whose are not read): a one-shot index passes what it parked ([`crate::store::spill::park::ParkedSearch`], the texts
 /// it parked during the parse), so they go from their temporary files into the snapshot without being held
 /// next to the graph. Errors: as [`write_snapshot`], plus [`SnapshotError::Io`] when what was parked cannot
 /// be read, and [`SnapshotError::InvalidInput`] when `texts` has not one entry per symbol.
@@ -934,12 +929,12 @@ pub fn write_snapshot_with(
     search: &dyn SearchSections,
     texts: Option<&dyn SymbolTexts>,
 ) -> Result<PathBuf, SnapshotError> {
-    let snap_dir = index_dir.join(SNAPSHOT_DIR);
+    let snap_dir = IndexDir(index_dir).snapshots();
     fs::create_dir_all(&snap_dir).map_err(io_err(&snap_dir))?;
 
     let name = snapshot_file_name(data.generation);
     let final_path = snap_dir.join(&name);
-    let tmp = snap_dir.join(format!(".tmp-{}-{}", data.generation, std::process::id()));
+    let tmp = IndexDir(index_dir).snapshot_temp(data.generation);
     let staged = write_encoded(&tmp, data, search, texts).and_then(|len| {
         fs::rename(&tmp, &final_path).map_err(io_err(&final_path))?;
         sync_dir(&snap_dir)?;
@@ -961,8 +956,8 @@ pub fn write_snapshot_with(
         .flatten()
         .map(|(_, p)| p);
 
-    let current = index_dir.join(CURRENT_FILE);
-    let current_tmp = index_dir.join(format!("{CURRENT_FILE}.tmp"));
+    let current = IndexDir(index_dir).current();
+    let current_tmp = IndexDir(index_dir).current_temp();
     write_synced(&current_tmp, format!("{name}\n").as_bytes())?;
     fs::rename(&current_tmp, &current).map_err(io_err(&current))?;
     sync_dir(index_dir)?;
@@ -1042,7 +1037,7 @@ fn is_dead_temp(name: &str, entry: &fs::DirEntry) -> bool {
 /// [`is_dead_temp`]); a new writer calls this under the writer lock before its first run, so a writer
 /// killed again and again does not fill the disk. Best effort: errors are logged at debug level.
 pub fn remove_dead_temps(index_dir: &Path) {
-    let snap_dir = index_dir.join(SNAPSHOT_DIR);
+    let snap_dir = IndexDir(index_dir).snapshots();
     let Ok(entries) = fs::read_dir(&snap_dir) else {
         return;
     };
@@ -1051,7 +1046,7 @@ pub fn remove_dead_temps(index_dir: &Path) {
         let Some(name) = file_name.to_str() else {
             continue;
         };
-        if name.starts_with(".tmp-") && is_dead_temp(name, &entry) {
+        if name.starts_with(SNAPSHOT_TEMP_PREFIX) && is_dead_temp(name, &entry) {
             match fs::remove_file(entry.path()) {
                 Ok(()) => tracing::info!(file = name, "removed a dead writer's temporary snapshot"),
                 Err(e) => {
@@ -1068,7 +1063,7 @@ pub fn remove_dead_temps(index_dir: &Path) {
 /// Errors: [`SnapshotError::Io`] when `CURRENT` exists but cannot be read; [`SnapshotError::Corrupt`] when
 /// its content is not a single `gen-<digits>.lsnap` line.
 pub fn read_current_pointer(index_dir: &Path) -> Result<Option<(u64, PathBuf)>, SnapshotError> {
-    let current = index_dir.join(CURRENT_FILE);
+    let current = IndexDir(index_dir).current();
     let bytes = match fs::read(&current) {
         Ok(b) => b,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
@@ -1083,7 +1078,7 @@ pub fn read_current_pointer(index_dir: &Path) -> Result<Option<(u64, PathBuf)>, 
         .ok()
         .map(|s| s.strip_suffix('\n').unwrap_or(s));
     match name.and_then(|n| parse_snapshot_file_name(n).map(|g| (g, n))) {
-        Some((generation, n)) => Ok(Some((generation, index_dir.join(SNAPSHOT_DIR).join(n)))),
+        Some((generation, n)) => Ok(Some((generation, IndexDir(index_dir).snapshots().join(n)))),
         None => Err(SnapshotError::Corrupt {
             path: current,
             what: format!(
@@ -1362,7 +1357,7 @@ impl Snapshot {
         let snapshot = match Snapshot::open(&path) {
             Err(SnapshotError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
                 return Err(SnapshotError::Corrupt {
-                    path: index_dir.join(CURRENT_FILE),
+                    path: IndexDir(index_dir).current(),
                     what: format!("it names {}, which does not exist", path.display()),
                 });
             }

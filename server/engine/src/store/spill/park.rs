@@ -10,7 +10,7 @@
 use crate::Error;
 use crate::model::Posting;
 use crate::search;
-use crate::snapshot::{SearchSections, SnapshotError, SymbolTexts};
+use crate::store::snapshot::{SearchSections, SnapshotError, SymbolTexts};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::borrow::Borrow;
@@ -167,7 +167,7 @@ impl<T> Park<T> {
         })
     }
 
-    /// Appends bytes that already encode one file's values (a [`crate::packed::PackedRefs`]); returns where
+    /// Appends bytes that already encode one file's values (a [`crate::store::spill::packed::PackedRefs`]); returns where
     /// they are, for [`Parked::read_bytes`] (an empty span after a write error).
     pub fn push_bytes(&mut self, bytes: &[u8]) -> Span {
         self.append(|out| out.write_all(bytes))

@@ -11,7 +11,7 @@ use crate::model::{
     EdgeKind, EdgeRecord, FileFacts, FileRecord, ImportFact, IndexData, Language, NO_DETAIL,
     NO_SYMBOL, RefFact, RefKind, SymbolKind, SymbolRecord,
 };
-use crate::packed::PackedRefs;
+use crate::store::spill::packed::PackedRefs;
 use rayon::prelude::*;
 // foldhash instead of SipHash: these maps are hit for every reference of the tree (see search.rs).
 use foldhash::{HashMap, HashSet};

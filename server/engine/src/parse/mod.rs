@@ -1,8 +1,9 @@
 //! Finding, reading and parsing source files: a gitignore-aware walk (the `ignore` crate), size / binary /
 //! UTF-8 checks with a reason for every skipped file, memmap2 reads, and tree-sitter parsing.
 
+pub mod extract;
+
 use crate::config::Config;
-use crate::extract;
 use crate::model::{FileFacts, Language};
 use std::cell::RefCell;
 use std::collections::HashMap;

@@ -2,7 +2,7 @@
 //! generation on the next request, while requests already running keep the mapping they started with, and
 //! keeps serving the last good generation when a new one turns out corrupt.
 
-use crate::snapshot::{self, Snapshot, SnapshotError};
+use crate::store::snapshot::{self, Snapshot, SnapshotError};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -162,7 +162,7 @@ impl Freshness {
         let writer = match &state {
             Some(s) if s.pid == std::process::id() => self_label.to_string(),
             Some(s) => format!("{} pid {}", s.role, s.pid),
-            None => match crate::lock::current_holder(index_dir) {
+            None => match crate::live::lock::current_holder(index_dir) {
                 Some(pid) => format!("pid {pid}"),
                 None => "none".to_string(),
             },

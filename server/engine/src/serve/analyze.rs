@@ -5,7 +5,7 @@
 
 use crate::model::{EdgeKind, Language, SymbolKind};
 use crate::search::{self, Hit};
-use crate::snapshot::{FileView, Snapshot, SymbolView};
+use crate::store::snapshot::{FileView, Snapshot, SymbolView};
 use serde::Serialize;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::path::Path;

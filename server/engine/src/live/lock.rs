@@ -17,7 +17,7 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Name of the lock file inside the index directory.
-pub const LOCK_FILE_NAME: &str = "writer.lock";
+pub use crate::layout::LOCK_FILE as LOCK_FILE_NAME;
 
 /// How often [`WriterLock::acquire_waiting`] retries when it has a deadline.
 const POLL_INTERVAL: Duration = Duration::from_millis(50);

@@ -3,10 +3,10 @@
 //! Shared by the MCP bridge (`leindex_symbol`, `leindex_impact`) and the LSP server (references, call
 //! hierarchy, impact lenses).
 
-use crate::analyze::{indexed_source, span_text};
 use crate::model::EdgeKind;
 use crate::search;
-use crate::snapshot::{Snapshot, SymbolView};
+use crate::serve::analyze::{indexed_source, span_text};
+use crate::store::snapshot::{Snapshot, SymbolView};
 use serde::Serialize;
 use std::collections::{HashSet, VecDeque};
 use std::path::Path;
@@ -260,7 +260,7 @@ pub fn symbol_info(snap: &Snapshot, root: &Path, id: u32) -> SymbolInfo {
 /// Distinct other ends of `edges` of `kind`: their total and the 40 most central.
 fn neighbours<'a>(
     snap: &'a Snapshot,
-    edges: impl Iterator<Item = crate::snapshot::EdgeView<'a>>,
+    edges: impl Iterator<Item = crate::store::snapshot::EdgeView<'a>>,
     kind: EdgeKind,
 ) -> (usize, Vec<Related>) {
     let mut seen = HashSet::new();

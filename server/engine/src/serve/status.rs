@@ -3,9 +3,9 @@
 
 use crate::Error;
 use crate::config::Config;
-use crate::lock;
-use crate::snapshot::Snapshot;
-use crate::source;
+use crate::live::lock;
+use crate::parse;
+use crate::store::snapshot::Snapshot;
 use std::collections::HashMap;
 
 /// The state of a project's index. Sizes in bytes, times in ms since the Unix epoch.
@@ -67,7 +67,7 @@ pub fn status(config: &Config) -> Result<Status, Error> {
                 .files()
                 .map(|f| (f.path, (f.size, f.mtime_ms)))
                 .collect();
-            let (files, _) = source::walk(config);
+            let (files, _) = parse::walk(config);
             let mut seen = 0;
             for f in &files {
                 match indexed.get(f.rel.as_str()) {

@@ -1,0 +1,7 @@
+//! Answering from a published snapshot: the reader that follows `CURRENT`, symbol queries (definition,
+//! callers, impact), deep analysis within a token budget, and the index's status.
+
+pub mod analyze;
+pub mod query;
+pub mod reader;
+pub mod status;
