@@ -3,8 +3,9 @@
 
 use leindex_engine::config::Config;
 use leindex_engine::live::lock::WriterLock;
+use leindex_engine::live::{Changes, LiveModel};
 use leindex_engine::model::SymbolKind;
-use leindex_engine::pipeline::{self, Buffer, Changes, IndexOptions, LiveModel, Overlay};
+use leindex_engine::pipeline::{self, Buffer, IndexOptions, Overlay};
 use leindex_engine::store::snapshot::Snapshot;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

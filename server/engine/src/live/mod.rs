@@ -13,155 +13,38 @@
 //!   the lock and becomes a reader; the asker takes the lock. While a fresh request stands, other readers do
 //!   not grab the freed lock ([`may_take_over`]), so the asker wins the race.
 
+mod editor;
+mod handover;
+mod model;
+mod participant;
+mod state;
+pub use editor::*;
+pub use handover::*;
+pub use model::*;
+pub use participant::*;
+pub use state::*;
+
 pub mod lock;
 
-use crate::Error;
 use crate::config::Config;
-use crate::layout::{IndexDir, STATE_FILE};
 use crate::memory;
-use crate::pipeline::{self, Changes, IndexReport, LiveModel};
-use lock::{LockError, WriterLock};
+use crate::pipeline::IndexReport;
+use lock::WriterLock;
 use notify::RecursiveMode;
 use notify_debouncer_full::{DebounceEventResult, new_debouncer};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 /// How often the writer loop looks for a hand-over request and a stop flag, and how long events are
 /// coalesced by the debouncer (notify-debouncer-full's timeout): long enough to fold an editor's
 /// write-temp-then-rename save into one batch, short next to a re-index (~0.3 s on tokio, ~0.6 s on django),
 /// which together keep "file saved → answer reflects it" under a second.
 pub const POLL: Duration = Duration::from_millis(50);
-/// A hand-over request older than this is ignored (its asker died or gave up), in ms.
-const HANDOVER_STALE_MS: u64 = 10_000;
 /// When the tree cannot be watched (inotify limits, unsupported file system), re-index this often instead.
 const FALLBACK_RESCAN: Duration = Duration::from_secs(2);
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
-/// What the current writer says about itself, stored as JSON in `<index_dir>/writer.json`. Times in ms since
-/// the Unix epoch.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
-pub struct WriterState {
-    /// Pid of the writer that wrote this state.
-    pub pid: u32,
-    /// What kind of process writes: `mcp-bridge`, `cli-watch`, `lsp`.
-    pub role: String,
-    /// Last generation it published (or found current), 0 before its first index run.
-    pub generation: u64,
-    /// True from the moment it sees a change on disk until the generation containing it is published.
-    pub pending_edits: bool,
-    /// When the oldest unpublished change was seen.
-    pub pending_since_unix_ms: Option<u64>,
-    /// True while the first index run after taking the role is going on.
-    pub indexing: bool,
-    /// When the state was written.
-    pub updated_unix_ms: u64,
-    /// The last index run's error, if it failed (the previous generation stays current).
-    pub last_error: Option<String>,
-    /// Why the tree is rescanned periodically instead of watched, when it is.
-    pub watch_problem: Option<String>,
-    /// Who reports file changes: `notify` (the writer's own watcher) or `editor` (the LSP client's
-    /// `workspace/didChangeWatchedFiles`).
-    #[serde(default)]
-    pub watcher: String,
-    /// The writer process's memory figures when it last wrote this state (budget, RSS, spills).
-    #[serde(default)]
-    pub memory: Option<crate::memory::MemoryStatus>,
-    /// Whether its in-memory model is loaded (false after a spill, until an edit reloads it).
-    #[serde(default)]
-    pub model_loaded: bool,
-    /// Why the model is not kept at all, when the memory budget cannot hold it (every update is then
-    /// rebuilt from the catalog in bounded memory; see `LiveModel::bounded`).
-    #[serde(default)]
-    pub model_bounded: Option<String>,
-}
-
-/// The states this process's writers last set, by index directory: what [`read_writer_state`] answers when
-/// this process holds the lock, so its own readers see the writer's state (an error above all) even when
-/// the disk is too full to store `writer.json`.
-static OWN_STATES: Mutex<Vec<(PathBuf, WriterState)>> = Mutex::new(Vec::new());
-
-/// The state of the process holding the writer lock right now, or `None` when nobody holds it or the holder
-/// has not written a state yet (a stale `writer.json` of a dead writer is ignored: its pid must be the lock
-/// holder's). When the holder is this process, its in-memory state is returned, not the file.
-pub fn read_writer_state(index_dir: &Path) -> Option<WriterState> {
-    let holder = lock::current_holder(index_dir)?;
-    if holder == std::process::id() {
-        let own = OWN_STATES.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((_, state)) = own.iter().find(|(dir, _)| dir == index_dir) {
-            return Some(state.clone());
-        }
-    }
-    let text = std::fs::read(IndexDir(index_dir).writer_state()).ok()?;
-    let state: WriterState = serde_json::from_slice(&text).ok()?;
-    (state.pid == holder).then_some(state)
-}
-
-/// Records `state` for this process's readers, then writes it atomically (temp file + rename; no fsync —
-/// it is advisory and rewritten often). A failed write (a full disk) leaves no temp file behind.
-fn write_state(index_dir: &Path, state: &WriterState) {
-    let path = IndexDir(index_dir).writer_state();
-    let tmp = index_dir.join(IndexDir::writer_state_temp_name(std::process::id()));
-    let state = WriterState {
-        memory: Some(memory::status()),
-        ..state.clone()
-    };
-    {
-        let mut own = OWN_STATES.lock().unwrap_or_else(|p| p.into_inner());
-        own.retain(|(dir, _)| dir != index_dir);
-        own.push((index_dir.to_path_buf(), state.clone()));
-    }
-    let Ok(bytes) = serde_json::to_vec(&state) else {
-        return;
-    };
-    let result = std::fs::write(&tmp, &bytes).and_then(|()| std::fs::rename(&tmp, &path));
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        // A full disk has no block for a new file, but the old state's block can be overwritten: readers in
-        // other processes then still learn why this writer fails.
-        if let Err(e2) = overwrite_in_place(&path, &bytes) {
-            tracing::warn!(path = %path.display(), error = %e, in_place = %e2, "cannot write writer state");
-        }
-    }
-}
-
-/// Overwrites the existing file at `path` from its first byte without creating or truncating it, padding
-/// with spaces (JSON allows trailing whitespace) when `bytes` is shorter than the file; a state of a few
-/// hundred bytes then reuses the file's allocated block. Not atomic: a reader may see a torn state and
-/// ignore it once.
-fn overwrite_in_place(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut file = std::fs::OpenOptions::new().write(true).open(path)?;
-    let old_len = file.metadata()?.len() as usize;
-    let mut padded = bytes.to_vec();
-    padded.resize(old_len.max(bytes.len()), b' ');
-    file.write_all(&padded)
-}
-
-/// Removes the `writer.json.<pid>.tmp` files of writers that died while writing their state. Call only
-/// under the writer lock (no other process writes state then).
-fn remove_dead_state_temps(index_dir: &Path) {
-    let own = IndexDir::writer_state_temp_name(std::process::id());
-    let Ok(entries) = std::fs::read_dir(index_dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
-        if name.starts_with(&format!("{STATE_FILE}.")) && name.ends_with(".tmp") && name != own {
-            tracing::info!(file = name, "removing a dead writer's temporary state file");
-            let _ = std::fs::remove_file(entry.path());
-        }
-    }
-}
 
 /// When a writer whose index run failed tries again without waiting for a change: 1 s after the first
 /// failure, doubling to at most 60 s (a full disk or a permission problem may be fixed at any time).
@@ -205,106 +88,6 @@ impl Retry {
     }
 }
 
-/// A standing request for the writer role: the asker's pid and when it asked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HandoverRequest {
-    /// Pid of the process asking for the writer role.
-    pub pid: u32,
-    /// When it asked, ms since the Unix epoch (requests older than 10 s are ignored).
-    pub asked_unix_ms: u64,
-}
-
-/// The hand-over request in `index_dir`, if one exists and is younger than 10 s.
-pub fn pending_handover(index_dir: &Path) -> Option<HandoverRequest> {
-    let text = std::fs::read_to_string(IndexDir(index_dir).handover()).ok()?;
-    let mut pid = None;
-    let mut asked = None;
-    for line in text.lines() {
-        if let Some(v) = line.strip_prefix("pid=") {
-            pid = v.trim().parse().ok();
-        } else if let Some(v) = line.strip_prefix("asked_unix_ms=") {
-            asked = v.trim().parse().ok();
-        }
-    }
-    let req = HandoverRequest {
-        pid: pid?,
-        asked_unix_ms: asked?,
-    };
-    (now_ms().saturating_sub(req.asked_unix_ms) < HANDOVER_STALE_MS).then_some(req)
-}
-
-/// Whether this process may grab a free writer lock: false while another process's fresh hand-over request
-/// stands (the lock was freed for it).
-pub fn may_take_over(index_dir: &Path) -> bool {
-    pending_handover(index_dir).is_none_or(|r| r.pid == std::process::id())
-}
-
-/// Takes the writer lock, asking the current holder to hand it over when it is held: writes
-/// `handover.request`, waits up to `timeout` for the lock, and removes the request whatever happens.
-///
-/// A yielding holder (an MCP bridge's embedded writer) releases within about [`POLL`] plus the time to
-/// publish its pending edits. A holder that does not yield (an LSP server, another `--watch`) keeps the lock
-/// and this returns [`LockError::Timeout`] naming its pid.
-///
-/// Errors: [`LockError::Timeout`] as above; [`LockError::Io`] when the index directory is not writable.
-pub fn request_handover(index_dir: &Path, timeout: Duration) -> Result<WriterLock, LockError> {
-    match WriterLock::try_acquire(index_dir) {
-        Err(LockError::Held { holder, .. }) => {
-            tracing::info!(?holder, "asking the current writer to hand the role over");
-        }
-        other => return other,
-    }
-    let path = IndexDir(index_dir).handover();
-    std::fs::write(
-        &path,
-        format!("pid={}\nasked_unix_ms={}\n", std::process::id(), now_ms()),
-    )
-    .map_err(|source| LockError::Io {
-        path: path.clone(),
-        source,
-    })?;
-    let result = WriterLock::acquire_waiting(index_dir, Some(timeout));
-    let _ = std::fs::remove_file(&path);
-    result
-}
-
-/// Unsaved editor buffers shared between an editor-facing server (which updates them on every edit) and
-/// its live writer (which indexes them, debounced by [`POLL`]). Their text wins over the files on disk.
-#[derive(Default)]
-pub struct Buffers {
-    texts: Mutex<pipeline::Overlay>,
-    changed: AtomicBool,
-}
-
-impl Buffers {
-    /// Sets the unsaved text of project-relative `path` (with the facts extracted from exactly that text,
-    /// when the caller has them) and wakes the writer.
-    pub fn set(&self, path: String, text: Arc<str>, facts: Option<Arc<crate::model::FileFacts>>) {
-        self.texts
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(path, pipeline::Buffer { text, facts });
-        self.changed.store(true, Ordering::Release);
-    }
-
-    /// Forgets `path`'s buffer (closed: the disk version counts again) and wakes the writer.
-    pub fn remove(&self, path: &str) {
-        self.texts
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(path);
-        self.changed.store(true, Ordering::Release);
-    }
-
-    fn take_changed(&self) -> bool {
-        self.changed.swap(false, Ordering::AcqRel)
-    }
-
-    fn snapshot(&self) -> pipeline::Overlay {
-        self.texts.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-}
-
 /// A callback run after every index run that published a generation, with that run's report.
 pub type OnPublish = Arc<dyn Fn(&IndexReport) + Send + Sync>;
 
@@ -322,27 +105,6 @@ pub struct WriterOptions {
     pub buffers: Option<Arc<Buffers>>,
     /// File changes reported by the editor; when given, the writer does not watch the tree itself.
     pub editor_changes: Option<Arc<EditorChanges>>,
-}
-
-/// File changes reported by an editor (LSP `workspace/didChangeWatchedFiles`), for a writer that leaves
-/// watching to the client — which watches the workspace anyway, so the tree is not watched twice.
-#[derive(Default)]
-pub struct EditorChanges {
-    paths: Mutex<std::collections::BTreeSet<PathBuf>>,
-}
-
-impl EditorChanges {
-    /// Queues changed (created, modified or deleted) absolute paths; the writer takes them within [`POLL`].
-    pub fn push(&self, paths: impl IntoIterator<Item = PathBuf>) {
-        self.paths
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .extend(paths);
-    }
-
-    fn take(&self) -> std::collections::BTreeSet<PathBuf> {
-        std::mem::take(&mut *self.paths.lock().unwrap_or_else(|p| p.into_inner()))
-    }
 }
 
 /// Why [`run_writer`] returned.
@@ -650,81 +412,5 @@ fn spill_model(config: &Config, model: &mut LiveModel) {
 fn persist(config: &Config, lock: &WriterLock, model: &mut LiveModel) {
     if let Err(e) = model.persist(config, lock) {
         tracing::warn!(error = %e, "cannot bring the catalog up to date");
-    }
-}
-
-/// A process's stake in a project's writer role, run on a background thread: it takes the role whenever the
-/// lock is free (at start, and when a writer dies or leaves) and no other process has asked for it, runs
-/// [`run_writer`] while it holds it, and is a plain reader otherwise. This is the embedded default of the
-/// MCP bridge: any number of bridges share one writer.
-pub struct Participant {
-    is_writer: Arc<AtomicBool>,
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-/// How often a reader checks whether the writer role is free, so a killed writer is replaced within about
-/// this long (plus the new writer's warm start).
-pub const TAKEOVER_CHECK: Duration = Duration::from_millis(250);
-
-impl Participant {
-    /// Starts the background thread for `config`'s project. Errors: the index directory cannot be created.
-    pub fn spawn(config: Config, opts: WriterOptions) -> Result<Participant, Error> {
-        pipeline::ensure_index_dir(&config.index_dir)?;
-        let is_writer = Arc::new(AtomicBool::new(false));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (w, s) = (is_writer.clone(), stop.clone());
-        let thread = std::thread::Builder::new()
-            .name("leindex-writer".into())
-            .spawn(move || participate(&config, &opts, &w, &s))
-            .map_err(|source| Error::Io {
-                path: PathBuf::from("<writer thread>"),
-                source,
-            })?;
-        Ok(Participant {
-            is_writer,
-            stop,
-            thread: Some(thread),
-        })
-    }
-
-    /// Whether this process holds the writer role right now.
-    pub fn is_writer(&self) -> bool {
-        self.is_writer.load(Ordering::Relaxed)
-    }
-}
-
-impl Drop for Participant {
-    /// Stops the writer loop (within [`POLL`]) and releases the lock.
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-fn participate(config: &Config, opts: &WriterOptions, is_writer: &AtomicBool, stop: &AtomicBool) {
-    let dir = &config.index_dir;
-    while !stop.load(Ordering::Relaxed) {
-        if may_take_over(dir) {
-            match WriterLock::try_acquire(dir) {
-                Ok(lock) => {
-                    tracing::info!(root = %config.root.display(), "took the writer role");
-                    is_writer.store(true, Ordering::Relaxed);
-                    let exit = run_writer(config, lock, opts, stop);
-                    is_writer.store(false, Ordering::Relaxed);
-                    tracing::info!(?exit, "left the writer role; reading only");
-                    if matches!(exit, WriterExit::HandedOver { .. }) {
-                        // Let the asker take the lock before looking again.
-                        std::thread::sleep(TAKEOVER_CHECK * 2);
-                    }
-                    continue;
-                }
-                Err(LockError::Held { .. }) => {}
-                Err(e) => tracing::warn!(error = %e, "cannot take the writer role"),
-            }
-        }
-        std::thread::sleep(TAKEOVER_CHECK);
     }
 }

@@ -1,0 +1,235 @@
+//! Finding source files: a gitignore-aware walk that stays inside the root, with a reason for every file it skips.
+
+use crate::config::Config;
+use crate::model::Language;
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+/// A source file found by the walk, not yet read.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// Project-relative, `/`-separated path.
+    pub rel: String,
+    pub abs: PathBuf,
+    pub language: Language,
+    /// Size in bytes and mtime in ms since the epoch, from the walk's metadata.
+    pub size: u64,
+    pub mtime_ms: i64,
+}
+
+/// A path the walk or the reader did not index, and why (shown in the `index` summary and the catalog).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub path: String,
+    pub reason: String,
+}
+
+/// Walks the project: honours `.gitignore`, `.ignore`, `.git/info/exclude`, the config's include/exclude
+/// globs and languages; never enters the index directory. The root is a boundary: a symlink is followed
+/// only when its target resolves inside the canonical root (loops are reported, not followed); one that
+/// leads outside, or nowhere, is skipped with the reason. Returns the source files sorted by path and the
+/// paths skipped with reasons. Walk errors (unreadable directories, symlink loops, files vanishing) become
+/// `Skipped` entries.
+pub fn walk(config: &Config) -> (Vec<SourceFile>, Vec<Skipped>) {
+    let mut builder = ignore::WalkBuilder::new(&config.root);
+    builder
+        .hidden(true)
+        .follow_links(true)
+        .git_ignore(config.gitignore)
+        .git_exclude(config.gitignore)
+        .ignore(config.gitignore)
+        .require_git(false)
+        .threads(2);
+    let mut ov = ignore::overrides::OverrideBuilder::new(&config.root);
+    let mut bad_globs = Vec::new();
+    for g in &config.include {
+        if let Err(e) = ov.add(g) {
+            bad_globs.push(format!("include glob `{g}`: {e}"));
+        }
+    }
+    for g in &config.exclude {
+        if let Err(e) = ov.add(&format!("!{g}")) {
+            bad_globs.push(format!("exclude glob `{g}`: {e}"));
+        }
+    }
+    if let Ok(ov) = ov.build() {
+        builder.overrides(ov);
+    }
+    let index_dir = config.index_dir.clone();
+    let root = config.root.clone();
+    // filter_entry runs on the walker's threads: symlinks refused there are collected here.
+    let refused = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let refused_by_filter = refused.clone();
+    builder.filter_entry(move |e| {
+        if e.path() == index_dir {
+            return false;
+        }
+        if !e.path_is_symlink() {
+            return true;
+        }
+        match symlink_outside(&root, e.path()) {
+            None => true,
+            Some(reason) => {
+                tracing::debug!(path = %e.path().display(), %reason, "symlink not followed");
+                refused_by_filter
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(Skipped {
+                        path: rel_path(&root, e.path()),
+                        reason,
+                    });
+                false
+            }
+        }
+    });
+    let mut files = Vec::new();
+    let mut skipped: Vec<Skipped> = bad_globs
+        .into_iter()
+        .map(|reason| Skipped {
+            path: ".leindex.toml".into(),
+            reason,
+        })
+        .collect();
+    for entry in builder.build() {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(err) => {
+                let path = error_path(&err)
+                    .map(|p| rel_path(&config.root, &p))
+                    .unwrap_or_default();
+                skipped.push(Skipped {
+                    path,
+                    reason: err.to_string(),
+                });
+                continue;
+            }
+        };
+        if !entry.file_type().is_some_and(|t| t.is_file()) {
+            continue;
+        }
+        let path = entry.path();
+        let Some(language) = Language::from_path(path).filter(|l| config.languages.contains(l))
+        else {
+            continue;
+        };
+        let rel = rel_path(&config.root, path);
+        match entry.metadata() {
+            Ok(md) => files.push(SourceFile {
+                rel,
+                abs: path.to_path_buf(),
+                language,
+                size: md.len(),
+                mtime_ms: mtime_ms(&md),
+            }),
+            Err(e) => skipped.push(Skipped {
+                path: rel,
+                reason: format!("cannot read metadata: {e}"),
+            }),
+        }
+    }
+    skipped.extend(std::mem::take(
+        &mut *refused.lock().unwrap_or_else(|p| p.into_inner()),
+    ));
+    files.sort_by(|a, b| a.rel.cmp(&b.rel));
+    (files, skipped)
+}
+
+/// Why the symlink at `link` must not be followed from the canonical `root`: its target resolves outside
+/// the root, or cannot be resolved (dangling, a loop, no permission). `None` when it stays inside.
+pub fn symlink_outside(root: &Path, link: &Path) -> Option<String> {
+    match link.canonicalize() {
+        Ok(target) if target.starts_with(root) => None,
+        Ok(target) => Some(format!(
+            "symlink to {} leads outside the project root; not followed",
+            target.display()
+        )),
+        Err(e) => Some(format!("symlink cannot be resolved ({e}); not followed")),
+    }
+}
+
+/// Whether `path` (absolute) stays inside the canonical `root` once every symlink in it is resolved: the
+/// check every path named by a client or an event goes through before it is read. A path that does not
+/// exist is judged by its nearest existing ancestor.
+pub fn inside_root(root: &Path, path: &Path) -> bool {
+    let mut probe = path;
+    loop {
+        match probe.canonicalize() {
+            Ok(real) => return real.starts_with(root),
+            Err(_) => match probe.parent() {
+                Some(parent) => probe = parent,
+                None => return false,
+            },
+        }
+    }
+}
+
+pub(crate) fn error_path(err: &ignore::Error) -> Option<PathBuf> {
+    match err {
+        ignore::Error::WithPath { path, .. } => Some(path.clone()),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            error_path(err)
+        }
+        ignore::Error::Loop { child, .. } => Some(child.clone()),
+        _ => None,
+    }
+}
+
+/// Modification time of file metadata in ms since the Unix epoch (0 when the platform has none).
+pub fn mtime_ms(md: &std::fs::Metadata) -> i64 {
+    md.modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// `path` relative to `root` with `/` separators (the path itself when it is not under `root`).
+pub fn rel_path(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// A focus path given by a client (a project-relative or absolute path of a directory or file) as the
+/// project-relative, `/`-separated prefix that ranking prefers; `None` for an empty one. A directory that
+/// exists gets a trailing `/`, so `src` does not also match `src2/`.
+///
+/// Errors: a message naming the path when it leads outside the canonical `root` — absolute elsewhere,
+/// `..` past the root, or through a symlink that leaves it.
+pub fn focus_prefix(root: &Path, raw: &str) -> Result<Option<String>, String> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let given = Path::new(raw);
+    let mut joined = if given.is_absolute() {
+        PathBuf::new()
+    } else {
+        root.to_path_buf()
+    };
+    for c in given.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                if !joined.pop() {
+                    return Err(format!("focus_path `{raw}` leads outside the project root"));
+                }
+            }
+            std::path::Component::CurDir => {}
+            other => joined.push(other),
+        }
+    }
+    if !joined.starts_with(root) || !inside_root(root, &joined) {
+        return Err(format!(
+            "focus_path `{raw}` is outside the project root {}; give a path inside it",
+            root.display()
+        ));
+    }
+    let rel = rel_path(root, &joined);
+    Ok(match rel.as_str() {
+        "" => None,
+        _ if joined.is_dir() => Some(format!("{rel}/")),
+        _ => Some(rel),
+    })
+}
