@@ -1,6 +1,8 @@
 //! The engine's integration tests in one test binary: every test executable links the bundled DuckDB (about
 //! 1.5 GB with debug info), so the suites share one instead of building five.
 
+#[path = "answers.rs"]
+mod answers;
 #[path = "catalog.rs"]
 mod catalog;
 #[path = "extract.rs"]

@@ -1,46 +1,180 @@
-//! Parser facts per language: symbols with qualified names and kinds, docs, calls, imports, inheritance,
-//! field accesses and complexity, from small but realistic sources.
+//! Parser facts per language and construct, as data: each test parses a small realistic source and compares
+//! a readable dump of everything [`FileFacts`] holds with an `expect![[...]]` snapshot (refresh them with
+//! `UPDATE_EXPECT=1` and read the diff).
 
-use leindex_engine::model::{FileFacts, Language, RefKind, SymbolKind};
+use expect_test::{Expect, expect};
+use leindex_engine::model::{FileFacts, ImportFact, Language, RefFact, SymbolFact};
 use leindex_engine::parse::parse;
+use std::fmt::Write;
 
-fn facts(lang: Language, path: &str, src: &str) -> FileFacts {
-    parse(lang, path, src).expect("parses")
+/// Compares the facts of `src`, parsed at a default path for `lang`, with `expected`.
+fn check(lang: Language, src: &str, expected: Expect) {
+    let path = match lang {
+        Language::Rust => "src/lib.rs",
+        Language::Python => "pkg/mod.py",
+        Language::TypeScript => "src/mod.ts",
+        Language::Tsx => "src/app.tsx",
+        Language::JavaScript => "src/mod.js",
+        Language::Go => "pkg/mod.go",
+        Language::Java => "src/Mod.java",
+        Language::C => "src/mod.c",
+        Language::Cpp => "src/mod.cpp",
+    };
+    check_at(lang, path, src, expected);
 }
 
-fn sym<'a>(f: &'a FileFacts, qualified: &str) -> &'a leindex_engine::model::SymbolFact {
-    f.symbols
-        .iter()
-        .find(|s| s.qualified_name == qualified)
-        .unwrap_or_else(|| {
-            panic!(
-                "no symbol {qualified}; have {:?}",
-                f.symbols
+/// Like [`check`], at a given project-relative path (the module symbol's name is derived from it).
+fn check_at(lang: Language, path: &str, src: &str, expected: Expect) {
+    expected.assert_eq(&facts_dump(lang, path, src));
+}
+
+/// Renders every field of the facts of `src`, deterministically: one block per symbol (index, kind,
+/// qualified name, parent, line and byte span, complexity, signature, doc, body terms), then the imports and
+/// references made from it in line order. Values that follow from the others are printed only when they
+/// do not (a parent other than the file's module, `loc` other than the line count, a simple name other than
+/// the last segment of the qualified name), so the dump stays short and still shows every fact.
+fn facts_dump(lang: Language, path: &str, src: &str) -> String {
+    let f = parse(lang, path, src).expect("parses");
+    assert_eq!((f.path.as_str(), f.language), (path, lang));
+    let mut out = String::new();
+    if f.syntax_errors > 0 {
+        writeln!(out, "syntax errors: {}", f.syntax_errors).unwrap();
+    }
+    for (i, s) in f.symbols.iter().enumerate() {
+        symbol_header(&mut out, &f, i, s);
+        for (label, text) in [
+            ("sig", &s.signature),
+            ("doc", &s.doc),
+            ("terms", &s.body_terms),
+        ] {
+            if !text.is_empty() {
+                writeln!(out, "    {label}: {text}").unwrap();
+            }
+        }
+        let mut lines: Vec<(u32, String)> = f
+            .imports
+            .iter()
+            .filter(|im| im.from as usize == i)
+            .map(|im| (im.line, import_line(im)))
+            .chain(
+                f.refs
                     .iter()
-                    .map(|s| &s.qualified_name)
-                    .collect::<Vec<_>>()
+                    .filter(|r| r.from as usize == i)
+                    .map(|r| (r.line, ref_line(r))),
             )
-        })
+            .collect();
+        // Stable: facts on one line keep the order the parser emitted them in.
+        lines.sort_by_key(|(line, _)| *line);
+        for (line, text) in lines {
+            writeln!(out, "    L{line} {text}").unwrap();
+        }
+    }
+    let n = f.symbols.len();
+    for im in f.imports.iter().filter(|im| im.from as usize >= n) {
+        writeln!(
+            out,
+            "from missing [{}]: L{} {}",
+            im.from,
+            im.line,
+            import_line(im)
+        )
+        .unwrap();
+    }
+    for r in f.refs.iter().filter(|r| r.from as usize >= n) {
+        writeln!(
+            out,
+            "from missing [{}]: L{} {}",
+            r.from,
+            r.line,
+            ref_line(r)
+        )
+        .unwrap();
+    }
+    out
 }
 
-fn has_ref(f: &FileFacts, from: &str, kind: RefKind, name: &str, qualifier: Option<&str>) -> bool {
-    let idx = f
-        .symbols
-        .iter()
-        .position(|s| s.qualified_name == from)
-        .expect("from symbol") as u32;
-    f.refs.iter().any(|r| {
-        r.from == idx && r.kind == kind && r.name == name && r.qualifier.as_deref() == qualifier
-    })
+/// `[2] method Core::steal_work in [1] L9-17 @120..340 complexity 5`.
+fn symbol_header(out: &mut String, f: &FileFacts, i: usize, s: &SymbolFact) {
+    write!(out, "[{i}] {} {}", s.kind.name(), s.qualified_name).unwrap();
+    let last_segment = s
+        .qualified_name
+        .rsplit(['.', ':', '/'])
+        .next()
+        .unwrap_or("");
+    if s.name != last_segment {
+        write!(out, " (name {})", s.name).unwrap();
+    }
+    match (i, s.parent) {
+        (0, None) => {}
+        (_, None) => write!(out, " (no parent)").unwrap(),
+        (_, Some(0)) if i != 0 => {}
+        (_, Some(p)) => {
+            let parent = f.symbols.get(p as usize).map_or("?", |p| &p.qualified_name);
+            write!(out, " in [{p}] {parent}").unwrap();
+        }
+    }
+    write!(
+        out,
+        " L{}-{} @{}..{}",
+        s.line_start, s.line_end, s.byte_start, s.byte_end
+    )
+    .unwrap();
+    if s.loc != s.line_end + 1 - s.line_start {
+        write!(out, " loc {}", s.loc).unwrap();
+    }
+    if s.complexity != 0 {
+        write!(out, " complexity {}", s.complexity).unwrap();
+    }
+    out.push('\n');
+}
+
+/// `import H from crate::runtime (original "Handle")`; `*` for a whole-module import (empty name).
+fn import_line(im: &ImportFact) -> String {
+    let name = if im.name.is_empty() { "*" } else { &im.name };
+    let mut text = format!("import {name} from {}", im.module);
+    if im.original != im.name {
+        write!(text, " (original {:?})", im.original).unwrap();
+    }
+    text
+}
+
+/// `call next_task on self`, `write count on self`, `type Worker`.
+fn ref_line(r: &RefFact) -> String {
+    let kind = format!("{:?}", r.kind).to_lowercase();
+    match &r.qualifier {
+        Some(q) => format!("{kind} {} on {q}", r.name),
+        None => format!("{kind} {}", r.name),
+    }
+}
+
+// ---- Rust ----
+
+#[test]
+fn rust_module_from_path_inner_doc_and_use_trees() {
+    check_at(
+        Language::Rust,
+        "src/runtime/worker.rs",
+        r#"//! Worker module.
+use crate::runtime::{task::Notified, Handle as H};
+use std::sync::Arc;
+"#,
+        expect![[r#"
+            [0] module runtime::worker L1-3 @0..90
+                sig: src/runtime/worker.rs
+                doc: Worker module.
+                L2 import Notified from crate::runtime::task
+                L2 import H from crate::runtime (original "Handle")
+                L3 import Arc from std::sync
+        "#]],
+    );
 }
 
 #[test]
-fn rust_impl_methods_docs_calls_imports_complexity() {
-    let src = r#"//! Worker module.
-use crate::runtime::{task::Notified, Handle as H};
-use std::sync::Arc;
-
-/// A worker core.
+fn rust_impl_methods_docs_calls_field_writes_complexity() {
+    // steal_work: if + && + for + ? = 4 decisions → complexity 5.
+    check(
+        Language::Rust,
+        r#"/// A worker core.
 pub struct Core { lifo: Option<u32>, count: usize }
 
 impl Core {
@@ -55,104 +189,109 @@ impl Core {
     }
     fn next_task(&self) -> Option<Notified> { self.lifo.map(|x| x) }
 }
-
-trait Schedule: Send { fn schedule(&self); }
-impl Schedule for Core { fn schedule(&self) { helper(); } }
-fn helper() {}
-"#;
-    let f = facts(Language::Rust, "src/runtime/worker.rs", src);
-    assert_eq!(f.symbols[0].kind, SymbolKind::Module);
-    assert_eq!(f.symbols[0].qualified_name, "runtime::worker");
-    assert_eq!(f.symbols[0].doc, "Worker module.");
-    let core = sym(&f, "Core");
-    assert_eq!(core.kind, SymbolKind::Struct);
-    assert_eq!(core.doc, "A worker core.");
-    let steal = sym(&f, "Core::steal_work");
-    assert_eq!(steal.kind, SymbolKind::Method);
-    assert_eq!(steal.doc, "Steals work from siblings.");
-    assert!(
-        steal
-            .signature
-            .starts_with("fn steal_work(&mut self, worker: &Worker) -> Option<Notified>")
-    );
-    // if + && + for + ? = 4 decisions → complexity 5
-    assert_eq!(steal.complexity, 5, "{steal:?}");
-    let core_idx = f
-        .symbols
-        .iter()
-        .position(|s| s.qualified_name == "Core")
-        .unwrap() as u32;
-    assert_eq!(
-        steal.parent,
-        Some(core_idx),
-        "impl methods hang under their type"
-    );
-    assert!(has_ref(
-        &f,
-        "Core::steal_work",
-        RefKind::Call,
-        "next_task",
-        Some("self")
-    ));
-    assert!(has_ref(
-        &f,
-        "Core::steal_work",
-        RefKind::Call,
-        "steal_into",
-        Some("Steal")
-    ));
-    assert!(has_ref(
-        &f,
-        "Core::steal_work",
-        RefKind::Call,
-        "is_idle",
-        Some("worker")
-    ));
-    assert!(has_ref(
-        &f,
-        "Core::steal_work",
-        RefKind::Write,
-        "count",
-        Some("self")
-    ));
-    assert!(has_ref(
-        &f,
-        "Core::steal_work",
-        RefKind::Type,
-        "Worker",
-        None
-    ));
-    assert!(has_ref(&f, "Core::schedule", RefKind::Call, "helper", None));
-    assert!(f.refs.iter().any(|r| r.kind == RefKind::Implement
-        && r.name == "Schedule"
-        && r.qualifier.as_deref() == Some("Core")));
-    assert_eq!(sym(&f, "Schedule").kind, SymbolKind::Trait);
-    let imports: Vec<(&str, &str, &str)> = f
-        .imports
-        .iter()
-        .map(|i| (i.module.as_str(), i.name.as_str(), i.original.as_str()))
-        .collect();
-    assert!(
-        imports.contains(&("crate::runtime::task", "Notified", "Notified")),
-        "{imports:?}"
-    );
-    assert!(
-        imports.contains(&("crate::runtime", "H", "Handle")),
-        "{imports:?}"
-    );
-    assert!(
-        imports.contains(&("std::sync", "Arc", "Arc")),
-        "{imports:?}"
+"#,
+        expect![[r#"
+            [0] module lib L1-15 @0..451
+                sig: src/lib.rs
+                L4 type Core
+            [1] struct Core L2-2 @19..70
+                sig: pub struct Core
+                doc: A worker core.
+                terms: Core lifo Option count
+                L2 type Option
+            [2] method Core::steal_work in [1] Core L6-13 @123..379 complexity 5
+                sig: fn steal_work(&mut self, worker: &Worker) -> Option<Notified>
+                doc: Steals work from siblings.
+                terms: steal_work worker Worker Option Notified count worker is_idle count i i n next_task Steal steal_into n
+                L6 type Worker
+                L6 type Option
+                L6 type Notified
+                L7 read count on self
+                L7 call is_idle on worker
+                L8 write count on self
+                L11 call next_task on self
+                L12 call steal_into on Steal
+            [3] method Core::next_task in [1] Core L14-14 @384..448 complexity 1
+                sig: fn next_task(&self) -> Option<Notified>
+                terms: next_task Option Notified lifo map x x
+                L14 type Option
+                L14 type Notified
+                L14 call map on self.lifo
+                L14 read lifo on self
+        "#]],
     );
 }
 
 #[test]
-fn python_classes_methods_docstrings_inheritance_fields() {
-    let src = r#""""Query sets."""
+fn rust_traits_and_trait_impls() {
+    check(
+        Language::Rust,
+        r#"pub struct Core { lifo: Option<u32>, count: usize }
+trait Schedule: Send { fn schedule(&self); }
+impl Schedule for Core { fn schedule(&self) { helper(); } }
+fn helper() {}
+"#,
+        expect![[r#"
+            [0] module lib L1-4 @0..172
+                sig: src/lib.rs
+                L3 implement Schedule on Core
+                L3 type Schedule
+                L3 type Core
+            [1] struct Core L1-1 @0..51
+                sig: pub struct Core
+                terms: Core lifo Option count
+                L1 type Option
+            [2] trait Schedule L2-2 @52..96
+                sig: trait Schedule: Send
+                terms: Schedule Send
+                L2 inherit Send
+                L2 type Send
+            [3] method Schedule::schedule in [2] Schedule L2-2 @75..94 complexity 1
+                sig: fn schedule(&self);
+                terms: schedule
+            [4] method Core::schedule in [1] Core L3-3 @122..154 complexity 1
+                sig: fn schedule(&self)
+                terms: schedule helper
+                L3 call helper
+            [5] function helper L4-4 @157..171 complexity 1
+                sig: fn helper()
+                terms: helper
+        "#]],
+    );
+}
+
+// ---- Python ----
+
+#[test]
+fn python_module_docstring_imports_and_globals() {
+    check_at(
+        Language::Python,
+        "django/db/models/query.py",
+        r#""""Query sets."""
 from django.db.models.query_utils import Q
 import logging as log
 
 CHUNK = 100
+"#,
+        expect![[r#"
+            [0] module django.db.models.query L1-5 @0..96
+                sig: django/db/models/query.py
+                doc: Query sets.
+                L2 import Q from django.db.models.query_utils
+                L3 import log from logging (original "")
+            [1] global CHUNK L5-5 @84..95
+                sig: CHUNK = 100
+                terms: CHUNK
+        "#]],
+    );
+}
+
+#[test]
+fn python_class_methods_docstrings_inheritance_field_and_global_access() {
+    // filter: if + or = 2 decisions → complexity 3.
+    check(
+        Language::Python,
+        r#"CHUNK = 100
 
 class QuerySet(BaseIterable, mixins.Mixin):
     """Represent a lazy database lookup."""
@@ -167,83 +306,135 @@ class QuerySet(BaseIterable, mixins.Mixin):
         clone = self._chain()
         print(self._hints, CHUNK)
         return clone
-
-def helper(x: QuerySet) -> int:
-    return [y for y in x if y]
-"#;
-    let f = facts(Language::Python, "django/db/models/query.py", src);
-    assert_eq!(f.symbols[0].qualified_name, "django.db.models.query");
-    assert_eq!(f.symbols[0].doc, "Query sets.");
-    let qs = sym(&f, "QuerySet");
-    assert_eq!(qs.kind, SymbolKind::Class);
-    assert_eq!(qs.doc, "Represent a lazy database lookup.");
-    let filter = sym(&f, "QuerySet.filter");
-    assert_eq!(filter.kind, SymbolKind::Method);
-    assert_eq!(filter.complexity, 3, "if + or");
-    assert!(has_ref(
-        &f,
-        "QuerySet.filter",
-        RefKind::Call,
-        "_filter_or_exclude",
-        Some("self")
-    ));
-    assert!(has_ref(
-        &f,
-        "QuerySet.filter",
-        RefKind::Write,
-        "_hints",
-        Some("self")
-    ));
-    assert!(has_ref(
-        &f,
-        "QuerySet._filter_or_exclude",
-        RefKind::Read,
-        "_hints",
-        Some("self")
-    ));
-    assert!(has_ref(
-        &f,
-        "QuerySet._filter_or_exclude",
-        RefKind::Read,
-        "CHUNK",
-        None
-    ));
-    assert!(has_ref(
-        &f,
-        "QuerySet",
-        RefKind::Inherit,
-        "BaseIterable",
-        None
-    ));
-    assert!(has_ref(&f, "QuerySet", RefKind::Inherit, "Mixin", None));
-    assert!(has_ref(&f, "helper", RefKind::Type, "QuerySet", None));
-    assert_eq!(sym(&f, "CHUNK").kind, SymbolKind::Global);
-    assert!(
-        f.imports
-            .iter()
-            .any(|i| i.module == "django.db.models.query_utils" && i.name == "Q")
-    );
-    assert!(
-        f.imports
-            .iter()
-            .any(|i| i.module == "logging" && i.name == "log")
+"#,
+        expect![[r#"
+            [0] module pkg.mod L1-15 @0..445
+                sig: pkg/mod.py
+            [1] global CHUNK L1-1 @0..11
+                sig: CHUNK = 100
+                terms: CHUNK
+            [2] class QuerySet L3-15 @13..444
+                sig: class QuerySet(BaseIterable, mixins.Mixin)
+                doc: Represent a lazy database lookup.
+                terms: QuerySet BaseIterable mixins Mixin
+                L3 inherit BaseIterable
+                L3 inherit Mixin
+            [3] method QuerySet.filter in [2] QuerySet L6-10 @106..302 complexity 3
+                sig: def filter(self, *args, **kwargs)
+                doc: Return a new QuerySet instance.
+                terms: filter self args kwargs args kwargs self _hints self _filter_or_exclude args kwargs
+                L9 write _hints on self
+                L10 call _filter_or_exclude on self
+            [4] method QuerySet._filter_or_exclude in [2] QuerySet L12-15 @308..444 complexity 1
+                sig: def _filter_or_exclude(self, negate, args, kwargs)
+                terms: _filter_or_exclude self negate args kwargs clone self _chain print self _hints CHUNK clone
+                L12 read CHUNK
+                L13 call _chain on self
+                L14 call print
+                L14 read _hints on self
+        "#]],
     );
 }
 
 #[test]
-fn typescript_classes_interfaces_arrow_functions_imports() {
-    let src = r#"import { Observable } from '../Observable';
+fn python_annotations_and_comprehensions() {
+    check(
+        Language::Python,
+        r#"def helper(x: QuerySet) -> int:
+    return [y for y in x if y]
+"#,
+        expect![[r#"
+            [0] module pkg.mod L1-2 @0..63
+                sig: pkg/mod.py
+            [1] function helper L1-2 @0..62 complexity 3
+                sig: def helper(x: QuerySet) -> int
+                terms: helper x QuerySet int y y x y
+                L1 type QuerySet
+                L1 type int
+        "#]],
+    );
+}
+
+#[test]
+fn python_syntax_errors_are_counted_and_the_rest_is_indexed() {
+    check(
+        Language::Python,
+        "def good():\n    return 1\n\ndef broken(:\n    pass\n\nclass After:\n    def m(self): pass\n",
+        expect![[r#"
+            syntax errors: 1
+            [0] module pkg.mod L1-8 @0..84
+                sig: pkg/mod.py
+            [1] function good L1-2 @0..24 complexity 1
+                sig: def good()
+                terms: good
+            [2] function broken L4-5 @26..47 complexity 1
+                sig: def broken(
+                terms: broken
+            [3] class After L7-8 @49..83
+                sig: class After
+                terms: After
+            [4] method After.m in [3] After L8-8 @66..83 complexity 1
+                sig: def m(self)
+                terms: m self
+        "#]],
+    );
+}
+
+// ---- TypeScript, TSX, JavaScript ----
+
+#[test]
+fn typescript_named_aliased_and_namespace_imports() {
+    check_at(
+        Language::TypeScript,
+        "src/internal/operators/map.ts",
+        r#"import { Observable } from '../Observable';
 import { OperatorFunction as OF } from '../types';
 import * as util from './util';
+"#,
+        expect![[r#"
+            [0] module src/internal/operators/map L1-3 @0..127
+                sig: src/internal/operators/map.ts
+                L1 import Observable from ../Observable
+                L2 import OF from ../types (original "OperatorFunction")
+                L3 import util from ./util (original "*")
+        "#]],
+    );
+}
 
-/** Applies a projection to each value. */
+#[test]
+fn typescript_function_doc_and_calls_inside_callbacks() {
+    check(
+        Language::TypeScript,
+        r#"/** Applies a projection to each value. */
 export function map<T, R>(project: (value: T) => R): OF<T, R> {
   return operate((source, subscriber) => {
     source.subscribe(createOperatorSubscriber(subscriber, (value) => project(value)));
   });
 }
+"#,
+        expect![[r#"
+            [0] module src/mod L1-6 @0..245
+                sig: src/mod.ts
+            [1] function map L2-6 @43..244 complexity 1
+                sig: function map<T, R>(project: (value: T) => R): OF<T, R>
+                doc: Applies a projection to each value.
+                terms: map T R project value T R OF T R operate source subscriber source subscribe createOperatorSubscriber subscriber value project value
+                L2 type T
+                L2 type R
+                L2 type OF
+                L3 call operate
+                L4 call subscribe on source
+                L4 call createOperatorSubscriber
+                L4 call project
+        "#]],
+    );
+}
 
-export interface Subscribable<T> extends Base { subscribe(o: Observer<T>): Unsubscribable; }
+#[test]
+fn typescript_interfaces_classes_heritage_and_this_fields() {
+    check(
+        Language::TypeScript,
+        r#"export interface Subscribable<T> extends Base { subscribe(o: Observer<T>): Unsubscribable; }
 
 export class Subject<T> extends Observable<T> implements SubscriptionLike {
   closed = false;
@@ -252,69 +443,134 @@ export class Subject<T> extends Observable<T> implements SubscriptionLike {
   }
   complete = () => { this.closed = true; };
 }
-
-const pipeFromArray = (fns: Array<any>) => fns.reduce((prev, fn) => fn(prev), util.identity);
-"#;
-    let f = facts(Language::TypeScript, "src/internal/operators/map.ts", src);
-    let map = sym(&f, "map");
-    assert_eq!(map.kind, SymbolKind::Function);
-    assert_eq!(map.doc, "Applies a projection to each value.");
-    assert!(has_ref(&f, "map", RefKind::Call, "operate", None));
-    assert!(has_ref(
-        &f,
-        "map",
-        RefKind::Call,
-        "createOperatorSubscriber",
-        None
-    ));
-    assert_eq!(sym(&f, "Subscribable").kind, SymbolKind::Interface);
-    assert!(has_ref(&f, "Subscribable", RefKind::Inherit, "Base", None));
-    assert_eq!(sym(&f, "Subject").kind, SymbolKind::Class);
-    assert!(has_ref(&f, "Subject", RefKind::Inherit, "Observable", None));
-    assert!(has_ref(
-        &f,
-        "Subject",
-        RefKind::Implement,
-        "SubscriptionLike",
-        None
-    ));
-    assert_eq!(sym(&f, "Subject.next").kind, SymbolKind::Method);
-    assert!(has_ref(
-        &f,
-        "Subject.next",
-        RefKind::Read,
-        "closed",
-        Some("this")
-    ));
-    assert_eq!(sym(&f, "Subject.complete").kind, SymbolKind::Method);
-    assert!(has_ref(
-        &f,
-        "Subject.complete",
-        RefKind::Write,
-        "closed",
-        Some("this")
-    ));
-    assert_eq!(sym(&f, "pipeFromArray").kind, SymbolKind::Function);
-    assert!(
-        f.imports
-            .iter()
-            .any(|i| i.module == "../types" && i.name == "OF" && i.original == "OperatorFunction")
-    );
-    assert!(
-        f.imports
-            .iter()
-            .any(|i| i.module == "./util" && i.name == "util" && i.original == "*")
+"#,
+        expect![[r#"
+            [0] module src/mod L1-9 @0..329
+                sig: src/mod.ts
+            [1] interface Subscribable L1-1 @0..92
+                sig: interface Subscribable<T> extends Base
+                terms: Subscribable T Base
+                L1 inherit Base
+                L1 type T
+                L1 type Base
+            [2] method Subscribable.subscribe in [1] Subscribable L1-1 @48..89 complexity 1
+                sig: subscribe(o: Observer<T>): Unsubscribable
+                terms: subscribe o Observer T Unsubscribable
+                L1 type Observer
+                L1 type T
+                L1 type Unsubscribable
+            [3] class Subject L3-9 @94..328
+                sig: class Subject<T> extends Observable<T> implements SubscriptionLike
+                terms: Subject T Observable T SubscriptionLike closed
+                L3 inherit Observable
+                L3 implement SubscriptionLike
+                L3 type T
+                L3 type SubscriptionLike
+            [4] method Subject.next in [3] Subject L5-7 @190..282 complexity 2
+                sig: next(value: T)
+                terms: next value T closed observers forEach o o next value
+                L5 type T
+                L6 read closed on this
+                L6 call forEach on this.observers
+                L6 read observers on this
+                L6 call next on o
+            [5] method Subject.complete in [3] Subject L8-8 @285..325 complexity 1
+                sig: complete = () =>
+                terms: complete closed
+                L8 write closed on this
+        "#]],
     );
 }
 
 #[test]
-fn go_methods_receivers_embedding_imports() {
-    let src = r#"package http
+fn typescript_arrow_functions_bound_to_consts() {
+    check(
+        Language::TypeScript,
+        "const pipeFromArray = (fns: Array<any>) => fns.reduce((prev, fn) => fn(prev), util.identity);\n",
+        expect![[r#"
+            [0] module src/mod L1-1 @0..94
+                sig: src/mod.ts
+            [1] function pipeFromArray L1-1 @0..92 complexity 1
+                sig: pipeFromArray = (fns: Array<any>) =>
+                terms: pipeFromArray fns Array fns reduce prev fn fn prev util identity
+                L1 type Array
+                L1 call reduce on fns
+                L1 call fn
+        "#]],
+    );
+}
+
+#[test]
+fn javascript_class_heritage_calls_and_nullish_complexity() {
+    // `??` is a decision: helper has complexity 2.
+    check(
+        Language::JavaScript,
+        "class A extends B { m() { return helper(this.x); } }\nfunction helper(v) { return v ?? 0; }\n",
+        expect![[r#"
+            [0] module src/mod L1-2 @0..91
+                sig: src/mod.js
+            [1] class A L1-1 @0..52
+                sig: class A extends B
+                terms: A B
+                L1 inherit B
+            [2] method A.m in [1] A L1-1 @20..50 complexity 1
+                sig: m()
+                terms: m helper x
+                L1 call helper
+                L1 read x on this
+            [3] function helper L2-2 @53..90 complexity 2
+                sig: function helper(v)
+                terms: helper v v
+        "#]],
+    );
+}
+
+#[test]
+fn tsx_arrow_components_and_calls_in_jsx() {
+    check(
+        Language::Tsx,
+        "export const App = (p: Props) => <div onClick={() => go(p)}>{p.x}</div>;\n",
+        expect![[r#"
+            [0] module src/app L1-1 @0..73
+                sig: src/app.tsx
+            [1] function App L1-1 @0..71 complexity 1
+                sig: App = (p: Props) =>
+                terms: App p Props div onClick go p p x div
+                L1 type Props
+                L1 call go
+        "#]],
+    );
+}
+
+// ---- Go ----
+
+#[test]
+fn go_imports_plain_and_aliased() {
+    check_at(
+        Language::Go,
+        "net/http/server.go",
+        r#"package http
 
 import (
 	"fmt"
 	ctx "context"
 )
+"#,
+        expect![[r#"
+            [0] module net/http/server L1-6 @0..47
+                sig: net/http/server.go
+                L4 import fmt from fmt
+                L5 import ctx from context
+        "#]],
+    );
+}
+
+#[test]
+fn go_struct_embedding_and_pointer_receiver_methods() {
+    // ListenAndServe: one if → complexity 2.
+    check(
+        Language::Go,
+        r#"package http
 
 // Server serves HTTP.
 type Server struct {
@@ -332,50 +588,44 @@ func (srv *Server) ListenAndServe() error {
 }
 
 func NewServer() *Server { return &Server{} }
-"#;
-    let f = facts(Language::Go, "net/http/server.go", src);
-    assert_eq!(sym(&f, "Server").kind, SymbolKind::Struct);
-    assert_eq!(sym(&f, "Server").doc, "Server serves HTTP.");
-    let m = sym(&f, "Server.ListenAndServe");
-    assert_eq!(m.kind, SymbolKind::Method);
-    assert_eq!(m.complexity, 2);
-    assert!(has_ref(
-        &f,
-        "Server.ListenAndServe",
-        RefKind::Call,
-        "Serve",
-        Some("srv")
-    ));
-    assert!(has_ref(
-        &f,
-        "Server.ListenAndServe",
-        RefKind::Call,
-        "Println",
-        Some("fmt")
-    ));
-    assert!(has_ref(
-        &f,
-        "Server.ListenAndServe",
-        RefKind::Write,
-        "addr",
-        Some("srv")
-    ));
-    assert!(has_ref(&f, "Server", RefKind::Inherit, "Handler", None));
-    assert!(
-        f.imports
-            .iter()
-            .any(|i| i.module == "context" && i.name == "ctx")
-    );
-    assert!(
-        f.imports
-            .iter()
-            .any(|i| i.module == "fmt" && i.name == "fmt")
+"#,
+        expect![[r#"
+            [0] module pkg/mod L1-18 @0..302
+                sig: pkg/mod.go
+            [1] struct Server L4-7 @37..81
+                sig: Server
+                doc: Server serves HTTP.
+                terms: Server Handler addr string
+                L4 inherit Handler
+                L5 type Handler
+                L6 type string
+            [2] method Server.ListenAndServe in [1] Server L10-16 @118..254 complexity 2
+                sig: func (srv *Server) ListenAndServe() error
+                doc: ListenAndServe listens on addr.
+                terms: srv Server ListenAndServe error srv addr srv addr fmt Println srv addr srv Serve
+                L10 type Server
+                L10 type error
+                L11 read addr on srv
+                L12 write addr on srv
+                L14 call Println on fmt
+                L15 call Serve on srv
+            [3] function NewServer L18-18 @256..301 complexity 1
+                sig: func NewServer() *Server
+                terms: NewServer Server Server
+                L18 type Server
+        "#]],
     );
 }
 
+// ---- Java ----
+
 #[test]
-fn java_classes_methods_constructors_heritage() {
-    let src = r#"package java.util;
+fn java_class_heritage_constructor_methods_and_imports() {
+    // add: a ternary → complexity 2; `new Itr()` is a call of Itr.
+    check_at(
+        Language::Java,
+        "java/util/ArrayList.java",
+        r#"package java.util;
 import java.util.function.Consumer;
 
 /** A resizable array. */
@@ -389,63 +639,65 @@ public class ArrayList<E> extends AbstractList<E> implements List<E>, RandomAcce
     }
     private void ensureCapacity(int n) { Objects.requireNonNull(n); new Itr(); }
 }
-"#;
-    let f = facts(Language::Java, "java/util/ArrayList.java", src);
-    assert_eq!(sym(&f, "ArrayList").doc, "A resizable array.");
-    assert!(has_ref(
-        &f,
-        "ArrayList",
-        RefKind::Inherit,
-        "AbstractList",
-        None
-    ));
-    assert!(has_ref(&f, "ArrayList", RefKind::Implement, "List", None));
-    assert!(has_ref(
-        &f,
-        "ArrayList",
-        RefKind::Implement,
-        "RandomAccess",
-        None
-    ));
-    let add = sym(&f, "ArrayList.add");
-    assert_eq!(add.kind, SymbolKind::Method);
-    assert_eq!(add.doc, "Appends an element.");
-    assert_eq!(add.complexity, 2, "ternary");
-    assert!(has_ref(
-        &f,
-        "ArrayList.add",
-        RefKind::Call,
-        "ensureCapacity",
-        None
-    ));
-    assert!(has_ref(
-        &f,
-        "ArrayList.ensureCapacity",
-        RefKind::Call,
-        "requireNonNull",
-        Some("Objects")
-    ));
-    assert!(has_ref(
-        &f,
-        "ArrayList.ensureCapacity",
-        RefKind::Call,
-        "Itr",
-        None
-    ));
-    assert_eq!(sym(&f, "ArrayList.ArrayList").kind, SymbolKind::Method);
-    assert!(
-        f.imports
-            .iter()
-            .any(|i| i.module == "java.util.function" && i.name == "Consumer")
+"#,
+        expect![[r#"
+            [0] module java/util/ArrayList L1-14 @0..460
+                sig: java/util/ArrayList.java
+                L2 import Consumer from java.util.function
+            [1] class ArrayList L5-14 @82..459
+                sig: public class ArrayList<E> extends AbstractList<E> implements List<E>, RandomAccess
+                doc: A resizable array.
+                terms: ArrayList E AbstractList E List E RandomAccess size /** Appends an element. */
+                L5 inherit AbstractList
+                L5 implement List
+                L5 implement RandomAccess
+                L5 type E
+                L5 type AbstractList
+                L5 type List
+                L5 type RandomAccess
+            [2] method ArrayList.ArrayList in [1] ArrayList L7-7 @193..230 complexity 1
+                sig: public ArrayList()
+                terms: ArrayList size
+                L7 write size on this
+            [3] method ArrayList.add in [1] ArrayList L9-12 @266..376 complexity 2
+                sig: public boolean add(E e)
+                doc: Appends an element.
+                terms: add E e ensureCapacity size size
+                L9 type E
+                L10 call ensureCapacity
+                L11 read size on this
+            [4] method ArrayList.ensureCapacity in [1] ArrayList L13-13 @381..457 complexity 1
+                sig: private void ensureCapacity(int n)
+                terms: ensureCapacity n Objects requireNonNull n Itr
+                L13 call requireNonNull on Objects
+                L13 call Itr
+                L13 type Itr
+        "#]],
+    );
+}
+
+// ---- C and C++ ----
+
+#[test]
+fn c_system_and_local_includes() {
+    check(
+        Language::C,
+        "#include <stdio.h>\n#include \"sqliteInt.h\"\n",
+        expect![[r#"
+            [0] module src/mod L1-2 @0..42
+                sig: src/mod.c
+                L1 import * from stdio.h
+                L2 import * from sqliteInt.h
+        "#]],
     );
 }
 
 #[test]
-fn c_and_cpp_functions_structs_globals_out_of_line_methods() {
-    let c = r#"#include <stdio.h>
-#include "sqliteInt.h"
-
-static int nCall = 0;
+fn c_functions_comments_globals_structs_and_typedefs() {
+    // sqlite3_open: if + || = 2 decisions → complexity 3.
+    check(
+        Language::C,
+        r#"static int nCall = 0;
 
 /* Open a database. */
 int sqlite3_open(const char *zName, sqlite3 **ppDb) {
@@ -456,25 +708,36 @@ int sqlite3_open(const char *zName, sqlite3 **ppDb) {
 
 struct Btree { int nRef; };
 typedef struct Btree Btree;
-"#;
-    let f = facts(Language::C, "src/main.c", c);
-    let open = sym(&f, "sqlite3_open");
-    assert_eq!(open.kind, SymbolKind::Function);
-    assert_eq!(open.doc, "Open a database.");
-    assert_eq!(open.complexity, 3);
-    assert!(has_ref(
-        &f,
-        "sqlite3_open",
-        RefKind::Call,
-        "openDatabase",
-        None
-    ));
-    assert!(has_ref(&f, "sqlite3_open", RefKind::Write, "nCall", None));
-    assert_eq!(sym(&f, "nCall").kind, SymbolKind::Global);
-    assert_eq!(sym(&f, "Btree").kind, SymbolKind::Struct);
-    assert!(f.imports.iter().any(|i| i.module == "sqliteInt.h"));
+"#,
+        expect![[r#"
+            [0] module src/mod L1-11 @0..247
+                sig: src/mod.c
+            [1] global nCall L1-1 @0..21
+                sig: static int nCall = 0;
+                terms: nCall
+            [2] function sqlite3_open L4-8 @46..189 complexity 3
+                sig: int sqlite3_open(const char *zName, sqlite3 **ppDb)
+                doc: Open a database.
+                terms: sqlite3_open zName sqlite3 ppDb nCall zName ppDb openDatabase zName ppDb
+                L4 type sqlite3
+                L4 read nCall
+                L5 write nCall
+                L7 call openDatabase
+            [3] struct Btree L10-10 @191..217
+                sig: struct Btree
+                terms: Btree nRef
+            [4] type Btree L11-11 @219..246
+                sig: typedef struct Btree Btree;
+                terms: Btree Btree
+        "#]],
+    );
+}
 
-    let cpp = r#"namespace db {
+#[test]
+fn cpp_namespaces_classes_inline_and_out_of_line_methods() {
+    check(
+        Language::Cpp,
+        r#"namespace db {
 class Pager : public Base {
  public:
   int get(int n) { return fetch(n); }
@@ -482,32 +745,27 @@ class Pager : public Base {
 };
 int Pager::fetch(int n) { return this->cache.lookup(n); }
 }
-"#;
-    let f = facts(Language::Cpp, "src/pager.cpp", cpp);
-    assert_eq!(sym(&f, "db::Pager").kind, SymbolKind::Class);
-    assert!(has_ref(&f, "db::Pager", RefKind::Inherit, "Base", None));
-    assert_eq!(sym(&f, "db::Pager::get").kind, SymbolKind::Method);
-    assert!(has_ref(&f, "db::Pager::get", RefKind::Call, "fetch", None));
-    assert_eq!(sym(&f, "db::Pager::fetch").kind, SymbolKind::Method);
-}
-
-#[test]
-fn syntax_errors_are_counted_and_the_rest_is_indexed() {
-    let src = "def good():\n    return 1\n\ndef broken(:\n    pass\n\nclass After:\n    def m(self): pass\n";
-    let f = facts(Language::Python, "x.py", src);
-    assert!(f.syntax_errors > 0);
-    sym(&f, "good");
-    sym(&f, "After.m");
-}
-
-#[test]
-fn javascript_and_tsx_parse() {
-    let js = "class A extends B { m() { return helper(this.x); } }\nfunction helper(v) { return v ?? 0; }\n";
-    let f = facts(Language::JavaScript, "a.js", js);
-    assert!(has_ref(&f, "A", RefKind::Inherit, "B", None));
-    assert!(has_ref(&f, "A.m", RefKind::Call, "helper", None));
-    assert_eq!(sym(&f, "helper").complexity, 2);
-    let tsx = "export const App = (p: Props) => <div onClick={() => go(p)}>{p.x}</div>;\n";
-    let f = facts(Language::Tsx, "app.tsx", tsx);
-    assert!(has_ref(&f, "App", RefKind::Call, "go", None));
+"#,
+        expect![[r#"
+            [0] module src/mod L1-8 @0..173
+                sig: src/mod.cpp
+            [1] module db L1-8 @0..172
+                sig: namespace db
+                terms: db
+            [2] class db::Pager in [1] db L2-6 @15..111
+                sig: class Pager : public Base
+                terms: Pager Base fetch n
+                L2 inherit Base
+                L2 type Base
+            [3] method db::Pager::get in [2] db::Pager L4-4 @54..89 complexity 1
+                sig: int get(int n)
+                terms: get n fetch n
+                L4 call fetch
+            [4] method db::Pager::fetch in [2] db::Pager L7-7 @113..170 complexity 1
+                sig: int Pager::fetch(int n)
+                terms: Pager fetch n cache lookup n
+                L7 call lookup on this->cache
+                L7 read cache on this
+        "#]],
+    );
 }
