@@ -2,6 +2,9 @@
 //! in. It answers from the shared on-disk index through mmap and, when no other process writes the index,
 //! becomes the writer itself (the embedded default).
 
+// The process allocator (mimalloc, with its options set before main): declared by the binaries only.
+use leindex_alloc as _;
+
 mod project;
 mod roots;
 mod tools;

@@ -4,12 +4,10 @@
 use crate::project::Freshness;
 use crate::roots::{Roots, Target};
 use leindex_engine::analyze::{self, Analysis, AnalyzeRequest};
-use leindex_engine::live::{self, WriterState};
+use leindex_engine::answers::{self, SearchHit, StatusReport};
 use leindex_engine::memory::{self, MemoryStatus};
-use leindex_engine::query::{self, Impact, SymbolInfo, SymbolRef};
+use leindex_engine::query::{self, Impact, SymbolInfo};
 use leindex_engine::reader::Current;
-use leindex_engine::search;
-use leindex_engine::status::{self, Status};
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{Implementation, ServerCapabilities, ServerConfig};
@@ -22,10 +20,6 @@ use std::time::Instant;
 /// content; with the entry lists and escaping, an 8,000-token Markdown answer (about 14,000 tokens of escaped JSON, measured on tokio) stays well under the 25,000
 /// tokens hosts such as Claude Code accept from one tool call (checked by the end-to-end tests).
 pub const MAX_TOKEN_BUDGET: usize = 8_000;
-/// Most hits `leindex_search` returns.
-const MAX_SEARCH_LIMIT: usize = 50;
-/// Most impacted symbols listed by `leindex_impact` (all are counted).
-const IMPACT_LIST_LIMIT: usize = 100;
 
 /// What the server tells the assistant when it connects.
 const INSTRUCTIONS: &str = "LeIndex answers questions about this codebase from a live index (symbols, call graph, data flow). \
@@ -69,19 +63,6 @@ pub struct SearchArgs {
     pub project_path: Option<String>,
     /// Prefer symbols under this project-relative path.
     pub focus_path: Option<String>,
-}
-
-/// One ranked symbol.
-#[derive(Debug, Serialize, schemars::JsonSchema)]
-pub struct SearchHit {
-    /// 1-based.
-    pub rank: usize,
-    #[serde(flatten)]
-    pub at: SymbolRef,
-    /// BM25F + exact-name + kind prior + centrality; comparable within one query.
-    pub score: f32,
-    /// The header as written.
-    pub signature: String,
 }
 
 #[derive(Debug, Serialize, schemars::JsonSchema)]
@@ -142,9 +123,7 @@ pub struct StatusArgs {
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct StatusAnswer {
     #[serde(flatten)]
-    pub status: Status,
-    /// The writer's own report (generation, pending edits, errors), when a writer runs.
-    pub writer: Option<WriterState>,
+    pub report: StatusReport,
     /// Whether this bridge is the writer.
     pub this_bridge_is_writer: bool,
     /// This bridge's process id.
@@ -220,22 +199,10 @@ impl Bridge {
             arg_bytes(&args),
             args.project_path.clone(),
             move |t, cur, freshness| {
-                let limit = match args.limit.unwrap_or(10) {
-                    0 => return Err("limit must be at least 1".into()),
-                    n => n.min(MAX_SEARCH_LIMIT),
-                };
+                let limit = answers::search_limit(args.limit).map_err(|e| e.to_string())?;
                 let focus = focus(t, args.focus_path.as_deref())?;
-                let snap = &cur.snapshot;
-                let hits = search::search(snap, &args.query, limit, focus.as_deref())
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, h)| SearchHit {
-                        rank: i + 1,
-                        at: SymbolRef::of(snap, h.symbol),
-                        score: h.score,
-                        signature: snap.symbol(h.symbol).signature.to_string(),
-                    })
-                    .collect();
+                let hits =
+                    answers::search_hits(&cur.snapshot, &args.query, limit, focus.as_deref());
                 Ok(SearchAnswer {
                     query: analyze::echo_query(&args.query),
                     hits,
@@ -289,8 +256,8 @@ impl Bridge {
                     impact: query::impact(
                         &cur.snapshot,
                         id,
-                        args.depth.unwrap_or(3),
-                        IMPACT_LIST_LIMIT,
+                        args.depth.unwrap_or(answers::IMPACT_DEPTH),
+                        answers::IMPACT_LIST_LIMIT,
                     ),
                     freshness,
                 })
@@ -312,10 +279,8 @@ impl Bridge {
         let answer = tokio::task::spawn_blocking(move || {
             let t = roots.resolve(args.project_path.as_deref())?;
             let config = &t.project.config;
-            let status = status::status(config).map_err(|e| e.to_string())?;
             Ok::<_, String>(StatusAnswer {
-                status,
-                writer: live::read_writer_state(&config.index_dir),
+                report: StatusReport::of(config).map_err(|e| e.to_string())?,
                 this_bridge_is_writer: t.project.is_writer(),
                 bridge_pid: std::process::id(),
                 memory: memory::status(),

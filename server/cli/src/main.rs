@@ -3,12 +3,15 @@
 //! stdout carries the answer (Markdown, JSON or a table); logs and progress go to stderr. `LEINDEX_LOG`
 //! sets the tracing filter (e.g. `LEINDEX_LOG=debug` logs each phase's timing).
 
+// The process allocator (mimalloc, with its options set before main): declared by the binaries only.
+use leindex_alloc as _;
+
 use clap::{Parser, Subcommand, ValueEnum};
 use leindex_engine::analyze::{self, AnalyzeRequest};
 use leindex_engine::config::Config;
 use leindex_engine::pipeline::{self, IndexOptions, IndexReport, Progress};
 use leindex_engine::store::catalog;
-use leindex_engine::{Error, live, memory, parse, search, status};
+use leindex_engine::{Error, answers, live, memory, parse, status};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
@@ -72,8 +75,8 @@ enum Command {
         query: Vec<String>,
         #[arg(long, short, default_value = ".")]
         project: PathBuf,
-        /// Number of results.
-        #[arg(long, short, default_value_t = 20)]
+        /// Number of results (at most 50).
+        #[arg(long, short, default_value_t = leindex_engine::answers::SEARCH_LIMIT)]
         limit: usize,
         #[arg(long, short, value_enum, default_value_t = Format::Markdown)]
         format: Format,
@@ -244,19 +247,8 @@ fn run(cli: Cli) -> Result<(), Error> {
         } => {
             let config = load_config(&project)?;
             let (snap, _) = pipeline::open_or_index(&config)?;
-            let hits = search::search(&snap, &query.join(" "), limit, None);
-            let rows: Vec<serde_json::Value> = hits
-                .iter()
-                .enumerate()
-                .map(|(i, h)| {
-                    let s = snap.symbol(h.symbol);
-                    serde_json::json!({
-                        "rank": i + 1, "path": snap.file(s.file).path, "symbol": s.qualified_name,
-                        "kind": s.kind.name(), "line_start": s.line_start, "line_end": s.line_end,
-                        "score": h.score, "signals": h.signals,
-                    })
-                })
-                .collect();
+            let limit = answers::search_limit(Some(limit))?;
+            let rows = answers::search_hits(&snap, &query.join(" "), limit, None);
             if format == Format::Json {
                 let doc = serde_json::json!({"generation": snap.generation(), "results": rows});
                 println!("{doc}");
@@ -264,12 +256,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 for r in &rows {
                     println!(
                         "{:>3}. {:>7.3}  {}  {}:{}  ({})",
-                        r["rank"],
-                        r["score"].as_f64().unwrap_or(0.0),
-                        r["symbol"].as_str().unwrap_or(""),
-                        r["path"].as_str().unwrap_or(""),
-                        r["line_start"],
-                        r["kind"].as_str().unwrap_or("")
+                        r.rank, r.score, r.at.symbol, r.at.path, r.at.line_start, r.at.kind
                     );
                 }
                 if rows.is_empty() {
@@ -279,14 +266,14 @@ fn run(cli: Cli) -> Result<(), Error> {
         }
         Command::Status { path, json } => {
             let config = load_config(&path)?;
-            let st = status::status(&config)?;
-            let writer = live::read_writer_state(&config.index_dir);
+            let report = answers::StatusReport::of(&config)?;
             if json {
-                let mut v = serde_json::to_value(&st).unwrap_or_default();
-                v["writer"] = serde_json::to_value(&writer).unwrap_or_default();
-                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report).unwrap_or_default()
+                );
             } else {
-                print_status(&st, writer.as_ref());
+                print_status(&report.status, report.writer.as_ref());
             }
         }
         Command::Sql { query, project } => {
@@ -311,15 +298,12 @@ fn run(cli: Cli) -> Result<(), Error> {
     Ok(())
 }
 
-/// How long `index --watch` waits for the current writer to hand the role over.
-const HANDOVER_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// `leindex index --watch`: takes the writer role (asking an embedded writer to hand it over) and runs the
 /// live writer until the process is stopped; the OS lock is released however it ends.
 fn watch(config: &Config) -> Result<(), Error> {
     pipeline::ensure_index_dir(&config.index_dir)?;
     let started = Instant::now();
-    let lock = live::request_handover(&config.index_dir, HANDOVER_TIMEOUT)?;
+    let lock = live::request_handover(&config.index_dir, answers::HANDOVER_TIMEOUT)?;
     eprintln!(
         "leindex: writing {} (writer role taken in {} ms); watching for changes, Ctrl-C to stop",
         config.root.display(),

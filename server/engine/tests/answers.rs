@@ -3,12 +3,12 @@
 //! `UPDATE_EXPECT=1` and read the diff).
 
 use expect_test::{Expect, expect};
+use leindex_engine::Snapshot;
 use leindex_engine::analyze::{self, AnalyzeRequest};
 use leindex_engine::config::Config;
 use leindex_engine::pipeline;
 use leindex_engine::query::{self, Related, SymbolRef};
 use leindex_engine::search;
-use leindex_engine::Snapshot;
 use std::fmt::Write;
 
 use crate::scratch::ScratchDir;

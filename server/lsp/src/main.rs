@@ -1,6 +1,9 @@
 //! `leindex-lsp`: the LeIndex language server over stdio. Logs go to stderr (stdout is the protocol);
 //! `LEINDEX_LOG` sets the filter (`debug` logs every request's timing).
 
+// The process allocator (mimalloc, with its options set before main): declared by the binaries only.
+use leindex_alloc as _;
+
 fn main() -> std::process::ExitCode {
     // `--version` lets editor plugins check the binary before starting it (as rust-analyzer's do).
     // `--stdio` is what generic clients pass to choose the transport (vscode-languageclient's

@@ -135,95 +135,131 @@ pub fn run_writer(
     opts: &WriterOptions,
     stop: &AtomicBool,
 ) -> WriterExit {
-    let dir = config.index_dir.clone();
-    let mut state = WriterState {
-        pid: std::process::id(),
-        role: opts.role.to_string(),
-        generation: 0,
-        pending_edits: false,
-        pending_since_unix_ms: None,
-        indexing: true,
-        updated_unix_ms: now_ms(),
-        last_error: None,
-        watch_problem: None,
-        watcher: if opts.editor_changes.is_some() {
-            "editor".into()
-        } else {
-            "notify".into()
-        },
-        memory: None,
-        model_loaded: false,
-        model_bounded: None,
-    };
-    write_state(&dir, &state);
-    remove_dead_state_temps(&dir);
-
-    // Watch before the first run, so edits made while it runs are not missed. With editor-reported changes
-    // there is no watcher; the channel's sender is kept so that waiting on it is a plain POLL sleep.
-    let (tx, rx) = mpsc::channel::<DebounceEventResult>();
-    let (_watcher, _idle_sender) = if opts.editor_changes.is_some() {
-        (None, Some(tx))
-    } else {
-        let watcher = new_debouncer(POLL, None, tx).and_then(|mut d| {
-            d.watch(&config.root, RecursiveMode::Recursive)?;
-            Ok(d)
-        });
-        match watcher {
-            Ok(w) => (Some(w), None),
-            Err(e) => {
-                tracing::warn!(root = %config.root.display(), error = %e, "cannot watch the project; rescanning every 2 s");
-                state.watch_problem = Some(format!("{e}; rescanning every 2 s"));
-                (None, None)
-            }
-        }
-    };
-
-    // The catalog's graph tables trail the published generation until the writer is idle for this long.
-    const GRAPH_PERSIST_IDLE: Duration = Duration::from_secs(1);
-    let mut model = LiveModel::default();
-    let spill = memory::register(config.root.display().to_string());
-    let mut graph_dirty = run_index(
-        config,
-        &lock,
-        opts,
-        &mut state,
-        &mut model,
-        &Changes::Everything,
-    );
-    spill.set_loaded(model.is_started());
-    let mut retry = Retry::new();
-    retry.record(state.last_error.is_some());
-    let mut last_scan = Instant::now();
-    let ignored: [PathBuf; 2] = [dir.clone(), config.root.join(".git")];
+    let mut writer = Writer::start(config, lock, opts);
     loop {
         if stop.load(Ordering::Relaxed) {
-            if graph_dirty || model.has_unsaved() {
-                persist(config, &lock, &mut model);
-            }
+            writer.persist_if_behind();
             return WriterExit::Stopped;
         }
         if opts.yield_on_request
-            && let Some(req) = pending_handover(&dir)
+            && let Some(req) = pending_handover(&config.index_dir)
             && req.pid != std::process::id()
         {
-            // Publish what we have seen before leaving, so nothing edited is lost in the hand-over.
-            let mut changes = Changes::Paths(Default::default());
-            drain_relevant(&rx, &ignored, &mut changes);
-            graph_dirty |= run_index(config, &lock, opts, &mut state, &mut model, &changes);
-            if graph_dirty || model.has_unsaved() {
-                persist(config, &lock, &mut model);
-            }
-            tracing::info!(to_pid = req.pid, "handing the writer role over");
-            drop(lock);
-            return WriterExit::HandedOver { to_pid: req.pid };
+            return writer.hand_over(req.pid);
         }
-        let mut edited = opts.buffers.as_ref().is_some_and(|b| b.take_changed());
+        let (changed, changes) = writer.wait_for_changes();
+        writer.relieve_memory();
+        if changed {
+            writer.reindex(&changes);
+        } else {
+            writer.persist_when_idle();
+        }
+    }
+}
+
+/// The catalog's graph tables trail the published generation until the writer is idle for this long.
+const GRAPH_PERSIST_IDLE: Duration = Duration::from_secs(1);
+
+/// The file watcher and the channel it reports on; with editor-reported changes there is no watcher, and
+/// the sender is kept so that waiting on the channel is a plain [`POLL`] sleep.
+struct Watch {
+    rx: mpsc::Receiver<DebounceEventResult>,
+    _watcher: Option<
+        notify_debouncer_full::Debouncer<
+            notify::RecommendedWatcher,
+            notify_debouncer_full::RecommendedCache,
+        >,
+    >,
+    _idle_sender: Option<mpsc::Sender<DebounceEventResult>>,
+}
+
+/// A running writer: what [`run_writer`]'s loop steps share.
+struct Writer<'w> {
+    config: &'w Config,
+    lock: WriterLock,
+    opts: &'w WriterOptions,
+    state: WriterState,
+    watch: Watch,
+    model: LiveModel,
+    spill: Arc<memory::SpillHandle>,
+    /// The catalog's graph tables are behind the published generation.
+    graph_dirty: bool,
+    retry: Retry,
+    last_scan: Instant,
+    /// The index directory and `.git/`: changes there never wake the writer.
+    ignored: [PathBuf; 2],
+}
+
+impl<'w> Writer<'w> {
+    /// Writes the initial state, starts watching (before the first run, so edits made while it runs are not
+    /// missed) and runs the first index (a warm start from the catalog, or a full index).
+    fn start(config: &'w Config, lock: WriterLock, opts: &'w WriterOptions) -> Writer<'w> {
+        let dir = config.index_dir.clone();
+        let mut state = WriterState::starting(opts);
+        write_state(&dir, &state);
+        remove_dead_state_temps(&dir);
+        let watch = Watch::start(config, opts, &mut state);
+        let mut writer = Writer {
+            config,
+            lock,
+            opts,
+            state,
+            watch,
+            model: LiveModel::default(),
+            spill: memory::register(config.root.display().to_string()),
+            graph_dirty: false,
+            retry: Retry::new(),
+            last_scan: Instant::now(),
+            ignored: [dir, config.root.join(".git")],
+        };
+        writer.graph_dirty = writer.run(&Changes::Everything);
+        writer.spill.set_loaded(writer.model.is_started());
+        writer.retry.record(writer.state.last_error.is_some());
+        writer
+    }
+
+    /// One index run over `changes`; true when it left the catalog's graph tables behind.
+    fn run(&mut self, changes: &Changes) -> bool {
+        run_index(
+            self.config,
+            &self.lock,
+            self.opts,
+            &mut self.state,
+            &mut self.model,
+            changes,
+        )
+    }
+
+    /// Brings the catalog up to the model when it is behind.
+    fn persist_if_behind(&mut self) {
+        if self.graph_dirty || self.model.has_unsaved() {
+            persist(self.config, &self.lock, &mut self.model);
+            self.graph_dirty = false;
+        }
+    }
+
+    /// Publishes what was seen before leaving, so nothing edited is lost in the hand-over, then releases
+    /// the lock.
+    fn hand_over(mut self, to_pid: u32) -> WriterExit {
         let mut changes = Changes::Paths(Default::default());
-        if let Some(ext) = &opts.editor_changes {
-            let paths = ext.take();
-            let relevant: Vec<PathBuf> = paths
+        drain_relevant(&self.watch.rx, &self.ignored, &mut changes);
+        self.graph_dirty |= self.run(&changes);
+        self.persist_if_behind();
+        tracing::info!(to_pid, "handing the writer role over");
+        drop(self.lock);
+        WriterExit::HandedOver { to_pid }
+    }
+
+    /// Waits up to [`POLL`] for changes: edited buffers, editor-reported paths, watcher events, or a
+    /// rescan when the tree cannot be watched; after a failed run, a whole-tree retry when it is due.
+    fn wait_for_changes(&mut self) -> (bool, Changes) {
+        let mut edited = self.opts.buffers.as_ref().is_some_and(|b| b.take_changed());
+        let mut changes = Changes::Paths(Default::default());
+        if let Some(ext) = &self.opts.editor_changes {
+            let relevant: Vec<PathBuf> = ext
+                .take()
                 .into_iter()
-                .filter(|p| !ignored.iter().any(|dir| p.starts_with(dir)))
+                .filter(|p| !self.ignored.iter().any(|dir| p.starts_with(dir)))
                 .collect();
             if !relevant.is_empty()
                 && let Changes::Paths(set) = &mut changes
@@ -232,69 +268,141 @@ pub fn run_writer(
                 edited = true;
             }
         }
-        let mut changed = edited
-            | match rx.recv_timeout(POLL) {
-                Ok(batch) => {
-                    relevant(&batch, &ignored, &mut changes)
-                        | drain_relevant(&rx, &ignored, &mut changes)
-                }
-                Err(RecvTimeoutError::Timeout) => {
-                    let rescan =
-                        state.watch_problem.is_some() && last_scan.elapsed() >= FALLBACK_RESCAN;
-                    if rescan {
-                        changes = Changes::Everything;
-                    }
-                    rescan
-                }
-                Err(RecvTimeoutError::Disconnected) => {
-                    // No watcher (it failed to start or stopped): the channel returns at once, so wait
-                    // here instead of spinning, and rescan periodically.
-                    if state.watch_problem.is_none() {
-                        state.watch_problem =
-                            Some("the file watcher stopped; rescanning every 2 s".into());
-                    }
-                    std::thread::sleep(POLL);
-                    changes = Changes::Everything;
-                    last_scan.elapsed() >= FALLBACK_RESCAN
-                }
-            };
-        if retry.due() {
+        let mut changed = edited | self.watched(&mut changes);
+        if self.retry.due() {
             // The last run failed: run again over the whole tree, whatever the watcher saw meanwhile.
             changes = Changes::Everything;
             changed = true;
         }
-        if spill.take_request() && model.is_started() {
-            // Under memory pressure: the catalog catches up, then the model goes; the next edit reloads it.
-            persist(config, &lock, &mut model);
-            graph_dirty = false;
-            spill_model(config, &mut model);
-            spill.set_loaded(false);
-            state.model_loaded = false;
-            write_state(&dir, &state);
+        (changed, changes)
+    }
+
+    /// What the watcher reports within [`POLL`], added to `changes`; without a working watcher, a rescan
+    /// every [`FALLBACK_RESCAN`].
+    fn watched(&mut self, changes: &mut Changes) -> bool {
+        match self.watch.rx.recv_timeout(POLL) {
+            Ok(batch) => {
+                relevant(&batch, &self.ignored, changes)
+                    | drain_relevant(&self.watch.rx, &self.ignored, changes)
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                let rescan = self.state.watch_problem.is_some()
+                    && self.last_scan.elapsed() >= FALLBACK_RESCAN;
+                if rescan {
+                    *changes = Changes::Everything;
+                }
+                rescan
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                // No watcher (it failed to start or stopped): the channel returns at once, so wait here
+                // instead of spinning, and rescan periodically.
+                if self.state.watch_problem.is_none() {
+                    self.state.watch_problem =
+                        Some("the file watcher stopped; rescanning every 2 s".into());
+                }
+                std::thread::sleep(POLL);
+                *changes = Changes::Everything;
+                self.last_scan.elapsed() >= FALLBACK_RESCAN
+            }
         }
-        if changed {
-            spill.touch();
-            if !state.pending_edits {
-                state.pending_edits = true;
-                state.pending_since_unix_ms = Some(now_ms());
-                state.updated_unix_ms = now_ms();
-                write_state(&dir, &state);
+    }
+
+    /// Under memory pressure: the catalog catches up, then the model goes; the next edit reloads it.
+    fn relieve_memory(&mut self) {
+        if !(self.spill.take_request() && self.model.is_started()) {
+            return;
+        }
+        persist(self.config, &self.lock, &mut self.model);
+        self.graph_dirty = false;
+        spill_model(self.config, &mut self.model);
+        self.spill.set_loaded(false);
+        self.state.model_loaded = false;
+        write_state(&self.config.index_dir, &self.state);
+    }
+
+    /// Says edits are pending, re-indexes `changes` and records a reload of a spilled model.
+    fn reindex(&mut self, changes: &Changes) {
+        self.spill.touch();
+        if !self.state.pending_edits {
+            self.state.pending_edits = true;
+            self.state.pending_since_unix_ms = Some(now_ms());
+            self.state.updated_unix_ms = now_ms();
+            write_state(&self.config.index_dir, &self.state);
+        }
+        let reloading = !self.model.is_started();
+        let t = Instant::now();
+        self.graph_dirty |= self.run(changes);
+        self.retry.record(self.state.last_error.is_some());
+        if reloading && self.model.is_started() {
+            let what = format!("live model of {}", self.config.root.display());
+            memory::record_reload(&what, t.elapsed().as_secs_f64() * 1e3);
+        }
+        self.spill.set_loaded(self.model.is_started());
+        memory::check();
+        self.last_scan = Instant::now();
+    }
+
+    /// Once the writer has been idle for [`GRAPH_PERSIST_IDLE`], brings the catalog up to the model.
+    fn persist_when_idle(&mut self) {
+        if self.last_scan.elapsed() >= GRAPH_PERSIST_IDLE {
+            self.persist_if_behind();
+        }
+    }
+}
+
+impl Watch {
+    /// Starts notify's debounced watcher on the root, unless the editor reports changes; a watcher that
+    /// cannot start is said in `state.watch_problem` (the writer then rescans every 2 s).
+    fn start(config: &Config, opts: &WriterOptions, state: &mut WriterState) -> Watch {
+        let (tx, rx) = mpsc::channel::<DebounceEventResult>();
+        if opts.editor_changes.is_some() {
+            return Watch {
+                rx,
+                _watcher: None,
+                _idle_sender: Some(tx),
+            };
+        }
+        let watcher = new_debouncer(POLL, None, tx).and_then(|mut d| {
+            d.watch(&config.root, RecursiveMode::Recursive)?;
+            Ok(d)
+        });
+        let watcher = match watcher {
+            Ok(w) => Some(w),
+            Err(e) => {
+                tracing::warn!(root = %config.root.display(), error = %e, "cannot watch the project; rescanning every 2 s");
+                state.watch_problem = Some(format!("{e}; rescanning every 2 s"));
+                None
             }
-            let reloading = !model.is_started();
-            let t = Instant::now();
-            graph_dirty |= run_index(config, &lock, opts, &mut state, &mut model, &changes);
-            retry.record(state.last_error.is_some());
-            if reloading && model.is_started() {
-                let what = format!("live model of {}", config.root.display());
-                memory::record_reload(&what, t.elapsed().as_secs_f64() * 1e3);
-            }
-            spill.set_loaded(model.is_started());
-            memory::check();
-            last_scan = Instant::now();
-        } else if (graph_dirty || model.has_unsaved()) && last_scan.elapsed() >= GRAPH_PERSIST_IDLE
-        {
-            persist(config, &lock, &mut model);
-            graph_dirty = false;
+        };
+        Watch {
+            rx,
+            _watcher: watcher,
+            _idle_sender: None,
+        }
+    }
+}
+
+impl WriterState {
+    /// The state a writer starts with (indexing, nothing published yet).
+    fn starting(opts: &WriterOptions) -> WriterState {
+        WriterState {
+            pid: std::process::id(),
+            role: opts.role.to_string(),
+            generation: 0,
+            pending_edits: false,
+            pending_since_unix_ms: None,
+            indexing: true,
+            updated_unix_ms: now_ms(),
+            last_error: None,
+            watch_problem: None,
+            watcher: if opts.editor_changes.is_some() {
+                "editor".into()
+            } else {
+                "notify".into()
+            },
+            memory: None,
+            model_loaded: false,
+            model_bounded: None,
         }
     }
 }

@@ -337,7 +337,7 @@ fn assemble_with<D: Borrow<Doc>, I: Iterator<Item = D>, E>(
 
 /// The evidence behind one hit's score. `score()` combines them; new signals (an embedding similarity)
 /// become new fields and one more term there.
-#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, serde::Serialize, schemars::JsonSchema)]
 pub struct Signals {
     /// BM25F score of the query against the symbol's document.
     pub bm25: f32,

@@ -2,6 +2,7 @@
 //! callers, impact), deep analysis within a token budget, and the index's status.
 
 pub mod analyze;
+pub mod answers;
 pub mod query;
 pub mod reader;
 pub mod status;

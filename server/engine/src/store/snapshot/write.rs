@@ -356,9 +356,30 @@ pub(crate) fn encode<W: Write + Seek>(
     path: &Path,
 ) -> Result<(W, u64)> {
     check_input(data, search)?;
-    let n_symbols = data.symbols.len();
-
     // Term order (and the duplicate check) first: a bad input must fail before anything is written.
+    let term_order = checked_term_order(search)?;
+    let mut w = SectionWriter::new(out, path)?;
+    let mut strings = StringTable::new();
+    let text_refs = write_strings(&mut w, &mut strings, data, texts, &term_order)?;
+    write_files(&mut w, &strings, data)?;
+    write_symbols(&mut w, &strings, data, text_refs)?;
+    for (outgoing, offsets_sec, edges_sec) in [
+        (true, Sec::OutOffsets, Sec::OutEdges),
+        (false, Sec::InOffsets, Sec::InEdges),
+    ] {
+        let (offsets, recs) = build_csr(data, &strings, outgoing)?;
+        w.section(offsets_sec, bytemuck::cast_slice(&offsets))?;
+        w.section(edges_sec, bytemuck::cast_slice(&recs))?;
+    }
+    write_name_index(&mut w, data)?;
+    let n_postings = write_terms(&mut w, &strings, term_order)?;
+    write_postings(&mut w, search, data.symbols.len(), n_postings)?;
+    w.section(Sec::DocLen, bytemuck::cast_slice(search.doc_len()))?;
+    w.finish(data, search.avg_doc_len())
+}
+
+/// The search's terms in order, refused when one appears twice or the counts overflow u32.
+fn checked_term_order(search: &dyn SearchSections) -> Result<Vec<(&str, usize)>> {
     let term_order = search.terms();
     if let Some(w) = term_order.windows(2).find(|w| w[0].0 == w[1].0) {
         return Err(invalid(format!(
@@ -368,54 +389,80 @@ pub(crate) fn encode<W: Write + Seek>(
     }
     count_u32(term_order.len(), "terms")?;
     count_u32(term_order.iter().map(|t| t.1).sum(), "postings")?;
+    Ok(term_order)
+}
 
-    let mut w = SectionWriter::new(out, path)?;
-    let mut strings = StringTable::new();
+/// The STRINGS section: every string of the files, symbols, details and terms, deduplicated; returns the
+/// references of the streamed `texts` (signature, doc) per symbol when there are any.
+fn write_strings<'d, W: Write + Seek>(
+    w: &mut SectionWriter<'_, W>,
+    strings: &mut StringTable<'d>,
+    data: &'d IndexData,
+    texts: Option<&dyn SymbolTexts>,
+    term_order: &[(&'d str, usize)],
+) -> Result<Option<Vec<[StrRef; 2]>>> {
     w.begin(Sec::Strings)?;
     for f in &data.files {
-        strings.add(&mut w, &f.path)?;
-        strings.add(&mut w, &f.hash)?;
+        strings.add(w, &f.path)?;
+        strings.add(w, &f.hash)?;
     }
     for s in &data.symbols {
-        strings.add(&mut w, &s.name)?;
-        strings.add(&mut w, &s.qualified_name)?;
-        strings.add(&mut w, &s.signature)?;
-        strings.add(&mut w, &s.doc)?;
+        strings.add(w, &s.name)?;
+        strings.add(w, &s.qualified_name)?;
+        strings.add(w, &s.signature)?;
+        strings.add(w, &s.doc)?;
     }
-    // Streamed texts: each one's reference is kept (16 bytes a symbol), not the text. An empty one stands
-    // for the symbol's own (added above).
     let text_refs = match texts {
         None => None,
-        Some(texts) => {
-            let mut refs: Vec<[StrRef; 2]> = Vec::with_capacity(n_symbols);
-            texts.for_each(&mut |signature, doc| {
-                let held = data.symbols.get(refs.len()).ok_or_else(|| {
-                    invalid(format!("more symbol texts than the {n_symbols} symbols"))
-                })?;
-                let mut pick = |parked: &str, held: &str| match parked {
-                    "" => strings.get(held),
-                    text => strings.add_once(&mut w, text),
-                };
-                refs.push([pick(signature, &held.signature)?, pick(doc, &held.doc)?]);
-                Ok(())
-            })?;
-            if refs.len() != n_symbols {
-                return Err(invalid(format!(
-                    "{} symbol texts for {n_symbols} symbols",
-                    refs.len()
-                )));
-            }
-            Some(refs)
-        }
+        Some(texts) => Some(add_texts(w, strings, data, texts)?),
     };
     for d in &data.details {
-        strings.add(&mut w, d)?;
+        strings.add(w, d)?;
     }
-    for &(term, _) in &term_order {
-        strings.add(&mut w, term)?;
+    for &(term, _) in term_order {
+        strings.add(w, term)?;
     }
     w.end();
+    Ok(text_refs)
+}
 
+/// Streamed texts: each one's reference is kept (16 bytes a symbol), not the text. An empty one stands for
+/// the symbol's own (already added). Errors: not one text per symbol.
+fn add_texts<'d, W: Write + Seek>(
+    w: &mut SectionWriter<'_, W>,
+    strings: &mut StringTable<'d>,
+    data: &'d IndexData,
+    texts: &dyn SymbolTexts,
+) -> Result<Vec<[StrRef; 2]>> {
+    let n_symbols = data.symbols.len();
+    let mut refs: Vec<[StrRef; 2]> = Vec::with_capacity(n_symbols);
+    texts.for_each(&mut |signature, doc| {
+        let held = data
+            .symbols
+            .get(refs.len())
+            .ok_or_else(|| invalid(format!("more symbol texts than the {n_symbols} symbols")))?;
+        let mut pick = |parked: &str, held: &str| match parked {
+            "" => strings.get(held),
+            text => strings.add_once(w, text),
+        };
+        refs.push([pick(signature, &held.signature)?, pick(doc, &held.doc)?]);
+        Ok(())
+    })?;
+    if refs.len() != n_symbols {
+        return Err(invalid(format!(
+            "{} symbol texts for {n_symbols} symbols",
+            refs.len()
+        )));
+    }
+    Ok(refs)
+}
+
+/// The FILES section.
+fn write_files<W: Write + Seek>(
+    w: &mut SectionWriter<'_, W>,
+    strings: &StringTable,
+    data: &IndexData,
+) -> Result<()> {
     let mut files = Vec::with_capacity(data.files.len());
     for f in &data.files {
         files.push(FileRec {
@@ -428,10 +475,17 @@ pub(crate) fn encode<W: Write + Seek>(
             pad: [0; 3],
         });
     }
-    w.section(Sec::Files, bytemuck::cast_slice(&files))?;
-    drop(files);
+    w.section(Sec::Files, bytemuck::cast_slice(&files))
+}
 
-    let mut symbols = Vec::with_capacity(n_symbols);
+/// The SYMBOLS section, with the streamed texts' references when there are any.
+fn write_symbols<W: Write + Seek>(
+    w: &mut SectionWriter<'_, W>,
+    strings: &StringTable,
+    data: &IndexData,
+    text_refs: Option<Vec<[StrRef; 2]>>,
+) -> Result<()> {
+    let mut symbols = Vec::with_capacity(data.symbols.len());
     for (i, s) in data.symbols.iter().enumerate() {
         let [signature, doc] = match &text_refs {
             Some(refs) => refs[i],
@@ -457,35 +511,33 @@ pub(crate) fn encode<W: Write + Seek>(
             pad: [0; 3],
         });
     }
-    w.section(Sec::Symbols, bytemuck::cast_slice(&symbols))?;
-    drop(symbols);
-    drop(text_refs);
+    w.section(Sec::Symbols, bytemuck::cast_slice(&symbols))
+}
 
-    for (outgoing, offsets_sec, edges_sec) in [
-        (true, Sec::OutOffsets, Sec::OutEdges),
-        (false, Sec::InOffsets, Sec::InEdges),
-    ] {
-        let (offsets, recs) = build_csr(data, &strings, outgoing)?;
-        w.section(offsets_sec, bytemuck::cast_slice(&offsets))?;
-        w.section(edges_sec, bytemuck::cast_slice(&recs))?;
-    }
-
+/// The NAME_INDEX section: symbol ids sorted by case-folded name, then id.
+fn write_name_index<W: Write + Seek>(w: &mut SectionWriter<'_, W>, data: &IndexData) -> Result<()> {
     // Precompute the folded keys once: sorting with lazily folded comparisons would fold O(n log n) times.
     let keys: Vec<String> = data
         .symbols
         .iter()
         .map(|s| fold(&s.name).collect())
         .collect();
-    let mut name_index: Vec<u32> = (0..n_symbols as u32).collect();
+    let mut name_index: Vec<u32> = (0..data.symbols.len() as u32).collect();
     name_index.sort_by(|&a, &b| keys[a as usize].cmp(&keys[b as usize]).then(a.cmp(&b)));
     drop(keys);
-    w.section(Sec::NameIndex, bytemuck::cast_slice(&name_index))?;
-    drop(name_index);
+    w.section(Sec::NameIndex, bytemuck::cast_slice(&name_index))
+}
 
+/// The TERMS section; returns the number of postings the terms count.
+fn write_terms<W: Write + Seek>(
+    w: &mut SectionWriter<'_, W>,
+    strings: &StringTable,
+    term_order: Vec<(&str, usize)>,
+) -> Result<u32> {
     let mut terms = Vec::with_capacity(term_order.len());
     let mut n_postings = 0u32;
     for &(term, count) in &term_order {
-        // The total was checked to fit u32 above.
+        // The total was checked to fit u32 before anything was written.
         terms.push(TermRec {
             term: strings.get(term)?,
             postings: n_postings,
@@ -494,10 +546,17 @@ pub(crate) fn encode<W: Write + Seek>(
         n_postings += count as u32;
     }
     w.section(Sec::Terms, bytemuck::cast_slice(&terms))?;
-    drop(terms);
-    drop(term_order);
-    // Postings are checked as they stream (a parked index's are not in memory to check beforehand); a bad
-    // one fails the write and the temporary file is removed.
+    Ok(n_postings)
+}
+
+/// The POSTINGS section, streamed. Postings are checked as they stream (a parked index's are not in memory
+/// to check beforehand); a bad one fails the write and the temporary file is removed.
+fn write_postings<W: Write + Seek>(
+    w: &mut SectionWriter<'_, W>,
+    search: &dyn SearchSections,
+    n_symbols: usize,
+    n_postings: u32,
+) -> Result<()> {
     w.begin(Sec::Postings)?;
     let mut written = 0u64;
     search.postings(&mut |ps| {
@@ -516,6 +575,5 @@ pub(crate) fn encode<W: Write + Seek>(
         )));
     }
     w.end();
-    w.section(Sec::DocLen, bytemuck::cast_slice(search.doc_len()))?;
-    w.finish(data, search.avg_doc_len())
+    Ok(())
 }
