@@ -15,6 +15,7 @@ pub mod live;
 pub mod lock;
 pub mod memory;
 pub mod model;
+pub mod navigate;
 pub mod packed;
 pub mod park;
 pub mod query;

@@ -2,7 +2,7 @@
 //! (usage → `leindex.showCallers`, metrics → `leindex.showImpact`), their titles from the snapshot's graph,
 //! and a per-generation cache of the counts behind the titles (a graph walk per lens is the expensive part).
 
-use crate::convert::line_range;
+use crate::to_proto::header_range;
 use leindex_engine::model::{FileFacts, SymbolKind as Kind};
 use leindex_engine::query;
 use leindex_engine::snapshot::Snapshot;
@@ -151,9 +151,8 @@ pub fn unresolved(
             if !on {
                 continue;
             }
-            let line = s.line_start.saturating_sub(1);
             out.push(CodeLens {
-                range: line_range(line, line),
+                range: header_range(s.line_start),
                 command: None,
                 data: Some(json!({
                     "uri": uri, "path": path, "name": s.qualified_name, "line": s.line_start,
