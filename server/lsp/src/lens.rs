@@ -49,6 +49,7 @@ impl Default for LensSettings {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct Settings {
+    /// Which parts of the lenses are shown.
     pub lenses: LensSettings,
     /// Default token budget of `leindex/deepAnalyze` (else `.leindex.toml`'s, else 4000).
     pub budget_tokens: Option<usize>,
@@ -70,10 +71,14 @@ impl Settings {
 /// snapshot. Lines are 1-based, inclusive.
 #[derive(Debug, Clone)]
 pub struct FileSymbol {
+    /// Simple name (`steal_work`).
     pub name: String,
+    /// Qualified name (`Core::steal_work`), what lens data and `refind` use.
     pub qualified_name: String,
     pub kind: Kind,
+    /// First line of the definition.
     pub line_start: u32,
+    /// Last line of the definition (inclusive).
     pub line_end: u32,
     /// Qualified name of the enclosing symbol, unless that is the module.
     pub container: Option<String>,
@@ -167,10 +172,15 @@ pub fn unresolved(
 /// What lens titles are made of, for one symbol of one generation.
 #[derive(Debug, Clone, Copy)]
 pub struct Counts {
+    /// Symbols referring to this one (calls, type uses, imports, data flow).
     pub references: usize,
+    /// Distinct callers.
     pub callers: u32,
+    /// Cyclomatic complexity (meaningful for callables only).
     pub complexity: u32,
+    /// The symbol is a function or method (complexity is shown).
     pub callable: bool,
+    /// Symbols reaching this one within [`LENS_IMPACT_DEPTH`] hops.
     pub impact: usize,
 }
 
