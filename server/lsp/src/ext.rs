@@ -88,13 +88,9 @@ pub struct Freshness {
 pub struct EntryPoint {
     /// 1-based rank.
     pub rank: usize,
-    pub path: String,
-    /// Qualified name.
-    pub symbol: String,
-    /// `function`, `method`, `struct`, ...
-    pub kind: String,
-    pub line_start: u32,
-    pub line_end: u32,
+    /// The symbol and where it is.
+    #[serde(flatten)]
+    pub at: SymbolLocation,
     /// BM25F score blended with centrality (higher is better; not normalized).
     pub score: f32,
 }
@@ -103,12 +99,9 @@ pub struct EntryPoint {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AnalysisEntry {
-    pub path: String,
-    /// Qualified name.
-    pub symbol: String,
-    pub kind: String,
-    pub line_start: u32,
-    pub line_end: u32,
+    /// The symbol and where it is.
+    #[serde(flatten)]
+    pub at: SymbolLocation,
     /// `entry` (matched the query) or `related` (reached through the graph).
     pub role: String,
     /// Why it is included: `matches query (rank 1)`, ``called by `X` ``, ...
@@ -121,6 +114,7 @@ pub struct AnalysisEntry {
 pub struct DeepAnalyzeResult {
     /// The query as searched (with the symbol at `position` in front, when there was one).
     pub query: String,
+    /// The budget the answer was made for, in o200k_base tokens.
     pub budget_tokens: usize,
     /// o200k_base tokens of `markdown`; always ≤ `budget_tokens`.
     pub used_tokens: usize,
@@ -128,11 +122,13 @@ pub struct DeepAnalyzeResult {
     pub tokenizer: String,
     /// Generation of the snapshot the answer was computed from.
     pub generation: u64,
+    /// The search hits the analysis started from, best first.
     pub entry_points: Vec<EntryPoint>,
     /// Exactly the symbols rendered in `markdown`, in rendering order.
     pub entries: Vec<AnalysisEntry>,
     /// LLM-ready context.
     pub markdown: String,
+    /// How fresh the snapshot answering was.
     pub freshness: Freshness,
 }
 
@@ -154,6 +150,7 @@ pub struct SymbolLocation {
     pub symbol: String,
     /// `function`, `method`, `class`, ...
     pub kind: String,
+    /// Project-relative, `/`-separated.
     pub path: String,
     /// First line of the definition.
     pub line_start: u32,
@@ -165,6 +162,7 @@ pub struct SymbolLocation {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SearchHit {
+    /// The symbol and where it is.
     #[serde(flatten)]
     pub at: SymbolLocation,
     /// Search score (higher is better; not normalized).
@@ -199,6 +197,7 @@ pub struct ImpactParams {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ImpactReached {
+    /// The symbol and where it is.
     #[serde(flatten)]
     pub at: SymbolLocation,
     /// Hops from the root (1 = direct).
@@ -235,6 +234,7 @@ pub struct ImpactResult {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MemoryStatus {
+    /// The budget.
     pub budget_bytes: u64,
     /// `--memory-budget`, `LEINDEX_MEMORY_BUDGET`, `.leindex.toml`, or `default (1/4 of N MiB)`.
     pub budget_source: String,
@@ -242,9 +242,11 @@ pub struct MemoryStatus {
     pub spill_at_bytes: u64,
     /// RSS at the last sample.
     pub rss_bytes: u64,
+    /// The highest RSS seen.
     pub peak_rss_bytes: u64,
-    /// In-memory models dropped, and reloaded from the catalog.
+    /// In-memory models dropped.
     pub spills: u64,
+    /// Models reloaded from the catalog after a spill.
     pub reloads: u64,
     /// RSS given back by all spills.
     pub freed_bytes: u64,
@@ -258,6 +260,7 @@ pub struct MemoryStatus {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WriterState {
+    /// The writer's process id.
     pub pid: u32,
     /// `mcp-bridge`, `cli-watch`, `lsp`.
     pub role: String,
@@ -269,6 +272,7 @@ pub struct WriterState {
     pub pending_since_unix_ms: Option<u64>,
     /// Its first index run after taking the role is going on.
     pub indexing: bool,
+    /// When it wrote this state.
     pub updated_unix_ms: u64,
     /// The last index run's error, if it failed.
     pub last_error: Option<String>,
@@ -294,17 +298,25 @@ pub struct StatusResult {
     pub index_dir: String,
     /// Current generation; `null` before the first publication.
     pub generation: Option<u64>,
+    /// When that generation was published.
     pub published_unix_ms: Option<u64>,
+    /// Indexed files, symbols, graph edges and search terms of that generation (0 without one).
     pub files: usize,
+    /// See `files`.
     pub symbols: usize,
+    /// See `files`.
     pub edges: usize,
+    /// See `files`.
     pub terms: usize,
     /// The whole index directory (catalog + snapshots).
     pub index_bytes: u64,
+    /// The current snapshot file.
     pub snapshot_bytes: u64,
-    /// Source files added, changed or removed since the current generation.
+    /// Source files added since the current generation.
     pub stale_added: usize,
+    /// Source files changed (size or mtime) since the current generation.
     pub stale_changed: usize,
+    /// Source files removed since the current generation.
     pub stale_removed: usize,
     /// Pid of the process holding the writer lock.
     pub writer_pid: Option<u32>,
@@ -312,7 +324,9 @@ pub struct StatusResult {
     pub problem: Option<String>,
     /// The writer's own account; `null` when nobody holds the role.
     pub writer: Option<WriterState>,
+    /// This server holds the writer role.
     pub this_server_is_writer: bool,
+    /// This server's process id.
     pub server_pid: u32,
     /// This server's resident set size; `null` where it cannot be read.
     pub rss_bytes: Option<u64>,

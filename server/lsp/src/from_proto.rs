@@ -33,8 +33,11 @@ pub fn line(pos: Position) -> u32 {
 /// finds the symbol again (`leindex_engine::navigate::refind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SymbolKey<'a> {
+    /// Project-relative path of its file.
     pub path: &'a str,
+    /// Qualified name.
     pub name: &'a str,
+    /// Its first line, 1-based.
     pub line: u32,
 }
 

@@ -75,6 +75,7 @@ pub struct FileSymbol {
     pub name: String,
     /// Qualified name (`Core::steal_work`), what lens data and `refind` use.
     pub qualified_name: String,
+    /// What it is (decides whether it gets lenses).
     pub kind: Kind,
     /// First line of the definition.
     pub line_start: u32,

@@ -173,13 +173,16 @@ impl From<reader::Freshness> for ext::Freshness {
 
 impl From<analyze::EntryPoint> for ext::EntryPoint {
     fn from(e: analyze::EntryPoint) -> Self {
-        ext::EntryPoint {
-            rank: e.rank,
-            path: e.path,
+        let at = ext::SymbolLocation {
             symbol: e.symbol,
             kind: e.kind,
+            path: e.path,
             line_start: e.line_start,
             line_end: e.line_end,
+        };
+        ext::EntryPoint {
+            rank: e.rank,
+            at,
             score: e.score,
         }
     }
@@ -187,12 +190,15 @@ impl From<analyze::EntryPoint> for ext::EntryPoint {
 
 impl From<analyze::Entry> for ext::AnalysisEntry {
     fn from(e: analyze::Entry) -> Self {
-        ext::AnalysisEntry {
-            path: e.path,
+        let at = ext::SymbolLocation {
             symbol: e.symbol,
             kind: e.kind,
+            path: e.path,
             line_start: e.line_start,
             line_end: e.line_end,
+        };
+        ext::AnalysisEntry {
+            at,
             role: e.role,
             reason: e.reason,
         }
@@ -287,9 +293,13 @@ impl From<live::WriterState> for ext::WriterState {
 pub struct ServerStatus {
     /// The writer's own account, if anyone holds the role.
     pub writer: Option<live::WriterState>,
+    /// This server holds the writer role.
     pub this_server_is_writer: bool,
+    /// This server's resident set size, where it can be read.
     pub rss_bytes: Option<u64>,
+    /// This server's memory watch.
     pub memory: memory::MemoryStatus,
+    /// Documents open in this server.
     pub open_documents: usize,
 }
 

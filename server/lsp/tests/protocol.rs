@@ -6,6 +6,8 @@
 //! milliseconds, and a server of its own lets every test change settings, files or buffers and shut down
 //! cleanly (the writer thread is joined, never cut by the process exiting inside DuckDB).
 
+use leindex_engine::reader::SnapshotReader;
+use leindex_engine::snapshot::Snapshot;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -209,6 +211,24 @@ impl Session {
         let r = self.c.request("shutdown", Value::Null).await;
         assert!(r.get("error").is_none(), "{r}");
         self.c.notify("exit", Value::Null).await;
+    }
+}
+
+/// Polls the published snapshot through `reader` (as a reader in another process, an MCP bridge, would)
+/// until `found` holds, and returns that snapshot's generation; fails with `what` after 10 s.
+async fn until_published(
+    reader: &SnapshotReader,
+    what: &str,
+    found: impl Fn(&Snapshot) -> bool,
+) -> u64 {
+    let started = Instant::now();
+    loop {
+        let cur = reader.current().unwrap();
+        if found(&cur.snapshot) {
+            return cur.snapshot.generation();
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "{what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
@@ -600,22 +620,14 @@ async fn unsaved_edits_reach_other_readers() {
     s.c.notify("textDocument/didChange", json!({"textDocument": {"uri": lib, "version": 5},
         "contentChanges": [{"range": {"start": {"line": end_line, "character": 0}, "end": {"line": end_line, "character": 0}},
                             "text": "\npub fn typed_not_saved() -> u32 {\n    helper(3)\n}\n"}]})).await;
-    let reader = leindex_engine::reader::SnapshotReader::new(&s.root.join(".leindex"));
+    let reader = SnapshotReader::new(&s.root.join(".leindex"));
     let started = Instant::now();
-    let seen_by_reader = loop {
-        let cur = reader.current().unwrap();
-        let hits = leindex_engine::search::search(&cur.snapshot, "typed_not_saved", 1, None);
-        if let Some(h) = hits.first()
-            && cur.snapshot.symbol(h.symbol).name == "typed_not_saved"
-        {
-            break cur.snapshot.generation();
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "unsaved edit never published"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let seen_by_reader = until_published(&reader, "unsaved edit never published", |snap| {
+        let hits = leindex_engine::search::search(snap, "typed_not_saved", 1, None);
+        hits.first()
+            .is_some_and(|h| snap.symbol(h.symbol).name == "typed_not_saved")
+    })
+    .await;
     assert!(seen_by_reader > before);
     eprintln!(
         "unsaved edit -> published generation in {} ms",
@@ -636,22 +648,9 @@ async fn unsaved_edits_reach_other_readers() {
         json!({"textDocument": {"uri": lib}}),
     )
     .await;
-    let started = Instant::now();
-    loop {
-        let cur = reader.current().unwrap();
-        if cur
-            .snapshot
-            .symbols_named("typed_not_saved")
-            .next()
-            .is_none()
-        {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "closed buffer still indexed"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    until_published(&reader, "closed buffer still indexed", |snap| {
+        snap.symbols_named("typed_not_saved").next().is_none()
+    })
+    .await;
     s.shutdown().await;
 }
