@@ -1,7 +1,8 @@
 // The LeIndex server's custom protocol, mirrored for the client: request names, parameter and result
-// types, the lens commands and their arguments, the settings object. This is the one place to change when
-// the server's protocol changes (see docs/lsp.md); the unit tests check every type here against JSON
-// captured from the real server (test/fixtures, scripts/capture-fixtures.js).
+// types, the lens commands and their arguments, the settings object. Every type mirrors one in the server's
+// server/lsp/src/ext.rs (same names, same camelCase fields); change both together (see docs/lsp.md). The
+// unit tests check every type here against JSON captured from the real server (test/fixtures,
+// scripts/capture-fixtures.js).
 //
 // No `vscode` import: this module is shared by the extension and by the node unit tests.
 import { RequestType, RequestType0 } from 'vscode-languageserver-protocol';
@@ -123,6 +124,23 @@ export interface ImpactResult {
   tests: string[];
 }
 
+/** A process's memory budget and use (bytes). */
+export interface MemoryStatus {
+  budgetBytes: number;
+  /** `--memory-budget`, `LEINDEX_MEMORY_BUDGET`, `.leindex.toml`, or `default (1/4 of N MiB)`. */
+  budgetSource: string;
+  /** RSS at which spilling starts (90% of the budget). */
+  spillAtBytes: number;
+  rssBytes: number;
+  peakRssBytes: number;
+  spills: number;
+  reloads: number;
+  freedBytes: number;
+  lastSpill: string | null;
+  /** Set when the budget is too small for the project. */
+  problem: string | null;
+}
+
 export interface WriterState {
   pid: number | null;
   role: string | null;
@@ -133,6 +151,14 @@ export interface WriterState {
   updatedUnixMs: number | null;
   lastError: string | null;
   watchProblem: string | null;
+  /** Who reports file changes: `notify` or `editor`. */
+  watcher: string;
+  /** The writer process's memory when it last wrote its state. */
+  memory: MemoryStatus | null;
+  /** Its in-memory model is loaded (false after a spill, until an edit reloads it). */
+  modelLoaded: boolean;
+  /** Why the model is not kept at all, when the memory budget cannot hold it. */
+  modelBounded: string | null;
 }
 
 export interface StatusResult {
@@ -155,6 +181,8 @@ export interface StatusResult {
   thisServerIsWriter: boolean;
   serverPid: number;
   rssBytes: number | null;
+  /** This server's memory watch. */
+  memory: MemoryStatus;
   openDocuments: number;
 }
 

@@ -42,19 +42,32 @@ impl Document {
 /// (the client's next full sync or reopen repairs it).
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum EditError {
+    /// A change to a document that was never opened (or was closed).
     #[error("{uri} is not open")]
-    NotOpen { uri: String },
+    NotOpen {
+        /// The document.
+        uri: String,
+    },
+    /// A change older than the document (a reordered or replayed message).
     #[error("{uri}: change to version {version} is older than the document's version {current}")]
     Stale {
+        /// The document.
         uri: String,
+        /// The change's version.
         version: i32,
+        /// The document's version.
         current: i32,
     },
+    /// A change whose range starts or ends past the document's last line.
     #[error("{uri}: position {line}:{character} is outside the document ({lines} lines)")]
     OutOfRange {
+        /// The document.
         uri: String,
+        /// The offending position's line (0-based).
         line: u32,
+        /// The offending position's UTF-16 column.
         character: u32,
+        /// Lines in the document.
         lines: usize,
     },
 }

@@ -2,7 +2,7 @@
 //! (usage → `leindex.showCallers`, metrics → `leindex.showImpact`), their titles from the snapshot's graph,
 //! and a per-generation cache of the counts behind the titles (a graph walk per lens is the expensive part).
 
-use crate::convert::line_range;
+use crate::to_proto::header_range;
 use leindex_engine::model::{FileFacts, SymbolKind as Kind};
 use leindex_engine::query;
 use leindex_engine::store::snapshot::Snapshot;
@@ -49,6 +49,7 @@ impl Default for LensSettings {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct Settings {
+    /// Which parts of the lenses are shown.
     pub lenses: LensSettings,
     /// Default token budget of `leindex/deepAnalyze` (else `.leindex.toml`'s, else 4000).
     pub budget_tokens: Option<usize>,
@@ -70,10 +71,15 @@ impl Settings {
 /// snapshot. Lines are 1-based, inclusive.
 #[derive(Debug, Clone)]
 pub struct FileSymbol {
+    /// Simple name (`steal_work`).
     pub name: String,
+    /// Qualified name (`Core::steal_work`), what lens data and `refind` use.
     pub qualified_name: String,
+    /// What it is (decides whether it gets lenses).
     pub kind: Kind,
+    /// First line of the definition.
     pub line_start: u32,
+    /// Last line of the definition (inclusive).
     pub line_end: u32,
     /// Qualified name of the enclosing symbol, unless that is the module.
     pub container: Option<String>,
@@ -151,9 +157,8 @@ pub fn unresolved(
             if !on {
                 continue;
             }
-            let line = s.line_start.saturating_sub(1);
             out.push(CodeLens {
-                range: line_range(line, line),
+                range: header_range(s.line_start),
                 command: None,
                 data: Some(json!({
                     "uri": uri, "path": path, "name": s.qualified_name, "line": s.line_start,
@@ -168,10 +173,15 @@ pub fn unresolved(
 /// What lens titles are made of, for one symbol of one generation.
 #[derive(Debug, Clone, Copy)]
 pub struct Counts {
+    /// Symbols referring to this one (calls, type uses, imports, data flow).
     pub references: usize,
+    /// Distinct callers.
     pub callers: u32,
+    /// Cyclomatic complexity (meaningful for callables only).
     pub complexity: u32,
+    /// The symbol is a function or method (complexity is shown).
     pub callable: bool,
+    /// Symbols reaching this one within [`LENS_IMPACT_DEPTH`] hops.
     pub impact: usize,
 }
 

@@ -36,6 +36,9 @@ pub fn search_limit(requested: Option<usize>) -> Result<usize, Error> {
 /// One ranked symbol of a search.
 #[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct SearchHit {
+    /// Symbol id in the snapshot searched (not serialised: ids are per generation).
+    #[serde(skip)]
+    pub id: u32,
     /// 1-based.
     pub rank: usize,
     #[serde(flatten)]
@@ -60,6 +63,7 @@ pub fn search_hits(
         .into_iter()
         .enumerate()
         .map(|(i, h)| SearchHit {
+            id: h.symbol,
             rank: i + 1,
             at: SymbolRef::of(snap, h.symbol),
             score: h.score,

@@ -3,6 +3,7 @@
 
 pub mod analyze;
 pub mod answers;
+pub mod navigate;
 pub mod query;
 pub mod reader;
 pub mod status;
