@@ -1,0 +1,106 @@
+//! What describes a definition besides its name: its signature (the header text) and its doc comment or
+//! docstring, and the module doc of a file.
+
+use super::text::{clean_comment, dedent, truncate_chars};
+use super::{Extractor, MAX_DOC, MAX_SIGNATURE};
+use crate::model::Language;
+use tree_sitter::Node;
+
+impl<'s> Extractor<'s> {
+    /// Header text before the body, whitespace collapsed and bounded.
+    pub(super) fn signature(&self, node: Node, body: Option<Node>) -> String {
+        let end = body
+            .map(|b| b.start_byte())
+            .unwrap_or_else(|| node.end_byte());
+        let end = end.min(node.start_byte() + 2000);
+        let raw = self.src.get(node.start_byte()..end).unwrap_or("");
+        let raw = if body.is_none() {
+            raw.lines().next().unwrap_or("")
+        } else {
+            raw
+        };
+        let mut out = String::new();
+        for word in raw.split_whitespace() {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(word);
+            if out.len() > MAX_SIGNATURE {
+                break;
+            }
+        }
+        let out = out.trim_end_matches(['{', ':', '=']).trim_end().to_string();
+        truncate_chars(&out, MAX_SIGNATURE)
+    }
+
+    /// Doc comment of a definition: comments directly above (doc-comment forms for Rust), or the Python
+    /// docstring.
+    pub(super) fn doc(&self, node: Node, body: Option<Node>) -> String {
+        if self.lang == Language::Python {
+            return body
+                .and_then(|b| self.python_docstring(b))
+                .unwrap_or_default();
+        }
+        let mut anchor = self.span_node(node);
+        let mut lines: Vec<&str> = Vec::new();
+        let mut next_row = anchor.start_position().row;
+        while let Some(prev) = anchor.prev_sibling() {
+            let kind = prev.kind();
+            if matches!(
+                kind,
+                "attribute_item" | "decorator" | "annotation" | "marker_annotation"
+            ) {
+                anchor = prev;
+                next_row = prev.start_position().row;
+                continue;
+            }
+            if !matches!(kind, "comment" | "line_comment" | "block_comment")
+                || prev.end_position().row + 1 < next_row
+            {
+                break;
+            }
+            let text = self.text(prev);
+            if self.lang == Language::Rust && !(text.starts_with("///") || text.starts_with("/**"))
+            {
+                break;
+            }
+            lines.push(text);
+            next_row = prev.start_position().row;
+            anchor = prev;
+        }
+        lines.reverse();
+        clean_comment(&lines.join("\n"))
+    }
+
+    fn python_docstring(&self, body: Node) -> Option<String> {
+        let first = body.named_child(0)?;
+        if first.kind() != "expression_statement" {
+            return None;
+        }
+        let s = first.named_child(0)?;
+        if s.kind() != "string" {
+            return None;
+        }
+        let t = self.text(s);
+        let t = t.trim_start_matches(['r', 'u', 'b', 'R', 'U', 'B']);
+        let t = t.trim_matches('"').trim_matches('\'');
+        Some(truncate_chars(&dedent(t), MAX_DOC))
+    }
+
+    pub(super) fn module_doc(&self, root: Node) -> String {
+        match self.lang {
+            Language::Python => self.python_docstring(root).unwrap_or_default(),
+            Language::Rust => {
+                let mut cursor = root.walk();
+                let lines: Vec<&str> = root
+                    .children(&mut cursor)
+                    .take_while(|c| c.kind() == "line_comment" || c.kind() == "block_comment")
+                    .map(|c| self.text(c))
+                    .filter(|t| t.starts_with("//!") || t.starts_with("/*!"))
+                    .collect();
+                clean_comment(&lines.join("\n"))
+            }
+            _ => String::new(),
+        }
+    }
+}

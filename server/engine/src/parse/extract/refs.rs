@@ -1,0 +1,318 @@
+//! Facts at nodes that are not definitions: references (calls, field reads/writes, type uses, globals),
+//! body terms and complexity; the per-node dispatch that also hands imports and `impl` blocks on.
+
+use super::text::last_scope_segment;
+use super::{Ctx, Extractor, MAX_BODY_TERMS};
+use crate::model::{Language, RefFact, RefKind, SymbolKind};
+use foldhash::HashSet;
+use tree_sitter::Node;
+
+impl<'s> Extractor<'s> {
+    /// Facts at a non-definition node: calls, field accesses, type refs, imports, complexity, body terms.
+    pub(super) fn facts_at(&mut self, node: Node, ctx: &Ctx, child_ctx: &mut Option<Ctx>) {
+        if let Some(callable) = ctx.callable
+            && is_decision(node, self.src)
+        {
+            self.facts.symbols[callable as usize].complexity += 1;
+        }
+        // Nothing else is recorded at an import or `impl` node itself (the walker still visits its children).
+        if self.import_at(node, ctx.sym) {
+            return;
+        }
+        match (self.lang, node.kind()) {
+            (Language::Rust, "impl_item") => {
+                *child_ctx = self.rust_impl(node, ctx);
+                return;
+            }
+            (Language::Python, "type") => {
+                let mut c = ctx.clone();
+                c.type_annotation = true;
+                *child_ctx = Some(c);
+            }
+            _ => {}
+        }
+        self.access_refs(node, ctx);
+        self.identifier_facts(node, ctx);
+    }
+
+    /// A call at `node`, or a read or write of a member of the receiver.
+    fn access_refs(&mut self, node: Node, ctx: &Ctx) {
+        let sym = ctx.sym;
+        if let Some((name, qualifier)) = self.call_target(node) {
+            self.add_ref(sym, RefKind::Call, name, qualifier, Self::line(node));
+        }
+        if let Some((field, recv)) = self.field_access(node, ctx) {
+            let k = if ctx.write {
+                RefKind::Write
+            } else {
+                RefKind::Read
+            };
+            self.add_ref(sym, k, field, Some(recv), Self::line(node));
+        }
+    }
+
+    /// Identifiers: type refs, plain writes (matched against globals in `global_refs`) and body terms;
+    /// comments: body terms.
+    fn identifier_facts(&mut self, node: Node, ctx: &Ctx) {
+        let kind = node.kind();
+        let sym = ctx.sym;
+        let is_ident = matches!(
+            kind,
+            "identifier"
+                | "field_identifier"
+                | "property_identifier"
+                | "type_identifier"
+                | "shorthand_property_identifier"
+                | "private_property_identifier"
+                | "package_identifier"
+                | "namespace_identifier"
+                | "constant"
+        );
+        if is_ident {
+            let text = self.text(node);
+            if kind == "type_identifier" || (ctx.type_annotation && kind == "identifier") {
+                if text != self.facts.symbols[sym as usize].name {
+                    self.add_ref(sym, RefKind::Type, text.to_string(), None, Self::line(node));
+                }
+            } else if ctx.write && kind == "identifier" && ctx.callable.is_some() {
+                self.ident_writes
+                    .push((sym, text.to_string(), Self::line(node)));
+            }
+            if sym != 0 {
+                self.push_terms(sym, text);
+            }
+        } else if matches!(kind, "comment" | "line_comment" | "block_comment") && sym != 0 {
+            let text = self.text(node);
+            self.push_terms(sym, text);
+        }
+    }
+
+    fn push_terms(&mut self, sym: u32, text: &str) {
+        let terms = &mut self.facts.symbols[sym as usize].body_terms;
+        if terms.len() + text.len() < MAX_BODY_TERMS {
+            if !terms.is_empty() {
+                terms.push(' ');
+            }
+            terms.push_str(text);
+        }
+    }
+
+    pub(super) fn add_ref(
+        &mut self,
+        from: u32,
+        kind: RefKind,
+        name: String,
+        qualifier: Option<String>,
+        line: u32,
+    ) {
+        if name.is_empty() || name.len() > 200 {
+            return;
+        }
+        let key = (from, kind, name, qualifier);
+        if self.seen.contains(&key) {
+            return;
+        }
+        self.seen.insert(key.clone());
+        let (from, kind, name, qualifier) = key;
+        self.facts.refs.push(RefFact {
+            from,
+            kind,
+            name,
+            qualifier,
+            line,
+        });
+    }
+
+    /// `(name, qualifier)` when `node` is a call site.
+    fn call_target(&self, node: Node) -> Option<(String, Option<String>)> {
+        let callee = match (self.lang, node.kind()) {
+            (Language::Java, "method_invocation") => {
+                let name = self.text(node.child_by_field_name("name")?).to_string();
+                let q = node
+                    .child_by_field_name("object")
+                    .map(|o| self.qualifier_text(o));
+                return Some((name, q));
+            }
+            (Language::Java, "object_creation_expression") | (Language::Cpp, "new_expression") => {
+                return Some((self.type_name(node.child_by_field_name("type")?), None));
+            }
+            (Language::TypeScript | Language::Tsx | Language::JavaScript, "new_expression") => {
+                node.child_by_field_name("constructor")?
+            }
+            (_, "call_expression" | "call") => node.child_by_field_name("function")?,
+            _ => return None,
+        };
+        self.callee_name(callee)
+    }
+
+    fn callee_name(&self, callee: Node) -> Option<(String, Option<String>)> {
+        let field = |f: &str| callee.child_by_field_name(f);
+        match callee.kind() {
+            "identifier" | "field_identifier" | "type_identifier" => {
+                Some((self.text(callee).to_string(), None))
+            }
+            // `a.b` in every grammar (`a->b` in C/C++).
+            "field_expression" | "attribute" | "member_expression" | "selector_expression" => {
+                let (obj, member) = member_parts(callee)?;
+                Some((
+                    self.text(member).to_string(),
+                    Some(self.qualifier_text(obj)),
+                ))
+            }
+            // Rust `a::b`, C++ `a::b`
+            "scoped_identifier" | "qualified_identifier" => {
+                let name = field("name")?;
+                let scope = field("path").or_else(|| field("scope"));
+                if name.kind() == "qualified_identifier" || name.kind() == "scoped_identifier" {
+                    return self.callee_name(name);
+                }
+                Some((
+                    self.text(name).to_string(),
+                    scope.map(|s| self.type_name(s)),
+                ))
+            }
+            "generic_function" | "template_function" => {
+                self.callee_name(field("function").or_else(|| field("name"))?)
+            }
+            _ => None,
+        }
+    }
+
+    /// Qualifier text as written, bounded and single-line (`self`, `self.core`, `Vec`).
+    fn qualifier_text(&self, node: Node) -> String {
+        let t = self.text(node);
+        let t: String = t.chars().filter(|c| !c.is_whitespace()).take(80).collect();
+        t
+    }
+
+    /// The bare type name of a type node: `Foo` for `Foo<T>`, `a::Foo`, `&mut Foo`, `*Foo`.
+    pub(super) fn type_name(&self, node: Node) -> String {
+        let t = self.text(node);
+        let t = t.split(['<', '(', '[']).next().unwrap_or(t);
+        let t = t
+            .trim_start_matches(['&', '*'])
+            .trim_start_matches("mut ")
+            .trim_start_matches("dyn ")
+            .trim();
+        last_scope_segment(t)
+    }
+
+    /// `(field, receiver)` when `node` reads or writes a member of the receiver (`self.x`, `this.x`, Go
+    /// `r.x`), and is not the callee of a method call.
+    fn field_access(&self, node: Node, ctx: &Ctx) -> Option<(String, String)> {
+        let (obj, field) = member_parts(node)?;
+        let recv = self.text(obj);
+        let is_receiver = matches!(recv, "self" | "this") || ctx.receiver.as_deref() == Some(recv);
+        if !is_receiver || ctx.callable.is_none() {
+            return None;
+        }
+        if let Some(parent) = node.parent()
+            && matches!(parent.kind(), "call_expression" | "call")
+            && parent.child_by_field_name("function") == Some(node)
+        {
+            return None;
+        }
+        Some((self.text(field).to_string(), recv.to_string()))
+    }
+
+    /// Post-pass: globals of this file read or written by its functions.
+    pub(super) fn global_refs(&mut self) {
+        let globals: HashSet<String> = self
+            .facts
+            .symbols
+            .iter()
+            .filter(|s| s.kind == SymbolKind::Global)
+            .map(|s| s.name.clone())
+            .collect();
+        if globals.is_empty() {
+            return;
+        }
+        for (sym, name, line) in std::mem::take(&mut self.ident_writes) {
+            if globals.contains(&name) {
+                self.add_ref(sym, RefKind::Write, name, None, line);
+            }
+        }
+        for i in 0..self.facts.symbols.len() {
+            if !self.facts.symbols[i].kind.is_callable() {
+                continue;
+            }
+            let reads: Vec<String> = self.facts.symbols[i]
+                .body_terms
+                .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .filter(|w| globals.contains(*w))
+                .map(str::to_string)
+                .collect();
+            let line = self.facts.symbols[i].line_start;
+            for name in reads {
+                self.add_ref(i as u32, RefKind::Read, name, None, line);
+            }
+        }
+    }
+}
+
+/// `(object, member)` of a member access in any grammar: Rust/C/C++ `field_expression`, Python
+/// `attribute`, JS/TS `member_expression`, Go `selector_expression`, Java `field_access`.
+fn member_parts(node: Node) -> Option<(Node, Node)> {
+    let f = |name: &str| node.child_by_field_name(name);
+    match node.kind() {
+        "field_expression" => Some((f("value").or_else(|| f("argument"))?, f("field")?)),
+        "attribute" => Some((f("object")?, f("attribute")?)),
+        "member_expression" => Some((f("object")?, f("property")?)),
+        "selector_expression" => Some((f("operand")?, f("field")?)),
+        "field_access" => Some((f("object")?, f("field")?)),
+        _ => None,
+    }
+}
+
+/// The child field holding the assignment target of an assignment-like node kind.
+pub(super) fn assignment_target_field(kind: &str) -> Option<&'static str> {
+    match kind {
+        "assignment_expression"
+        | "compound_assignment_expr"
+        | "assignment"
+        | "augmented_assignment"
+        | "augmented_assignment_expression"
+        | "assignment_statement" => Some("left"),
+        "update_expression" => Some("argument"),
+        _ => None,
+    }
+}
+
+/// True when `node` adds a path to the cyclomatic complexity (McCabe 1976: 1 + decision points), across
+/// the grammars' node kinds: branches, loops, cases, handlers, ternaries, short-circuit operators, `?`.
+fn is_decision(node: Node, src: &str) -> bool {
+    match node.kind() {
+        "if_expression"
+        | "match_arm"
+        | "while_expression"
+        | "for_expression"
+        | "try_expression"
+        | "if_statement"
+        | "elif_clause"
+        | "for_statement"
+        | "while_statement"
+        | "except_clause"
+        | "conditional_expression"
+        | "for_in_clause"
+        | "if_clause"
+        | "case_clause"
+        | "for_in_statement"
+        | "do_statement"
+        | "switch_case"
+        | "catch_clause"
+        | "ternary_expression"
+        | "expression_case"
+        | "type_case"
+        | "communication_case"
+        | "enhanced_for_statement"
+        | "case_statement"
+        | "for_range_loop"
+        | "switch_label"
+        | "boolean_operator" => true,
+        "binary_expression" => node
+            .child_by_field_name("operator")
+            .and_then(|op| src.get(op.byte_range()))
+            .is_some_and(|op| matches!(op, "&&" | "||" | "??")),
+        _ => false,
+    }
+}
