@@ -5,9 +5,9 @@ use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
 /// Default largest file indexed, in bytes (1 MiB): bigger files are almost always generated or vendored.
-pub const DEFAULT_MAX_FILE_BYTES: u64 = 1024 * 1024;
+pub(crate) const DEFAULT_MAX_FILE_BYTES: u64 = 1024 * 1024;
 /// Default token budget of `analyze`, in o200k_base tokens.
-pub const DEFAULT_BUDGET_TOKENS: usize = 4000;
+pub(crate) const DEFAULT_BUDGET_TOKENS: usize = 4000;
 
 /// Errors reading `.leindex.toml`.
 #[derive(Debug, thiserror::Error)]
@@ -35,7 +35,7 @@ pub enum ConfigError {
 }
 
 /// Environment variable that, set to `1`, lets a refused root ([`ConfigError::RootRefused`]) be indexed.
-pub const ALLOW_BROAD_ROOT_ENV: &str = "LEINDEX_ALLOW_BROAD_ROOT";
+pub(crate) const ALLOW_BROAD_ROOT_ENV: &str = "LEINDEX_ALLOW_BROAD_ROOT";
 
 /// The settings of one project, after defaults, `.leindex.toml` and environment are applied.
 #[derive(Debug, Clone)]

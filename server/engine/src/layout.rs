@@ -20,17 +20,17 @@ use std::path::{Path, PathBuf};
 /// File name of the DuckDB catalog.
 pub const CATALOG_FILE: &str = "catalog.duckdb";
 /// File name of the pointer to the published snapshot.
-pub const CURRENT_FILE: &str = "CURRENT";
+pub(crate) const CURRENT_FILE: &str = "CURRENT";
 /// Directory of the snapshot files.
-pub const SNAPSHOT_DIR: &str = "snapshots";
+pub(crate) const SNAPSHOT_DIR: &str = "snapshots";
 /// Name prefix of a snapshot being written (`.tmp-<generation>-<pid>`), inside [`SNAPSHOT_DIR`].
-pub const SNAPSHOT_TEMP_PREFIX: &str = ".tmp-";
+pub(crate) const SNAPSHOT_TEMP_PREFIX: &str = ".tmp-";
 /// File name of the writer lock.
 pub const LOCK_FILE: &str = "writer.lock";
 /// File name of the writer's state.
-pub const STATE_FILE: &str = "writer.json";
+pub(crate) const STATE_FILE: &str = "writer.json";
 /// File name of a hand-over request.
-pub const HANDOVER_FILE: &str = "handover.request";
+pub(crate) const HANDOVER_FILE: &str = "handover.request";
 
 /// The index directory of one project; its methods name the files inside it (they need not exist).
 #[derive(Debug, Clone, Copy)]
@@ -58,7 +58,7 @@ impl<'a> IndexDir<'a> {
     }
 
     /// `CURRENT.tmp`.
-    pub fn current_temp(self) -> PathBuf {
+    pub(crate) fn current_temp(self) -> PathBuf {
         self.0.join(format!("{CURRENT_FILE}.tmp"))
     }
 
@@ -68,7 +68,7 @@ impl<'a> IndexDir<'a> {
     }
 
     /// `snapshots/.tmp-<generation>-<pid>` for this process.
-    pub fn snapshot_temp(self, generation: u64) -> PathBuf {
+    pub(crate) fn snapshot_temp(self, generation: u64) -> PathBuf {
         self.snapshots().join(format!(
             "{SNAPSHOT_TEMP_PREFIX}{generation}-{}",
             std::process::id()
@@ -86,7 +86,7 @@ impl<'a> IndexDir<'a> {
     }
 
     /// `writer.json.<pid>.tmp`: the file name (not the path) for process `pid`.
-    pub fn writer_state_temp_name(pid: u32) -> String {
+    pub(crate) fn writer_state_temp_name(pid: u32) -> String {
         format!("{STATE_FILE}.{pid}.tmp")
     }
 

@@ -16,23 +16,23 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 /// Fraction of the budget at which spilling starts.
-pub const SPILL_FRACTION: f64 = 0.9;
+pub(crate) const SPILL_FRACTION: f64 = 0.9;
 /// Least time between two spills, so one spill's aftermath (the allocator returning pages late) does not
 /// trigger the next.
-pub const SPILL_COOLDOWN: Duration = Duration::from_secs(10);
+pub(crate) const SPILL_COOLDOWN: Duration = Duration::from_secs(10);
 /// How often the watch thread samples RSS.
-pub const SAMPLE_EVERY: Duration = Duration::from_millis(500);
+pub(crate) const SAMPLE_EVERY: Duration = Duration::from_millis(500);
 /// The default budget is the machine's memory divided by this.
-pub const DEFAULT_SHARE: u64 = 4;
+pub(crate) const DEFAULT_SHARE: u64 = 4;
 /// Smallest budget accepted, in bytes: the process itself (runtime, tokenizer, DuckDB, a snapshot mapping)
 /// does not fit in less.
-pub const MIN_BUDGET: u64 = 64 << 20;
+pub(crate) const MIN_BUDGET: u64 = 64 << 20;
 /// Environment variable holding a budget.
-pub const BUDGET_ENV: &str = "LEINDEX_MEMORY_BUDGET";
+pub(crate) const BUDGET_ENV: &str = "LEINDEX_MEMORY_BUDGET";
 
 /// Parses a size: a number of bytes, or a number with a unit (`512M`, `1.5 GiB`, `800 MB`; binary and
 /// decimal units as the `bytesize` crate reads them). Errors: text that is not a size, as a message.
-pub fn parse_size(text: &str) -> Result<u64, String> {
+pub(crate) fn parse_size(text: &str) -> Result<u64, String> {
     let t = text.trim();
     if let Ok(n) = t.parse::<u64>() {
         return Ok(n);
@@ -48,7 +48,7 @@ pub fn mib(n: u64) -> String {
 }
 
 /// The machine's memory in bytes (sysinfo).
-pub fn total_memory() -> u64 {
+pub(crate) fn total_memory() -> u64 {
     let mut sys = sysinfo::System::new();
     sys.refresh_memory();
     sys.total_memory()
@@ -137,7 +137,7 @@ pub struct MemoryStatus {
 
 /// A live writer's stake in spilling: the watch asks it to drop its model through [`SpillHandle::take_request`].
 #[derive(Debug)]
-pub struct SpillHandle {
+pub(crate) struct SpillHandle {
     label: String,
     requested: AtomicBool,
     loaded: AtomicBool,
@@ -148,17 +148,17 @@ pub struct SpillHandle {
 
 impl SpillHandle {
     /// Marks the writer active now (an edit or a query of its project): spilled last.
-    pub fn touch(&self) {
+    pub(crate) fn touch(&self) {
         *self.last_active.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
     }
 
     /// Says whether the writer holds a model that could be spilled.
-    pub fn set_loaded(&self, loaded: bool) {
+    pub(crate) fn set_loaded(&self, loaded: bool) {
         self.loaded.store(loaded, Ordering::Relaxed);
     }
 
     /// True once after the watch asked this writer to spill.
-    pub fn take_request(&self) -> bool {
+    pub(crate) fn take_request(&self) -> bool {
         self.requested.swap(false, Ordering::AcqRel)
     }
 
@@ -250,7 +250,7 @@ fn start_sampling() {
 
 /// Registers a live writer (label: its project root) for spilling; keep the handle for as long as the
 /// writer runs.
-pub fn register(label: String) -> Arc<SpillHandle> {
+pub(crate) fn register(label: String) -> Arc<SpillHandle> {
     start_sampling();
     let handle = Arc::new(SpillHandle {
         label,
@@ -328,7 +328,7 @@ pub fn check() {
 }
 
 /// The RSS at which a process under `budget` bytes spills: [`SPILL_FRACTION`] of it, in bytes.
-pub fn spill_line(budget: u64) -> u64 {
+pub(crate) fn spill_line(budget: u64) -> u64 {
     (budget as f64 * SPILL_FRACTION) as u64
 }
 
@@ -341,7 +341,7 @@ fn budget_to_hold(rss: u64) -> u64 {
 /// How much more a live writer's run adds to RSS at its peak (graph, search index and snapshot built from
 /// the model) than its model: Linux 6.1's first `index --watch` run peaked at 2.44 GiB with a model that held
 /// 1.23 GiB afterwards.
-pub const MODEL_PEAK_FACTOR: f64 = 2.0;
+pub(crate) const MODEL_PEAK_FACTOR: f64 = 2.0;
 
 /// Whether a live writer's run that is filling its model should stop holding it: RSS grew from `start_rss`
 /// (bytes, sampled when the run began) as files were loaded into the model, and that growth times
@@ -366,7 +366,7 @@ pub fn model_outgrows(start_rss: u64) -> Option<u64> {
 /// Records (in the status's `problem`, and returns for the log and `writer.json`) that the live model of
 /// `label` will not be kept: with `done` of its `total` files loaded, a run's peak was already projected
 /// at `projected` bytes, more than the budget allows.
-pub fn model_too_big(label: &str, projected: u64, done: usize, total: usize) -> String {
+pub(crate) fn model_too_big(label: &str, projected: u64, done: usize, total: usize) -> String {
     record_model_problem(format!(
         "the {} budget cannot keep the live model of {label} in memory: with {done} of its {total} files \
          loaded, a run's peak would already be about {}; each update is rebuilt from the catalog in bounded \
@@ -379,7 +379,7 @@ pub fn model_too_big(label: &str, projected: u64, done: usize, total: usize) -> 
 
 /// As [`model_too_big`], for a writer that does not try: an earlier writer of the same index found that a
 /// budget above `needed` bytes would be needed to keep the model of `label`, and this budget is smaller.
-pub fn model_known_too_big(label: &str, needed: u64) -> String {
+pub(crate) fn model_known_too_big(label: &str, needed: u64) -> String {
     record_model_problem(format!(
         "the {} budget cannot keep the live model of {label} in memory: an earlier writer of this index found \
          that a budget above {} would be needed; each update is rebuilt from the catalog in bounded memory \
@@ -395,7 +395,7 @@ fn record_model_problem(message: String) -> String {
 }
 
 /// The least budget (bytes) whose spill line is above a projected peak of `projected` bytes.
-pub fn budget_for_model(projected: u64) -> u64 {
+pub(crate) fn budget_for_model(projected: u64) -> u64 {
     (projected as f64 / SPILL_FRACTION) as u64
 }
 
@@ -413,7 +413,7 @@ pub fn trim() {
 }
 
 /// Records a spill: `what` was dropped, RSS went from `before` to `after` bytes, taking `ms`.
-pub fn record_spill(what: &str, before: u64, after: u64, ms: f64) {
+pub(crate) fn record_spill(what: &str, before: u64, after: u64, ms: f64) {
     let w = watch();
     let freed = before.saturating_sub(after);
     w.spills.fetch_add(1, Ordering::Relaxed);
@@ -436,7 +436,7 @@ pub fn record_spill(what: &str, before: u64, after: u64, ms: f64) {
 }
 
 /// Records a reload of `what` from the catalog, taking `ms`.
-pub fn record_reload(what: &str, ms: f64) {
+pub(crate) fn record_reload(what: &str, ms: f64) {
     watch().reloads.fetch_add(1, Ordering::Relaxed);
     tracing::info!(what, ms, "reloaded");
 }
@@ -451,13 +451,13 @@ pub fn budget() -> Budget {
 /// of Linux (sampled RSS). Its writes of that index (`catalog_ms` in the debug log) took 28.9 s uncapped (one
 /// run), 30.6 and 32.4 s at 512 MiB, 35.3 and 33.9 s at 256 MiB; the catalog is closed before the in-memory
 /// peak of the run (graph and snapshot), so the cap does not add to it.
-pub const DUCKDB_LIMIT_CAP: u64 = 512 << 20;
+pub(crate) const DUCKDB_LIMIT_CAP: u64 = 512 << 20;
 
 /// DuckDB's own memory limit under this budget: an eighth of it, at least 64 MiB and at most
 /// [`DUCKDB_LIMIT_CAP`] (DuckDB spills its operators to disk beyond it). An eighth, not a quarter: under a
 /// 1 GiB budget, DuckDB's checkpoints late in a cold index of Linux rose to the 256 MiB a quarter allowed, on
 /// top of the parse's own memory, and crossed the budget.
-pub fn duckdb_limit_bytes() -> u64 {
+pub(crate) fn duckdb_limit_bytes() -> u64 {
     (budget().bytes / DUCKDB_SHARE).clamp(64 << 20, DUCKDB_LIMIT_CAP)
 }
 

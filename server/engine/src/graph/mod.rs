@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use foldhash::{HashMap, HashSet};
 
 /// Most candidates an unresolved name may have and still get (ambiguous) edges.
-pub const MAX_AMBIGUOUS: usize = 3;
+pub(crate) const MAX_AMBIGUOUS: usize = 3;
 /// Most data edges created per field or global (writers × readers), to bound dense shared state.
 const MAX_DATA_EDGES_PER_KEY: usize = 32;
 /// PageRank damping factor and iteration count (Page et al. 1998 use d = 0.85).
@@ -34,7 +34,7 @@ pub fn build(files: &[(&FileRecord, &FileFacts)]) -> IndexData {
 /// Where the resolver finds the references and imports that [`PackedRefs::take`] took out of files' facts:
 /// held packed in memory (a live writer's model: `Vec<Option<&PackedRefs>>`, one entry per file or none at
 /// all) or parked on disk (a one-shot index, see `indexer.rs`). Called from several threads at once.
-pub trait RefSource: Sync {
+pub(crate) trait RefSource: Sync {
     /// File `fid`'s references and imports, or `None` when its facts still hold them. A source that can fail
     /// (a read from disk) keeps its error for its owner to return after the build, and yields empty lists.
     fn refs(&self, fid: usize) -> Option<(Vec<RefFact>, Vec<ImportFact>)>;
@@ -51,7 +51,10 @@ impl RefSource for Vec<Option<&PackedRefs>> {
 /// the live writer's build, which runs while the editor's requests need the other core (on 2 cores,
 /// resolving on both raised the LSP server's keystroke → re-parse p99 to 11–14 ms, against 9–10 ms on one;
 /// `node tests/lsp/bench.js django tokio`).
-pub fn build_packed(files: &[(&FileRecord, &FileFacts)], packed: &dyn RefSource) -> IndexData {
+pub(crate) fn build_packed(
+    files: &[(&FileRecord, &FileFacts)],
+    packed: &dyn RefSource,
+) -> IndexData {
     let (mut symbols, offsets) = symbol_records(files.iter().map(|(_, f)| *f));
     let facts = files.iter().flat_map(|(_, f)| &f.symbols);
     for (rec, s) in symbols.iter_mut().zip(facts) {
@@ -67,7 +70,10 @@ pub fn build_packed(files: &[(&FileRecord, &FileFacts)], packed: &dyn RefSource)
 /// records instead of copied and the facts' symbol lists are emptied, which for a large tree (Linux: 1.1 M
 /// symbols) saves a second copy of every symbol while the graph is resolved. Files are resolved on every
 /// core (a one-shot index has nothing else to do).
-pub fn build_taking(files: &mut [(FileRecord, FileFacts)], packed: &dyn RefSource) -> IndexData {
+pub(crate) fn build_taking(
+    files: &mut [(FileRecord, FileFacts)],
+    packed: &dyn RefSource,
+) -> IndexData {
     let (mut symbols, offsets) = symbol_records(files.iter().map(|(_, f)| f));
     let facts = files
         .iter_mut()

@@ -11,7 +11,7 @@ pub(crate) const HANDOVER_STALE_MS: u64 = 10_000;
 
 /// A standing request for the writer role: the asker's pid and when it asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HandoverRequest {
+pub(crate) struct HandoverRequest {
     /// Pid of the process asking for the writer role.
     pub pid: u32,
     /// When it asked, ms since the Unix epoch (requests older than 10 s are ignored).
@@ -19,7 +19,7 @@ pub struct HandoverRequest {
 }
 
 /// The hand-over request in `index_dir`, if one exists and is younger than 10 s.
-pub fn pending_handover(index_dir: &Path) -> Option<HandoverRequest> {
+pub(crate) fn pending_handover(index_dir: &Path) -> Option<HandoverRequest> {
     let text = std::fs::read_to_string(IndexDir(index_dir).handover()).ok()?;
     let mut pid = None;
     let mut asked = None;
@@ -39,7 +39,7 @@ pub fn pending_handover(index_dir: &Path) -> Option<HandoverRequest> {
 
 /// Whether this process may grab a free writer lock: false while another process's fresh hand-over request
 /// stands (the lock was freed for it).
-pub fn may_take_over(index_dir: &Path) -> bool {
+pub(crate) fn may_take_over(index_dir: &Path) -> bool {
     pending_handover(index_dir).is_none_or(|r| r.pid == std::process::id())
 }
 

@@ -42,7 +42,7 @@ use std::time::{Duration, Instant};
 /// coalesced by the debouncer (notify-debouncer-full's timeout): long enough to fold an editor's
 /// write-temp-then-rename save into one batch, short next to a re-index (~0.3 s on tokio, ~0.6 s on django),
 /// which together keep "file saved → answer reflects it" under a second.
-pub const POLL: Duration = Duration::from_millis(50);
+pub(crate) const POLL: Duration = Duration::from_millis(50);
 /// When the tree cannot be watched (inotify limits, unsupported file system), re-index this often instead.
 const FALLBACK_RESCAN: Duration = Duration::from_secs(2);
 
@@ -89,7 +89,7 @@ impl Retry {
 }
 
 /// A callback run after every index run that published a generation, with that run's report.
-pub type OnPublish = Arc<dyn Fn(&IndexReport) + Send + Sync>;
+pub(crate) type OnPublish = Arc<dyn Fn(&IndexReport) + Send + Sync>;
 
 /// How a live writer behaves.
 #[derive(Clone)]

@@ -22,7 +22,7 @@ pub struct Participant {
 
 /// How often a reader checks whether the writer role is free, so a killed writer is replaced within about
 /// this long (plus the new writer's warm start).
-pub const TAKEOVER_CHECK: Duration = Duration::from_millis(250);
+pub(crate) const TAKEOVER_CHECK: Duration = Duration::from_millis(250);
 
 impl Participant {
     /// Starts the background thread for `config`'s project. Errors: the index directory cannot be created.

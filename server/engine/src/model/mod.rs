@@ -75,7 +75,7 @@ impl Language {
     }
 
     /// Inverse of [`Language::name`]; also accepts `ts`, `js`, `py`, `c++`.
-    pub fn from_name(name: &str) -> Option<Language> {
+    pub(crate) fn from_name(name: &str) -> Option<Language> {
         Some(match name.to_ascii_lowercase().as_str() {
             "rust" | "rs" => Language::Rust,
             "python" | "py" => Language::Python,
@@ -96,12 +96,12 @@ impl Language {
     }
 
     /// Inverse of [`Language::code`].
-    pub fn from_code(code: u8) -> Option<Language> {
+    pub(crate) fn from_code(code: u8) -> Option<Language> {
         Language::ALL.get(code as usize).copied()
     }
 
     /// Separator between a container and a member in qualified names: `::` for Rust and C++, `.` otherwise.
-    pub fn member_separator(self) -> &'static str {
+    pub(crate) fn member_separator(self) -> &'static str {
         match self {
             Language::Rust | Language::Cpp => "::",
             _ => ".",
@@ -164,7 +164,7 @@ impl SymbolKind {
     }
 
     /// Inverse of [`SymbolKind::code`].
-    pub fn from_code(code: u8) -> Option<SymbolKind> {
+    pub(crate) fn from_code(code: u8) -> Option<SymbolKind> {
         SymbolKind::ALL.get(code as usize).copied()
     }
 
@@ -174,7 +174,7 @@ impl SymbolKind {
     }
 
     /// True for kinds that contain members (classes, structs, enums, traits, interfaces, modules).
-    pub fn is_container(self) -> bool {
+    pub(crate) fn is_container(self) -> bool {
         matches!(
             self,
             SymbolKind::Module
@@ -238,7 +238,7 @@ impl EdgeKind {
     }
 
     /// Inverse of [`EdgeKind::code`].
-    pub fn from_code(code: u8) -> Option<EdgeKind> {
+    pub(crate) fn from_code(code: u8) -> Option<EdgeKind> {
         EdgeKind::ALL.get(code as usize).copied()
     }
 }

@@ -116,15 +116,3 @@ impl LiveParse {
         }
     }
 }
-
-/// Reads, checks, hashes and parses one file: `(hash, facts)` or the skip reason.
-pub fn load_and_parse(
-    file: &SourceFile,
-    max_bytes: u64,
-) -> Result<(String, FileFacts), (Option<String>, String)> {
-    let content = read(&file.abs, max_bytes).map_err(|r| (None, r))?;
-    let hash = content_hash(&content);
-    let text = as_text(&content).map_err(|r| (Some(hash.clone()), r))?;
-    let facts = parse(file.language, &file.rel, text).map_err(|r| (Some(hash.clone()), r))?;
-    Ok((hash, facts))
-}

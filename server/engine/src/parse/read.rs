@@ -66,6 +66,6 @@ pub fn as_text(bytes: &[u8]) -> Result<&str, String> {
 }
 
 /// BLAKE3 of the content, hex.
-pub fn content_hash(bytes: &[u8]) -> String {
+pub(crate) fn content_hash(bytes: &[u8]) -> String {
     blake3::hash(bytes).to_hex().to_string()
 }

@@ -136,7 +136,7 @@ pub fn walk(config: &Config) -> (Vec<SourceFile>, Vec<Skipped>) {
 
 /// Why the symlink at `link` must not be followed from the canonical `root`: its target resolves outside
 /// the root, or cannot be resolved (dangling, a loop, no permission). `None` when it stays inside.
-pub fn symlink_outside(root: &Path, link: &Path) -> Option<String> {
+pub(crate) fn symlink_outside(root: &Path, link: &Path) -> Option<String> {
     match link.canonicalize() {
         Ok(target) if target.starts_with(root) => None,
         Ok(target) => Some(format!(
@@ -150,7 +150,7 @@ pub fn symlink_outside(root: &Path, link: &Path) -> Option<String> {
 /// Whether `path` (absolute) stays inside the canonical `root` once every symlink in it is resolved: the
 /// check every path named by a client or an event goes through before it is read. A path that does not
 /// exist is judged by its nearest existing ancestor.
-pub fn inside_root(root: &Path, path: &Path) -> bool {
+pub(crate) fn inside_root(root: &Path, path: &Path) -> bool {
     let mut probe = path;
     loop {
         match probe.canonicalize() {

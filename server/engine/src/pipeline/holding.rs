@@ -32,7 +32,8 @@ pub(crate) struct Prepared {
 /// run, or a live run whose model outgrew the budget).
 pub(crate) enum Holding {
     InMemory,
-    Parked(Parks),
+    /// Boxed: three park handles (264 bytes) against nothing; one per run.
+    Parked(Box<Parks>),
 }
 
 /// The parks of a run, finished for reading back: documents, signatures and docs, packed references.
@@ -316,7 +317,7 @@ impl Prepared {
             .iter_mut()
             .map(|f| parks.texts.push(&take_texts(f)))
             .collect();
-        self.holding = Holding::Parked(parks);
+        self.holding = Holding::Parked(Box::new(parks));
     }
 }
 

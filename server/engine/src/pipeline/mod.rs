@@ -154,7 +154,7 @@ pub(crate) fn full_run(
     config: &Config,
     progress: Option<&(dyn Fn(Progress) + Sync)>,
     overlay: &Overlay,
-    mut model: Option<&mut LiveModel>,
+    model: Option<&mut LiveModel>,
 ) -> Result<IndexReport, Error> {
     let mut budget = ModelBudget::new(config);
     let mut run = Run::begin(config, progress, overlay)?;
@@ -187,7 +187,7 @@ pub(crate) fn full_run(
     let keep_model = model.is_some() && loaded.held;
     let (mut published, prev_gen) = run.close_catalog(previous, budget.needed)?;
     published.publish_if_needed(&mut loaded, keep_model, prev_gen, model.is_none())?;
-    if let Some(model) = model.as_deref_mut() {
+    if let Some(model) = model {
         let generation = published.report.generation;
         if keep_model {
             let docs = loaded.docs.into_iter().map(FileDocs::into_held).collect();

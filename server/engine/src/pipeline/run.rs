@@ -527,7 +527,7 @@ impl<'r> ModelBudget<'r> {
             self.bounded = Some(message);
         }
         if self.bounded.is_some() || model.is_none_or(|m| m.bounded.is_some()) {
-            Ok(Holding::Parked(Parks::new(self.config)?))
+            Ok(Holding::Parked(Box::new(Parks::new(self.config)?)))
         } else {
             Ok(Holding::InMemory)
         }

@@ -17,9 +17,9 @@ use std::borrow::Borrow;
 use std::sync::OnceLock;
 
 /// BM25 term-frequency saturation.
-pub const BM25_K1: f32 = 1.2;
+pub(crate) const BM25_K1: f32 = 1.2;
 /// BM25 length normalisation.
-pub const BM25_B: f32 = 0.75;
+pub(crate) const BM25_B: f32 = 0.75;
 
 /// Field weights of the BM25F pseudo-frequency.
 const W_NAME: f32 = 4.0;
@@ -57,7 +57,7 @@ fn stemmer() -> &'static rust_stemmers::Stemmer {
 
 /// Splits text into identifier-like words, then each word into sub-tokens at `_`, `-`, camelCase and
 /// letter/digit boundaries (`HTTPServer2` → `http`, `server`, `2`). Output is lower-case.
-pub fn split_words(text: &str, out: &mut Vec<String>) {
+pub(crate) fn split_words(text: &str, out: &mut Vec<String>) {
     for word in text.split(|c: char| !c.is_alphanumeric()) {
         if word.is_empty() {
             continue;
@@ -134,7 +134,7 @@ fn add_field(map: &mut HashMap<String, f32>, len: &mut f32, text: &str, weight: 
 /// Interns index terms to dense ids, so a cached [`Doc`] costs 8 bytes per distinct term instead of a
 /// `String`. Ids are never reused; the table only grows (by the identifiers a session types).
 #[derive(Debug, Default)]
-pub struct TermTable {
+pub(crate) struct TermTable {
     ids: HashMap<String, u32>,
     names: Vec<String>,
 }
@@ -154,31 +154,26 @@ impl TermTable {
     pub fn len(&self) -> usize {
         self.names.len()
     }
-
-    /// Whether no term was interned yet.
-    pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
-    }
 }
 
 /// One symbol's BM25F document: `(term id, pseudo-frequency)` pairs (ids from a [`TermTable`]) and its
 /// weighted length. Depends only on the symbol's own facts and its file's path, so it is computed once per
 /// parse and reused by every later build (the live writer caches them per file).
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
-pub struct Doc {
+pub(crate) struct Doc {
     pub tf: Vec<(u32, f32)>,
     pub len: f32,
 }
 
 /// A document before interning (computed in parallel; interning is sequential).
-pub struct RawDoc {
+pub(crate) struct RawDoc {
     tf: HashMap<String, f32>,
     len: f32,
 }
 
 /// The BM25F fields of every symbol of one file, in symbol order: name (plus its whole-identifier term),
 /// container of the qualified name, file path, signature (not for modules), doc, body identifiers.
-pub fn raw_docs(path: &str, facts: &FileFacts) -> Vec<RawDoc> {
+pub(crate) fn raw_docs(path: &str, facts: &FileFacts) -> Vec<RawDoc> {
     facts
         .symbols
         .iter()
@@ -204,7 +199,7 @@ pub fn raw_docs(path: &str, facts: &FileFacts) -> Vec<RawDoc> {
 }
 
 /// Interns raw documents' terms into `table`.
-pub fn intern(raw: Vec<RawDoc>, table: &mut TermTable) -> Vec<Doc> {
+pub(crate) fn intern(raw: Vec<RawDoc>, table: &mut TermTable) -> Vec<Doc> {
     raw.into_iter()
         .map(|d| {
             let mut tf: Vec<(u32, f32)> = d.tf.into_iter().map(|(t, f)| (table.id(t), f)).collect();
@@ -218,7 +213,7 @@ pub fn intern(raw: Vec<RawDoc>, table: &mut TermTable) -> Vec<Doc> {
 /// each file's symbols in order — the order of [`crate::graph::build`]), borrowed or owned. `docs` is called
 /// twice: a first pass counts each term's postings so every list is allocated at its exact size (growing
 /// them by doubling would hold up to twice the postings, hundreds of MB for a tree like Linux).
-pub fn assemble<D: Borrow<Doc>, I: Iterator<Item = D>>(
+pub(crate) fn assemble<D: Borrow<Doc>, I: Iterator<Item = D>>(
     docs: impl Fn() -> I,
     table: &TermTable,
 ) -> SearchData {
@@ -248,7 +243,7 @@ pub fn assemble<D: Borrow<Doc>, I: Iterator<Item = D>>(
 /// is handed to `emit(term, postings)` in byte order of the terms, so only one slice's postings are ever in
 /// memory. Each slice is one more pass over `docs` (a one-shot index reads them from disk, see `park.rs`).
 /// Returns each symbol's document length and their mean. Errors: the first error of `emit`.
-pub fn assemble_sliced<D: Borrow<Doc>, I: Iterator<Item = D>, E>(
+pub(crate) fn assemble_sliced<D: Borrow<Doc>, I: Iterator<Item = D>, E>(
     docs: impl Fn() -> I,
     table: TermTable,
     slice_postings: usize,
@@ -381,7 +376,7 @@ fn kind_prior(kind: SymbolKind, path: &str) -> f32 {
 }
 
 /// Whether a path is test, mock, fixture or benchmark code by the usual layout conventions.
-pub fn is_test_path(path: &str) -> bool {
+pub(crate) fn is_test_path(path: &str) -> bool {
     let lower = path.to_ascii_lowercase();
     lower.split('/').any(|seg| {
         matches!(
@@ -398,10 +393,10 @@ pub fn is_test_path(path: &str) -> bool {
 
 /// Bytes of a query that are ranked on: a pasted log or file beyond this adds terms that cost time and
 /// carry little (8 KiB already holds over a thousand words).
-pub const MAX_QUERY_BYTES: usize = 8 * 1024;
+pub(crate) const MAX_QUERY_BYTES: usize = 8 * 1024;
 
 /// `query` cut to at most `max_bytes` bytes, at a character boundary.
-pub fn cap_query(query: &str, max_bytes: usize) -> &str {
+pub(crate) fn cap_query(query: &str, max_bytes: usize) -> &str {
     if query.len() <= max_bytes {
         return query;
     }

@@ -11,7 +11,7 @@ use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::path::Path;
 
 /// The tokenizer every budget is counted with (`o200k_base`, used by GPT-4o-class models).
-pub const TOKENIZER: &str = "o200k_base";
+pub(crate) const TOKENIZER: &str = "o200k_base";
 /// Entry points taken from search.
 const ENTRY_POINTS: usize = 10;
 /// Priority multiplier per hop of expansion.
@@ -23,7 +23,7 @@ const MAX_BODY_LINES: usize = 60;
 
 /// Characters of the query echoed back in an answer (its `query` field and the Markdown header): the
 /// caller has the query already, and a 1 MB query echoed twice made a 2 MB answer.
-pub const MAX_QUERY_ECHO_CHARS: usize = 200;
+pub(crate) const MAX_QUERY_ECHO_CHARS: usize = 200;
 
 /// The query as an answer echoes it: on one line, at most [`MAX_QUERY_ECHO_CHARS`] characters, ending in
 /// `…` when it was cut.
@@ -92,7 +92,7 @@ pub struct Analysis {
 
 /// The text of `file` under `root` if it still matches the index (same size; `None` when it changed, is
 /// gone or is not UTF-8), so spans recorded at indexing time still point at the right bytes.
-pub fn indexed_source(root: &Path, file: &FileView) -> Option<String> {
+pub(crate) fn indexed_source(root: &Path, file: &FileView) -> Option<String> {
     let abs = root.join(file.path);
     let md = std::fs::metadata(&abs).ok()?;
     if md.len() != file.size {
@@ -103,7 +103,7 @@ pub fn indexed_source(root: &Path, file: &FileView) -> Option<String> {
 
 /// The source of symbol `s` in its file's text `src`, starting at the beginning of its first line so that
 /// indentation is kept. `None` when the span is outside `src` or splits a UTF-8 character.
-pub fn span_text<'s>(src: &'s str, s: &SymbolView) -> Option<&'s str> {
+pub(crate) fn span_text<'s>(src: &'s str, s: &SymbolView) -> Option<&'s str> {
     // `get`, not indexing: a file edited to the same size may put the span inside a UTF-8 character.
     let start = src
         .get(..(s.byte_start as usize).min(src.len()))?

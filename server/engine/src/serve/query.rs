@@ -12,11 +12,11 @@ use std::collections::{HashSet, VecDeque};
 use std::path::Path;
 
 /// Longest source excerpt returned by [`symbol_info`], in lines.
-pub const MAX_SOURCE_LINES: usize = 150;
+pub(crate) const MAX_SOURCE_LINES: usize = 150;
 /// Most callers/callees/referrers listed per direction by [`symbol_info`] (totals are always given).
-pub const MAX_RELATED: usize = 40;
+pub(crate) const MAX_RELATED: usize = 40;
 /// Deepest impact traversal allowed.
-pub const MAX_IMPACT_DEPTH: u32 = 8;
+pub(crate) const MAX_IMPACT_DEPTH: u32 = 8;
 
 /// Where a symbol is: the identity every answer uses.
 #[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]

@@ -46,7 +46,7 @@ pub fn new_parser(lang: Language) -> Result<tree_sitter::Parser, tree_sitter::La
 }
 
 /// The tree-sitter grammar for a language.
-pub fn ts_language(lang: Language) -> tree_sitter::Language {
+pub(crate) fn ts_language(lang: Language) -> tree_sitter::Language {
     match lang {
         Language::Rust => tree_sitter_rust::LANGUAGE.into(),
         Language::Python => tree_sitter_python::LANGUAGE.into(),
@@ -120,7 +120,7 @@ fn module_symbol(lang: Language, path: &str, src: &str) -> SymbolFact {
 
 /// Qualified module path of a file: `runtime::task::core` for `src/runtime/task/core.rs`,
 /// `django.db.models.query` for `django/db/models/query.py`, the path without extension otherwise.
-pub fn module_path(lang: Language, path: &str) -> String {
+pub(crate) fn module_path(lang: Language, path: &str) -> String {
     let no_ext = path.rsplit_once('.').map(|(a, _)| a).unwrap_or(path);
     match lang {
         Language::Rust => {

@@ -42,16 +42,16 @@ pub use crate::layout::CATALOG_FILE as CATALOG_FILE_NAME;
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// `meta` key holding [`SCHEMA_VERSION`] as decimal text.
-pub const META_SCHEMA_VERSION: &str = "schema_version";
+pub(crate) const META_SCHEMA_VERSION: &str = "schema_version";
 /// `meta` key holding the generation of the graph stored by [`Catalog::replace_graph`], as decimal text.
-pub const META_GENERATION: &str = "generation";
+pub(crate) const META_GENERATION: &str = "generation";
 /// `meta` key holding `IndexData::created_unix_ms` of that generation, as decimal text.
-pub const META_GENERATION_CREATED_MS: &str = "generation_created_unix_ms";
+pub(crate) const META_GENERATION_CREATED_MS: &str = "generation_created_unix_ms";
 /// `meta` key that is `1` from the transaction that changes file rows ([`Catalog::apply_changes`]) until a
 /// snapshot holding those rows is published and recorded ([`Catalog::mark_published`]), `0` or absent
 /// otherwise. A writer killed between the two leaves it at `1`, and the next writer publishes even though
 /// the tree matches the catalog (see [`Catalog::has_unpublished`]).
-pub const META_UNPUBLISHED: &str = "unpublished_changes";
+pub(crate) const META_UNPUBLISHED: &str = "unpublished_changes";
 
 /// Rows per `DELETE ... WHERE path IN (...)` statement: large enough to amortise statement overhead, small
 /// enough to keep the SQL text and the IN-list short.
@@ -379,7 +379,7 @@ impl Catalog {
     /// what they keep.
     ///
     /// Errors: [`CatalogError::Query`].
-    pub fn load_facts_chunked(
+    pub(crate) fn load_facts_chunked(
         &self,
         chunk: usize,
         mut each: impl FnMut(Vec<FileFacts>),
@@ -543,7 +543,7 @@ impl Catalog {
     /// whatever the tree says.
     ///
     /// Errors: [`CatalogError::Query`].
-    pub fn has_unpublished(&self) -> Result<bool> {
+    pub(crate) fn has_unpublished(&self) -> Result<bool> {
         Ok(self.get_meta(META_UNPUBLISHED)?.as_deref() == Some("1"))
     }
 
@@ -551,7 +551,7 @@ impl Catalog {
     /// [`META_UNPUBLISHED`]). Call only after that snapshot's `CURRENT` rename.
     ///
     /// Errors: [`CatalogError::Query`].
-    pub fn mark_published(&self) -> Result<()> {
+    pub(crate) fn mark_published(&self) -> Result<()> {
         self.set_meta(META_UNPUBLISHED, "0")
     }
 
@@ -602,7 +602,7 @@ impl Catalog {
     /// never materialised (for Linux that would be about 800 MB of records next to a live writer's model).
     ///
     /// Errors: [`CatalogError::Query`] (the previous graph is kept then).
-    pub fn replace_graph_from(&mut self, snap: &Snapshot) -> Result<()> {
+    pub(crate) fn replace_graph_from(&mut self, snap: &Snapshot) -> Result<()> {
         // The pages read are given back every RELEASE_EVERY rows, so the mapping never counts more than a
         // few MB against the memory budget (the strings and records read span most of the file).
         let release = |i: usize| {
@@ -723,16 +723,6 @@ impl Catalog {
         meta_value(&self.conn, key).map_err(query_err("read of meta"))
     }
 
-    /// Forces DuckDB to write the WAL into the main file now (it otherwise does so when the WAL grows past
-    /// its threshold and on close). Useful before other processes copy the file.
-    ///
-    /// Errors: [`CatalogError::Query`].
-    pub fn checkpoint(&self) -> Result<()> {
-        self.conn
-            .execute_batch("CHECKPOINT")
-            .map_err(query_err("checkpoint"))
-    }
-
     /// Runs `sql` on this connection and renders the result as text (see [`query_read_only`]).
     ///
     /// Errors: [`CatalogError::Query`] with DuckDB's message.
@@ -761,7 +751,7 @@ fn meta_value(conn: &Connection, key: &str) -> duckdb::Result<Option<String>> {
 }
 
 /// The path of DuckDB's write-ahead log for the database at `path` (`<path>.wal`).
-pub fn wal_path(path: &Path) -> PathBuf {
+pub(crate) fn wal_path(path: &Path) -> PathBuf {
     let mut s: OsString = path.as_os_str().to_owned();
     s.push(".wal");
     PathBuf::from(s)

@@ -6,7 +6,7 @@ use std::cmp::Ordering;
 use std::ops::Range;
 
 /// The eight bytes every snapshot file starts with.
-pub const MAGIC: [u8; 8] = *b"LEIDXSNP";
+pub(crate) const MAGIC: [u8; 8] = *b"LEIDXSNP";
 
 /// The snapshot format version this build writes and reads (stored as a `u32` at byte offset 8).
 pub const FORMAT_VERSION: u32 = 2;

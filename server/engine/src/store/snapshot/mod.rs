@@ -40,7 +40,7 @@ mod write;
 pub use publish::*;
 pub use read::*;
 use validate::Checker;
-pub use write::*;
+pub(crate) use write::*;
 
 // foldhash instead of SipHash: every string of the index goes through the strings table (see search.rs).
 use std::io;

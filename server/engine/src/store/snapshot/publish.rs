@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime};
 pub(crate) const STALE_TMP_AGE: Duration = Duration::from_secs(3600);
 
 /// The file name of the snapshot of `generation`: `gen-<generation, 10 digits>.lsnap`.
-pub fn snapshot_file_name(generation: u64) -> String {
+pub(crate) fn snapshot_file_name(generation: u64) -> String {
     format!("gen-{generation:010}.lsnap")
 }
 
@@ -90,7 +90,7 @@ pub fn write_snapshot(index_dir: &Path, data: &IndexData) -> Result<PathBuf, Sna
 /// it parked during the parse), so they go from their temporary files into the snapshot without being held
 /// next to the graph. Errors: as [`write_snapshot`], plus [`SnapshotError::Io`] when what was parked cannot
 /// be read, and [`SnapshotError::InvalidInput`] when `texts` has not one entry per symbol.
-pub fn write_snapshot_with(
+pub(crate) fn write_snapshot_with(
     index_dir: &Path,
     data: &IndexData,
     search: &dyn SearchSections,
@@ -203,7 +203,7 @@ pub(crate) fn is_dead_temp(name: &str, entry: &fs::DirEntry) -> bool {
 /// Removes the temporary snapshot files (`snapshots/.tmp-*`) of writers that died while writing one (see
 /// [`is_dead_temp`]); a new writer calls this under the writer lock before its first run, so a writer
 /// killed again and again does not fill the disk. Best effort: errors are logged at debug level.
-pub fn remove_dead_temps(index_dir: &Path) {
+pub(crate) fn remove_dead_temps(index_dir: &Path) {
     let snap_dir = IndexDir(index_dir).snapshots();
     let Ok(entries) = fs::read_dir(&snap_dir) else {
         return;

@@ -183,7 +183,7 @@ impl Snapshot {
     /// so without this an opened snapshot would count its whole length (Linux 6.1: 755 MB) against the
     /// memory budget until the OS needed the pages. Slices borrowed from the snapshot stay valid. Best
     /// effort: a refused advice changes nothing else.
-    pub fn release_pages(&self) {
+    pub(crate) fn release_pages(&self) {
         release_pages(&self.map, &self.path);
     }
 

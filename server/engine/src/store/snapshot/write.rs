@@ -189,7 +189,7 @@ pub(crate) fn check_input(data: &IndexData, search: &dyn SearchSections) -> Resu
 /// a one-shot index passes [`crate::store::spill::park::ParkedSearch`], whose postings stay in a temporary file until they
 /// are copied into the snapshot (Linux 6.1: 28 M postings, 230 MB, never in memory at the same time as the
 /// graph's records).
-pub trait SearchSections {
+pub(crate) trait SearchSections {
     /// `(term, number of postings)` for every term, sorted by the term's bytes.
     fn terms(&self) -> Vec<(&str, usize)>;
     /// Calls `sink` with every posting, term by term in [`SearchSections::terms`] order, in slices of any
@@ -206,7 +206,7 @@ pub trait SearchSections {
 /// their signatures and docs the largest text it holds), and the writer streams them into the STRINGS
 /// section. An empty text stands for the one the symbol itself holds (the indexer keeps methods' signatures,
 /// which the graph's resolver reads).
-pub trait SymbolTexts {
+pub(crate) trait SymbolTexts {
     /// Calls `f(signature, doc)` for every symbol, in id order. Errors: the first error of `f`, or
     /// [`SnapshotError::Io`] when the texts cannot be read.
     fn for_each(&self, f: &mut dyn FnMut(&str, &str) -> Result<()>) -> Result<()>;

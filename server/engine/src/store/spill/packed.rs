@@ -13,7 +13,7 @@ use crate::model::{FileFacts, ImportFact, RefFact, RefKind};
 
 /// One file's references and imports, MessagePack-encoded (see the module docs).
 #[derive(Debug, Clone, Default)]
-pub struct PackedRefs(Vec<u8>);
+pub(crate) struct PackedRefs(Vec<u8>);
 
 impl PackedRefs {
     /// Moves `facts`' references and imports into packed form. The inheritance and implementation references
@@ -38,7 +38,7 @@ impl PackedRefs {
 
     /// The references and imports packed by [`PackedRefs::take`] (empty if the bytes do not decode, which
     /// only a bug could cause; that is logged).
-    pub fn unpack(&self) -> (Vec<RefFact>, Vec<ImportFact>) {
+    pub(crate) fn unpack(&self) -> (Vec<RefFact>, Vec<ImportFact>) {
         if self.0.is_empty() {
             return Default::default();
         }
@@ -54,17 +54,12 @@ impl PackedRefs {
     }
 
     /// Packed references from bytes that [`PackedRefs::as_bytes`] gave (read back from a park).
-    pub fn from_bytes(bytes: Vec<u8>) -> PackedRefs {
+    pub(crate) fn from_bytes(bytes: Vec<u8>) -> PackedRefs {
         PackedRefs(bytes)
     }
 
     /// Size of the packed bytes.
     pub fn len(&self) -> usize {
         self.0.len()
-    }
-
-    /// Whether nothing is packed.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
     }
 }

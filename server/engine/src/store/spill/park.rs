@@ -27,7 +27,7 @@ const BUFFER: usize = 1 << 20;
 /// built, while the graph is built; only the terms (with their posting counts) and the document lengths stay
 /// in memory (Linux 6.1: 1.06 M terms, about 50 MB, against 28 M postings of 8 bytes). The snapshot writer
 /// streams the postings back from the file ([`SearchSections::postings`]).
-pub struct ParkedSearch {
+pub(crate) struct ParkedSearch {
     /// `(term, number of postings)`, sorted by the term's bytes; the file holds the postings in this order.
     terms: Vec<(String, usize)>,
     doc_len: Vec<f32>,
@@ -125,7 +125,7 @@ impl SearchSections for ParkedSearch {
 
 /// Where one push's values are in a [`Park`]: byte offset and length of their encoding.
 #[derive(Debug, Clone, Copy)]
-pub struct Span {
+pub(crate) struct Span {
     offset: u64,
     len: u64,
 }
@@ -138,7 +138,7 @@ pub struct Span {
 ///
 /// A write error is kept and returned by [`Park::finish`], so callers that cannot fail (a batch callback)
 /// need not handle it at each push.
-pub struct Park<T> {
+pub(crate) struct Park<T> {
     out: BufWriter<File>,
     dir: PathBuf,
     /// What the values are, for logs and error messages.
@@ -169,7 +169,7 @@ impl<T> Park<T> {
 
     /// Appends bytes that already encode one file's values (a [`crate::store::spill::packed::PackedRefs`]); returns where
     /// they are, for [`Parked::read_bytes`] (an empty span after a write error).
-    pub fn push_bytes(&mut self, bytes: &[u8]) -> Span {
+    pub(crate) fn push_bytes(&mut self, bytes: &[u8]) -> Span {
         self.append(|out| out.write_all(bytes))
     }
 
@@ -247,7 +247,7 @@ impl<W: Write> Write for Counted<'_, W> {
 }
 
 /// The finished file of a [`Park`], read by span.
-pub struct Parked<T> {
+pub(crate) struct Parked<T> {
     file: File,
     dir: PathBuf,
     what: &'static str,
@@ -256,7 +256,7 @@ pub struct Parked<T> {
 
 impl<T> Parked<T> {
     /// The bytes at `span` (pushed with [`Park::push_bytes`]). Errors: [`Error::Io`] when they cannot be read.
-    pub fn read_bytes(&self, span: Span) -> Result<Vec<u8>, Error> {
+    pub(crate) fn read_bytes(&self, span: Span) -> Result<Vec<u8>, Error> {
         self.bytes_io(span).map_err(|source| self.error(source))
     }
 
@@ -286,11 +286,11 @@ impl<T: DeserializeOwned> Parked<T> {
 }
 
 /// A symbol's signature and doc comment, as parked.
-pub type SymbolText = (String, String);
+pub(crate) type SymbolText = (String, String);
 
 /// The signatures and docs of a one-shot index's symbols, parked during the parse: `spans` holds one file's
 /// per entry, in symbol id order (the files in the order the graph numbered their symbols).
-pub struct ParkedTexts {
+pub(crate) struct ParkedTexts {
     pub parked: Parked<SymbolText>,
     pub spans: Vec<Span>,
 }
