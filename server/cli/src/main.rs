@@ -150,51 +150,13 @@ fn run(cli: Cli) -> Result<(), Error> {
         memory::configure(cli.memory_budget.as_deref(), None)?;
     }
     match cli.command {
-        Command::Lsp { stdio: _ } => {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .map_err(|source| Error::Io {
-                    path: PathBuf::from("<tokio runtime>"),
-                    source,
-                })?;
-            runtime.block_on(leindex_lsp::serve(tokio::io::stdin(), tokio::io::stdout()));
-            runtime.shutdown_timeout(Duration::from_secs(1));
-        }
+        Command::Lsp { stdio: _ } => serve_lsp(),
         Command::Index {
             path, watch: true, ..
-        } => watch(&load_config(&path)?)?,
+        } => watch(&load_config(&path)?),
         Command::Index {
             path, wait, json, ..
-        } => {
-            let config = load_config(&path)?;
-            // A live writer (MCP bridge, `index --watch`) keeps the index current and never releases the
-            // lock: there is nothing to do, and --wait would wait forever.
-            if let Some(w) = live::read_writer_state(&config.index_dir) {
-                println!(
-                    "{} is kept current by a live writer ({} pid {}): generation {}{}",
-                    config.root.display(),
-                    w.role,
-                    w.pid,
-                    w.generation,
-                    if w.pending_edits || w.indexing {
-                        ", indexing changes now"
-                    } else {
-                        ""
-                    }
-                );
-                return Ok(());
-            }
-            let report = index_with_progress(&config, wait)?;
-            if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&report).unwrap_or_default()
-                );
-            } else {
-                print_report(&config, &report);
-            }
-        }
+        } => index(&path, wait, json),
         Command::Analyze {
             query,
             project,
@@ -202,99 +164,166 @@ fn run(cli: Cli) -> Result<(), Error> {
             format,
             focus,
             refresh,
-        } => {
-            let tokenizer = analyze::warm_up_tokenizer();
-            let config = load_config(&project)?;
-            let query = query.join(" ");
-            if refresh {
-                index_with_progress(&config, true)?;
-            }
-            let t = Instant::now();
-            let (snap, report) = pipeline::open_or_index(&config)?;
-            if let Some(r) = report {
-                eprintln!(
-                    "leindex: indexed {} files ({} symbols) in {:.1}s (first run; later runs reuse .leindex/)",
-                    r.files, r.symbols, r.seconds
-                );
-            }
-            let _ = tokenizer.join();
-            let focus = match focus {
-                Some(raw) => parse::focus_prefix(&config.root, &raw)
-                    .map_err(|message| Error::InvalidArgument { message })?,
-                None => None,
-            };
-            let req = AnalyzeRequest {
-                query: &query,
-                budget_tokens: budget.unwrap_or(config.default_budget),
-                focus_path: focus.as_deref(),
-            };
-            let answer = analyze::analyze(&snap, &config.root, &req);
-            tracing::debug!(
-                ms = t.elapsed().as_millis() as u64,
-                generation = answer.generation,
-                "analyze"
-            );
-            match format {
-                Format::Json => println!("{}", serde_json::to_string(&answer).unwrap_or_default()),
-                Format::Markdown => print!("{}", answer.markdown),
-            }
-        }
+        } => run_analyze(&query.join(" "), &project, budget, format, focus, refresh),
         Command::Search {
             query,
             project,
             limit,
             format,
-        } => {
-            let config = load_config(&project)?;
-            let (snap, _) = pipeline::open_or_index(&config)?;
-            let limit = answers::search_limit(Some(limit))?;
-            let rows = answers::search_hits(&snap, &query.join(" "), limit, None);
-            if format == Format::Json {
-                let doc = serde_json::json!({"generation": snap.generation(), "results": rows});
-                println!("{doc}");
+        } => run_search(&query.join(" "), &project, limit, format),
+        Command::Status { path, json } => status(&path, json),
+        Command::Sql { query, project } => sql(&query, &project),
+    }
+}
+
+/// `leindex lsp`: the language server on stdio, on a tokio runtime of its own.
+fn serve_lsp() -> Result<(), Error> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| Error::Io {
+            path: PathBuf::from("<tokio runtime>"),
+            source,
+        })?;
+    runtime.block_on(leindex_lsp::serve(tokio::io::stdin(), tokio::io::stdout()));
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    Ok(())
+}
+
+/// `leindex index`: one catalog-backed run, unless a live writer keeps the index current.
+fn index(path: &Path, wait: bool, json: bool) -> Result<(), Error> {
+    let config = load_config(path)?;
+    // A live writer (MCP bridge, `index --watch`) keeps the index current and never releases the
+    // lock: there is nothing to do, and --wait would wait forever.
+    if let Some(w) = live::read_writer_state(&config.index_dir) {
+        println!(
+            "{} is kept current by a live writer ({} pid {}): generation {}{}",
+            config.root.display(),
+            w.role,
+            w.pid,
+            w.generation,
+            if w.pending_edits || w.indexing {
+                ", indexing changes now"
             } else {
-                for r in &rows {
-                    println!(
-                        "{:>3}. {:>7.3}  {}  {}:{}  ({})",
-                        r.rank, r.score, r.at.symbol, r.at.path, r.at.line_start, r.at.kind
-                    );
-                }
-                if rows.is_empty() {
-                    println!("no symbol matches");
-                }
+                ""
             }
+        );
+        return Ok(());
+    }
+    let report = index_with_progress(&config, wait)?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        );
+    } else {
+        print_report(&config, &report);
+    }
+    Ok(())
+}
+
+/// `leindex analyze`: deep analysis of `query` within the token budget, as Markdown or JSON.
+fn run_analyze(
+    query: &str,
+    project: &Path,
+    budget: Option<usize>,
+    format: Format,
+    focus: Option<String>,
+    refresh: bool,
+) -> Result<(), Error> {
+    let tokenizer = analyze::warm_up_tokenizer();
+    let config = load_config(project)?;
+    if refresh {
+        index_with_progress(&config, true)?;
+    }
+    let t = Instant::now();
+    let (snap, report) = pipeline::open_or_index(&config)?;
+    if let Some(r) = report {
+        eprintln!(
+            "leindex: indexed {} files ({} symbols) in {:.1}s (first run; later runs reuse .leindex/)",
+            r.files, r.symbols, r.seconds
+        );
+    }
+    let _ = tokenizer.join();
+    let focus = match focus {
+        Some(raw) => parse::focus_prefix(&config.root, &raw)
+            .map_err(|message| Error::InvalidArgument { message })?,
+        None => None,
+    };
+    let req = AnalyzeRequest {
+        query,
+        budget_tokens: budget.unwrap_or(config.default_budget),
+        focus_path: focus.as_deref(),
+    };
+    let answer = analyze::analyze(&snap, &config.root, &req);
+    tracing::debug!(
+        ms = t.elapsed().as_millis() as u64,
+        generation = answer.generation,
+        "analyze"
+    );
+    match format {
+        Format::Json => println!("{}", serde_json::to_string(&answer).unwrap_or_default()),
+        Format::Markdown => print!("{}", answer.markdown),
+    }
+    Ok(())
+}
+
+/// `leindex search`: the ranked symbols for `query`.
+fn run_search(query: &str, project: &Path, limit: usize, format: Format) -> Result<(), Error> {
+    let config = load_config(project)?;
+    let (snap, _) = pipeline::open_or_index(&config)?;
+    let limit = answers::search_limit(Some(limit))?;
+    let rows = answers::search_hits(&snap, query, limit, None);
+    if format == Format::Json {
+        let doc = serde_json::json!({"generation": snap.generation(), "results": rows});
+        println!("{doc}");
+    } else {
+        for r in &rows {
+            println!(
+                "{:>3}. {:>7.3}  {}  {}:{}  ({})",
+                r.rank, r.score, r.at.symbol, r.at.path, r.at.line_start, r.at.kind
+            );
         }
-        Command::Status { path, json } => {
-            let config = load_config(&path)?;
-            let report = answers::StatusReport::of(&config)?;
-            if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&report).unwrap_or_default()
-                );
-            } else {
-                print_status(&report.status, report.writer.as_ref());
-            }
-        }
-        Command::Sql { query, project } => {
-            let config = load_config(&project)?;
-            let path = leindex_engine::layout::IndexDir(&config.index_dir).catalog();
-            if !path.exists() {
-                return Err(Error::Io {
-                    path,
-                    source: std::io::Error::new(
-                        std::io::ErrorKind::NotFound,
-                        "no catalog yet; run `leindex index` first",
-                    ),
-                });
-            }
-            let answer = catalog::query_read_only(&path, &query)?;
-            if let Some(note) = &answer.note {
-                eprintln!("leindex: {note}");
-            }
-            print_table(&answer.columns, &answer.rows);
+        if rows.is_empty() {
+            println!("no symbol matches");
         }
     }
+    Ok(())
+}
+
+/// `leindex status`: the index's status and its writer's.
+fn status(path: &Path, json: bool) -> Result<(), Error> {
+    let config = load_config(path)?;
+    let report = answers::StatusReport::of(&config)?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        );
+    } else {
+        print_status(&report.status, report.writer.as_ref());
+    }
+    Ok(())
+}
+
+/// `leindex sql`: a read-only query over a copy of the catalog.
+fn sql(query: &str, project: &Path) -> Result<(), Error> {
+    let config = load_config(project)?;
+    let path = leindex_engine::layout::IndexDir(&config.index_dir).catalog();
+    if !path.exists() {
+        return Err(Error::Io {
+            path,
+            source: std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "no catalog yet; run `leindex index` first",
+            ),
+        });
+    }
+    let answer = catalog::query_read_only(&path, query)?;
+    if let Some(note) = &answer.note {
+        eprintln!("leindex: {note}");
+    }
+    print_table(&answer.columns, &answer.rows);
     Ok(())
 }
 

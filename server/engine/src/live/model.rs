@@ -164,6 +164,41 @@ impl LiveModel {
         }
         let started = Instant::now();
         let mut report = IndexReport::default();
+        let (files, removed) = self.changed_files(config, changes, overlay, &mut report);
+        let states: HashMap<String, FileState> = files
+            .iter()
+            .filter_map(|f| self.files.get(&f.rel).map(|m| (f.rel.clone(), m.state())))
+            .collect();
+        let (to_read, _) = plan(&files, |p| states.get(p), overlay, &mut report);
+        let to_read: Vec<&SourceFile> = to_read.into_iter().map(|i| &files[i]).collect();
+        let upserts = parse_all(
+            config,
+            &to_read,
+            |p| states.get(p),
+            overlay,
+            None,
+            &mut report,
+        );
+        if upserts.is_empty() && removed.is_empty() && self.generation > 0 {
+            report.generation = self.generation;
+            report.seconds = started.elapsed().as_secs_f64();
+            return Ok(report);
+        }
+        self.apply(upserts, removed);
+        self.publish_generation(config, &mut report)?;
+        report.seconds = started.elapsed().as_secs_f64();
+        Ok(report)
+    }
+
+    /// The files to look at for `changes` (just those, or a whole walk) and the model's paths that are
+    /// gone; counted in `report`, with the walk's skipped files.
+    fn changed_files(
+        &self,
+        config: &Config,
+        changes: &Changes,
+        overlay: &Overlay,
+        report: &mut IndexReport,
+    ) -> (Vec<SourceFile>, Vec<String>) {
         let t = Instant::now();
         let (files, removed) = match self.targeted(config, changes, overlay) {
             Some(found) => found,
@@ -194,25 +229,12 @@ impl LiveModel {
         );
         report.files = files.len();
         report.removed = removed.len();
-        let states: HashMap<String, FileState> = files
-            .iter()
-            .filter_map(|f| self.files.get(&f.rel).map(|m| (f.rel.clone(), m.state())))
-            .collect();
-        let (to_read, _) = plan(&files, |p| states.get(p), overlay, &mut report);
-        let to_read: Vec<&SourceFile> = to_read.into_iter().map(|i| &files[i]).collect();
-        let upserts = parse_all(
-            config,
-            &to_read,
-            |p| states.get(p),
-            overlay,
-            None,
-            &mut report,
-        );
-        if upserts.is_empty() && removed.is_empty() && self.generation > 0 {
-            report.generation = self.generation;
-            report.seconds = started.elapsed().as_secs_f64();
-            return Ok(report);
-        }
+        (files, removed)
+    }
+
+    /// Takes the parsed files (their documents interned) and the removed paths into the model; both are
+    /// then unsaved (the catalog is behind) until [`LiveModel::persist`].
+    fn apply(&mut self, upserts: Vec<Upsert>, removed: Vec<String>) {
         let t = Instant::now();
         for path in removed {
             self.files.remove(&path);
@@ -235,6 +257,16 @@ impl LiveModel {
             self.unsaved.insert(path.clone());
             self.files.insert(path, ModelFile { record, indexed });
         }
+        tracing::debug!(ms = t.elapsed().as_millis() as u64, "live model updated");
+    }
+
+    /// Resolves the graph and builds the search index over the whole model and publishes them as the next
+    /// generation; the model is marked unpublished until the publish succeeds.
+    fn publish_generation(
+        &mut self,
+        config: &Config,
+        report: &mut IndexReport,
+    ) -> Result<(), Error> {
         let indexed: Vec<(&FileRecord, &Indexed)> = self
             .files
             .values()
@@ -245,7 +277,6 @@ impl LiveModel {
         let packs: Vec<Option<&PackedRefs>> =
             indexed.iter().map(|(_, i)| i.packed.as_ref()).collect();
         let docs = || indexed.iter().flat_map(|(_, i)| i.docs.iter());
-        tracing::debug!(ms = t.elapsed().as_millis() as u64, "live model updated");
         let mut data = resolve(|| graph::build_packed(&refs, &packs));
         data.search = assemble(|| search::assemble(docs, &self.terms));
         self.unpublished = true;
@@ -257,8 +288,7 @@ impl LiveModel {
         report.published = true;
         report.symbols = data.symbols.len();
         report.edges = data.edges.len();
-        report.seconds = started.elapsed().as_secs_f64();
-        Ok(report)
+        Ok(())
     }
 
     /// The files to look at for `changes` without a walk, and the known paths that are gone; `None` when a

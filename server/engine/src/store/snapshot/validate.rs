@@ -113,139 +113,26 @@ impl Snapshot {
         map: &[u8],
         release: &dyn Fn(),
     ) -> Result<[Range<usize>; 11]> {
-        let actual_len = map.len();
-        ck.ensure(actual_len >= HEADER_SIZE, || {
-            format!(
-                "file truncated: {actual_len} bytes is smaller than the {HEADER_SIZE}-byte header"
-            )
-        })?;
-        let header: Header = bytemuck::pod_read_unaligned(&map[..HEADER_SIZE]);
-        ck.ensure(header.magic == MAGIC, || {
-            format!(
-                "bad magic {:02x?} (expected \"LEIDXSNP\"): not a leindex snapshot",
-                header.magic
-            )
-        })?;
-        // Version before CRC: another version may lay out or checksum its header differently.
-        if header.version != FORMAT_VERSION {
-            return Err(SnapshotError::Version {
-                path: ck.path.to_path_buf(),
-                found: header.version,
-                expected: FORMAT_VERSION,
-            });
-        }
-        let count = header.section_count as usize;
-        ck.ensure(count == Sec::ALL.len(), || {
-            format!(
-                "header has {count} sections, format version {FORMAT_VERSION} has {}",
-                Sec::ALL.len()
-            )
-        })?;
-        let table_end = HEADER_SIZE + count * SECTION_ENTRY_SIZE;
-        ck.ensure(actual_len >= table_end, || {
-            format!("file truncated: {actual_len} bytes ends inside the section table ({table_end} bytes)")
-        })?;
-        let table_bytes = &map[HEADER_SIZE..table_end];
-        let crc = header_crc(&header, table_bytes);
-        ck.ensure(crc == header.header_crc, || {
-            format!(
-                "header crc mismatch (stored {:08x}, computed {crc:08x})",
-                header.header_crc
-            )
-        })?;
-        ck.ensure(header.file_len == actual_len as u64, || {
-            if header.file_len > actual_len as u64 {
-                format!(
-                    "file truncated: header says {} bytes, file has {actual_len}",
-                    header.file_len
-                )
-            } else {
-                format!(
-                    "trailing garbage: header says {} bytes, file has {actual_len}",
-                    header.file_len
-                )
-            }
-        })?;
-
-        let entries: Vec<SectionEntry> = table_bytes
-            .chunks_exact(SECTION_ENTRY_SIZE)
-            .map(bytemuck::pod_read_unaligned)
-            .collect();
+        let table_end = check_header(ck, map)?;
         let mut ranges: [Option<Range<usize>>; 11] = Default::default();
-        for e in &entries {
+        for e in map[HEADER_SIZE..table_end]
+            .chunks_exact(SECTION_ENTRY_SIZE)
+            .map(bytemuck::pod_read_unaligned::<SectionEntry>)
+        {
             let sec = Sec::from_id(e.id)
                 .ok_or_else(|| ck.corrupt(format!("unknown section id {}", e.id)))?;
             let slot = &mut ranges[sec as usize - 1];
             ck.ensure(slot.is_none(), || {
                 format!("section {} appears twice", sec.name())
             })?;
-            let end = e
-                .offset
-                .checked_add(e.len)
-                .filter(|&end| end <= actual_len as u64);
-            let Some(end) = end else {
-                return Err(ck.corrupt(format!(
-                    "section {} ({} bytes at {}) extends past the end of the {actual_len}-byte file",
-                    sec.name(),
-                    e.len,
-                    e.offset
-                )));
-            };
-            // Both fit in usize: they are bounded by the mapping's length.
-            let (start, end) = (e.offset as usize, end as usize);
-            ck.ensure(start % 8 == 0, || {
-                format!(
-                    "section {} at offset {start} is not 8-byte aligned",
-                    sec.name()
-                )
-            })?;
-            ck.ensure(start >= table_end, || {
-                format!("section {} overlaps the header", sec.name())
-            })?;
-            let mut hasher = crc32fast::Hasher::new();
-            for chunk in map[start..end].chunks(RELEASE_CHUNK) {
-                hasher.update(chunk);
-                release();
-            }
-            let crc = hasher.finalize();
-            ck.ensure(crc == e.crc32, || {
-                format!(
-                    "section {} crc mismatch (stored {:08x}, computed {crc:08x})",
-                    sec.name(),
-                    e.crc32
-                )
-            })?;
-            *slot = Some(start..end);
+            *slot = Some(check_section(ck, map, sec, &e, table_end, release)?);
         }
         let mut out: [Range<usize>; 11] = Default::default();
         for (i, r) in ranges.into_iter().enumerate() {
             out[i] =
                 r.ok_or_else(|| ck.corrupt(format!("section {} is missing", Sec::ALL[i].name())))?;
         }
-
-        // The sections must tile the file with only zeroed alignment gaps, so that no byte escapes every CRC.
-        let mut by_offset: Vec<(Range<usize>, Sec)> = out.iter().cloned().zip(Sec::ALL).collect();
-        by_offset.sort_by_key(|(r, _)| (r.start, r.end));
-        let mut cursor = table_end;
-        for (r, sec) in &by_offset {
-            ck.ensure(r.start == align8(cursor), || {
-                format!(
-                    "section {} starts at {} but the previous data ends at {cursor}",
-                    sec.name(),
-                    r.start
-                )
-            })?;
-            ck.ensure(map[cursor..r.start].iter().all(|&b| b == 0), || {
-                format!("non-zero padding before section {}", sec.name())
-            })?;
-            cursor = r.end;
-        }
-        ck.ensure(cursor == actual_len, || {
-            format!(
-                "{} unaccounted bytes after the last section",
-                actual_len - cursor
-            )
-        })?;
+        check_tiling(ck, map, &out, table_end)?;
         Ok(out)
     }
 
@@ -255,30 +142,51 @@ impl Snapshot {
         let strings = std::str::from_utf8(self.bytes(Sec::Strings))
             .map_err(|e| ck.corrupt(format!("section STRINGS is not valid UTF-8 ({e})")))?;
         self.release_pages();
-        // Record checks touch the strings they name, anywhere in STRINGS: release every so many records.
-        let release_every = |i: usize| {
-            if i % RELEASE_RECORDS == RELEASE_RECORDS - 1 {
-                self.release_pages();
-            }
-        };
         let files: &[FileRec] = ck.records(self.bytes(Sec::Files), Sec::Files)?;
         let symbols: &[SymbolRec] = ck.records(self.bytes(Sec::Symbols), Sec::Symbols)?;
-        let n_files = files.len();
         let n_symbols = symbols.len();
         ck.ensure(n_symbols < NO_SYMBOL as usize, || {
             format!("{n_symbols} symbols is more than ids can address")
         })?;
+        self.check_files(ck, strings, files)?;
+        self.check_symbols(ck, strings, symbols, files.len())?;
+        self.check_edges(ck, strings, n_symbols)?;
+        self.check_name_index(ck, strings, symbols)?;
+        self.release_pages();
+        self.check_search(ck, strings, n_symbols)
+    }
 
+    /// Record checks touch the strings they name, anywhere in STRINGS: release every so many records.
+    fn release_every(&self, i: usize) {
+        if i % RELEASE_RECORDS == RELEASE_RECORDS - 1 {
+            self.release_pages();
+        }
+    }
+
+    /// FILES: path and hash strings, language codes.
+    fn check_files(&self, ck: &Checker<'_>, strings: &str, files: &[FileRec]) -> Result<()> {
         for (i, f) in files.iter().enumerate() {
-            release_every(i);
+            self.release_every(i);
             ck.str_ref(strings, f.path, || format!("FILES[{i}] path"))?;
             ck.str_ref(strings, f.hash, || format!("FILES[{i}] hash"))?;
             ck.ensure(Language::from_code(f.language).is_some(), || {
                 format!("FILES[{i}] has unknown language code {}", f.language)
             })?;
         }
+        Ok(())
+    }
+
+    /// SYMBOLS: file and parent ids in range, kind codes, the four strings.
+    fn check_symbols(
+        &self,
+        ck: &Checker<'_>,
+        strings: &str,
+        symbols: &[SymbolRec],
+        n_files: usize,
+    ) -> Result<()> {
+        let n_symbols = symbols.len();
         for (i, s) in symbols.iter().enumerate() {
-            release_every(i);
+            self.release_every(i);
             ck.ensure((s.file as usize) < n_files, || {
                 format!("SYMBOLS[{i}] has file {} of {n_files}", s.file)
             })?;
@@ -296,7 +204,11 @@ impl Snapshot {
             ck.str_ref(strings, s.signature, || format!("SYMBOLS[{i}] signature"))?;
             ck.str_ref(strings, s.doc, || format!("SYMBOLS[{i}] doc"))?;
         }
+        Ok(())
+    }
 
+    /// Both CSR adjacencies (see [`Checker::csr`]), with as many edges in as out.
+    fn check_edges(&self, ck: &Checker<'_>, strings: &str, n_symbols: usize) -> Result<()> {
         let out_offsets: &[u32] = ck.records(self.bytes(Sec::OutOffsets), Sec::OutOffsets)?;
         let out_edges: &[EdgeRec] = ck.records(self.bytes(Sec::OutEdges), Sec::OutEdges)?;
         self.release_pages();
@@ -312,9 +224,18 @@ impl Snapshot {
                 in_edges.len(),
                 out_edges.len()
             )
-        })?;
+        })
+    }
 
-        // Sorted by (folded name, id) strictly: that also proves the ids are distinct, hence a permutation.
+    /// NAME_INDEX: sorted by (folded name, id) strictly, which also proves the ids are distinct, hence a
+    /// permutation of the symbols.
+    fn check_name_index(
+        &self,
+        ck: &Checker<'_>,
+        strings: &str,
+        symbols: &[SymbolRec],
+    ) -> Result<()> {
+        let n_symbols = symbols.len();
         let name_index: &[u32] = ck.records(self.bytes(Sec::NameIndex), Sec::NameIndex)?;
         ck.ensure(name_index.len() == n_symbols, || {
             format!(
@@ -325,7 +246,7 @@ impl Snapshot {
         if let Some(&id) = name_index.iter().find(|&&id| id as usize >= n_symbols) {
             return Err(ck.corrupt(format!("NAME_INDEX names symbol {id} of {n_symbols}")));
         }
-        // Ids were just checked and every name ref was checked above, so the fallback is unreachable.
+        // Ids were just checked and every name ref was checked before, so the fallback is unreachable.
         let name_of = |id: u32| {
             span(symbols[id as usize].name)
                 .and_then(|r| strings.get(r))
@@ -336,8 +257,11 @@ impl Snapshot {
         }) {
             return Err(ck.corrupt(format!("NAME_INDEX is not sorted at entry {i}")));
         }
+        Ok(())
+    }
 
-        self.release_pages();
+    /// TERMS strictly sorted with postings in range, POSTINGS' docs in range, one DOC_LEN per symbol.
+    fn check_search(&self, ck: &Checker<'_>, strings: &str, n_symbols: usize) -> Result<()> {
         let terms: &[TermRec] = ck.records(self.bytes(Sec::Terms), Sec::Terms)?;
         let postings: &[Posting] = ck.records(self.bytes(Sec::Postings), Sec::Postings)?;
         let mut prev: Option<&str> = None;
@@ -365,7 +289,143 @@ impl Snapshot {
                 "DOC_LEN has {} entries, expected {n_symbols}",
                 doc_len.len()
             )
-        })?;
-        Ok(())
+        })
     }
+}
+
+/// Checks the header (length, magic, version, section count, CRC over header and table, recorded file
+/// length); returns where the section table ends.
+fn check_header(ck: &Checker<'_>, map: &[u8]) -> Result<usize> {
+    let actual_len = map.len();
+    ck.ensure(actual_len >= HEADER_SIZE, || {
+        format!("file truncated: {actual_len} bytes is smaller than the {HEADER_SIZE}-byte header")
+    })?;
+    let header: Header = bytemuck::pod_read_unaligned(&map[..HEADER_SIZE]);
+    ck.ensure(header.magic == MAGIC, || {
+        format!(
+            "bad magic {:02x?} (expected \"LEIDXSNP\"): not a leindex snapshot",
+            header.magic
+        )
+    })?;
+    // Version before CRC: another version may lay out or checksum its header differently.
+    if header.version != FORMAT_VERSION {
+        return Err(SnapshotError::Version {
+            path: ck.path.to_path_buf(),
+            found: header.version,
+            expected: FORMAT_VERSION,
+        });
+    }
+    let count = header.section_count as usize;
+    ck.ensure(count == Sec::ALL.len(), || {
+        format!(
+            "header has {count} sections, format version {FORMAT_VERSION} has {}",
+            Sec::ALL.len()
+        )
+    })?;
+    let table_end = HEADER_SIZE + count * SECTION_ENTRY_SIZE;
+    ck.ensure(actual_len >= table_end, || {
+        format!(
+            "file truncated: {actual_len} bytes ends inside the section table ({table_end} bytes)"
+        )
+    })?;
+    let crc = header_crc(&header, &map[HEADER_SIZE..table_end]);
+    ck.ensure(crc == header.header_crc, || {
+        format!(
+            "header crc mismatch (stored {:08x}, computed {crc:08x})",
+            header.header_crc
+        )
+    })?;
+    ck.ensure(header.file_len == actual_len as u64, || {
+        let what = if header.file_len > actual_len as u64 {
+            "file truncated"
+        } else {
+            "trailing garbage"
+        };
+        format!(
+            "{what}: header says {} bytes, file has {actual_len}",
+            header.file_len
+        )
+    })?;
+    Ok(table_end)
+}
+
+/// Checks section `sec`'s table entry: inside the file, 8-byte aligned, after the table, and its CRC
+/// (computed in chunks, `release` called after each); returns its byte range.
+fn check_section(
+    ck: &Checker<'_>,
+    map: &[u8],
+    sec: Sec,
+    e: &SectionEntry,
+    table_end: usize,
+    release: &dyn Fn(),
+) -> Result<Range<usize>> {
+    let actual_len = map.len();
+    let end = e
+        .offset
+        .checked_add(e.len)
+        .filter(|&end| end <= actual_len as u64);
+    let Some(end) = end else {
+        return Err(ck.corrupt(format!(
+            "section {} ({} bytes at {}) extends past the end of the {actual_len}-byte file",
+            sec.name(),
+            e.len,
+            e.offset
+        )));
+    };
+    // Both fit in usize: they are bounded by the mapping's length.
+    let (start, end) = (e.offset as usize, end as usize);
+    ck.ensure(start % 8 == 0, || {
+        format!(
+            "section {} at offset {start} is not 8-byte aligned",
+            sec.name()
+        )
+    })?;
+    ck.ensure(start >= table_end, || {
+        format!("section {} overlaps the header", sec.name())
+    })?;
+    let mut hasher = crc32fast::Hasher::new();
+    for chunk in map[start..end].chunks(RELEASE_CHUNK) {
+        hasher.update(chunk);
+        release();
+    }
+    let crc = hasher.finalize();
+    ck.ensure(crc == e.crc32, || {
+        format!(
+            "section {} crc mismatch (stored {:08x}, computed {crc:08x})",
+            sec.name(),
+            e.crc32
+        )
+    })?;
+    Ok(start..end)
+}
+
+/// The sections must tile the file with only zeroed alignment gaps, so that no byte escapes every CRC.
+fn check_tiling(
+    ck: &Checker<'_>,
+    map: &[u8],
+    ranges: &[Range<usize>; 11],
+    table_end: usize,
+) -> Result<()> {
+    let mut by_offset: Vec<(Range<usize>, Sec)> = ranges.iter().cloned().zip(Sec::ALL).collect();
+    by_offset.sort_by_key(|(r, _)| (r.start, r.end));
+    let mut cursor = table_end;
+    for (r, sec) in &by_offset {
+        ck.ensure(r.start == align8(cursor), || {
+            format!(
+                "section {} starts at {} but the previous data ends at {cursor}",
+                sec.name(),
+                r.start
+            )
+        })?;
+        ck.ensure(map[cursor..r.start].iter().all(|&b| b == 0), || {
+            format!("non-zero padding before section {}", sec.name())
+        })?;
+        cursor = r.end;
+    }
+    ck.ensure(cursor == map.len(), || {
+        format!(
+            "{} unaccounted bytes after the last section",
+            map.len() - cursor
+        )
+    })
 }
