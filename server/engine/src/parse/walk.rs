@@ -40,6 +40,30 @@ pub fn walk(config: &Config) -> (Vec<SourceFile>, Vec<Skipped>) {
         .ignore(config.gitignore)
         .require_git(false)
         .threads(2);
+    let mut skipped = add_overrides(&mut builder, config);
+    let refused = refuse_outside_links(&mut builder, config);
+    let mut files = Vec::new();
+    for entry in builder.build() {
+        match entry {
+            Ok(e) => files.extend(source_file(config, &e, &mut skipped)),
+            Err(err) => skipped.push(Skipped {
+                path: error_path(&err)
+                    .map(|p| rel_path(&config.root, &p))
+                    .unwrap_or_default(),
+                reason: err.to_string(),
+            }),
+        }
+    }
+    skipped.extend(std::mem::take(
+        &mut *refused.lock().unwrap_or_else(|p| p.into_inner()),
+    ));
+    files.sort_by(|a, b| a.rel.cmp(&b.rel));
+    (files, skipped)
+}
+
+/// The config's include and exclude globs as the walk's overrides; a glob that does not parse is skipped
+/// with the reason (listed against `.leindex.toml`).
+fn add_overrides(builder: &mut ignore::WalkBuilder, config: &Config) -> Vec<Skipped> {
     let mut ov = ignore::overrides::OverrideBuilder::new(&config.root);
     let mut bad_globs = Vec::new();
     for g in &config.include {
@@ -55,9 +79,23 @@ pub fn walk(config: &Config) -> (Vec<SourceFile>, Vec<Skipped>) {
     if let Ok(ov) = ov.build() {
         builder.overrides(ov);
     }
+    bad_globs
+        .into_iter()
+        .map(|reason| Skipped {
+            path: ".leindex.toml".into(),
+            reason,
+        })
+        .collect()
+}
+
+/// Keeps the walk out of the index directory and off symlinks that lead outside the root. The filter runs
+/// on the walker's threads: the symlinks it refuses are collected in the returned list.
+fn refuse_outside_links(
+    builder: &mut ignore::WalkBuilder,
+    config: &Config,
+) -> std::sync::Arc<std::sync::Mutex<Vec<Skipped>>> {
     let index_dir = config.index_dir.clone();
     let root = config.root.clone();
-    // filter_entry runs on the walker's threads: symlinks refused there are collected here.
     let refused = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let refused_by_filter = refused.clone();
     builder.filter_entry(move |e| {
@@ -82,56 +120,38 @@ pub fn walk(config: &Config) -> (Vec<SourceFile>, Vec<Skipped>) {
             }
         }
     });
-    let mut files = Vec::new();
-    let mut skipped: Vec<Skipped> = bad_globs
-        .into_iter()
-        .map(|reason| Skipped {
-            path: ".leindex.toml".into(),
-            reason,
-        })
-        .collect();
-    for entry in builder.build() {
-        let entry = match entry {
-            Ok(e) => e,
-            Err(err) => {
-                let path = error_path(&err)
-                    .map(|p| rel_path(&config.root, &p))
-                    .unwrap_or_default();
-                skipped.push(Skipped {
-                    path,
-                    reason: err.to_string(),
-                });
-                continue;
-            }
-        };
-        if !entry.file_type().is_some_and(|t| t.is_file()) {
-            continue;
-        }
-        let path = entry.path();
-        let Some(language) = Language::from_path(path).filter(|l| config.languages.contains(l))
-        else {
-            continue;
-        };
-        let rel = rel_path(&config.root, path);
-        match entry.metadata() {
-            Ok(md) => files.push(SourceFile {
-                rel,
-                abs: path.to_path_buf(),
-                language,
-                size: md.len(),
-                mtime_ms: mtime_ms(&md),
-            }),
-            Err(e) => skipped.push(Skipped {
+    refused
+}
+
+/// The walked entry as a source file: a regular file of an indexed language, with its size and mtime; one
+/// whose metadata cannot be read is added to `skipped`.
+fn source_file(
+    config: &Config,
+    entry: &ignore::DirEntry,
+    skipped: &mut Vec<Skipped>,
+) -> Option<SourceFile> {
+    if !entry.file_type().is_some_and(|t| t.is_file()) {
+        return None;
+    }
+    let path = entry.path();
+    let language = Language::from_path(path).filter(|l| config.languages.contains(l))?;
+    let rel = rel_path(&config.root, path);
+    match entry.metadata() {
+        Ok(md) => Some(SourceFile {
+            rel,
+            abs: path.to_path_buf(),
+            language,
+            size: md.len(),
+            mtime_ms: mtime_ms(&md),
+        }),
+        Err(e) => {
+            skipped.push(Skipped {
                 path: rel,
                 reason: format!("cannot read metadata: {e}"),
-            }),
+            });
+            None
         }
     }
-    skipped.extend(std::mem::take(
-        &mut *refused.lock().unwrap_or_else(|p| p.into_inner()),
-    ));
-    files.sort_by(|a, b| a.rel.cmp(&b.rel));
-    (files, skipped)
 }
 
 /// Why the symlink at `link` must not be followed from the canonical `root`: its target resolves outside
