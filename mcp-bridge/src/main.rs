@@ -60,51 +60,13 @@ fn init_logging(log_file: Option<&PathBuf>) -> Result<(), String> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    if let Err(e) = init_logging(args.log_file.as_ref()) {
-        eprintln!("leindex-mcp: {e}");
-        return ExitCode::from(2);
-    }
-    if args.memory_budget.is_some()
-        && let Err(e) = leindex_engine::memory::configure(args.memory_budget.as_deref(), None)
-    {
-        eprintln!("leindex-mcp: {e}");
-        return ExitCode::from(2);
-    }
-    // Load the tokenizer before the first answer needs it — and before the projects' writers start: a
-    // writer filling its model projects the model's size from the process's RSS growth (see
-    // `memory::model_outgrows`), and the tokenizer's tables loading beside it counted as model (a small
-    // project's model was then refused under a budget that holds it).
-    if leindex_engine::analyze::warm_up_tokenizer().join().is_err() {
-        tracing::warn!("loading the tokenizer failed; the first answer will retry");
-    }
-    let dirs = if args.projects.is_empty() {
-        match std::env::current_dir() {
-            Ok(d) => vec![d],
-            Err(e) => {
-                eprintln!("leindex-mcp: cannot read the working directory: {e}; pass --project");
-                return ExitCode::from(2);
-            }
+    let roots = match start(&args) {
+        Ok(roots) => roots,
+        Err(message) => {
+            eprintln!("leindex-mcp: {message}");
+            return ExitCode::from(2);
         }
-    } else {
-        args.projects.clone()
     };
-    let mut projects = Vec::new();
-    for dir in &dirs {
-        match project::Project::open(dir, args.read_only) {
-            Ok(p) => projects.push(p),
-            Err(e) => {
-                eprintln!("leindex-mcp: cannot serve {}: {e}", dir.display());
-                return ExitCode::from(2);
-            }
-        }
-    }
-    tracing::info!(
-        roots = ?projects.iter().map(|p| p.root().display().to_string()).collect::<Vec<_>>(),
-        read_only = args.read_only,
-        pid = std::process::id(),
-        "leindex-mcp starting"
-    );
-    let roots = Arc::new(roots::Roots::new(projects));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -115,24 +77,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let served = runtime.block_on(async {
-        // stdin and stdout through the front door (`transport`): malformed lines are answered there and
-        // never reach rmcp, whose own stdio transport drops them without an answer.
-        let (pipes, front_door) = transport::stdio();
-        let served = async {
-            let service = tools::Bridge::new(roots.clone())
-                .serve(pipes)
-                .await
-                .map_err(|e| format!("MCP initialization failed: {e}"))?;
-            service
-                .waiting()
-                .await
-                .map_err(|e| format!("MCP session ended with an error: {e}"))
-        }
-        .await;
-        front_door.finish().await;
-        served
-    });
+    let served = runtime.block_on(serve(roots.clone()));
     // The client closed stdin. Tool calls still running on the blocking pool (a call waiting for a first
     // index) are abandoned after a second rather than awaited; then the embedded writer stops and releases
     // the lock.
@@ -149,4 +94,61 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Logging, the memory budget, the tokenizer and the projects (each with its writer participant), before
+/// the protocol starts. Errors: the message for stderr (exit code 2).
+fn start(args: &Args) -> Result<Arc<roots::Roots>, String> {
+    init_logging(args.log_file.as_ref()).map_err(|e| e.to_string())?;
+    if args.memory_budget.is_some() {
+        leindex_engine::memory::configure(args.memory_budget.as_deref(), None)
+            .map_err(|e| e.to_string())?;
+    }
+    // Load the tokenizer before the first answer needs it — and before the projects' writers start: a
+    // writer filling its model projects the model's size from the process's RSS growth (see
+    // `memory::model_outgrows`), and the tokenizer's tables loading beside it counted as model (a small
+    // project's model was then refused under a budget that holds it).
+    if leindex_engine::analyze::warm_up_tokenizer().join().is_err() {
+        tracing::warn!("loading the tokenizer failed; the first answer will retry");
+    }
+    let dirs = if args.projects.is_empty() {
+        let cwd = std::env::current_dir()
+            .map_err(|e| format!("cannot read the working directory: {e}; pass --project"))?;
+        vec![cwd]
+    } else {
+        args.projects.clone()
+    };
+    let mut projects = Vec::new();
+    for dir in &dirs {
+        let project = project::Project::open(dir, args.read_only)
+            .map_err(|e| format!("cannot serve {}: {e}", dir.display()))?;
+        projects.push(project);
+    }
+    tracing::info!(
+        roots = ?projects.iter().map(|p| p.root().display().to_string()).collect::<Vec<_>>(),
+        read_only = args.read_only,
+        pid = std::process::id(),
+        "leindex-mcp starting"
+    );
+    Ok(Arc::new(roots::Roots::new(projects)))
+}
+
+/// Serves MCP on stdio until the client closes it. stdin and stdout go through the front door
+/// (`transport`): malformed lines are answered there and never reach rmcp, whose own stdio transport drops
+/// them without an answer. Returns why the session ended, or the error that ended it.
+async fn serve(roots: Arc<roots::Roots>) -> Result<rmcp::service::QuitReason, String> {
+    let (pipes, front_door) = transport::stdio();
+    let served = async {
+        let service = tools::Bridge::new(roots)
+            .serve(pipes)
+            .await
+            .map_err(|e| format!("MCP initialization failed: {e}"))?;
+        service
+            .waiting()
+            .await
+            .map_err(|e| format!("MCP session ended with an error: {e}"))
+    }
+    .await;
+    front_door.finish().await;
+    served
 }
