@@ -7,6 +7,11 @@
 //! (package), then a project-wide unique name. A name with a few candidates becomes low-weight edges marked
 //! ambiguous; a name with many candidates gets no edge at all, so one common name never floods the graph.
 
+mod names;
+mod rank;
+pub(crate) use names::*;
+pub(crate) use rank::*;
+
 use crate::model::{
     EdgeKind, EdgeRecord, FileFacts, FileRecord, ImportFact, IndexData, Language, NO_DETAIL,
     NO_SYMBOL, RefFact, RefKind, SymbolKind, SymbolRecord,
@@ -20,9 +25,6 @@ use foldhash::{HashMap, HashSet};
 pub(crate) const MAX_AMBIGUOUS: usize = 3;
 /// Most data edges created per field or global (writers × readers), to bound dense shared state.
 const MAX_DATA_EDGES_PER_KEY: usize = 32;
-/// PageRank damping factor and iteration count (Page et al. 1998 use d = 0.85).
-const PAGERANK_DAMPING: f32 = 0.85;
-const PAGERANK_ITERATIONS: usize = 30;
 
 /// Resolves the facts of all files into symbols, edges and centrality. `files` pairs each file's metadata
 /// with its facts; the order given is the id order. The search index is left empty (see
@@ -199,46 +201,6 @@ struct Resolver<'a> {
     files_by_last_segment: HashMap<&'a str, Vec<usize>>,
     /// Directory of each file.
     file_dirs: Vec<&'a str>,
-}
-
-/// Symbol ids grouped by a name: one array of ids sorted by the name, and a map from each name to its run.
-/// Against a map of one `Vec` per name this saves a heap allocation per distinct name (about 70 bytes each;
-/// Linux has about a million names and as many qualified names).
-struct NameIndex<'a> {
-    ids: Vec<u32>,
-    runs: HashMap<&'a str, (u32, u32)>,
-}
-
-impl<'a> NameIndex<'a> {
-    fn new(symbols: &'a [SymbolRecord], key: impl Fn(&'a SymbolRecord) -> &'a str + Sync) -> Self {
-        let mut ids: Vec<u32> = (0..symbols.len() as u32).collect();
-        // Ties broken by id, so each run keeps ids in ascending order (the order candidates are considered in).
-        ids.par_sort_unstable_by(|&a, &b| {
-            key(&symbols[a as usize])
-                .cmp(key(&symbols[b as usize]))
-                .then(a.cmp(&b))
-        });
-        let mut runs = HashMap::default();
-        let mut start = 0;
-        while start < ids.len() {
-            let k = key(&symbols[ids[start] as usize]);
-            let mut end = start + 1;
-            while end < ids.len() && key(&symbols[ids[end] as usize]) == k {
-                end += 1;
-            }
-            runs.insert(k, (start as u32, end as u32));
-            start = end;
-        }
-        NameIndex { ids, runs }
-    }
-
-    /// The ids of the symbols with this name, ascending; empty when there are none.
-    fn get(&self, name: &str) -> &[u32] {
-        match self.runs.get(name) {
-            Some(&(a, b)) => &self.ids[a as usize..b as usize],
-            None => &[],
-        }
-    }
 }
 
 /// A read or write of a field (keyed by its container) or a global (keyed by the global symbol).
@@ -864,41 +826,6 @@ impl<'a> Resolver<'a> {
     }
 }
 
-/// Visible imported names of one file.
-struct FileImports<'a> {
-    /// visible name → (module, original name)
-    names: HashMap<&'a str, (&'a str, &'a str)>,
-}
-
-impl<'a> FileImports<'a> {
-    fn new(imports: &'a [ImportFact]) -> Self {
-        let mut names = HashMap::default();
-        for i in imports {
-            if !i.name.is_empty() {
-                names.insert(i.name.as_str(), (i.module.as_str(), i.original.as_str()));
-            }
-        }
-        FileImports { names }
-    }
-
-    fn symbol(&self, name: &str) -> Option<(&'a str, &'a str)> {
-        self.names.get(name).copied()
-    }
-
-    /// The module a visible name stands for (`import numpy as np` → `numpy`; `from django.db import
-    /// models` → `django.db.models`; Go `fmt`).
-    fn module_of(&self, name: &str) -> Option<String> {
-        let (module, original) = self.names.get(name)?;
-        Some(if original.is_empty() || *original == "*" {
-            module.to_string()
-        } else if module.is_empty() {
-            original.to_string()
-        } else {
-            format!("{module}.{original}")
-        })
-    }
-}
-
 fn is_self_receiver(q: &str, lang: Language) -> bool {
     match lang {
         Language::Rust => q == "self" || q == "Self",
@@ -946,78 +873,4 @@ fn dedupe(edges: &mut Vec<EdgeRecord>) {
             .then_with(|| a.detail.cmp(&b.detail))
     });
     edges.dedup_by(|b, a| a.src == b.src && a.kind == b.kind && a.dst == b.dst);
-}
-
-/// PageRank over calls and references (weighted), scaled to mean 1.0; plus distinct caller/callee counts.
-fn centrality(n: usize, edges: &[EdgeRecord]) -> (Vec<f32>, Vec<u32>, Vec<u32>) {
-    let mut callers = vec![0u32; n];
-    let mut callees = vec![0u32; n];
-    let mut out_weight = vec![0f32; n];
-    let rank_edges: Vec<&EdgeRecord> = edges
-        .iter()
-        .filter(|e| matches!(e.kind, EdgeKind::Calls | EdgeKind::References))
-        .collect();
-    for e in &rank_edges {
-        out_weight[e.src as usize] += e.weight;
-        if e.kind == EdgeKind::Calls {
-            callers[e.dst as usize] += 1;
-            callees[e.src as usize] += 1;
-        }
-    }
-    if n == 0 {
-        return (Vec::new(), callers, callees);
-    }
-    let mut rank = vec![1.0 / n as f32; n];
-    let mut next = vec![0f32; n];
-    for _ in 0..PAGERANK_ITERATIONS {
-        let dangling: f32 = (0..n)
-            .filter(|&i| out_weight[i] == 0.0)
-            .map(|i| rank[i])
-            .sum();
-        let base = (1.0 - PAGERANK_DAMPING) / n as f32 + PAGERANK_DAMPING * dangling / n as f32;
-        next.iter_mut().for_each(|x| *x = base);
-        for e in &rank_edges {
-            let s = e.src as usize;
-            next[e.dst as usize] += PAGERANK_DAMPING * rank[s] * e.weight / out_weight[s];
-        }
-        std::mem::swap(&mut rank, &mut next);
-    }
-    let scale = n as f32;
-    rank.iter_mut().for_each(|x| *x *= scale);
-    (rank, callers, callees)
-}
-
-/// Segments of a file path without extension and without index-like stems.
-fn path_segments(path: &str) -> Vec<&str> {
-    let no_ext = match path.rsplit_once('.') {
-        Some((a, ext)) if !ext.contains('/') => a,
-        _ => path,
-    };
-    let mut segs: Vec<&str> = no_ext.split('/').filter(|s| !s.is_empty()).collect();
-    if segs.len() > 1 && matches!(segs.last(), Some(&("mod" | "__init__" | "index" | "lib"))) {
-        segs.pop();
-    }
-    segs
-}
-
-/// Segments of an import path as written: `crate::a::b`, `a.b`, `./a/b`, `../a`, `a/b.h`.
-fn module_segments(module: &str) -> Vec<&str> {
-    let m = module
-        .trim_end_matches(".h")
-        .trim_end_matches(".hpp")
-        .trim_end_matches(".js")
-        .trim_end_matches(".ts");
-    m.split(['/', ':', '.'])
-        .filter(|s| {
-            !s.is_empty() && !matches!(*s, "crate" | "self" | "super" | "@" | "index" | "mod")
-        })
-        .collect()
-}
-
-fn ends_with(hay: &[&str], needle: &[&str]) -> bool {
-    hay.len() >= needle.len() && hay[hay.len() - needle.len()..] == *needle
-}
-
-fn contains_run(hay: &[&str], needle: &[&str]) -> bool {
-    needle.len() <= hay.len() && hay.windows(needle.len()).any(|w| w == needle)
 }

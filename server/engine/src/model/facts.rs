@@ -1,0 +1,77 @@
+//! What the parser extracts from one file: its symbols, the references and imports they make.
+
+use super::*;
+use serde::{Deserialize, Serialize};
+
+/// One symbol defined in a file, as the parser saw it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SymbolFact {
+    /// Simple name (`steal_work`).
+    pub name: String,
+    /// Name qualified by its containers within the file (`Core::steal_work`, `QuerySet.filter`).
+    pub qualified_name: String,
+    pub kind: SymbolKind,
+    /// Index of the containing symbol in the same file's `symbols` (0 is the file's module symbol);
+    /// `None` only for the module symbol itself.
+    pub parent: Option<u32>,
+    /// Byte span `[start, end)` in the file.
+    pub byte_start: u32,
+    pub byte_end: u32,
+    /// 1-based inclusive line span.
+    pub line_start: u32,
+    pub line_end: u32,
+    /// The header as written, up to the body (whitespace collapsed, at most ~240 chars).
+    pub signature: String,
+    /// Doc comment / docstring, markers stripped.
+    pub doc: String,
+    /// McCabe cyclomatic complexity (1 + decision points) for callables; 0 otherwise.
+    pub complexity: u32,
+    /// Lines of code of the span (`line_end - line_start + 1`).
+    pub loc: u32,
+    /// Identifiers and comment words of the body, space separated: the low-weight BM25 field.
+    pub body_terms: String,
+}
+
+/// A reference from a symbol to a name, before resolution.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefFact {
+    /// Index of the enclosing symbol in the file's `symbols`.
+    pub from: u32,
+    pub kind: RefKind,
+    /// The referenced simple name (`steal_into`, `HashMap`, `count`).
+    pub name: String,
+    /// What stood before the name, as written (`self`, `this`, `Self`, `Vec`, `worker.core`), if anything.
+    pub qualifier: Option<String>,
+    /// 1-based line of the reference.
+    pub line: u32,
+}
+
+/// An import / use / include, before resolution.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportFact {
+    /// Index of the importing symbol in the file's `symbols` (usually 0, the module).
+    pub from: u32,
+    /// Module path as written, normalised to `/`-free dotted or `::` form (`crate::runtime::task`,
+    /// `django.db.models`, `./operators/map`, `fmt`, `stdio.h`).
+    pub module: String,
+    /// The imported name as visible in the file (last segment or alias); empty for whole-module imports.
+    pub name: String,
+    /// The original name when aliased (`import { a as b }` → `a`); equals `name` otherwise.
+    pub original: String,
+    /// 1-based line.
+    pub line: u32,
+}
+
+/// Everything the parser extracts from one file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileFacts {
+    /// Path relative to the project root, `/`-separated.
+    pub path: String,
+    pub language: Language,
+    /// Symbols in document order; index 0 is the file's module symbol.
+    pub symbols: Vec<SymbolFact>,
+    pub refs: Vec<RefFact>,
+    pub imports: Vec<ImportFact>,
+    /// Number of tree-sitter ERROR / MISSING nodes (the file is still indexed with what parsed).
+    pub syntax_errors: u32,
+}
