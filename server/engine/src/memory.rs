@@ -400,7 +400,7 @@ pub(crate) fn budget_for_model(projected: u64) -> u64 {
 }
 
 /// Returns freed heap to the OS: mimalloc's (`mi_collect(true)`: this thread's heap and abandoned ones; other
-/// threads' free pages are returned by mimalloc itself, at once, see `init_allocator`) and glibc's
+/// threads' free pages are returned by mimalloc itself, at once, see the leindex-alloc crate) and glibc's
 /// (`malloc_trim(0)`, which DuckDB allocates from; a no-op off glibc).
 pub fn trim() {
     // SAFETY: mi_collect only walks mimalloc's own heaps; it is safe to call at any time.

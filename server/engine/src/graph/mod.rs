@@ -18,7 +18,7 @@ use crate::model::{
 };
 use crate::store::spill::packed::PackedRefs;
 use rayon::prelude::*;
-// foldhash instead of SipHash: these maps are hit for every reference of the tree (see search.rs).
+// foldhash instead of SipHash: these maps are hit for every reference of the tree (see search/mod.rs).
 use foldhash::{HashMap, HashSet};
 
 /// Most candidates an unresolved name may have and still get (ambiguous) edges.
@@ -35,7 +35,7 @@ pub fn build(files: &[(&FileRecord, &FileFacts)]) -> IndexData {
 
 /// Where the resolver finds the references and imports that [`PackedRefs::take`] took out of files' facts:
 /// held packed in memory (a live writer's model: `Vec<Option<&PackedRefs>>`, one entry per file or none at
-/// all) or parked on disk (a one-shot index, see `indexer.rs`). Called from several threads at once.
+/// all) or parked on disk (a one-shot index, see `pipeline/holding.rs`). Called from several threads at once.
 pub(crate) trait RefSource: Sync {
     /// File `fid`'s references and imports, or `None` when its facts still hold them. A source that can fail
     /// (a read from disk) keeps its error for its owner to return after the build, and yields empty lists.

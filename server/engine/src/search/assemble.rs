@@ -37,7 +37,7 @@ pub(crate) fn assemble<D: Borrow<Doc>, I: Iterator<Item = D>>(
 /// million strings for Linux) that takes the index as it is built: the postings are built a slice of terms
 /// at a time, each slice holding at most `slice_postings` postings (or one term's, if more), and every term
 /// is handed to `emit(term, postings)` in byte order of the terms, so only one slice's postings are ever in
-/// memory. Each slice is one more pass over `docs` (a one-shot index reads them from disk, see `park.rs`).
+/// memory. Each slice is one more pass over `docs` (a one-shot index reads them from disk, see `store/spill/park.rs`).
 /// Returns each symbol's document length and their mean. Errors: the first error of `emit`.
 pub(crate) fn assemble_sliced<D: Borrow<Doc>, I: Iterator<Item = D>, E>(
     docs: impl Fn() -> I,

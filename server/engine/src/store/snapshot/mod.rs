@@ -42,7 +42,7 @@ pub use read::*;
 use validate::Checker;
 pub(crate) use write::*;
 
-// foldhash instead of SipHash: every string of the index goes through the strings table (see search.rs).
+// foldhash instead of SipHash: every string of the index goes through the strings table (see search/mod.rs).
 use std::io;
 use std::path::{Path, PathBuf};
 
