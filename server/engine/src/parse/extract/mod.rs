@@ -36,8 +36,8 @@ const MAX_DOC: usize = 800;
 
 /// A parser for `lang`. Every tree-sitter parser is made here, so tree-sitter's C allocations go to
 /// mimalloc (called directly, see `alloc.rs`; the binaries' Rust allocator too) rather than glibc's: its
-/// trees are many small blocks freed in bulk, which cost glibc's `malloc` (consolidation, unlinking) about a fifth of a cold index's CPU
-/// on Linux 6.1 (`perf`). Errors: the grammar's ABI is not one this tree-sitter loads.
+/// trees are many small blocks freed in bulk, which cost glibc's `malloc` (consolidation, unlinking) about
+/// a fifth of a cold index's CPU on Linux 6.1 (`perf`). Errors: the grammar's ABI is not one this tree-sitter loads.
 pub fn new_parser(lang: Language) -> Result<tree_sitter::Parser, tree_sitter::LanguageError> {
     alloc::use_mimalloc();
     let mut parser = tree_sitter::Parser::new();
