@@ -15,7 +15,7 @@ use leindex_engine::{Error, answers, live, memory, parse, status};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 #[derive(Parser)]
 #[command(
@@ -178,16 +178,10 @@ fn run(cli: Cli) -> Result<(), Error> {
 
 /// `leindex lsp`: the language server on stdio, on a tokio runtime of its own.
 fn serve_lsp() -> Result<(), Error> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|source| Error::Io {
-            path: PathBuf::from("<tokio runtime>"),
-            source,
-        })?;
-    runtime.block_on(leindex_lsp::serve(tokio::io::stdin(), tokio::io::stdout()));
-    runtime.shutdown_timeout(Duration::from_secs(1));
-    Ok(())
+    leindex_lsp::serve_stdio().map_err(|source| Error::Io {
+        path: PathBuf::from("<tokio runtime>"),
+        source,
+    })
 }
 
 /// `leindex index`: one catalog-backed run, unless a live writer keeps the index current.

@@ -32,17 +32,9 @@ fn main() -> std::process::ExitCode {
         .with_ansi(false)
         .with_writer(std::io::stderr)
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("leindex-lsp: cannot start the async runtime: {e}");
-            return std::process::ExitCode::FAILURE;
-        }
-    };
-    runtime.block_on(leindex_lsp::serve(tokio::io::stdin(), tokio::io::stdout()));
-    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    if let Err(e) = leindex_lsp::serve_stdio() {
+        eprintln!("leindex-lsp: cannot start the async runtime: {e}");
+        return std::process::ExitCode::FAILURE;
+    }
     std::process::ExitCode::SUCCESS
 }
