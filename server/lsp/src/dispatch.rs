@@ -1,5 +1,6 @@
 //! How read-only requests run (rust-analyzer's `dispatch.rs`, mcp-bridge's `Bridge::call`): off the async
-//! workers on tokio's blocking pool, against a [`WorldSnapshot`], timed at debug level, with handler errors
+//! workers on tokio's blocking pool ([`Backend::run`]), or inline for the cheap ones an editor sends by the
+//! hundred ([`Backend::run_sync`]), against a [`WorldSnapshot`], timed at debug level, with handler errors
 //! ([`RequestError`]) turned into the JSON-RPC errors LSP clients expect.
 
 use crate::server::Backend;
@@ -84,28 +85,51 @@ impl Backend {
     ) -> jsonrpc::Result<R::Result> {
         let world = self.world()?;
         let queued = Instant::now();
-        let answer = tokio::task::spawn_blocking(move || {
-            let queue_ms = queued.elapsed().as_secs_f64() * 1e3;
-            let started = Instant::now();
-            let answer = handler(world, params);
-            let ms = started.elapsed().as_secs_f64() * 1e3;
-            tracing::debug!(
-                method = R::METHOD,
-                queue_ms,
-                ms,
-                ok = answer.is_ok(),
-                "request"
-            );
-            answer
-        })
-        .await
-        .unwrap_or_else(|e| {
-            tracing::error!(method = R::METHOD, error = %e, "request handler failed");
-            Err(RequestError::Internal {
-                method: R::METHOD,
-                message: e.to_string(),
-            })
-        });
+        let answer =
+            tokio::task::spawn_blocking(move || answer::<R>(world, params, handler, queued))
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::error!(method = R::METHOD, error = %e, "request handler failed");
+                    Err(RequestError::Internal {
+                        method: R::METHOD,
+                        message: e.to_string(),
+                    })
+                });
         answer.map_err(jsonrpc::Error::from)
     }
+
+    /// Answers request `R` with `handler` right here, on the async worker (ruff's sync handlers): for the
+    /// requests an editor sends by the hundred that only read cached figures (`codeLens`, `codeLens/resolve`:
+    /// both lenses of every visible symbol at once), where a hop to the small blocking pool would queue them
+    /// behind each other. Timing and errors as [`Self::run`]; a panic is not caught here (tower-lsp-server
+    /// answers it as an internal error).
+    pub(crate) fn run_sync<R: Request>(
+        &self,
+        params: R::Params,
+        handler: Handler<R>,
+    ) -> jsonrpc::Result<R::Result> {
+        let world = self.world()?;
+        answer::<R>(world, params, handler, Instant::now()).map_err(jsonrpc::Error::from)
+    }
+}
+
+/// Runs `handler` and logs the method, the ms it waited since `queued` and the ms it took, at debug level.
+fn answer<R: Request>(
+    world: WorldSnapshot,
+    params: R::Params,
+    handler: Handler<R>,
+    queued: Instant,
+) -> Result<R::Result, RequestError> {
+    let queue_ms = queued.elapsed().as_secs_f64() * 1e3;
+    let started = Instant::now();
+    let answer = handler(world, params);
+    let ms = started.elapsed().as_secs_f64() * 1e3;
+    tracing::debug!(
+        method = R::METHOD,
+        queue_ms,
+        ms,
+        ok = answer.is_ok(),
+        "request"
+    );
+    answer
 }

@@ -314,13 +314,11 @@ impl LanguageServer for Backend {
     }
 
     async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
-        self.run::<CodeLensRequest>(params, handlers::code_lens::handle)
-            .await
+        self.run_sync::<CodeLensRequest>(params, handlers::code_lens::handle)
     }
 
     async fn code_lens_resolve(&self, lens: CodeLens) -> Result<CodeLens> {
-        self.run::<CodeLensResolve>(lens, handlers::code_lens::resolve)
-            .await
+        self.run_sync::<CodeLensResolve>(lens, handlers::code_lens::resolve)
     }
 
     async fn prepare_call_hierarchy(
