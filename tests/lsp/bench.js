@@ -45,7 +45,7 @@ async function bench(name) {
   const uri = pathToFileURL(big.path).toString();
 
   const t0 = Date.now();
-  const server = await startServer(root, name, 'warn,leindex_lsp::backend=debug', true);
+  const server = await startServer(root, name, 'warn,leindex_lsp::handlers::text_sync=debug', true);
   const { child, conn } = server;
   // The server's own time to apply each didChange and re-parse incrementally (its debug boundary log).
   const applyMs = [];
