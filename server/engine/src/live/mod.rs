@@ -215,6 +215,10 @@ impl<'w> Writer<'w> {
         writer.graph_dirty = writer.run(&Changes::Everything);
         writer.spill.set_loaded(writer.model.is_started());
         writer.retry.record(writer.state.last_error.is_some());
+        // Idle time counts from the end of the first run: the catalog's graph tables wait the same
+        // GRAPH_PERSIST_IDLE after it as after any run, instead of being written while an editor asks for
+        // its first lenses.
+        writer.last_scan = Instant::now();
         writer
     }
 
