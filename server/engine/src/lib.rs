@@ -49,3 +49,12 @@ pub enum Error {
     #[error("{message}")]
     InvalidArgument { message: String },
 }
+
+/// Milliseconds since the Unix epoch (0 for a clock set before it): the time stamps of file records, the
+/// writer's state and hand-over requests.
+pub(crate) fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}

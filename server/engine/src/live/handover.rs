@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::layout::IndexDir;
+use crate::now_ms;
 use lock::{LockError, WriterLock};
 use std::path::Path;
 use std::time::Duration;

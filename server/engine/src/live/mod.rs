@@ -28,6 +28,7 @@ pub mod lock;
 
 use crate::config::Config;
 use crate::memory;
+use crate::now_ms;
 use crate::pipeline::IndexReport;
 use lock::WriterLock;
 use notify::RecursiveMode;

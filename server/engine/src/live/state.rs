@@ -5,14 +5,6 @@ use crate::layout::{IndexDir, STATE_FILE};
 use crate::memory;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::{SystemTime, UNIX_EPOCH};
-
-pub(crate) fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
 
 /// What the current writer says about itself, stored as JSON in `<index_dir>/writer.json`. Times in ms since
 /// the Unix epoch.

@@ -17,12 +17,13 @@ use crate::layout::IndexDir;
 use crate::live::LiveModel;
 use crate::live::lock::{LockError, WriterLock};
 use crate::model::{FileFacts, FileRecord};
+use crate::now_ms;
 use crate::store::catalog::{self, Catalog, CatalogError};
 use crate::store::snapshot::{self, SearchSections, Snapshot, SymbolTexts};
 use crate::store::spill::park::ParkedTexts;
 use std::collections::HashMap;
 use std::path::Path;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 /// Progress of an index run, for progress bars.
 #[derive(Debug, Clone, Copy)]
@@ -49,9 +50,14 @@ pub struct IndexOptions<'a> {
 pub struct IndexReport {
     /// Source files found by the walk (indexed or skipped).
     pub files: usize,
+    /// Files new since the last run, files whose content changed, files gone, and files whose size and
+    /// mtime matched the catalog (not read).
     pub added: usize,
+    /// See `added`.
     pub changed: usize,
+    /// See `added`.
     pub removed: usize,
+    /// See `added`.
     pub unchanged: usize,
     /// Files not indexed, with reasons.
     pub skipped: Vec<SkippedFile>,
@@ -68,15 +74,10 @@ pub struct IndexReport {
 /// A skipped path and why (serialisable form of [`Skipped`]).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct SkippedFile {
+    /// Project-relative, `/`-separated path (`.leindex.toml` for a bad include/exclude glob).
     pub path: String,
+    /// Why it was not indexed (too large, binary, not UTF-8, a symlink leading outside the root, ...).
     pub reason: String,
-}
-
-pub(crate) fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 /// Creates the index directory with a `.gitignore` holding `*`, so the index never shows up in `git status`.
