@@ -20,6 +20,7 @@ pub mod serve;
 pub mod store;
 
 // The facade: what the front doors (CLI, LSP server, MCP bridge) use most, at the top.
+pub use model::{FileId, SymbolId};
 pub use serve::{analyze, answers, navigate, query, reader, status};
 pub use store::snapshot::{Snapshot, SnapshotError, SymbolView};
 

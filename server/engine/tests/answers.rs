@@ -3,12 +3,12 @@
 //! `UPDATE_EXPECT=1` and read the diff).
 
 use expect_test::{Expect, expect};
-use leindex_engine::Snapshot;
 use leindex_engine::analyze::{self, AnalyzeRequest};
 use leindex_engine::config::Config;
 use leindex_engine::pipeline;
 use leindex_engine::query::{self, Related, SymbolRef};
 use leindex_engine::search;
+use leindex_engine::{Snapshot, SymbolId};
 use std::fmt::Write;
 
 use crate::scratch::ScratchDir;
@@ -178,7 +178,7 @@ impl Project {
     }
 
     /// `path qualified_name` of symbol `id`.
-    fn at(&self, id: u32) -> String {
+    fn at(&self, id: SymbolId) -> String {
         let s = SymbolRef::of(&self.snap, id);
         format!("{} {}", s.path, s.symbol)
     }

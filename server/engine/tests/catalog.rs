@@ -3,8 +3,8 @@
 
 use crate::scratch::ScratchDir as TestDir;
 use leindex_engine::model::{
-    EdgeKind, EdgeRecord, FileFacts, FileRecord, ImportFact, IndexData, Language, NO_DETAIL,
-    NO_SYMBOL, RefFact, RefKind, SymbolFact, SymbolKind, SymbolRecord,
+    EdgeKind, EdgeRecord, FileFacts, FileId, FileRecord, ImportFact, IndexData, Language,
+    NO_DETAIL, RefFact, RefKind, SymbolFact, SymbolId, SymbolKind, SymbolRecord,
 };
 use leindex_engine::store::catalog::{
     CATALOG_FILE_NAME, Catalog, CatalogError, FileState, FileStatus, SCHEMA_VERSION,
@@ -102,7 +102,7 @@ fn graph(generation: u64, files: Vec<FileRecord>, symbols: usize, edges: usize) 
         files,
         symbols: (0..symbols as u32)
             .map(|i| SymbolRecord {
-                file: i % nfiles,
+                file: FileId(i % nfiles),
                 name: format!("sym_{i}"),
                 qualified_name: format!("mod.sym_{i}"),
                 kind: if i < nfiles {
@@ -110,7 +110,11 @@ fn graph(generation: u64, files: Vec<FileRecord>, symbols: usize, edges: usize) 
                 } else {
                     SymbolKind::Function
                 },
-                parent: if i < nfiles { NO_SYMBOL } else { i % nfiles },
+                parent: if i < nfiles {
+                    SymbolId::NONE
+                } else {
+                    SymbolId(i % nfiles)
+                },
                 byte_start: i,
                 byte_end: i + 10,
                 line_start: 1,
@@ -126,8 +130,8 @@ fn graph(generation: u64, files: Vec<FileRecord>, symbols: usize, edges: usize) 
             .collect(),
         edges: (0..edges as u32)
             .map(|i| EdgeRecord {
-                src: i % symbols as u32,
-                dst: (i * 7 + 1) % symbols as u32,
+                src: SymbolId(i % symbols as u32),
+                dst: SymbolId((i * 7 + 1) % symbols as u32),
                 kind: EdgeKind::ALL[i as usize % EdgeKind::ALL.len()],
                 weight: 0.5,
                 ambiguous: i % 2 == 0,

@@ -9,8 +9,8 @@
 //! rebuild the bundled DuckDB under instrumentation, since the reader lives in the engine crate; this loop is
 //! what runs in CI until the snapshot module is its own crate.
 
-use leindex_engine::search;
 use leindex_engine::store::snapshot::{Snapshot, write_snapshot};
+use leindex_engine::{SymbolId, search};
 use std::fs;
 
 use crate::scratch::ScratchDir as TempDir;
@@ -121,7 +121,7 @@ fn walk_all(snap: &Snapshot) -> usize {
     for f in snap.files() {
         seen += f.path.len();
     }
-    for id in 0..snap.symbol_count() as u32 {
+    for id in SymbolId::all(snap.symbol_count()) {
         let s = snap.symbol(id);
         seen += s.name.len() + s.qualified_name.len() + s.signature.len() + s.doc.len();
         seen += snap.file(s.file).path.len();

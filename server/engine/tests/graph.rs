@@ -1,9 +1,9 @@
 //! Graph resolution across files: receiver types, qualifiers, imports, same package, ambiguity without
 //! fan-out, data edges, inheritance, and centrality.
 
-use leindex_engine::graph;
 use leindex_engine::model::{EdgeKind, FileFacts, FileRecord, IndexData, Language};
 use leindex_engine::parse::parse;
+use leindex_engine::{SymbolId, graph};
 
 fn project(files: &[(&str, &str)]) -> IndexData {
     let facts: Vec<(FileRecord, FileFacts)> = files
@@ -26,21 +26,22 @@ fn project(files: &[(&str, &str)]) -> IndexData {
     graph::build(&refs)
 }
 
-fn id(d: &IndexData, path: &str, qualified: &str) -> u32 {
+fn id(d: &IndexData, path: &str, qualified: &str) -> SymbolId {
     d.symbols
         .iter()
-        .position(|s| s.qualified_name == qualified && d.files[s.file as usize].path == path)
-        .unwrap_or_else(|| panic!("no {qualified} in {path}")) as u32
+        .position(|s| s.qualified_name == qualified && d.files[s.file.index()].path == path)
+        .map(SymbolId::new)
+        .unwrap_or_else(|| panic!("no {qualified} in {path}"))
 }
 
-fn edges_from(d: &IndexData, src: u32, kind: EdgeKind) -> Vec<(String, f32, bool)> {
+fn edges_from(d: &IndexData, src: SymbolId, kind: EdgeKind) -> Vec<(String, f32, bool)> {
     d.edges
         .iter()
         .filter(|e| e.src == src && e.kind == kind)
         .map(|e| {
-            let s = &d.symbols[e.dst as usize];
+            let s = &d.symbols[e.dst.index()];
             (
-                format!("{}:{}", d.files[s.file as usize].path, s.qualified_name),
+                format!("{}:{}", d.files[s.file.index()].path, s.qualified_name),
                 e.weight,
                 e.ambiguous,
             )
@@ -169,7 +170,7 @@ fn rust_qualified_and_same_module_calls_and_centrality() {
             .any(|(t, _, _)| t == "src/worker.rs:Core::next_task"),
         "{calls:?}"
     );
-    let helper = &d.symbols[id(&d, "src/worker.rs", "helper") as usize];
+    let helper = &d.symbols[id(&d, "src/worker.rs", "helper").index()];
     assert_eq!(helper.callers, 2);
     let mean = d.symbols.iter().map(|s| s.pagerank).sum::<f32>() / d.symbols.len() as f32;
     assert!((mean - 1.0).abs() < 0.05, "pagerank mean {mean}");

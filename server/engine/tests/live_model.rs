@@ -1,6 +1,7 @@
 //! The live writer's in-memory model: targeted runs see edits, new files (through a walk), deletions and
 //! unsaved buffers exactly as a full catalog-backed run would, and `persist` leaves the catalog consistent.
 
+use leindex_engine::SymbolId;
 use leindex_engine::config::Config;
 use leindex_engine::live::lock::WriterLock;
 use leindex_engine::live::{Changes, LiveModel};
@@ -159,11 +160,12 @@ fn edits_around_a_persist_publish_what_a_fresh_index_does() {
         .symbols
         .iter()
         .position(|s| s.name == "leindex_added_caller")
-        .expect("the edit is in the index") as u32;
+        .map(SymbolId::new)
+        .expect("the edit is in the index");
     assert!(
         a.edges
             .iter()
-            .any(|e| e.src == caller && a.symbols[e.dst as usize].name == "leindex_added_callee"),
+            .any(|e| e.src == caller && a.symbols[e.dst.index()].name == "leindex_added_callee"),
         "the call across the persist resolves"
     );
     assert_eq!(a.files.len(), b.files.len());

@@ -47,11 +47,11 @@ fn sym(
     doc: &str,
 ) -> SymbolRecord {
     SymbolRecord {
-        file,
+        file: FileId(file),
         name: name.into(),
         qualified_name: qualified.into(),
         kind,
-        parent,
+        parent: SymbolId(parent),
         byte_start: lines.0 * 40,
         byte_end: lines.1 * 40 + 17,
         line_start: lines.0,
@@ -83,8 +83,8 @@ fn edge(
     detail: &str,
 ) -> EdgeRecord {
     EdgeRecord {
-        src,
-        dst,
+        src: SymbolId(src),
+        dst: SymbolId(dst),
         kind,
         weight,
         ambiguous,
@@ -100,7 +100,10 @@ fn edge(
 const DETAILS: [&str; 2] = ["count", "größe"];
 
 fn p(doc: u32, tf: f32) -> Posting {
-    Posting { doc, tf }
+    Posting {
+        doc: SymbolId(doc),
+        tf,
+    }
 }
 
 /// 3 files, 11 symbols (unicode names, a case-insensitive name clash), edges of six kinds incl. a data edge.
@@ -113,7 +116,15 @@ pub(crate) fn sample(generation: u64) -> IndexData {
         file("web/main.ts", Language::TypeScript, 0, -5, 0),
     ];
     let symbols = vec![
-        sym(0, "lib", "lib", Module, NO_SYMBOL, (1, 80), "Crate root."),
+        sym(
+            0,
+            "lib",
+            "lib",
+            Module,
+            SymbolId::NONE.0,
+            (1, 80),
+            "Crate root.",
+        ),
         sym(
             0,
             "Größe",
@@ -133,7 +144,7 @@ pub(crate) fn sample(generation: u64) -> IndexData {
             (11, 30),
             "Parses `leindex.toml`.",
         ),
-        sym(1, "größe", "größe", Module, NO_SYMBOL, (1, 40), ""),
+        sym(1, "größe", "größe", Module, SymbolId::NONE.0, (1, 40), ""),
         sym(
             1,
             "Counter",
@@ -153,7 +164,7 @@ pub(crate) fn sample(generation: u64) -> IndexData {
             "Adds one. ✓",
         ),
         sym(1, "read_count", "Counter.read_count", Method, 5, (8, 9), ""),
-        sym(2, "main", "main", Module, NO_SYMBOL, (1, 20), ""),
+        sym(2, "main", "main", Module, SymbolId::NONE.0, (1, 20), ""),
         sym(2, "Parse_Config", "Parse_Config", Function, 8, (2, 12), ""),
         sym(2, "日本語", "日本語", Global, 8, (14, 14), "Ein Wert."),
     ];
@@ -242,52 +253,52 @@ fn views_expose_records() {
     let data = sample(1);
     let snap = write_and_open(dir.path(), &data);
 
-    let f = snap.file(1);
-    assert_eq!(f.id, 1);
+    let f = snap.file(FileId(1));
+    assert_eq!(f.id, FileId(1));
     assert_eq!(f.path, "app/größe.py");
     assert_eq!(f.language, Language::Python);
     assert_eq!(f.syntax_errors, 2);
     assert_eq!(f.hash.len(), 64);
-    assert_eq!(snap.file(2).mtime_ms, -5);
+    assert_eq!(snap.file(FileId(2)).mtime_ms, -5);
     assert_eq!(
         snap.files().map(|f| f.path).collect::<Vec<_>>(),
         ["src/lib.rs", "app/größe.py", "web/main.ts"]
     );
 
-    let s = snap.symbol(6);
-    assert_eq!(s.id, 6);
+    let s = snap.symbol(SymbolId(6));
+    assert_eq!(s.id, SymbolId(6));
     assert_eq!(
         (s.name, s.qualified_name, s.doc),
         ("increment", "Counter.increment", "Adds one. ✓")
     );
     assert_eq!(s.kind, SymbolKind::Method);
-    assert_eq!(s.parent, Some(5));
-    assert_eq!(s.file, 1);
+    assert_eq!(s.parent, Some(SymbolId(5)));
+    assert_eq!(s.file, FileId(1));
     assert_eq!(s.signature, "fn increment(x: &str) -> usize");
     assert_eq!(
         (s.line_start, s.line_end, s.loc, s.complexity),
         (4, 6, 3, 3)
     );
     assert_eq!(s.pagerank, data.symbols[6].pagerank);
-    assert_eq!(snap.symbol(0).parent, None);
-    assert_eq!(snap.symbol(10).name, "日本語");
+    assert_eq!(snap.symbol(SymbolId(0)).parent, None);
+    assert_eq!(snap.symbol(SymbolId(10)).name, "日本語");
     assert_eq!(snap.symbols().count(), 11);
-    for id in 0..11u32 {
-        assert_eq!(snap.doc_len(id), data.search.doc_len[id as usize]);
+    for id in SymbolId::all(11) {
+        assert_eq!(snap.doc_len(id), data.search.doc_len[id.index()]);
     }
 
     let data_edges: Vec<_> = snap
-        .out_edges(6)
-        .map(|e| (e.other, e.kind, e.detail))
+        .out_edges(SymbolId(6))
+        .map(|e| (e.other.0, e.kind, e.detail))
         .collect();
     assert_eq!(
         data_edges,
         [(7, EdgeKind::Calls, ""), (7, EdgeKind::DataFlow, "count")]
     );
     let ambiguous: Vec<_> = snap
-        .out_edges(9)
+        .out_edges(SymbolId(9))
         .filter(|e| e.ambiguous)
-        .map(|e| (e.other, e.weight))
+        .map(|e| (e.other.0, e.weight))
         .collect();
     assert_eq!(ambiguous, [(2, 0.5), (3, 0.5)]);
 }
@@ -297,11 +308,9 @@ fn in_and_out_edges_agree() {
     let dir = TempDir::new("edges");
     let data = sample(3);
     let snap = write_and_open(dir.path(), &data);
-    let n = snap.symbol_count() as u32;
-
     let mut from_out = Vec::new();
     let mut from_in = Vec::new();
-    for id in 0..n {
+    for id in SymbolId::all(snap.symbol_count()) {
         for e in snap.out_edges(id) {
             from_out.push((
                 id,
@@ -329,12 +338,15 @@ fn in_and_out_edges_agree() {
     assert_eq!(from_out, from_in);
 
     let callers_of_3: Vec<_> = snap
-        .in_edges(3)
+        .in_edges(SymbolId(3))
         .filter(|e| e.kind == EdgeKind::Calls)
-        .map(|e| e.other)
+        .map(|e| e.other.0)
         .collect();
     assert_eq!(callers_of_3, [2, 9]);
-    let into_1: Vec<_> = snap.in_edges(1).map(|e| (e.kind, e.other)).collect();
+    let into_1: Vec<_> = snap
+        .in_edges(SymbolId(1))
+        .map(|e| (e.kind, e.other.0))
+        .collect();
     assert_eq!(
         into_1,
         [
@@ -344,7 +356,7 @@ fn in_and_out_edges_agree() {
             (EdgeKind::DataFlow, 2)
         ]
     );
-    assert_eq!(snap.out_edges(10).count(), 0);
+    assert_eq!(snap.out_edges(SymbolId(10)).count(), 0);
 }
 
 #[test]
@@ -362,7 +374,7 @@ fn edges_are_sorted_even_when_input_is_not() {
 fn symbols_named_is_case_insensitive() {
     let dir = TempDir::new("names");
     let snap = write_and_open(dir.path(), &sample(1));
-    let named = |n: &str| snap.symbols_named(n).collect::<Vec<u32>>();
+    let named = |n: &str| snap.symbols_named(n).map(|id| id.0).collect::<Vec<u32>>();
     assert_eq!(named("größe"), [1, 2, 4]);
     assert_eq!(named("GRÖßE"), [1, 2, 4]);
     assert_eq!(named("parse_config"), [3, 9]);
@@ -497,7 +509,7 @@ fn writer_rejects_inconsistent_input() {
     let mut bad_doc_len = sample(1);
     bad_doc_len.search.doc_len.pop();
     let mut bad_file = sample(1);
-    bad_file.symbols[3].file = 3;
+    bad_file.symbols[3].file = FileId(3);
     let mut dup_term = sample(1);
     dup_term.search.terms.push(("count".into(), vec![]));
     let mut bad_detail = sample(1);

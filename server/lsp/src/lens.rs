@@ -6,6 +6,7 @@ use crate::to_proto::header_range;
 use leindex_engine::model::{FileFacts, SymbolKind as Kind};
 use leindex_engine::query;
 use leindex_engine::store::snapshot::Snapshot;
+use leindex_engine::{FileId, SymbolId};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -108,7 +109,7 @@ impl FileSymbol {
     }
 
     /// The symbols (modules excluded) of file `file` in a snapshot.
-    pub fn from_snapshot(snap: &Snapshot, file: u32) -> Vec<FileSymbol> {
+    pub fn from_snapshot(snap: &Snapshot, file: FileId) -> Vec<FileSymbol> {
         query::symbols_in_file(snap, file)
             .map(|id| snap.symbol(id))
             .filter(|s| s.kind != Kind::Module)
@@ -187,11 +188,11 @@ pub struct Counts {
 
 /// Lens counts of the current generation by symbol id; a new generation empties it.
 #[derive(Default)]
-pub struct CountCache(Mutex<(u64, HashMap<u32, Counts>)>);
+pub struct CountCache(Mutex<(u64, HashMap<SymbolId, Counts>)>);
 
 impl CountCache {
     /// The counts of symbol `id` in `snap`, computed (outside the lock) on first use in this generation.
-    pub fn get(&self, snap: &Snapshot, id: u32) -> Counts {
+    pub fn get(&self, snap: &Snapshot, id: SymbolId) -> Counts {
         let generation = snap.generation();
         {
             let guard = self.0.lock().unwrap_or_else(|p| p.into_inner());

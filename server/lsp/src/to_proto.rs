@@ -6,7 +6,7 @@ use crate::ext;
 use crate::lens::FileSymbol;
 use leindex_engine::model::SymbolKind as Kind;
 use leindex_engine::store::snapshot::{Snapshot, SymbolView};
-use leindex_engine::{analyze, answers, live, memory, query, reader, status};
+use leindex_engine::{SymbolId, analyze, answers, live, memory, query, reader, status};
 use serde_json::json;
 use std::path::Path;
 use tower_lsp_server::ls_types::{
@@ -43,7 +43,7 @@ pub fn header_range(line: u32) -> Range {
 }
 
 /// Where symbol `id` is, as an LSP location (its whole lines); `None` when its path makes no URI.
-pub fn location(snap: &Snapshot, root: &Path, id: u32) -> Option<Location> {
+pub fn location(snap: &Snapshot, root: &Path, id: SymbolId) -> Option<Location> {
     let s = snap.symbol(id);
     Some(Location::new(
         uri_of(root, snap.file(s.file).path)?,
@@ -98,7 +98,7 @@ pub fn document_symbol(uri: &Uri, s: FileSymbol) -> SymbolInformation {
 
 /// A workspace symbol (`workspace/symbol`): its qualified name, location, and its file's project-relative
 /// path as the container; `None` when its path makes no URI.
-pub fn workspace_symbol(snap: &Snapshot, root: &Path, id: u32) -> Option<SymbolInformation> {
+pub fn workspace_symbol(snap: &Snapshot, root: &Path, id: SymbolId) -> Option<SymbolInformation> {
     let s = snap.symbol(id);
     let location = location(snap, root, id)?;
     let container = Some(snap.file(s.file).path.to_string());
@@ -113,7 +113,11 @@ pub fn workspace_symbol(snap: &Snapshot, root: &Path, id: u32) -> Option<SymbolI
 /// Symbol `id` as a call-hierarchy item: qualified name, signature as detail, whole lines, header as the
 /// selection, and `data` `{path, name, line}` to find it again in a later generation
 /// ([`crate::from_proto::symbol_key`]). `None` when its path makes no URI.
-pub fn call_hierarchy_item(snap: &Snapshot, root: &Path, id: u32) -> Option<CallHierarchyItem> {
+pub fn call_hierarchy_item(
+    snap: &Snapshot,
+    root: &Path,
+    id: SymbolId,
+) -> Option<CallHierarchyItem> {
     let s = snap.symbol(id);
     let loc = location(snap, root, id)?;
     let path = snap.file(s.file).path;
@@ -130,7 +134,7 @@ pub fn call_hierarchy_item(snap: &Snapshot, root: &Path, id: u32) -> Option<Call
 }
 
 /// A Markdown hover over the whole lines of symbol `id`.
-pub fn hover(snap: &Snapshot, id: u32, markdown: String) -> Hover {
+pub fn hover(snap: &Snapshot, id: SymbolId, markdown: String) -> Hover {
     Hover {
         contents: HoverContents::Markup(MarkupContent {
             kind: MarkupKind::Markdown,

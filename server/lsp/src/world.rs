@@ -8,8 +8,8 @@ use crate::documents::{Document, Documents};
 use crate::from_proto;
 use crate::lens::{CountCache, FileSymbol, Settings};
 use crate::server::Workspace;
-use leindex_engine::query;
 use leindex_engine::reader::Current;
+use leindex_engine::{FileId, SymbolId, query};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use tower_lsp_server::ls_types::{Position, Uri};
@@ -69,7 +69,7 @@ impl WorldSnapshot {
 
     /// The project-relative path and file id of `uri` in `cur`; `None` when the file is outside the project
     /// or not indexed (document requests then answer empty, not with an error).
-    pub fn file_of(&self, cur: &Current, uri: &Uri) -> Option<(String, u32)> {
+    pub fn file_of(&self, cur: &Current, uri: &Uri) -> Option<(String, FileId)> {
         let rel = self.rel_path(uri)?;
         let file = query::file_id(&cur.snapshot, &rel)?;
         Some((rel, file))
@@ -77,7 +77,7 @@ impl WorldSnapshot {
 
     /// The innermost symbol of `cur` containing the line of `pos` in `uri`; `None` as for [`Self::file_of`]
     /// or when no symbol contains that line.
-    pub fn symbol_at(&self, cur: &Current, uri: &Uri, pos: Position) -> Option<u32> {
+    pub fn symbol_at(&self, cur: &Current, uri: &Uri, pos: Position) -> Option<SymbolId> {
         let (_, file) = self.file_of(cur, uri)?;
         query::symbol_at_line(&cur.snapshot, file, from_proto::line(pos))
     }

@@ -13,8 +13,8 @@ pub(crate) use names::*;
 pub(crate) use rank::*;
 
 use crate::model::{
-    EdgeKind, EdgeRecord, FileFacts, FileRecord, ImportFact, IndexData, Language, NO_DETAIL,
-    NO_SYMBOL, RefFact, RefKind, SymbolKind, SymbolRecord,
+    EdgeKind, EdgeRecord, FileFacts, FileId, FileRecord, ImportFact, IndexData, Language,
+    NO_DETAIL, RefFact, RefKind, SymbolId, SymbolKind, SymbolRecord,
 };
 use crate::store::spill::packed::PackedRefs;
 use rayon::prelude::*;
@@ -93,19 +93,21 @@ pub(crate) fn build_taking(
 /// The symbol records of all files in id order (file by file, each file's symbols in order), without their
 /// text (name, qualified name, signature, doc: filled by the caller) and with zero centrality; and the id of
 /// each file's first symbol.
-fn symbol_records<'f>(files: impl Iterator<Item = &'f FileFacts>) -> (Vec<SymbolRecord>, Vec<u32>) {
+fn symbol_records<'f>(
+    files: impl Iterator<Item = &'f FileFacts>,
+) -> (Vec<SymbolRecord>, Vec<SymbolId>) {
     let mut symbols = Vec::new();
     let mut offsets = Vec::new();
     for (fid, facts) in files.enumerate() {
-        let base = symbols.len() as u32;
+        let base = SymbolId::new(symbols.len());
         offsets.push(base);
         for s in &facts.symbols {
             symbols.push(SymbolRecord {
-                file: fid as u32,
+                file: FileId::new(fid),
                 name: String::new(),
                 qualified_name: String::new(),
                 kind: s.kind,
-                parent: s.parent.map(|p| base + p).unwrap_or(NO_SYMBOL),
+                parent: s.parent.map_or(SymbolId::NONE, |p| base.local(p)),
                 byte_start: s.byte_start,
                 byte_end: s.byte_end,
                 line_start: s.line_start,
@@ -128,7 +130,7 @@ fn symbol_records<'f>(files: impl Iterator<Item = &'f FileFacts>) -> (Vec<Symbol
 fn link(
     files: &[(&FileRecord, &FileFacts)],
     mut symbols: Vec<SymbolRecord>,
-    offsets: Vec<u32>,
+    offsets: Vec<SymbolId>,
     packed: &dyn RefSource,
     parallel: bool,
 ) -> IndexData {
@@ -192,7 +194,7 @@ fn used_details(edges: &mut [EdgeRecord], details: Vec<String>) -> Vec<String> {
 struct Resolver<'a> {
     files: &'a [(&'a FileRecord, &'a FileFacts)],
     symbols: &'a [SymbolRecord],
-    offsets: &'a [u32],
+    offsets: &'a [SymbolId],
     by_name: NameIndex<'a>,
     by_qualified: NameIndex<'a>,
     /// Path segments of each file without extension and without index-like stems (`mod`, `__init__`).
@@ -205,9 +207,9 @@ struct Resolver<'a> {
 
 /// A read or write of a field (keyed by its container) or a global (keyed by the global symbol).
 struct DataUse {
-    key: u32,
+    key: SymbolId,
     field: String,
-    from: u32,
+    from: SymbolId,
     write: bool,
 }
 
@@ -216,7 +218,7 @@ const FILES_PER_ROUND: usize = 512;
 
 /// A candidate list narrowed down, with the weight the narrowing step earns.
 struct Pick {
-    ids: Vec<u32>,
+    ids: Vec<SymbolId>,
     weight: f32,
 }
 
@@ -224,7 +226,7 @@ impl<'a> Resolver<'a> {
     fn new(
         files: &'a [(&'a FileRecord, &'a FileFacts)],
         symbols: &'a [SymbolRecord],
-        offsets: &'a [u32],
+        offsets: &'a [SymbolId],
     ) -> Self {
         let by_name = NameIndex::new(symbols, |s| s.name.as_str());
         let by_qualified = NameIndex::new(symbols, |s| s.qualified_name.as_str());
@@ -268,13 +270,20 @@ impl<'a> Resolver<'a> {
         let mut chunks: Vec<Vec<EdgeRecord>> = Vec::new();
         let mut contains = Vec::new();
         for (i, s) in self.symbols.iter().enumerate() {
-            if s.parent != NO_SYMBOL {
-                contains.push(edge(s.parent, i as u32, EdgeKind::Contains, 1.0, false));
+            if s.parent != SymbolId::NONE {
+                contains.push(edge(
+                    s.parent,
+                    SymbolId::new(i),
+                    EdgeKind::Contains,
+                    1.0,
+                    false,
+                ));
             }
         }
         chunks.push(contains);
         // (container id or global id, field name) → (writers, readers)
-        let mut data: HashMap<(u32, String), (HashSet<u32>, HashSet<u32>)> = HashMap::default();
+        let mut data: HashMap<(SymbolId, String), (HashSet<SymbolId>, HashSet<SymbolId>)> =
+            HashMap::default();
         let fids: Vec<usize> = (0..self.files.len()).collect();
         for round in fids.chunks(FILES_PER_ROUND) {
             let results: Vec<(Vec<EdgeRecord>, Vec<DataUse>)> = round
@@ -322,8 +331,8 @@ impl<'a> Resolver<'a> {
             let detail = details
                 .binary_search(&field)
                 .map_or(NO_DETAIL, |i| i as u32);
-            let mut writers: Vec<u32> = writers.into_iter().collect();
-            let mut readers: Vec<u32> = readers.into_iter().collect();
+            let mut writers: Vec<SymbolId> = writers.into_iter().collect();
+            let mut readers: Vec<SymbolId> = readers.into_iter().collect();
             writers.sort_unstable();
             readers.sort_unstable();
             let mut n = 0;
@@ -361,7 +370,7 @@ impl<'a> Resolver<'a> {
     ) {
         let base = self.offsets[fid];
         for imp in imports {
-            let src = base + imp.from;
+            let src = base.local(imp.from);
             for (dst, w, amb) in self.resolve_import(fid, imp) {
                 let mut e = edge(src, dst, EdgeKind::Imports, w, amb);
                 e.line = imp.line;
@@ -370,7 +379,7 @@ impl<'a> Resolver<'a> {
         }
         let imports = FileImports::new(imports);
         for r in refs {
-            let from = base + r.from;
+            let from = base.local(r.from);
             match r.kind {
                 RefKind::Call => {
                     if let Some(p) =
@@ -434,12 +443,12 @@ impl<'a> Resolver<'a> {
 
     /// The type (class/struct/impl target) a method belongs to: its parent symbol, or for out-of-line
     /// methods the type named by its qualified-name prefix.
-    fn container_of(&self, sym: u32) -> Option<u32> {
-        let s = &self.symbols[sym as usize];
-        if s.parent != NO_SYMBOL && self.symbols[s.parent as usize].kind != SymbolKind::Module {
+    fn container_of(&self, sym: SymbolId) -> Option<SymbolId> {
+        let s = &self.symbols[sym.index()];
+        if s.parent != SymbolId::NONE && self.symbols[s.parent.index()].kind != SymbolKind::Module {
             return Some(s.parent);
         }
-        let lang = self.files[s.file as usize].0.language;
+        let lang = self.files[s.file.index()].0.language;
         let (container, _) = s.qualified_name.rsplit_once(lang.member_separator())?;
         let ids = self.by_qualified.get(container);
         if ids.is_empty() {
@@ -448,21 +457,21 @@ impl<'a> Resolver<'a> {
         ids.iter()
             .copied()
             .find(|&i| {
-                self.symbols[i as usize].kind.is_container()
-                    && self.symbols[i as usize].file == s.file
+                self.symbols[i.index()].kind.is_container()
+                    && self.symbols[i.index()].file == s.file
             })
             .or_else(|| {
                 ids.iter()
                     .copied()
-                    .find(|&i| self.symbols[i as usize].kind.is_container())
+                    .find(|&i| self.symbols[i.index()].kind.is_container())
             })
-            .or_else(|| (s.parent != NO_SYMBOL).then_some(s.parent))
+            .or_else(|| (s.parent != SymbolId::NONE).then_some(s.parent))
     }
 
     /// Qualified name of the container of `sym` (`Core` for `Core::steal_work`).
-    fn container_name(&self, sym: u32) -> Option<&'a str> {
-        let s = &self.symbols[sym as usize];
-        let lang = self.files[s.file as usize].0.language;
+    fn container_name(&self, sym: SymbolId) -> Option<&'a str> {
+        let s = &self.symbols[sym.index()];
+        let lang = self.files[s.file.index()].0.language;
         s.qualified_name
             .rsplit_once(lang.member_separator())
             .map(|(c, _)| c)
@@ -471,7 +480,7 @@ impl<'a> Resolver<'a> {
     fn resolve_call(
         &self,
         fid: usize,
-        from: u32,
+        from: SymbolId,
         name: &str,
         qualifier: Option<&str>,
         imports: &FileImports,
@@ -496,13 +505,11 @@ impl<'a> Resolver<'a> {
                 // `alias.f` where `alias` is an imported module.
                 if let Some(module) = imports.module_of(q_last) {
                     let m = module_segments(&module);
-                    let ids: Vec<u32> = self
+                    let ids: Vec<SymbolId> = self
                         .named(name)
                         .iter()
                         .copied()
-                        .filter(|&i| {
-                            self.module_matches(self.symbols[i as usize].file as usize, &m)
-                        })
+                        .filter(|&i| self.module_matches(self.symbols[i.index()].file.index(), &m))
                         .collect();
                     if !ids.is_empty() {
                         return self.narrow(fid, ids, 0.9);
@@ -525,15 +532,15 @@ impl<'a> Resolver<'a> {
                 if let Some(p) = self.via_import(fid, name, imports, callable_or_type) {
                     return Some(p);
                 }
-                let same_dir: Vec<u32> = self
+                let same_dir: Vec<SymbolId> = self
                     .named(name)
                     .iter()
                     .copied()
                     .filter(|&i| {
-                        let s = &self.symbols[i as usize];
+                        let s = &self.symbols[i.index()];
                         callable_or_type(s.kind)
                             && s.kind != SymbolKind::Method
-                            && self.file_dirs[s.file as usize] == self.file_dirs[fid]
+                            && self.file_dirs[s.file.index()] == self.file_dirs[fid]
                     })
                     .collect();
                 if !same_dir.is_empty() {
@@ -550,13 +557,13 @@ impl<'a> Resolver<'a> {
     }
 
     /// Whether `q` is the receiver parameter of the method `from` (Go `func (w *Worker)`, Python `cls`).
-    fn is_method_receiver(&self, from: u32, q: &str) -> bool {
-        let s = &self.symbols[from as usize];
+    fn is_method_receiver(&self, from: SymbolId, q: &str) -> bool {
+        let s = &self.symbols[from.index()];
         if s.kind != SymbolKind::Method {
             return false;
         }
         let sig = &s.signature;
-        match self.files[s.file as usize].0.language {
+        match self.files[s.file.index()].0.language {
             Language::Go => sig.starts_with(&format!("func ({q} ")),
             Language::Python => sig.contains(&format!("({q},")) || sig.contains(&format!("({q})")),
             _ => false,
@@ -564,9 +571,9 @@ impl<'a> Resolver<'a> {
     }
 
     /// Method `name` of the type that contains `from`, or of one of its base types.
-    fn member_of_container(&self, from: u32, name: &str) -> Option<Pick> {
+    fn member_of_container(&self, from: SymbolId, name: &str) -> Option<Pick> {
         let container = self.container_name(from)?;
-        let lang = self.files[self.symbols[from as usize].file as usize]
+        let lang = self.files[self.symbols[from.index()].file.index()]
             .0
             .language;
         let mut seen = HashSet::default();
@@ -578,24 +585,24 @@ impl<'a> Resolver<'a> {
             let q = format!("{c}{}{name}", lang.member_separator());
             let ids = self.by_qualified.get(q.as_str());
             if !ids.is_empty() {
-                let ids: Vec<u32> = ids
+                let ids: Vec<SymbolId> = ids
                     .iter()
                     .copied()
-                    .filter(|&i| self.symbols[i as usize].kind.is_callable())
+                    .filter(|&i| self.symbols[i.index()].kind.is_callable())
                     .collect();
                 if !ids.is_empty() {
-                    return self.narrow(self.symbols[from as usize].file as usize, ids, w);
+                    return self.narrow(self.symbols[from.index()].file.index(), ids, w);
                 }
             }
             // Walk to base classes declared on the container (by simple name).
             let short = c.rsplit(lang.member_separator()).next().unwrap_or(&c);
             for &t in self.named(short) {
-                let ts = &self.symbols[t as usize];
+                let ts = &self.symbols[t.index()];
                 if !ts.kind.is_container() {
                     continue;
                 }
-                let (_, facts) = &self.files[ts.file as usize];
-                let local = t - self.offsets[ts.file as usize];
+                let (_, facts) = &self.files[ts.file.index()];
+                let local = t.0 - self.offsets[ts.file.index()].0;
                 for r in &facts.refs {
                     if r.from == local && matches!(r.kind, RefKind::Inherit | RefKind::Implement) {
                         queue.push((r.name.clone(), w * 0.9));
@@ -607,13 +614,13 @@ impl<'a> Resolver<'a> {
     }
 
     /// Symbols named `name` whose qualified name ends with `container sep name`.
-    fn members_named(&self, container: &str, name: &str) -> Vec<u32> {
+    fn members_named(&self, container: &str, name: &str) -> Vec<SymbolId> {
         self.named(name)
             .iter()
             .copied()
             .filter(|&i| {
-                let s = &self.symbols[i as usize];
-                let lang = self.files[s.file as usize].0.language;
+                let s = &self.symbols[i.index()];
+                let lang = self.files[s.file.index()].0.language;
                 let sep = lang.member_separator();
                 s.qualified_name
                     .strip_suffix(name)
@@ -645,12 +652,12 @@ impl<'a> Resolver<'a> {
         self.by_unique_name(fid, name, is_type, 0.8)
     }
 
-    fn resolve_global(&self, fid: usize, name: &str) -> Option<u32> {
+    fn resolve_global(&self, fid: usize, name: &str) -> Option<SymbolId> {
         let ids = self.in_file(fid, name, |k| k == SymbolKind::Global);
         ids.first().copied()
     }
 
-    fn resolve_import(&self, fid: usize, imp: &ImportFact) -> Vec<(u32, f32, bool)> {
+    fn resolve_import(&self, fid: usize, imp: &ImportFact) -> Vec<(SymbolId, f32, bool)> {
         if imp.module.is_empty() && imp.original.is_empty() {
             return Vec::new();
         }
@@ -660,14 +667,14 @@ impl<'a> Resolver<'a> {
         } else {
             Some(imp.original.as_str())
         };
-        let ids: Vec<u32> = match wanted {
+        let ids: Vec<SymbolId> = match wanted {
             Some(n) => {
                 let m = module_segments(&imp.module);
                 self.named(n)
                     .iter()
                     .copied()
                     .filter(|&i| {
-                        let f = self.symbols[i as usize].file as usize;
+                        let f = self.symbols[i.index()].file.index();
                         f != fid && self.module_matches(f, &m)
                     })
                     .collect()
@@ -695,17 +702,22 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    fn named(&self, name: &str) -> &[u32] {
+    fn named(&self, name: &str) -> &[SymbolId] {
         self.by_name.get(name)
     }
 
-    fn in_file(&self, fid: usize, name: &str, kind_ok: impl Fn(SymbolKind) -> bool) -> Vec<u32> {
+    fn in_file(
+        &self,
+        fid: usize,
+        name: &str,
+        kind_ok: impl Fn(SymbolKind) -> bool,
+    ) -> Vec<SymbolId> {
         self.named(name)
             .iter()
             .copied()
             .filter(|&i| {
-                let s = &self.symbols[i as usize];
-                s.file as usize == fid && kind_ok(s.kind)
+                let s = &self.symbols[i.index()];
+                s.file.index() == fid && kind_ok(s.kind)
             })
             .collect()
     }
@@ -723,17 +735,17 @@ impl<'a> Resolver<'a> {
         } else {
             original
         };
-        let cands: Vec<u32> = self
+        let cands: Vec<SymbolId> = self
             .named(target)
             .iter()
             .copied()
-            .filter(|&i| kind_ok(self.symbols[i as usize].kind))
+            .filter(|&i| kind_ok(self.symbols[i.index()].kind))
             .collect();
         let m = module_segments(module);
-        let matching: Vec<u32> = cands
+        let matching: Vec<SymbolId> = cands
             .iter()
             .copied()
-            .filter(|&i| self.module_matches(self.symbols[i as usize].file as usize, &m))
+            .filter(|&i| self.module_matches(self.symbols[i.index()].file.index(), &m))
             .collect();
         if !matching.is_empty() {
             return self.narrow(fid, matching, 0.95);
@@ -753,11 +765,11 @@ impl<'a> Resolver<'a> {
         kind_ok: impl Fn(SymbolKind) -> bool,
         weight: f32,
     ) -> Option<Pick> {
-        let ids: Vec<u32> = self
+        let ids: Vec<SymbolId> = self
             .named(name)
             .iter()
             .copied()
-            .filter(|&i| kind_ok(self.symbols[i as usize].kind))
+            .filter(|&i| kind_ok(self.symbols[i.index()].kind))
             .collect();
         if ids.is_empty() {
             return None;
@@ -767,17 +779,17 @@ impl<'a> Resolver<'a> {
 
     /// Turns candidates into a pick: one → full weight; several → prefer the same file, then the same
     /// directory; still several but at most [`MAX_AMBIGUOUS`] → shared low weight; more → none.
-    fn narrow(&self, fid: usize, ids: Vec<u32>, weight: f32) -> Option<Pick> {
+    fn narrow(&self, fid: usize, ids: Vec<SymbolId>, weight: f32) -> Option<Pick> {
         if ids.len() == 1 {
             return Some(Pick { ids, weight });
         }
         for same in [
-            |r: &Self, i: u32, fid: usize| r.symbols[i as usize].file as usize == fid,
-            |r: &Self, i: u32, fid: usize| {
-                r.file_dirs[r.symbols[i as usize].file as usize] == r.file_dirs[fid]
+            |r: &Self, i: SymbolId, fid: usize| r.symbols[i.index()].file.index() == fid,
+            |r: &Self, i: SymbolId, fid: usize| {
+                r.file_dirs[r.symbols[i.index()].file.index()] == r.file_dirs[fid]
             },
         ] {
-            let local: Vec<u32> = ids
+            let local: Vec<SymbolId> = ids
                 .iter()
                 .copied()
                 .filter(|&i| same(self, i, fid))
@@ -836,7 +848,7 @@ fn is_self_receiver(q: &str, lang: Language) -> bool {
 }
 
 /// An edge without detail text or site line (callers set them where they have one).
-fn edge(src: u32, dst: u32, kind: EdgeKind, weight: f32, ambiguous: bool) -> EdgeRecord {
+fn edge(src: SymbolId, dst: SymbolId, kind: EdgeKind, weight: f32, ambiguous: bool) -> EdgeRecord {
     EdgeRecord {
         src,
         dst,
@@ -848,7 +860,7 @@ fn edge(src: u32, dst: u32, kind: EdgeKind, weight: f32, ambiguous: bool) -> Edg
     }
 }
 
-fn push_pick(edges: &mut Vec<EdgeRecord>, from: u32, p: Pick, kind: EdgeKind, line: u32) {
+fn push_pick(edges: &mut Vec<EdgeRecord>, from: SymbolId, p: Pick, kind: EdgeKind, line: u32) {
     let ambiguous = p.ids.len() > 1;
     for dst in p.ids {
         if dst != from {

@@ -1,6 +1,6 @@
 //! Name lookup for resolution: symbols by name, a file's imports, module paths matched against file paths.
 
-use crate::model::{ImportFact, SymbolRecord};
+use crate::model::{ImportFact, SymbolId, SymbolRecord};
 use foldhash::HashMap;
 use rayon::prelude::*;
 
@@ -8,7 +8,7 @@ use rayon::prelude::*;
 /// Against a map of one `Vec` per name this saves a heap allocation per distinct name (about 70 bytes each;
 /// Linux has about a million names and as many qualified names).
 pub(crate) struct NameIndex<'a> {
-    pub(crate) ids: Vec<u32>,
+    pub(crate) ids: Vec<SymbolId>,
     pub(crate) runs: HashMap<&'a str, (u32, u32)>,
 }
 
@@ -17,19 +17,19 @@ impl<'a> NameIndex<'a> {
         symbols: &'a [SymbolRecord],
         key: impl Fn(&'a SymbolRecord) -> &'a str + Sync,
     ) -> Self {
-        let mut ids: Vec<u32> = (0..symbols.len() as u32).collect();
+        let mut ids: Vec<SymbolId> = SymbolId::all(symbols.len()).collect();
         // Ties broken by id, so each run keeps ids in ascending order (the order candidates are considered in).
         ids.par_sort_unstable_by(|&a, &b| {
-            key(&symbols[a as usize])
-                .cmp(key(&symbols[b as usize]))
+            key(&symbols[a.index()])
+                .cmp(key(&symbols[b.index()]))
                 .then(a.cmp(&b))
         });
         let mut runs = HashMap::default();
         let mut start = 0;
         while start < ids.len() {
-            let k = key(&symbols[ids[start] as usize]);
+            let k = key(&symbols[ids[start].index()]);
             let mut end = start + 1;
-            while end < ids.len() && key(&symbols[ids[end] as usize]) == k {
+            while end < ids.len() && key(&symbols[ids[end].index()]) == k {
                 end += 1;
             }
             runs.insert(k, (start as u32, end as u32));
@@ -39,7 +39,7 @@ impl<'a> NameIndex<'a> {
     }
 
     /// The ids of the symbols with this name, ascending; empty when there are none.
-    pub(crate) fn get(&self, name: &str) -> &[u32] {
+    pub(crate) fn get(&self, name: &str) -> &[SymbolId] {
         match self.runs.get(name) {
             Some(&(a, b)) => &self.ids[a as usize..b as usize],
             None => &[],

@@ -17,10 +17,10 @@ pub(crate) fn centrality(n: usize, edges: &[EdgeRecord]) -> (Vec<f32>, Vec<u32>,
         .filter(|e| matches!(e.kind, EdgeKind::Calls | EdgeKind::References))
         .collect();
     for e in &rank_edges {
-        out_weight[e.src as usize] += e.weight;
+        out_weight[e.src.index()] += e.weight;
         if e.kind == EdgeKind::Calls {
-            callers[e.dst as usize] += 1;
-            callees[e.src as usize] += 1;
+            callers[e.dst.index()] += 1;
+            callees[e.src.index()] += 1;
         }
     }
     if n == 0 {
@@ -36,8 +36,8 @@ pub(crate) fn centrality(n: usize, edges: &[EdgeRecord]) -> (Vec<f32>, Vec<u32>,
         let base = (1.0 - PAGERANK_DAMPING) / n as f32 + PAGERANK_DAMPING * dangling / n as f32;
         next.iter_mut().for_each(|x| *x = base);
         for e in &rank_edges {
-            let s = e.src as usize;
-            next[e.dst as usize] += PAGERANK_DAMPING * rank[s] * e.weight / out_weight[s];
+            let s = e.src.index();
+            next[e.dst.index()] += PAGERANK_DAMPING * rank[s] * e.weight / out_weight[s];
         }
         std::mem::swap(&mut rank, &mut next);
     }

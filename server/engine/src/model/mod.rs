@@ -4,13 +4,13 @@
 //! files into an [`IndexData`]; the snapshot writer lays an `IndexData` out on disk; queries read snapshots.
 
 mod facts;
+mod ids;
 mod kinds;
 mod records;
 pub use facts::*;
+pub use ids::{FileId, SymbolId};
 pub use kinds::*;
 pub use records::*;
 
-/// Sentinel for "no symbol" in `u32` symbol-id fields (parent links in records and snapshots).
-pub const NO_SYMBOL: u32 = u32::MAX;
 /// [`EdgeRecord::detail`] of an edge without detail text.
 pub const NO_DETAIL: u32 = u32::MAX;

@@ -21,13 +21,12 @@ pub struct FileRecord {
 /// One resolved symbol of the whole project.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SymbolRecord {
-    /// Index into `IndexData::files`.
-    pub file: u32,
+    pub file: FileId,
     pub name: String,
     pub qualified_name: String,
     pub kind: SymbolKind,
-    /// Global id of the containing symbol, or [`NO_SYMBOL`].
-    pub parent: u32,
+    /// The containing symbol, or [`SymbolId::NONE`].
+    pub parent: SymbolId,
     pub byte_start: u32,
     pub byte_end: u32,
     pub line_start: u32,
@@ -46,8 +45,8 @@ pub struct SymbolRecord {
 /// One resolved PDG edge.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EdgeRecord {
-    pub src: u32,
-    pub dst: u32,
+    pub src: SymbolId,
+    pub dst: SymbolId,
     pub kind: EdgeKind,
     /// Confidence in `(0, 1]`: 1.0 for a resolution the syntax proves, lower for heuristics and ambiguity.
     pub weight: f32,
@@ -69,7 +68,7 @@ pub struct EdgeRecord {
     Debug, Clone, Copy, PartialEq, bytemuck::Pod, bytemuck::Zeroable, Serialize, Deserialize,
 )]
 pub struct Posting {
-    pub doc: u32,
+    pub doc: SymbolId,
     /// Σ over fields of field weight × occurrences (BM25F pseudo-frequency).
     pub tf: f32,
 }

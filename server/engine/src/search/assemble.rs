@@ -1,7 +1,7 @@
 //! Assembling the inverted index from documents: terms in order, postings, document lengths.
 
 use super::*;
-use crate::model::{Posting, SearchData};
+use crate::model::{Posting, SearchData, SymbolId};
 use rayon::prelude::*;
 use std::borrow::Borrow;
 
@@ -109,7 +109,10 @@ pub(crate) fn assemble_with<D: Borrow<Doc>, I: Iterator<Item = D>, E>(
             for &(t, tf) in &d.borrow().tf {
                 let r = rank[t as usize] as usize;
                 if (lo..hi).contains(&r) {
-                    postings[r - lo].push(Posting { doc: i as u32, tf });
+                    postings[r - lo].push(Posting {
+                        doc: SymbolId::new(i),
+                        tf,
+                    });
                 }
             }
         }

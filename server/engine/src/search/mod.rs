@@ -14,7 +14,7 @@ pub(crate) use assemble::*;
 pub(crate) use docs::*;
 pub use text::*;
 
-use crate::model::SymbolKind;
+use crate::model::{SymbolId, SymbolKind};
 use crate::store::snapshot::Snapshot;
 // foldhash instead of std's SipHash: these maps hash every term of every symbol (SipHash was 3 % of a cold
 // index's CPU); no map here is keyed by input an attacker chooses to collide.
@@ -53,7 +53,7 @@ impl Signals {
 #[derive(Debug, Clone, Copy)]
 pub struct Hit {
     /// Symbol id in the snapshot.
-    pub symbol: u32,
+    pub symbol: SymbolId,
     /// `signals.score()`, doubled inside the focus path; unitless, comparable within one query only.
     pub score: f32,
     /// The evidence behind `score`.
@@ -123,7 +123,7 @@ pub fn search(snap: &Snapshot, query: &str, limit: usize, focus_path: Option<&st
     qterms.sort();
     qterms.dedup();
     let avgdl = snap.avg_doc_len().max(1e-6);
-    let mut acc: HashMap<u32, f32> = HashMap::default();
+    let mut acc: HashMap<SymbolId, f32> = HashMap::default();
     for t in &qterms {
         let postings = snap.postings(t);
         if postings.is_empty() {
@@ -139,7 +139,7 @@ pub fn search(snap: &Snapshot, query: &str, limit: usize, focus_path: Option<&st
         }
     }
     // Exact names: each word, and adjacent pairs joined as snake_case or camelCase.
-    let mut exact: HashMap<u32, f32> = HashMap::default();
+    let mut exact: HashMap<SymbolId, f32> = HashMap::default();
     let lower: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
     let mut candidates: Vec<String> = words.clone();
     for pair in lower.windows(2) {

@@ -3,7 +3,7 @@
 //! full bodies for the most relevant symbols, signatures with a reason for the rest — and cut so that the
 //! o200k_base token count never exceeds the budget.
 
-use crate::model::{EdgeKind, Language, SymbolKind};
+use crate::model::{EdgeKind, FileId, Language, SymbolId, SymbolKind};
 use crate::search::{self, Hit};
 use crate::store::snapshot::{FileView, Snapshot, SymbolView};
 use serde::Serialize;
@@ -130,7 +130,7 @@ pub fn warm_up_tokenizer() -> std::thread::JoinHandle<()> {
 /// A symbol chosen by the expansion, with its priority and why.
 #[derive(Debug, Clone)]
 struct Selected {
-    symbol: u32,
+    symbol: SymbolId,
     priority: f32,
     reason: String,
     entry_rank: Option<usize>,
@@ -139,7 +139,7 @@ struct Selected {
 #[derive(PartialEq)]
 struct Frontier {
     priority: f32,
-    symbol: u32,
+    symbol: SymbolId,
     reason: String,
 }
 impl Eq for Frontier {}
@@ -245,7 +245,7 @@ fn expand(snap: &Snapshot, hits: &[Hit], budget: usize) -> Vec<Selected> {
         return Vec::new();
     };
     let mut heap = BinaryHeap::new();
-    let mut entry_rank: HashMap<u32, usize> = HashMap::new();
+    let mut entry_rank: HashMap<SymbolId, usize> = HashMap::new();
     for (i, h) in hits.iter().enumerate() {
         entry_rank.insert(h.symbol, i + 1);
         heap.push(Frontier {
@@ -254,7 +254,7 @@ fn expand(snap: &Snapshot, hits: &[Hit], budget: usize) -> Vec<Selected> {
             reason: format!("matches the query (rank {})", i + 1),
         });
     }
-    let mut done: HashSet<u32> = HashSet::new();
+    let mut done: HashSet<SymbolId> = HashSet::new();
     let mut out = Vec::new();
     let mut estimated = 0usize;
     while let Some(f) = heap.pop() {
@@ -319,7 +319,7 @@ fn query_words(query: &str) -> Vec<String> {
 /// One rendered item: a symbol as a full body block or a compact line.
 struct Item {
     sel: usize,
-    file: u32,
+    file: FileId,
     line: u32,
     text: String,
 }
@@ -330,7 +330,7 @@ struct Renderer<'a> {
     req: &'a AnalyzeRequest<'a>,
     words: &'a [String],
     /// Source text per file id, read once (`None` when unreadable or changed since indexing).
-    sources: HashMap<u32, Option<String>>,
+    sources: HashMap<FileId, Option<String>>,
 }
 
 impl<'a> Renderer<'a> {
@@ -358,12 +358,12 @@ impl<'a> Renderer<'a> {
         )
     }
 
-    fn file_header(&self, file: u32) -> String {
+    fn file_header(&self, file: FileId) -> String {
         format!("\n## {}\n", self.snap.file(file).path)
     }
 
     /// Source text of a file if it still matches the index (same size and mtime).
-    fn source(&mut self, file: u32) -> Option<&str> {
+    fn source(&mut self, file: FileId) -> Option<&str> {
         let snap = self.snap;
         let root = self.root;
         self.sources
@@ -445,7 +445,7 @@ impl<'a> Renderer<'a> {
             return (text, Vec::new());
         }
         let mut items: Vec<Item> = Vec::new();
-        let mut files_seen: HashSet<u32> = HashSet::new();
+        let mut files_seen: HashSet<FileId> = HashSet::new();
         let mut full_count = 0;
         for (i, sel) in selected.iter().enumerate() {
             let s = self.snap.symbol(sel.symbol);
@@ -508,7 +508,7 @@ impl<'a> Renderer<'a> {
         selected: &[Selected],
     ) -> (String, Vec<Entry>) {
         // Files ordered by their most relevant item; items inside a file by line.
-        let mut file_order: Vec<u32> = Vec::new();
+        let mut file_order: Vec<FileId> = Vec::new();
         for it in items {
             if !file_order.contains(&it.file) {
                 file_order.push(it.file);

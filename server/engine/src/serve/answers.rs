@@ -4,6 +4,7 @@
 use crate::Error;
 use crate::config::Config;
 use crate::live::{self, WriterState};
+use crate::model::SymbolId;
 use crate::search;
 use crate::serve::query::SymbolRef;
 use crate::serve::status::{self, Status};
@@ -38,7 +39,7 @@ pub fn search_limit(requested: Option<usize>) -> Result<usize, Error> {
 pub struct SearchHit {
     /// Symbol id in the snapshot searched (not serialised: ids are per generation).
     #[serde(skip)]
-    pub id: u32,
+    pub id: SymbolId,
     /// 1-based.
     pub rank: usize,
     #[serde(flatten)]

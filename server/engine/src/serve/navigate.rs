@@ -3,7 +3,7 @@
 //! and output are symbol ids, project-relative paths, 1-based lines and strings; the LSP server converts
 //! them to its protocol (the MCP bridge or a CLI could use them as they are).
 
-use crate::model::EdgeKind;
+use crate::model::{EdgeKind, FileId, SymbolId};
 use crate::serve::query;
 use crate::store::snapshot::Snapshot;
 use std::collections::HashSet;
@@ -11,7 +11,7 @@ use std::collections::HashSet;
 /// Finds symbol `qualified_name` of file `path` again in `snap` from what an earlier generation said about
 /// it (ids change from one generation to the next): same file, same qualified name, the one whose first
 /// line (1-based) is nearest `line`. `None` when the file or the name is gone.
-pub fn refind(snap: &Snapshot, path: &str, qualified_name: &str, line: u32) -> Option<u32> {
+pub fn refind(snap: &Snapshot, path: &str, qualified_name: &str, line: u32) -> Option<SymbolId> {
     let file = query::file_id(snap, path)?;
     query::symbols_in_file(snap, file)
         .filter(|&id| snap.symbol(id).qualified_name == qualified_name)
@@ -21,13 +21,19 @@ pub fn refind(snap: &Snapshot, path: &str, qualified_name: &str, line: u32) -> O
 /// Where `word`, written on 1-based `line` of file `file`, is defined: the symbols named exactly `word`
 /// that the enclosing symbol's resolved edges point at (the graph's resolution), else every symbol named
 /// exactly `word` (ascending ids). At most `limit`; empty when nothing has that name.
-pub fn definitions(snap: &Snapshot, file: u32, line: u32, word: &str, limit: usize) -> Vec<u32> {
+pub fn definitions(
+    snap: &Snapshot,
+    file: FileId,
+    line: u32,
+    word: &str,
+    limit: usize,
+) -> Vec<SymbolId> {
     // `symbols_named` folds case; a definition must match as written.
-    let named: Vec<u32> = snap
+    let named: Vec<SymbolId> = snap
         .symbols_named(word)
         .filter(|&id| snap.symbol(id).name == word)
         .collect();
-    let resolved: Vec<u32> = query::symbol_at_line(snap, file, line)
+    let resolved: Vec<SymbolId> = query::symbol_at_line(snap, file, line)
         .map(|enclosing| {
             snap.out_edges(enclosing)
                 .map(|e| e.other)
@@ -53,14 +59,14 @@ pub enum CallDirection {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Call {
     /// The caller (incoming) or callee (outgoing).
-    pub symbol: u32,
+    pub symbol: SymbolId,
     /// The 1-based line of the call in the caller's file; `None` when the edge recorded no line.
     pub line: Option<u32>,
 }
 
 /// The distinct callers or callees of symbol `id`, in edge order, each with the line of its first call.
 /// Only `calls` edges count (not references, imports or data flow).
-pub fn calls(snap: &Snapshot, id: u32, direction: CallDirection) -> Vec<Call> {
+pub fn calls(snap: &Snapshot, id: SymbolId, direction: CallDirection) -> Vec<Call> {
     let edges: Vec<_> = match direction {
         CallDirection::Incoming => snap.in_edges(id).collect(),
         CallDirection::Outgoing => snap.out_edges(id).collect(),
@@ -79,7 +85,7 @@ pub fn calls(snap: &Snapshot, id: u32, direction: CallDirection) -> Vec<Call> {
 /// The Markdown of a hover on symbol `id`: its signature as a code block, its doc comment when it has one,
 /// then `usage` (the caller's one-line summary of counts, e.g. `3 references · 3 callers · …`), its
 /// centrality and the generation the answer came from.
-pub fn hover_markdown(snap: &Snapshot, id: u32, usage: &str) -> String {
+pub fn hover_markdown(snap: &Snapshot, id: SymbolId, usage: &str) -> String {
     let s = snap.symbol(id);
     let mut text = format!("```\n{}\n```\n", s.signature);
     if !s.doc.is_empty() {
@@ -96,7 +102,7 @@ pub fn hover_markdown(snap: &Snapshot, id: u32, usage: &str) -> String {
 /// A deep-analysis query asked from inside symbol `id`: the symbol's name joins `query` (first, so it
 /// weighs in the search) and its file's directory (`dir/`, project-relative) becomes the focus. The focus
 /// is `None` for a file at the project root.
-pub fn query_around(snap: &Snapshot, id: u32, query: &str) -> (String, Option<String>) {
+pub fn query_around(snap: &Snapshot, id: SymbolId, query: &str) -> (String, Option<String>) {
     let s = snap.symbol(id);
     let path = snap.file(s.file).path;
     let focus = path.rsplit_once('/').map(|(dir, _)| format!("{dir}/"));

@@ -3,7 +3,7 @@
 //! Shared by the MCP bridge (`leindex_symbol`, `leindex_impact`) and the LSP server (references, call
 //! hierarchy, impact lenses).
 
-use crate::model::EdgeKind;
+use crate::model::{EdgeKind, FileId, SymbolId};
 use crate::search;
 use crate::serve::analyze::{indexed_source, span_text};
 use crate::store::snapshot::{Snapshot, SymbolView};
@@ -35,7 +35,7 @@ pub struct SymbolRef {
 
 impl SymbolRef {
     /// The reference for symbol `id` of `snap`.
-    pub fn of(snap: &Snapshot, id: u32) -> SymbolRef {
+    pub fn of(snap: &Snapshot, id: SymbolId) -> SymbolRef {
         let s = snap.symbol(id);
         SymbolRef {
             symbol: s.qualified_name.to_string(),
@@ -95,13 +95,17 @@ fn list(items: &[String]) -> String {
 ///
 /// Errors: [`QueryError::NotFound`] (with the top search hits as suggestions) or
 /// [`QueryError::Ambiguous`] listing the candidates as `qualified name (path:line)`.
-pub fn find_symbol(snap: &Snapshot, name: &str, path: Option<&str>) -> Result<u32, QueryError> {
+pub fn find_symbol(
+    snap: &Snapshot,
+    name: &str,
+    path: Option<&str>,
+) -> Result<SymbolId, QueryError> {
     let name = name.trim();
     let normalized = name.replace('.', "::");
     let simple = normalized.rsplit("::").next().unwrap_or(&normalized);
     let in_path =
-        |id: u32| path.is_none_or(|p| snap.file(snap.symbol(id).file).path.starts_with(p));
-    let candidates: Vec<u32> = snap
+        |id: SymbolId| path.is_none_or(|p| snap.file(snap.symbol(id).file).path.starts_with(p));
+    let candidates: Vec<SymbolId> = snap
         .symbols_named(simple)
         .filter(|&id| in_path(id))
         .filter(|&id| {
@@ -115,7 +119,7 @@ pub fn find_symbol(snap: &Snapshot, name: &str, path: Option<&str>) -> Result<u3
             q == n || q.ends_with(&format!("::{n}"))
         })
         .collect();
-    let exact: Vec<u32> = candidates
+    let exact: Vec<SymbolId> = candidates
         .iter()
         .copied()
         .filter(|&id| snap.symbol(id).qualified_name.replace('.', "::") == normalized)
@@ -133,7 +137,7 @@ pub fn find_symbol(snap: &Snapshot, name: &str, path: Option<&str>) -> Result<u3
         }),
         many => {
             // Prefer non-test definitions when exactly one remains (a type and its test double).
-            let real: Vec<u32> = many
+            let real: Vec<SymbolId> = many
                 .iter()
                 .copied()
                 .filter(|&id| !search::is_test_path(snap.file(snap.symbol(id).file).path))
@@ -150,7 +154,7 @@ pub fn find_symbol(snap: &Snapshot, name: &str, path: Option<&str>) -> Result<u3
 }
 
 /// `qualified name (path:line)`.
-fn describe(snap: &Snapshot, id: u32) -> String {
+fn describe(snap: &Snapshot, id: SymbolId) -> String {
     let s = snap.symbol(id);
     format!(
         "{} ({}:{})",
@@ -207,7 +211,7 @@ pub struct SymbolInfo {
 }
 
 /// Describes symbol `id`. `root` is the project root, for reading the definition's source.
-pub fn symbol_info(snap: &Snapshot, root: &Path, id: u32) -> SymbolInfo {
+pub fn symbol_info(snap: &Snapshot, root: &Path, id: SymbolId) -> SymbolInfo {
     let s = snap.symbol(id);
     let (callers_total, callers) = neighbours(snap, snap.in_edges(id), EdgeKind::Calls);
     let (callees_total, callees) = neighbours(snap, snap.out_edges(id), EdgeKind::Calls);
@@ -322,10 +326,10 @@ pub struct Impact {
 /// Breadth-first impact analysis from symbol `id`, up to `depth` hops (clamped to 1..=8): a symbol is
 /// impacted when it calls or references an impacted symbol, inherits from or implements one, or reads a
 /// field/global one writes (PDG data edges). Lists at most `limit` symbols; counts all.
-pub fn impact(snap: &Snapshot, id: u32, depth: u32, limit: usize) -> Impact {
+pub fn impact(snap: &Snapshot, id: SymbolId, depth: u32, limit: usize) -> Impact {
     let depth = depth.clamp(1, MAX_IMPACT_DEPTH);
-    let mut seen: HashSet<u32> = HashSet::from([id]);
-    let mut queue: VecDeque<(u32, u32, bool)> = VecDeque::from([(id, 0, false)]);
+    let mut seen: HashSet<SymbolId> = HashSet::from([id]);
+    let mut queue: VecDeque<(SymbolId, u32, bool)> = VecDeque::from([(id, 0, false)]);
     let mut reached = Vec::new();
     let mut total = 0;
     let mut by_depth = vec![0usize; depth as usize];
@@ -388,40 +392,41 @@ pub fn impact(snap: &Snapshot, id: u32, depth: u32, limit: usize) -> Impact {
 }
 
 /// The id of the file at project-relative `path`, by binary search (snapshot files are sorted by path).
-pub fn file_id(snap: &Snapshot, path: &str) -> Option<u32> {
-    let n = snap.file_count() as u32;
-    let (mut lo, mut hi) = (0u32, n);
+pub fn file_id(snap: &Snapshot, path: &str) -> Option<FileId> {
+    let (mut lo, mut hi) = (0, snap.file_count());
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
-        match snap.file(mid).path.cmp(path) {
+        match snap.file(FileId::new(mid)).path.cmp(path) {
             std::cmp::Ordering::Less => lo = mid + 1,
             std::cmp::Ordering::Greater => hi = mid,
-            std::cmp::Ordering::Equal => return Some(mid),
+            std::cmp::Ordering::Equal => return Some(FileId::new(mid)),
         }
     }
     None
 }
 
 /// The ids of the symbols of `file`, in source order (symbols are numbered file by file), by binary search.
-pub fn symbols_in_file(snap: &Snapshot, file: u32) -> std::ops::Range<u32> {
-    let n = snap.symbol_count() as u32;
-    let first = |f: u32| {
-        let (mut lo, mut hi) = (0u32, n);
+pub fn symbols_in_file(
+    snap: &Snapshot,
+    file: FileId,
+) -> impl DoubleEndedIterator<Item = SymbolId> + ExactSizeIterator + Clone + use<> {
+    let first = |f: FileId| {
+        let (mut lo, mut hi) = (0, snap.symbol_count());
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            if snap.symbol(mid).file < f {
+            if snap.symbol(SymbolId::new(mid)).file < f {
                 lo = mid + 1;
             } else {
                 hi = mid;
             }
         }
-        lo
+        lo as u32
     };
-    first(file)..first(file + 1)
+    (first(file)..first(FileId(file.0 + 1))).map(SymbolId)
 }
 
 /// The innermost non-module symbol of `file` whose line span contains the 1-based `line`.
-pub fn symbol_at_line(snap: &Snapshot, file: u32, line: u32) -> Option<u32> {
+pub fn symbol_at_line(snap: &Snapshot, file: FileId, line: u32) -> Option<SymbolId> {
     symbols_in_file(snap, file)
         .filter(|&id| {
             let s = snap.symbol(id);
@@ -436,9 +441,9 @@ pub fn symbol_at_line(snap: &Snapshot, file: u32, line: u32) -> Option<u32> {
 /// Where symbol `id` is used: each distinct symbol that calls or references it, with the 1-based line of
 /// its first such use (its own first line when the edge has no site), in edge order. One site per
 /// referring symbol: edges are symbol-level, and each keeps its first call or use.
-pub fn reference_sites(snap: &Snapshot, id: u32) -> Vec<(u32, u32)> {
-    let mut sites: Vec<(u32, u32)> = Vec::new();
-    let mut at: std::collections::HashMap<u32, usize> = std::collections::HashMap::new();
+pub fn reference_sites(snap: &Snapshot, id: SymbolId) -> Vec<(SymbolId, u32)> {
+    let mut sites: Vec<(SymbolId, u32)> = Vec::new();
+    let mut at: std::collections::HashMap<SymbolId, usize> = std::collections::HashMap::new();
     for e in snap
         .in_edges(id)
         .filter(|e| matches!(e.kind, EdgeKind::Calls | EdgeKind::References))
@@ -460,7 +465,7 @@ pub fn reference_sites(snap: &Snapshot, id: u32) -> Vec<(u32, u32)> {
 }
 
 /// Distinct symbols that call or reference symbol `id` (the reference count a code lens shows).
-pub fn referrers(snap: &Snapshot, id: u32) -> Vec<u32> {
+pub fn referrers(snap: &Snapshot, id: SymbolId) -> Vec<SymbolId> {
     let mut seen = HashSet::new();
     snap.in_edges(id)
         .filter(|e| matches!(e.kind, EdgeKind::Calls | EdgeKind::References))

@@ -6,6 +6,7 @@ use crate::dispatch::RequestError;
 use crate::from_proto;
 use crate::to_proto;
 use crate::world::WorldSnapshot;
+use leindex_engine::SymbolId;
 use leindex_engine::navigate::{self, CallDirection};
 use leindex_engine::store::snapshot::Snapshot;
 use tower_lsp_server::ls_types::{
@@ -93,7 +94,7 @@ fn call_items(
 }
 
 /// The symbol an item of an earlier generation names, in `snap`.
-fn refind_item(snap: &Snapshot, item: &CallHierarchyItem) -> Option<u32> {
+fn refind_item(snap: &Snapshot, item: &CallHierarchyItem) -> Option<SymbolId> {
     let key = from_proto::symbol_key(item.data.as_ref()?)?;
     navigate::refind(snap, key.path, key.name, key.line)
 }

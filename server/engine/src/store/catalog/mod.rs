@@ -24,7 +24,7 @@
 mod sql;
 pub use sql::*;
 
-use crate::model::{FileFacts, FileRecord, IndexData, Language, NO_SYMBOL};
+use crate::model::{FileFacts, FileRecord, IndexData, Language, SymbolId};
 use crate::store::snapshot::{EdgeView, Snapshot, SymbolView};
 use duckdb::{AccessMode, Config, Connection, params, params_from_iter};
 use rayon::prelude::*;
@@ -557,16 +557,16 @@ impl Catalog {
 
     /// Replaces the stored graph with `data`'s symbols and edges in one transaction, and records
     /// `data.generation` (and `data.created_unix_ms`) in `meta`. Symbol ids are indexes into `data.symbols`;
-    /// `symbols.file` holds the file's relative path; `parent` is NULL for [`NO_SYMBOL`].
+    /// `symbols.file` holds the file's relative path; `parent` is NULL for [`SymbolId::NONE`].
     ///
     /// Errors: [`CatalogError::Query`] (the previous graph is kept then).
     pub fn replace_graph(&mut self, data: &IndexData) -> Result<()> {
         let symbols = data.symbols.iter().enumerate().map(|(id, s)| {
-            let file = data.files.get(s.file as usize).map(|f| f.path.as_str());
+            let file = data.files.get(s.file.index()).map(|f| f.path.as_str());
             let view = SymbolView {
-                id: id as u32,
+                id: SymbolId::new(id),
                 file: s.file,
-                parent: (s.parent != NO_SYMBOL).then_some(s.parent),
+                parent: s.parent.some(),
                 name: &s.name,
                 qualified_name: &s.qualified_name,
                 signature: &s.signature,
@@ -615,8 +615,8 @@ impl Catalog {
             .enumerate()
             .inspect(move |(i, _)| release(*i))
             .map(|(_, s)| (Some(snap.file(s.file).path), s));
-        let edges = (0..snap.symbol_count() as u32)
-            .inspect(move |id| release(*id as usize))
+        let edges = SymbolId::all(snap.symbol_count())
+            .inspect(move |id| release(id.index()))
             .flat_map(|id| snap.out_edges(id).map(move |e| (id, e)));
         self.replace_graph_rows(symbols, edges, snap.generation(), snap.created_unix_ms())
     }
@@ -626,7 +626,7 @@ impl Catalog {
     fn replace_graph_rows<'a>(
         &mut self,
         symbols: impl Iterator<Item = (Option<&'a str>, SymbolView<'a>)>,
-        edges: impl Iterator<Item = (u32, EdgeView<'a>)>,
+        edges: impl Iterator<Item = (SymbolId, EdgeView<'a>)>,
         generation: u64,
         created_unix_ms: u64,
     ) -> Result<()> {
@@ -641,12 +641,12 @@ impl Catalog {
             let mut app = tx.appender("symbols").map_err(query_err(what))?;
             for (file, s) in symbols {
                 app.append_row(params![
-                    s.id as i64,
+                    i64::from(s.id.0),
                     file,
                     s.name,
                     s.qualified_name,
                     s.kind.name(),
-                    s.parent.map(i64::from),
+                    s.parent.map(|p| i64::from(p.0)),
                     s.line_start as i64,
                     s.line_end as i64,
                     s.byte_start as i64,
@@ -668,8 +668,8 @@ impl Catalog {
             let mut app = tx.appender("edges").map_err(query_err(what))?;
             for (src, e) in edges {
                 app.append_row(params![
-                    src as i64,
-                    e.other as i64,
+                    i64::from(src.0),
+                    i64::from(e.other.0),
                     e.kind.name(),
                     e.weight as f64,
                     e.ambiguous,

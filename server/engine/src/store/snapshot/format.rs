@@ -1,6 +1,6 @@
 //! The on-disk records of the snapshot format (see the module doc), cast straight out of the mapping.
 
-use crate::model::Posting;
+use crate::model::{FileId, Posting, SymbolId};
 use bytemuck::{Pod, Zeroable};
 use std::cmp::Ordering;
 use std::ops::Range;
@@ -65,8 +65,8 @@ pub(crate) struct FileRec {
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable)]
 pub(crate) struct SymbolRec {
-    pub(crate) file: u32,
-    pub(crate) parent: u32,
+    pub(crate) file: FileId,
+    pub(crate) parent: SymbolId,
     pub(crate) name: StrRef,
     pub(crate) qualified: StrRef,
     pub(crate) signature: StrRef,
@@ -88,7 +88,7 @@ pub(crate) struct SymbolRec {
 #[derive(Debug, Clone, Copy, Pod, Zeroable)]
 pub(crate) struct EdgeRec {
     /// `dst` in OUT_EDGES, `src` in IN_EDGES.
-    pub(crate) other: u32,
+    pub(crate) other: SymbolId,
     pub(crate) weight: f32,
     pub(crate) detail: StrRef,
     /// [`EdgeRecord::line`] (format version 2).

@@ -3,8 +3,8 @@
 use super::*;
 use crate::layout::IndexDir;
 use crate::model::{
-    EdgeKind, EdgeRecord, FileRecord, IndexData, Language, NO_DETAIL, NO_SYMBOL, Posting,
-    SearchData, SymbolKind, SymbolRecord,
+    EdgeKind, EdgeRecord, FileId, FileRecord, IndexData, Language, NO_DETAIL, Posting, SearchData,
+    SymbolId, SymbolKind, SymbolRecord,
 };
 use bytemuck::Pod;
 use memmap2::Mmap;
@@ -56,8 +56,8 @@ pub struct Snapshot {
 /// One indexed file, borrowed from a [`Snapshot`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FileView<'a> {
-    /// Index of the file (what `SymbolView::file` refers to).
-    pub id: u32,
+    /// The file's id (what `SymbolView::file` refers to).
+    pub id: FileId,
     /// Path relative to the project root, `/`-separated.
     pub path: &'a str,
     /// BLAKE3 of the content, hex.
@@ -76,11 +76,11 @@ pub struct FileView<'a> {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SymbolView<'a> {
     /// The symbol's global id.
-    pub id: u32,
-    /// Index of its file.
-    pub file: u32,
+    pub id: SymbolId,
+    /// Its file.
+    pub file: FileId,
     /// The containing symbol, `None` for top-level module symbols.
-    pub parent: Option<u32>,
+    pub parent: Option<SymbolId>,
     /// Simple name (`steal_work`).
     pub name: &'a str,
     /// Name qualified by its containers within the file (`Core::steal_work`).
@@ -115,7 +115,7 @@ pub struct SymbolView<'a> {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EdgeView<'a> {
     /// The other end: the destination for [`Snapshot::out_edges`], the source for [`Snapshot::in_edges`].
-    pub other: u32,
+    pub other: SymbolId,
     /// What the edge means.
     pub kind: EdgeKind,
     /// Confidence in `(0, 1]`.
@@ -281,8 +281,8 @@ impl Snapshot {
     }
 
     /// The file with id `id`. Panics if `id >= file_count()` (programmer error).
-    pub fn file(&self, id: u32) -> FileView<'_> {
-        let f = self.recs::<FileRec>(Sec::Files)[id as usize];
+    pub fn file(&self, id: FileId) -> FileView<'_> {
+        let f = self.recs::<FileRec>(Sec::Files)[id.index()];
         FileView {
             id,
             path: self.str_at(f.path),
@@ -296,12 +296,12 @@ impl Snapshot {
     }
 
     /// The symbol with id `id`. Panics if `id >= symbol_count()` (programmer error).
-    pub fn symbol(&self, id: u32) -> SymbolView<'_> {
-        let s = self.recs::<SymbolRec>(Sec::Symbols)[id as usize];
+    pub fn symbol(&self, id: SymbolId) -> SymbolView<'_> {
+        let s = self.recs::<SymbolRec>(Sec::Symbols)[id.index()];
         SymbolView {
             id,
             file: s.file,
-            parent: (s.parent != NO_SYMBOL).then_some(s.parent),
+            parent: s.parent.some(),
             name: self.str_at(s.name),
             qualified_name: self.str_at(s.qualified),
             signature: self.str_at(s.signature),
@@ -322,23 +322,23 @@ impl Snapshot {
 
     /// All files in id order.
     pub fn files(&self) -> impl Iterator<Item = FileView<'_>> {
-        (0..self.file_count() as u32).map(|id| self.file(id))
+        FileId::all(self.file_count()).map(|id| self.file(id))
     }
 
     /// All symbols in id order.
     pub fn symbols(&self) -> impl Iterator<Item = SymbolView<'_>> {
-        (0..self.symbol_count() as u32).map(|id| self.symbol(id))
+        SymbolId::all(self.symbol_count()).map(|id| self.symbol(id))
     }
 
     pub(crate) fn adjacency(
         &self,
-        id: u32,
+        id: SymbolId,
         offsets: Sec,
         edges: Sec,
     ) -> impl Iterator<Item = EdgeView<'_>> {
         let offsets = self.recs::<u32>(offsets);
-        let start = offsets[id as usize] as usize;
-        let end = offsets[id as usize + 1] as usize;
+        let start = offsets[id.index()] as usize;
+        let end = offsets[id.index() + 1] as usize;
         let edges = self.recs::<EdgeRec>(edges).get(start..end).unwrap_or(&[]);
         edges.iter().map(|e| EdgeView {
             other: e.other,
@@ -353,24 +353,24 @@ impl Snapshot {
 
     /// Edges leaving symbol `id`, sorted by (kind code, destination); `other` is the destination.
     /// Panics if `id >= symbol_count()` (programmer error).
-    pub fn out_edges(&self, id: u32) -> impl Iterator<Item = EdgeView<'_>> {
+    pub fn out_edges(&self, id: SymbolId) -> impl Iterator<Item = EdgeView<'_>> {
         self.adjacency(id, Sec::OutOffsets, Sec::OutEdges)
     }
 
     /// Edges entering symbol `id`, sorted by (kind code, source); `other` is the source.
     /// Panics if `id >= symbol_count()` (programmer error).
-    pub fn in_edges(&self, id: u32) -> impl Iterator<Item = EdgeView<'_>> {
+    pub fn in_edges(&self, id: SymbolId) -> impl Iterator<Item = EdgeView<'_>> {
         self.adjacency(id, Sec::InOffsets, Sec::InEdges)
     }
 
     /// Ids (ascending) of the symbols whose simple name equals `name` case-insensitively (both sides are
     /// lowercased char by char). Binary search over NAME_INDEX: O(log n) comparisons, no allocation.
-    pub fn symbols_named<'a>(&'a self, name: &str) -> impl Iterator<Item = u32> + use<'a> {
-        let index = self.recs::<u32>(Sec::NameIndex);
+    pub fn symbols_named<'a>(&'a self, name: &str) -> impl Iterator<Item = SymbolId> + use<'a> {
+        let index = self.recs::<SymbolId>(Sec::NameIndex);
         let symbols = self.recs::<SymbolRec>(Sec::Symbols);
-        let cmp = |id: u32| {
+        let cmp = |id: SymbolId| {
             symbols
-                .get(id as usize)
+                .get(id.index())
                 .map_or(Ordering::Less, |s| cmp_folded(self.str_at(s.name), name))
         };
         let lo = index.partition_point(|&id| cmp(id) == Ordering::Less);
@@ -404,8 +404,8 @@ impl Snapshot {
     }
 
     /// Field-weighted BM25F length of symbol `id`'s document. Panics if `id >= symbol_count()`.
-    pub fn doc_len(&self, id: u32) -> f32 {
-        self.recs::<f32>(Sec::DocLen)[id as usize]
+    pub fn doc_len(&self, id: SymbolId) -> f32 {
+        self.recs::<f32>(Sec::DocLen)[id.index()]
     }
 
     /// Mean document length over all symbols (as computed by the index builder).
@@ -434,7 +434,7 @@ impl Snapshot {
                 name: s.name.to_owned(),
                 qualified_name: s.qualified_name.to_owned(),
                 kind: s.kind,
-                parent: s.parent.unwrap_or(NO_SYMBOL),
+                parent: s.parent.unwrap_or(SymbolId::NONE),
                 byte_start: s.byte_start,
                 byte_end: s.byte_end,
                 line_start: s.line_start,
@@ -449,14 +449,14 @@ impl Snapshot {
             })
             .collect();
         // Details as the index builder keeps them: the distinct non-empty texts, sorted.
-        let mut details: Vec<&str> = (0..self.symbol_count() as u32)
+        let mut details: Vec<&str> = SymbolId::all(self.symbol_count())
             .flat_map(|src| self.out_edges(src).map(|e| e.detail))
             .filter(|d| !d.is_empty())
             .collect();
         details.sort_unstable();
         details.dedup();
         let mut edges = Vec::with_capacity(self.edge_count());
-        for src in 0..self.symbol_count() as u32 {
+        for src in SymbolId::all(self.symbol_count()) {
             edges.extend(self.out_edges(src).map(|e| {
                 EdgeRecord {
                     src,

@@ -1,7 +1,7 @@
 //! Checking every byte of a snapshot on open (layout, CRCs, content), so the accessors can be infallible.
 
 use super::*;
-use crate::model::{EdgeKind, Language, NO_SYMBOL, Posting, SymbolKind};
+use crate::model::{EdgeKind, Language, Posting, SymbolId, SymbolKind};
 use bytemuck::Pod;
 use std::cmp::Ordering;
 use std::ops::Range;
@@ -86,7 +86,7 @@ impl Checker<'_> {
             )
         })?;
         for (i, e) in edges.iter().enumerate() {
-            self.ensure((e.other as usize) < n_symbols, || {
+            self.ensure((e.other.index()) < n_symbols, || {
                 format!(
                     "{dir}_EDGES[{i}] points to symbol {} of {n_symbols}",
                     e.other
@@ -145,7 +145,7 @@ impl Snapshot {
         let files: &[FileRec] = ck.records(self.bytes(Sec::Files), Sec::Files)?;
         let symbols: &[SymbolRec] = ck.records(self.bytes(Sec::Symbols), Sec::Symbols)?;
         let n_symbols = symbols.len();
-        ck.ensure(n_symbols < NO_SYMBOL as usize, || {
+        ck.ensure(n_symbols < SymbolId::NONE.index(), || {
             format!("{n_symbols} symbols is more than ids can address")
         })?;
         self.check_files(ck, strings, files)?;
@@ -187,11 +187,11 @@ impl Snapshot {
         let n_symbols = symbols.len();
         for (i, s) in symbols.iter().enumerate() {
             self.release_every(i);
-            ck.ensure((s.file as usize) < n_files, || {
+            ck.ensure((s.file.index()) < n_files, || {
                 format!("SYMBOLS[{i}] has file {} of {n_files}", s.file)
             })?;
             ck.ensure(
-                s.parent == NO_SYMBOL || (s.parent as usize) < n_symbols,
+                s.parent == SymbolId::NONE || (s.parent.index()) < n_symbols,
                 || format!("SYMBOLS[{i}] has parent {} of {n_symbols}", s.parent),
             )?;
             ck.ensure(SymbolKind::from_code(s.kind).is_some(), || {
@@ -236,19 +236,19 @@ impl Snapshot {
         symbols: &[SymbolRec],
     ) -> Result<()> {
         let n_symbols = symbols.len();
-        let name_index: &[u32] = ck.records(self.bytes(Sec::NameIndex), Sec::NameIndex)?;
+        let name_index: &[SymbolId] = ck.records(self.bytes(Sec::NameIndex), Sec::NameIndex)?;
         ck.ensure(name_index.len() == n_symbols, || {
             format!(
                 "NAME_INDEX has {} entries, expected {n_symbols}",
                 name_index.len()
             )
         })?;
-        if let Some(&id) = name_index.iter().find(|&&id| id as usize >= n_symbols) {
+        if let Some(&id) = name_index.iter().find(|&&id| id.index() >= n_symbols) {
             return Err(ck.corrupt(format!("NAME_INDEX names symbol {id} of {n_symbols}")));
         }
         // Ids were just checked and every name ref was checked before, so the fallback is unreachable.
-        let name_of = |id: u32| {
-            span(symbols[id as usize].name)
+        let name_of = |id: SymbolId| {
+            span(symbols[id.index()].name)
                 .and_then(|r| strings.get(r))
                 .unwrap_or("")
         };
@@ -280,7 +280,7 @@ impl Snapshot {
                 )
             })?;
         }
-        if let Some(p) = postings.iter().find(|p| p.doc as usize >= n_symbols) {
+        if let Some(p) = postings.iter().find(|p| p.doc.index() >= n_symbols) {
             return Err(ck.corrupt(format!("POSTINGS has doc {} of {n_symbols}", p.doc)));
         }
         let doc_len: &[f32] = ck.records(self.bytes(Sec::DocLen), Sec::DocLen)?;

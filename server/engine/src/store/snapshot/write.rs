@@ -1,7 +1,7 @@
 //! Encoding an index into the snapshot format: strings deduplicated, CSR adjacency, sections with CRCs.
 
 use super::*;
-use crate::model::{EdgeRecord, IndexData, NO_DETAIL, NO_SYMBOL, Posting, SearchData};
+use crate::model::{EdgeRecord, IndexData, NO_DETAIL, Posting, SearchData, SymbolId};
 use foldhash::HashMap;
 use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
@@ -117,7 +117,7 @@ pub(crate) fn build_csr(
         } else {
             (e.dst, e.src)
         };
-        offsets[owner as usize + 1] += 1;
+        offsets[owner.index() + 1] += 1;
         recs.push(EdgeRec {
             other,
             weight: e.weight,
@@ -139,19 +139,19 @@ pub(crate) fn check_input(data: &IndexData, search: &dyn SearchSections) -> Resu
     let n_files = data.files.len();
     let n_symbols = data.symbols.len();
     count_u32(n_files, "files")?;
-    // u32::MAX itself is NO_SYMBOL, so the largest usable id is u32::MAX - 1.
-    if n_symbols >= NO_SYMBOL as usize {
+    // u32::MAX itself is SymbolId::NONE, so the largest usable id is u32::MAX - 1.
+    if n_symbols >= SymbolId::NONE.index() {
         return Err(invalid(format!("too many symbols ({n_symbols})")));
     }
     count_u32(data.edges.len(), "edges")?;
     for (i, s) in data.symbols.iter().enumerate() {
-        if s.file as usize >= n_files {
+        if s.file.index() >= n_files {
             return Err(invalid(format!(
                 "symbol {i} has file {} but there are {n_files} files",
                 s.file
             )));
         }
-        if s.parent != NO_SYMBOL && s.parent as usize >= n_symbols {
+        if s.parent != SymbolId::NONE && s.parent.index() >= n_symbols {
             return Err(invalid(format!(
                 "symbol {i} has parent {} but there are {n_symbols} symbols",
                 s.parent
@@ -159,7 +159,7 @@ pub(crate) fn check_input(data: &IndexData, search: &dyn SearchSections) -> Resu
         }
     }
     for e in &data.edges {
-        if e.src as usize >= n_symbols || e.dst as usize >= n_symbols {
+        if e.src.index() >= n_symbols || e.dst.index() >= n_symbols {
             return Err(invalid(format!(
                 "edge {} -> {} but there are {n_symbols} symbols",
                 e.src, e.dst
@@ -522,8 +522,8 @@ fn write_name_index<W: Write + Seek>(w: &mut SectionWriter<'_, W>, data: &IndexD
         .iter()
         .map(|s| fold(&s.name).collect())
         .collect();
-    let mut name_index: Vec<u32> = (0..data.symbols.len() as u32).collect();
-    name_index.sort_by(|&a, &b| keys[a as usize].cmp(&keys[b as usize]).then(a.cmp(&b)));
+    let mut name_index: Vec<SymbolId> = SymbolId::all(data.symbols.len()).collect();
+    name_index.sort_by(|&a, &b| keys[a.index()].cmp(&keys[b.index()]).then(a.cmp(&b)));
     drop(keys);
     w.section(Sec::NameIndex, bytemuck::cast_slice(&name_index))
 }
@@ -560,7 +560,7 @@ fn write_postings<W: Write + Seek>(
     w.begin(Sec::Postings)?;
     let mut written = 0u64;
     search.postings(&mut |ps| {
-        if let Some(p) = ps.iter().find(|p| p.doc as usize >= n_symbols) {
+        if let Some(p) = ps.iter().find(|p| p.doc.index() >= n_symbols) {
             return Err(invalid(format!(
                 "a posting is for doc {} of {n_symbols}",
                 p.doc

@@ -8,7 +8,7 @@
 //! as `packed.rs` does for references), postings as raw records; both through a 1 MiB buffer.
 
 use crate::Error;
-use crate::model::Posting;
+use crate::model::{Posting, SymbolId};
 use crate::search;
 use crate::store::snapshot::{SearchSections, SnapshotError, SymbolTexts};
 use serde::Serialize;
@@ -97,7 +97,13 @@ impl SearchSections for ParkedSearch {
         sink: &mut dyn FnMut(&[Posting]) -> Result<(), SnapshotError>,
     ) -> Result<(), SnapshotError> {
         let total: usize = self.terms.iter().map(|t| t.1).sum();
-        let mut buf = vec![Posting { doc: 0, tf: 0.0 }; BUFFER / std::mem::size_of::<Posting>()];
+        let mut buf = vec![
+            Posting {
+                doc: SymbolId(0),
+                tf: 0.0
+            };
+            BUFFER / std::mem::size_of::<Posting>()
+        ];
         let mut done = 0usize;
         while done < total {
             let n = buf.len().min(total - done);
