@@ -526,6 +526,122 @@ fn javascript_class_heritage_calls_and_nullish_complexity() {
 }
 
 #[test]
+fn javascript_commonjs_members_prototypes_and_exports() {
+    // Methods assigned on objects and prototypes, exports, and an object of functions; the locals of an
+    // assigned function are not module globals.
+    check(
+        Language::JavaScript,
+        r#"var res = Object.create(http.ServerResponse.prototype);
+/** Send a response. */
+res.send = function send(body) {
+  var chunk = body;
+  return this.end(chunk);
+};
+res.json = (obj) => res.send(JSON.stringify(obj));
+Router.prototype.handle = function (req) { return this.stack; };
+exports.compile = function (str) { return str; };
+module.exports = function createApp() { var app = {}; return app; };
+var proto = module.exports.proto = {
+  route: function route(path) { return path; },
+  use(fn) { return fn; },
+};
+"#,
+        expect![[r#"
+            [0] module src/mod L1-14 @0..511
+                sig: src/mod.js
+            [1] global res L1-1 @0..54
+                sig: res = Object.create(http.ServerResponse.prototype)
+                terms: res Object create http ServerResponse prototype
+                L1 call create on Object
+            [2] method res.send L3-6 @80..160 complexity 1
+                sig: res.send = function send(body)
+                doc: Send a response.
+                terms: res send send body chunk body end chunk
+                L3 read res
+                L5 call end on this
+            [3] method res.json L7-7 @162..211 complexity 1
+                sig: res.json = (obj) =>
+                terms: res json obj res send JSON stringify obj
+                L7 call send on res
+                L7 call stringify on JSON
+                L7 read res
+            [4] method Router.handle L8-8 @213..276 complexity 1
+                sig: Router.prototype.handle = function (req)
+                terms: Router prototype handle req stack
+                L8 read stack on this
+            [5] function compile L9-9 @278..326 complexity 1
+                sig: exports.compile = function (str)
+                terms: exports compile str str
+            [6] function createApp L10-10 @328..395 complexity 1
+                sig: module.exports = function createApp()
+                terms: module exports createApp app app
+            [7] global proto L11-14 @397..509
+                sig: proto = module.exports.proto =
+                terms: proto module exports proto
+            [8] method proto.route in [7] proto L12-12 @436..480 complexity 1
+                sig: route: function route(path)
+                terms: route route path path
+            [9] method proto.use in [7] proto L13-13 @484..506 complexity 1
+                sig: use(fn)
+                terms: use fn fn
+        "#]],
+    );
+}
+
+#[test]
+fn javascript_properties_defined_through_calls() {
+    // `Object.defineProperty` with a getter, a helper of the same shape, and calls that only look alike.
+    check(
+        Language::JavaScript,
+        r#"Object.defineProperty(req, 'fresh', { get: function () { return fresh(this); } });
+defineGetter(req, 'stale', function stale() { return !this.fresh; });
+app.get('/path', function (req, res) { res.send('x'); });
+Object.defineProperty(exports, 'version', { value: () => '1.0' });
+"#,
+        expect![[r#"
+            [0] module src/mod L1-4 @0..278
+                sig: src/mod.js
+                L3 call get on app
+                L3 call send on res
+            [1] method req.fresh L1-1 @0..81 complexity 1
+                sig: Object.defineProperty(req, 'fresh', { get: function ()
+                terms: Object defineProperty req get fresh
+                L1 call fresh
+            [2] method req.stale L2-2 @83..151 complexity 1
+                sig: defineGetter(req, 'stale', function stale()
+                terms: defineGetter req stale fresh
+                L2 read fresh on this
+            [3] function version L4-4 @211..276 complexity 1
+                sig: Object.defineProperty(exports, 'version', { value: () =>
+                terms: Object defineProperty exports value
+        "#]],
+    );
+}
+
+#[test]
+fn javascript_callbacks_and_iifes_keep_their_declarations_local() {
+    check(
+        Language::JavaScript,
+        r#"var top = 1;
+(function () {
+  var hidden = 2;
+  helper(hidden);
+})();
+describe('x', () => { const inner = 3; });
+"#,
+        expect![[r#"
+            [0] module src/mod L1-6 @0..113
+                sig: src/mod.js
+                L4 call helper
+                L6 call describe
+            [1] global top L1-1 @0..11
+                sig: top = 1
+                terms: top
+        "#]],
+    );
+}
+
+#[test]
 fn tsx_arrow_components_and_calls_in_jsx() {
     check(
         Language::Tsx,

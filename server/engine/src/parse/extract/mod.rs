@@ -87,6 +87,7 @@ pub fn extract(lang: Language, path: &str, src: &str, tree: &Tree) -> FileFacts 
         receiver: None,
         write: false,
         type_annotation: false,
+        in_closure: false,
     };
     x.visit(root, &ctx, 0);
     x.finish()
@@ -157,6 +158,9 @@ struct Ctx {
     write: bool,
     /// True inside a Python type annotation.
     type_annotation: bool,
+    /// True inside an anonymous function (a callback, an IIFE, a lambda): its declarations are locals,
+    /// never module globals, even where no named definition encloses them.
+    in_closure: bool,
 }
 
 /// A definition recognised at a node.
@@ -268,6 +272,7 @@ impl<'s> Extractor<'s> {
             receiver,
             write: false,
             type_annotation: false,
+            in_closure: ctx.in_closure,
         }
     }
 

@@ -29,6 +29,11 @@ impl<'s> Extractor<'s> {
                 c.type_annotation = true;
                 *child_ctx = Some(c);
             }
+            (_, kind) if is_closure(kind) && !ctx.in_closure => {
+                let mut c = ctx.clone();
+                c.in_closure = true;
+                *child_ctx = Some(c);
+            }
             _ => {}
         }
         self.access_refs(node, ctx);
@@ -315,4 +320,21 @@ fn is_decision(node: Node, src: &str) -> bool {
             .is_some_and(|op| matches!(op, "&&" | "||" | "??")),
         _ => false,
     }
+}
+
+/// Anonymous function nodes of the supported grammars (a named definition is recognised before this is
+/// asked): JavaScript/TypeScript function expressions and arrows, Python lambdas, Rust closures, Go function
+/// literals, Java and C++ lambdas.
+fn is_closure(kind: &str) -> bool {
+    matches!(
+        kind,
+        "arrow_function"
+            | "function_expression"
+            | "function"
+            | "generator_function"
+            | "lambda"
+            | "closure_expression"
+            | "func_literal"
+            | "lambda_expression"
+    )
 }
