@@ -19,3 +19,5 @@ mod lock;
 mod scratch;
 #[path = "snapshot.rs"]
 mod snapshot;
+#[path = "tags.rs"]
+mod tags;

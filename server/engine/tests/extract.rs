@@ -619,6 +619,56 @@ Object.defineProperty(exports, 'version', { value: () => '1.0' });
 }
 
 #[test]
+fn javascript_module_wrappers_reassigned_and_named_function_expressions() {
+    // The bluebird shape: an anonymous module export wrapping the code, functions assigned to declared
+    // variables and to `this`, and a named function expression returned from a function.
+    check(
+        Language::JavaScript,
+        r#"var getGetter;
+module.exports = function (Promise) {
+  function Async() { this.drain = function () { return 1; }; }
+  getGetter = function (name) { return name; };
+  Promise.prototype.get = function get() { return getGetter('x'); };
+};
+function pipe(fns) { return function piped(input) { return fns.reduce(input); }; }
+"#,
+        expect![[r#"
+            [0] module src/mod L1-7 @0..319
+                sig: src/mod.js
+            [1] global getGetter L1-1 @0..13
+                sig: getGetter
+                terms: getGetter
+            [2] function exports L2-6 @15..234 complexity 1
+                sig: module.exports = function (Promise)
+                terms: module exports Promise
+            [3] function Async in [2] exports L3-3 @55..115 complexity 1
+                sig: function Async()
+                terms: Async
+            [4] function drain in [3] Async L3-3 @74..112 complexity 1
+                sig: this.drain = function ()
+                terms: drain
+                L3 read drain on this
+            [5] function getGetter in [2] exports L4-4 @118..162 complexity 1
+                sig: getGetter = function (name)
+                terms: getGetter name name
+                L4 read getGetter
+            [6] method Promise.get in [2] exports L5-5 @166..231 complexity 1
+                sig: Promise.prototype.get = function get()
+                terms: Promise prototype get get getGetter
+                L5 call getGetter
+                L5 read getGetter
+            [7] function pipe L7-7 @236..318 complexity 1
+                sig: function pipe(fns)
+                terms: pipe fns
+            [8] function piped in [7] pipe L7-7 @264..315 complexity 1
+                sig: function piped(input)
+                terms: piped input fns reduce input
+                L7 call reduce on fns
+        "#]],
+    );
+}
+
+#[test]
 fn javascript_callbacks_and_iifes_keep_their_declarations_local() {
     check(
         Language::JavaScript,

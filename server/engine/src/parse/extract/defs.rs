@@ -117,6 +117,9 @@ impl<'s> Extractor<'s> {
             "variable_declarator" => self.js_variable(node, level),
             "public_field_definition" | "field_definition" => self.js_field_method(node),
             "assignment_expression" => self.js_assigned_function(node),
+            "function_expression" | "function" | "generator_function" => {
+                self.js_named_function_expression(node)
+            }
             "call_expression" => self.js_defined_property(node),
             "pair" => self.js_pair_function(node),
             _ => None,
@@ -129,17 +132,47 @@ impl<'s> Extractor<'s> {
     fn js_assigned_function<'t>(&self, node: Node<'t>) -> Option<Def<'t>> {
         let func = js_function_value(node.child_by_field_name("right")?)?;
         let left = node.child_by_field_name("left")?;
-        if left.kind() != "member_expression" {
+        let (scope, name) = match left.kind() {
+            // `f = function () {}`: a function declared by `var f;` earlier, or a reassigned one.
+            "identifier" => (None, self.text(left).to_string()),
+            "member_expression" if self.text(left) == "module.exports" => {
+                match self.field_text(func, "name") {
+                    Some(name) => (None, name),
+                    // The module's anonymous export, named as the tags queries name it.
+                    None => (None, "exports".to_string()),
+                }
+            }
+            "member_expression" => {
+                let object = self.text(left.child_by_field_name("object")?);
+                let property = left.child_by_field_name("property")?;
+                let scope = if object == "this" {
+                    None
+                } else {
+                    js_scope(object)?
+                };
+                (scope, self.text(property).to_string())
+            }
+            _ => return None,
+        };
+        if !is_js_identifier(&name) {
             return None;
         }
-        let (scope, name) = if self.text(left) == "module.exports" {
-            (None, self.field_text(func, "name")?)
-        } else {
-            let object = self.text(left.child_by_field_name("object")?);
-            let property = left.child_by_field_name("property")?;
-            (js_scope(object)?, self.text(property).to_string())
-        };
         Some(js_function_def(name, scope, func))
+    }
+
+    /// `return function piped() {}`, `wrap(function named() {})`: a named function expression that no
+    /// enclosing construct already defines (a declarator, an assignment, an object entry, a property call).
+    fn js_named_function_expression<'t>(&self, node: Node<'t>) -> Option<Def<'t>> {
+        let name = node.child_by_field_name("name")?;
+        let parent = node.parent()?;
+        let defined_by_parent = match parent.kind() {
+            "variable_declarator" | "assignment_expression" | "pair" => true,
+            "arguments" => parent
+                .parent()
+                .is_some_and(|call| self.js_defined_property(call).is_some()),
+            _ => false,
+        };
+        (!defined_by_parent).then(|| js_function_def(self.text(name).to_string(), None, node))
     }
 
     /// A property defined through a call: `Object.defineProperty(req, 'fresh', { get: function () {} })` or
@@ -147,7 +180,9 @@ impl<'s> Extractor<'s> {
     fn js_defined_property<'t>(&self, node: Node<'t>) -> Option<Def<'t>> {
         let args = node.child_by_field_name("arguments")?;
         let mut cursor = args.walk();
-        let mut named = args.named_children(&mut cursor).filter(|n| n.kind() != "comment");
+        let mut named = args
+            .named_children(&mut cursor)
+            .filter(|n| n.kind() != "comment");
         let (object, key, value) = (named.next()?, named.next()?, named.next()?);
         if key.kind() != "string" {
             return None;

@@ -46,7 +46,7 @@ pub fn new_parser(lang: Language) -> Result<tree_sitter::Parser, tree_sitter::La
 }
 
 /// The tree-sitter grammar for a language.
-pub(crate) fn ts_language(lang: Language) -> tree_sitter::Language {
+pub fn ts_language(lang: Language) -> tree_sitter::Language {
     match lang {
         Language::Rust => tree_sitter_rust::LANGUAGE.into(),
         Language::Python => tree_sitter_python::LANGUAGE.into(),

@@ -322,13 +322,17 @@ fn is_decision(node: Node, src: &str) -> bool {
     }
 }
 
-/// Anonymous function nodes of the supported grammars (a named definition is recognised before this is
-/// asked): JavaScript/TypeScript function expressions and arrows, Python lambdas, Rust closures, Go function
-/// literals, Java and C++ lambdas.
+/// Function nodes that were not recognised as a definition (the walker asks for one first): anonymous
+/// functions (JavaScript/TypeScript function expressions and arrows, Python lambdas, Rust closures, Go
+/// function literals, Java and C++ lambdas) and functions named `_` (Go's `func _() {}` assertions).
 fn is_closure(kind: &str) -> bool {
     matches!(
         kind,
-        "arrow_function"
+        "function_declaration"
+            | "function_item"
+            | "function_definition"
+            | "method_declaration"
+            | "arrow_function"
             | "function_expression"
             | "function"
             | "generator_function"
