@@ -371,29 +371,29 @@ fn analyze_gives_the_defining_function_and_its_callers() {
         "how is tax computed on an invoice",
         4000,
         expect![[r#"
-            used 684 of 4000 tokens
+            used 701 of 4000 tokens
             entry points:
               1. billing/tax.py:L5-9 function compute_tax
-              2. billing/invoice.py:L3-15 class Invoice
-              3. billing/tax.py:L1-9 module billing.tax
-              4. billing/invoice.py:L12-15 method Invoice.total
-              5. billing/invoice.py:L1-18 module billing.invoice
-              6. tests/test_tax.py:L3-4 function test_compute_tax_rounds_to_cents
-              7. billing/invoice.py:L17-18 function send_invoice
+              2. billing/invoice.py:L12-15 method Invoice.total
+              3. billing/invoice.py:L3-15 class Invoice
+              4. billing/tax.py:L1-9 module billing.tax
+              5. tests/test_tax.py:L3-4 function test_compute_tax_rounds_to_cents
+              6. billing/invoice.py:L17-18 function send_invoice
+              7. billing/invoice.py:L1-18 module billing.invoice
               8. billing/invoice.py:L6-7 method Invoice.__init__
               9. billing/invoice.py:L9-10 method Invoice.add
               10. billing/tax.py:L3-3 global RATE
             rendered:
-              summary entry billing/tax.py:L1-9 module billing.tax — matches the query (rank 3)
+              summary entry billing/tax.py:L1-9 module billing.tax — matches the query (rank 4)
               summary entry billing/tax.py:L3-3 global RATE — type used by `compute_tax`
               source  entry billing/tax.py:L5-9 function compute_tax — matches the query (rank 1)
-              summary entry billing/invoice.py:L1-18 module billing.invoice — matches the query (rank 5)
-              source  entry billing/invoice.py:L3-15 class Invoice — matches the query (rank 2)
+              summary entry billing/invoice.py:L1-18 module billing.invoice — matches the query (rank 7)
+              source  entry billing/invoice.py:L3-15 class Invoice — matches the query (rank 3)
               summary entry billing/invoice.py:L6-7 method Invoice.__init__ — matches the query (rank 8)
               summary entry billing/invoice.py:L9-10 method Invoice.add — matches the query (rank 9)
-              source  entry billing/invoice.py:L12-15 method Invoice.total — matches the query (rank 4)
-              summary entry billing/invoice.py:L17-18 function send_invoice — matches the query (rank 7)
-              summary entry tests/test_tax.py:L3-4 function test_compute_tax_rounds_to_cents — calls `compute_tax`
+              source  entry billing/invoice.py:L12-15 method Invoice.total — matches the query (rank 2)
+              summary entry billing/invoice.py:L17-18 function send_invoice — matches the query (rank 6)
+              source  entry tests/test_tax.py:L3-4 function test_compute_tax_rounds_to_cents — calls `compute_tax`
         "#]],
     );
 }

@@ -3,8 +3,8 @@
 
 use crate::scratch::ScratchDir as TestDir;
 use leindex_engine::model::{
-    EdgeKind, EdgeRecord, FileFacts, FileId, FileRecord, ImportFact, IndexData, Language,
-    NO_DETAIL, RefFact, RefKind, SymbolFact, SymbolId, SymbolKind, SymbolRecord,
+    ANALYSIS_VERSION, EdgeKind, EdgeRecord, FileFacts, FileId, FileRecord, ImportFact, IndexData,
+    Language, NO_DETAIL, RefFact, RefKind, SymbolFact, SymbolId, SymbolKind, SymbolRecord,
 };
 use leindex_engine::store::catalog::{
     CATALOG_FILE_NAME, Catalog, CatalogError, FileState, FileStatus, SCHEMA_VERSION,
@@ -35,6 +35,7 @@ fn facts(path: &str, functions: usize) -> FileFacts {
         complexity: 0,
         loc: 10 * functions as u32 + 1,
         body_terms: String::new(),
+        literals: String::new(),
     }];
     for i in 0..functions {
         symbols.push(SymbolFact {
@@ -51,6 +52,7 @@ fn facts(path: &str, functions: usize) -> FileFacts {
             complexity: 1 + (i as u32 % 7),
             loc: 9,
             body_terms: "request response queryset filter objects get_object_or_404 context render template ".repeat(3),
+            literals: "'Object not found' \"utf-8\"".to_string(),
         });
     }
     let refs = (0..functions as u32)
@@ -162,7 +164,7 @@ fn open_creates_tables() {
     assert!(!catalog.schema_reset());
     assert_eq!(
         catalog.get_meta("schema_version").unwrap(),
-        Some(SCHEMA_VERSION.to_string())
+        Some(format!("{SCHEMA_VERSION}.{ANALYSIS_VERSION}"))
     );
     assert_eq!(catalog.generation().unwrap(), None);
     let (columns, rows) = catalog
@@ -476,7 +478,7 @@ fn schema_version_mismatch_recreates_tables() {
     assert!(catalog.schema_reset());
     assert_eq!(
         catalog.get_meta("schema_version").unwrap(),
-        Some(SCHEMA_VERSION.to_string())
+        Some(format!("{SCHEMA_VERSION}.{ANALYSIS_VERSION}"))
     );
     assert!(catalog.file_states().unwrap().is_empty());
     assert_eq!(

@@ -46,6 +46,7 @@ fn facts_dump(lang: Language, path: &str, src: &str) -> String {
             ("sig", &s.signature),
             ("doc", &s.doc),
             ("terms", &s.body_terms),
+            ("strings", &s.literals),
         ] {
             if !text.is_empty() {
                 writeln!(out, "    {label}: {text}").unwrap();
@@ -606,14 +607,17 @@ Object.defineProperty(exports, 'version', { value: () => '1.0' });
             [1] method req.fresh L1-1 @0..81 complexity 1
                 sig: Object.defineProperty(req, 'fresh', { get: function ()
                 terms: Object defineProperty req get fresh
+                strings: 'fresh'
                 L1 call fresh
             [2] method req.stale L2-2 @83..151 complexity 1
                 sig: defineGetter(req, 'stale', function stale()
                 terms: defineGetter req stale fresh
+                strings: 'stale'
                 L2 read fresh on this
             [3] function version L4-4 @211..276 complexity 1
                 sig: Object.defineProperty(exports, 'version', { value: () =>
                 terms: Object defineProperty exports value
+                strings: 'version' '1.0'
         "#]],
     );
 }
@@ -655,6 +659,7 @@ function pipe(fns) { return function piped(input) { return fns.reduce(input); };
             [6] method Promise.get in [2] exports L5-5 @166..231 complexity 1
                 sig: Promise.prototype.get = function get()
                 terms: Promise prototype get get getGetter
+                strings: 'x'
                 L5 call getGetter
                 L5 read getGetter
             [7] function pipe L7-7 @236..318 complexity 1
@@ -769,6 +774,7 @@ func NewServer() *Server { return &Server{} }
                 sig: func (srv *Server) ListenAndServe() error
                 doc: ListenAndServe listens on addr.
                 terms: srv Server ListenAndServe error srv addr srv addr fmt Println srv addr srv Serve
+                strings: "" ":http"
                 L10 type Server
                 L10 type error
                 L11 read addr on srv

@@ -28,8 +28,13 @@ pub struct SymbolFact {
     pub complexity: u32,
     /// Lines of code of the span (`line_end - line_start + 1`).
     pub loc: u32,
-    /// Identifiers and comment words of the body, space separated: the low-weight BM25 field.
+    /// Identifiers and comment words of the body, space separated: a BM25 field, and what global reads
+    /// are matched against.
     pub body_terms: String,
+    /// Text of the string literals of the body (error messages, format strings, keys), space separated:
+    /// searched with the body, never matched as names.
+    #[serde(default)]
+    pub literals: String,
 }
 
 /// A reference from a symbol to a name, before resolution.

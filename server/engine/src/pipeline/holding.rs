@@ -326,5 +326,6 @@ impl Prepared {
 pub(crate) fn drop_body_terms(facts: &mut FileFacts) {
     for s in &mut facts.symbols {
         s.body_terms = String::new();
+        s.literals = String::new();
     }
 }

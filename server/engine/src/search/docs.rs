@@ -86,6 +86,7 @@ pub(crate) fn raw_docs(path: &str, facts: &FileFacts) -> Vec<RawDoc> {
             }
             add_field(&mut tf, &mut len, &s.doc, W_DOC);
             add_field(&mut tf, &mut len, &s.body_terms, W_BODY);
+            add_field(&mut tf, &mut len, &s.literals, W_BODY);
             RawDoc { tf, len }
         })
         .collect()

@@ -31,7 +31,9 @@ pub(crate) const BM25_B: f32 = 0.75;
 pub struct Signals {
     /// BM25F score of the query against the symbol's document.
     pub bm25: f32,
-    /// 1.0 when a query word (or two adjacent words joined) is the symbol's exact name.
+    /// How strongly the query names the symbol exactly, in `[0, 1]`: the best of its query tokens equal to
+    /// the symbol's name, each weighted by how much it looks like an identifier ([`name_shape`]) and by how
+    /// rare the name is in the project ([`name_rarity`]).
     pub exact_name: f32,
     /// PageRank, mean 1.0 over the project.
     pub centrality: f32,
@@ -111,6 +113,7 @@ pub fn search(snap: &Snapshot, query: &str, limit: usize, focus_path: Option<&st
         return Vec::new();
     }
     let mut qterms = terms(query);
+    qterms.retain(|t| !question_words().contains(t.as_str()));
     let mut words = Vec::new();
     for w in query.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
         if let Some(t) = whole_term(w) {
@@ -138,22 +141,9 @@ pub fn search(snap: &Snapshot, query: &str, limit: usize, focus_path: Option<&st
             *acc.entry(p.doc).or_default() += idf * norm;
         }
     }
-    // Exact names: each word, and adjacent pairs joined as snake_case or camelCase.
-    let mut exact: HashMap<SymbolId, f32> = HashMap::default();
-    let lower: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
-    let mut candidates: Vec<String> = words.clone();
-    for pair in lower.windows(2) {
-        candidates.push(format!("{}_{}", pair[0], pair[1]));
-        candidates.push(format!("{}{}", pair[0], pair[1]));
-    }
-    for c in &candidates {
-        if stop_words().contains(c.to_lowercase().as_str()) {
-            continue;
-        }
-        for id in snap.symbols_named(c) {
-            exact.insert(id, 1.0);
-            acc.entry(id).or_default();
-        }
+    let exact = exact_names(snap, &words);
+    for id in exact.keys() {
+        acc.entry(*id).or_default();
     }
     let mut hits: Vec<Hit> = acc
         .into_iter()
@@ -181,8 +171,85 @@ pub fn search(snap: &Snapshot, query: &str, limit: usize, focus_path: Option<&st
         .filter(|h| h.score > 0.0)
         .collect();
     hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.symbol.cmp(&b.symbol)));
-    hits.truncate(limit);
+    diversify(snap, &mut hits, limit);
     hits
+}
+
+/// Weight of a query token equal to a symbol name that is a plain lower-case word (`file`, `default`):
+/// such a word is usually the question's vocabulary, not a reference to the symbol.
+const PLAIN_WORD_EXACT: f32 = 0.3;
+/// Weight of two adjacent query words joined (`steal work` → `steal_work`, `stealWork`).
+const JOINED_EXACT: f32 = 0.7;
+
+/// How much a query token looks like an identifier: 1.0 for `snake_case`, `camelCase`, an inner capital
+/// (`QuerySet`), digits or a capitalised word that does not start the question; [`PLAIN_WORD_EXACT`]
+/// for a plain word.
+pub(crate) fn name_shape(word: &str, first: bool) -> f32 {
+    let inner_upper = word.chars().skip(1).any(char::is_uppercase);
+    let capitalised = word.chars().next().is_some_and(char::is_uppercase) && !first;
+    let digits = word.chars().any(|c| c.is_ascii_digit());
+    if word.contains('_') || inner_upper || capitalised || digits {
+        1.0
+    } else {
+        PLAIN_WORD_EXACT
+    }
+}
+
+/// How rare a name is among the project's `n` symbols when `count` of them bear it, in `(0, 1]`: an
+/// inverse document frequency, `ln(1 + n/count) / ln(1 + n)`, so a name borne by one symbol weighs 1 and
+/// `default` borne by hundreds far less.
+pub(crate) fn name_rarity(count: usize, n: usize) -> f32 {
+    let n = n.max(1) as f32;
+    ((1.0 + n / count.max(1) as f32).ln() / (1.0 + n).ln()).clamp(0.0, 1.0)
+}
+
+/// Symbols whose name a query token (or two adjacent tokens joined) spells exactly, with the strength of
+/// the best such token (see [`Signals::exact_name`]).
+fn exact_names(snap: &Snapshot, words: &[String]) -> HashMap<SymbolId, f32> {
+    let mut candidates: Vec<(String, f32)> = words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| (w.clone(), name_shape(w, i == 0)))
+        .collect();
+    let lower: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
+    for pair in lower.windows(2) {
+        candidates.push((format!("{}_{}", pair[0], pair[1]), JOINED_EXACT));
+        candidates.push((format!("{}{}", pair[0], pair[1]), JOINED_EXACT));
+    }
+    let n = snap.symbol_count();
+    let mut exact: HashMap<SymbolId, f32> = HashMap::default();
+    for (c, shape) in &candidates {
+        let lc = c.to_lowercase();
+        if stop_words().contains(lc.as_str()) || question_words().contains(lc.as_str()) {
+            continue;
+        }
+        let ids: Vec<SymbolId> = snap.symbols_named(c).collect();
+        let strength = shape * name_rarity(ids.len(), n);
+        for id in ids {
+            let e = exact.entry(id).or_default();
+            *e = e.max(strength);
+        }
+    }
+    exact
+}
+
+/// Score factor per earlier hit of the same simple name (case-insensitive): the top of the list should
+/// show different code, not five `Config::default`.
+const REPEAT_DECAY: f32 = 0.7;
+
+/// Lowers each hit by [`REPEAT_DECAY`] per better-ranked hit of the same name, re-sorts, and keeps `limit`.
+/// Only the best `4 × limit` hits are considered (the rest cannot rise into the list).
+fn diversify(snap: &Snapshot, hits: &mut Vec<Hit>, limit: usize) {
+    hits.truncate(limit.saturating_mul(4));
+    let mut seen: HashMap<String, i32> = HashMap::default();
+    for h in hits.iter_mut() {
+        let name = snap.symbol(h.symbol).name.to_lowercase();
+        let count = seen.entry(name).or_default();
+        h.score *= REPEAT_DECAY.powi(*count);
+        *count += 1;
+    }
+    hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.symbol.cmp(&b.symbol)));
+    hits.truncate(limit);
 }
 
 #[cfg(test)]

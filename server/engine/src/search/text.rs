@@ -19,6 +19,28 @@ pub(crate) const STOP_WORDS: &[&str] = &[
     "new", "none", "null", "true", "false", "s", "t",
 ];
 
+/// Stems of words that phrase a question about code without naming what it is about ("where is X
+/// implemented", "how does Y decide"); dropped from queries only (documents keep them).
+pub(crate) const QUESTION_WORDS: &[&str] = &[
+    "implement",
+    "happen",
+    "decid",
+    "determin",
+    "respons",
+    "locat",
+    "logic",
+    "exact",
+    "actual",
+    "know",
+    "want",
+    "need",
+];
+
+pub(crate) fn question_words() -> &'static foldhash::HashSet<&'static str> {
+    static SET: OnceLock<foldhash::HashSet<&'static str>> = OnceLock::new();
+    SET.get_or_init(|| QUESTION_WORDS.iter().copied().collect())
+}
+
 pub(crate) fn stop_words() -> &'static foldhash::HashSet<&'static str> {
     static SET: OnceLock<foldhash::HashSet<&'static str>> = OnceLock::new();
     SET.get_or_init(|| STOP_WORDS.iter().copied().collect())

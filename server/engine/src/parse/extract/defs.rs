@@ -506,6 +506,7 @@ impl<'s> Extractor<'s> {
             complexity: u32::from(kind.is_callable()),
             loc: line_end - line_start + 1,
             body_terms: String::new(),
+            literals: String::new(),
         });
         idx
     }

@@ -30,6 +30,8 @@ const MAX_DEPTH: usize = 1500;
 /// Cap on the low-weight body field per symbol, in bytes: keeps huge functions from dominating BM25 and
 /// bounds the catalog size.
 const MAX_BODY_TERMS: usize = 8 * 1024;
+/// Most bytes of string-literal text kept per symbol (a table of messages must not crowd out the rest).
+const MAX_LITERALS: usize = 2 * 1024;
 /// Cap on stored signatures and docs, in characters.
 const MAX_SIGNATURE: usize = 240;
 const MAX_DOC: usize = 800;
@@ -116,6 +118,7 @@ fn module_symbol(lang: Language, path: &str, src: &str) -> SymbolFact {
         complexity: 0,
         loc: line_end,
         body_terms: String::new(),
+        literals: String::new(),
     }
 }
 

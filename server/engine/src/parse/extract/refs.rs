@@ -2,7 +2,7 @@
 //! body terms and complexity; the per-node dispatch that also hands imports and `impl` blocks on.
 
 use super::text::last_scope_segment;
-use super::{Ctx, Extractor, MAX_BODY_TERMS};
+use super::{Ctx, Extractor, MAX_BODY_TERMS, MAX_LITERALS};
 use crate::model::{Language, RefFact, RefKind, SymbolKind};
 use foldhash::HashSet;
 use tree_sitter::Node;
@@ -89,6 +89,19 @@ impl<'s> Extractor<'s> {
         } else if matches!(kind, "comment" | "line_comment" | "block_comment") && sym != 0 {
             let text = self.text(node);
             self.push_terms(sym, text);
+        } else if is_string_literal(kind)
+            && sym != 0
+            // A bare string statement is a docstring (already the doc field) or dead text.
+            && node.parent().is_none_or(|p| p.kind() != "expression_statement")
+        {
+            let text = self.text(node);
+            let literals = &mut self.facts.symbols[sym as usize].literals;
+            if literals.len() + text.len() < MAX_LITERALS {
+                if !literals.is_empty() {
+                    literals.push(' ');
+                }
+                literals.push_str(text);
+            }
         }
     }
 
@@ -340,5 +353,19 @@ fn is_closure(kind: &str) -> bool {
             | "closure_expression"
             | "func_literal"
             | "lambda_expression"
+    )
+}
+
+/// The outermost string-literal node kinds of the supported grammars (their children, such as
+/// `string_content` or `string_fragment`, are not listed, so a literal is taken once).
+fn is_string_literal(kind: &str) -> bool {
+    matches!(
+        kind,
+        "string"
+            | "string_literal"
+            | "raw_string_literal"
+            | "interpreted_string_literal"
+            | "template_string"
+            | "concatenated_string"
     )
 }

@@ -38,10 +38,11 @@ use std::path::{Path, PathBuf};
 pub use crate::layout::CATALOG_FILE as CATALOG_FILE_NAME;
 
 /// Version of the table layout (and of the JSON layout of the `facts` column). Bump it whenever either
-/// changes: catalogs with another version are emptied and rebuilt on open.
+/// changes: catalogs with another version (or another [`crate::model::ANALYSIS_VERSION`]) are emptied and
+/// rebuilt on open.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// `meta` key holding [`SCHEMA_VERSION`] as decimal text.
+/// `meta` key holding `"{SCHEMA_VERSION}.{ANALYSIS_VERSION}"` (see [`crate::model::ANALYSIS_VERSION`]).
 pub(crate) const META_SCHEMA_VERSION: &str = "schema_version";
 /// `meta` key holding the generation of the graph stored by [`Catalog::replace_graph`], as decimal text.
 pub(crate) const META_GENERATION: &str = "generation";
@@ -255,7 +256,7 @@ impl Catalog {
     fn init_schema(&mut self) -> duckdb::Result<bool> {
         self.conn.execute_batch(CREATE_META)?;
         let stored = meta_value(&self.conn, META_SCHEMA_VERSION)?;
-        let current = SCHEMA_VERSION.to_string();
+        let current = format!("{SCHEMA_VERSION}.{}", crate::model::ANALYSIS_VERSION);
         if stored.as_deref() == Some(current.as_str()) {
             // Recreate anything a user dropped by hand; a no-op otherwise.
             self.conn.execute_batch(CREATE_DATA_TABLES)?;
