@@ -49,7 +49,8 @@ pub struct Config {
     pub languages: Vec<Language>,
     /// Gitignore-style globs, relative to the root: when non-empty only matching files are indexed.
     pub include: Vec<String>,
-    /// Gitignore-style globs of files to skip, on top of `.gitignore`/`.ignore`.
+    /// Gitignore-style globs of files to skip, on top of `.gitignore`/`.ignore`; unless `vendored = true`,
+    /// [`VENDORED_GLOBS`] too.
     pub exclude: Vec<String>,
     /// Files larger than this many bytes are skipped with a reason.
     pub max_file_bytes: u64,
@@ -73,6 +74,7 @@ pub struct Config {
 /// default_budget = 4000      # tokens
 /// index_dir = ".leindex"     # relative to the root
 /// gitignore = true           # honour .gitignore / .ignore / .git/info/exclude
+/// vendored = false           # also index third-party copies and minified bundles (VENDORED_GLOBS)
 ///
 /// [memory]
 /// budget = "2 GiB"           # this process's RSS budget; default: a quarter of the machine's memory
@@ -87,8 +89,26 @@ struct FileConfig {
     default_budget: Option<usize>,
     index_dir: Option<PathBuf>,
     gitignore: Option<bool>,
+    vendored: Option<bool>,
     memory: Option<MemoryConfig>,
 }
+
+/// Third-party code copied into a project and minified bundles, skipped unless `vendored = true`: they are
+/// not the project's code, and their names (`get`, `next`, `handler` in a vendored jQuery) crowd the
+/// project's own out of answers. After GitHub Linguist's `vendor.yml` (the directories and bundle names
+/// it classifies as vendored).
+pub const VENDORED_GLOBS: &[&str] = &[
+    "**/vendor/**",
+    "**/vendored/**",
+    "**/third_party/**",
+    "**/third-party/**",
+    "**/node_modules/**",
+    "**/bower_components/**",
+    "*.min.js",
+    "*-min.js",
+    "*.min.mjs",
+    "*.bundle.js",
+];
 
 /// The `[memory]` table of `.leindex.toml`.
 #[derive(Debug, Default, Deserialize)]
@@ -165,13 +185,21 @@ impl Config {
             index_dir,
             languages,
             include: fc.include.unwrap_or_default(),
-            exclude: fc.exclude.unwrap_or_default(),
+            exclude: exclude_globs(fc.exclude.unwrap_or_default(), fc.vendored.unwrap_or(false)),
             max_file_bytes,
             default_budget: fc.default_budget.unwrap_or(DEFAULT_BUDGET_TOKENS),
             gitignore: fc.gitignore.unwrap_or(true),
             memory_budget,
         })
     }
+}
+
+/// The configured exclude globs, with [`VENDORED_GLOBS`] unless vendored code is to be indexed.
+fn exclude_globs(mut configured: Vec<String>, vendored: bool) -> Vec<String> {
+    if !vendored {
+        configured.extend(VENDORED_GLOBS.iter().map(|g| g.to_string()));
+    }
+    configured
 }
 
 /// Refuses a canonical root that is the file system's root, the home directory or an ancestor of it: an LSP

@@ -112,35 +112,8 @@ pub fn search(snap: &Snapshot, query: &str, limit: usize, focus_path: Option<&st
     if n == 0 || limit == 0 {
         return Vec::new();
     }
-    let mut qterms = terms(query);
-    qterms.retain(|t| !question_words().contains(t.as_str()));
-    let mut words = Vec::new();
-    for w in query.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
-        if let Some(t) = whole_term(w) {
-            qterms.push(t);
-        }
-        if w.len() > 2 {
-            words.push(w.to_string());
-        }
-    }
-    qterms.sort();
-    qterms.dedup();
-    let avgdl = snap.avg_doc_len().max(1e-6);
-    let mut acc: HashMap<SymbolId, f32> = HashMap::default();
-    for t in &qterms {
-        let postings = snap.postings(t);
-        if postings.is_empty() {
-            continue;
-        }
-        let df = postings.len() as f32;
-        let idf = (1.0 + (n as f32 - df + 0.5) / (df + 0.5)).ln();
-        for p in postings {
-            let dl = snap.doc_len(p.doc);
-            let norm =
-                p.tf * (BM25_K1 + 1.0) / (p.tf + BM25_K1 * (1.0 - BM25_B + BM25_B * dl / avgdl));
-            *acc.entry(p.doc).or_default() += idf * norm;
-        }
-    }
+    let (qterms, words) = query_terms(query);
+    let mut acc = bm25_scores(snap, &qterms);
     let exact = exact_names(snap, &words);
     for id in exact.keys() {
         acc.entry(*id).or_default();
@@ -173,6 +146,54 @@ pub fn search(snap: &Snapshot, query: &str, limit: usize, focus_path: Option<&st
     hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.symbol.cmp(&b.symbol)));
     diversify(snap, &mut hits, limit);
     hits
+}
+
+/// The weighted terms of a query and its words of 3+ characters (candidates for exact names). Terms are
+/// the analysed words (weight 1; question phrasing dropped) and each word's whole-identifier term
+/// (`=steal_work`), weighted by [`name_shape`]: a plain word such as `file` or `condition` must not reach
+/// the symbols bearing that exact name with the full weight of an identifier the user typed.
+fn query_terms(query: &str) -> (Vec<(String, f32)>, Vec<String>) {
+    let mut qterms: Vec<(String, f32)> = terms(query)
+        .into_iter()
+        .filter(|t| !question_words().contains(t.as_str()))
+        .map(|t| (t, 1.0))
+        .collect();
+    let mut words = Vec::new();
+    for w in query.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
+        if let Some(t) = whole_term(w) {
+            qterms.push((t, name_shape(w, words.is_empty())));
+        }
+        if w.len() > 2 {
+            words.push(w.to_string());
+        }
+    }
+    // One entry per term, with its largest weight.
+    qterms.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
+    qterms.dedup_by(|a, b| a.0 == b.0);
+    (qterms, words)
+}
+
+/// BM25 (Robertson & Zaragoza 2009; `idf = ln(1 + (N - df + 0.5) / (df + 0.5))`) of every symbol that
+/// holds a query term, each term's contribution scaled by its weight.
+fn bm25_scores(snap: &Snapshot, qterms: &[(String, f32)]) -> HashMap<SymbolId, f32> {
+    let n = snap.symbol_count() as f32;
+    let avgdl = snap.avg_doc_len().max(1e-6);
+    let mut acc: HashMap<SymbolId, f32> = HashMap::default();
+    for (t, weight) in qterms {
+        let postings = snap.postings(t);
+        if postings.is_empty() {
+            continue;
+        }
+        let df = postings.len() as f32;
+        let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
+        for p in postings {
+            let dl = snap.doc_len(p.doc);
+            let norm =
+                p.tf * (BM25_K1 + 1.0) / (p.tf + BM25_K1 * (1.0 - BM25_B + BM25_B * dl / avgdl));
+            *acc.entry(p.doc).or_default() += weight * idf * norm;
+        }
+    }
+    acc
 }
 
 /// Weight of a query token equal to a symbol name that is a plain lower-case word (`file`, `default`):
