@@ -156,8 +156,13 @@ struct Project {
 
 impl Project {
     fn new() -> Project {
+        Project::of(FILES)
+    }
+
+    /// The project of `files`, indexed.
+    fn of(files: &[(&str, &str)]) -> Project {
         let dir = ScratchDir::new("answers");
-        for (path, text) in FILES {
+        for (path, text) in files {
             let abs = dir.path().join(path);
             std::fs::create_dir_all(abs.parent().unwrap()).unwrap();
             std::fs::write(abs, text).unwrap();
@@ -167,7 +172,7 @@ impl Project {
         let report = report.expect("a first run indexes");
         assert_eq!(
             (report.files, report.skipped.len()),
-            (FILES.len(), 0),
+            (files.len(), 0),
             "{report:?}"
         );
         Project {
@@ -192,11 +197,109 @@ fn symbol_ref(s: &SymbolRef) -> String {
     )
 }
 
+/// Failures of an earlier ranking, as a project: a CommonJS module whose methods are assigned onto an
+/// object, a function found only by the words of its body, and a common name (`default`) borne by many
+/// methods that a question uses as a plain word.
+const RANKING_FILES: &[(&str, &str)] = &[
+    (
+        "lib/response.js",
+        r#"var res = Object.create(http.ServerResponse.prototype);
+
+/** Send a response. */
+res.send = function send(body) {
+  var chunk = body;
+  if (typeof chunk === 'string') this.set('Content-Type', 'text/html');
+  this.end(chunk);
+};
+
+/** Send JSON. */
+res.json = function json(obj) {
+  var body = JSON.stringify(obj);
+  this.set('Content-Type', 'application/json');
+  return this.send(body);
+};
+
+defineGetter(res, 'sent', function () { return this.headersSent; });
+module.exports = res;
+"#,
+    ),
+    (
+        "app/settings.py",
+        r#"class Theme:
+    def default(self):
+        return "light"
+
+class Locale:
+    def default(self):
+        return "en"
+
+class Retries:
+    def default(self):
+        return 3
+
+def load_arguments(path):
+    values = {}
+    with open(path) as fh:
+        for line in fh:
+            key, _, value = line.partition("=")
+            values[key.strip()] = value.strip()
+    return values
+"#,
+    ),
+];
+
+#[test]
+fn search_finds_commonjs_methods_by_what_they_send() {
+    check_search_in(
+        RANKING_FILES,
+        "how is an object sent back as a JSON response",
+        None,
+        expect![[r#"
+            1. lib/response.js:L11-15 method res.json (exact name)
+            2. lib/response.js:L17-17 method res.sent (exact name)
+            3. lib/response.js:L1-1 global res
+            4. lib/response.js:L1-18 module lib/response (exact name)
+        "#]],
+    );
+}
+
+#[test]
+fn search_finds_a_function_by_the_words_of_its_body() {
+    check_search_in(
+        RANKING_FILES,
+        "where are the key value lines of a file read and partitioned",
+        None,
+        expect![[r#"
+            1. app/settings.py:L13-19 function load_arguments
+        "#]],
+    );
+}
+
+#[test]
+fn search_does_not_let_a_common_plain_word_name_win() {
+    check_search_in(
+        RANKING_FILES,
+        "load the default arguments from a configuration file",
+        None,
+        expect![[r#"
+            1. app/settings.py:L13-19 function load_arguments
+            2. app/settings.py:L10-11 method Retries.default (exact name)
+            3. app/settings.py:L2-3 method Theme.default (exact name)
+            4. app/settings.py:L6-7 method Locale.default (exact name)
+        "#]],
+    );
+}
+
 // ---- search ----
 
 /// The top five hits for `query` (focused on `focus`), best first, marking exact-name matches.
 fn check_search(query: &str, focus: Option<&str>, expected: Expect) {
-    let p = Project::new();
+    check_search_in(FILES, query, focus, expected);
+}
+
+/// [`check_search`] on the project of `files`.
+fn check_search_in(files: &[(&str, &str)], query: &str, focus: Option<&str>, expected: Expect) {
+    let p = Project::of(files);
     let mut out = String::new();
     for (i, h) in search::search(&p.snap, query, 5, focus).iter().enumerate() {
         let exact = if h.signals.exact_name > 0.0 {
@@ -218,8 +321,8 @@ fn search_ranks_the_method_whose_doc_words_match_first() {
         expect![[r#"
             1. src/cache.rs:L24-29 method PageCache::evict_lru
             2. src/cache.rs:L16-21 method PageCache::insert
-            3. src/cache.rs:L4-6 struct Page (exact name)
-            4. src/cache.rs:L9-12 struct PageCache
+            3. src/cache.rs:L9-12 struct PageCache
+            4. src/cache.rs:L4-6 struct Page (exact name)
             5. src/cache.rs:L1-30 module cache
         "#]],
     );
@@ -232,9 +335,9 @@ fn search_joins_adjacent_words_into_snake_case_names() {
         None,
         expect![[r#"
             1. billing/tax.py:L5-9 function compute_tax (exact name)
-            2. billing/tax.py:L1-9 module billing.tax (exact name)
+            2. billing/invoice.py:L12-15 method Invoice.total
             3. tests/test_tax.py:L3-4 function test_compute_tax_rounds_to_cents
-            4. billing/invoice.py:L12-15 method Invoice.total
+            4. billing/tax.py:L1-9 module billing.tax (exact name)
             5. billing/tax.py:L3-3 global RATE
         "#]],
     );
@@ -260,10 +363,10 @@ fn search_finds_longer_camel_case_names_by_their_words() {
         "retry with backoff",
         None,
         expect![[r#"
-        1. net/retry.go:L6-17 function RetryWithBackoff
-        2. net/retry.go:L1-22 module net/retry (exact name)
-        3. net/retry.go:L20-22 function Fetch
-    "#]],
+            1. net/retry.go:L6-17 function RetryWithBackoff
+            2. net/retry.go:L20-22 function Fetch
+            3. net/retry.go:L1-22 module net/retry (exact name)
+        "#]],
     );
 }
 
@@ -289,8 +392,8 @@ fn search_prefers_the_focus_path() {
         "total",
         None,
         expect![[r#"
-            1. billing/invoice.py:L12-15 method Invoice.total (exact name)
-            2. web/cart.ts:L7-9 function total (exact name)
+            1. web/cart.ts:L7-9 function total (exact name)
+            2. billing/invoice.py:L12-15 method Invoice.total (exact name)
             3. web/cart.ts:L17-19 method Cart.checkout
             4. billing/invoice.py:L17-18 function send_invoice
             5. web/cart.ts:L11-20 class Cart
@@ -301,8 +404,8 @@ fn search_prefers_the_focus_path() {
         Some("web/"),
         expect![[r#"
             1. web/cart.ts:L7-9 function total (exact name)
-            2. billing/invoice.py:L12-15 method Invoice.total (exact name)
-            3. web/cart.ts:L17-19 method Cart.checkout
+            2. web/cart.ts:L17-19 method Cart.checkout
+            3. billing/invoice.py:L12-15 method Invoice.total (exact name)
             4. web/cart.ts:L11-20 class Cart
             5. billing/invoice.py:L17-18 function send_invoice
         "#]],
@@ -371,29 +474,29 @@ fn analyze_gives_the_defining_function_and_its_callers() {
         "how is tax computed on an invoice",
         4000,
         expect![[r#"
-            used 701 of 4000 tokens
+            used 735 of 4000 tokens
             entry points:
               1. billing/tax.py:L5-9 function compute_tax
               2. billing/invoice.py:L12-15 method Invoice.total
-              3. billing/invoice.py:L3-15 class Invoice
+              3. tests/test_tax.py:L3-4 function test_compute_tax_rounds_to_cents
               4. billing/tax.py:L1-9 module billing.tax
-              5. tests/test_tax.py:L3-4 function test_compute_tax_rounds_to_cents
+              5. billing/invoice.py:L3-15 class Invoice
               6. billing/invoice.py:L17-18 function send_invoice
-              7. billing/invoice.py:L1-18 module billing.invoice
-              8. billing/invoice.py:L6-7 method Invoice.__init__
-              9. billing/invoice.py:L9-10 method Invoice.add
+              7. billing/invoice.py:L6-7 method Invoice.__init__
+              8. billing/invoice.py:L9-10 method Invoice.add
+              9. billing/invoice.py:L1-18 module billing.invoice
               10. billing/tax.py:L3-3 global RATE
             rendered:
               summary entry billing/tax.py:L1-9 module billing.tax — matches the query (rank 4)
-              summary entry billing/tax.py:L3-3 global RATE — type used by `compute_tax`
+              source  entry billing/tax.py:L3-3 global RATE — type used by `compute_tax`
               source  entry billing/tax.py:L5-9 function compute_tax — matches the query (rank 1)
-              summary entry billing/invoice.py:L1-18 module billing.invoice — matches the query (rank 7)
-              source  entry billing/invoice.py:L3-15 class Invoice — matches the query (rank 3)
-              summary entry billing/invoice.py:L6-7 method Invoice.__init__ — matches the query (rank 8)
-              summary entry billing/invoice.py:L9-10 method Invoice.add — matches the query (rank 9)
+              summary entry billing/invoice.py:L1-18 module billing.invoice — matches the query (rank 9)
+              source  entry billing/invoice.py:L3-15 class Invoice — matches the query (rank 5)
+              source  entry billing/invoice.py:L6-7 method Invoice.__init__ — matches the query (rank 7)
+              source  entry billing/invoice.py:L9-10 method Invoice.add — matches the query (rank 8)
               source  entry billing/invoice.py:L12-15 method Invoice.total — matches the query (rank 2)
-              summary entry billing/invoice.py:L17-18 function send_invoice — matches the query (rank 6)
-              source  entry tests/test_tax.py:L3-4 function test_compute_tax_rounds_to_cents — calls `compute_tax`
+              source  entry billing/invoice.py:L17-18 function send_invoice — matches the query (rank 6)
+              source  entry tests/test_tax.py:L3-4 function test_compute_tax_rounds_to_cents — matches the query (rank 3)
         "#]],
     );
 }
@@ -404,15 +507,15 @@ fn analyze_follows_calls_through_callbacks() {
         "discount applied at checkout",
         4000,
         expect![[r#"
-            used 401 of 4000 tokens
+            used 406 of 4000 tokens
             entry points:
               1. web/cart.ts:L17-19 method Cart.checkout
               2. web/cart.ts:L2-4 function applyDiscount
               3. web/cart.ts:L11-20 class Cart
             rendered:
-              source  entry web/cart.ts:L2-4 function applyDiscount — called by `Cart.checkout`
+              source  entry web/cart.ts:L2-4 function applyDiscount — matches the query (rank 2)
               summary related web/cart.ts:L7-9 function total — called by `Cart.checkout`
-              source  entry web/cart.ts:L11-20 class Cart — contains `Cart.checkout`
+              source  entry web/cart.ts:L11-20 class Cart — matches the query (rank 3)
               summary related web/cart.ts:L13-15 method Cart.add — writes `items` read by `Cart.checkout`
               source  entry web/cart.ts:L17-19 method Cart.checkout — matches the query (rank 1)
         "#]],
@@ -425,16 +528,16 @@ fn analyze_within_a_small_budget_keeps_the_best_entries() {
         "evict least recently used page",
         120,
         expect![[r#"
-        used 114 of 120 tokens
-        entry points:
-          1. src/cache.rs:L24-29 method PageCache::evict_lru
-          2. src/cache.rs:L16-21 method PageCache::insert
-          3. src/cache.rs:L4-6 struct Page
-          4. src/cache.rs:L9-12 struct PageCache
-          5. src/cache.rs:L1-30 module cache
-        rendered:
-          summary entry src/cache.rs:L24-29 method PageCache::evict_lru — matches the query (rank 1)
-    "#]],
+            used 114 of 120 tokens
+            entry points:
+              1. src/cache.rs:L24-29 method PageCache::evict_lru
+              2. src/cache.rs:L16-21 method PageCache::insert
+              3. src/cache.rs:L9-12 struct PageCache
+              4. src/cache.rs:L4-6 struct Page
+              5. src/cache.rs:L1-30 module cache
+            rendered:
+              summary entry src/cache.rs:L24-29 method PageCache::evict_lru — matches the query (rank 1)
+        "#]],
     );
 }
 
@@ -453,7 +556,7 @@ fn analyze_markdown_as_the_user_reads_it() {
         generation 1 · budget 4000 tokens (o200k_base) · grouped by file, most relevant first
 
         ## net/retry.go
-        - `net/retry` (module, L1–22) — callers 0 · callees 0 · centrality 0.67 · matches the query (rank 2)
+        - `net/retry` (module, L1–22) — callers 0 · callees 0 · centrality 0.67 · matches the query (rank 3)
 
         ### `RetryWithBackoff` (function, L6–17)
         complexity 3 · callers 1 · callees 0 · centrality 1.24 · matches the query (rank 1)
@@ -473,7 +576,7 @@ fn analyze_markdown_as_the_user_reads_it() {
         ```
 
         ### `Fetch` (function, L20–22)
-        complexity 1 · callers 0 · callees 1 · centrality 0.67 · matches the query (rank 3)
+        complexity 1 · callers 0 · callees 1 · centrality 0.67 · matches the query (rank 2)
         ```go
         func Fetch(url string) error {
         	return RetryWithBackoff(func() error { return nil }, 3)
@@ -516,7 +619,7 @@ fn find_symbol_by_simple_qualified_and_path_restricted_names() {
         add in Some("web/") → web/cart.ts Cart.add
         Cart.add in None → web/cart.ts Cart.add
         checkout in None → web/cart.ts Cart.checkout
-        compute_taxes in None → error: no symbol named `compute_taxes`; closest matches: compute_tax (billing/tax.py:5), test_compute_tax_rounds_to_cents (tests/test_tax.py:3), Invoice.total (billing/invoice.py:12), billing.tax (billing/tax.py:1), RATE (billing/tax.py:3)
+        compute_taxes in None → error: no symbol named `compute_taxes`; closest matches: compute_tax (billing/tax.py:5), Invoice.total (billing/invoice.py:12), test_compute_tax_rounds_to_cents (tests/test_tax.py:3), billing.tax (billing/tax.py:1), RATE (billing/tax.py:3)
     "#]].assert_eq(&out);
 }
 

@@ -12,8 +12,16 @@ use std::path::Path;
 
 /// The tokenizer every budget is counted with (`o200k_base`, used by GPT-4o-class models).
 pub(crate) const TOKENIZER: &str = "o200k_base";
-/// Entry points taken from search.
-const ENTRY_POINTS: usize = 10;
+/// Fewest entry points taken from search.
+const MIN_ENTRY_POINTS: usize = 10;
+/// Most entry points taken from search.
+const MAX_ENTRY_POINTS: usize = 30;
+/// Budget tokens per entry point (clamped to [`MIN_ENTRY_POINTS`]..=[`MAX_ENTRY_POINTS`]: 10 at 4,000 tokens,
+/// 20 at 8,000): a body shown in full costs a few hundred tokens, so a larger budget shows more candidates'
+/// code rather than more one-line summaries.
+const TOKENS_PER_ENTRY_POINT: usize = 400;
+/// Share of the budget kept for one-line summaries while full bodies are chosen.
+const SUMMARY_RESERVE: f32 = 0.15;
 /// Priority multiplier per hop of expansion.
 const HOP_DECAY: f32 = 0.7;
 /// Expansion stops below this priority (relative to the best entry point = 1.0).
@@ -165,7 +173,9 @@ pub fn analyze(snap: &Snapshot, root: &Path, req: &AnalyzeRequest) -> Analysis {
         ..req.clone()
     };
     let req = &capped;
-    let hits = search::search(snap, req.query, ENTRY_POINTS, req.focus_path);
+    let entry_points =
+        (req.budget_tokens / TOKENS_PER_ENTRY_POINT).clamp(MIN_ENTRY_POINTS, MAX_ENTRY_POINTS);
+    let hits = search::search(snap, req.query, entry_points, req.focus_path);
     let entry_points: Vec<EntryPoint> = hits
         .iter()
         .enumerate()
@@ -446,7 +456,7 @@ impl<'a> Renderer<'a> {
         }
         let mut items: Vec<Item> = Vec::new();
         let mut files_seen: HashSet<FileId> = HashSet::new();
-        let mut full_count = 0;
+        let reserve = (budget as f32 * SUMMARY_RESERVE) as usize;
         for (i, sel) in selected.iter().enumerate() {
             let s = self.snap.symbol(sel.symbol);
             let remaining = budget.saturating_sub(used);
@@ -458,16 +468,14 @@ impl<'a> Renderer<'a> {
             } else {
                 count_tokens(&self.file_header(s.file))
             };
-            // Full bodies for the best entry points and strong neighbours, while they take at most 40% of
-            // what is left; everything else compact.
-            let wants_full =
-                full_count < 6 && (sel.entry_rank.is_some_and(|r| r <= 5) || sel.priority > 0.5);
+            // Full bodies for entry points and strong neighbours, in priority order, while they leave the
+            // summary reserve and none takes more than half of what is left; everything else compact.
+            let wants_full = sel.entry_rank.is_some() || sel.priority > 0.5;
             let mut chosen = None;
             if wants_full && let Some(text) = self.full(sel) {
                 let cost = count_tokens(&text) + file_cost;
-                if cost <= remaining && cost * 10 <= remaining * 4 + 400 {
+                if cost + reserve <= remaining && cost * 2 <= remaining + 400 {
                     chosen = Some((text, cost));
-                    full_count += 1;
                 }
             }
             if chosen.is_none() {
