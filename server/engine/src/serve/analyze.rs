@@ -20,6 +20,9 @@ const MAX_ENTRY_POINTS: usize = 30;
 /// 20 at 8,000): a body shown in full costs a few hundred tokens, so a larger budget shows more candidates'
 /// code rather than more one-line summaries.
 const TOKENS_PER_ENTRY_POINT: usize = 400;
+/// Budget tokens per full body shown (at least 3): 5 bodies at 2,000 tokens, 22 at 8,000, so a small
+/// budget still lists more candidates than it shows in full.
+const TOKENS_PER_FULL_BODY: usize = 350;
 /// Share of the budget kept for one-line summaries while full bodies are chosen.
 const SUMMARY_RESERVE: f32 = 0.15;
 /// Priority multiplier per hop of expansion.
@@ -457,6 +460,8 @@ impl<'a> Renderer<'a> {
         let mut items: Vec<Item> = Vec::new();
         let mut files_seen: HashSet<FileId> = HashSet::new();
         let reserve = (budget as f32 * SUMMARY_RESERVE) as usize;
+        let max_full = (budget / TOKENS_PER_FULL_BODY).max(3);
+        let mut full_count = 0;
         for (i, sel) in selected.iter().enumerate() {
             let s = self.snap.symbol(sel.symbol);
             let remaining = budget.saturating_sub(used);
@@ -468,14 +473,17 @@ impl<'a> Renderer<'a> {
             } else {
                 count_tokens(&self.file_header(s.file))
             };
-            // Full bodies for entry points and strong neighbours, in priority order, while they leave the
-            // summary reserve and none takes more than half of what is left; everything else compact.
-            let wants_full = sel.entry_rank.is_some() || sel.priority > 0.5;
+            // Full bodies for entry points and strong neighbours, in priority order, at most one per
+            // TOKENS_PER_FULL_BODY of budget, while they leave the summary reserve and none takes more than
+            // 40% of what is left; everything else compact.
+            let wants_full =
+                full_count < max_full && (sel.entry_rank.is_some() || sel.priority > 0.5);
             let mut chosen = None;
             if wants_full && let Some(text) = self.full(sel) {
                 let cost = count_tokens(&text) + file_cost;
-                if cost + reserve <= remaining && cost * 2 <= remaining + 400 {
+                if cost + reserve <= remaining && cost * 10 <= remaining * 4 + 400 {
                     chosen = Some((text, cost));
+                    full_count += 1;
                 }
             }
             if chosen.is_none() {
