@@ -114,7 +114,7 @@ pub fn search(snap: &Snapshot, query: &str, limit: usize, focus_path: Option<&st
     }
     let (qterms, words) = query_terms(query);
     let mut acc = bm25_scores(snap, &qterms);
-    let exact = exact_names(snap, &words);
+    let exact = exact_names(snap, query, &words);
     for id in exact.keys() {
         acc.entry(*id).or_default();
     }
@@ -150,7 +150,7 @@ pub fn search(snap: &Snapshot, query: &str, limit: usize, focus_path: Option<&st
 
 /// The weighted terms of a query and its words of 3+ characters (candidates for exact names). Terms are
 /// the analysed words (weight 1; question phrasing dropped) and each word's whole-identifier term
-/// (`=steal_work`), weighted by [`name_shape`]: a plain word such as `file` or `condition` must not reach
+/// (`=steal_work`), weighted by [`name_shape`] (1 for a function of a pasted traceback): a plain word such as `file` or `condition` must not reach
 /// the symbols bearing that exact name with the full weight of an identifier the user typed.
 fn query_terms(query: &str) -> (Vec<(String, f32)>, Vec<String>) {
     let mut qterms: Vec<(String, f32)> = terms(query)
@@ -158,10 +158,16 @@ fn query_terms(query: &str) -> (Vec<(String, f32)>, Vec<String>) {
         .filter(|t| !question_words().contains(t.as_str()))
         .map(|t| (t, 1.0))
         .collect();
+    let frames = traceback_functions(query);
     let mut words = Vec::new();
     for w in query.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
         if let Some(t) = whole_term(w) {
-            qterms.push((t, name_shape(w, words.is_empty())));
+            let shape = if frames.contains(&w) {
+                1.0
+            } else {
+                name_shape(w, words.is_empty())
+            };
+            qterms.push((t, shape));
         }
         if w.len() > 2 {
             words.push(w.to_string());
@@ -226,7 +232,7 @@ pub(crate) fn name_rarity(count: usize, n: usize) -> f32 {
 
 /// Symbols whose name a query token (or two adjacent tokens joined) spells exactly, with the strength of
 /// the best such token (see [`Signals::exact_name`]).
-fn exact_names(snap: &Snapshot, words: &[String]) -> HashMap<SymbolId, f32> {
+fn exact_names(snap: &Snapshot, query: &str, words: &[String]) -> HashMap<SymbolId, f32> {
     let mut candidates: Vec<(String, f32)> = words
         .iter()
         .enumerate()
@@ -236,6 +242,9 @@ fn exact_names(snap: &Snapshot, words: &[String]) -> HashMap<SymbolId, f32> {
     for pair in lower.windows(2) {
         candidates.push((format!("{}_{}", pair[0], pair[1]), JOINED_EXACT));
         candidates.push((format!("{}{}", pair[0], pair[1]), JOINED_EXACT));
+    }
+    for name in traceback_functions(query) {
+        candidates.push((name.to_string(), 1.0));
     }
     let n = snap.symbol_count();
     let mut exact: HashMap<SymbolId, f32> = HashMap::default();
@@ -252,6 +261,28 @@ fn exact_names(snap: &Snapshot, words: &[String]) -> HashMap<SymbolId, f32> {
         }
     }
     exact
+}
+
+/// The functions named by the frames of a Python traceback pasted into a query (`File "a/b.py", line 3, in
+/// name`), innermost last: the code a failure went through, named exactly (the frame's `<module>` is
+/// skipped). A bug report's traceback is often the best pointer to the code to change.
+pub(crate) fn traceback_functions(query: &str) -> Vec<&str> {
+    query
+        .match_indices(", in ")
+        .filter_map(|(i, m)| {
+            let header = &query[..i];
+            let line_at = header.rfind(", line ")?;
+            let line = &header[line_at + ", line ".len()..];
+            let is_frame = !line.is_empty()
+                && line.bytes().all(|b| b.is_ascii_digit())
+                && header[..line_at].ends_with('"');
+            let rest = &query[i + m.len()..];
+            let end = rest
+                .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            (is_frame && end > 0).then(|| &rest[..end])
+        })
+        .collect()
 }
 
 /// Score factor per earlier hit of the same simple name (case-insensitive): the top of the list should
@@ -291,6 +322,20 @@ mod tests {
             })
             .collect();
         (intern(raw, &mut table), table)
+    }
+
+    #[test]
+    fn traceback_frames_name_their_functions() {
+        let report = r#"Traceback (most recent call last):
+  File "repro.py", line 4, in <module>
+    x.simplify()
+  File "/src/sympy/core/expr.py", line 3612, in simplify
+    return simplify(self, **kwargs)
+  File "sympy/simplify/simplify.py", line 12, in _eval_simplify
+TypeError: not in the list, in fact
+"#;
+        assert_eq!(traceback_functions(report), ["simplify", "_eval_simplify"]);
+        assert!(traceback_functions("is it in the list, in any case").is_empty());
     }
 
     const TEXTS: &[&str] = &[
