@@ -1,4 +1,5 @@
-//! Typed ids of the resolved index: [`SymbolId`] and [`FileId`], so a file id can never index the symbol table.
+//! Typed ids of the resolved index: [`SymbolId`] and [`FileId`], so that a file id can never index the
+//! symbol table.
 //!
 //! Both are dense `u32` indices, assigned by the graph builder in file-path order (files) and file-then-source
 //! order (symbols); a snapshot stores them as plain little-endian `u32`, which `#[repr(transparent)]` and

@@ -150,8 +150,9 @@ pub fn search(snap: &Snapshot, query: &str, limit: usize, focus_path: Option<&st
 
 /// The weighted terms of a query and its words of 3+ characters (candidates for exact names). Terms are
 /// the analysed words (weight 1; question phrasing dropped) and each word's whole-identifier term
-/// (`=steal_work`), weighted by [`name_shape`] (1 for a function of a pasted traceback): a plain word such as `file` or `condition` must not reach
-/// the symbols bearing that exact name with the full weight of an identifier the user typed.
+/// (`=steal_work`), weighted by [`name_shape`] (1 for a function of a pasted traceback): a plain word such
+/// as `file` or `condition` must not reach the symbols bearing that exact name with the full weight of an
+/// identifier the user typed.
 fn query_terms(query: &str) -> (Vec<(String, f32)>, Vec<String>) {
     let mut qterms: Vec<(String, f32)> = terms(query)
         .into_iter()
