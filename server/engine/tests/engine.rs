@@ -21,3 +21,5 @@ mod scratch;
 mod snapshot;
 #[path = "tags.rs"]
 mod tags;
+#[path = "walk.rs"]
+mod walk;

@@ -112,9 +112,10 @@ pub fn search(snap: &Snapshot, query: &str, limit: usize, focus_path: Option<&st
     if n == 0 || limit == 0 {
         return Vec::new();
     }
-    let (qterms, words) = query_terms(query);
+    let frames = traceback_functions(query);
+    let (qterms, words) = query_terms(query, &frames);
     let mut acc = bm25_scores(snap, &qterms);
-    let exact = exact_names(snap, query, &words);
+    let exact = exact_names(snap, &words, &frames);
     for id in exact.keys() {
         acc.entry(*id).or_default();
     }
@@ -153,13 +154,12 @@ pub fn search(snap: &Snapshot, query: &str, limit: usize, focus_path: Option<&st
 /// (`=steal_work`), weighted by [`name_shape`] (1 for a function of a pasted traceback): a plain word such
 /// as `file` or `condition` must not reach the symbols bearing that exact name with the full weight of an
 /// identifier the user typed.
-fn query_terms(query: &str) -> (Vec<(String, f32)>, Vec<String>) {
+fn query_terms(query: &str, frames: &[&str]) -> (Vec<(String, f32)>, Vec<String>) {
     let mut qterms: Vec<(String, f32)> = terms(query)
         .into_iter()
         .filter(|t| !question_words().contains(t.as_str()))
         .map(|t| (t, 1.0))
         .collect();
-    let frames = traceback_functions(query);
     let mut words = Vec::new();
     for w in query.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
         if let Some(t) = whole_term(w) {
@@ -231,9 +231,9 @@ pub(crate) fn name_rarity(count: usize, n: usize) -> f32 {
     ((1.0 + n / count.max(1) as f32).ln() / (1.0 + n).ln()).clamp(0.0, 1.0)
 }
 
-/// Symbols whose name a query token (or two adjacent tokens joined) spells exactly, with the strength of
-/// the best such token (see [`Signals::exact_name`]).
-fn exact_names(snap: &Snapshot, query: &str, words: &[String]) -> HashMap<SymbolId, f32> {
+/// Symbols whose name a query token (or two adjacent tokens joined, or a traceback frame's function of
+/// `frames`) spells exactly, with the strength of the best such token (see [`Signals::exact_name`]).
+fn exact_names(snap: &Snapshot, words: &[String], frames: &[&str]) -> HashMap<SymbolId, f32> {
     let mut candidates: Vec<(String, f32)> = words
         .iter()
         .enumerate()
@@ -244,7 +244,7 @@ fn exact_names(snap: &Snapshot, query: &str, words: &[String]) -> HashMap<Symbol
         candidates.push((format!("{}_{}", pair[0], pair[1]), JOINED_EXACT));
         candidates.push((format!("{}{}", pair[0], pair[1]), JOINED_EXACT));
     }
-    for name in traceback_functions(query) {
+    for name in frames {
         candidates.push((name.to_string(), 1.0));
     }
     let n = snap.symbol_count();

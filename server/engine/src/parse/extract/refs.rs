@@ -95,24 +95,20 @@ impl<'s> Extractor<'s> {
             && node.parent().is_none_or(|p| p.kind() != "expression_statement")
         {
             let text = self.text(node);
-            let literals = &mut self.facts.symbols[sym as usize].literals;
-            if literals.len() + text.len() < MAX_LITERALS {
-                if !literals.is_empty() {
-                    literals.push(' ');
-                }
-                literals.push_str(text);
-            }
+            append_bounded(
+                &mut self.facts.symbols[sym as usize].literals,
+                text,
+                MAX_LITERALS,
+            );
         }
     }
 
     fn push_terms(&mut self, sym: u32, text: &str) {
-        let terms = &mut self.facts.symbols[sym as usize].body_terms;
-        if terms.len() + text.len() < MAX_BODY_TERMS {
-            if !terms.is_empty() {
-                terms.push(' ');
-            }
-            terms.push_str(text);
-        }
+        append_bounded(
+            &mut self.facts.symbols[sym as usize].body_terms,
+            text,
+            MAX_BODY_TERMS,
+        );
     }
 
     pub(super) fn add_ref(
@@ -368,4 +364,15 @@ fn is_string_literal(kind: &str) -> bool {
             | "template_string"
             | "concatenated_string"
     )
+}
+
+/// Appends `text` to the space-separated `field` unless that would reach `max` bytes (a field is capped so
+/// one huge body cannot dominate a symbol's document or the facts' memory).
+fn append_bounded(field: &mut String, text: &str, max: usize) {
+    if field.len() + text.len() < max {
+        if !field.is_empty() {
+            field.push(' ');
+        }
+        field.push_str(text);
+    }
 }
