@@ -40,7 +40,7 @@ import {
 import { bridgeArgs, findBridge, findServer, type Found, isFound, nodeDeps } from './server';
 
 /** The languages the server indexes (server/engine `Language`), by VS Code language id. */
-export const LANGUAGES = ['rust', 'python', 'javascript', 'javascriptreact', 'typescript', 'typescriptreact', 'go', 'java', 'c', 'cpp'];
+export const LANGUAGES = ['rust', 'python', 'javascript', 'javascriptreact', 'typescript', 'typescriptreact', 'go', 'java', 'c', 'cpp', 'csharp', 'ruby'];
 
 const ANALYSIS_SCHEME = 'leindex-analysis';
 const MCP_PROVIDER_ID = 'leindex.mcp';

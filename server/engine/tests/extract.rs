@@ -19,6 +19,8 @@ fn check(lang: Language, src: &str, expected: Expect) {
         Language::Java => "src/Mod.java",
         Language::C => "src/mod.c",
         Language::Cpp => "src/mod.cpp",
+        Language::CSharp => "src/Mod.cs",
+        Language::Ruby => "lib/mod.rb",
     };
     check_at(lang, path, src, expected);
 }
@@ -938,6 +940,240 @@ int Pager::fetch(int n) { return this->cache.lookup(n); }
                 terms: Pager fetch n cache lookup n
                 L7 call lookup on this->cache
                 L7 read cache on this
+        "#]],
+    );
+}
+
+#[test]
+fn csharp_namespaces_classes_properties_calls_and_usings() {
+    check(
+        Language::CSharp,
+        r#"using System.Text;
+using IO = System.IO.File;
+
+namespace Serilog.Core
+{
+    /// <summary>Writes <see cref="LogEvent"/>s to a sink.</summary>
+    public sealed class Logger : ILogger, IDisposable
+    {
+        readonly ILogEventSink _sink;
+
+        public Logger(ILogEventSink sink) { _sink = sink; }
+
+        public bool Enabled => _sink != null;
+
+        public void Write(LogEvent e)
+        {
+            if (e == null || !Enabled) return;
+            var sb = new StringBuilder("x");
+            _sink?.Emit(e);
+            this.Dispatch(e);
+            Helpers.Format<LogEvent>(e);
+            foreach (var l in Listeners()) { l(e); }
+        }
+
+        int Local() { int Inner() => 1; return Inner(); }
+    }
+}
+"#,
+        expect![[r#"
+            [0] module src/Mod L1-27 @0..717
+                sig: src/Mod.cs
+                L1 import * from System.Text
+                L2 import IO from System.IO (original "File")
+            [1] module Serilog.Core L4-27 @47..716
+                sig: namespace Serilog.Core
+                terms: Serilog Core /// <summary>Writes <see cref="LogEvent"/>s to a sink.</summary>
+            [2] class Logger in [1] Serilog.Core L7-26 @145..714
+                sig: public sealed class Logger : ILogger, IDisposable
+                doc: Writes LogEvents to a sink.
+                terms: Logger ILogger IDisposable ILogEventSink _sink
+                L7 inherit ILogger
+                L7 inherit IDisposable
+                L7 type ILogger
+                L7 type IDisposable
+                L9 type ILogEventSink
+            [3] method Logger.Logger in [2] Logger L11-11 @248..299 complexity 1
+                sig: public Logger(ILogEventSink sink)
+                terms: Logger ILogEventSink sink _sink sink
+                L11 type ILogEventSink
+            [4] method Logger.Enabled in [2] Logger L13-13 @309..346 complexity 1
+                sig: public bool Enabled
+                terms: Enabled _sink
+            [5] method Logger.Write in [2] Logger L15-23 @356..649 complexity 4
+                sig: public void Write(LogEvent e)
+                terms: Write LogEvent e e Enabled sb StringBuilder _sink Emit e Dispatch e Helpers Format LogEvent e l Listeners l e
+                strings: "x"
+                L15 type LogEvent
+                L18 call StringBuilder
+                L18 type StringBuilder
+                L19 call Emit on _sink
+                L20 call Dispatch on this
+                L21 call Format on Helpers
+                L22 call Listeners
+                L22 call l
+            [6] method Logger.Local in [2] Logger L25-25 @659..708 complexity 1
+                sig: int Local()
+                terms: Local Inner
+                L25 call Inner
+            [7] function Logger.Inner in [6] Logger.Local L25-25 @673..690 complexity 1
+                sig: int Inner()
+                terms: Inner
+        "#]],
+    );
+}
+
+#[test]
+fn csharp_file_scoped_namespace_records_and_interfaces() {
+    check(
+        Language::CSharp,
+        r#"namespace Serilog.Events;
+
+public interface ISink { void Emit(LogEvent e); }
+
+public record LogEvent(string Text) : EventBase
+{
+    public static LogEvent operator +(LogEvent a, LogEvent b) => a;
+    public string this[int i] { get { return Text; } }
+}
+
+public delegate void Handler(LogEvent e);
+"#,
+        expect![[r#"
+            [0] module src/Mod L1-11 @0..296
+                sig: src/Mod.cs
+            [1] interface ISink L3-3 @27..76
+                sig: public interface ISink
+                terms: ISink
+            [2] method ISink.Emit in [1] ISink L3-3 @52..74 complexity 1
+                sig: void Emit(LogEvent e);
+                terms: Emit LogEvent e
+                L3 type LogEvent
+            [3] class LogEvent L5-9 @78..252
+                sig: public record LogEvent(string Text) : EventBase
+                terms: LogEvent Text EventBase
+                L5 inherit EventBase
+                L5 type EventBase
+            [4] method LogEvent.operator+ in [3] LogEvent L7-7 @132..195 complexity 1
+                sig: public static LogEvent operator +(LogEvent a, LogEvent b)
+                terms: LogEvent LogEvent a LogEvent b a
+                L7 type LogEvent
+            [5] method LogEvent.this in [3] LogEvent L8-8 @200..250 complexity 1
+                sig: public string this[int i]
+                terms: i Text
+            [6] type Handler L11-11 @254..295
+                sig: public delegate void Handler(LogEvent e);
+                terms: Handler LogEvent e
+                L11 type LogEvent
+        "#]],
+    );
+}
+
+#[test]
+fn ruby_modules_classes_methods_constants_and_calls() {
+    check(
+        Language::Ruby,
+        r#"require "rack/utils"
+
+module Rack
+  VERSION = "3.1"
+
+  # Represents an HTTP request.
+  class Request < Base
+    include Helpers
+    DEFAULT_PORTS = { "http" => 80 }
+
+    def initialize(env)
+      @env = env
+      @params = nil
+    end
+
+    # The request's query parameters.
+    def params
+      @params ||= Utils.parse_query(query_string)
+      if @params.empty? && post?
+        fetch_body
+      end
+      Builder.new(@params).to_app
+    end
+
+    def self.build(env)
+      new(env)
+    end
+
+    class << self
+      def default_port(scheme) = DEFAULT_PORTS[scheme]
+    end
+
+    alias query params
+  end
+end
+
+class Rack::Lint
+  def call(env)
+    [1, 2].each { |x| helper = x }
+  end
+end
+"#,
+        expect![[r#"
+            [0] module lib/mod L1-41 @0..686
+                sig: lib/mod.rb
+                L1 call require
+            [1] module Rack L3-35 @22..606
+                sig: module Rack
+                terms: Rack # Represents an HTTP request.
+            [2] global Rack::VERSION in [1] Rack L4-4 @36..51
+                sig: VERSION = "3.1"
+                terms: VERSION
+                strings: "3.1"
+            [3] class Rack::Request in [1] Rack L7-34 @87..602
+                sig: class Request < Base
+                doc: Represents an HTTP request.
+                terms: Request Base include Helpers # The request's query parameters.
+                L7 inherit Base
+                L8 implement Helpers
+                L8 call include
+            [4] global Rack::Request::DEFAULT_PORTS in [3] Rack::Request L9-9 @132..164
+                sig: DEFAULT_PORTS = { "http" => 80 }
+                terms: DEFAULT_PORTS
+                strings: "http"
+            [5] method Rack::Request::initialize in [3] Rack::Request L11-14 @170..234 complexity 1
+                sig: def initialize(env)
+                terms: initialize env @env env @params
+                L12 write env on self
+                L13 write params on self
+            [6] method Rack::Request::params in [3] Rack::Request L17-23 @278..442 complexity 3
+                sig: def params
+                doc: The request's query parameters.
+                terms: params @params Utils parse_query query_string @params empty? post? fetch_body Builder new @params to_app
+                L18 write params on self
+                L18 call parse_query on Utils
+                L18 call query_string
+                L19 call empty? on @params
+                L19 read params on self
+                L19 call post?
+                L20 call fetch_body
+                L22 call to_app on Builder.new(@params)
+                L22 call Builder
+                L22 call new on Builder
+            [7] method Rack::Request::build in [3] Rack::Request L25-27 @448..490 complexity 1
+                sig: def self.build(env)
+                terms: build env new env
+                L26 call new
+            [8] method Rack::Request::default_port in [3] Rack::Request L30-30 @516..564 complexity 1
+                sig: def default_port(scheme)
+                terms: default_port scheme DEFAULT_PORTS scheme
+                L30 read DEFAULT_PORTS
+            [9] method Rack::Request::query in [3] Rack::Request L33-33 @578..596 complexity 1
+                sig: alias query params
+                terms: query params
+            [10] class Rack::Lint L37-41 @608..685
+                sig: class Rack::Lint
+                terms: Rack Lint
+            [11] method Rack::Lint::call in [10] Rack::Lint L38-40 @627..681 complexity 1
+                sig: def call(env)
+                terms: call env each x helper x
+                L39 call each on [1,2]
         "#]],
     );
 }

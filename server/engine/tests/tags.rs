@@ -3,9 +3,9 @@
 //! corpora. Every definition they find must be a symbol of ours (same name, a span holding its line), and
 //! no symbol of module scope may sit inside a function body. Prints coverage per language and the misses.
 //!
-//! Corpora: tokio (Rust), django (Python), rxjs (TypeScript) are required under CI (`.ci/run` fetches
-//! them); the development corpora of `tests/eval/dev/fetch.sh` (go-std, bluebird, click) are used when
-//! present.
+//! Corpora: samples of rack (Ruby) and serilog (C#) kept in `tests/fixtures/tags`; tokio (Rust), django
+//! (Python), rxjs (TypeScript), required under CI (`.ci/run` fetches them); the development corpora of
+//! `tests/eval/dev/fetch.sh` (go-std, bluebird, click, rack, serilog) when present.
 
 use leindex_engine::model::{FileFacts, Language, SymbolKind};
 use leindex_engine::parse::{extract::ts_language, parse};
@@ -35,6 +35,8 @@ fn tags_query(lang: Language) -> String {
         Language::Java => tree_sitter_java::TAGS_QUERY.to_string(),
         Language::C => tree_sitter_c::TAGS_QUERY.to_string(),
         Language::Cpp => tree_sitter_cpp::TAGS_QUERY.to_string(),
+        Language::CSharp => tree_sitter_c_sharp::TAGS_QUERY.to_string(),
+        Language::Ruby => tree_sitter_ruby::TAGS_QUERY.to_string(),
     }
 }
 
@@ -137,7 +139,7 @@ fn check_file(
             .descendant_for_byte_range(s.byte_start as usize, s.byte_start as usize);
         let mut up = node.and_then(|n| n.parent());
         while let Some(n) = up {
-            if is_function_like(n.kind()) {
+            if is_function_like(lang, n.kind()) {
                 t.module_scope_in_function
                     .push(format!("{rel}:{} {}", s.line_start, s.name));
                 break;
@@ -165,8 +167,9 @@ fn names_something(word: &str, captures: &[tree_sitter::QueryCapture], names: &[
     word != "_" && !bodiless_mod
 }
 
-/// Node kinds that open a function body in the supported grammars.
-fn is_function_like(kind: &str) -> bool {
+/// Node kinds that open a function body in the supported grammars (`block` is one in Ruby only: a
+/// statement block in Python, Rust, C#).
+fn is_function_like(lang: Language, kind: &str) -> bool {
     matches!(
         kind,
         "function_item"
@@ -181,7 +184,13 @@ fn is_function_like(kind: &str) -> bool {
             | "generator_function_declaration"
             | "method_declaration"
             | "func_literal"
-    )
+            | "constructor_declaration"
+            | "local_function_statement"
+            | "lambda_expression"
+            | "method"
+            | "singleton_method"
+            | "do_block"
+    ) || (lang == Language::Ruby && kind == "block")
 }
 
 /// Runs the check over a corpus and returns the tallies per language.
@@ -262,15 +271,24 @@ fn report(corpus_name: &str, tallies: &BTreeMap<&'static str, Tally>) -> Vec<Str
 #[test]
 fn tags_query_definitions_are_symbols_on_real_corpora() {
     let mut failures = Vec::new();
+    // Samples of real Ruby and C# projects kept in the repository (see fixtures/tags/README.md).
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tags");
+    for (name, lang) in [("rack", "ruby"), ("serilog", "csharp")] {
+        let tallies = measure(&fixtures.join(name));
+        assert!(
+            tallies.get(lang).is_some_and(|t| t.definitions > 100),
+            "the {name} sample yields {lang} definitions"
+        );
+        failures.extend(report(&format!("{name} (sample)"), &tallies));
+    }
     for name in ["tokio", "django", "rxjs"] {
-        let Some(root) = corpus(name) else {
-            return;
-        };
-        failures.extend(report(name, &measure(&root)));
+        if let Some(root) = corpus(name) {
+            failures.extend(report(name, &measure(&root)));
+        }
     }
     // Development corpora, when fetched (not in CI).
     let base = corpus("tokio").and_then(|p| p.parent().map(Path::to_path_buf));
-    for name in ["go-std", "bluebird", "click"] {
+    for name in ["go-std", "bluebird", "click", "rack", "serilog"] {
         if let Some(root) = base.as_ref().map(|b| b.join(name)).filter(|r| r.is_dir()) {
             failures.extend(report(name, &measure(&root)));
         }

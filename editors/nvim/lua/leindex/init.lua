@@ -7,7 +7,7 @@ local util = require('leindex.util')
 local M = {}
 
 --- The languages the server indexes (server/engine `Language`), as Neovim filetypes.
-M.filetypes = { 'rust', 'python', 'javascript', 'javascriptreact', 'typescript', 'typescriptreact', 'go', 'java', 'c', 'cpp' }
+M.filetypes = { 'rust', 'python', 'javascript', 'javascriptreact', 'typescript', 'typescriptreact', 'go', 'java', 'c', 'cpp', 'cs', 'ruby' }
 
 local defaults = {
   -- Command list, or a binary path; nil: $LEINDEX_SERVER_PATH, then `leindex` / `leindex-lsp` on PATH.

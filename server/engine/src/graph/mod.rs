@@ -519,9 +519,11 @@ impl<'a> Resolver<'a> {
                 self.by_unique_name(fid, name, |k| k == SymbolKind::Method, 0.4)
             }
             None => {
-                // Java / C++ / C# call siblings without `this`.
-                if matches!(lang, Language::Java | Language::Cpp)
-                    && let Some(p) = self.member_of_container(from, name)
+                // Java / C++ / C# call siblings without `this`, Ruby without `self`.
+                if matches!(
+                    lang,
+                    Language::Java | Language::Cpp | Language::CSharp | Language::Ruby
+                ) && let Some(p) = self.member_of_container(from, name)
                 {
                     return Some(p);
                 }
@@ -843,6 +845,7 @@ fn is_self_receiver(q: &str, lang: Language) -> bool {
         Language::Rust => q == "self" || q == "Self",
         Language::Python => q == "self" || q == "cls",
         Language::Cpp => q == "this" || q == "(*this)",
+        Language::Ruby => q == "self",
         _ => q == "this",
     }
 }

@@ -16,11 +16,13 @@ pub enum Language {
     Java,
     C,
     Cpp,
+    CSharp,
+    Ruby,
 }
 
 impl Language {
     /// Every supported language, in the order of their `u8` codes.
-    pub const ALL: [Language; 9] = [
+    pub const ALL: [Language; 11] = [
         Language::Rust,
         Language::Python,
         Language::TypeScript,
@@ -30,10 +32,12 @@ impl Language {
         Language::Java,
         Language::C,
         Language::Cpp,
+        Language::CSharp,
+        Language::Ruby,
     ];
 
     /// The language of a path by its extension (`.rs`, `.py`, `.ts`, `.tsx`, `.js/.mjs/.cjs/.jsx`, `.go`,
-    /// `.java`, `.c/.h`, `.cc/.cpp/.cxx/.hpp/.hh/.hxx`); `None` for anything else. `.d.ts` files count as
+    /// `.java`, `.c/.h`, `.cc/.cpp/.cxx/.hpp/.hh/.hxx`, `.cs`, `.rb/.rake/.gemspec`); `None` for anything else. `.d.ts` files count as
     /// TypeScript.
     pub fn from_path(path: &Path) -> Option<Language> {
         let ext = path.extension()?.to_str()?;
@@ -47,6 +51,8 @@ impl Language {
             "java" => Language::Java,
             "c" | "h" => Language::C,
             "cc" | "cpp" | "cxx" | "c++" | "hpp" | "hh" | "hxx" | "h++" => Language::Cpp,
+            "cs" => Language::CSharp,
+            "rb" | "rake" | "gemspec" => Language::Ruby,
             _ => return None,
         })
     }
@@ -63,10 +69,12 @@ impl Language {
             Language::Java => "java",
             Language::C => "c",
             Language::Cpp => "cpp",
+            Language::CSharp => "csharp",
+            Language::Ruby => "ruby",
         }
     }
 
-    /// Inverse of [`Language::name`]; also accepts `ts`, `js`, `py`, `c++`.
+    /// Inverse of [`Language::name`]; also accepts `ts`, `js`, `py`, `c++`, `c#`, `cs`, `rb`.
     pub(crate) fn from_name(name: &str) -> Option<Language> {
         Some(match name.to_ascii_lowercase().as_str() {
             "rust" | "rs" => Language::Rust,
@@ -78,6 +86,8 @@ impl Language {
             "java" => Language::Java,
             "c" => Language::C,
             "cpp" | "c++" | "cxx" => Language::Cpp,
+            "csharp" | "c#" | "cs" => Language::CSharp,
+            "ruby" | "rb" => Language::Ruby,
             _ => return None,
         })
     }
@@ -92,10 +102,11 @@ impl Language {
         Language::ALL.get(code as usize).copied()
     }
 
-    /// Separator between a container and a member in qualified names: `::` for Rust and C++, `.` otherwise.
+    /// Separator between a container and a member in qualified names: `::` for Rust, C++ and Ruby (whose
+    /// `Rack::Utils::escape` is also call syntax), `.` otherwise.
     pub(crate) fn member_separator(self) -> &'static str {
         match self {
-            Language::Rust | Language::Cpp => "::",
+            Language::Rust | Language::Cpp | Language::Ruby => "::",
             _ => ".",
         }
     }

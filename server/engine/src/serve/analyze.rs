@@ -586,6 +586,8 @@ fn fence_lang(lang: Language) -> &'static str {
         Language::Java => "java",
         Language::C => "c",
         Language::Cpp => "cpp",
+        Language::CSharp => "csharp",
+        Language::Ruby => "ruby",
     }
 }
 
@@ -620,7 +622,11 @@ fn trim_body(body: &str, words: &[String], lang: Language) -> String {
             }
         }
     }
-    let comment = if lang == Language::Python { "#" } else { "//" };
+    let comment = if matches!(lang, Language::Python | Language::Ruby) {
+        "#"
+    } else {
+        "//"
+    };
     let mut out = String::new();
     let mut i = 0;
     while i < lines.len() {

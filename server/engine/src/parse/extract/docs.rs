@@ -1,7 +1,7 @@
 //! What describes a definition besides its name: its signature (the header text) and its doc comment or
 //! docstring, and the module doc of a file.
 
-use super::text::{clean_comment, dedent, truncate_chars};
+use super::text::{clean_comment, dedent, truncate_chars, xml_doc_text};
 use super::{Extractor, MAX_DOC, MAX_SIGNATURE};
 use crate::model::Language;
 use tree_sitter::Node;
@@ -69,7 +69,12 @@ impl<'s> Extractor<'s> {
             anchor = prev;
         }
         lines.reverse();
-        clean_comment(&lines.join("\n"))
+        let doc = clean_comment(&lines.join("\n"));
+        if self.lang == Language::CSharp {
+            xml_doc_text(&doc)
+        } else {
+            doc
+        }
     }
 
     fn python_docstring(&self, body: Node) -> Option<String> {

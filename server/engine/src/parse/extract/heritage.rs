@@ -38,6 +38,20 @@ impl<'s> Extractor<'s> {
                 }
             }
             (Language::Go, "type_spec") => self.go_embedded(node, &mut bases),
+            // C# `class A : B, IC` names the base class and the interfaces alike.
+            (Language::CSharp, _) => {
+                let mut cursor = node.walk();
+                for c in node.named_children(&mut cursor) {
+                    if c.kind() == "base_list" {
+                        self.collect_bases(c, RefKind::Inherit, &mut bases);
+                    }
+                }
+            }
+            (Language::Ruby, "class") => {
+                if let Some(s) = node.child_by_field_name("superclass") {
+                    self.collect_bases(s, RefKind::Inherit, &mut bases);
+                }
+            }
             _ => {}
         }
         for (kind, name) in bases {
@@ -61,7 +75,11 @@ impl<'s> Extractor<'s> {
                 | "qualified_identifier"
                 | "template_type"
                 | "nested_type_identifier"
-                | "scoped_identifier" => {
+                | "scoped_identifier"
+                | "generic_name"
+                | "qualified_name"
+                | "constant"
+                | "scope_resolution" => {
                     let name = self.type_name(c);
                     let name = name.rsplit('.').next().unwrap_or(&name).to_string();
                     bases.push((kind, name));
@@ -174,5 +192,27 @@ impl<'s> Extractor<'s> {
         c.in_type = true;
         c.receiver = Some(Rc::from("self"));
         Some(c)
+    }
+}
+
+impl<'s> Extractor<'s> {
+    /// Ruby `include Comparable` / `extend Forwardable` / `prepend M` in a class or module body: the mixed-in
+    /// modules, as implementation refs of the enclosing type.
+    pub(super) fn ruby_mixins(&mut self, node: Node, sym: u32) {
+        let is_mixin = node.child_by_field_name("receiver").is_none()
+            && node
+                .child_by_field_name("method")
+                .is_some_and(|m| matches!(self.text(m), "include" | "extend" | "prepend"));
+        if !is_mixin || sym == 0 {
+            return;
+        }
+        let Some(args) = node.child_by_field_name("arguments") else {
+            return;
+        };
+        let mut bases: Bases = Vec::new();
+        self.collect_bases(args, RefKind::Implement, &mut bases);
+        for (kind, name) in bases {
+            self.add_ref(sym, kind, name, None, Self::line(node));
+        }
     }
 }

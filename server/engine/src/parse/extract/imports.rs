@@ -1,5 +1,5 @@
 //! Imports, per language: Rust `use` trees, Python `import`/`from`, JS/TS `import`, Go import specs, Java
-//! `import`, C/C++ `#include`.
+//! `import`, C/C++ `#include`, C# `using`.
 
 use super::Extractor;
 use crate::model::{ImportFact, Language};
@@ -24,6 +24,7 @@ impl<'s> Extractor<'s> {
             }
             (Language::Go, "import_spec") => self.go_import(node, sym),
             (Language::Java, "import_declaration") => self.java_import(node, sym),
+            (Language::CSharp, "using_directive") => self.csharp_using(node, sym),
             (Language::C | Language::Cpp, "preproc_include") => {
                 if let Some(p) = node.child_by_field_name("path") {
                     let module = self.text(p).trim_matches(['"', '<', '>']).to_string();
@@ -263,6 +264,33 @@ impl<'s> Extractor<'s> {
             name.to_string(),
             Self::line(node),
         );
+    }
+}
+
+impl<'s> Extractor<'s> {
+    /// C# `using A.B;` (every type of namespace `A.B`), `using static A.B;` and `using X = A.B.C;` (`C` as
+    /// `X`). Ruby's `require` loads files rather than naming symbols, so Ruby has no imports here.
+    fn csharp_using(&mut self, node: Node, sym: u32) {
+        let line = Self::line(node);
+        let alias = node
+            .child_by_field_name("name")
+            .map(|n| self.text(n).to_string());
+        let mut cursor = node.walk();
+        let Some(target) = node
+            .named_children(&mut cursor)
+            .filter(|c| Some(*c) != node.child_by_field_name("name"))
+            .last()
+        else {
+            return;
+        };
+        let path = self.text(target).trim().to_string();
+        match alias {
+            Some(alias) => {
+                let (module, name) = path.rsplit_once('.').unwrap_or(("", &path));
+                self.add_import(sym, module.to_string(), alias, name.to_string(), line);
+            }
+            None => self.add_import(sym, path, String::new(), String::new(), line),
+        }
     }
 }
 

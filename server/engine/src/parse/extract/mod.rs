@@ -1,7 +1,7 @@
 //! Turns a tree-sitter syntax tree into [`FileFacts`]: symbols with qualified names, spans, signatures and
 //! docs; call sites, type references, imports, inheritance; field/global reads and writes; complexity.
 //!
-//! One walker serves all nine languages: the per-language knowledge is a handful of `match`es on node kinds
+//! One walker serves all eleven languages: the per-language knowledge is a handful of `match`es on node kinds
 //! (checked against each grammar's `node-types.json`), so adding a language means adding arms, not a walker.
 //!
 //! This file holds the entry points, the walk's types and the walker; the facts recorded along the way are
@@ -59,6 +59,8 @@ pub fn ts_language(lang: Language) -> tree_sitter::Language {
         Language::Java => tree_sitter_java::LANGUAGE.into(),
         Language::C => tree_sitter_c::LANGUAGE.into(),
         Language::Cpp => tree_sitter_cpp::LANGUAGE.into(),
+        Language::CSharp => tree_sitter_c_sharp::LANGUAGE.into(),
+        Language::Ruby => tree_sitter_ruby::LANGUAGE.into(),
     }
 }
 
@@ -79,6 +81,7 @@ pub fn extract(lang: Language, path: &str, src: &str, tree: &Tree) -> FileFacts 
         },
         seen: HashSet::default(),
         ident_writes: Vec::new(),
+        bare_idents: Vec::new(),
     };
     x.facts.symbols[0].doc = x.module_doc(root);
     let ctx = Ctx {
@@ -186,6 +189,8 @@ struct Extractor<'s> {
     seen: HashSet<(u32, RefKind, String, Option<String>)>,
     /// Plain identifiers assigned to inside callables: `(symbol, name, line)`; matched against globals at the end.
     ident_writes: Vec<(u32, String, u32)>,
+    /// Ruby identifiers read inside callables, `(symbol, name, line)`: locals or calls without parentheses.
+    bare_idents: Vec<(u32, String, u32)>,
 }
 
 impl<'s> Extractor<'s> {
@@ -266,7 +271,10 @@ impl<'s> Extractor<'s> {
             } else {
                 ctx.callable
             },
-            prefix: if def.is_type || kind == SymbolKind::Module {
+            // C# namespaces, like Java packages, do not qualify the names inside: a type is named as the
+            // code that imports its namespace writes it, and base types are looked up by that name.
+            prefix: if def.is_type || (kind == SymbolKind::Module && self.lang != Language::CSharp)
+            {
                 Rc::from(qualified.as_str())
             } else {
                 ctx.prefix.clone()
@@ -282,6 +290,7 @@ impl<'s> Extractor<'s> {
     /// Post-pass: parents of out-of-line members, global reads/writes, final facts.
     fn finish(mut self) -> FileFacts {
         self.reparent_members();
+        self.ruby_bare_calls();
         self.global_refs();
         self.facts
     }

@@ -11,7 +11,7 @@ impl<'s> Extractor<'s> {
     /// Facts at a non-definition node: calls, field accesses, type refs, imports, complexity, body terms.
     pub(super) fn facts_at(&mut self, node: Node, ctx: &Ctx, child_ctx: &mut Option<Ctx>) {
         if let Some(callable) = ctx.callable
-            && is_decision(node, self.src)
+            && is_decision(self.lang, node, self.src)
         {
             self.facts.symbols[callable as usize].complexity += 1;
         }
@@ -29,7 +29,8 @@ impl<'s> Extractor<'s> {
                 c.type_annotation = true;
                 *child_ctx = Some(c);
             }
-            (_, kind) if is_closure(kind) && !ctx.in_closure => {
+            (Language::Ruby, "call") if ctx.callable.is_none() => self.ruby_mixins(node, ctx.sym),
+            (_, kind) if is_closure(self.lang, kind) && !ctx.in_closure => {
                 let mut c = ctx.clone();
                 c.in_closure = true;
                 *child_ctx = Some(c);
@@ -44,6 +45,14 @@ impl<'s> Extractor<'s> {
     fn access_refs(&mut self, node: Node, ctx: &Ctx) {
         let sym = ctx.sym;
         if let Some((name, qualifier)) = self.call_target(node) {
+            // Ruby `Foo.new(..)` constructs a `Foo` (runs its `initialize`), as `Foo(..)` does in Python.
+            if self.lang == Language::Ruby
+                && name == "new"
+                && let Some(class) = qualifier.as_deref().filter(|q| is_ruby_constant_path(q))
+            {
+                let class = last_scope_segment(class);
+                self.add_ref(sym, RefKind::Call, class, None, Self::line(node));
+            }
             self.add_ref(sym, RefKind::Call, name, qualifier, Self::line(node));
         }
         if let Some((field, recv)) = self.field_access(node, ctx) {
@@ -72,16 +81,32 @@ impl<'s> Extractor<'s> {
                 | "package_identifier"
                 | "namespace_identifier"
                 | "constant"
+                | "instance_variable"
         );
         if is_ident {
             let text = self.text(node);
-            if kind == "type_identifier" || (ctx.type_annotation && kind == "identifier") {
+            if kind == "type_identifier"
+                || (ctx.type_annotation && kind == "identifier")
+                || (self.lang == Language::CSharp && is_csharp_type_position(node))
+            {
                 if text != self.facts.symbols[sym as usize].name {
                     self.add_ref(sym, RefKind::Type, text.to_string(), None, Self::line(node));
                 }
+            } else if kind == "instance_variable" && ctx.callable.is_some() {
+                // Ruby `@x`: a field of the receiver, read or written.
+                let k = if ctx.write {
+                    RefKind::Write
+                } else {
+                    RefKind::Read
+                };
+                let field = text.trim_start_matches('@').to_string();
+                self.add_ref(sym, k, field, Some("self".into()), Self::line(node));
             } else if ctx.write && kind == "identifier" && ctx.callable.is_some() {
                 self.ident_writes
                     .push((sym, text.to_string(), Self::line(node)));
+            } else if self.lang == Language::Ruby && kind == "identifier" && ctx.callable.is_some()
+            {
+                self.ruby_identifier(node, sym, text);
             }
             if sym != 0 {
                 self.push_terms(sym, text);
@@ -100,6 +125,51 @@ impl<'s> Extractor<'s> {
                 text,
                 MAX_LITERALS,
             );
+        }
+    }
+
+    /// A Ruby identifier read in a method: a parameter (declared, like a write), the name of a definition
+    /// or a call's method (nothing), or a local variable or a method called without arguments or parentheses
+    /// (`fetch_body`), which [`Self::ruby_bare_calls`] tells apart at the end of the file.
+    fn ruby_identifier(&mut self, node: Node, sym: u32, text: &str) {
+        let Some(parent) = node.parent() else {
+            return;
+        };
+        let line = Self::line(node);
+        match parent.kind() {
+            "method_parameters"
+            | "block_parameters"
+            | "lambda_parameters"
+            | "optional_parameter"
+            | "keyword_parameter"
+            | "splat_parameter"
+            | "hash_splat_parameter"
+            | "block_parameter"
+            | "destructured_parameter"
+            | "exception_variable"
+            | "for" => self.ident_writes.push((sym, text.to_string(), line)),
+            "method" | "singleton_method" | "alias" | "setter" => {}
+            "call" if parent.child_by_field_name("method") == Some(node) => {}
+            _ => self.bare_idents.push((sym, text.to_string(), line)),
+        }
+    }
+
+    /// Post-pass (Ruby): identifiers a method reads but never assigns or takes as a parameter are calls of
+    /// methods on `self` (Ruby's `request.params` is `params` here), as the grammar's tags query counts them.
+    pub(super) fn ruby_bare_calls(&mut self) {
+        let declared: HashSet<(u32, &str)> = self
+            .ident_writes
+            .iter()
+            .map(|(sym, name, _)| (*sym, name.as_str()))
+            .collect();
+        let calls: Vec<(u32, String, u32)> = self
+            .bare_idents
+            .iter()
+            .filter(|(sym, name, _)| !declared.contains(&(*sym, name.as_str())))
+            .cloned()
+            .collect();
+        for (sym, name, line) in calls {
+            self.add_ref(sym, RefKind::Call, name, None, line);
         }
     }
 
@@ -147,12 +217,22 @@ impl<'s> Extractor<'s> {
                     .map(|o| self.qualifier_text(o));
                 return Some((name, q));
             }
-            (Language::Java, "object_creation_expression") | (Language::Cpp, "new_expression") => {
+            (Language::Java | Language::CSharp, "object_creation_expression")
+            | (Language::Cpp, "new_expression") => {
                 return Some((self.type_name(node.child_by_field_name("type")?), None));
             }
             (Language::TypeScript | Language::Tsx | Language::JavaScript, "new_expression") => {
                 node.child_by_field_name("constructor")?
             }
+            // `recv.m(..)`, `m(..)`, `recv.m` (a call too); the receiver is absent for a call on `self`.
+            (Language::Ruby, "call") => {
+                let name = self.text(node.child_by_field_name("method")?).to_string();
+                let q = node
+                    .child_by_field_name("receiver")
+                    .map(|o| self.qualifier_text(o));
+                return Some((name, q));
+            }
+            (Language::CSharp, "invocation_expression") => node.child_by_field_name("function")?,
             (_, "call_expression" | "call") => node.child_by_field_name("function")?,
             _ => return None,
         };
@@ -166,8 +246,17 @@ impl<'s> Extractor<'s> {
                 Some((self.text(callee).to_string(), None))
             }
             // `a.b` in every grammar (`a->b` in C/C++).
-            "field_expression" | "attribute" | "member_expression" | "selector_expression" => {
+            "field_expression"
+            | "attribute"
+            | "member_expression"
+            | "selector_expression"
+            | "member_access_expression" => {
                 let (obj, member) = member_parts(callee)?;
+                // C# `Helpers.Format<T>(..)` calls `Format`.
+                let member = match member.kind() {
+                    "generic_name" => member.named_child(0)?,
+                    _ => member,
+                };
                 Some((
                     self.text(member).to_string(),
                     Some(self.qualifier_text(obj)),
@@ -187,6 +276,17 @@ impl<'s> Extractor<'s> {
             }
             "generic_function" | "template_function" => {
                 self.callee_name(field("function").or_else(|| field("name"))?)
+            }
+            // C# `Create<T>(..)`
+            "generic_name" => Some((self.text(callee.named_child(0)?).to_string(), None)),
+            // C# `a?.B(..)`
+            "conditional_access_expression" => {
+                let mut cursor = callee.walk();
+                let binding = callee
+                    .named_children(&mut cursor)
+                    .find(|c| c.kind() == "member_binding_expression")?;
+                let (name, _) = self.callee_name(binding.child_by_field_name("name")?)?;
+                Some((name, field("condition").map(|c| self.qualifier_text(c))))
             }
             _ => None,
         }
@@ -221,7 +321,10 @@ impl<'s> Extractor<'s> {
             return None;
         }
         if let Some(parent) = node.parent()
-            && matches!(parent.kind(), "call_expression" | "call")
+            && matches!(
+                parent.kind(),
+                "call_expression" | "call" | "invocation_expression"
+            )
             && parent.child_by_field_name("function") == Some(node)
         {
             return None;
@@ -274,6 +377,7 @@ fn member_parts(node: Node) -> Option<(Node, Node)> {
         "member_expression" => Some((f("object")?, f("property")?)),
         "selector_expression" => Some((f("operand")?, f("field")?)),
         "field_access" => Some((f("object")?, f("field")?)),
+        "member_access_expression" => Some((f("expression")?, f("name")?)),
         _ => None,
     }
 }
@@ -286,6 +390,7 @@ pub(super) fn assignment_target_field(kind: &str) -> Option<&'static str> {
         | "assignment"
         | "augmented_assignment"
         | "augmented_assignment_expression"
+        | "operator_assignment"
         | "assignment_statement" => Some("left"),
         "update_expression" => Some("argument"),
         _ => None,
@@ -294,7 +399,10 @@ pub(super) fn assignment_target_field(kind: &str) -> Option<&'static str> {
 
 /// True when `node` adds a path to the cyclomatic complexity (McCabe 1976: 1 + decision points), across
 /// the grammars' node kinds: branches, loops, cases, handlers, ternaries, short-circuit operators, `?`.
-fn is_decision(node: Node, src: &str) -> bool {
+fn is_decision(lang: Language, node: Node, src: &str) -> bool {
+    if lang == Language::Ruby {
+        return is_ruby_decision(node, src);
+    }
     match node.kind() {
         "if_expression"
         | "match_arm"
@@ -322,6 +430,9 @@ fn is_decision(node: Node, src: &str) -> bool {
         | "case_statement"
         | "for_range_loop"
         | "switch_label"
+        | "foreach_statement"
+        | "switch_section"
+        | "switch_expression_arm"
         | "boolean_operator" => true,
         "binary_expression" => node
             .child_by_field_name("operator")
@@ -331,10 +442,33 @@ fn is_decision(node: Node, src: &str) -> bool {
     }
 }
 
+/// Ruby's decision points. Its keywords (`if`, `when`, `for`) are also the kinds of anonymous token nodes
+/// in other grammars, hence a function of its own that only named nodes reach.
+fn is_ruby_decision(node: Node, src: &str) -> bool {
+    if !node.is_named() {
+        return false;
+    }
+    match node.kind() {
+        "if" | "elsif" | "unless" | "while" | "until" | "for" | "when" | "in_clause" | "rescue"
+        | "conditional" | "if_modifier" | "unless_modifier" | "while_modifier"
+        | "until_modifier" | "rescue_modifier" => true,
+        "binary" => node
+            .child_by_field_name("operator")
+            .and_then(|op| src.get(op.byte_range()))
+            .is_some_and(|op| matches!(op, "&&" | "||" | "and" | "or")),
+        _ => false,
+    }
+}
+
 /// Function nodes that were not recognised as a definition (the walker asks for one first): anonymous
 /// functions (JavaScript/TypeScript function expressions and arrows, Python lambdas, Rust closures, Go
-/// function literals, Java and C++ lambdas) and functions named `_` (Go's `func _() {}` assertions).
-fn is_closure(kind: &str) -> bool {
+/// function literals, Java, C++ and C# lambdas, Ruby blocks) and functions named `_` (Go's
+/// `func _() {}` assertions).
+fn is_closure(lang: Language, kind: &str) -> bool {
+    if lang == Language::Ruby {
+        // `block` is also Rust's and C#'s `{ .. }` statement block, so it is a closure in Ruby only.
+        return matches!(kind, "block" | "do_block" | "lambda");
+    }
     matches!(
         kind,
         "function_declaration"
@@ -349,6 +483,7 @@ fn is_closure(kind: &str) -> bool {
             | "closure_expression"
             | "func_literal"
             | "lambda_expression"
+            | "anonymous_method_expression"
     )
 }
 
@@ -363,6 +498,9 @@ fn is_string_literal(kind: &str) -> bool {
             | "interpreted_string_literal"
             | "template_string"
             | "concatenated_string"
+            | "verbatim_string_literal"
+            | "interpolated_string_expression"
+            | "heredoc_body"
     )
 }
 
@@ -375,4 +513,24 @@ fn append_bounded(field: &mut String, text: &str, max: usize) {
         }
         field.push_str(text);
     }
+}
+
+/// Whether a C# `identifier` names a type where it stands: the declared type of a variable, parameter,
+/// property or field, a method's return type, a type argument, a nullable or array element type.
+fn is_csharp_type_position(node: Node) -> bool {
+    let Some(parent) = node.parent() else {
+        return false;
+    };
+    matches!(
+        parent.kind(),
+        "type_argument_list" | "nullable_type" | "array_type" | "base_list"
+    ) || parent.child_by_field_name("type") == Some(node)
+        || parent.child_by_field_name("returns") == Some(node)
+}
+
+/// Whether `q` is a Ruby constant path (`Foo`, `Rack::Utils`), the receiver of a class-level call.
+fn is_ruby_constant_path(q: &str) -> bool {
+    q.split("::")
+        .filter(|s| !s.is_empty())
+        .all(|s| s.starts_with(|c: char| c.is_ascii_uppercase()))
 }
