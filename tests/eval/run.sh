@@ -30,5 +30,6 @@ if [ "$which" != dev ]; then
   run_set public "$shared/eval/questions.jsonl" tokio="$R/tokio" django="$R/django" rxjs="$R/rxjs"
 fi
 if [ "$which" != public ]; then
-  run_set dev "$here/dev/questions.jsonl" go-std="$R/go-std" bluebird="$R/bluebird" click="$R/click"
+  run_set dev "$here/dev/questions.jsonl" go-std="$R/go-std" bluebird="$R/bluebird" click="$R/click" \
+    rack="$R/rack" serilog="$R/serilog"
 fi
