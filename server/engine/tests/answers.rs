@@ -290,6 +290,56 @@ fn search_does_not_let_a_common_plain_word_name_win() {
     );
 }
 
+/// A class a question names, whose answer is one of its methods (`Pow.__new__`), beside a function that
+/// shares a name with a word of the question's prose (`python` for "Python").
+const NAMED_TYPE_FILES: &[(&str, &str)] = &[
+    (
+        "core/power.py",
+        r#"class Pow:
+    """A power base**exp."""
+
+    def __new__(cls, base, exp):
+        if base == 0 and exp < 0:
+            return ComplexInfinity()
+        return object.__new__(cls)
+
+    def as_base_exp(self):
+        return self.base, self.exp
+
+    def _eval_is_negative(self):
+        return self.base < 0 and self.exp % 2 == 1
+
+
+class ComplexInfinity:
+    """The result of dividing a nonzero number by zero."""
+"#,
+    ),
+    (
+        "printing/python.py",
+        r#"def python(expr):
+    """Print an expression as the code that builds it, with its symbols declared."""
+    code = str(expr)
+    return code
+"#,
+    ),
+];
+
+#[test]
+fn search_ranks_methods_of_a_named_class_above_a_prose_word_name() {
+    check_search_in(
+        NAMED_TYPE_FILES,
+        "With Python 3.8, Pow(0, -1) should give complex infinity for a zero base and a negative exponent",
+        None,
+        expect![[r#"
+            1. core/power.py:L4-7 method Pow.__new__ (member of a named type)
+            2. core/power.py:L12-13 method Pow._eval_is_negative (member of a named type)
+            3. core/power.py:L16-17 class ComplexInfinity (exact name)
+            4. core/power.py:L1-13 class Pow (exact name)
+            5. printing/python.py:L1-4 function python (exact name)
+        "#]],
+    );
+}
+
 // ---- search ----
 
 /// The top five hits for `query` (focused on `focus`), best first, marking exact-name matches.
@@ -302,10 +352,10 @@ fn check_search_in(files: &[(&str, &str)], query: &str, focus: Option<&str>, exp
     let p = Project::of(files);
     let mut out = String::new();
     for (i, h) in search::search(&p.snap, query, 5, focus).iter().enumerate() {
-        let exact = if h.signals.exact_name > 0.0 {
-            " (exact name)"
-        } else {
-            ""
+        let exact = match (h.signals.exact_name > 0.0, h.signals.container_name > 0.0) {
+            (true, _) => " (exact name)",
+            (false, true) => " (member of a named type)",
+            (false, false) => "",
         };
         let s = SymbolRef::of(&p.snap, h.symbol);
         writeln!(out, "{}. {}{exact}", i + 1, symbol_ref(&s)).unwrap();
