@@ -152,7 +152,8 @@ impl Config {
                     Language::from_name(n).ok_or_else(|| ConfigError::Invalid {
                         path: file.clone(),
                         message: format!(
-                            "unknown language `{n}` (expected one of: rust, python, typescript, tsx, javascript, go, java, c, cpp)"
+                            "unknown language `{n}` (expected one of: {})",
+                            Language::ALL.map(Language::name).join(", ")
                         ),
                     })
                 })

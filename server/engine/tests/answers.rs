@@ -526,8 +526,8 @@ fn analyze_gives_the_defining_function_and_its_callers() {
         expect![[r#"
             used 735 of 4000 tokens
             entry points:
-              1. billing/tax.py:L5-9 function compute_tax
-              2. billing/invoice.py:L12-15 method Invoice.total
+              1. billing/invoice.py:L12-15 method Invoice.total
+              2. billing/tax.py:L5-9 function compute_tax
               3. tests/test_tax.py:L3-4 function test_compute_tax_rounds_to_cents
               4. billing/tax.py:L1-9 module billing.tax
               5. billing/invoice.py:L3-15 class Invoice
@@ -537,15 +537,15 @@ fn analyze_gives_the_defining_function_and_its_callers() {
               9. billing/invoice.py:L1-18 module billing.invoice
               10. billing/tax.py:L3-3 global RATE
             rendered:
-              summary entry billing/tax.py:L1-9 module billing.tax — matches the query (rank 4)
-              source  entry billing/tax.py:L3-3 global RATE — type used by `compute_tax`
-              source  entry billing/tax.py:L5-9 function compute_tax — matches the query (rank 1)
               summary entry billing/invoice.py:L1-18 module billing.invoice — matches the query (rank 9)
               source  entry billing/invoice.py:L3-15 class Invoice — matches the query (rank 5)
               source  entry billing/invoice.py:L6-7 method Invoice.__init__ — matches the query (rank 7)
               source  entry billing/invoice.py:L9-10 method Invoice.add — matches the query (rank 8)
-              source  entry billing/invoice.py:L12-15 method Invoice.total — matches the query (rank 2)
+              source  entry billing/invoice.py:L12-15 method Invoice.total — matches the query (rank 1)
               source  entry billing/invoice.py:L17-18 function send_invoice — matches the query (rank 6)
+              summary entry billing/tax.py:L1-9 module billing.tax — matches the query (rank 4)
+              source  entry billing/tax.py:L3-3 global RATE — type used by `compute_tax`
+              source  entry billing/tax.py:L5-9 function compute_tax — matches the query (rank 2)
               source  entry tests/test_tax.py:L3-4 function test_compute_tax_rounds_to_cents — matches the query (rank 3)
         "#]],
     );

@@ -61,6 +61,19 @@ impl<'s> Extractor<'s> {
             .map(|n| self.text(n).to_string())
     }
 
+    /// The global an `assignment` defines when its left side is a single node of kind `left_kind` (Python's
+    /// `identifier`, Ruby's `constant`); `None` for tuple, attribute or subscript targets.
+    fn assigned_global<'t>(&self, node: Node<'t>, left_kind: &str) -> Option<Def<'t>> {
+        let left = node.child_by_field_name("left")?;
+        (left.kind() == left_kind).then(|| Def {
+            kind: K::Global,
+            name: self.text(left).to_string(),
+            scope: None,
+            body: None,
+            is_type: false,
+        })
+    }
+
     /// The definition named by `node`'s `name` field.
     fn named<'t>(&self, node: Node<'t>, kind: K, is_type: bool) -> Option<Def<'t>> {
         Def::at(node, kind, self.field_text(node, "name"), is_type)
@@ -86,16 +99,7 @@ impl<'s> Extractor<'s> {
         match node.kind() {
             "function_definition" => self.named(node, K::Function, false),
             "class_definition" => self.named(node, K::Class, true),
-            "assignment" if level.file => {
-                let left = node.child_by_field_name("left")?;
-                (left.kind() == "identifier").then(|| Def {
-                    kind: K::Global,
-                    name: self.text(left).to_string(),
-                    scope: None,
-                    body: None,
-                    is_type: false,
-                })
-            }
+            "assignment" if level.file => self.assigned_global(node, "identifier"),
             _ => None,
         }
     }

@@ -24,14 +24,7 @@ impl<'s> Extractor<'s> {
             "module" => self.ruby_type(node, K::Module),
             // `VERSION = "3.1"`: a constant outside any method or block.
             "assignment" if ctx.callable.is_none() && !ctx.in_closure => {
-                let left = node.child_by_field_name("left")?;
-                (left.kind() == "constant").then(|| Def {
-                    kind: K::Global,
-                    name: self.text(left).to_string(),
-                    scope: None,
-                    body: None,
-                    is_type: false,
-                })
+                self.assigned_global(node, "constant")
             }
             _ => None,
         }
