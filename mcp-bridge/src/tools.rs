@@ -141,6 +141,9 @@ pub struct Bridge {
     tool_router: ToolRouter<Bridge>,
 }
 
+// Every tool carries `readOnlyHint: true` and `openWorldHint: false`, so hosts may run them without asking:
+// they read the project's index and source. The one write a call can cause — the bridge indexing the project
+// into `.leindex/` when no other writer runs — is LeIndex's own cache, never the user's files.
 #[tool_router]
 impl Bridge {
     /// A server answering for `roots`.
@@ -153,6 +156,12 @@ impl Bridge {
 
     #[tool(
         name = "leindex_deep_analyze",
+        title = "Deep analysis",
+        annotations(
+            title = "Deep analysis",
+            read_only_hint = true,
+            open_world_hint = false
+        ),
         description = "Answer a question about the codebase with LLM-ready context: ranked entry points expanded through callers, callees and data flow, with source, cut to token_budget. Use first for how/where/why questions."
     )]
     async fn deep_analyze(
@@ -188,6 +197,12 @@ impl Bridge {
 
     #[tool(
         name = "leindex_search",
+        title = "Search symbols",
+        annotations(
+            title = "Search symbols",
+            read_only_hint = true,
+            open_world_hint = false
+        ),
         description = "Find symbols (functions, types, methods) by name or topic; ranked with locations and signatures."
     )]
     async fn search(
@@ -215,6 +230,12 @@ impl Bridge {
 
     #[tool(
         name = "leindex_symbol",
+        title = "Symbol details",
+        annotations(
+            title = "Symbol details",
+            read_only_hint = true,
+            open_world_hint = false
+        ),
         description = "One symbol's definition (source), doc, metrics, callers, callees and referrers."
     )]
     async fn symbol(
@@ -239,6 +260,12 @@ impl Bridge {
 
     #[tool(
         name = "leindex_impact",
+        title = "Change impact",
+        annotations(
+            title = "Change impact",
+            read_only_hint = true,
+            open_world_hint = false
+        ),
         description = "What a change to a symbol can break: symbols reached through callers, references, subtypes and data flow, by depth, with affected files and tests."
     )]
     async fn impact(
@@ -268,6 +295,8 @@ impl Bridge {
 
     #[tool(
         name = "leindex_status",
+        title = "Index status",
+        annotations(title = "Index status", read_only_hint = true, open_world_hint = false),
         description = "Index health: generation and age, file/symbol counts, files changed since indexing, which process writes."
     )]
     async fn status(

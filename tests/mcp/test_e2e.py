@@ -25,6 +25,12 @@ class SingleBridge(unittest.IsolatedAsyncioTestCase):
                 self.assertTrue(t.description and len(t.description) < 400, t.name)
                 self.assertEqual(t.input_schema["type"], "object")
                 self.assertIsNotNone(t.output_schema, f"{t.name} has no outputSchema")
+                # hosts auto-approve read-only tools and show the title, not the name
+                self.assertTrue(t.title, f"{t.name} has no title")
+                self.assertIsNotNone(t.annotations, f"{t.name} has no annotations")
+                self.assertIs(t.annotations.read_only_hint, True, t.name)
+                self.assertIs(t.annotations.open_world_hint, False, t.name)
+                self.assertEqual(t.annotations.title, t.title, t.name)
             schema_chars = len(json.dumps([t.input_schema for t in listed.tools]))
             print(f"\ninput schemas: {schema_chars} chars for {len(listed.tools)} tools")
             self.assertLess(schema_chars, 4000)
