@@ -9,6 +9,7 @@ use leindex_alloc as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use leindex_engine::analyze::{self, AnalyzeRequest};
 use leindex_engine::config::Config;
+use leindex_engine::model::Language;
 use leindex_engine::pipeline::{self, IndexOptions, IndexReport, Progress};
 use leindex_engine::store::catalog;
 use leindex_engine::{Error, answers, live, memory, parse, status};
@@ -36,31 +37,34 @@ struct Cli {
 enum Command {
     /// Index (or incrementally re-index) a project and publish a new snapshot generation.
     Index {
-        /// Project root.
-        #[arg(default_value = ".")]
-        path: PathBuf,
+        #[command(flatten)]
+        project: ProjectArg,
+        /// The project root as a positional argument (hidden: `--project` is the documented way; kept so
+        /// that existing scripts keep working).
+        #[arg(hide = true, conflicts_with = "project")]
+        path: Option<PathBuf>,
         /// Wait for another writer instead of failing.
         #[arg(long)]
         wait: bool,
-        /// Print the report as JSON.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        format: ReportFormat,
         /// Stay running as the project's writer: take the role over (an MCP bridge's embedded writer hands
         /// it over within about a second), watch the tree and publish a generation after every change.
-        #[arg(long, conflicts_with_all = ["wait", "json"])]
+        #[arg(long, conflicts_with_all = ["wait", "format", "json"])]
         watch: bool,
     },
     /// Deep analysis: ranked entry points expanded through the dependence graph, cut to a token budget.
     /// Indexes the project first when it has no index.
     Analyze {
-        /// The question or keywords.
+        /// The question or keywords (several words need no quotes).
+        #[arg(required = true)]
         query: Vec<String>,
-        /// Project root.
-        #[arg(long, short, default_value = ".")]
-        project: PathBuf,
+        #[command(flatten)]
+        project: ProjectArg,
         /// Token budget (o200k_base tokens); default from .leindex.toml or 4000.
         #[arg(long, short)]
         budget: Option<usize>,
+        /// Output: the Markdown context, or the whole answer (entry points, entries, token counts) as JSON.
         #[arg(long, short, value_enum, default_value_t = Format::Markdown)]
         format: Format,
         /// Prefer symbols under this project-relative path.
@@ -72,21 +76,27 @@ enum Command {
     },
     /// Ranked symbols for a query (BM25F + exact names + centrality).
     Search {
+        /// A name, a qualified name or words about the code (several words need no quotes).
+        #[arg(required = true)]
         query: Vec<String>,
-        #[arg(long, short, default_value = ".")]
-        project: PathBuf,
+        #[command(flatten)]
+        project: ProjectArg,
         /// Number of results (at most 50).
         #[arg(long, short, default_value_t = leindex_engine::answers::SEARCH_LIMIT)]
         limit: usize,
+        /// Output: one line per symbol, or JSON with each hit's signals and signature.
         #[arg(long, short, value_enum, default_value_t = Format::Markdown)]
         format: Format,
     },
     /// Generation, counts, index size, staleness and the writer process.
     Status {
-        #[arg(default_value = ".")]
-        path: PathBuf,
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        project: ProjectArg,
+        /// The project root as a positional argument (hidden, as for `index`).
+        #[arg(hide = true, conflicts_with = "project")]
+        path: Option<PathBuf>,
+        #[command(flatten)]
+        format: ReportFormat,
     },
     /// Run the LSP server on stdio (the same server as `leindex-lsp`), for editors.
     Lsp {
@@ -97,14 +107,54 @@ enum Command {
     },
     /// Read-only SQL over the catalog (tables: files, symbols, edges, meta).
     Sql {
+        /// One read-only SQL statement (e.g. "select kind, count(*) from symbols group by kind").
         query: String,
-        #[arg(long, short, default_value = ".")]
-        project: PathBuf,
+        #[command(flatten)]
+        project: ProjectArg,
     },
 }
 
+/// The project a command works on, given the same way to every command.
+#[derive(clap::Args)]
+struct ProjectArg {
+    /// Project root [default: the working directory].
+    #[arg(long, short, value_name = "DIR")]
+    project: Option<PathBuf>,
+}
+
+impl ProjectArg {
+    /// The directory named, else the working directory (`.`).
+    fn dir(&self) -> PathBuf {
+        self.project.clone().unwrap_or_else(|| PathBuf::from("."))
+    }
+
+    /// [`ProjectArg::dir`], or the positional directory `index` and `status` took before `--project`.
+    fn dir_or(&self, positional: Option<PathBuf>) -> PathBuf {
+        positional.unwrap_or_else(|| self.dir())
+    }
+}
+
+/// `--format` of the commands that print a report (`index`, `status`).
+#[derive(clap::Args)]
+struct ReportFormat {
+    /// Output: a report for people, or JSON.
+    #[arg(long, short, value_enum, default_value_t = Format::Markdown)]
+    format: Format,
+    /// Same as `--format json` (hidden: the flag these commands had before `--format`).
+    #[arg(long, hide = true)]
+    json: bool,
+}
+
+impl ReportFormat {
+    fn json(&self) -> bool {
+        self.json || self.format == Format::Json
+    }
+}
+
+/// How an answer is printed: `markdown` (alias `text`) for people and assistants, `json` for programs.
 #[derive(Clone, Copy, ValueEnum, PartialEq)]
 enum Format {
+    #[value(alias = "text")]
     Markdown,
     Json,
 }
@@ -152,11 +202,18 @@ fn run(cli: Cli) -> Result<(), Error> {
     match cli.command {
         Command::Lsp { stdio: _ } => serve_lsp(),
         Command::Index {
-            path, watch: true, ..
-        } => watch(&load_config(&path)?),
+            project,
+            path,
+            watch: true,
+            ..
+        } => watch(&load_config(&project.dir_or(path))?),
         Command::Index {
-            path, wait, json, ..
-        } => index(&path, wait, json),
+            project,
+            path,
+            wait,
+            format,
+            ..
+        } => index(&project.dir_or(path), wait, format.json()),
         Command::Analyze {
             query,
             project,
@@ -164,15 +221,26 @@ fn run(cli: Cli) -> Result<(), Error> {
             format,
             focus,
             refresh,
-        } => run_analyze(&query.join(" "), &project, budget, format, focus, refresh),
+        } => run_analyze(
+            &query.join(" "),
+            &project.dir(),
+            budget,
+            format,
+            focus,
+            refresh,
+        ),
         Command::Search {
             query,
             project,
             limit,
             format,
-        } => run_search(&query.join(" "), &project, limit, format),
-        Command::Status { path, json } => status(&path, json),
-        Command::Sql { query, project } => sql(&query, &project),
+        } => run_search(&query.join(" "), &project.dir(), limit, format),
+        Command::Status {
+            project,
+            path,
+            format,
+        } => status(&project.dir_or(path), format.json()),
+        Command::Sql { query, project } => sql(&query, &project.dir()),
     }
 }
 
@@ -205,6 +273,7 @@ fn index(path: &Path, wait: bool, json: bool) -> Result<(), Error> {
         return Ok(());
     }
     let report = index_with_progress(&config, wait)?;
+    warn_if_no_sources(&config, report.files);
     if json {
         println!(
             "{}",
@@ -237,6 +306,7 @@ fn run_analyze(
             "leindex: indexed {} files ({} symbols) in {:.1}s (first run; later runs reuse .leindex/)",
             r.files, r.symbols, r.seconds
         );
+        warn_if_no_sources(&config, r.files);
     }
     let _ = tokenizer.join();
     let focus = match focus {
@@ -265,7 +335,10 @@ fn run_analyze(
 /// `leindex search`: the ranked symbols for `query`.
 fn run_search(query: &str, project: &Path, limit: usize, format: Format) -> Result<(), Error> {
     let config = load_config(project)?;
-    let (snap, _) = pipeline::open_or_index(&config)?;
+    let (snap, report) = pipeline::open_or_index(&config)?;
+    if let Some(r) = report {
+        warn_if_no_sources(&config, r.files);
+    }
     let limit = answers::search_limit(Some(limit))?;
     let rows = answers::search_hits(&snap, query, limit, None);
     if format == Format::Json {
@@ -373,6 +446,34 @@ fn index_with_progress(config: &Config, wait: bool) -> Result<IndexReport, Error
     );
     bar.finish_and_clear();
     report
+}
+
+/// Warns on stderr when an index holds no source file (an empty or wrong directory, or a language LeIndex
+/// does not read), naming the languages it reads and the ones `.leindex.toml` selects.
+fn warn_if_no_sources(config: &Config, files: usize) {
+    if files > 0 {
+        return;
+    }
+    let names = |langs: &[Language]| {
+        langs
+            .iter()
+            .map(|l| l.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    eprintln!(
+        "leindex: warning: no source file to index under {}; LeIndex reads {} (by file extension){}",
+        config.root.display(),
+        names(&Language::ALL),
+        if config.languages.len() < Language::ALL.len() {
+            format!(
+                ", and this project's .leindex.toml selects {}",
+                names(&config.languages)
+            )
+        } else {
+            String::new()
+        }
+    );
 }
 
 fn print_report(config: &Config, r: &IndexReport) {

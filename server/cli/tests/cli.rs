@@ -360,3 +360,83 @@ fn bad_arguments_get_clear_messages() {
     let out = leindex(&["sql", "select count(*) as n from symbols", "-p", p(&dir)]);
     assert!(ok(&out).contains("(1 rows)"));
 }
+
+/// One convention on every command: the project as `-p/--project` (default the working directory), output
+/// as `--format json`, usage errors exit 2 and runtime errors 1 (the README's "Exit status").
+#[test]
+fn every_command_takes_the_project_and_the_format_the_same_way() {
+    let dir = fixture();
+    let root = p(&dir);
+    // (args, what stdout must parse as) — every command, with -p and --format json, from another cwd.
+    for args in [
+        vec!["index", "-p", root, "--format", "json"],
+        vec!["status", "--project", root, "--format", "json"],
+        vec!["search", "evict page", "-p", root, "--format", "json"],
+        vec!["analyze", "how are pages evicted", "-p", root, "-f", "json"],
+    ] {
+        let out = ok(&leindex(&args));
+        let v: Value =
+            serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}\n{out}"));
+        assert!(v.is_object(), "{args:?}: {out}");
+    }
+    assert!(
+        ok(&leindex(&[
+            "sql",
+            "select count(*) as n from files",
+            "-p",
+            root
+        ]))
+        .contains("(1 rows)")
+    );
+    // The forms the commands had before stay accepted: a positional root and --json.
+    let status: Value = serde_json::from_str(&ok(&leindex(&["status", root, "--json"]))).unwrap();
+    let name = dir.path().file_name().unwrap().to_str().unwrap();
+    assert!(status["root"].as_str().unwrap().ends_with(name), "{status}");
+    // Default: the working directory.
+    let out = Command::new(env!("CARGO_BIN_EXE_leindex"))
+        .args(["search", "evict_page"])
+        .current_dir(dir.path())
+        .env_remove("LEINDEX_INDEX_DIR")
+        .output()
+        .unwrap();
+    assert!(ok(&out).contains("PageCache::evict_page"), "{}", ok(&out));
+
+    // (args, exit code, a word stderr must hold)
+    let cases: [(&[&str], i32, &str); 7] = [
+        (&["search", "-p", root], 2, "required"),
+        (&["analyze", "-p", root], 2, "required"),
+        (&["status", "-p", root, "--format", "yaml"], 2, "yaml"),
+        (
+            &["index", "-p", root, "--watch", "--format", "json"],
+            2,
+            "cannot be used",
+        ),
+        (&["status", root, "-p", root], 2, "cannot be used"),
+        (
+            &["analyze", "x", "-p", "/definitely/not/here"],
+            1,
+            "does not exist",
+        ),
+        (&["sql", "delete from files", "-p", root], 1, "error"),
+    ];
+    for (args, code, word) in cases {
+        let out = leindex(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {err}");
+        assert!(err.contains(word), "{args:?}: {err}");
+    }
+}
+
+/// A directory with no source file gets an index and a warning that names the languages LeIndex reads.
+#[test]
+fn indexing_a_directory_without_sources_warns_with_the_languages() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "notes.txt", b"nothing to index here\n");
+    let out = leindex(&["index", "-p", p(&dir)]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("no source file to index"), "{err}");
+    for lang in ["rust", "python", "go", "csharp", "ruby"] {
+        assert!(err.contains(lang), "{lang} not named: {err}");
+    }
+}

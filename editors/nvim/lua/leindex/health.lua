@@ -1,6 +1,6 @@
 -- `:checkhealth leindex`: is setup() called, which client API this Neovim uses, is the server binary
 -- found and does `--version` identify it, and the index state (from a running server's `leindex/status`,
--- else from `leindex status --json` on the current directory's project).
+-- else from `leindex status --format json` on the current directory's project).
 local util = require('leindex.util')
 
 local M = {}
@@ -13,13 +13,13 @@ end
 local start, ok, warn, err, info = pick('start', 'start'), pick('ok', 'ok'), pick('warn', 'warn'), pick('error', 'error'), pick('info', 'info')
 
 local function index_from_cli(bin, root)
-  local out = vim.fn.system({ bin, 'status', '--json', root })
+  local out = vim.fn.system({ bin, 'status', '--format', 'json', '--project', root })
   if vim.v.shell_error ~= 0 then
     return nil, vim.trim(out)
   end
   local decoded, st = pcall(vim.fn.json_decode, out)
   if not decoded or type(st) ~= 'table' then
-    return nil, 'unreadable `leindex status --json` output'
+    return nil, 'unreadable `leindex status --format json` output'
   end
   -- The CLI prints snake_case; the status lines read the server's camelCase.
   local camel = {}

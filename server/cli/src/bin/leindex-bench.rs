@@ -147,7 +147,8 @@ fn bench_corpus(leindex: &Path, name: &str, root: &Path, qs: &[serde_json::Value
 
     let index_dir = tempfile::tempdir().expect("tempdir");
     let root_s = root.to_str().unwrap();
-    let cold = run(leindex, index_dir.path(), &["index", root_s, "--json"]);
+    let index_json = ["index", "--project", root_s, "--format", "json"];
+    let cold = run(leindex, index_dir.path(), &index_json);
     let report: serde_json::Value = serde_json::from_str(&cold.stdout).unwrap_or_default();
     println!(
         "cold index {:.2}s = {:.2}x floor (goal <= 1.5x)   peak RSS {:.0} MiB   symbols {} edges {}",
@@ -157,7 +158,7 @@ fn bench_corpus(leindex: &Path, name: &str, root: &Path, qs: &[serde_json::Value
         report["symbols"],
         report["edges"]
     );
-    let noop = run(leindex, index_dir.path(), &["index", root_s, "--json"]);
+    let noop = run(leindex, index_dir.path(), &index_json);
     println!(
         "no-op re-index {:.3}s = {:.3}x cold (goal <= 0.1x)",
         secs(noop.wall),
@@ -174,7 +175,7 @@ fn bench_corpus(leindex: &Path, name: &str, root: &Path, qs: &[serde_json::Value
         };
         changed.extend_from_slice(comment);
         std::fs::write(&f.abs, &changed).expect("write");
-        let one = run(leindex, index_dir.path(), &["index", root_s, "--json"]);
+        let one = run(leindex, index_dir.path(), &index_json);
         std::fs::write(&f.abs, &original).expect("restore");
         let r: serde_json::Value = serde_json::from_str(&one.stdout).unwrap_or_default();
         println!(
@@ -185,7 +186,7 @@ fn bench_corpus(leindex: &Path, name: &str, root: &Path, qs: &[serde_json::Value
             secs(one.wall) / secs(cold.wall),
             r["changed"]
         );
-        run(leindex, index_dir.path(), &["index", root_s]);
+        run(leindex, index_dir.path(), &index_json[..3]);
     }
     // analyze latency from a fresh process, over the eval questions of this corpus.
     let mut lat: Vec<f64> = Vec::new();
