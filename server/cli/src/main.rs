@@ -199,6 +199,12 @@ fn run(cli: Cli) -> Result<(), Error> {
         // A bad flag is reported at once, whatever the command.
         memory::configure(cli.memory_budget.as_deref(), None)?;
     }
+    if !matches!(
+        cli.command,
+        Command::Lsp { .. } | Command::Index { watch: true, .. }
+    ) {
+        end_quietly_when_stdout_closes();
+    }
     match cli.command {
         Command::Lsp { stdio: _ } => serve_lsp(),
         Command::Index {
@@ -241,6 +247,19 @@ fn run(cli: Cli) -> Result<(), Error> {
             format,
         } => status(&project.dir_or(path), format.json()),
         Command::Sql { query, project } => sql(&query, &project.dir()),
+    }
+}
+
+/// Restores the default action of SIGPIPE, so that `leindex search … | head` ends quietly when `head` stops
+/// reading, as `cat` and `grep` do: Rust ignores SIGPIPE, and `println!` then panics on the failed write.
+/// Only for the commands that print an answer and exit (their output comes after any index they write is
+/// published); the LSP server and `index --watch` keep their own shutdown paths.
+fn end_quietly_when_stdout_closes() {
+    #[cfg(unix)]
+    // SAFETY: called on the main thread before any other thread is started; it changes one signal's
+    // disposition and nothing else.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

@@ -440,3 +440,31 @@ fn indexing_a_directory_without_sources_warns_with_the_languages() {
         assert!(err.contains(lang), "{lang} not named: {err}");
     }
 }
+
+/// `leindex search … | head` where `head` has stopped reading: the command ends quietly, as `cat` does
+/// (killed by SIGPIPE), never with a panic about a broken pipe.
+#[test]
+#[cfg(unix)]
+fn a_closed_stdout_ends_the_command_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = fixture();
+    ok(&leindex(&["index", "-p", p(&dir)]));
+    for args in [
+        vec!["search", "page", "-p", p(&dir)],
+        vec!["status", "-p", p(&dir), "--format", "json"],
+        vec!["analyze", "how are pages evicted", "-p", p(&dir)],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader); // nobody reads: the first write fails
+        let out = Command::new(env!("CARGO_BIN_EXE_leindex"))
+            .args(&args)
+            .env_remove("LEINDEX_INDEX_DIR")
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_eq!(out.status.signal(), Some(libc::SIGPIPE), "{args:?}: {err}");
+    }
+}
