@@ -37,8 +37,8 @@ impl Language {
     ];
 
     /// The language of a path by its extension (`.rs`, `.py`, `.ts`, `.tsx`, `.js/.mjs/.cjs/.jsx`, `.go`,
-    /// `.java`, `.c/.h`, `.cc/.cpp/.cxx/.hpp/.hh/.hxx`, `.cs`, `.rb/.rake/.gemspec`); `None` for anything else. `.d.ts` files count as
-    /// TypeScript.
+    /// `.java`, `.c/.h`, `.cc/.cpp/.cxx/.hpp/.hh/.hxx`, `.cs`, `.rb/.rake/.gemspec`); `None` for anything
+    /// else. `.d.ts` files count as TypeScript.
     pub fn from_path(path: &Path) -> Option<Language> {
         let ext = path.extension()?.to_str()?;
         Some(match ext {
