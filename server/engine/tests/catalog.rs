@@ -65,6 +65,7 @@ fn facts(path: &str, functions: usize) -> FileFacts {
             },
             name: format!("callee_{i}"),
             qualifier: (i % 2 == 0).then(|| "self".to_string()),
+            receiver_type: None,
             line: 10 * i + 3,
         })
         .collect();

@@ -15,6 +15,8 @@ mod graph;
 mod live_model;
 #[path = "lock.rs"]
 mod lock;
+#[path = "receivers.rs"]
+mod receivers;
 #[path = "scratch.rs"]
 mod scratch;
 #[path = "snapshot.rs"]

@@ -9,6 +9,7 @@
 
 mod names;
 mod rank;
+mod receivers;
 pub(crate) use names::*;
 pub(crate) use rank::*;
 
@@ -220,6 +221,18 @@ const FILES_PER_ROUND: usize = 512;
 struct Pick {
     ids: Vec<SymbolId>,
     weight: f32,
+    /// Picked by a project-wide unique name for a receiver of unknown type: a guess, kept in the uncertain
+    /// tier with the ambiguous edges ([`EdgeRecord::ambiguous`]).
+    guess: bool,
+}
+
+impl Pick {
+    fn guessed(self) -> Pick {
+        Pick {
+            guess: true,
+            ..self
+        }
+    }
 }
 
 impl<'a> Resolver<'a> {
@@ -382,9 +395,14 @@ impl<'a> Resolver<'a> {
             let from = base.local(r.from);
             match r.kind {
                 RefKind::Call => {
-                    if let Some(p) =
-                        self.resolve_call(fid, from, &r.name, r.qualifier.as_deref(), &imports)
-                    {
+                    if let Some(p) = self.resolve_call(
+                        fid,
+                        from,
+                        &r.name,
+                        r.qualifier.as_deref(),
+                        r.receiver_type.as_deref(),
+                        &imports,
+                    ) {
                         push_pick(edges, from, p, EdgeKind::Calls, r.line);
                     }
                 }
@@ -477,23 +495,35 @@ impl<'a> Resolver<'a> {
             .map(|(c, _)| c)
     }
 
+    /// The callee of `qualifier.name(..)` (or `name(..)`) from `from` in file `fid`; `receiver_type` is the
+    /// receiver's declared type when the code declares one.
     fn resolve_call(
         &self,
         fid: usize,
         from: SymbolId,
         name: &str,
         qualifier: Option<&str>,
+        receiver_type: Option<&str>,
         imports: &FileImports,
     ) -> Option<Pick> {
         let lang = self.files[fid].0.language;
         let callable_or_type =
             |k: SymbolKind| k.is_callable() || matches!(k, SymbolKind::Class | SymbolKind::Struct);
+        if let Some(ty) = receiver_type
+            && let Some(decided) = self.typed_call(fid, from, name, ty, imports)
+        {
+            return decided;
+        }
         match qualifier {
+            Some(q) if lang == Language::Python && q.starts_with("super(") => {
+                self.super_call(fid, from, name)
+            }
             Some(q) if is_self_receiver(q, lang) || self.is_method_receiver(from, q) => {
                 if let Some(p) = self.member_of_container(from, name) {
                     return Some(p);
                 }
                 self.by_unique_name(fid, name, |k| k == SymbolKind::Method, 0.5)
+                    .map(Pick::guessed)
             }
             Some(q) => {
                 let q_last = q.rsplit(['.', ':']).find(|s| !s.is_empty()).unwrap_or(q);
@@ -515,8 +545,9 @@ impl<'a> Resolver<'a> {
                         return self.narrow(fid, ids, 0.9);
                     }
                 }
-                // Unknown receiver type: only a project-wide unique method name resolves, weakly.
+                // Unknown receiver type: only a project-wide unique method name resolves, as a guess.
                 self.by_unique_name(fid, name, |k| k == SymbolKind::Method, 0.4)
+                    .map(Pick::guessed)
             }
             None => {
                 // Java / C++ / C# call siblings without `this`, Ruby without `self`.
@@ -527,11 +558,14 @@ impl<'a> Resolver<'a> {
                 {
                     return Some(p);
                 }
-                let same_file = self.in_file(fid, name, callable_or_type);
+                // A bare name never calls a method (siblings without `this` were looked up above).
+                let function_or_type =
+                    |k: SymbolKind| callable_or_type(k) && k != SymbolKind::Method;
+                let same_file = self.in_file(fid, name, function_or_type);
                 if !same_file.is_empty() {
                     return self.narrow(fid, same_file, 1.0);
                 }
-                if let Some(p) = self.via_import(fid, name, imports, callable_or_type) {
+                if let Some(p) = self.via_import(fid, name, imports, function_or_type) {
                     return Some(p);
                 }
                 let same_dir: Vec<SymbolId> = self
@@ -540,20 +574,14 @@ impl<'a> Resolver<'a> {
                     .copied()
                     .filter(|&i| {
                         let s = &self.symbols[i.index()];
-                        callable_or_type(s.kind)
-                            && s.kind != SymbolKind::Method
+                        function_or_type(s.kind)
                             && self.file_dirs[s.file.index()] == self.file_dirs[fid]
                     })
                     .collect();
                 if !same_dir.is_empty() {
                     return self.narrow(fid, same_dir, 0.85);
                 }
-                self.by_unique_name(
-                    fid,
-                    name,
-                    |k| callable_or_type(k) && k != SymbolKind::Method,
-                    0.6,
-                )
+                self.by_unique_name(fid, name, function_or_type, 0.6)
             }
         }
     }
@@ -575,44 +603,8 @@ impl<'a> Resolver<'a> {
     /// Method `name` of the type that contains `from`, or of one of its base types.
     fn member_of_container(&self, from: SymbolId, name: &str) -> Option<Pick> {
         let container = self.container_name(from)?;
-        let lang = self.files[self.symbols[from.index()].file.index()]
-            .0
-            .language;
-        let mut seen = HashSet::default();
-        let mut queue = vec![(container.to_string(), 1.0f32)];
-        while let Some((c, w)) = queue.pop() {
-            if !seen.insert(c.clone()) || seen.len() > 8 {
-                continue;
-            }
-            let q = format!("{c}{}{name}", lang.member_separator());
-            let ids = self.by_qualified.get(q.as_str());
-            if !ids.is_empty() {
-                let ids: Vec<SymbolId> = ids
-                    .iter()
-                    .copied()
-                    .filter(|&i| self.symbols[i.index()].kind.is_callable())
-                    .collect();
-                if !ids.is_empty() {
-                    return self.narrow(self.symbols[from.index()].file.index(), ids, w);
-                }
-            }
-            // Walk to base classes declared on the container (by simple name).
-            let short = c.rsplit(lang.member_separator()).next().unwrap_or(&c);
-            for &t in self.named(short) {
-                let ts = &self.symbols[t.index()];
-                if !ts.kind.is_container() {
-                    continue;
-                }
-                let (_, facts) = &self.files[ts.file.index()];
-                let local = t.0 - self.offsets[ts.file.index()].0;
-                for r in &facts.refs {
-                    if r.from == local && matches!(r.kind, RefKind::Inherit | RefKind::Implement) {
-                        queue.push((r.name.clone(), w * 0.9));
-                    }
-                }
-            }
-        }
-        None
+        let fid = self.symbols[from.index()].file.index();
+        self.method_of_type(fid, container, name, false, 1.0)
     }
 
     /// Symbols named `name` whose qualified name ends with `container sep name`.
@@ -783,7 +775,11 @@ impl<'a> Resolver<'a> {
     /// directory; still several but at most [`MAX_AMBIGUOUS`] → shared low weight; more → none.
     fn narrow(&self, fid: usize, ids: Vec<SymbolId>, weight: f32) -> Option<Pick> {
         if ids.len() == 1 {
-            return Some(Pick { ids, weight });
+            return Some(Pick {
+                ids,
+                weight,
+                guess: false,
+            });
         }
         for same in [
             |r: &Self, i: SymbolId, fid: usize| r.symbols[i.index()].file.index() == fid,
@@ -800,12 +796,14 @@ impl<'a> Resolver<'a> {
                 return Some(Pick {
                     ids: local,
                     weight: weight * 0.9,
+                    guess: false,
                 });
             }
         }
         (ids.len() <= MAX_AMBIGUOUS).then(|| Pick {
             weight: weight * 0.5 / ids.len() as f32,
             ids,
+            guess: false,
         })
     }
 
@@ -864,9 +862,11 @@ fn edge(src: SymbolId, dst: SymbolId, kind: EdgeKind, weight: f32, ambiguous: bo
 }
 
 fn push_pick(edges: &mut Vec<EdgeRecord>, from: SymbolId, p: Pick, kind: EdgeKind, line: u32) {
-    let ambiguous = p.ids.len() > 1;
+    let ambiguous = p.ids.len() > 1 || p.guess;
     for dst in p.ids {
-        if dst != from {
+        // A call of itself is recursion, kept as language servers keep it; any other self-reference
+        // (a type naming itself) says nothing.
+        if dst != from || kind == EdgeKind::Calls {
             let mut e = edge(from, dst, kind, p.weight, ambiguous);
             e.line = line;
             edges.push(e);

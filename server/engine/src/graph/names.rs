@@ -48,6 +48,7 @@ impl<'a> NameIndex<'a> {
 }
 
 /// Visible imported names of one file.
+#[derive(Default)]
 pub(crate) struct FileImports<'a> {
     /// visible name → (module, original name)
     pub(crate) names: HashMap<&'a str, (&'a str, &'a str)>,

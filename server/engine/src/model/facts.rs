@@ -47,6 +47,13 @@ pub struct RefFact {
     pub name: String,
     /// What stood before the name, as written (`self`, `this`, `Self`, `Vec`, `worker.core`), if anything.
     pub qualifier: Option<String>,
+    /// The receiver's type as the code declares it, for a call on a receiver (Python: a parameter or
+    /// variable annotation, a constructor call or literal assigned to it, a `self.x` attribute typed in
+    /// its class): a type name as written (`Context`, `dict`), or a callee followed by `()` for "what
+    /// calling it returns" (`Foo()`: a class constructs a `Foo`, a function returns its annotated type).
+    /// `None` when nothing declares it (see `parse/extract/types.rs`).
+    #[serde(default)]
+    pub receiver_type: Option<String>,
     /// 1-based line of the reference.
     pub line: u32,
 }

@@ -65,7 +65,9 @@ pub struct Call {
 }
 
 /// The distinct callers or callees of symbol `id`, in edge order, each with the line of its first call.
-/// Only `calls` edges count (not references, imports or data flow).
+/// Only certain `calls` edges count (not references, imports or data flow, and not the uncertain tier:
+/// a guess among several candidates or by a unique name on a receiver of unknown type, which
+/// `leindex_symbol` and `leindex sql` still show marked ambiguous).
 pub fn calls(snap: &Snapshot, id: SymbolId, direction: CallDirection) -> Vec<Call> {
     let edges: Vec<_> = match direction {
         CallDirection::Incoming => snap.in_edges(id).collect(),
@@ -74,7 +76,7 @@ pub fn calls(snap: &Snapshot, id: SymbolId, direction: CallDirection) -> Vec<Cal
     let mut seen = HashSet::new();
     edges
         .into_iter()
-        .filter(|e| e.kind == EdgeKind::Calls && seen.insert(e.other))
+        .filter(|e| e.kind == EdgeKind::Calls && !e.ambiguous && seen.insert(e.other))
         .map(|e| Call {
             symbol: e.other,
             line: (e.line > 0).then_some(e.line),

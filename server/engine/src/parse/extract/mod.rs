@@ -6,8 +6,8 @@
 //!
 //! This file holds the entry points, the walk's types and the walker; the facts recorded along the way are
 //! in `defs` (definitions), `docs` (their signatures and docs), `refs` (calls, field accesses, type uses,
-//! complexity), `imports`, `heritage` (inheritance, implementation); `text` has the free text helpers and
-//! `alloc` tree-sitter's allocator.
+//! complexity), `imports`, `heritage` (inheritance, implementation), `types` (declared receiver types and
+//! shadowing locals); `text` has the free text helpers and `alloc` tree-sitter's allocator.
 
 mod alloc;
 mod defs;
@@ -16,6 +16,7 @@ mod heritage;
 mod imports;
 mod refs;
 mod text;
+mod types;
 
 use crate::model::{FileFacts, Language, RefKind, SymbolFact, SymbolKind};
 // foldhash (randomly seeded), not SipHash: these sets are hit for every reference of every file parsed
@@ -82,6 +83,7 @@ pub fn extract(lang: Language, path: &str, src: &str, tree: &Tree) -> FileFacts 
         seen: HashSet::default(),
         ident_writes: Vec::new(),
         bare_idents: Vec::new(),
+        bindings: Vec::new(),
     };
     x.facts.symbols[0].doc = x.module_doc(root);
     let ctx = Ctx {
@@ -191,6 +193,8 @@ struct Extractor<'s> {
     ident_writes: Vec<(u32, String, u32)>,
     /// Ruby identifiers read inside callables, `(symbol, name, line)`: locals or calls without parentheses.
     bare_idents: Vec<(u32, String, u32)>,
+    /// Python names bound in each scope, for receiver types and shadowing (see `types.rs`).
+    bindings: Vec<types::Binding>,
 }
 
 impl<'s> Extractor<'s> {
@@ -208,6 +212,9 @@ impl<'s> Extractor<'s> {
         }
         if node.is_error() || node.is_missing() {
             self.facts.syntax_errors += 1;
+        }
+        if self.lang == Language::Python {
+            self.python_binding(node, ctx);
         }
         if let Some(def) = self.definition(node, ctx) {
             self.visit_definition(node, def, ctx, depth);
@@ -291,6 +298,7 @@ impl<'s> Extractor<'s> {
     fn finish(mut self) -> FileFacts {
         self.reparent_members();
         self.ruby_bare_calls();
+        self.receiver_types();
         self.global_refs();
         self.facts
     }

@@ -203,6 +203,7 @@ impl<'s> Extractor<'s> {
             kind,
             name,
             qualifier,
+            receiver_type: None,
             line,
         });
     }

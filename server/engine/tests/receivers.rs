@@ -1,0 +1,226 @@
+//! Call resolution by declared receiver types, `super()` and scopes (Python), data-driven: a project written
+//! inline, every call edge out as `caller -> callee` with its tier (`?` marks the uncertain tier: a guess
+//! by a unique name on a receiver of unknown type, or several candidates). Refresh with UPDATE_EXPECT=1.
+
+use expect_test::{Expect, expect};
+use leindex_engine::graph;
+use leindex_engine::model::{EdgeKind, FileFacts, FileRecord, Language};
+use leindex_engine::parse::parse;
+
+/// The call edges of `files`, one per line, sorted: `caller -> callee` (qualified names, `?` when uncertain).
+fn calls(files: &[(&str, &str)]) -> String {
+    let facts: Vec<(FileRecord, FileFacts)> = files
+        .iter()
+        .map(|(path, src)| {
+            let lang = Language::from_path(std::path::Path::new(path)).unwrap();
+            let f = parse(lang, path, src).unwrap();
+            let rec = FileRecord {
+                path: path.to_string(),
+                language: lang,
+                hash: String::new(),
+                size: src.len() as u64,
+                mtime_ms: 0,
+                syntax_errors: f.syntax_errors,
+            };
+            (rec, f)
+        })
+        .collect();
+    let refs: Vec<(&FileRecord, &FileFacts)> = facts.iter().map(|(r, f)| (r, f)).collect();
+    let d = graph::build(&refs);
+    let mut lines: Vec<String> = d
+        .edges
+        .iter()
+        .filter(|e| e.kind == EdgeKind::Calls)
+        .map(|e| {
+            let (s, t) = (&d.symbols[e.src.index()], &d.symbols[e.dst.index()]);
+            let tier = if e.ambiguous { " ?" } else { "" };
+            format!("{} -> {}{tier}", s.qualified_name, t.qualified_name)
+        })
+        .collect();
+    lines.sort();
+    lines.join("\n") + "\n"
+}
+
+fn check(files: &[(&str, &str)], expect: Expect) {
+    expect.assert_eq(&calls(files));
+}
+
+const CONTEXT: &str = "\
+class Context:
+    def exit(self):
+        pass
+    def invoke(self, f):
+        return f()
+
+class Formatter:
+    def getvalue(self) -> str:
+        return ''
+    def write(self, text):
+        pass
+
+def make_formatter() -> 'Formatter':
+    return Formatter()
+";
+
+#[test]
+fn annotated_parameters_type_their_receivers() {
+    check(
+        &[
+            ("pkg/context.py", CONTEXT),
+            (
+                "pkg/command.py",
+                "\
+from pkg.context import Context, Formatter
+import typing as t
+
+def main(ctx: Context, fmt: t.Optional['Formatter'] = None, opts: dict = None):
+    ctx.exit()
+    fmt.getvalue()
+    opts.get('x')
+",
+            ),
+        ],
+        expect![[r#"
+            main -> Context.exit
+            main -> Formatter.getvalue
+            make_formatter -> Formatter
+        "#]],
+    );
+}
+
+#[test]
+fn assignments_attributes_and_returns_type_their_receivers() {
+    check(
+        &[
+            ("pkg/context.py", CONTEXT),
+            (
+                "pkg/runner.py",
+                "\
+from pkg.context import Context, make_formatter
+
+class Runner:
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+        self.fmt = make_formatter()
+        self.cache = {}
+
+    def run(self):
+        self.ctx.exit()
+        self.fmt.write('x')
+        self.cache.get('k')
+        local = Context()
+        local.invoke(None)
+        make_formatter().getvalue()
+        seen = set()
+        seen.add(1)
+",
+            ),
+        ],
+        expect![[r#"
+            Runner.__init__ -> make_formatter
+            Runner.run -> Context
+            Runner.run -> Context.exit
+            Runner.run -> Context.invoke
+            Runner.run -> Formatter.getvalue
+            Runner.run -> Formatter.write
+            Runner.run -> make_formatter
+            make_formatter -> Formatter
+        "#]],
+    );
+}
+
+#[test]
+fn super_calls_resolve_to_the_nearest_base_that_defines_the_method() {
+    check(
+        &[(
+            "pkg/params.py",
+            "\
+class Parameter:
+    def get_default(self, ctx):
+        return None
+
+class Option(Parameter):
+    def get_default(self, ctx):
+        return super().get_default(ctx)
+
+class Flag(Option):
+    pass
+
+class Toggle(Flag):
+    def get_default(self, ctx):
+        return super().get_default(ctx)
+
+class Mapping(dict):
+    def get(self, key):
+        return super().get(key)
+",
+        )],
+        expect![[r#"
+            Option.get_default -> Parameter.get_default
+            Toggle.get_default -> Option.get_default
+        "#]],
+    );
+}
+
+#[test]
+fn locals_shadow_globals_and_bare_names_never_call_methods() {
+    check(
+        &[(
+            "pkg/util.py",
+            "\
+def convert(value):
+    return value
+
+def isatty(stream):
+    return False
+
+class Wrapper:
+    def isatty(self):
+        return isatty(self)
+
+    def open(self):
+        pass
+
+def apply(convert, items):
+    for item in items:
+        convert(item)
+
+def run(path):
+    handler = pick()
+    handler(path)
+    open(path)
+    isatty(path)
+
+def pick():
+    return convert
+",
+        )],
+        expect![[r#"
+            Wrapper.isatty -> isatty
+            run -> isatty
+            run -> pick
+        "#]],
+    );
+}
+
+#[test]
+fn an_unknown_receiver_guessed_by_a_unique_name_is_uncertain() {
+    check(
+        &[
+            ("pkg/context.py", CONTEXT),
+            (
+                "pkg/send.py",
+                "\
+def send(invoice, mailer):
+    mailer.getvalue()
+    invoice.exit()
+",
+            ),
+        ],
+        expect![[r#"
+            make_formatter -> Formatter
+            send -> Context.exit ?
+            send -> Formatter.getvalue ?
+        "#]],
+    );
+}
