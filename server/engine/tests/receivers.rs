@@ -224,3 +224,63 @@ def send(invoice, mailer):
         "#]],
     );
 }
+
+#[test]
+fn loops_exceptions_method_results_and_overloads_type_their_receivers() {
+    check(
+        &[(
+            "pkg/cli.py",
+            "\
+import typing as t
+
+class UsageError(Exception):
+    def show(self):
+        pass
+
+class Parameter:
+    def process(self, value):
+        pass
+
+class Command:
+    def get_params(self) -> t.List['Parameter']:
+        return []
+
+    def make_context(self) -> 'Command':
+        return self
+
+    @t.overload
+    def main(self, args: list) -> None: ...
+    @t.overload
+    def main(self, args: str) -> None: ...
+    def main(self, args):
+        for param in self.get_params():
+            param.process(args)
+        with self.make_context() as ctx:
+            ctx.get_params()
+        try:
+            pass
+        except UsageError as e:
+            e.show()
+
+    def __call__(self, *args):
+        return self.main(*args)
+
+def run(cmd: Command, params: t.Sequence[Parameter]):
+    for p in params:
+        p.process(None)
+    sub = cmd.make_context()
+    sub.main([])
+",
+        )],
+        expect![[r#"
+            Command.__call__ -> Command.main
+            Command.main -> Command.get_params
+            Command.main -> Command.make_context
+            Command.main -> Parameter.process
+            Command.main -> UsageError.show
+            run -> Command.main
+            run -> Command.make_context
+            run -> Parameter.process
+        "#]],
+    );
+}

@@ -486,15 +486,6 @@ impl<'a> Resolver<'a> {
             .or_else(|| (s.parent != SymbolId::NONE).then_some(s.parent))
     }
 
-    /// Qualified name of the container of `sym` (`Core` for `Core::steal_work`).
-    fn container_name(&self, sym: SymbolId) -> Option<&'a str> {
-        let s = &self.symbols[sym.index()];
-        let lang = self.files[s.file.index()].0.language;
-        s.qualified_name
-            .rsplit_once(lang.member_separator())
-            .map(|(c, _)| c)
-    }
-
     /// The callee of `qualifier.name(..)` (or `name(..)`) from `from` in file `fid`; `receiver_type` is the
     /// receiver's declared type when the code declares one.
     fn resolve_call(
@@ -602,9 +593,9 @@ impl<'a> Resolver<'a> {
 
     /// Method `name` of the type that contains `from`, or of one of its base types.
     fn member_of_container(&self, from: SymbolId, name: &str) -> Option<Pick> {
-        let container = self.container_name(from)?;
+        let class = self.container_of(from)?;
         let fid = self.symbols[from.index()].file.index();
-        self.method_of_type(fid, container, name, false, 1.0)
+        self.method_of_type(fid, class, name, false, 1.0)
     }
 
     /// Symbols named `name` whose qualified name ends with `container sep name`.
@@ -771,9 +762,20 @@ impl<'a> Resolver<'a> {
         self.narrow(fid, ids, weight)
     }
 
-    /// Turns candidates into a pick: one → full weight; several → prefer the same file, then the same
+    /// Turns candidates into a pick (one per qualified name and file): one → full weight; several → prefer the same file, then the same
     /// directory; still several but at most [`MAX_AMBIGUOUS`] → shared low weight; more → none.
-    fn narrow(&self, fid: usize, ids: Vec<SymbolId>, weight: f32) -> Option<Pick> {
+    fn narrow(&self, fid: usize, mut ids: Vec<SymbolId>, weight: f32) -> Option<Pick> {
+        // Definitions of one qualified name in one file are one entity (overloads, a prototype and its
+        // definition, a conditional redefinition); the last one is what the name is bound to.
+        ids.sort_unstable();
+        ids.dedup_by(|later, earlier| {
+            let (a, b) = (&self.symbols[later.index()], &self.symbols[earlier.index()]);
+            let same = a.file == b.file && a.qualified_name == b.qualified_name;
+            if same {
+                *earlier = *later;
+            }
+            same
+        });
         if ids.len() == 1 {
             return Some(Pick {
                 ids,

@@ -5,6 +5,7 @@
 
 use super::{FileImports, Pick, Resolver};
 use crate::model::{RefKind, SymbolId, SymbolKind};
+use crate::parse::extract::types::annotated_type;
 use foldhash::HashSet;
 
 /// What a declared type names.
@@ -36,10 +37,7 @@ impl Resolver<'_> {
         imports: &FileImports,
     ) -> Option<Option<Pick>> {
         match self.declared(fid, from, ty, imports) {
-            Declared::Project(t) => {
-                let qualified = self.symbols[t.index()].qualified_name.as_str();
-                Some(self.method_of_type(fid, qualified, name, false, 0.95))
-            }
+            Declared::Project(t) => Some(self.method_of_type(fid, t, name, false, 0.95)),
             Declared::External => Some(None),
             Declared::Unknown => None,
         }
@@ -47,20 +45,32 @@ impl Resolver<'_> {
 
     /// `super().name(..)` in a method of `from`'s class: the method of its nearest base that has one.
     pub(super) fn super_call(&self, fid: usize, from: SymbolId, name: &str) -> Option<Pick> {
-        let container = self.container_name(from)?;
-        self.method_of_type(fid, container, name, true, 0.95)
+        let class = self.container_of(from)?;
+        self.method_of_type(fid, class, name, true, 0.95)
     }
 
     /// What declared type `ty` names, seen from file `fid`: `Name()` is what calling `Name` gives (a class
-    /// constructs one; a function returns its `-> T` annotation), a plain name is a type.
+    /// constructs one; a function returns its `-> T` annotation), `Type.m()` what method `m` of `Type`
+    /// returns, a trailing `[]` an element of that (`for x in f()`), a plain name (`Base[Elem]`) a type.
     fn declared(&self, fid: usize, from: SymbolId, ty: &str, imports: &FileImports) -> Declared {
-        let Some(callee) = ty.strip_suffix("()") else {
-            return self.declared_type(fid, ty, imports);
+        let (call, element) = match ty.strip_suffix("[]") {
+            Some(call) => (call, true),
+            None => (ty, false),
         };
-        if self.named(callee).is_empty() {
-            return Declared::External;
-        }
-        let Some(pick) = self.resolve_call(fid, from, callee, None, None, imports) else {
+        let Some(callee) = call.strip_suffix("()") else {
+            let base = ty.split('[').next().unwrap_or(ty);
+            return self.declared_type(fid, base, imports);
+        };
+        let pick = match callee.rsplit_once('.') {
+            // `Type.m()`: what method `m` of `Type` returns.
+            Some((owner, m)) => match self.declared_type(fid, last_segment(owner), imports) {
+                Declared::Project(t) => self.method_of_type(fid, t, m, false, 1.0),
+                other => return other,
+            },
+            None if self.named(callee).is_empty() => return Declared::External,
+            None => self.resolve_call(fid, from, callee, None, None, imports),
+        };
+        let Some(pick) = pick else {
             return Declared::Unknown;
         };
         let [target] = pick.ids[..] else {
@@ -68,13 +78,23 @@ impl Resolver<'_> {
         };
         let s = &self.symbols[target.index()];
         if s.kind.is_container() && s.kind != SymbolKind::Module {
-            return Declared::Project(target);
+            return if element {
+                Declared::Unknown
+            } else {
+                Declared::Project(target)
+            };
         }
-        match return_annotation(&s.signature) {
-            // Resolved where the callee is declared: its file's own names, then the project's.
-            Some(ret) => self.declared_type(s.file.index(), ret, &FileImports::default()),
-            None => Declared::Unknown,
-        }
+        let returned = s
+            .signature
+            .rsplit_once("->")
+            .and_then(|(_, r)| annotated_type(r.trim().trim_end_matches(':')));
+        let name = match returned {
+            Some((_, Some(elem))) if element => elem,
+            Some((base, _)) if !element => base,
+            _ => return Declared::Unknown,
+        };
+        // Resolved where the callee is declared: its file's own names, then the project's.
+        self.declared_type(s.file.index(), &name, &FileImports::default())
     }
 
     /// The project type named `name` in file `fid`, by the rules of a type reference.
@@ -92,28 +112,27 @@ impl Resolver<'_> {
         }
     }
 
-    /// Method `name` of the type qualified `container`, or of the nearest of its bases that has one
-    /// (breadth-first, as Python's MRO visits single-inheritance chains; `skip_own`: start at the bases,
-    /// for `super()`). `None` when neither the type nor a project base declares it.
+    /// Method `name` of type `class`, or of the nearest of its bases that has one (breadth-first, as
+    /// Python's MRO visits single-inheritance chains; `skip_own`: start at the bases, for `super()`).
+    /// `None` when neither the type nor a project base declares it.
     pub(super) fn method_of_type(
         &self,
         fid: usize,
-        container: &str,
+        class: SymbolId,
         name: &str,
         skip_own: bool,
         weight: f32,
     ) -> Option<Pick> {
-        let lang = self.files[fid].0.language;
-        let sep = lang.member_separator();
         let mut seen = HashSet::default();
-        let mut queue = std::collections::VecDeque::from([(container.to_string(), weight)]);
+        let mut queue = std::collections::VecDeque::from([(class, weight)]);
         while let Some((c, w)) = queue.pop_front() {
-            if !seen.insert(c.clone()) || seen.len() > MAX_BASES {
+            if !seen.insert(c) || seen.len() > MAX_BASES {
                 continue;
             }
-            let own = skip_own && c == container;
-            if !own {
-                let q = format!("{c}{sep}{name}");
+            let cs = &self.symbols[c.index()];
+            if !(skip_own && c == class) {
+                let sep = self.files[cs.file.index()].0.language.member_separator();
+                let q = format!("{}{sep}{name}", cs.qualified_name);
                 let ids: Vec<SymbolId> = self
                     .by_qualified
                     .get(q.as_str())
@@ -125,43 +144,39 @@ impl Resolver<'_> {
                     return self.narrow(fid, ids, w);
                 }
             }
-            for base in self.bases_of(&c, sep) {
+            for base in self.bases_of(c) {
                 queue.push_back((base, w * 0.9));
             }
         }
         None
     }
 
-    /// The base types declared on the types named like the last segment of `container` (by simple name, as
-    /// written in the class header).
-    pub(super) fn bases_of(&self, container: &str, sep: &str) -> Vec<String> {
-        let short = container.rsplit(sep).next().unwrap_or(container);
-        let mut bases = Vec::new();
-        for &t in self.named(short) {
-            let ts = &self.symbols[t.index()];
-            if !ts.kind.is_container() || ts.qualified_name != container {
-                continue;
-            }
-            let (_, facts) = &self.files[ts.file.index()];
-            let local = t.0 - self.offsets[ts.file.index()].0;
-            for r in &facts.refs {
-                if r.from == local && matches!(r.kind, RefKind::Inherit | RefKind::Implement) {
-                    bases.push(self.base_qualified(ts.file.index(), &r.name));
+    /// The project types that type `class` declares as its bases, each resolved like a type reference from
+    /// its file (same file, same directory, a unique name); a base that does not resolve to one project
+    /// type (an external class, or several candidates) ends the walk there.
+    fn bases_of(&self, class: SymbolId) -> Vec<SymbolId> {
+        let fid = self.symbols[class.index()].file.index();
+        let (_, facts) = &self.files[fid];
+        let local = class.0 - self.offsets[fid].0;
+        facts
+            .refs
+            .iter()
+            .filter(|r| r.from == local && matches!(r.kind, RefKind::Inherit | RefKind::Implement))
+            .filter_map(|r| {
+                match self.resolve_type(fid, last_segment(&r.name), &FileImports::default()) {
+                    Some(p) if p.ids.len() == 1 => Some(p.ids[0]),
+                    _ => None,
                 }
-            }
-        }
-        bases
+            })
+            .collect()
     }
+}
 
-    /// The qualified name of the type a base clause names (resolved like a type reference from the file that
-    /// declares it; the name as written when the project has no such type).
-    fn base_qualified(&self, fid: usize, name: &str) -> String {
-        let last = name.rsplit(['.', ':']).next().unwrap_or(name);
-        match self.resolve_type(fid, last, &FileImports::default()) {
-            Some(p) if p.ids.len() == 1 => self.symbols[p.ids[0].index()].qualified_name.clone(),
-            _ => last.to_string(),
-        }
-    }
+/// `Inner` of `pkg.Outer.Inner` or `a::Inner`.
+fn last_segment(name: &str) -> &str {
+    name.rsplit(['.', ':'])
+        .find(|s| !s.is_empty())
+        .unwrap_or(name)
 }
 
 fn is_type_kind(k: SymbolKind) -> bool {
@@ -174,24 +189,4 @@ fn is_type_kind(k: SymbolKind) -> bool {
             | SymbolKind::Interface
             | SymbolKind::Type
     )
-}
-
-/// The type a Python signature's `-> T` annotation names (`Optional[T]`, `"T"` and `T | None` → `T`).
-fn return_annotation(signature: &str) -> Option<&str> {
-    let (_, ret) = signature.rsplit_once("->")?;
-    let ret = ret
-        .trim()
-        .trim_end_matches(':')
-        .trim()
-        .trim_matches(['"', '\'']);
-    let ret = ret
-        .strip_prefix("Optional[")
-        .or_else(|| ret.strip_prefix("t.Optional["))
-        .or_else(|| ret.strip_prefix("typing.Optional["))
-        .and_then(|r| r.strip_suffix(']'))
-        .unwrap_or(ret);
-    let ret = ret.strip_suffix("| None").unwrap_or(ret).trim();
-    let ret = ret.trim_matches(['"', '\'']);
-    let ret = ret.rsplit('.').next().unwrap_or(ret);
-    (!ret.is_empty() && ret.chars().all(|c| c.is_alphanumeric() || c == '_')).then_some(ret)
 }

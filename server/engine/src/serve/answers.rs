@@ -44,7 +44,8 @@ pub struct SearchHit {
     pub rank: usize,
     #[serde(flatten)]
     pub at: SymbolRef,
-    /// BM25F, exact name, named container, kind prior, centrality and file evidence combined ([`crate::search::Signals::score`]); comparable within one query.
+    /// BM25F, exact name, named container, kind prior, centrality and file evidence combined
+    /// ([`crate::search::Signals::score`]); comparable within one query.
     pub score: f32,
     /// The evidence behind `score`.
     pub signals: search::Signals,

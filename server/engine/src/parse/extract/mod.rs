@@ -16,7 +16,7 @@ mod heritage;
 mod imports;
 mod refs;
 mod text;
-mod types;
+pub(crate) mod types;
 
 use crate::model::{FileFacts, Language, RefKind, SymbolFact, SymbolKind};
 // foldhash (randomly seeded), not SipHash: these sets are hit for every reference of every file parsed

@@ -34,7 +34,15 @@ enum Ty {
     Named(String),
     /// The value of another name of the same scope (`self.ctx = ctx`).
     Alias(String),
+    /// An element of what the inner type iterates over (`for x in params`).
+    Element(Box<Ty>),
+    /// What method `.1` returns on the value of name `.0` (`formatter = ctx.make_formatter()`), the name
+    /// being the method's own receiver (`self`) or a name of the same scope.
+    MethodResult(String, String),
 }
+
+/// Most aliases and method results followed to type one name (`a = b`, `b = c.make()`, ...).
+const MAX_TYPE_STEPS: usize = 4;
 
 /// Python literals and the builtin type they construct.
 const LITERAL_TYPES: &[(&str, &str)] = &[
@@ -80,13 +88,35 @@ impl<'s> Extractor<'s> {
             }
             "assignment" => self.python_assignment(node, ctx),
             "for_statement" | "for_in_clause" => {
-                if let (Some(c), Some(left)) = (scope, node.child_by_field_name("left")) {
-                    self.bind_targets(c, left);
+                let (Some(c), Some(left)) = (scope, node.child_by_field_name("left")) else {
+                    return;
+                };
+                match node.child_by_field_name("right") {
+                    Some(right) if left.kind() == "identifier" => {
+                        let ty = Ty::Element(Box::new(self.value_type(right)));
+                        self.bind(c, c, left, ty);
+                    }
+                    _ => self.bind_targets(c, left),
                 }
             }
+            // `with make() as x`: typed as what `make()` gives (context managers mostly return
+            // themselves from `__enter__`).
             "as_pattern_target" => {
-                if let Some(c) = scope {
-                    self.bind_targets(c, node);
+                let value = node.parent().and_then(|p| p.named_child(0));
+                let target = node.named_child(0).filter(|t| t.kind() == "identifier");
+                // `except Error as e`: an instance of the class named.
+                let caught = node.parent().and_then(|p| p.parent()).map(|g| g.kind())
+                    == Some("except_clause");
+                match (scope, value, target) {
+                    (Some(c), Some(v), Some(t)) => {
+                        let ty = match annotated_type(self.text(v)) {
+                            Some((class, _)) if caught => Ty::Named(class),
+                            _ => self.value_type(v),
+                        };
+                        self.bind(c, c, t, ty);
+                    }
+                    (Some(c), _, _) => self.bind_targets(c, node),
+                    _ => {}
                 }
             }
             _ => {}
@@ -164,35 +194,13 @@ impl<'s> Extractor<'s> {
         });
     }
 
-    /// The type an annotation names: `Context`, `t.Optional["Context"]` and `Context | None` → `Context`;
-    /// `list[str]` → `list`; a union of several types is unknown.
+    /// The type an annotation names, `Base[Elem]` when it has a generic argument (see [`annotated_type`]).
     fn annotation(&self, node: Node) -> Ty {
-        let text: String = self
-            .text(node)
-            .chars()
-            .filter(|c| !c.is_whitespace() && *c != '"' && *c != '\'')
-            .collect();
-        let mut t = text.as_str();
-        for wrapper in ["Optional[", "ClassVar[", "Final[", "type["] {
-            if let Some(at) = t.find(wrapper)
-                && t[..at]
-                    .chars()
-                    .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
-                && t.ends_with(']')
-            {
-                t = &t[at + wrapper.len()..t.len() - 1];
-            }
+        match annotated_type(self.text(node)) {
+            Some((base, Some(elem))) => Ty::Named(format!("{base}[{elem}]")),
+            Some((base, None)) => Ty::Named(base),
+            None => Ty::Unknown,
         }
-        let parts: Vec<&str> = t.split('|').filter(|p| *p != "None").collect();
-        let [one] = parts[..] else {
-            return Ty::Unknown;
-        };
-        let base = one.split('[').next().unwrap_or(one);
-        let last = base.rsplit('.').next().unwrap_or(base);
-        if last.is_empty() || !last.chars().all(|c| c.is_alphanumeric() || c == '_') {
-            return Ty::Unknown;
-        }
-        Ty::Named(last.to_string())
     }
 
     /// The type of an assigned value: a literal's builtin type, `Name()` for a call of `Name` or
@@ -203,10 +211,23 @@ impl<'s> Extractor<'s> {
         }
         match value.kind() {
             "identifier" => Ty::Alias(self.text(value).to_string()),
-            "call" => value
-                .child_by_field_name("function")
-                .and_then(|f| self.constructor_name(f))
-                .map_or(Ty::Unknown, |n| Ty::Named(format!("{n}()"))),
+            "call" => {
+                let Some(callee) = value.child_by_field_name("function") else {
+                    return Ty::Unknown;
+                };
+                if let Some(n) = self.constructor_name(callee) {
+                    return Ty::Named(format!("{n}()"));
+                }
+                match (
+                    callee.child_by_field_name("object"),
+                    callee.child_by_field_name("attribute"),
+                ) {
+                    (Some(obj), Some(m)) if obj.kind() == "identifier" => {
+                        Ty::MethodResult(self.text(obj).to_string(), self.text(m).to_string())
+                    }
+                    _ => Ty::Unknown,
+                }
+            }
             _ => Ty::Unknown,
         }
     }
@@ -260,9 +281,22 @@ impl<'s> Extractor<'s> {
         if let Some(call) = q.strip_suffix(')') {
             let (callee, _) = call.split_once('(')?;
             let last = callee.rsplit('.').next().unwrap_or(callee);
-            let plain = !callee.contains('.') || last.starts_with(|c: char| c.is_uppercase());
             let ident = !last.is_empty() && last.chars().all(|c| c.is_alphanumeric() || c == '_');
-            return (plain && ident && callee != "super").then(|| format!("{last}()"));
+            if !ident || callee == "super" {
+                return None;
+            }
+            if let Some((head, m)) = callee.split_once('.')
+                && !m.contains('.')
+                && !last.starts_with(|c: char| c.is_uppercase())
+            {
+                // `recv.m().x()`: what `m` returns on `recv`'s type.
+                let c = self.enclosing_callables(from).next()?;
+                return self
+                    .type_of_name(scopes, c, head, 0)
+                    .map(|t| format!("{t}.{m}()"));
+            }
+            let plain = !callee.contains('.') || last.starts_with(|c: char| c.is_uppercase());
+            return plain.then(|| format!("{last}()"));
         }
         let (head, rest) = q.split_once('.').unwrap_or((q, ""));
         if rest.contains('.') || !head.chars().all(|c| c.is_alphanumeric() || c == '_') {
@@ -274,7 +308,7 @@ impl<'s> Extractor<'s> {
                 .enclosing_callables(from)
                 .chain([0])
                 .find(|&c| scopes.get(c, head).is_some())?;
-            return scopes.resolve(scope, head);
+            return self.resolve(scopes, scope, head, 0);
         }
         // `self.attr`: the attribute of the class of the method whose receiver `head` is.
         let method = self
@@ -284,7 +318,68 @@ impl<'s> Extractor<'s> {
             return None;
         }
         let class = self.facts.symbols[method as usize].parent?;
-        scopes.resolve(class, rest)
+        self.resolve(scopes, class, rest, 0)
+    }
+
+    /// The type of `name` in `scope` when every binding that says something says the same; `None` when none
+    /// does or they disagree. Aliases and method results are followed in the callable that made them, at
+    /// most [`MAX_TYPE_STEPS`] deep.
+    fn resolve(&self, scopes: &Scopes, scope: u32, name: &str, depth: usize) -> Option<String> {
+        if depth > MAX_TYPE_STEPS {
+            return None;
+        }
+        let mut found: Option<String> = None;
+        for b in scopes.get(scope, name)? {
+            let ty = match &b.ty {
+                Ty::Unknown => None,
+                Ty::Named(t) => Some(t.clone()),
+                Ty::Alias(other) => self.resolve(scopes, b.origin, other, depth + 1),
+                Ty::MethodResult(recv, m) => self
+                    .type_of_name(scopes, b.origin, recv, depth + 1)
+                    .map(|t| format!("{t}.{m}()")),
+                Ty::Element(inner) => self.element_of(scopes, b.origin, inner, depth + 1),
+            };
+            let Some(ty) = ty else { continue };
+            match &found {
+                Some(f) if *f != ty => return None,
+                _ => found = Some(ty),
+            }
+        }
+        found
+    }
+
+    /// The type of an element of `inner` (made in callable `origin`): `Elem` of a declared `Base[Elem]`, or
+    /// `T()[]` (the element of what calling `T` returns) for the graph to read off a return annotation.
+    fn element_of(&self, scopes: &Scopes, origin: u32, inner: &Ty, depth: usize) -> Option<String> {
+        let whole = match inner {
+            Ty::Named(t) => t.clone(),
+            Ty::Alias(name) => self.type_of_name(scopes, origin, name, depth)?,
+            Ty::MethodResult(recv, m) => {
+                let t = self.type_of_name(scopes, origin, recv, depth)?;
+                format!("{t}.{m}()")
+            }
+            Ty::Unknown | Ty::Element(_) => return None,
+        };
+        if whole.ends_with("()") {
+            return Some(format!("{whole}[]"));
+        }
+        let (_, elem) = whole.strip_suffix(']')?.split_once('[')?;
+        Some(elem.to_string())
+    }
+
+    /// The type of `name` as code in callable `c` sees it: the class for the method's own receiver, else
+    /// the innermost binding of the name.
+    fn type_of_name(&self, scopes: &Scopes, c: u32, name: &str, depth: usize) -> Option<String> {
+        let s = &self.facts.symbols[c as usize];
+        if s.kind == SymbolKind::Method && self.python_self_param(c).as_deref() == Some(name) {
+            let class = &self.facts.symbols[s.parent? as usize];
+            return Some(class.qualified_name.clone());
+        }
+        let scope = self
+            .enclosing_callables(c)
+            .chain([0])
+            .find(|&i| scopes.get(i, name).is_some())?;
+        self.resolve(scopes, scope, name, depth)
     }
 
     /// `from` and the callables enclosing it, innermost first.
@@ -326,31 +421,40 @@ impl Scopes {
             .get(&(scope, name.to_string()))
             .map(Vec::as_slice)
     }
+}
 
-    /// The type of `name` in `scope` when every binding that says something says the same (aliases followed
-    /// once, in the callable that made them); `None` when none does or they disagree.
-    fn resolve(&self, scope: u32, name: &str) -> Option<String> {
-        let mut found: Option<String> = None;
-        for b in self.get(scope, name)? {
-            let ty = match &b.ty {
-                Ty::Unknown => continue,
-                Ty::Named(t) => t.clone(),
-                Ty::Alias(other) => match self.get(b.origin, other) {
-                    Some(bs) => match bs.iter().find_map(|a| match &a.ty {
-                        Ty::Named(t) => Some(t.clone()),
-                        _ => None,
-                    }) {
-                        Some(t) => t,
-                        None => continue,
-                    },
-                    None => continue,
-                },
-            };
-            match &found {
-                Some(f) if *f != ty => return None,
-                _ => found = Some(ty),
-            }
+/// The type a Python annotation names, as the last segments of its base and of its first generic argument:
+/// `Context`, `t.Optional["Context"]` and `Context | None` → (`Context`, none); `t.List["Parameter"]` →
+/// (`List`, `Parameter`). A union of several types, or text that is no annotation, gives `None`.
+pub(crate) fn annotated_type(text: &str) -> Option<(String, Option<String>)> {
+    let text: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '"' && *c != '\'')
+        .collect();
+    let mut t = text.as_str();
+    for wrapper in ["Optional[", "ClassVar[", "Final[", "type[", "Type["] {
+        if let Some(at) = t.find(wrapper)
+            && t[..at]
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
+            && t.ends_with(']')
+        {
+            t = &t[at + wrapper.len()..t.len() - 1];
         }
-        found
     }
+    let parts: Vec<&str> = t.split('|').filter(|p| *p != "None").collect();
+    let [one] = parts[..] else {
+        return None;
+    };
+    let (base, args) = match one.split_once('[') {
+        Some((b, rest)) => (b, rest.strip_suffix(']')),
+        None => (one, None),
+    };
+    let name = |s: &str| {
+        let last = s.rsplit('.').next().unwrap_or(s);
+        (!last.is_empty() && last.chars().all(|c| c.is_alphanumeric() || c == '_'))
+            .then(|| last.to_string())
+    };
+    let elem = args.and_then(|a| a.split([',', '[']).next()).and_then(name);
+    Some((name(base)?, elem))
 }
