@@ -65,7 +65,6 @@ fn facts(path: &str, functions: usize) -> FileFacts {
             },
             name: format!("callee_{i}"),
             qualifier: (i % 2 == 0).then(|| "self".to_string()),
-            receiver_type: None,
             line: 10 * i + 3,
         })
         .collect();
@@ -83,6 +82,7 @@ fn facts(path: &str, functions: usize) -> FileFacts {
         refs,
         imports,
         syntax_errors: 0,
+        receiver_types: vec![(0, "Context".to_string())],
     }
 }
 

@@ -391,8 +391,15 @@ impl<'a> Resolver<'a> {
             }
         }
         let imports = FileImports::new(imports);
-        for r in refs {
+        let mut typed = self.files[fid].1.receiver_types.iter().peekable();
+        for (i, r) in refs.iter().enumerate() {
             let from = base.local(r.from);
+            // The receiver types are in reference order.
+            while typed.next_if(|(at, _)| (*at as usize) < i).is_some() {}
+            let receiver_type = typed
+                .peek()
+                .filter(|(at, _)| *at as usize == i)
+                .map(|(_, ty)| ty.as_str());
             match r.kind {
                 RefKind::Call => {
                     if let Some(p) = self.resolve_call(
@@ -400,7 +407,7 @@ impl<'a> Resolver<'a> {
                         from,
                         &r.name,
                         r.qualifier.as_deref(),
-                        r.receiver_type.as_deref(),
+                        receiver_type,
                         &imports,
                     ) {
                         push_pick(edges, from, p, EdgeKind::Calls, r.line);

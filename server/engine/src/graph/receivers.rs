@@ -1,5 +1,5 @@
 //! Method calls on a receiver whose type is known: the type the code declares for it
-//! ([`RefFact::receiver_type`](crate::model::RefFact)), or the base classes for `super()`. The method is
+//! ([`FileFacts::receiver_types`](crate::model::FileFacts)), or the base classes for `super()`. The method is
 //! looked up in the type and then its bases, as the language does; a receiver of a type from outside the
 //! project gets no edge, so a `dict`'s `get` never becomes a call of the project's one `get`.
 
@@ -24,7 +24,7 @@ pub(super) enum Declared {
 const MAX_BASES: usize = 8;
 
 impl Resolver<'_> {
-    /// The call `recv.name(..)` where `recv`'s declared type is `ty` (as [`crate::model::RefFact`] holds it),
+    /// The call `recv.name(..)` where `recv`'s declared type is `ty` (as [`crate::model::FileFacts::receiver_types`] holds it),
     /// in file `fid` from `from`: `Some(Some(pick))` when the type's method is found, `Some(None)` when the
     /// type is known but the method is not the project's (an external type or base), `None` when the
     /// declaration does not decide.

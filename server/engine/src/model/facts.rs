@@ -47,13 +47,6 @@ pub struct RefFact {
     pub name: String,
     /// What stood before the name, as written (`self`, `this`, `Self`, `Vec`, `worker.core`), if anything.
     pub qualifier: Option<String>,
-    /// The receiver's type as the code declares it, for a call on a receiver (Python: a parameter or
-    /// variable annotation, a constructor call or literal assigned to it, a `self.x` attribute typed in
-    /// its class): a type name as written (`Context`, `dict`), or a callee followed by `()` for "what
-    /// calling it returns" (`Foo()`: a class constructs a `Foo`, a function returns its annotated type).
-    /// `None` when nothing declares it (see `parse/extract/types.rs`).
-    #[serde(default)]
-    pub receiver_type: Option<String>,
     /// 1-based line of the reference.
     pub line: u32,
 }
@@ -86,4 +79,13 @@ pub struct FileFacts {
     pub imports: Vec<ImportFact>,
     /// Number of tree-sitter ERROR / MISSING nodes (the file is still indexed with what parsed).
     pub syntax_errors: u32,
+    /// The declared type of the receiver of some call references, as `(index into refs, type)` in index
+    /// order (Python: a parameter or variable annotation, a constructor call or literal assigned to it, a
+    /// `self.x` attribute typed in its class; see `parse/extract/types.rs`). The type is a name as written
+    /// (`Context`, `dict`, `List[Parameter]`), `Callee()` for what calling it returns, `Type.m()` for what
+    /// method `m` of `Type` returns, and a trailing `[]` for an element of that. Kept beside the references
+    /// rather than in each [`RefFact`]: few have one, and a field in every reference cost the live writer
+    /// 20 MiB of peak RSS on django (`server/cli/tests/memory.rs`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub receiver_types: Vec<(u32, String)>,
 }

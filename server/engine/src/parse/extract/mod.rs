@@ -79,6 +79,7 @@ pub fn extract(lang: Language, path: &str, src: &str, tree: &Tree) -> FileFacts 
             refs: Vec::new(),
             imports: Vec::new(),
             syntax_errors: 0,
+            receiver_types: Vec::new(),
         },
         seen: HashSet::default(),
         ident_writes: Vec::new(),

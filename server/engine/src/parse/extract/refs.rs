@@ -203,7 +203,6 @@ impl<'s> Extractor<'s> {
             kind,
             name,
             qualifier,
-            receiver_type: None,
             line,
         });
     }

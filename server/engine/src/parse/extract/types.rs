@@ -4,7 +4,7 @@
 //! variables assigned in a function or at module level (with an annotation, a constructor call or a literal
 //! when there is one), `self.x` attributes assigned in any method or annotated in the class body, loop and
 //! `with` targets. A post-pass then gives each call on a receiver the receiver's declared type
-//! ([`RefFact::receiver_type`](crate::model::RefFact)), resolved to a project type by the graph, and drops
+//! ([`FileFacts::receiver_types`](crate::model::FileFacts)), resolved to a project type by the graph, and drops
 //! the bare-name calls of a parameter or local (`callback()`), which never name a module's function.
 //! What is not declared stays unknown: the graph resolves those calls as before, in the guessed tier.
 
@@ -30,7 +30,7 @@ pub(super) struct Binding {
 enum Ty {
     /// Nothing (`x = compute()` of an unknown callee is [`Ty::Named`] `compute()`; `x = None` is this).
     Unknown,
-    /// A type name or `callee()` as [`RefFact::receiver_type`](crate::model::RefFact) holds it.
+    /// A type name or `callee()` as [`FileFacts::receiver_types`](crate::model::FileFacts) holds it.
     Named(String),
     /// The value of another name of the same scope (`self.ctx = ctx`).
     Alias(String),
@@ -254,18 +254,18 @@ impl<'s> Extractor<'s> {
         }
         let scopes = Scopes::new(std::mem::take(&mut self.bindings));
         let mut refs = std::mem::take(&mut self.facts.refs);
-        refs.retain_mut(|r| {
-            if r.kind != RefKind::Call {
-                return true;
-            }
-            match r.qualifier.as_deref() {
-                None => !self.is_local(&scopes, r.from, &r.name),
-                Some(q) => {
-                    r.receiver_type = self.receiver_type(&scopes, r.from, q);
-                    true
-                }
-            }
+        refs.retain(|r| {
+            r.kind != RefKind::Call
+                || r.qualifier.is_some()
+                || !self.is_local(&scopes, r.from, &r.name)
         });
+        for (i, r) in refs.iter().enumerate() {
+            if let (RefKind::Call, Some(q)) = (r.kind, r.qualifier.as_deref())
+                && let Some(ty) = self.receiver_type(&scopes, r.from, q)
+            {
+                self.facts.receiver_types.push((i as u32, ty));
+            }
+        }
         self.facts.refs = refs;
     }
 
