@@ -1,5 +1,5 @@
 //! Call resolution by declared receiver types, `super()` and scopes (Python), data-driven: a project written
-//! inline, every call edge out as `caller -> callee` with its tier (`?` marks the uncertain tier: a guess
+//! inline, every call edge out as `caller -> path:callee` with its tier (`?` marks the uncertain tier: a guess
 //! by a unique name on a receiver of unknown type, or several candidates). Refresh with UPDATE_EXPECT=1.
 
 use expect_test::{Expect, expect};
@@ -7,7 +7,8 @@ use leindex_engine::graph;
 use leindex_engine::model::{EdgeKind, FileFacts, FileRecord, Language};
 use leindex_engine::parse::parse;
 
-/// The call edges of `files`, one per line, sorted: `caller -> callee` (qualified names, `?` when uncertain).
+/// The call edges of `files`, one per line, sorted: `caller -> path:callee` (qualified names, `?` when
+/// uncertain).
 fn calls(files: &[(&str, &str)]) -> String {
     let facts: Vec<(FileRecord, FileFacts)> = files
         .iter()
@@ -34,7 +35,8 @@ fn calls(files: &[(&str, &str)]) -> String {
         .map(|e| {
             let (s, t) = (&d.symbols[e.src.index()], &d.symbols[e.dst.index()]);
             let tier = if e.ambiguous { " ?" } else { "" };
-            format!("{} -> {}{tier}", s.qualified_name, t.qualified_name)
+            let file = &d.files[t.file.index()].path;
+            format!("{} -> {file}:{}{tier}", s.qualified_name, t.qualified_name)
         })
         .collect();
     lines.sort();
@@ -81,9 +83,9 @@ def main(ctx: Context, fmt: t.Optional['Formatter'] = None, opts: dict = None):
             ),
         ],
         expect![[r#"
-            main -> Context.exit
-            main -> Formatter.getvalue
-            make_formatter -> Formatter
+            main -> pkg/context.py:Context.exit
+            main -> pkg/context.py:Formatter.getvalue
+            make_formatter -> pkg/context.py:Formatter
         "#]],
     );
 }
@@ -117,14 +119,14 @@ class Runner:
             ),
         ],
         expect![[r#"
-            Runner.__init__ -> make_formatter
-            Runner.run -> Context
-            Runner.run -> Context.exit
-            Runner.run -> Context.invoke
-            Runner.run -> Formatter.getvalue
-            Runner.run -> Formatter.write
-            Runner.run -> make_formatter
-            make_formatter -> Formatter
+            Runner.__init__ -> pkg/context.py:make_formatter
+            Runner.run -> pkg/context.py:Context
+            Runner.run -> pkg/context.py:Context.exit
+            Runner.run -> pkg/context.py:Context.invoke
+            Runner.run -> pkg/context.py:Formatter.getvalue
+            Runner.run -> pkg/context.py:Formatter.write
+            Runner.run -> pkg/context.py:make_formatter
+            make_formatter -> pkg/context.py:Formatter
         "#]],
     );
 }
@@ -156,8 +158,8 @@ class Mapping(dict):
 ",
         )],
         expect![[r#"
-            Option.get_default -> Parameter.get_default
-            Toggle.get_default -> Option.get_default
+            Option.get_default -> pkg/params.py:Parameter.get_default
+            Toggle.get_default -> pkg/params.py:Option.get_default
         "#]],
     );
 }
@@ -196,9 +198,9 @@ def pick():
 ",
         )],
         expect![[r#"
-            Wrapper.isatty -> isatty
-            run -> isatty
-            run -> pick
+            Wrapper.isatty -> pkg/util.py:isatty
+            run -> pkg/util.py:isatty
+            run -> pkg/util.py:pick
         "#]],
     );
 }
@@ -218,9 +220,9 @@ def send(invoice, mailer):
             ),
         ],
         expect![[r#"
-            make_formatter -> Formatter
-            send -> Context.exit ?
-            send -> Formatter.getvalue ?
+            make_formatter -> pkg/context.py:Formatter
+            send -> pkg/context.py:Context.exit ?
+            send -> pkg/context.py:Formatter.getvalue ?
         "#]],
     );
 }
@@ -273,14 +275,91 @@ def run(cmd: Command, params: t.Sequence[Parameter]):
 ",
         )],
         expect![[r#"
-            Command.__call__ -> Command.main
-            Command.main -> Command.get_params
-            Command.main -> Command.make_context
-            Command.main -> Parameter.process
-            Command.main -> UsageError.show
-            run -> Command.main
-            run -> Command.make_context
-            run -> Parameter.process
+            Command.__call__ -> pkg/cli.py:Command.main
+            Command.main -> pkg/cli.py:Command.get_params
+            Command.main -> pkg/cli.py:Command.make_context
+            Command.main -> pkg/cli.py:Parameter.process
+            Command.main -> pkg/cli.py:UsageError.show
+            run -> pkg/cli.py:Command.main
+            run -> pkg/cli.py:Command.make_context
+            run -> pkg/cli.py:Parameter.process
+        "#]],
+    );
+}
+
+#[test]
+fn bases_resolve_through_their_files_imports_and_explicit_super_starts_after_the_class_named() {
+    check(
+        &[
+            (
+                "pkg/forms/fields.py",
+                "class IntegerField:\n    def __init__(self):\n        pass\n",
+            ),
+            (
+                "pkg/db/fields.py",
+                "class IntegerField:\n    def __init__(self):\n        pass\n",
+            ),
+            (
+                "pkg/db/proxy.py",
+                "\
+from pkg.db import fields
+
+class OrderWrt(fields.IntegerField):
+    def __init__(self):
+        super().__init__()
+",
+            ),
+            (
+                "pkg/db/ops.py",
+                "\
+class Operation:
+    def reduce(self):
+        pass
+
+class FieldOperation(Operation):
+    def reduce(self):
+        pass
+
+class RenameField(FieldOperation):
+    def reduce(self):
+        return super(FieldOperation, self).reduce()
+",
+            ),
+        ],
+        expect![[r#"
+            OrderWrt.__init__ -> pkg/db/fields.py:IntegerField.__init__
+            RenameField.reduce -> pkg/db/ops.py:Operation.reduce
+        "#]],
+    );
+}
+
+#[test]
+fn external_imports_and_test_code_never_receive_library_calls() {
+    check(
+        &[
+            (
+                "pkg/paths.py",
+                "\
+from os.path import join
+from typing import cast
+
+def build(a, b):
+    return cast(str, join(a, b))
+",
+            ),
+            (
+                "pkg/strings.py",
+                "def join(parts):\n    return ''\n\ndef cast(t, v):\n    return v\n",
+            ),
+            ("tests/helpers.py", "def make_user():\n    return None\n"),
+            ("pkg/users.py", "def create():\n    return make_user()\n"),
+            (
+                "tests/test_users.py",
+                "from tests.helpers import make_user\n\ndef test_create():\n    make_user()\n",
+            ),
+        ],
+        expect![[r#"
+            test_create -> tests/helpers.py:make_user
         "#]],
     );
 }

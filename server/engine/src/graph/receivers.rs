@@ -4,7 +4,7 @@
 //! project gets no edge, so a `dict`'s `get` never becomes a call of the project's one `get`.
 
 use super::{FileImports, Pick, Resolver};
-use crate::model::{RefKind, SymbolId, SymbolKind};
+use crate::model::{Language, RefKind, SymbolId, SymbolKind};
 use crate::parse::extract::types::annotated_type;
 use foldhash::HashSet;
 
@@ -158,18 +158,62 @@ impl Resolver<'_> {
         let fid = self.symbols[class.index()].file.index();
         let (_, facts) = &self.files[fid];
         let local = class.0 - self.offsets[fid].0;
+        let imports = FileImports::new(&facts.imports);
         facts
             .refs
             .iter()
             .filter(|r| r.from == local && matches!(r.kind, RefKind::Inherit | RefKind::Implement))
-            .filter_map(|r| {
-                match self.resolve_type(fid, last_segment(&r.name), &FileImports::default()) {
-                    Some(p) if p.ids.len() == 1 => Some(p.ids[0]),
-                    _ => None,
-                }
-            })
+            .filter_map(|r| self.resolve_base(fid, &r.name, &imports))
             .collect()
     }
+
+    /// The one project type a base clause names, seen from file `fid`: `module.Base` through the imported
+    /// module `module`, a plain name as a type reference.
+    fn resolve_base(&self, fid: usize, name: &str, imports: &FileImports) -> Option<SymbolId> {
+        let pick = match name.rsplit_once(['.', ':']) {
+            Some((q, base)) => {
+                let head = q.split(['.', ':']).next().unwrap_or(q);
+                let module = imports.module_of(head)?;
+                let m = super::module_segments(&module);
+                let ids: Vec<SymbolId> = self
+                    .named(base)
+                    .iter()
+                    .copied()
+                    .filter(|&i| {
+                        let s = &self.symbols[i.index()];
+                        is_type_kind(s.kind) && self.module_matches(s.file.index(), &m)
+                    })
+                    .collect();
+                self.narrow(fid, ids, 1.0)?
+            }
+            None => self.resolve_type(fid, name, imports)?,
+        };
+        match pick.ids[..] {
+            [one] => Some(one),
+            _ => None,
+        }
+    }
+
+    /// The class `super(Class, self)` names, for a call that starts its lookup after it.
+    pub(super) fn explicit_super(
+        &self,
+        fid: usize,
+        qualifier: &str,
+        imports: &FileImports,
+    ) -> Option<SymbolId> {
+        let inner = qualifier.strip_prefix("super(")?.strip_suffix(')')?;
+        let (class, _) = inner.split_once(',')?;
+        match self.resolve_type(fid, last_segment(class), imports)?.ids[..] {
+            [one] => Some(one),
+            _ => None,
+        }
+    }
+}
+
+/// Whether the extractor types the receivers of `lang` from declarations (`parse/extract/types.rs`):
+/// Python so far.
+pub(super) fn types_receivers(lang: Language) -> bool {
+    lang == Language::Python
 }
 
 /// `Inner` of `pkg.Outer.Inner` or `a::Inner`.

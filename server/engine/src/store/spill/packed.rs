@@ -17,14 +17,26 @@ pub(crate) struct PackedRefs(Vec<u8>);
 
 impl PackedRefs {
     /// Moves `facts`' references and imports into packed form. The inheritance and implementation references
-    /// stay in `facts` as well: resolving a call walks the base types of the caller's class, which reads
-    /// those references of *other* files.
+    /// stay in `facts` as well, with the imports that name their bases: resolving a call walks the base
+    /// types of the caller's class, which reads those references of *other* files.
     pub fn take(facts: &mut FileFacts) -> PackedRefs {
         let refs = std::mem::take(&mut facts.refs);
         let imports = std::mem::take(&mut facts.imports);
         facts.refs = refs
             .iter()
             .filter(|r| matches!(r.kind, RefKind::Inherit | RefKind::Implement))
+            .cloned()
+            .collect();
+        // And the imports that name those bases (`from x import Base`, `import fields` for
+        // `fields.IntegerField`): a base is resolved as its own file sees it.
+        facts.imports = imports
+            .iter()
+            .filter(|i| {
+                facts
+                    .refs
+                    .iter()
+                    .any(|r| r.name.split(['.', ':']).next() == Some(i.name.as_str()))
+            })
             .cloned()
             .collect();
         // Serialising plain derived structs into a Vec does not fail; if it ever did, the file would only
