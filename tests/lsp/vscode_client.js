@@ -111,6 +111,17 @@ async function main() {
   const pos = { textDocument: doc, position: { line, character: 8 } };
   const refs = await conn.sendRequest(rpc.ReferencesRequest.type, { ...pos, context: { includeDeclaration: false } });
   check(refs.length >= 1, 'references of steal_work');
+  // Each reference is the name at a call: the text its range spans (JavaScript strings count UTF-16 code
+  // units, as LSP positions do) is `steal_work`.
+  const { fileURLToPath } = require('url');
+  for (const r of refs) {
+    const at = require('fs').readFileSync(fileURLToPath(r.uri), 'utf8').split('\n')[r.range.start.line];
+    const text = at.slice(r.range.start.character, r.range.end.character);
+    check(r.range.start.line === r.range.end.line && text === 'steal_work', `reference ${JSON.stringify(r)} spans ${JSON.stringify(text)}`);
+  }
+  const callers = await conn.sendRequest(rpc.CallHierarchyIncomingCallsRequest.type, { item: (await conn.sendRequest(rpc.CallHierarchyPrepareRequest.type, pos))[0] });
+  const fromRanges = callers.reduce((n, c) => n + c.fromRanges.length, 0);
+  check(fromRanges === refs.length, `every reference is a call of steal_work: ${fromRanges} call ranges, ${refs.length} references`);
   const hover = await conn.sendRequest(rpc.HoverRequest.type, pos);
   check(hover.contents.value.includes('fn steal_work'), 'hover shows the signature');
   const items = await conn.sendRequest(rpc.CallHierarchyPrepareRequest.type, pos);

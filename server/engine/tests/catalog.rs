@@ -4,7 +4,8 @@
 use crate::scratch::ScratchDir as TestDir;
 use leindex_engine::model::{
     ANALYSIS_VERSION, EdgeKind, EdgeRecord, FileFacts, FileId, FileRecord, ImportFact, IndexData,
-    Language, NO_DETAIL, RefFact, RefKind, SymbolFact, SymbolId, SymbolKind, SymbolRecord,
+    Language, NO_COLUMN, NO_DETAIL, RefFact, RefKind, SymbolFact, SymbolId, SymbolKind,
+    SymbolRecord,
 };
 use leindex_engine::store::catalog::{
     CATALOG_FILE_NAME, Catalog, CatalogError, FileState, FileStatus, SCHEMA_VERSION,
@@ -66,6 +67,7 @@ fn facts(path: &str, functions: usize) -> FileFacts {
             name: format!("callee_{i}"),
             qualifier: (i % 2 == 0).then(|| "self".to_string()),
             line: 10 * i + 3,
+            col: if i % 4 == 0 { NO_COLUMN } else { 4 * i },
         })
         .collect();
     let imports = vec![ImportFact {
@@ -83,6 +85,7 @@ fn facts(path: &str, functions: usize) -> FileFacts {
         imports,
         syntax_errors: 0,
         receiver_types: vec![(0, "Context".to_string())],
+        more_sites: vec![(0, 7, 12)],
     }
 }
 
@@ -147,6 +150,7 @@ fn graph(generation: u64, files: Vec<FileRecord>, symbols: usize, edges: usize) 
         } else {
             Vec::new()
         },
+        sites: Vec::new(),
         search: Default::default(),
     }
 }

@@ -19,6 +19,8 @@ mod lock;
 mod receivers;
 #[path = "scratch.rs"]
 mod scratch;
+#[path = "sites.rs"]
+mod sites;
 #[path = "snapshot.rs"]
 mod snapshot;
 #[path = "tags.rs"]

@@ -5,7 +5,8 @@ use leindex_engine::model::{EdgeKind, FileFacts, FileRecord, IndexData, Language
 use leindex_engine::parse::parse;
 use leindex_engine::{SymbolId, graph};
 
-fn project(files: &[(&str, &str)]) -> IndexData {
+/// The index of a project written inline as `(path, source)` pairs, parsed and resolved as the indexer does.
+pub(crate) fn project(files: &[(&str, &str)]) -> IndexData {
     let facts: Vec<(FileRecord, FileFacts)> = files
         .iter()
         .map(|(path, src)| {

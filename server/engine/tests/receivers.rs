@@ -2,39 +2,24 @@
 //! inline, every call edge out as `caller -> path:callee` with its tier (`?` marks the uncertain tier: a guess
 //! by a unique name on a receiver of unknown type, or several candidates). Refresh with UPDATE_EXPECT=1.
 
+use super::graph::project;
 use expect_test::{Expect, expect};
-use leindex_engine::graph;
-use leindex_engine::model::{EdgeKind, FileFacts, FileRecord, Language};
-use leindex_engine::parse::parse;
+use leindex_engine::model::EdgeKind;
 
-/// The call edges of `files`, one per line, sorted: `caller -> path:callee` (qualified names, `?` when
-/// uncertain).
+/// The call and property-read edges of `files`, one per line, sorted: `caller -> path:callee` (qualified
+/// names; `?` when uncertain, `(reads)` for a property read).
 fn calls(files: &[(&str, &str)]) -> String {
-    let facts: Vec<(FileRecord, FileFacts)> = files
-        .iter()
-        .map(|(path, src)| {
-            let lang = Language::from_path(std::path::Path::new(path)).unwrap();
-            let f = parse(lang, path, src).unwrap();
-            let rec = FileRecord {
-                path: path.to_string(),
-                language: lang,
-                hash: String::new(),
-                size: src.len() as u64,
-                mtime_ms: 0,
-                syntax_errors: f.syntax_errors,
-            };
-            (rec, f)
-        })
-        .collect();
-    let refs: Vec<(&FileRecord, &FileFacts)> = facts.iter().map(|(r, f)| (r, f)).collect();
-    let d = graph::build(&refs);
+    let d = project(files);
     let mut lines: Vec<String> = d
         .edges
         .iter()
-        .filter(|e| e.kind == EdgeKind::Calls)
+        .filter(|e| matches!(e.kind, EdgeKind::Calls | EdgeKind::Reads))
         .map(|e| {
             let (s, t) = (&d.symbols[e.src.index()], &d.symbols[e.dst.index()]);
-            let tier = if e.ambiguous { " ?" } else { "" };
+            let mut tier = if e.ambiguous { " ?" } else { "" }.to_string();
+            if e.kind == EdgeKind::Reads {
+                tier.push_str(" (reads)");
+            }
             let file = &d.files[t.file.index()].path;
             format!("{} -> {file}:{}{tier}", s.qualified_name, t.qualified_name)
         })
@@ -360,6 +345,68 @@ def build(a, b):
         ],
         expect![[r#"
             test_create -> tests/helpers.py:make_user
+        "#]],
+    );
+}
+
+#[test]
+fn property_reads_are_reads_edges_to_the_getter() {
+    check(
+        &[(
+            "pkg/progress.py",
+            "\
+import functools
+
+class Base:
+    @functools.cached_property
+    def width(self):
+        return 80
+
+class ProgressBar(Base):
+    def __init__(self):
+        self.pos = 0
+
+    @property
+    def pct(self) -> float:
+        return self.pos / 100
+
+    @pct.setter
+    def pct(self, value):
+        self.pos = value
+
+    def render(self):
+        return self.pct * self.width + self.pos
+",
+        )],
+        expect![[r#"
+            ProgressBar.render -> pkg/progress.py:Base.width (reads)
+            ProgressBar.render -> pkg/progress.py:ProgressBar.pct (reads)
+        "#]],
+    );
+}
+
+#[test]
+fn rust_imports_of_the_crate_itself_are_project_imports() {
+    // `use crate::helper` names the project's own root module; `use std::...` an external one.
+    check(
+        &[
+            ("src/lib.rs", "pub fn helper() -> u32 {\n    1\n}\n"),
+            (
+                "src/extra.rs",
+                "\
+use crate::helper;
+use std::mem::take;
+
+pub fn use_helper() -> u32 {
+    take(&mut 0);
+    helper()
+}
+",
+            ),
+            ("src/util.rs", "pub fn take() {}\n"),
+        ],
+        expect![[r#"
+            use_helper -> src/lib.rs:helper
         "#]],
     );
 }

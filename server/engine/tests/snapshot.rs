@@ -106,6 +106,26 @@ fn p(doc: u32, tf: f32) -> Posting {
     }
 }
 
+/// Call sites of `sample`'s certain calls and references (two calls of `parse_config` in `Größe::größe`,
+/// one of `read_count`, one type use), sorted as the snapshot keeps them.
+fn sample_sites(n_symbols: usize) -> Vec<CallSite> {
+    let site = |src: u32, dst: u32, line: u32, col: u32, len: u32| CallSite {
+        src: SymbolId(src),
+        dst: SymbolId(dst),
+        line,
+        col,
+        len,
+    };
+    let sites = vec![
+        site(3, 1, 12, 14, 5),
+        site(2, 3, 6, 8, 12),
+        site(2, 3, 7, 20, 12),
+        site(6, 7, 5, 13, 10),
+    ];
+    assert!(sites.iter().all(|s| (s.dst.0 as usize) < n_symbols));
+    sites
+}
+
 /// 3 files, 11 symbols (unicode names, a case-insensitive name clash), edges of six kinds incl. a data edge.
 pub(crate) fn sample(generation: u64) -> IndexData {
     use EdgeKind::*;
@@ -197,6 +217,7 @@ pub(crate) fn sample(generation: u64) -> IndexData {
     ];
     let doc_len: Vec<f32> = (0..symbols.len()).map(|i| 3.0 + i as f32 * 1.25).collect();
     let avg_doc_len = doc_len.iter().sum::<f32>() / doc_len.len() as f32;
+    let sites = sample_sites(symbols.len());
     IndexData {
         generation,
         created_unix_ms: 1_732_000_000_000 + generation,
@@ -204,6 +225,7 @@ pub(crate) fn sample(generation: u64) -> IndexData {
         symbols,
         edges,
         details: DETAILS.map(String::from).to_vec(),
+        sites,
         search: SearchData {
             terms,
             doc_len,
@@ -371,6 +393,21 @@ fn edges_are_sorted_even_when_input_is_not() {
 }
 
 #[test]
+fn sites_of_a_callee_and_of_a_pair() {
+    let dir = TempDir::new("sites");
+    let snap = write_and_open(dir.path(), &sample(1));
+    let lines = |sites: &[CallSite]| sites.iter().map(|s| (s.line, s.col)).collect::<Vec<_>>();
+    assert_eq!(lines(snap.sites_to(SymbolId(3))), [(6, 8), (7, 20)]);
+    assert_eq!(
+        lines(snap.sites_between(SymbolId(2), SymbolId(3))),
+        [(6, 8), (7, 20)]
+    );
+    assert_eq!(lines(snap.sites_between(SymbolId(9), SymbolId(3))), []);
+    assert_eq!(lines(snap.sites_to(SymbolId(7))), [(5, 13)]);
+    assert!(snap.sites_to(SymbolId(0)).is_empty() && snap.sites_to(SymbolId(10)).is_empty());
+}
+
+#[test]
 fn symbols_named_is_case_insensitive() {
     let dir = TempDir::new("names");
     let snap = write_and_open(dir.path(), &sample(1));
@@ -517,7 +554,13 @@ fn writer_rejects_inconsistent_input() {
     // Postings are checked as they stream into the file: the write fails and publishes nothing.
     let mut bad_posting = sample(1);
     bad_posting.search.terms[1].1.push(p(99, 1.0));
+    let mut bad_site = sample(1);
+    bad_site.sites[0].src = SymbolId(99);
+    let mut unsorted_sites = sample(1);
+    unsorted_sites.sites.reverse();
     for data in [
+        bad_site,
+        unsorted_sites,
         bad_edge,
         bad_doc_len,
         bad_file,

@@ -174,7 +174,7 @@ pub fn unresolved(
 /// What lens titles are made of, for one symbol of one generation.
 #[derive(Debug, Clone, Copy)]
 pub struct Counts {
-    /// Symbols referring to this one (calls, type uses, imports, data flow).
+    /// Places using this symbol (each call, property read and type use; see `query::reference_sites`).
     pub references: usize,
     /// Distinct callers.
     pub callers: u32,
@@ -204,7 +204,8 @@ impl CountCache {
         }
         let s = snap.symbol(id);
         let counts = Counts {
-            references: query::referrers(snap, id).len(),
+            // What `textDocument/references` lists: every call, read and use, as language servers count.
+            references: query::reference_sites(snap, id).len(),
             callers: s.callers,
             complexity: s.complexity,
             callable: s.kind.is_callable(),

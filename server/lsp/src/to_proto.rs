@@ -51,9 +51,14 @@ pub fn location(snap: &Snapshot, root: &Path, id: SymbolId) -> Option<Location> 
     ))
 }
 
-/// The whole 1-based `line` of project-relative file `path` as an LSP location.
-pub fn line_location(root: &Path, path: &str, line: u32) -> Option<Location> {
-    Some(Location::new(uri_of(root, path)?, lines_range(line, line)))
+/// The range of a name written on 1-based `line` from 0-based column `col`, `len` long (both in UTF-16
+/// code units, as the engine records call sites and LSP counts by default).
+pub fn name_range(line: u32, col: u32, len: u32) -> Range {
+    let line = line.saturating_sub(1);
+    Range::new(
+        Position::new(line, col),
+        Position::new(line, col.saturating_add(len)),
+    )
 }
 
 /// The LSP kind of an engine symbol kind.

@@ -253,6 +253,24 @@ fn start_lines(items: &Value, pointer: &str) -> Vec<u64> {
         .collect()
 }
 
+/// `(line, start character, end character)` of the one-line range at `pointer` in each of `items`.
+fn name_spans(items: &Value, pointer: &str) -> Vec<(u64, u64, u64)> {
+    let at = |i: &Value, p: &str| {
+        i.pointer(&format!("{pointer}/{p}"))
+            .and_then(Value::as_u64)
+            .unwrap()
+    };
+    let spans = start_lines(items, &format!("{pointer}/start/line"))
+        .into_iter()
+        .zip(items.as_array().unwrap());
+    spans
+        .map(|(line, i)| {
+            assert_eq!(at(i, "end/line"), line, "one-line range: {i}");
+            (line, at(i, "start/character"), at(i, "end/character"))
+        })
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn initialize_announces_the_features() {
     let s = Session::start().await;
@@ -373,13 +391,11 @@ async fn references_are_the_call_sites() {
     let mut params = s.at_helper();
     params["context"] = json!({"includeDeclaration": false});
     let refs = s.c.result("textDocument/references", params).await;
-    let lines = start_lines(&refs, "/range/start/line");
-    // The call sites (0-based lines): `helper(1)`, `helper(2)`, `self.size = helper(..)`.
-    assert_eq!(lines.len(), 3, "{refs}");
-    assert!(
-        lines.contains(&6) && lines.contains(&10) && lines.contains(&19),
-        "{lines:?}"
-    );
+    // The name `helper` at each call (0-based line, UTF-16 columns): `helper(1)`, `helper(2)`,
+    // `self.size = helper(..)`.
+    let mut spans = name_spans(&refs, "/range");
+    spans.sort();
+    assert_eq!(spans, [(6, 4, 10), (10, 4, 10), (19, 20, 26)], "{refs}");
     s.shutdown().await;
 }
 
@@ -419,9 +435,9 @@ async fn call_hierarchy_both_ways() {
         s.c.result("callHierarchy/incomingCalls", json!({"item": items[0]}))
             .await;
     assert_eq!(incoming.as_array().unwrap().len(), 3, "{incoming}");
-    let mut call_lines = start_lines(&incoming, "/fromRanges/0/start/line");
-    call_lines.sort();
-    assert_eq!(call_lines, [6, 10, 19], "{incoming}");
+    let mut calls = name_spans(&incoming, "/fromRanges/0");
+    calls.sort();
+    assert_eq!(calls, [(6, 4, 10), (10, 4, 10), (19, 20, 26)], "{incoming}");
     let caller_two =
         s.c.result(
             "textDocument/prepareCallHierarchy",

@@ -10,14 +10,15 @@
 mod names;
 mod rank;
 mod receivers;
+mod sites;
 pub(crate) use names::*;
 pub(crate) use rank::*;
 
 use crate::model::{
-    EdgeKind, EdgeRecord, FileFacts, FileId, FileRecord, ImportFact, IndexData, Language,
-    NO_DETAIL, RefFact, RefKind, SymbolId, SymbolKind, SymbolRecord,
+    CallSite, EdgeKind, EdgeRecord, FileFacts, FileId, FileRecord, ImportFact, IndexData, Language,
+    MoreSite, NO_DETAIL, RefFact, RefKind, SymbolId, SymbolKind, SymbolRecord,
 };
-use crate::store::spill::packed::PackedRefs;
+use crate::store::spill::packed::{PackedRefs, RefLists};
 use rayon::prelude::*;
 // foldhash instead of SipHash: these maps are hit for every reference of the tree (see search/mod.rs).
 use foldhash::{HashMap, HashSet};
@@ -38,13 +39,14 @@ pub fn build(files: &[(&FileRecord, &FileFacts)]) -> IndexData {
 /// held packed in memory (a live writer's model: `Vec<Option<&PackedRefs>>`, one entry per file or none at
 /// all) or parked on disk (a one-shot index, see `pipeline/holding.rs`). Called from several threads at once.
 pub(crate) trait RefSource: Sync {
-    /// File `fid`'s references and imports, or `None` when its facts still hold them. A source that can fail
-    /// (a read from disk) keeps its error for its owner to return after the build, and yields empty lists.
-    fn refs(&self, fid: usize) -> Option<(Vec<RefFact>, Vec<ImportFact>)>;
+    /// File `fid`'s references, imports and later reference sites, or `None` when its facts still hold
+    /// them. A source that can fail (a read from disk) keeps its error for its owner to return after the
+    /// build, and yields empty lists.
+    fn refs(&self, fid: usize) -> Option<RefLists>;
 }
 
 impl RefSource for Vec<Option<&PackedRefs>> {
-    fn refs(&self, fid: usize) -> Option<(Vec<RefFact>, Vec<ImportFact>)> {
+    fn refs(&self, fid: usize) -> Option<RefLists> {
         self.get(fid).copied().flatten().map(PackedRefs::unpack)
     }
 }
@@ -138,7 +140,7 @@ fn link(
     let t = std::time::Instant::now();
     let resolver = Resolver::new(files, &symbols, &offsets);
     let tables_ms = t.elapsed().as_millis() as u64;
-    let (mut edges, details) = resolver.resolve(packed, parallel);
+    let (mut edges, details, sites) = resolver.resolve(packed, parallel);
     drop(resolver);
     let resolve_ms = t.elapsed().as_millis() as u64;
     dedupe(&mut edges);
@@ -164,6 +166,7 @@ fn link(
         symbols,
         edges,
         details,
+        sites,
         search: Default::default(),
     }
 }
@@ -210,6 +213,15 @@ struct Resolver<'a> {
     /// Every directory name and file stem of the project: an import whose first module segment is none of
     /// them (`os`, `typing`, `std`, `lodash`) comes from outside the project.
     project_names: HashSet<&'a str>,
+}
+
+/// What resolving one file yields: its edges, the sites of its certain calls, reads and references, and
+/// its field and global uses.
+#[derive(Default)]
+struct FileOut {
+    edges: Vec<EdgeRecord>,
+    sites: Vec<CallSite>,
+    uses: Vec<DataUse>,
 }
 
 /// A read or write of a field (keyed by its container) or a global (keyed by the global symbol).
@@ -290,8 +302,13 @@ impl<'a> Resolver<'a> {
     /// function from many sites yields one edge), so neither every site of a large tree nor every file's
     /// result is held at once.
     /// `packed` gives the references and imports of the files whose facts no longer hold them.
-    /// Returns the edges and their detail texts (sorted, distinct; [`EdgeRecord::detail`] indexes them).
-    fn resolve(&self, packed: &dyn RefSource, parallel: bool) -> (Vec<EdgeRecord>, Vec<String>) {
+    /// Returns the edges, their detail texts (sorted, distinct; [`EdgeRecord::detail`] indexes them) and
+    /// the call sites (sorted as [`IndexData::sites`] is).
+    fn resolve(
+        &self,
+        packed: &dyn RefSource,
+        parallel: bool,
+    ) -> (Vec<EdgeRecord>, Vec<String>, Vec<CallSite>) {
         // A round that may not be split runs as one job, on one thread.
         let min_len = if parallel { 1 } else { usize::MAX };
         // The edges are gathered in chunks (containment, one per round, data flow) and concatenated once at
@@ -316,29 +333,31 @@ impl<'a> Resolver<'a> {
         let mut data: HashMap<(SymbolId, String), (HashSet<SymbolId>, HashSet<SymbolId>)> =
             HashMap::default();
         let fids: Vec<usize> = (0..self.files.len()).collect();
+        let mut sites = Vec::new();
         for round in fids.chunks(FILES_PER_ROUND) {
-            let results: Vec<(Vec<EdgeRecord>, Vec<DataUse>)> = round
+            let results: Vec<(Vec<EdgeRecord>, Vec<DataUse>, Vec<CallSite>)> = round
                 .par_iter()
                 .with_min_len(min_len)
                 .map(|&fid| {
                     let unpacked;
-                    let (refs, imports) = match packed.refs(fid) {
+                    let facts = self.files[fid].1;
+                    let (refs, imports, more) = match packed.refs(fid) {
                         Some(p) => {
                             unpacked = p;
-                            (&unpacked.0[..], &unpacked.1[..])
+                            (&unpacked.0[..], &unpacked.1[..], &unpacked.2[..])
                         }
-                        None => (&self.files[fid].1.refs[..], &self.files[fid].1.imports[..]),
+                        None => (&facts.refs[..], &facts.imports[..], &facts.more_sites[..]),
                     };
-                    let mut file_edges = Vec::new();
-                    let mut uses = Vec::new();
-                    self.resolve_file(fid, refs, imports, &mut file_edges, &mut uses);
-                    dedupe(&mut file_edges);
-                    (file_edges, uses)
+                    let mut out = FileOut::default();
+                    self.resolve_file(fid, refs, imports, more, &mut out);
+                    dedupe(&mut out.edges);
+                    (out.edges, out.uses, out.sites)
                 })
                 .collect();
-            let mut edges = Vec::with_capacity(results.iter().map(|(e, _)| e.len()).sum());
-            for (mut file_edges, uses) in results {
+            let mut edges = Vec::with_capacity(results.iter().map(|(e, _, _)| e.len()).sum());
+            for (mut file_edges, uses, mut file_sites) in results {
                 edges.append(&mut file_edges);
+                sites.append(&mut file_sites);
                 for u in uses {
                     let entry = data.entry((u.key, u.field)).or_default();
                     if u.write {
@@ -386,18 +405,20 @@ impl<'a> Resolver<'a> {
         for chunk in chunks {
             edges.extend(chunk);
         }
-        (edges, details)
+        sites::finish(&mut sites);
+        (edges, details, sites)
     }
 
-    /// The edges of one file's references and imports (pushed to `edges`), and its reads and writes of
-    /// fields and globals (pushed to `uses`, joined across files by the caller).
+    /// The edges of one file's references and imports, the sites of its certain calls, reads and
+    /// references (`more`: the references' later sites, see [`MoreSite`]), and its reads and writes of
+    /// fields and globals (joined across files by the caller).
     fn resolve_file(
         &self,
         fid: usize,
         refs: &[RefFact],
         imports: &[ImportFact],
-        edges: &mut Vec<EdgeRecord>,
-        uses: &mut Vec<DataUse>,
+        more: &[MoreSite],
+        out: &mut FileOut,
     ) {
         let base = self.offsets[fid];
         for imp in imports {
@@ -405,83 +426,120 @@ impl<'a> Resolver<'a> {
             for (dst, w, amb) in self.resolve_import(fid, imp) {
                 let mut e = edge(src, dst, EdgeKind::Imports, w, amb);
                 e.line = imp.line;
-                edges.push(e);
+                out.edges.push(e);
             }
         }
         let imports = FileImports::new(imports);
         let mut typed = self.files[fid].1.receiver_types.iter().peekable();
+        let mut more = more.iter().peekable();
         for (i, r) in refs.iter().enumerate() {
-            let from = base.local(r.from);
-            // The receiver types are in reference order.
+            // The receiver types and the later sites are in reference order.
             while typed.next_if(|(at, _)| (*at as usize) < i).is_some() {}
             let receiver_type = typed
                 .peek()
                 .filter(|(at, _)| *at as usize == i)
                 .map(|(_, ty)| ty.as_str());
-            match r.kind {
-                RefKind::Call => {
-                    if let Some(p) = self.resolve_call(
-                        fid,
-                        from,
-                        &r.name,
-                        r.qualifier.as_deref(),
-                        receiver_type,
-                        &imports,
-                    ) {
-                        push_pick(edges, from, p, EdgeKind::Calls, r.line);
-                    }
-                }
-                RefKind::Type => {
-                    if let Some(p) = self.resolve_type(fid, &r.name, &imports) {
-                        push_pick(edges, from, p, EdgeKind::References, r.line);
-                    }
-                }
-                RefKind::Inherit | RefKind::Implement => {
-                    // Rust `impl Trait for Type` records the implementing type as the qualifier.
-                    let src = match &r.qualifier {
-                        Some(ty) => match self.resolve_type(fid, ty, &imports) {
-                            Some(p) if p.ids.len() == 1 => p.ids[0],
-                            _ => continue,
-                        },
-                        None => from,
-                    };
-                    let kind = if r.kind == RefKind::Inherit {
-                        EdgeKind::Inherits
-                    } else {
-                        EdgeKind::Implements
-                    };
-                    if let Some(p) = self.resolve_type(fid, &r.name, &imports) {
-                        let line = if src == from { r.line } else { 0 };
-                        push_pick(edges, src, p, kind, line);
-                    }
-                }
-                RefKind::Read | RefKind::Write => {
-                    let key = match &r.qualifier {
-                        // A member of the receiver: keyed by the enclosing type.
-                        Some(_) => match self.container_of(from) {
-                            Some(c) => c,
-                            None => continue,
-                        },
-                        // A global: keyed by the global symbol; reading it references it.
-                        None => match self.resolve_global(fid, &r.name) {
-                            Some(g) => {
-                                let mut e = edge(from, g, EdgeKind::References, 0.8, false);
-                                e.line = r.line;
-                                edges.push(e);
-                                g
-                            }
-                            None => continue,
-                        },
-                    };
-                    uses.push(DataUse {
-                        key,
-                        field: r.name.clone(),
-                        from,
-                        write: r.kind == RefKind::Write,
-                    });
+            let before = out.edges.len();
+            self.resolve_ref(fid, r, receiver_type, &imports, out);
+            while more.next_if(|(at, _, _)| (*at as usize) < i).is_some() {}
+            let mut later = Vec::new();
+            while let Some(&(_, line, col)) = more.next_if(|(at, _, _)| *at as usize == i) {
+                later.push((line, col));
+            }
+            sites::record(&out.edges[before..], r, &later, &mut out.sites);
+        }
+    }
+
+    /// The edges of reference `r` of file `fid` (whose receiver has the declared type `receiver_type`, if
+    /// known), and its read or write of a field or global.
+    fn resolve_ref(
+        &self,
+        fid: usize,
+        r: &RefFact,
+        receiver_type: Option<&str>,
+        imports: &FileImports,
+        out: &mut FileOut,
+    ) {
+        let from = self.offsets[fid].local(r.from);
+        let q = r.qualifier.as_deref();
+        match r.kind {
+            RefKind::Call => {
+                if let Some(p) = self.resolve_call(fid, from, &r.name, q, receiver_type, imports) {
+                    push_pick(&mut out.edges, from, p, EdgeKind::Calls, r.line);
                 }
             }
+            RefKind::Type => {
+                if let Some(p) = self.resolve_type(fid, &r.name, imports) {
+                    push_pick(&mut out.edges, from, p, EdgeKind::References, r.line);
+                }
+            }
+            RefKind::Inherit | RefKind::Implement => {
+                self.resolve_heritage(fid, from, r, imports, &mut out.edges)
+            }
+            RefKind::Read | RefKind::Write => self.resolve_access(fid, from, r, out),
         }
+    }
+
+    /// The inheritance or implementation edge of base reference `r` made by `from`.
+    fn resolve_heritage(
+        &self,
+        fid: usize,
+        from: SymbolId,
+        r: &RefFact,
+        imports: &FileImports,
+        edges: &mut Vec<EdgeRecord>,
+    ) {
+        // Rust `impl Trait for Type` records the implementing type as the qualifier.
+        let src = match &r.qualifier {
+            Some(ty) => match self.resolve_type(fid, ty, imports) {
+                Some(p) if p.ids.len() == 1 => p.ids[0],
+                _ => return,
+            },
+            None => from,
+        };
+        let kind = if r.kind == RefKind::Inherit {
+            EdgeKind::Inherits
+        } else {
+            EdgeKind::Implements
+        };
+        if let Some(p) = self.resolve_type(fid, &r.name, imports) {
+            let line = if src == from { r.line } else { 0 };
+            push_pick(edges, src, p, kind, line);
+        }
+    }
+
+    /// Read or write `r` of a field of `from`'s receiver or of a global: the `reads` edge of a property,
+    /// the reference to a global it reads, and the use that data flow joins across files.
+    fn resolve_access(&self, fid: usize, from: SymbolId, r: &RefFact, out: &mut FileOut) {
+        if r.kind == RefKind::Read
+            && r.qualifier.is_some()
+            && let Some(p) = self.property_read(from, &r.name)
+        {
+            push_pick(&mut out.edges, from, p, EdgeKind::Reads, r.line);
+        }
+        let key = match &r.qualifier {
+            // A member of the receiver: keyed by the enclosing type.
+            Some(_) => match self.container_of(from) {
+                Some(c) => c,
+                None => return,
+            },
+            // A global: keyed by the global symbol; reading it references it.
+            None => match self.resolve_global(fid, &r.name) {
+                Some(g) => {
+                    let mut e = edge(from, g, EdgeKind::References, 0.8, false);
+                    e.line = r.line;
+                    out.edges.push(e);
+                    g
+                }
+                None => return,
+            },
+        };
+        out.uses.push(DataUse {
+            key,
+            field: r.name.clone(),
+            from,
+            write: r.kind == RefKind::Write,
+        });
     }
 
     /// The type (class/struct/impl target) a method belongs to: its parent symbol, or for out-of-line
@@ -533,7 +591,7 @@ impl<'a> Resolver<'a> {
         match qualifier {
             Some(q) if lang == Language::Python && q.starts_with("super(") => {
                 match self.explicit_super(fid, q, imports) {
-                    Some(class) => self.method_of_type(fid, class, name, true, 0.95),
+                    Some(class) => self.method_of_type(fid, class, name, true, 0.95, |_| true),
                     None => self.super_call(fid, from, name),
                 }
             }
@@ -628,7 +686,7 @@ impl<'a> Resolver<'a> {
     fn member_of_container(&self, from: SymbolId, name: &str) -> Option<Pick> {
         let class = self.container_of(from)?;
         let fid = self.symbols[from.index()].file.index();
-        self.method_of_type(fid, class, name, false, 1.0)
+        self.method_of_type(fid, class, name, false, 1.0, |_| true)
     }
 
     /// Symbols named `name` whose qualified name ends with `container sep name`.
@@ -778,10 +836,12 @@ impl<'a> Resolver<'a> {
         None
     }
 
-    /// Whether an import's module can be the project's: relative (`.models`, `./util`), or its first segment
-    /// is a directory or file stem of the project.
+    /// Whether an import's module can be the project's: relative (`.models`, `./util`, Rust `crate::`,
+    /// `self::`, `super::`), or its first segment is a directory or file stem of the project.
     fn is_project_module(&self, module: &str) -> bool {
+        let first = module.split(['/', ':', '.']).find(|s| !s.is_empty());
         module.starts_with('.')
+            || matches!(first, Some("crate" | "self" | "super"))
             || module_segments(module)
                 .first()
                 .is_some_and(|s| self.project_names.contains(s))

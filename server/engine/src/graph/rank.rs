@@ -19,7 +19,7 @@ pub(crate) fn centrality(n: usize, edges: &[EdgeRecord]) -> (Vec<f32>, Vec<u32>,
     for e in &rank_edges {
         out_weight[e.src.index()] += e.weight;
         // Lens counts leave the uncertain tier out, as the call hierarchy does (`serve/navigate.rs`).
-        if e.kind == EdgeKind::Calls && !e.ambiguous {
+        if matches!(e.kind, EdgeKind::Calls | EdgeKind::Reads) && !e.ambiguous {
             callers[e.dst.index()] += 1;
             callees[e.src.index()] += 1;
         }

@@ -4,7 +4,7 @@
 //! project gets no edge, so a `dict`'s `get` never becomes a call of the project's one `get`.
 
 use super::{FileImports, Pick, Resolver};
-use crate::model::{Language, RefKind, SymbolId, SymbolKind};
+use crate::model::{Language, RefKind, SymbolId, SymbolKind, SymbolRecord};
 use crate::parse::extract::types::annotated_type;
 use foldhash::HashSet;
 
@@ -37,7 +37,7 @@ impl Resolver<'_> {
         imports: &FileImports,
     ) -> Option<Option<Pick>> {
         match self.declared(fid, from, ty, imports) {
-            Declared::Project(t) => Some(self.method_of_type(fid, t, name, false, 0.95)),
+            Declared::Project(t) => Some(self.method_of_type(fid, t, name, false, 0.95, |_| true)),
             Declared::External => Some(None),
             Declared::Unknown => None,
         }
@@ -46,7 +46,21 @@ impl Resolver<'_> {
     /// `super().name(..)` in a method of `from`'s class: the method of its nearest base that has one.
     pub(super) fn super_call(&self, fid: usize, from: SymbolId, name: &str) -> Option<Pick> {
         let class = self.container_of(from)?;
-        self.method_of_type(fid, class, name, true, 0.95)
+        self.method_of_type(fid, class, name, true, 0.95, |_| true)
+    }
+
+    /// The property that `self.name` reads in method `from` (Python): a method of the class, or of its
+    /// nearest base, whose signature carries a property decorator (the extractor keeps `@property` and
+    /// `@cached_property` there, and only those). `None` for a plain attribute.
+    pub(super) fn property_read(&self, from: SymbolId, name: &str) -> Option<Pick> {
+        let fid = self.symbols[from.index()].file.index();
+        if !types_receivers(self.files[fid].0.language) {
+            return None;
+        }
+        let class = self.container_of(from)?;
+        self.method_of_type(fid, class, name, false, 1.0, |s| {
+            s.signature.starts_with('@')
+        })
     }
 
     /// What declared type `ty` names, seen from file `fid`: `Name()` is what calling `Name` gives (a class
@@ -64,7 +78,7 @@ impl Resolver<'_> {
         let pick = match callee.rsplit_once('.') {
             // `Type.m()`: what method `m` of `Type` returns.
             Some((owner, m)) => match self.declared_type(fid, last_segment(owner), imports) {
-                Declared::Project(t) => self.method_of_type(fid, t, m, false, 1.0),
+                Declared::Project(t) => self.method_of_type(fid, t, m, false, 1.0, |_| true),
                 other => return other,
             },
             None if self.named(callee).is_empty() => return Declared::External,
@@ -112,8 +126,9 @@ impl Resolver<'_> {
         }
     }
 
-    /// Method `name` of type `class`, or of the nearest of its bases that has one (breadth-first, as
-    /// Python's MRO visits single-inheritance chains; `skip_own`: start at the bases, for `super()`).
+    /// Method `name` of type `class` that `accept` takes, or of the nearest of its bases that has one
+    /// (breadth-first, as Python's MRO visits single-inheritance chains; `skip_own`: start at the bases,
+    /// for `super()`).
     /// `None` when neither the type nor a project base declares it.
     pub(super) fn method_of_type(
         &self,
@@ -122,6 +137,7 @@ impl Resolver<'_> {
         name: &str,
         skip_own: bool,
         weight: f32,
+        accept: impl Fn(&SymbolRecord) -> bool,
     ) -> Option<Pick> {
         let mut seen = HashSet::default();
         let mut queue = std::collections::VecDeque::from([(class, weight)]);
@@ -138,7 +154,10 @@ impl Resolver<'_> {
                     .get(q.as_str())
                     .iter()
                     .copied()
-                    .filter(|&i| self.symbols[i.index()].kind.is_callable())
+                    .filter(|&i| {
+                        let s = &self.symbols[i.index()];
+                        s.kind.is_callable() && accept(s)
+                    })
                     .collect();
                 if !ids.is_empty() {
                     return self.narrow(fid, ids, w);

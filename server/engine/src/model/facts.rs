@@ -49,7 +49,30 @@ pub struct RefFact {
     pub qualifier: Option<String>,
     /// 1-based line of the reference.
     pub line: u32,
+    /// 0-based column, in UTF-16 code units (as LSP positions count), where `name` starts on `line`;
+    /// [`NO_COLUMN`] when the extractor kept only the line. The name's end is `name`'s UTF-16 length
+    /// further. (The field fits the struct's padding: it costs no memory.) Left out of the stored facts when
+    /// unknown: written out, the ten digits of every unknown column raised the django live writer's peak RSS
+    /// under a 128 MiB budget from 122–139 to 142–166 MiB (`server/cli/tests/memory.rs`, four runs each).
+    #[serde(default = "no_column", skip_serializing_if = "is_no_column")]
+    pub col: u32,
 }
+
+/// [`RefFact::col`] of a reference whose column is not known.
+pub const NO_COLUMN: u32 = u32::MAX;
+
+fn no_column() -> u32 {
+    NO_COLUMN
+}
+
+fn is_no_column(col: &u32) -> bool {
+    *col == NO_COLUMN
+}
+
+/// A later site of a reference that a symbol makes more than once (`foo()` called on three lines is one
+/// [`RefFact`], at its first site, and two of these): `(index into refs, 1-based line, 0-based UTF-16
+/// column)`, in index order.
+pub type MoreSite = (u32, u32, u32);
 
 /// An import / use / include, before resolution.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,4 +111,9 @@ pub struct FileFacts {
     /// 20 MiB of peak RSS on django (`server/cli/tests/memory.rs`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub receiver_types: Vec<(u32, String)>,
+    /// The sites after the first of references made more than once by one symbol (see [`MoreSite`]), so
+    /// that references and call hierarchy can point at every call; beside `refs` for the reason
+    /// `receiver_types` is.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub more_sites: Vec<MoreSite>,
 }

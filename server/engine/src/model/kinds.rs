@@ -208,11 +208,14 @@ pub enum EdgeKind {
     Implements,
     /// Writer → reader of the same field or global (`detail` names the field).
     DataFlow,
+    /// Reader → the property it reads (Python `self.x` where `x` is a `@property` of the class): a call
+    /// the code does not spell as one.
+    Reads,
 }
 
 impl EdgeKind {
     /// Every kind, in the order of their `u8` codes.
-    pub const ALL: [EdgeKind; 7] = [
+    pub const ALL: [EdgeKind; 8] = [
         EdgeKind::Contains,
         EdgeKind::Calls,
         EdgeKind::References,
@@ -220,6 +223,7 @@ impl EdgeKind {
         EdgeKind::Inherits,
         EdgeKind::Implements,
         EdgeKind::DataFlow,
+        EdgeKind::Reads,
     ];
 
     /// Lower-case name used in JSON output and the catalog (`"calls"`, `"dataflow"`, ...).
@@ -232,6 +236,7 @@ impl EdgeKind {
             EdgeKind::Inherits => "inherits",
             EdgeKind::Implements => "implements",
             EdgeKind::DataFlow => "dataflow",
+            EdgeKind::Reads => "reads",
         }
     }
 

@@ -62,6 +62,26 @@ pub struct EdgeRecord {
     pub line: u32,
 }
 
+/// Where one symbol calls, reads or names another: the site of a certain (not ambiguous) `calls`, `reads`
+/// or `references` edge, one per place the name is written. [`IndexData::sites`] holds them sorted by
+/// `(dst, src, line, col)`, so the sites of one callee are a contiguous run.
+#[repr(C)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable, Serialize, Deserialize,
+)]
+pub struct CallSite {
+    /// The symbol whose body holds the site.
+    pub src: SymbolId,
+    /// The symbol it calls, reads or names.
+    pub dst: SymbolId,
+    /// 1-based line in `src`'s file.
+    pub line: u32,
+    /// 0-based column of the name's first UTF-16 code unit (an LSP position's `character`).
+    pub col: u32,
+    /// Length of the name as written, in UTF-16 code units.
+    pub len: u32,
+}
+
 /// One BM25 posting: a symbol and the field-weighted term frequency of a term in its document.
 #[repr(C)]
 #[derive(
@@ -106,5 +126,8 @@ pub struct IndexData {
     pub edges: Vec<EdgeRecord>,
     /// The edges' detail texts ([`EdgeRecord::detail`]): distinct, non-empty, sorted, each used by an edge.
     pub details: Vec<String>,
+    /// Every site of the certain calls, reads and references, sorted by `(dst, src, line, col)`, distinct.
+    #[serde(default)]
+    pub sites: Vec<CallSite>,
     pub search: SearchData,
 }

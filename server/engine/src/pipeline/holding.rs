@@ -4,9 +4,9 @@ use super::*;
 use crate::Error;
 use crate::config::Config;
 use crate::graph;
-use crate::model::{FileFacts, ImportFact, Posting, RefFact, SearchData, SymbolKind};
+use crate::model::{FileFacts, Posting, SearchData, SymbolKind};
 use crate::search;
-use crate::store::spill::packed::PackedRefs;
+use crate::store::spill::packed::{PackedRefs, RefLists};
 use crate::store::spill::park::{Park, Parked, ParkedSearch, Span, SymbolText};
 use rayon::prelude::*;
 use std::borrow::Cow;
@@ -198,7 +198,7 @@ impl<'a> RefsFrom<'a> {
 }
 
 impl graph::RefSource for RefsFrom<'_> {
-    fn refs(&self, fid: usize) -> Option<(Vec<RefFact>, Vec<ImportFact>)> {
+    fn refs(&self, fid: usize) -> Option<RefLists> {
         match self.files.get(fid)? {
             FileRefs::Held(p) => Some(p.unpack()),
             FileRefs::Parked(span) => {

@@ -251,7 +251,7 @@ impl<'r> Run<'r> {
         }
         let fresh: HashSet<String> = prepared.facts.iter().map(|f| f.path.clone()).collect();
         let mut parking = Ok(());
-        let unreadable = self.cat.load_facts_chunked(LOAD_CHUNK, |chunk| {
+        let unreadable = self.cat.load_facts_chunked(load_chunk(), |chunk| {
             prepared.add(
                 chunk
                     .into_iter()

@@ -219,6 +219,8 @@ fn edge_weight(kind: EdgeKind, outgoing: bool) -> f32 {
     match (kind, outgoing) {
         (EdgeKind::Calls, true) => 0.8,
         (EdgeKind::Calls, false) => 0.75,
+        (EdgeKind::Reads, true) => 0.75,
+        (EdgeKind::Reads, false) => 0.7,
         (EdgeKind::DataFlow, _) => 0.6,
         (EdgeKind::Inherits | EdgeKind::Implements, true) => 0.5,
         (EdgeKind::Inherits | EdgeKind::Implements, false) => 0.4,
@@ -235,6 +237,8 @@ fn reason(kind: EdgeKind, outgoing: bool, from: &str, detail: &str) -> String {
     match (kind, outgoing) {
         (EdgeKind::Calls, true) => format!("called by `{from}`"),
         (EdgeKind::Calls, false) => format!("calls `{from}`"),
+        (EdgeKind::Reads, true) => format!("read by `{from}`"),
+        (EdgeKind::Reads, false) => format!("reads `{from}`"),
         (EdgeKind::DataFlow, true) => format!("reads `{detail}` written by `{from}`"),
         (EdgeKind::DataFlow, false) => format!("writes `{detail}` read by `{from}`"),
         (EdgeKind::Inherits, true) => format!("base of `{from}`"),

@@ -3,7 +3,7 @@
 //! and output are symbol ids, project-relative paths, 1-based lines and strings; the LSP server converts
 //! them to its protocol (the MCP bridge or a CLI could use them as they are).
 
-use crate::model::{EdgeKind, FileId, SymbolId};
+use crate::model::{CallSite, EdgeKind, FileId, SymbolId};
 use crate::serve::query;
 use crate::store::snapshot::Snapshot;
 use std::collections::HashSet;
@@ -57,18 +57,22 @@ pub enum CallDirection {
 
 /// One symbol at the other end of a call edge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Call {
+pub struct Call<'s> {
     /// The caller (incoming) or callee (outgoing).
     pub symbol: SymbolId,
-    /// The 1-based line of the call in the caller's file; `None` when the edge recorded no line.
+    /// The 1-based line of the first call in the caller's file; `None` when the edge recorded no line.
     pub line: Option<u32>,
+    /// Every call of this pair, by line and column in the caller's file (empty when none was recorded
+    /// exactly; `line` then stands for them).
+    pub sites: &'s [CallSite],
 }
 
 /// The distinct callers or callees of symbol `id`, in edge order, each with the line of its first call.
-/// Only certain `calls` edges count (not references, imports or data flow, and not the uncertain tier:
+/// Only certain `calls` and `reads` edges count (a property read is a call the code does not spell as one,
+/// as language servers show it; not references, imports or data flow, and not the uncertain tier:
 /// a guess among several candidates or by a unique name on a receiver of unknown type, which
 /// `leindex_symbol` and `leindex sql` still show marked ambiguous).
-pub fn calls(snap: &Snapshot, id: SymbolId, direction: CallDirection) -> Vec<Call> {
+pub fn calls(snap: &Snapshot, id: SymbolId, direction: CallDirection) -> Vec<Call<'_>> {
     let edges: Vec<_> = match direction {
         CallDirection::Incoming => snap.in_edges(id).collect(),
         CallDirection::Outgoing => snap.out_edges(id).collect(),
@@ -76,10 +80,18 @@ pub fn calls(snap: &Snapshot, id: SymbolId, direction: CallDirection) -> Vec<Cal
     let mut seen = HashSet::new();
     edges
         .into_iter()
-        .filter(|e| e.kind == EdgeKind::Calls && !e.ambiguous && seen.insert(e.other))
+        .filter(|e| {
+            matches!(e.kind, EdgeKind::Calls | EdgeKind::Reads)
+                && !e.ambiguous
+                && seen.insert(e.other)
+        })
         .map(|e| Call {
             symbol: e.other,
             line: (e.line > 0).then_some(e.line),
+            sites: match direction {
+                CallDirection::Incoming => snap.sites_between(e.other, id),
+                CallDirection::Outgoing => snap.sites_between(id, e.other),
+            },
         })
         .collect()
 }

@@ -343,6 +343,7 @@ pub fn impact(snap: &Snapshot, id: SymbolId, depth: u32, limit: usize) -> Impact
         let incoming = snap.in_edges(cur).filter_map(|e| {
             let via = match e.kind {
                 EdgeKind::Calls => "calls".to_string(),
+                EdgeKind::Reads => "reads".to_string(),
                 EdgeKind::References => "references".to_string(),
                 EdgeKind::Inherits => "inherits".to_string(),
                 EdgeKind::Implements => "implements".to_string(),
@@ -438,38 +439,59 @@ pub fn symbol_at_line(snap: &Snapshot, file: FileId, line: u32) -> Option<Symbol
         })
 }
 
-/// Where symbol `id` is used: each distinct symbol that calls or references it, with the 1-based line of
-/// its first such use (its own first line when the edge has no site), in edge order. One site per
-/// referring symbol: edges are symbol-level, and each keeps its first call or use.
-pub fn reference_sites(snap: &Snapshot, id: SymbolId) -> Vec<(SymbolId, u32)> {
-    let mut sites: Vec<(SymbolId, u32)> = Vec::new();
+/// One place where a symbol is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UseSite {
+    /// The symbol whose body holds the use.
+    pub referrer: SymbolId,
+    /// 1-based line in the referrer's file.
+    pub line: u32,
+    /// `(column, length)` of the name as written, in UTF-16 code units (0-based column, an LSP
+    /// position's `character`); `None` when only the line is known (see [`Snapshot::sites_to`]).
+    pub span: Option<(u32, u32)>,
+}
+
+/// Where symbol `id` is used: every site of each distinct symbol that calls, reads (a property) or
+/// references it, referrers in edge order and each one's sites by line and column. A referrer whose edges
+/// recorded no exact site (an ambiguous edge, a global read found among the body's words) gives one site:
+/// the line of its first use, or its own first line when the edge has none.
+pub fn reference_sites(snap: &Snapshot, id: SymbolId) -> Vec<UseSite> {
+    let mut referrers: Vec<(SymbolId, u32)> = Vec::new();
     let mut at: std::collections::HashMap<SymbolId, usize> = std::collections::HashMap::new();
-    for e in snap
-        .in_edges(id)
-        .filter(|e| matches!(e.kind, EdgeKind::Calls | EdgeKind::References))
-    {
+    for e in snap.in_edges(id).filter(|e| {
+        matches!(
+            e.kind,
+            EdgeKind::Calls | EdgeKind::Reads | EdgeKind::References
+        )
+    }) {
         let line = if e.line > 0 {
             e.line
         } else {
             snap.symbol(e.other).line_start
         };
         match at.get(&e.other) {
-            Some(&i) => sites[i].1 = sites[i].1.min(line),
+            Some(&i) => referrers[i].1 = referrers[i].1.min(line),
             None => {
-                at.insert(e.other, sites.len());
-                sites.push((e.other, line));
+                at.insert(e.other, referrers.len());
+                referrers.push((e.other, line));
             }
         }
     }
+    let mut sites = Vec::with_capacity(referrers.len());
+    for (referrer, line) in referrers {
+        let exact = snap.sites_between(referrer, id);
+        if exact.is_empty() {
+            sites.push(UseSite {
+                referrer,
+                line,
+                span: None,
+            });
+        }
+        sites.extend(exact.iter().map(|s| UseSite {
+            referrer,
+            line: s.line,
+            span: Some((s.col, s.len)),
+        }));
+    }
     sites
-}
-
-/// Distinct symbols that call or reference symbol `id` (the reference count a code lens shows).
-pub fn referrers(snap: &Snapshot, id: SymbolId) -> Vec<SymbolId> {
-    let mut seen = HashSet::new();
-    snap.in_edges(id)
-        .filter(|e| matches!(e.kind, EdgeKind::Calls | EdgeKind::References))
-        .filter(|e| seen.insert(e.other))
-        .map(|e| e.other)
-        .collect()
 }

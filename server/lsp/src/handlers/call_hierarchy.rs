@@ -27,8 +27,8 @@ pub fn prepare(
     Ok(to_proto::call_hierarchy_item(&cur.snapshot, world.root(), id).map(|i| vec![i]))
 }
 
-/// The distinct callers of the item, each with the line of its call (the caller's header when the edge
-/// has no line); `null` when the item's symbol no longer exists. Errors: no snapshot yet.
+/// The distinct callers of the item, each with the callee's name at every call (see [`CallItem`]; the
+/// caller's header when the edge has no line); `null` when the item's symbol no longer exists. Errors: no snapshot yet.
 pub fn incoming(
     world: WorldSnapshot,
     params: CallHierarchyIncomingCallsParams,
@@ -37,16 +37,16 @@ pub fn incoming(
     Ok(calls.map(|items| {
         items
             .into_iter()
-            .map(|(from, site)| CallHierarchyIncomingCall {
-                from_ranges: vec![site.unwrap_or(from.selection_range)],
+            .map(|(from, sites)| CallHierarchyIncomingCall {
+                from_ranges: or_header(sites, from.selection_range),
                 from,
             })
             .collect()
     }))
 }
 
-/// The distinct callees of the item, each with the line of its call in the item's file (the item's header
-/// when the edge has no line); `null` when the item's symbol no longer exists. Errors: no snapshot yet.
+/// The distinct callees of the item, each with its name at every call in the item's file (see
+/// [`CallItem`]; the item's header when the edge has no line); `null` when the item's symbol no longer exists. Errors: no snapshot yet.
 pub fn outgoing(
     world: WorldSnapshot,
     params: CallHierarchyOutgoingCallsParams,
@@ -56,19 +56,28 @@ pub fn outgoing(
     Ok(calls.map(|items| {
         items
             .into_iter()
-            .map(|(to, site)| CallHierarchyOutgoingCall {
-                from_ranges: vec![site.unwrap_or(at)],
+            .map(|(to, sites)| CallHierarchyOutgoingCall {
+                from_ranges: or_header(sites, at),
                 to,
             })
             .collect()
     }))
 }
 
-/// A call-hierarchy item at the other end of a call, with the range of the call's line when the edge
-/// recorded one.
-type CallItem = (CallHierarchyItem, Option<Range>);
+/// A call-hierarchy item at the other end of a call, with the ranges of the calls: the callee's name at
+/// each call, or the first call's whole line when the calls were not recorded exactly, or none.
+type CallItem = (CallHierarchyItem, Vec<Range>);
 
-/// The other ends of `item`'s calls as items, each with the range of its call line when the edge has one;
+/// `sites`, or `header` alone when there are none (LSP wants at least one range).
+fn or_header(sites: Vec<Range>, header: Range) -> Vec<Range> {
+    if sites.is_empty() {
+        vec![header]
+    } else {
+        sites
+    }
+}
+
+/// The other ends of `item`'s calls as items, each with the ranges of its calls (see [`CallItem`]);
 /// `None` when the item's symbol is gone.
 fn call_items(
     world: &WorldSnapshot,
@@ -83,10 +92,17 @@ fn call_items(
     let items = navigate::calls(snap, id, direction)
         .into_iter()
         .filter_map(|call| {
-            let site = call.line.map(|l| to_proto::lines_range(l, l));
+            let mut sites: Vec<Range> = call
+                .sites
+                .iter()
+                .map(|s| to_proto::name_range(s.line, s.col, s.len))
+                .collect();
+            if sites.is_empty() {
+                sites.extend(call.line.map(|l| to_proto::lines_range(l, l)));
+            }
             Some((
                 to_proto::call_hierarchy_item(snap, world.root(), call.symbol)?,
-                site,
+                sites,
             ))
         })
         .collect();

@@ -1,4 +1,5 @@
-//! `textDocument/references`: where the symbol at a position is used, one location per referring symbol.
+//! `textDocument/references`: where the symbol at a position is used, one location per call, property read
+//! or type use.
 
 use crate::dispatch::RequestError;
 use crate::to_proto;
@@ -6,8 +7,9 @@ use crate::world::WorldSnapshot;
 use leindex_engine::query;
 use tower_lsp_server::ls_types::{Location, ReferenceParams};
 
-/// The line of each referring symbol's first call or use (whole line), after the symbol's own location when
-/// the declaration is asked for; `null` when no indexed symbol is there. Errors: no snapshot yet.
+/// The name at each call, read or use (the whole line of a use recorded without its column), after the
+/// symbol's own location when the declaration is asked for; `null` when no indexed symbol is there.
+/// Errors: no snapshot yet.
 pub fn handle(
     world: WorldSnapshot,
     params: ReferenceParams,
@@ -25,9 +27,13 @@ pub fn handle(
     locs.extend(
         query::reference_sites(snap, id)
             .into_iter()
-            .filter_map(|(referrer, line)| {
-                let path = snap.file(snap.symbol(referrer).file).path;
-                to_proto::line_location(world.root(), path, line)
+            .filter_map(|site| {
+                let path = snap.file(snap.symbol(site.referrer).file).path;
+                let range = match site.span {
+                    Some((col, len)) => to_proto::name_range(site.line, col, len),
+                    None => to_proto::lines_range(site.line, site.line),
+                };
+                Some(Location::new(to_proto::uri_of(world.root(), path)?, range))
             }),
     );
     Ok(Some(locs))

@@ -29,8 +29,29 @@ impl<'s> Extractor<'s> {
                 break;
             }
         }
-        let out = out.trim_end_matches(['{', ':', '=']).trim_end().to_string();
+        let mut out = out.trim_end_matches(['{', ':', '=']).trim_end().to_string();
+        if let Some(decorator) = self.python_property_decorator(node) {
+            out = format!("{decorator} {out}");
+        }
         truncate_chars(&out, MAX_SIGNATURE)
+    }
+
+    /// The `@property` (or `@cached_property`, `@functools.cached_property`) decorator of a Python
+    /// definition, as written: it makes a read of the attribute a call, which the graph records as a
+    /// `reads` edge, so the signature keeps it.
+    fn python_property_decorator(&self, node: Node) -> Option<&'s str> {
+        if self.lang != Language::Python {
+            return None;
+        }
+        let parent = node
+            .parent()
+            .filter(|p| p.kind() == "decorated_definition")?;
+        let mut cursor = parent.walk();
+        parent
+            .named_children(&mut cursor)
+            .filter(|c| c.kind() == "decorator")
+            .map(|c| self.text(c).trim())
+            .find(|d| is_property_decorator(d))
     }
 
     /// Doc comment of a definition: comments directly above (doc-comment forms for Rust), or the Python
@@ -108,4 +129,11 @@ impl<'s> Extractor<'s> {
             _ => String::new(),
         }
     }
+}
+
+/// Whether a Python decorator as written (`@property`, `@functools.cached_property`) makes a property.
+fn is_property_decorator(decorator: &str) -> bool {
+    let name = decorator.trim_start_matches('@');
+    let last = name.rsplit('.').next().unwrap_or(name);
+    matches!(last, "property" | "cached_property")
 }

@@ -21,7 +21,7 @@ pub(crate) mod types;
 use crate::model::{FileFacts, Language, RefKind, SymbolFact, SymbolKind};
 // foldhash (randomly seeded), not SipHash: these sets are hit for every reference of every file parsed
 // (SipHash was 0.6 % of a cold index's CPU on Linux 6.1).
-use foldhash::HashSet;
+use foldhash::HashMap;
 use std::rc::Rc;
 use tree_sitter::{Node, Tree};
 
@@ -80,8 +80,9 @@ pub fn extract(lang: Language, path: &str, src: &str, tree: &Tree) -> FileFacts 
             imports: Vec::new(),
             syntax_errors: 0,
             receiver_types: Vec::new(),
+            more_sites: Vec::new(),
         },
-        seen: HashSet::default(),
+        seen: HashMap::default(),
         ident_writes: Vec::new(),
         bare_idents: Vec::new(),
         bindings: Vec::new(),
@@ -188,12 +189,13 @@ struct Extractor<'s> {
     lang: Language,
     src: &'s str,
     facts: FileFacts,
-    /// Dedupes refs per (symbol, kind, name, qualifier).
-    seen: HashSet<(u32, RefKind, String, Option<String>)>,
+    /// Dedupes refs per (symbol, kind, name, qualifier): the index of each one's reference in `facts.refs`.
+    seen: HashMap<(u32, RefKind, String, Option<String>), u32>,
     /// Plain identifiers assigned to inside callables: `(symbol, name, line)`; matched against globals at the end.
     ident_writes: Vec<(u32, String, u32)>,
-    /// Ruby identifiers read inside callables, `(symbol, name, line)`: locals or calls without parentheses.
-    bare_idents: Vec<(u32, String, u32)>,
+    /// Ruby identifiers read inside callables, `(symbol, name, (line, column))`: locals or calls without
+    /// parentheses.
+    bare_idents: Vec<(u32, String, (u32, u32))>,
     /// Python names bound in each scope, for receiver types and shadowing (see `types.rs`).
     bindings: Vec<types::Binding>,
 }
@@ -301,6 +303,8 @@ impl<'s> Extractor<'s> {
         self.ruby_bare_calls();
         self.receiver_types();
         self.global_refs();
+        // Pushed in visiting order; readers walk them beside the references, in index order.
+        self.facts.more_sites.sort_by_key(|&(i, _, _)| i);
         self.facts
     }
 }

@@ -3,7 +3,7 @@
 
 use super::text::last_scope_segment;
 use super::{Ctx, Extractor, MAX_BODY_TERMS, MAX_LITERALS};
-use crate::model::{Language, RefFact, RefKind, SymbolKind};
+use crate::model::{Language, NO_COLUMN, RefFact, RefKind, SymbolKind};
 use foldhash::HashSet;
 use tree_sitter::Node;
 
@@ -51,17 +51,21 @@ impl<'s> Extractor<'s> {
                 && let Some(class) = qualifier.as_deref().filter(|q| is_ruby_constant_path(q))
             {
                 let class = last_scope_segment(class);
-                self.add_ref(sym, RefKind::Call, class, None, Self::line(node));
+                let at = node.child_by_field_name("receiver").unwrap_or(node);
+                let site = self.site(at, &class);
+                self.add_ref_at(sym, RefKind::Call, class, None, site);
             }
-            self.add_ref(sym, RefKind::Call, name, qualifier, Self::line(node));
+            let site = self.site(self.callee_node(node), &name);
+            self.add_ref_at(sym, RefKind::Call, name, qualifier, site);
         }
-        if let Some((field, recv)) = self.field_access(node, ctx) {
+        if let Some((field, recv, at)) = self.field_access(node, ctx) {
             let k = if ctx.write {
                 RefKind::Write
             } else {
                 RefKind::Read
             };
-            self.add_ref(sym, k, field, Some(recv), Self::line(node));
+            let site = self.site(at, &field);
+            self.add_ref_at(sym, k, field, Some(recv), site);
         }
     }
 
@@ -90,7 +94,8 @@ impl<'s> Extractor<'s> {
                 || (self.lang == Language::CSharp && is_csharp_type_position(node))
             {
                 if text != self.facts.symbols[sym as usize].name {
-                    self.add_ref(sym, RefKind::Type, text.to_string(), None, Self::line(node));
+                    let site = self.site(node, text);
+                    self.add_ref_at(sym, RefKind::Type, text.to_string(), None, site);
                 }
             } else if kind == "instance_variable" && ctx.callable.is_some() {
                 // Ruby `@x`: a field of the receiver, read or written.
@@ -100,7 +105,10 @@ impl<'s> Extractor<'s> {
                     RefKind::Read
                 };
                 let field = text.trim_start_matches('@').to_string();
-                self.add_ref(sym, k, field, Some("self".into()), Self::line(node));
+                // The name starts after the `@` (one UTF-16 unit).
+                let (line, col) = self.site(node, text);
+                let site = (line, col.saturating_add(1));
+                self.add_ref_at(sym, k, field, Some("self".into()), site);
             } else if ctx.write && kind == "identifier" && ctx.callable.is_some() {
                 self.ident_writes
                     .push((sym, text.to_string(), Self::line(node)));
@@ -150,7 +158,10 @@ impl<'s> Extractor<'s> {
             | "for" => self.ident_writes.push((sym, text.to_string(), line)),
             "method" | "singleton_method" | "alias" | "setter" => {}
             "call" if parent.child_by_field_name("method") == Some(node) => {}
-            _ => self.bare_idents.push((sym, text.to_string(), line)),
+            _ => {
+                let site = self.site(node, text);
+                self.bare_idents.push((sym, text.to_string(), site));
+            }
         }
     }
 
@@ -162,14 +173,14 @@ impl<'s> Extractor<'s> {
             .iter()
             .map(|(sym, name, _)| (*sym, name.as_str()))
             .collect();
-        let calls: Vec<(u32, String, u32)> = self
+        let calls: Vec<(u32, String, (u32, u32))> = self
             .bare_idents
             .iter()
             .filter(|(sym, name, _)| !declared.contains(&(*sym, name.as_str())))
             .cloned()
             .collect();
-        for (sym, name, line) in calls {
-            self.add_ref(sym, RefKind::Call, name, None, line);
+        for (sym, name, site) in calls {
+            self.add_ref_at(sym, RefKind::Call, name, None, site);
         }
     }
 
@@ -181,6 +192,8 @@ impl<'s> Extractor<'s> {
         );
     }
 
+    /// Records a reference whose column is not known (a base type list, a global read found among the
+    /// body's words): see [`Self::add_ref_at`].
     pub(super) fn add_ref(
         &mut self,
         from: u32,
@@ -189,14 +202,31 @@ impl<'s> Extractor<'s> {
         qualifier: Option<String>,
         line: u32,
     ) {
+        self.add_ref_at(from, kind, name, qualifier, (line, NO_COLUMN));
+    }
+
+    /// Records that symbol `from` refers to `name` at `site` (1-based line, 0-based UTF-16 column). One
+    /// reference per (symbol, kind, name, qualifier), at its first site; the later sites with a known
+    /// column go to `more_sites`.
+    pub(super) fn add_ref_at(
+        &mut self,
+        from: u32,
+        kind: RefKind,
+        name: String,
+        qualifier: Option<String>,
+        (line, col): (u32, u32),
+    ) {
         if name.is_empty() || name.len() > 200 {
             return;
         }
         let key = (from, kind, name, qualifier);
-        if self.seen.contains(&key) {
+        if let Some(&i) = self.seen.get(&key) {
+            if col != NO_COLUMN {
+                self.facts.more_sites.push((i, line, col));
+            }
             return;
         }
-        self.seen.insert(key.clone());
+        self.seen.insert(key.clone(), self.facts.refs.len() as u32);
         let (from, kind, name, qualifier) = key;
         self.facts.refs.push(RefFact {
             from,
@@ -204,7 +234,77 @@ impl<'s> Extractor<'s> {
             name,
             qualifier,
             line,
+            col,
         });
+    }
+
+    /// Keeps the references `keep` accepts; the later sites and the dedupe map follow their renumbering.
+    pub(super) fn retain_refs(&mut self, mut keep: impl FnMut(&Self, &RefFact) -> bool) {
+        let refs = std::mem::take(&mut self.facts.refs);
+        let mut renumbered = Vec::with_capacity(refs.len());
+        let mut kept = Vec::with_capacity(refs.len());
+        for r in refs {
+            if keep(self, &r) {
+                renumbered.push(kept.len() as u32);
+                kept.push(r);
+            } else {
+                renumbered.push(u32::MAX);
+            }
+        }
+        let moved = |i: &mut u32| {
+            *i = renumbered[*i as usize];
+            *i != u32::MAX
+        };
+        self.facts.more_sites.retain_mut(|(i, _, _)| moved(i));
+        self.seen.retain(|_, i| moved(i));
+        self.facts.refs = kept;
+    }
+
+    /// Where `name` is written in `at` (a callee expression, a member access, an identifier): the last
+    /// node under `at` whose text is `name`, as (1-based line, 0-based UTF-16 column — LSP's unit, so no
+    /// reader needs the file's text to place it); `at`'s line and [`NO_COLUMN`] when no node is.
+    fn site(&self, at: Node, name: &str) -> (u32, u32) {
+        let Some(node) = self.written_at(at, name) else {
+            return (Self::line(at), NO_COLUMN);
+        };
+        let start = node.start_byte();
+        let line_start = start - node.start_position().column;
+        let col = match self.src.get(line_start..start) {
+            Some(before) if before.is_ascii() => before.len() as u32,
+            Some(before) => before.encode_utf16().count() as u32,
+            None => NO_COLUMN,
+        };
+        (Self::line(node), col)
+    }
+
+    /// The last node under `at` (or `at`) whose text is exactly `name`.
+    fn written_at<'t>(&self, at: Node<'t>, name: &str) -> Option<Node<'t>> {
+        let text = self.text(at);
+        if text == name {
+            return Some(at);
+        }
+        if !text.contains(name) {
+            return None;
+        }
+        (0..at.child_count())
+            .rev()
+            .find_map(|i| self.written_at(at.child(i)?, name))
+    }
+
+    /// The part of call node `node` that names the callee (its method or type name, or the callee
+    /// expression), where [`Self::site`] looks for the name: never the arguments.
+    fn callee_node<'t>(&self, node: Node<'t>) -> Node<'t> {
+        let field = match (self.lang, node.kind()) {
+            (Language::Java, "method_invocation") => "name",
+            (Language::Java | Language::CSharp, "object_creation_expression")
+            | (Language::Cpp, "new_expression") => "type",
+            (Language::TypeScript | Language::Tsx | Language::JavaScript, "new_expression") => {
+                "constructor"
+            }
+            (Language::Ruby, "call") => "method",
+            _ => "function",
+        };
+        node.child_by_field_name(field).unwrap_or(node)
     }
 
     /// `(name, qualifier)` when `node` is a call site.
@@ -313,7 +413,7 @@ impl<'s> Extractor<'s> {
 
     /// `(field, receiver)` when `node` reads or writes a member of the receiver (`self.x`, `this.x`, Go
     /// `r.x`), and is not the callee of a method call.
-    fn field_access(&self, node: Node, ctx: &Ctx) -> Option<(String, String)> {
+    fn field_access<'t>(&self, node: Node<'t>, ctx: &Ctx) -> Option<(String, String, Node<'t>)> {
         let (obj, field) = member_parts(node)?;
         let recv = self.text(obj);
         let is_receiver = matches!(recv, "self" | "this") || ctx.receiver.as_deref() == Some(recv);
@@ -329,7 +429,7 @@ impl<'s> Extractor<'s> {
         {
             return None;
         }
-        Some((self.text(field).to_string(), recv.to_string()))
+        Some((self.text(field).to_string(), recv.to_string(), field))
     }
 
     /// Post-pass: globals of this file read or written by its functions.

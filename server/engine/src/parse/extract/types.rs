@@ -253,20 +253,20 @@ impl<'s> Extractor<'s> {
             return;
         }
         let scopes = Scopes::new(std::mem::take(&mut self.bindings));
-        let mut refs = std::mem::take(&mut self.facts.refs);
-        refs.retain(|r| {
+        self.retain_refs(|x, r| {
             r.kind != RefKind::Call
                 || r.qualifier.is_some()
-                || !self.is_local(&scopes, r.from, &r.name)
+                || !x.is_local(&scopes, r.from, &r.name)
         });
-        for (i, r) in refs.iter().enumerate() {
+        let mut typed = Vec::new();
+        for (i, r) in self.facts.refs.iter().enumerate() {
             if let (RefKind::Call, Some(q)) = (r.kind, r.qualifier.as_deref())
                 && let Some(ty) = self.receiver_type(&scopes, r.from, q)
             {
-                self.facts.receiver_types.push((i as u32, ty));
+                typed.push((i as u32, ty));
             }
         }
-        self.facts.refs = refs;
+        self.facts.receiver_types = typed;
     }
 
     /// Whether `name` is a parameter or local of callable `from` or of a callable enclosing it.

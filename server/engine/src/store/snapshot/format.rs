@@ -1,6 +1,6 @@
 //! The on-disk records of the snapshot format (see the module doc), cast straight out of the mapping.
 
-use crate::model::{FileId, Posting, SymbolId};
+use crate::model::{CallSite, FileId, Posting, SymbolId};
 use bytemuck::{Pod, Zeroable};
 use std::cmp::Ordering;
 use std::ops::Range;
@@ -9,7 +9,7 @@ use std::ops::Range;
 pub(crate) const MAGIC: [u8; 8] = *b"LEIDXSNP";
 
 /// The snapshot format version this build writes and reads (stored as a `u32` at byte offset 8).
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// Size in bytes of the fixed header at the start of every snapshot file.
 pub const HEADER_SIZE: usize = 64;
@@ -114,6 +114,7 @@ const _: () = {
     assert!(size_of::<EdgeRec>() == 24);
     assert!(size_of::<TermRec>() == 16);
     assert!(size_of::<Posting>() == 8);
+    assert!(size_of::<CallSite>() == 20);
 };
 
 /// Section ids; the discriminant is the on-disk id and the write order.
@@ -130,10 +131,12 @@ pub(crate) enum Sec {
     Terms,
     Postings,
     DocLen,
+    /// [`CallSite`] records sorted by `(dst, src, line, col)` (format version 3).
+    Sites,
 }
 
 impl Sec {
-    pub(crate) const ALL: [Sec; 11] = [
+    pub(crate) const ALL: [Sec; 12] = [
         Sec::Strings,
         Sec::Files,
         Sec::Symbols,
@@ -145,6 +148,7 @@ impl Sec {
         Sec::Terms,
         Sec::Postings,
         Sec::DocLen,
+        Sec::Sites,
     ];
 
     pub(crate) fn from_id(id: u32) -> Option<Sec> {
@@ -164,8 +168,14 @@ impl Sec {
             Sec::Terms => "TERMS",
             Sec::Postings => "POSTINGS",
             Sec::DocLen => "DOC_LEN",
+            Sec::Sites => "SITES",
         }
     }
+}
+
+/// The order of SITES (strictly increasing: records are distinct by it).
+pub(crate) fn site_key(s: &CallSite) -> (SymbolId, SymbolId, u32, u32) {
+    (s.dst, s.src, s.line, s.col)
 }
 
 pub(crate) fn align8(n: usize) -> usize {

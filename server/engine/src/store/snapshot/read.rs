@@ -3,8 +3,8 @@
 use super::*;
 use crate::layout::IndexDir;
 use crate::model::{
-    EdgeKind, EdgeRecord, FileId, FileRecord, IndexData, Language, NO_DETAIL, Posting, SearchData,
-    SymbolId, SymbolKind, SymbolRecord,
+    CallSite, EdgeKind, EdgeRecord, FileId, FileRecord, IndexData, Language, NO_DETAIL, Posting,
+    SearchData, SymbolId, SymbolKind, SymbolRecord,
 };
 use bytemuck::Pod;
 use memmap2::Mmap;
@@ -50,7 +50,7 @@ pub struct Snapshot {
     pub(super) generation: u64,
     pub(super) created_unix_ms: u64,
     pub(super) avg_doc_len: f32,
-    pub(super) sections: [Range<usize>; 11],
+    pub(super) sections: [Range<usize>; Sec::ALL.len()],
 }
 
 /// One indexed file, borrowed from a [`Snapshot`].
@@ -363,6 +363,25 @@ impl Snapshot {
         self.adjacency(id, Sec::InOffsets, Sec::InEdges)
     }
 
+    /// Where the certain calls, property reads and type references of symbol `id` are written, sorted by
+    /// (caller, line, column): every site, where [`Self::in_edges`] has one edge per caller. Binary search
+    /// over SITES, no allocation. An edge without sites here (ambiguous, or a site whose column was not
+    /// known) still has its line.
+    pub fn sites_to(&self, id: SymbolId) -> &[CallSite] {
+        let sites = self.recs::<CallSite>(Sec::Sites);
+        let start = sites.partition_point(|s| s.dst < id);
+        let end = start + sites[start..].partition_point(|s| s.dst == id);
+        &sites[start..end]
+    }
+
+    /// The sites of [`Self::sites_to`] `dst` written in `src`, by line and column.
+    pub fn sites_between(&self, src: SymbolId, dst: SymbolId) -> &[CallSite] {
+        let sites = self.sites_to(dst);
+        let start = sites.partition_point(|s| s.src < src);
+        let end = start + sites[start..].partition_point(|s| s.src == src);
+        &sites[start..end]
+    }
+
     /// Ids (ascending) of the symbols whose simple name equals `name` case-insensitively (both sides are
     /// lowercased char by char). Binary search over NAME_INDEX: O(log n) comparisons, no allocation.
     pub fn symbols_named<'a>(&'a self, name: &str) -> impl Iterator<Item = SymbolId> + use<'a> {
@@ -478,6 +497,7 @@ impl Snapshot {
             symbols,
             edges,
             details: details.into_iter().map(str::to_owned).collect(),
+            sites: self.recs::<CallSite>(Sec::Sites).to_vec(),
             search: SearchData {
                 terms: self
                     .terms()

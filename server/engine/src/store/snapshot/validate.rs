@@ -1,7 +1,7 @@
 //! Checking every byte of a snapshot on open (layout, CRCs, content), so the accessors can be infallible.
 
 use super::*;
-use crate::model::{EdgeKind, Language, Posting, SymbolId, SymbolKind};
+use crate::model::{CallSite, EdgeKind, Language, Posting, SymbolId, SymbolKind};
 use bytemuck::Pod;
 use std::cmp::Ordering;
 use std::ops::Range;
@@ -112,9 +112,9 @@ impl Snapshot {
         ck: &Checker<'_>,
         map: &[u8],
         release: &dyn Fn(),
-    ) -> Result<[Range<usize>; 11]> {
+    ) -> Result<[Range<usize>; Sec::ALL.len()]> {
         let table_end = check_header(ck, map)?;
-        let mut ranges: [Option<Range<usize>>; 11] = Default::default();
+        let mut ranges: [Option<Range<usize>>; Sec::ALL.len()] = Default::default();
         for e in map[HEADER_SIZE..table_end]
             .chunks_exact(SECTION_ENTRY_SIZE)
             .map(bytemuck::pod_read_unaligned::<SectionEntry>)
@@ -127,7 +127,7 @@ impl Snapshot {
             })?;
             *slot = Some(check_section(ck, map, sec, &e, table_end, release)?);
         }
-        let mut out: [Range<usize>; 11] = Default::default();
+        let mut out: [Range<usize>; Sec::ALL.len()] = Default::default();
         for (i, r) in ranges.into_iter().enumerate() {
             out[i] =
                 r.ok_or_else(|| ck.corrupt(format!("section {} is missing", Sec::ALL[i].name())))?;
@@ -152,8 +152,30 @@ impl Snapshot {
         self.check_symbols(ck, strings, symbols, files.len())?;
         self.check_edges(ck, strings, n_symbols)?;
         self.check_name_index(ck, strings, symbols)?;
+        self.check_sites(ck, n_symbols)?;
         self.release_pages();
         self.check_search(ck, strings, n_symbols)
+    }
+
+    /// SITES: symbols in range, strictly sorted by [`site_key`] (the reader binary-searches it).
+    fn check_sites(&self, ck: &Checker<'_>, n_symbols: usize) -> Result<()> {
+        let sites: &[CallSite] = ck.records(self.bytes(Sec::Sites), Sec::Sites)?;
+        if let Some(s) = sites
+            .iter()
+            .find(|s| s.src.index() >= n_symbols || s.dst.index() >= n_symbols)
+        {
+            return Err(ck.corrupt(format!(
+                "SITES has {} -> {} of {n_symbols} symbols",
+                s.src, s.dst
+            )));
+        }
+        match sites
+            .windows(2)
+            .position(|w| site_key(&w[0]) >= site_key(&w[1]))
+        {
+            Some(i) => Err(ck.corrupt(format!("SITES is not strictly sorted at entry {i}"))),
+            None => Ok(()),
+        }
     }
 
     /// Record checks touch the strings they name, anywhere in STRINGS: release every so many records.
@@ -403,7 +425,7 @@ fn check_section(
 fn check_tiling(
     ck: &Checker<'_>,
     map: &[u8],
-    ranges: &[Range<usize>; 11],
+    ranges: &[Range<usize>; Sec::ALL.len()],
     table_end: usize,
 ) -> Result<()> {
     let mut by_offset: Vec<(Range<usize>, Sec)> = ranges.iter().cloned().zip(Sec::ALL).collect();

@@ -175,6 +175,23 @@ pub(crate) fn check_input(data: &IndexData, search: &dyn SearchSections) -> Resu
             )));
         }
     }
+    if let Some(s) = data
+        .sites
+        .iter()
+        .find(|s| s.src.index() >= n_symbols || s.dst.index() >= n_symbols)
+    {
+        return Err(invalid(format!(
+            "site {} -> {} but there are {n_symbols} symbols",
+            s.src, s.dst
+        )));
+    }
+    if let Some(i) = data
+        .sites
+        .windows(2)
+        .position(|w| site_key(&w[0]) >= site_key(&w[1]))
+    {
+        return Err(invalid(format!("sites are not sorted and distinct at {i}")));
+    }
     if search.doc_len().len() != n_symbols {
         return Err(invalid(format!(
             "search.doc_len has {} entries but there are {n_symbols} symbols",
@@ -375,6 +392,7 @@ pub(crate) fn encode<W: Write + Seek>(
     let n_postings = write_terms(&mut w, &strings, term_order)?;
     write_postings(&mut w, search, data.symbols.len(), n_postings)?;
     w.section(Sec::DocLen, bytemuck::cast_slice(search.doc_len()))?;
+    w.section(Sec::Sites, bytemuck::cast_slice(&data.sites))?;
     w.finish(data, search.avg_doc_len())
 }
 

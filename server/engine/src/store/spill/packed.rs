@@ -9,19 +9,23 @@
 //! references and 354 k imports). A file's pack is unpacked each time the graph is resolved: once in a
 //! one-shot run, once per published generation in a live writer.
 
-use crate::model::{FileFacts, ImportFact, RefFact, RefKind};
+use crate::model::{FileFacts, ImportFact, MoreSite, RefFact, RefKind};
+
+/// A file's references, imports and later reference sites ([`FileFacts::more_sites`]), as packed.
+pub(crate) type RefLists = (Vec<RefFact>, Vec<ImportFact>, Vec<MoreSite>);
 
 /// One file's references and imports, MessagePack-encoded (see the module docs).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct PackedRefs(Vec<u8>);
 
 impl PackedRefs {
-    /// Moves `facts`' references and imports into packed form. The inheritance and implementation references
-    /// stay in `facts` as well, with the imports that name their bases: resolving a call walks the base
-    /// types of the caller's class, which reads those references of *other* files.
+    /// Moves `facts`' references, imports and later reference sites into packed form. The inheritance and
+    /// implementation references stay in `facts` as well, with the imports that name their bases: resolving
+    /// a call walks the base types of the caller's class, which reads those references of *other* files.
     pub fn take(facts: &mut FileFacts) -> PackedRefs {
         let refs = std::mem::take(&mut facts.refs);
         let imports = std::mem::take(&mut facts.imports);
+        let more_sites = std::mem::take(&mut facts.more_sites);
         facts.refs = refs
             .iter()
             .filter(|r| matches!(r.kind, RefKind::Inherit | RefKind::Implement))
@@ -41,16 +45,16 @@ impl PackedRefs {
             .collect();
         // Serialising plain derived structs into a Vec does not fail; if it ever did, the file would only
         // lose its edges, which is logged.
-        let bytes = rmp_serde::to_vec(&(refs, imports)).unwrap_or_else(|e| {
+        let bytes = rmp_serde::to_vec(&(refs, imports, more_sites)).unwrap_or_else(|e| {
             tracing::warn!(path = %facts.path, error = %e, "references could not be packed; the file gets no edges");
             Vec::new()
         });
         PackedRefs(bytes)
     }
 
-    /// The references and imports packed by [`PackedRefs::take`] (empty if the bytes do not decode, which
-    /// only a bug could cause; that is logged).
-    pub(crate) fn unpack(&self) -> (Vec<RefFact>, Vec<ImportFact>) {
+    /// The references, imports and later sites packed by [`PackedRefs::take`] (empty if the bytes do not
+    /// decode, which only a bug could cause; that is logged).
+    pub(crate) fn unpack(&self) -> RefLists {
         if self.0.is_empty() {
             return Default::default();
         }

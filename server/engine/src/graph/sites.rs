@@ -1,0 +1,43 @@
+//! Call sites: where each certain call, property read and type reference is written, one record per
+//! place, so references and call hierarchy point at every call as a language server's do (edges are
+//! symbol-level and keep one line).
+
+use crate::model::{CallSite, EdgeKind, EdgeRecord, NO_COLUMN, RefFact};
+
+/// Records the sites of reference `r` behind `edges` (the edges its resolution just pushed): its first
+/// site and `later` ones (`(line, column)`), for each edge that is a certain `calls`, `reads` or
+/// `references` edge. A site without a known column is left out: the edge's line stands for it.
+pub(super) fn record(
+    edges: &[EdgeRecord],
+    r: &RefFact,
+    later: &[(u32, u32)],
+    sites: &mut Vec<CallSite>,
+) {
+    let first = (r.col != NO_COLUMN).then_some((r.line, r.col));
+    let len = r.name.encode_utf16().count() as u32;
+    for e in edges {
+        let kind_has_sites = matches!(
+            e.kind,
+            EdgeKind::Calls | EdgeKind::Reads | EdgeKind::References
+        );
+        if !kind_has_sites || e.ambiguous {
+            continue;
+        }
+        for &(line, col) in first.iter().chain(later) {
+            sites.push(CallSite {
+                src: e.src,
+                dst: e.dst,
+                line,
+                col,
+                len,
+            });
+        }
+    }
+}
+
+/// Sorts `sites` by `(dst, src, line, col)` and drops repeats (one place resolved twice, e.g. a call
+/// that both calls and reads).
+pub(super) fn finish(sites: &mut Vec<CallSite>) {
+    sites.sort_unstable_by_key(|s| (s.dst, s.src, s.line, s.col, s.len));
+    sites.dedup_by_key(|s| (s.dst, s.src, s.line, s.col));
+}
