@@ -351,6 +351,7 @@ def build(a, b):
 
 #[test]
 fn property_reads_are_reads_edges_to_the_getter() {
+    // A `cached_property` read is an attribute read, as language servers show it.
     check(
         &[(
             "pkg/progress.py",
@@ -358,9 +359,13 @@ fn property_reads_are_reads_edges_to_the_getter() {
 import functools
 
 class Base:
-    @functools.cached_property
+    @property
     def width(self):
         return 80
+
+    @functools.cached_property
+    def height(self):
+        return 24
 
 class ProgressBar(Base):
     def __init__(self):
@@ -375,7 +380,7 @@ class ProgressBar(Base):
         self.pos = value
 
     def render(self):
-        return self.pct * self.width + self.pos
+        return self.pct * self.width * self.height + self.pos
 ",
         )],
         expect![[r#"

@@ -707,17 +707,7 @@ impl<'a> Resolver<'a> {
     }
 
     fn resolve_type(&self, fid: usize, name: &str, imports: &FileImports) -> Option<Pick> {
-        let is_type = |k: SymbolKind| {
-            matches!(
-                k,
-                SymbolKind::Class
-                    | SymbolKind::Struct
-                    | SymbolKind::Enum
-                    | SymbolKind::Trait
-                    | SymbolKind::Interface
-                    | SymbolKind::Type
-            )
-        };
+        let is_type = |k: SymbolKind| k.is_type();
         let same_file = self.in_file(fid, name, is_type);
         if !same_file.is_empty() {
             return self.narrow(fid, same_file, 1.0);

@@ -50,8 +50,8 @@ impl Resolver<'_> {
     }
 
     /// The property that `self.name` reads in method `from` (Python): a method of the class, or of its
-    /// nearest base, whose signature carries a property decorator (the extractor keeps `@property` and
-    /// `@cached_property` there, and only those). `None` for a plain attribute.
+    /// nearest base, whose signature carries the `@property` decorator (the extractor keeps it there, and
+    /// no other decorator). `None` for a plain attribute.
     pub(super) fn property_read(&self, from: SymbolId, name: &str) -> Option<Pick> {
         let fid = self.symbols[from.index()].file.index();
         if !types_receivers(self.files[fid].0.language) {
@@ -116,7 +116,7 @@ impl Resolver<'_> {
         let any_type = self
             .named(name)
             .iter()
-            .any(|&i| is_type_kind(self.symbols[i.index()].kind));
+            .any(|&i| self.symbols[i.index()].kind.is_type());
         if !any_type {
             return Declared::External;
         }
@@ -200,7 +200,7 @@ impl Resolver<'_> {
                     .copied()
                     .filter(|&i| {
                         let s = &self.symbols[i.index()];
-                        is_type_kind(s.kind) && self.module_matches(s.file.index(), &m)
+                        s.kind.is_type() && self.module_matches(s.file.index(), &m)
                     })
                     .collect();
                 self.narrow(fid, ids, 1.0)?
@@ -240,16 +240,4 @@ fn last_segment(name: &str) -> &str {
     name.rsplit(['.', ':'])
         .find(|s| !s.is_empty())
         .unwrap_or(name)
-}
-
-fn is_type_kind(k: SymbolKind) -> bool {
-    matches!(
-        k,
-        SymbolKind::Class
-            | SymbolKind::Struct
-            | SymbolKind::Enum
-            | SymbolKind::Trait
-            | SymbolKind::Interface
-            | SymbolKind::Type
-    )
 }

@@ -176,6 +176,19 @@ impl SymbolKind {
         matches!(self, SymbolKind::Function | SymbolKind::Method)
     }
 
+    /// True for the kinds a type name can name (classes, structs, enums, traits, interfaces, aliases).
+    pub(crate) fn is_type(self) -> bool {
+        matches!(
+            self,
+            SymbolKind::Class
+                | SymbolKind::Struct
+                | SymbolKind::Enum
+                | SymbolKind::Trait
+                | SymbolKind::Interface
+                | SymbolKind::Type
+        )
+    }
+
     /// True for kinds that contain members (classes, structs, enums, traits, interfaces, modules).
     pub(crate) fn is_container(self) -> bool {
         matches!(
