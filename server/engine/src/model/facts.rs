@@ -53,7 +53,8 @@ pub struct RefFact {
     /// [`NO_COLUMN`] when the extractor kept only the line. The name's end is `name`'s UTF-16 length
     /// further. (The field fits the struct's padding: it costs no memory.) Left out of the stored facts when
     /// unknown: written out, the ten digits of every unknown column raised the django live writer's peak RSS
-    /// under a 128 MiB budget from 122–139 to 142–166 MiB (`server/cli/tests/memory.rs`, four runs each).
+    /// under a 128 MiB budget from 122–139 to 142–166 MiB (VmHWM of `leindex index --watch` on a django
+    /// copy, first index plus one edit as in `server/cli/tests/memory.rs`, three or four runs each).
     #[serde(default = "no_column", skip_serializing_if = "is_no_column")]
     pub col: u32,
 }
