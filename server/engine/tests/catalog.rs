@@ -85,6 +85,7 @@ fn facts(path: &str, functions: usize) -> FileFacts {
         imports,
         syntax_errors: 0,
         receiver_types: vec![(0, "Context".to_string())],
+        member_types: vec![(0, "Label".to_string(), "Ident".to_string())],
         more_sites: vec![(0, 7, 12)],
     }
 }

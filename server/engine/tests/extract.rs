@@ -732,8 +732,8 @@ import (
         expect![[r#"
             [0] module net/http/server L1-6 @0..47
                 sig: net/http/server.go
-                L4 import fmt from fmt
-                L5 import ctx from context
+                L4 import fmt from fmt (original "")
+                L5 import ctx from context (original "")
         "#]],
     );
 }

@@ -415,3 +415,165 @@ pub fn use_helper() -> u32 {
         "#]],
     );
 }
+
+const GO_AST: &str = "\
+package ast
+
+type Ident struct{ Name string }
+
+func (x *Ident) Pos() int { return 0 }
+func (x *Ident) End() int { return 0 }
+
+type Comment struct{ Text string }
+
+func (c *Comment) Pos() int { return 0 }
+func (c *Comment) End() int { return 0 }
+
+type CommentGroup struct{ List []*Comment }
+
+func (g *CommentGroup) Pos() int { return g.List[0].Pos() }
+func (g *CommentGroup) End() int { return g.List[len(g.List)-1].End() }
+
+type Field struct {
+	Names []*Ident
+	Doc   *CommentGroup
+}
+
+func (f *Field) Pos() int {
+	if len(f.Names) > 0 {
+		return f.Names[0].Pos()
+	}
+	return f.Doc.Pos()
+}
+
+type Decorated struct {
+	*Field
+	Tags map[string]*Ident
+}
+
+func (d *Decorated) End() int { return d.Doc.End() + d.Tags[\"x\"].End() }
+";
+
+#[test]
+fn go_fields_elements_and_embedded_structs_type_their_receivers() {
+    // Five `Pos` and four `End` methods: only the declared types pick the right one.
+    check(
+        &[("ast/ast.go", GO_AST)],
+        expect![[r#"
+            CommentGroup.End -> ast/ast.go:Comment.End
+            CommentGroup.Pos -> ast/ast.go:Comment.Pos
+            Decorated.End -> ast/ast.go:CommentGroup.End
+            Decorated.End -> ast/ast.go:Ident.End
+            Field.Pos -> ast/ast.go:CommentGroup.Pos
+            Field.Pos -> ast/ast.go:Ident.Pos
+        "#]],
+    );
+}
+
+#[test]
+fn go_declarations_results_ranges_and_type_switches_type_their_receivers() {
+    check(
+        &[
+            ("ast/ast.go", GO_AST),
+            (
+                "ast/walk.go",
+                "\
+package ast
+
+type byPos []*Comment
+
+func (a byPos) Less(i, j int) bool { return a[i].Pos() < a[j].Pos() }
+
+func NewField() (*Field, error) { return &Field{}, nil }
+
+func visit(node interface{}, keep func(string) bool, sorted []*Comment) {
+	x := &Ident{}
+	x.End()
+	var c Comment
+	c.End()
+	f, _ := NewField()
+	f.Pos()
+	for _, id := range f.Names {
+		id.End()
+	}
+	g := new(CommentGroup)
+	g.End()
+	switch n := node.(type) {
+	case *Ident:
+		n.Pos()
+	case *Comment:
+		n.End()
+	}
+	byPos(sorted).Less(0, 1)
+	keep(\"x\")
+}
+
+func keep(s string) bool { return true }
+",
+            ),
+        ],
+        expect![[r#"
+            CommentGroup.End -> ast/ast.go:Comment.End
+            CommentGroup.Pos -> ast/ast.go:Comment.Pos
+            Decorated.End -> ast/ast.go:CommentGroup.End
+            Decorated.End -> ast/ast.go:Ident.End
+            Field.Pos -> ast/ast.go:CommentGroup.Pos
+            Field.Pos -> ast/ast.go:Ident.Pos
+            byPos.Less -> ast/ast.go:Comment.Pos
+            visit -> ast/ast.go:Comment.End
+            visit -> ast/ast.go:CommentGroup.End
+            visit -> ast/ast.go:Field.Pos
+            visit -> ast/ast.go:Ident.End
+            visit -> ast/ast.go:Ident.Pos
+            visit -> ast/walk.go:NewField
+            visit -> ast/walk.go:byPos
+            visit -> ast/walk.go:byPos.Less
+        "#]],
+    );
+}
+
+#[test]
+fn go_packages_resolve_by_import_path_and_external_packages_get_no_edge() {
+    check(
+        &[
+            (
+                "internal/token/token.go",
+                "\
+package token
+
+type FileSet struct{ base int }
+
+func NewFileSet() *FileSet { return &FileSet{} }
+func (s *FileSet) Base() int { return s.base }
+func (s *FileSet) Encode(b []byte) {}
+func (s *FileSet) Read(b []byte) int { return 0 }
+",
+            ),
+            (
+                "cmd/main.go",
+                "\
+package main
+
+import (
+	\"encoding/base64\"
+	\"strings\"
+
+	\"example.com/app/internal/token\"
+)
+
+func main() {
+	fset := token.NewFileSet()
+	fset.Base()
+	base64.StdEncoding.Encode(nil, nil)
+	strings.NewReader(\"x\").Read(nil)
+	base64.Encode(nil)
+}
+",
+            ),
+        ],
+        expect![[r#"
+            main -> internal/token/token.go:FileSet.Base
+            main -> internal/token/token.go:NewFileSet
+        "#]],
+    );
+}

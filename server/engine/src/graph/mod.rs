@@ -7,6 +7,7 @@
 //! (package), then a project-wide unique name. A name with a few candidates becomes low-weight edges marked
 //! ambiguous; a name with many candidates gets no edge at all, so one common name never floods the graph.
 
+mod declared;
 mod names;
 mod rank;
 mod receivers;
@@ -27,6 +28,10 @@ use foldhash::{HashMap, HashSet};
 pub(crate) const MAX_AMBIGUOUS: usize = 3;
 /// Most data edges created per field or global (writers × readers), to bound dense shared state.
 const MAX_DATA_EDGES_PER_KEY: usize = 32;
+
+/// Most `imports` edges from one Go import to the files of the package it names (a bound on the edges of
+/// very large packages; the first files in path order stand for the rest).
+const MAX_PACKAGE_IMPORT_EDGES: usize = 64;
 
 /// Resolves the facts of all files into symbols, edges and centrality. `files` pairs each file's metadata
 /// with its facts; the order given is the id order. The search index is left empty (see
@@ -213,6 +218,8 @@ struct Resolver<'a> {
     /// Every directory name and file stem of the project: an import whose first module segment is none of
     /// them (`os`, `typing`, `std`, `lodash`) comes from outside the project.
     project_names: HashSet<&'a str>,
+    /// The Go files of each directory (`internal/store`): the packages an import path can end with.
+    go_packages: HashMap<&'a str, Vec<usize>>,
 }
 
 /// What resolving one file yields: its edges, the sites of its certain calls, reads and references, and
@@ -274,7 +281,7 @@ impl<'a> Resolver<'a> {
                 files_by_last_segment.entry(last).or_default().push(f);
             }
         }
-        let file_dirs = files
+        let file_dirs: Vec<&str> = files
             .iter()
             .map(|(r, _)| r.path.rsplit_once('/').map(|(d, _)| d).unwrap_or(""))
             .collect();
@@ -283,6 +290,12 @@ impl<'a> Resolver<'a> {
             .map(|(r, _)| crate::search::is_test_path(&r.path))
             .collect();
         let project_names = file_segments.iter().flatten().copied().collect();
+        let mut go_packages: HashMap<&str, Vec<usize>> = HashMap::default();
+        for (f, ((r, _), dir)) in files.iter().zip(&file_dirs).enumerate() {
+            if r.language == Language::Go {
+                go_packages.entry(*dir).or_default().push(f);
+            }
+        }
         Resolver {
             files,
             symbols,
@@ -294,6 +307,7 @@ impl<'a> Resolver<'a> {
             file_dirs,
             test_files,
             project_names,
+            go_packages,
         }
     }
 
@@ -581,8 +595,12 @@ impl<'a> Resolver<'a> {
         imports: &FileImports,
     ) -> Option<Pick> {
         let lang = self.files[fid].0.language;
-        let callable_or_type =
-            |k: SymbolKind| k.is_callable() || matches!(k, SymbolKind::Class | SymbolKind::Struct);
+        // A Go conversion `byPos(list)` is a call of the type, as gopls' call hierarchy shows it.
+        let callable_or_type = |k: SymbolKind| {
+            k.is_callable()
+                || matches!(k, SymbolKind::Class | SymbolKind::Struct)
+                || (k == SymbolKind::Type && lang == Language::Go)
+        };
         if let Some(ty) = receiver_type
             && let Some(decided) = self.typed_call(fid, from, name, ty, imports)
         {
@@ -620,6 +638,11 @@ impl<'a> Resolver<'a> {
                         .collect();
                     if !ids.is_empty() {
                         return self.narrow(fid, ids, 0.9);
+                    }
+                    // `pkg.f()` on an imported module or package that has no `f`: a function of a
+                    // module outside the project, never some project method of that name.
+                    if q == q_last {
+                        return None;
                     }
                 }
                 // Unknown receiver type: only a project-wide unique method name resolves, as a guess.
@@ -756,6 +779,17 @@ impl<'a> Resolver<'a> {
                     } else {
                         imp.module.clone()
                     };
+                // A Go package is a directory: the import depends on each of its files.
+                if self.files[fid].0.language == Language::Go
+                    && let Some(package) = self.go_package(&full)
+                {
+                    return package
+                        .iter()
+                        .filter(|&&f| f != fid)
+                        .take(MAX_PACKAGE_IMPORT_EDGES)
+                        .map(|&f| (self.offsets[f], 1.0, false))
+                        .collect();
+                }
                 self.module_files(&full)
                     .into_iter()
                     .filter(|&f| f != fid)
@@ -835,6 +869,16 @@ impl<'a> Resolver<'a> {
             || module_segments(module)
                 .first()
                 .is_some_and(|s| self.project_names.contains(s))
+            || self.go_package(module).is_some()
+    }
+
+    /// The files of the project's Go package that import path `module` names: the longest suffix of the
+    /// path (`example.com/app/internal/store` → `internal/store`) that is a directory of Go files.
+    fn go_package(&self, module: &str) -> Option<&[usize]> {
+        std::iter::once(module)
+            .chain(module.match_indices('/').map(|(at, _)| &module[at + 1..]))
+            .find_map(|dir| self.go_packages.get(dir))
+            .map(Vec::as_slice)
     }
 
     /// Project-wide lookup by simple name: unique → `weight`; a few → ambiguous; many → nothing.
@@ -920,7 +964,11 @@ impl<'a> Resolver<'a> {
         }
         let p = &self.file_segments[f];
         let dir = &p[..p.len().saturating_sub(1)];
-        ends_with(p, m) || ends_with(dir, m) || contains_run(p, m)
+        // Go imports name a package by its module path (`example.com/app/internal/store`), of which the
+        // package's directory in the project is a suffix.
+        let go_package =
+            self.files[f].0.language == Language::Go && !dir.is_empty() && ends_with(m, dir);
+        ends_with(p, m) || ends_with(dir, m) || contains_run(p, m) || go_package
     }
 
     /// Files that are exactly the module `module` (their path ends with its segments), found through the

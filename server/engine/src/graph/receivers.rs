@@ -3,21 +3,10 @@
 //! looked up in the type and then its bases, as the language does; a receiver of a type from outside the
 //! project gets no edge, so a `dict`'s `get` never becomes a call of the project's one `get`.
 
+use super::declared::Declared;
 use super::{FileImports, Pick, Resolver};
-use crate::model::{Language, RefKind, SymbolId, SymbolKind, SymbolRecord};
-use crate::parse::extract::types::annotated_type;
+use crate::model::{Language, RefKind, SymbolId, SymbolRecord};
 use foldhash::HashSet;
-
-/// What a declared type names.
-pub(super) enum Declared {
-    /// A project type (class, struct, ...).
-    Project(SymbolId),
-    /// Nothing in the project bears the name: a builtin, standard or dependency type.
-    External,
-    /// Several project types, or a call whose result type is not declared: the declaration does not
-    /// decide, and the call resolves as an undeclared one.
-    Unknown,
-}
 
 /// Most base types visited when looking a method up (a guard against inheritance cycles and deep
 /// hierarchies; eight levels hold every real class tree we measured).
@@ -36,9 +25,10 @@ impl Resolver<'_> {
         ty: &str,
         imports: &FileImports,
     ) -> Option<Option<Pick>> {
-        match self.declared(fid, from, ty, imports) {
+        match self.declared(fid, from, ty, imports, 0) {
             Declared::Project(t) => Some(self.method_of_type(fid, t, name, false, 0.95, |_| true)),
-            Declared::External => Some(None),
+            // Slices, maps, lists and external types have no project methods.
+            Declared::External | Declared::Elements(..) => Some(None),
             Declared::Unknown => None,
         }
     }
@@ -61,69 +51,6 @@ impl Resolver<'_> {
         self.method_of_type(fid, class, name, false, 1.0, |s| {
             s.signature.starts_with('@')
         })
-    }
-
-    /// What declared type `ty` names, seen from file `fid`: `Name()` is what calling `Name` gives (a class
-    /// constructs one; a function returns its `-> T` annotation), `Type.m()` what method `m` of `Type`
-    /// returns, a trailing `[]` an element of that (`for x in f()`), a plain name (`Base[Elem]`) a type.
-    fn declared(&self, fid: usize, from: SymbolId, ty: &str, imports: &FileImports) -> Declared {
-        let (call, element) = match ty.strip_suffix("[]") {
-            Some(call) => (call, true),
-            None => (ty, false),
-        };
-        let Some(callee) = call.strip_suffix("()") else {
-            let base = ty.split('[').next().unwrap_or(ty);
-            return self.declared_type(fid, base, imports);
-        };
-        let pick = match callee.rsplit_once('.') {
-            // `Type.m()`: what method `m` of `Type` returns.
-            Some((owner, m)) => match self.declared_type(fid, last_segment(owner), imports) {
-                Declared::Project(t) => self.method_of_type(fid, t, m, false, 1.0, |_| true),
-                other => return other,
-            },
-            None if self.named(callee).is_empty() => return Declared::External,
-            None => self.resolve_call(fid, from, callee, None, None, imports),
-        };
-        let Some(pick) = pick else {
-            return Declared::Unknown;
-        };
-        let [target] = pick.ids[..] else {
-            return Declared::Unknown;
-        };
-        let s = &self.symbols[target.index()];
-        if s.kind.is_container() && s.kind != SymbolKind::Module {
-            return if element {
-                Declared::Unknown
-            } else {
-                Declared::Project(target)
-            };
-        }
-        let returned = s
-            .signature
-            .rsplit_once("->")
-            .and_then(|(_, r)| annotated_type(r.trim().trim_end_matches(':')));
-        let name = match returned {
-            Some((_, Some(elem))) if element => elem,
-            Some((base, _)) if !element => base,
-            _ => return Declared::Unknown,
-        };
-        // Resolved where the callee is declared: its file's own names, then the project's.
-        self.declared_type(s.file.index(), &name, &FileImports::default())
-    }
-
-    /// The project type named `name` in file `fid`, by the rules of a type reference.
-    fn declared_type(&self, fid: usize, name: &str, imports: &FileImports) -> Declared {
-        let any_type = self
-            .named(name)
-            .iter()
-            .any(|&i| self.symbols[i.index()].kind.is_type());
-        if !any_type {
-            return Declared::External;
-        }
-        match self.resolve_type(fid, name, imports) {
-            Some(p) if p.ids.len() == 1 => Declared::Project(p.ids[0]),
-            _ => Declared::Unknown,
-        }
     }
 
     /// Method `name` of type `class` that `accept` takes, or of the nearest of its bases that has one
@@ -173,7 +100,7 @@ impl Resolver<'_> {
     /// The project types that type `class` declares as its bases, each resolved like a type reference from
     /// its file (same file, same directory, a unique name); a base that does not resolve to one project
     /// type (an external class, or several candidates) ends the walk there.
-    fn bases_of(&self, class: SymbolId) -> Vec<SymbolId> {
+    pub(super) fn bases_of(&self, class: SymbolId) -> Vec<SymbolId> {
         let fid = self.symbols[class.index()].file.index();
         let (_, facts) = &self.files[fid];
         let local = class.0 - self.offsets[fid].0;
@@ -229,14 +156,14 @@ impl Resolver<'_> {
     }
 }
 
-/// Whether the extractor types the receivers of `lang` from declarations (`parse/extract/types.rs`):
+/// Whether the extractor types the receivers of `lang` from declarations (`parse/extract/types/`):
 /// Python so far.
 pub(super) fn types_receivers(lang: Language) -> bool {
     lang == Language::Python
 }
 
 /// `Inner` of `pkg.Outer.Inner` or `a::Inner`.
-fn last_segment(name: &str) -> &str {
+pub(super) fn last_segment(name: &str) -> &str {
     name.rsplit(['.', ':'])
         .find(|s| !s.is_empty())
         .unwrap_or(name)

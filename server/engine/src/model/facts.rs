@@ -105,13 +105,20 @@ pub struct FileFacts {
     pub syntax_errors: u32,
     /// The declared type of the receiver of some call references, as `(index into refs, type)` in index
     /// order (Python: a parameter or variable annotation, a constructor call or literal assigned to it, a
-    /// `self.x` attribute typed in its class; see `parse/extract/types.rs`). The type is a name as written
-    /// (`Context`, `dict`, `List[Parameter]`), `Callee()` for what calling it returns, `Type.m()` for what
-    /// method `m` of `Type` returns, and a trailing `[]` for an element of that. Kept beside the references
+    /// `self.x` attribute typed in its class; Go: receivers, parameters, declarations, struct fields; see
+    /// `parse/extract/types/`). The type is a name as written (`Context`, `dict`, `List[Parameter]`),
+    /// `Callee()` for what calling it returns, `Type.m()` for what method `m` of `Type` returns, a
+    /// trailing `[]` for an element of that, `X#f` for field `f` of `X`. Kept beside the references
     /// rather than in each [`RefFact`]: few have one, and a field in every reference cost the live writer
     /// 20 MiB of peak RSS on django (`server/cli/tests/memory.rs`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub receiver_types: Vec<(u32, String)>,
+    /// The declared types of members of this file's types, as `(type's symbol index, member, type)`: Go
+    /// struct fields (`Label *Ident` → `Ident`), and with an empty member the element source of a named
+    /// slice, map or channel type (`type byPos []*Comment` → `slice[Comment]`); types in the grammar of
+    /// `receiver_types`. The graph reads them to type `x.f.m()`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub member_types: Vec<(u32, String, String)>,
     /// The sites after the first of references made more than once by one symbol (see [`MoreSite`]), so
     /// that references and call hierarchy can point at every call; beside `refs` for the reason
     /// `receiver_types` is.

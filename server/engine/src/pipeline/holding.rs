@@ -5,6 +5,7 @@ use crate::Error;
 use crate::config::Config;
 use crate::graph;
 use crate::model::{FileFacts, Posting, SearchData, SymbolKind};
+use crate::parse::extract::types::declares_result;
 use crate::search;
 use crate::store::spill::packed::{PackedRefs, RefLists};
 use crate::store::spill::park::{Park, Parked, ParkedSearch, Span, SymbolText};
@@ -78,16 +79,21 @@ impl Parks {
     }
 }
 
-/// Takes the signatures and docs out of a file's symbols to be parked. Methods keep their signatures: the
-/// graph's resolver reads them (receivers).
+/// Takes the signatures and docs out of a file's symbols to be parked. Methods keep their signatures, and
+/// functions whose signature declares a result type: the graph's resolver reads them (receivers, the
+/// types of call results).
 pub(crate) fn take_texts(facts: &mut FileFacts) -> Vec<SymbolText> {
+    let lang = facts.language;
     facts
         .symbols
         .iter_mut()
         .map(|s| {
-            let signature = match s.kind {
-                SymbolKind::Method => String::new(),
-                _ => std::mem::take(&mut s.signature),
+            let read = s.kind == SymbolKind::Method
+                || (s.kind == SymbolKind::Function && declares_result(lang, &s.signature));
+            let signature = if read {
+                String::new()
+            } else {
+                std::mem::take(&mut s.signature)
             };
             (signature, std::mem::take(&mut s.doc))
         })

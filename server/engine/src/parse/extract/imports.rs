@@ -233,7 +233,8 @@ impl<'s> Extractor<'s> {
         }
     }
 
-    /// A Go import spec: binds its explicit name, else the path's last segment.
+    /// A Go import spec: binds its explicit name, else the path's last segment, to the whole package (no
+    /// original name: a Go import names a package, not a symbol in it).
     fn go_import(&mut self, node: Node, sym: u32) {
         if let Some(p) = node.child_by_field_name("path") {
             let module = self.text(p).trim_matches(['"', '`']).to_string();
@@ -241,7 +242,7 @@ impl<'s> Extractor<'s> {
                 .child_by_field_name("name")
                 .map(|n| self.text(n).to_string())
                 .unwrap_or_else(|| module.rsplit('/').next().unwrap_or("").to_string());
-            self.add_import(sym, module, name.clone(), name, Self::line(node));
+            self.add_import(sym, module, name, String::new(), Self::line(node));
         }
     }
 

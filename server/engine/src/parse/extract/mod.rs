@@ -80,6 +80,7 @@ pub fn extract(lang: Language, path: &str, src: &str, tree: &Tree) -> FileFacts 
             imports: Vec::new(),
             syntax_errors: 0,
             receiver_types: Vec::new(),
+            member_types: Vec::new(),
             more_sites: Vec::new(),
         },
         seen: HashMap::default(),
@@ -196,7 +197,7 @@ struct Extractor<'s> {
     /// Ruby identifiers read inside callables, `(symbol, name, (line, column))`: locals or calls without
     /// parentheses.
     bare_idents: Vec<(u32, String, (u32, u32))>,
-    /// Python names bound in each scope, for receiver types and shadowing (see `types.rs`).
+    /// Python and Go names bound in each scope, for receiver types and shadowing (see `types/`).
     bindings: Vec<types::Binding>,
 }
 
@@ -216,8 +217,10 @@ impl<'s> Extractor<'s> {
         if node.is_error() || node.is_missing() {
             self.facts.syntax_errors += 1;
         }
-        if self.lang == Language::Python {
-            self.python_binding(node, ctx);
+        match self.lang {
+            Language::Python => self.python_binding(node, ctx),
+            Language::Go => self.go_binding(node, ctx),
+            _ => {}
         }
         if let Some(def) = self.definition(node, ctx) {
             self.visit_definition(node, def, ctx, depth);

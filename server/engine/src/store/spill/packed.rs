@@ -32,7 +32,8 @@ impl PackedRefs {
             .cloned()
             .collect();
         // And the imports that name those bases (`from x import Base`, `import fields` for
-        // `fields.IntegerField`): a base is resolved as its own file sees it.
+        // `fields.IntegerField`), or that a declared type of this file may name (a Go struct field's
+        // `token.Pos`, a signature's result): a base or a declared type is resolved as its own file sees it.
         facts.imports = imports
             .iter()
             .filter(|i| {
@@ -40,6 +41,7 @@ impl PackedRefs {
                     .refs
                     .iter()
                     .any(|r| r.name.split(['.', ':']).next() == Some(i.name.as_str()))
+                    || names_declared_type(facts, &i.name)
             })
             .cloned()
             .collect();
@@ -78,4 +80,20 @@ impl PackedRefs {
     pub fn len(&self) -> usize {
         self.0.len()
     }
+}
+
+/// Whether import `name` may be named by a declared type that the graph evaluates in `facts`' file: a word
+/// of a member type ([`FileFacts::member_types`]) or of a symbol's signature (where results are declared).
+fn names_declared_type(facts: &FileFacts, name: &str) -> bool {
+    let is_word = |text: &str| {
+        text.match_indices(name).any(|(at, _)| {
+            let before = text[..at].chars().next_back();
+            let after = text[at + name.len()..].chars().next();
+            let boundary = |c: Option<char>| !c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+            boundary(before) && boundary(after)
+        })
+    };
+    !name.is_empty()
+        && (facts.member_types.iter().any(|(_, _, ty)| is_word(ty))
+            || facts.symbols.iter().any(|s| is_word(&s.signature)))
 }

@@ -1,0 +1,414 @@
+//! Go bindings and declared types: receivers and parameters, `var` and `:=` declarations (typed, or typed
+//! by their value: a composite literal, `&T{}`, `new(T)`, a call, another expression), `range` values, type
+//! switch cases; struct field types and the element types of named slice and map types
+//! ([`FileFacts::member_types`](crate::model::FileFacts)), which the graph reads for `x.f.m()`.
+
+use super::{Ty, matching};
+use crate::model::SymbolKind;
+use crate::parse::extract::{Ctx, Extractor};
+use tree_sitter::Node;
+
+/// Nodes whose end closes the block a Go declaration inside them is visible in.
+const GO_SCOPES: &[&str] = &[
+    "block",
+    "if_statement",
+    "for_statement",
+    "expression_switch_statement",
+    "type_switch_statement",
+    "select_statement",
+    "expression_case",
+    "type_case",
+    "default_case",
+    "communication_case",
+    "func_literal",
+];
+
+impl<'s> Extractor<'s> {
+    /// Records the bindings made at `node`, and the member types a type declaration states (Go; see the
+    /// module docs).
+    pub(in crate::parse::extract) fn go_binding(&mut self, node: Node, ctx: &Ctx) {
+        match node.kind() {
+            "parameter_declaration" | "variadic_parameter_declaration" => {
+                self.go_parameter(node, ctx)
+            }
+            "var_spec" | "const_spec" => self.go_var_spec(node, ctx),
+            "short_var_declaration" | "range_clause" => self.go_short_var(node, ctx),
+            "type_switch_statement" => self.go_type_switch(node, ctx),
+            "field_declaration" => self.go_field(node, ctx),
+            "slice_type" | "array_type" | "map_type" | "channel_type" => {
+                // `type byPos []*Comment`: what an index or a `range` of a `byPos` gives.
+                let declared = node.parent().filter(|p| p.kind() == "type_spec");
+                if declared.and_then(|p| p.child_by_field_name("type")) == Some(node)
+                    && let Some(ty) = go_type(self.text(node))
+                {
+                    self.facts.member_types.push((ctx.sym, String::new(), ty));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// `name T` in a parameter list (a method's receiver too); a function literal's parameters are
+    /// visible in the literal only.
+    fn go_parameter(&mut self, node: Node, ctx: &Ctx) {
+        let Some(c) = ctx.callable else { return };
+        let mut ty = node
+            .child_by_field_name("type")
+            .and_then(|t| go_type(self.text(t)));
+        if node.kind() == "variadic_parameter_declaration" {
+            ty = ty.map(|t| format!("slice[{t}]"));
+        }
+        let ty = ty.map_or(Ty::Unknown, Ty::Named);
+        let lines = enclosing(node, &["func_literal"]).map(|l| (line_of(l), end_line(l)));
+        let mut cursor = node.walk();
+        let names: Vec<Node> = node.children_by_field_name("name", &mut cursor).collect();
+        for name in names {
+            self.bind_in(c, c, name, ty.clone(), lines);
+        }
+    }
+
+    /// `var a, b T = x, y` in a function (visible to the end of its block) or at package level.
+    fn go_var_spec(&mut self, node: Node, ctx: &Ctx) {
+        let scope = ctx.callable.unwrap_or(0);
+        if ctx.callable.is_none() && ctx.sym != 0 {
+            return;
+        }
+        let declared = node
+            .child_by_field_name("type")
+            .and_then(|t| go_type(self.text(t)));
+        let mut cursor = node.walk();
+        let names: Vec<Node> = node.children_by_field_name("name", &mut cursor).collect();
+        let values = self.go_values(node.child_by_field_name("value"), names.len());
+        let lines = ctx.callable.and_then(|_| block_lines(node));
+        for (i, name) in names.into_iter().enumerate() {
+            let ty = match &declared {
+                Some(t) => Ty::Named(t.clone()),
+                None => values.get(i).cloned().unwrap_or(Ty::Unknown),
+            };
+            self.bind_in(scope, scope, name, ty, lines);
+        }
+    }
+
+    /// `a, b := x, y` (and `for k, v := range xs`: `v` an element of `xs`), visible to the end of the
+    /// block.
+    fn go_short_var(&mut self, node: Node, ctx: &Ctx) {
+        let (Some(c), Some(left)) = (ctx.callable, node.child_by_field_name("left")) else {
+            return;
+        };
+        let mut cursor = left.walk();
+        let names: Vec<Node> = left
+            .named_children(&mut cursor)
+            .filter(|n| n.kind() == "identifier")
+            .collect();
+        let right = node.child_by_field_name("right");
+        let values = if node.kind() == "range_clause" {
+            // The key (an index or a map key) stays unknown; the value is an element.
+            let elem = right.map_or(Ty::Unknown, |r| Ty::Element(Box::new(self.go_value(r))));
+            vec![Ty::Unknown, elem]
+        } else {
+            self.go_values(right, names.len())
+        };
+        let scope_node = match node.kind() {
+            "range_clause" => node.parent(),
+            _ => Some(node),
+        };
+        let lines = scope_node.and_then(block_lines);
+        for (i, name) in names.into_iter().enumerate() {
+            let ty = values.get(i).cloned().unwrap_or(Ty::Unknown);
+            self.bind_in(c, c, name, ty, lines);
+        }
+    }
+
+    /// The types of the values of an `expression_list` assigned to `n` names: one each, or for a single
+    /// value assigned to several names (`x, err := f()`, `v, ok := m[k]`) its type for the first.
+    fn go_values(&self, list: Option<Node>, n: usize) -> Vec<Ty> {
+        let Some(list) = list else {
+            return Vec::new();
+        };
+        let mut cursor = list.walk();
+        let values: Vec<Ty> = list
+            .named_children(&mut cursor)
+            .map(|v| self.go_value(v))
+            .collect();
+        if values.len() == n || values.len() == 1 {
+            values
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// The type of a Go value expression: a composite literal's (`T{..}`, `&T{..}`), `new(T)`, `make(T)`,
+    /// a conversion's; otherwise the expression itself, typed later as a chain ([`Ty::Expr`]).
+    fn go_value(&self, node: Node) -> Ty {
+        let named = |t: Option<Node>| {
+            t.and_then(|t| go_type(self.text(t)))
+                .map_or(Ty::Unknown, Ty::Named)
+        };
+        match node.kind() {
+            "composite_literal" | "type_conversion_expression" => {
+                named(node.child_by_field_name("type"))
+            }
+            "unary_expression" => {
+                let op = node.child_by_field_name("operator").map(|o| self.text(o));
+                let Some(operand) = node.child_by_field_name("operand") else {
+                    return Ty::Unknown;
+                };
+                match op {
+                    Some("&" | "*") => self.go_value(operand),
+                    Some("<-") => Ty::Element(Box::new(self.go_value(operand))),
+                    _ => Ty::Unknown,
+                }
+            }
+            "parenthesized_expression" => node
+                .named_child(0)
+                .map_or(Ty::Unknown, |inner| self.go_value(inner)),
+            "call_expression" => {
+                let callee = node.child_by_field_name("function").map(|f| self.text(f));
+                let first_arg = node
+                    .child_by_field_name("arguments")
+                    .and_then(|a| a.named_child(0));
+                match callee {
+                    Some("new" | "make") => named(first_arg),
+                    _ => self.go_expr(node),
+                }
+            }
+            "identifier"
+            | "selector_expression"
+            | "index_expression"
+            | "type_assertion_expression" => self.go_expr(node),
+            _ => Ty::Unknown,
+        }
+    }
+
+    /// [`Ty::Expr`] of `node`'s text without whitespace; unknown past 200 bytes.
+    fn go_expr(&self, node: Node) -> Ty {
+        let text: String = self
+            .text(node)
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        if text.len() > 200 {
+            return Ty::Unknown;
+        }
+        Ty::Expr(text)
+    }
+
+    /// `switch n := x.(type) { case *T: .. }`: `n` is a `T` in that case (a case of several types, or the
+    /// default, leaves it unknown).
+    fn go_type_switch(&mut self, node: Node, ctx: &Ctx) {
+        let Some(c) = ctx.callable else { return };
+        let Some(alias) = node
+            .child_by_field_name("alias")
+            .and_then(|a| a.named_child(0))
+        else {
+            return;
+        };
+        let mut cursor = node.walk();
+        let cases: Vec<Node> = node
+            .named_children(&mut cursor)
+            .filter(|n| matches!(n.kind(), "type_case" | "default_case"))
+            .collect();
+        for case in cases {
+            let mut cursor = case.walk();
+            let types: Vec<Node> = case
+                .children_by_field_name("type", &mut cursor)
+                .filter(|t| t.is_named())
+                .collect();
+            let ty = match types[..] {
+                [one] => go_type(self.text(one)).map_or(Ty::Unknown, Ty::Named),
+                _ => Ty::Unknown,
+            };
+            let lines = Some((line_of(case), end_line(case)));
+            self.bind_in(c, c, alias, ty, lines);
+        }
+    }
+
+    /// A named field of a struct type declaration: `(struct, name, type)` in the member types.
+    fn go_field(&mut self, node: Node, ctx: &Ctx) {
+        // Directly in `type S struct { .. }` (a field of a nested anonymous struct is not `S`'s).
+        let in_type_spec = node
+            .parent()
+            .and_then(|l| l.parent())
+            .and_then(|s| s.parent())
+            .is_some_and(|t| t.kind() == "type_spec");
+        if !in_type_spec || self.facts.symbols[ctx.sym as usize].kind != SymbolKind::Struct {
+            return;
+        }
+        let Some(ty) = node
+            .child_by_field_name("type")
+            .and_then(|t| go_type(self.text(t)))
+        else {
+            return;
+        };
+        let mut cursor = node.walk();
+        let names: Vec<String> = node
+            .children_by_field_name("name", &mut cursor)
+            .map(|n| self.text(n).to_string())
+            .collect();
+        for name in names {
+            self.facts.member_types.push((ctx.sym, name, ty.clone()));
+        }
+    }
+}
+
+/// 1-based line of `node`'s start.
+fn line_of(node: Node) -> u32 {
+    node.start_position().row as u32 + 1
+}
+
+/// 1-based line of `node`'s end.
+fn end_line(node: Node) -> u32 {
+    node.end_position().row as u32 + 1
+}
+
+/// The nearest ancestor of `node` of one of `kinds`.
+fn enclosing<'t>(node: Node<'t>, kinds: &[&str]) -> Option<Node<'t>> {
+    std::iter::successors(node.parent(), |n| n.parent()).find(|n| kinds.contains(&n.kind()))
+}
+
+/// The lines where a declaration at `node` is visible: from its line to the end of its block.
+fn block_lines(node: Node) -> Option<(u32, u32)> {
+    enclosing(node, GO_SCOPES).map(|b| (line_of(node), end_line(b)))
+}
+
+/// A Go type as the receiver-type grammar writes it (`parse/extract/types/mod.rs`): pointers dropped
+/// (`*T` → `T`), `pkg.T` kept, type arguments dropped (`List[int]` → `List`), slices and arrays as
+/// `slice[T]`, maps as `map[V]` (the value type), channels as `chan[T]`, `...T` as `slice[T]`. `None` for
+/// function, interface and struct literals and for text that is no type.
+pub(crate) fn go_type(text: &str) -> Option<String> {
+    let t = text.trim().trim_start_matches(['*', ' ']);
+    if let Some(rest) = t.strip_prefix("...") {
+        return Some(format!("slice[{}]", go_type(rest)?));
+    }
+    if let Some(rest) = t.strip_prefix("map[") {
+        let close = matching(rest, '[', ']')?;
+        return Some(format!("map[{}]", go_type(&rest[close + 1..])?));
+    }
+    if let Some(rest) = t.strip_prefix('[') {
+        let close = matching(rest, '[', ']')?;
+        return Some(format!("slice[{}]", go_type(&rest[close + 1..])?));
+    }
+    if let Some(rest) = t
+        .strip_prefix("<-chan")
+        .or_else(|| t.strip_prefix("chan<-"))
+        .or_else(|| t.strip_prefix("chan "))
+    {
+        return Some(format!("chan[{}]", go_type(rest)?));
+    }
+    let name = t.split('[').next().unwrap_or(t).trim();
+    let mut parts = name.split('.');
+    let ok = |p: Option<&str>| {
+        p.is_some_and(|p| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '_'))
+    };
+    let (first, second, third) = (parts.next(), parts.next(), parts.next());
+    let valid = ok(first) && (second.is_none() || ok(second)) && third.is_none();
+    let keyword = matches!(name, "func" | "interface" | "struct");
+    (valid && !keyword && !name.starts_with(|c: char| c.is_ascii_digit())).then(|| name.to_string())
+}
+
+/// The type of the (first) result of a Go function or method, read off its signature
+/// (`func (x *T) Pos() token.Pos` → `token.Pos`; `func New() (*T, error)` → `T`; `func f() (n int, err
+/// error)` → `int`). `None` without a result.
+pub(crate) fn go_result_type(signature: &str) -> Option<String> {
+    let skip_group = |s: &str, open: char, close: char| -> Option<String> {
+        let rest = s.trim_start().strip_prefix(open)?;
+        let end = matching(rest, open, close)?;
+        Some(rest[end + 1..].to_string())
+    };
+    let mut s = signature
+        .trim()
+        .strip_prefix("func")?
+        .trim_start()
+        .to_string();
+    if s.starts_with('(') {
+        s = skip_group(&s, '(', ')')?;
+    }
+    let s = s.trim_start();
+    let name_end = s
+        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .unwrap_or(s.len());
+    let mut s = s[name_end..].to_string();
+    if s.trim_start().starts_with('[') {
+        s = skip_group(&s, '[', ']')?;
+    }
+    let s = skip_group(&s, '(', ')')?;
+    let result = s.trim().trim_end_matches('{').trim();
+    let Some(inner) = result.strip_prefix('(') else {
+        return (!result.is_empty()).then(|| go_type(result)).flatten();
+    };
+    let inner = &inner[..matching(inner, '(', ')')?];
+    let items = split_top_level(inner);
+    // Named results (`n int, err error`, `a, b T`): the first item that has a type after its name.
+    let named = items.iter().any(|i| i.trim().contains(' '));
+    let first = if named {
+        let typed = items.iter().find(|i| i.trim().contains(' '))?;
+        typed.trim().split_once(' ')?.1
+    } else {
+        items.first()?
+    };
+    go_type(first)
+}
+
+/// `s` split at the commas outside brackets.
+fn split_top_level(s: &str) -> Vec<&str> {
+    let mut items = Vec::new();
+    let (mut depth, mut start) = (0i32, 0);
+    for (i, c) in s.char_indices() {
+        match c {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth -= 1,
+            ',' if depth == 0 => {
+                items.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    items.push(&s[start..]);
+    items
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{go_result_type, go_type};
+
+    #[test]
+    fn go_types_in_the_receiver_grammar() {
+        let cases = [
+            ("*Ident", Some("Ident")),
+            ("[]*Comment", Some("slice[Comment]")),
+            ("map[string]*Object", Some("map[Object]")),
+            ("map[K][]T", Some("map[slice[T]]")),
+            ("*token.FileSet", Some("token.FileSet")),
+            ("chan<- Event", Some("chan[Event]")),
+            ("...Option", Some("slice[Option]")),
+            ("[4]byte", Some("slice[byte]")),
+            ("List[int]", Some("List")),
+            ("func(x int) bool", None),
+            ("interface{ M() }", None),
+            ("struct{}", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(go_type(text).as_deref(), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn go_results_from_signatures() {
+        let cases = [
+            ("func (c *Comment) Pos() token.Pos", Some("token.Pos")),
+            ("func New(a int) (*T, error)", Some("T")),
+            ("func f() (n int, err error)", Some("int")),
+            ("func f() (a, b *T)", Some("T")),
+            (
+                "func Map[K comparable, V any](m map[K]V) []V",
+                Some("slice[V]"),
+            ),
+            ("func (s *S) Close()", None),
+            ("func g(f func() int) *Node {", Some("Node")),
+        ];
+        for (sig, want) in cases {
+            assert_eq!(go_result_type(sig).as_deref(), want, "{sig}");
+        }
+    }
+}
