@@ -627,14 +627,20 @@ impl<'a> Resolver<'a> {
                 if !members.is_empty() {
                     return self.narrow(fid, members, 0.95);
                 }
-                // `alias.f` where `alias` is an imported module.
+                // `alias.f` where `alias` is an imported module: a function or type of it (a Go
+                // package's methods are called on values, never through the package).
                 if let Some(module) = imports.module_of(q_last) {
                     let m = module_segments(&module);
                     let ids: Vec<SymbolId> = self
                         .named(name)
                         .iter()
                         .copied()
-                        .filter(|&i| self.module_matches(self.symbols[i.index()].file.index(), &m))
+                        .filter(|&i| {
+                            let s = &self.symbols[i.index()];
+                            (lang != Language::Go
+                                || callable_or_type(s.kind) && s.kind != SymbolKind::Method)
+                                && self.module_matches(s.file.index(), &m)
+                        })
                         .collect();
                     if !ids.is_empty() {
                         return self.narrow(fid, ids, 0.9);

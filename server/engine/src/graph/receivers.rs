@@ -87,7 +87,7 @@ impl Resolver<'_> {
                     })
                     .collect();
                 if !ids.is_empty() {
-                    return self.narrow(fid, ids, w);
+                    return self.narrow(fid, self.declared_beside(c, ids), w);
                 }
             }
             for base in self.bases_of(c) {
@@ -95,6 +95,24 @@ impl Resolver<'_> {
             }
         }
         None
+    }
+
+    /// Of the methods `ids` that bear type `class`'s qualified name, those declared beside it: in its file,
+    /// else in its directory (a Go package), else all (another `File` type's `File.Pos` is not this one's).
+    fn declared_beside(&self, class: SymbolId, ids: Vec<SymbolId>) -> Vec<SymbolId> {
+        let file = self.symbols[class.index()].file.index();
+        let dir = self.file_dirs[file];
+        let file_of = |i: &SymbolId| self.symbols[i.index()].file.index();
+        let same_file: Vec<SymbolId> = ids.iter().copied().filter(|i| file_of(i) == file).collect();
+        if !same_file.is_empty() {
+            return same_file;
+        }
+        let same_dir: Vec<SymbolId> = ids
+            .iter()
+            .copied()
+            .filter(|i| self.file_dirs[file_of(i)] == dir)
+            .collect();
+        if same_dir.is_empty() { ids } else { same_dir }
     }
 
     /// The project types that type `class` declares as its bases, each resolved like a type reference from

@@ -87,6 +87,7 @@ pub fn extract(lang: Language, path: &str, src: &str, tree: &Tree) -> FileFacts 
         ident_writes: Vec::new(),
         bare_idents: Vec::new(),
         bindings: Vec::new(),
+        block_bindings: HashMap::default(),
     };
     x.facts.symbols[0].doc = x.module_doc(root);
     let ctx = Ctx {
@@ -190,8 +191,9 @@ struct Extractor<'s> {
     lang: Language,
     src: &'s str,
     facts: FileFacts,
-    /// Dedupes refs per (symbol, kind, name, qualifier): the index of each one's reference in `facts.refs`.
-    seen: HashMap<(u32, RefKind, String, Option<String>), u32>,
+    /// Dedupes refs per (symbol, kind, name, qualifier, block binding of the qualifier's head — see
+    /// `types::Extractor::block_binding`): the index of each one's reference in `facts.refs`.
+    seen: HashMap<(u32, RefKind, String, Option<String>, u32), u32>,
     /// Plain identifiers assigned to inside callables: `(symbol, name, line)`; matched against globals at the end.
     ident_writes: Vec<(u32, String, u32)>,
     /// Ruby identifiers read inside callables, `(symbol, name, (line, column))`: locals or calls without
@@ -199,6 +201,8 @@ struct Extractor<'s> {
     bare_idents: Vec<(u32, String, (u32, u32))>,
     /// Python and Go names bound in each scope, for receiver types and shadowing (see `types/`).
     bindings: Vec<types::Binding>,
+    /// The indexes in `bindings` of the block-scoped ones, by name.
+    block_bindings: HashMap<String, Vec<u32>>,
 }
 
 impl<'s> Extractor<'s> {

@@ -206,7 +206,7 @@ impl<'s> Extractor<'s> {
     }
 
     /// Records that symbol `from` refers to `name` at `site` (1-based line, 0-based UTF-16 column). One
-    /// reference per (symbol, kind, name, qualifier), at its first site; the later sites with a known
+    /// reference per (symbol, kind, name, qualifier, block binding of the qualifier), at its first site; the later sites with a known
     /// column go to `more_sites`.
     pub(super) fn add_ref_at(
         &mut self,
@@ -219,7 +219,13 @@ impl<'s> Extractor<'s> {
         if name.is_empty() || name.len() > 200 {
             return;
         }
-        let key = (from, kind, name, qualifier);
+        // A call on a block-scoped name (a Go type switch case's `n`, a `:=` in a block) is a reference of
+        // its own per binding: each may have its own receiver type.
+        let block = match (kind, &qualifier) {
+            (RefKind::Call, Some(q)) => self.block_binding(from, q, line),
+            _ => 0,
+        };
+        let key = (from, kind, name, qualifier, block);
         if let Some(&i) = self.seen.get(&key) {
             if col != NO_COLUMN {
                 self.facts.more_sites.push((i, line, col));
@@ -227,7 +233,7 @@ impl<'s> Extractor<'s> {
             return;
         }
         self.seen.insert(key.clone(), self.facts.refs.len() as u32);
-        let (from, kind, name, qualifier) = key;
+        let (from, kind, name, qualifier, _) = key;
         self.facts.refs.push(RefFact {
             from,
             kind,

@@ -85,6 +85,13 @@ impl<'s> Extractor<'s> {
     /// [`Self::bind`] visible on `lines` only (a block-scoped binding).
     fn bind_in(&mut self, scope: u32, origin: u32, name: Node, ty: Ty, lines: Option<(u32, u32)>) {
         let name = self.text(name).to_string();
+        if lines.is_some() {
+            let at = self.bindings.len() as u32;
+            self.block_bindings
+                .entry(name.clone())
+                .or_default()
+                .push(at);
+        }
         self.bindings.push(Binding {
             scope,
             origin,
@@ -92,6 +99,25 @@ impl<'s> Extractor<'s> {
             ty,
             lines,
         });
+    }
+
+    /// The first line of the innermost block-scoped binding of qualifier `q`'s head name that code of
+    /// symbol `from` sees at `line`; 0 when the name is not block-scoped there.
+    pub(super) fn block_binding(&self, from: u32, q: &str, line: u32) -> u32 {
+        let head_end = q
+            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .unwrap_or(q.len());
+        let Some(found) = self.block_bindings.get(&q[..head_end]) else {
+            return 0;
+        };
+        found
+            .iter()
+            .filter_map(|&i| self.bindings.get(i as usize))
+            .filter(|b| b.lines.is_some_and(|(a, z)| a <= line && line <= z))
+            .filter(|b| self.enclosing_callables(from).any(|c| c == b.scope))
+            .filter_map(|b| b.lines.map(|(a, _)| a))
+            .max()
+            .unwrap_or(0)
     }
 
     /// Post-pass (Python, Go): each call on a receiver gets the receiver's declared type; a bare-name call
