@@ -589,3 +589,55 @@ func main() {
         "#]],
     );
 }
+
+#[test]
+fn module_variables_are_typed_where_they_are_declared() {
+    // Two `allow_migrate` methods: without the variable's type the call would be left ambiguous.
+    check(
+        &[
+            (
+                "pkg/db/__init__.py",
+                "\
+from pkg.db.utils import ConnectionRouter
+
+router = ConnectionRouter()
+",
+            ),
+            (
+                "pkg/db/utils.py",
+                "\
+class ConnectionRouter:
+    def allow_migrate(self, db):
+        return True
+
+class Other:
+    def allow_migrate(self, db):
+        return False
+",
+            ),
+            (
+                "pkg/ops.py",
+                "\
+from pkg.db import router
+
+def migrate(db):
+    return router.allow_migrate(db)
+",
+            ),
+            (
+                "log/log.go",
+                "package log\n\nvar std = New()\n\nfunc New() *Logger { return &Logger{} }\n\ntype Logger struct{}\n\nfunc (l *Logger) Output(s string) {}\n",
+            ),
+            (
+                "log/print.go",
+                "package log\n\ntype Other struct{}\n\nfunc (o *Other) Output(s string) {}\n\nfunc Print(s string) { std.Output(s) }\n",
+            ),
+        ],
+        expect![[r#"
+            Print -> log/log.go:Logger.Output
+            migrate -> pkg/db/utils.py:ConnectionRouter.allow_migrate
+            router -> pkg/db/utils.py:ConnectionRouter
+            std -> log/log.go:New
+        "#]],
+    );
+}

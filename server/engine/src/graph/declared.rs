@@ -200,6 +200,44 @@ impl Resolver<'_> {
         Declared::Unknown
     }
 
+    /// The declared type of the module-level variable `name` as file `fid` sees it: imported by name
+    /// (Python, JS, ...), or declared in another file of the same Go package; its type is a member type
+    /// of its file's module symbol. `None` when no such variable is found or its type is not declared.
+    pub(super) fn global_type(
+        &self,
+        fid: usize,
+        name: &str,
+        imports: &FileImports,
+    ) -> Option<Declared> {
+        let is_global = |k: SymbolKind| k == SymbolKind::Global;
+        let pick = match self.via_import(fid, name, imports, is_global) {
+            Some(p) => p,
+            None if self.files[fid].0.language == Language::Go => {
+                let same_package: Vec<SymbolId> = self
+                    .named(name)
+                    .iter()
+                    .copied()
+                    .filter(|&i| {
+                        let s = &self.symbols[i.index()];
+                        is_global(s.kind) && self.file_dirs[s.file.index()] == self.file_dirs[fid]
+                    })
+                    .collect();
+                self.narrow(fid, same_package, 1.0)?
+            }
+            None => return None,
+        };
+        let [global] = pick.ids[..] else { return None };
+        let g = &self.symbols[global.index()];
+        let f = g.file.index();
+        let (_, _, ty) = self.files[f]
+            .1
+            .member_types
+            .iter()
+            .find(|(owner, member, _)| *owner == 0 && *member == g.name)?;
+        let own = FileImports::new(&self.files[f].1.imports);
+        Some(self.declared(f, self.offsets[f], ty, &own, 0))
+    }
+
     /// The type a plain name (Go also `pkg.T`) names in file `fid`. Python names are read by their last
     /// segment (a qualified class name `click.core.Context` is `Context`).
     fn declared_name(&self, fid: usize, name: &str, imports: &FileImports) -> Declared {

@@ -8,6 +8,7 @@
 //! ambiguous; a name with many candidates gets no edge at all, so one common name never floods the graph.
 
 mod declared;
+use declared::Declared;
 mod names;
 mod rank;
 mod receivers;
@@ -601,7 +602,9 @@ impl<'a> Resolver<'a> {
                 || matches!(k, SymbolKind::Class | SymbolKind::Struct)
                 || (k == SymbolKind::Type && lang == Language::Go)
         };
-        if let Some(ty) = receiver_type
+        // The method's own receiver (Go `func (c *Client)`) is its container, looked up as such below.
+        let own_receiver = qualifier.is_some_and(|q| self.is_method_receiver(from, q));
+        if let Some(ty) = receiver_type.filter(|_| !own_receiver)
             && let Some(decided) = self.typed_call(fid, from, name, ty, imports)
         {
             return decided;
@@ -613,7 +616,7 @@ impl<'a> Resolver<'a> {
                     None => self.super_call(fid, from, name),
                 }
             }
-            Some(q) if is_self_receiver(q, lang) || self.is_method_receiver(from, q) => {
+            Some(q) if is_self_receiver(q, lang) || own_receiver => {
                 if let Some(p) = self.member_of_container(from, name) {
                     return Some(p);
                 }
@@ -645,10 +648,26 @@ impl<'a> Resolver<'a> {
                     if !ids.is_empty() {
                         return self.narrow(fid, ids, 0.9);
                     }
-                    // `pkg.f()` on an imported module or package that has no `f`: a function of a
-                    // module outside the project, never some project method of that name.
-                    if q == q_last {
+                    // `pkg.f()` on a whole imported module or package (`import os`, a Go import) that
+                    // has no `f`: a function of a module outside the project, never some project
+                    // method of that name.
+                    let whole_module = imports
+                        .symbol(q)
+                        .is_some_and(|(_, original)| original.is_empty());
+                    if q == q_last && whole_module {
                         return None;
+                    }
+                }
+                // A module-level variable of another file, whose type that file declares.
+                if !q.contains(['.', '(', '[', ':'])
+                    && let Some(declared) = self.global_type(fid, q, imports)
+                {
+                    match declared {
+                        Declared::Project(t) => {
+                            return self.method_of_type(fid, t, name, false, 0.95, |_| true);
+                        }
+                        Declared::External | Declared::Elements(..) => return None,
+                        Declared::Unknown => {}
                     }
                 }
                 // Unknown receiver type: only a project-wide unique method name resolves, as a guess.

@@ -86,8 +86,9 @@ impl Resolver<'_> {
                         s.kind.is_callable() && accept(s)
                     })
                     .collect();
-                if !ids.is_empty() {
-                    return self.narrow(fid, self.declared_beside(c, ids), w);
+                let beside = self.declared_beside(c, ids);
+                if !beside.is_empty() {
+                    return self.narrow(fid, beside, w);
                 }
             }
             for base in self.bases_of(c) {
@@ -98,9 +99,15 @@ impl Resolver<'_> {
     }
 
     /// Of the methods `ids` that bear type `class`'s qualified name, those declared beside it: in its file,
-    /// else in its directory (a Go package), else all (another `File` type's `File.Pos` is not this one's).
+    /// else in its directory (a Go package); else none where a language declares methods there only
+    /// (Python and Java in the class body, Go in the package: another `File` type's `File.Pos` is not this
+    /// one's), all where they may be elsewhere (Rust `impl` blocks, C++ out-of-line definitions, ...).
     fn declared_beside(&self, class: SymbolId, ids: Vec<SymbolId>) -> Vec<SymbolId> {
         let file = self.symbols[class.index()].file.index();
+        let beside_only = matches!(
+            self.files[file].0.language,
+            Language::Python | Language::Go | Language::Java
+        );
         let dir = self.file_dirs[file];
         let file_of = |i: &SymbolId| self.symbols[i.index()].file.index();
         let same_file: Vec<SymbolId> = ids.iter().copied().filter(|i| file_of(i) == file).collect();
@@ -112,7 +119,11 @@ impl Resolver<'_> {
             .copied()
             .filter(|i| self.file_dirs[file_of(i)] == dir)
             .collect();
-        if same_dir.is_empty() { ids } else { same_dir }
+        match (same_dir.is_empty(), beside_only) {
+            (false, _) => same_dir,
+            (true, true) => Vec::new(),
+            (true, false) => ids,
+        }
     }
 
     /// The project types that type `class` declares as its bases, each resolved like a type reference from

@@ -27,6 +27,10 @@ const TOKENS_PER_FULL_BODY: usize = 350;
 const SUMMARY_RESERVE: f32 = 0.15;
 /// Priority multiplier per hop of expansion.
 const HOP_DECAY: f32 = 0.7;
+/// Priority multiplier for a neighbour in test code reached from library code: tests that call a function
+/// rarely answer a question about it, and once calls on typed receivers resolve, a much-tested function's
+/// test callers outnumber its real neighbours (go-std's `Client.Post`: 11 callers, most in tests).
+const TEST_NEIGHBOUR: f32 = 0.5;
 /// Expansion stops below this priority (relative to the best entry point = 1.0).
 const MIN_PRIORITY: f32 = 0.01;
 /// Bodies longer than this many lines are trimmed around the lines that match the query.
@@ -294,6 +298,7 @@ fn expand(snap: &Snapshot, hits: &[Hit], budget: usize) -> Vec<Selected> {
             entry_rank: is_entry,
         });
         let name = s.qualified_name;
+        let in_tests = search::is_test_path(snap.file(s.file).path);
         let neighbours = snap
             .out_edges(f.symbol)
             .map(|e| (e, true))
@@ -307,7 +312,10 @@ fn expand(snap: &Snapshot, hits: &[Hit], budget: usize) -> Vec<Selected> {
                 continue;
             }
             let central = 0.8 + 0.4 * ((1.0 + other.pagerank).ln() / 3.0).min(1.0);
-            let p = f.priority * edge_weight(e.kind, outgoing) * e.weight * HOP_DECAY * central;
+            let into_tests = !in_tests && search::is_test_path(snap.file(other.file).path);
+            let tests = if into_tests { TEST_NEIGHBOUR } else { 1.0 };
+            let p =
+                f.priority * edge_weight(e.kind, outgoing) * e.weight * HOP_DECAY * central * tests;
             let mut why = reason(e.kind, outgoing, name, e.detail);
             if e.ambiguous {
                 why.push_str(" (ambiguous)");

@@ -128,6 +128,7 @@ impl<'s> Extractor<'s> {
             return;
         }
         let scopes = Scopes::new(std::mem::take(&mut self.bindings));
+        self.global_types(&scopes);
         self.retain_refs(|x, r| {
             r.kind != RefKind::Call
                 || r.qualifier.is_some()
@@ -148,6 +149,26 @@ impl<'s> Extractor<'s> {
             }
         }
         self.facts.receiver_types = typed;
+    }
+
+    /// The declared types of this file's module-level variables (`router = ConnectionRouter()`, Go `var
+    /// std = NewLogger()`), as member types of the module symbol: other files that import the name (or, in
+    /// Go, share the package) type their calls on it through the graph.
+    fn global_types(&mut self, scopes: &Scopes) {
+        let globals: Vec<String> = self
+            .facts
+            .symbols
+            .iter()
+            .filter(|s| s.kind == SymbolKind::Global && s.parent == Some(0))
+            .map(|s| s.name.clone())
+            .collect();
+        for name in globals {
+            if let Some(ty) = self.resolve(scopes, 0, &name, 0, 0)
+                && ty.len() <= MAX_TYPE_LEN
+            {
+                self.facts.member_types.push((0, name, ty));
+            }
+        }
     }
 
     /// Whether `name` is a parameter or local of callable `from` or of a callable enclosing it, at `line`.
