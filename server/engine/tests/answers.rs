@@ -524,7 +524,7 @@ fn analyze_gives_the_defining_function_and_its_callers() {
         "how is tax computed on an invoice",
         4000,
         expect![[r#"
-            used 732 of 4000 tokens
+            used 735 of 4000 tokens
             entry points:
               1. billing/invoice.py:L12-15 method Invoice.total
               2. billing/tax.py:L5-9 function compute_tax
@@ -546,7 +546,7 @@ fn analyze_gives_the_defining_function_and_its_callers() {
               summary entry billing/tax.py:L1-9 module billing.tax — matches the query (rank 3)
               source  entry billing/tax.py:L3-3 global RATE — type used by `compute_tax`
               source  entry billing/tax.py:L5-9 function compute_tax — matches the query (rank 2)
-              source  entry tests/test_tax.py:L3-4 function test_compute_tax_rounds_to_cents — calls `compute_tax`
+              source  entry tests/test_tax.py:L3-4 function test_compute_tax_rounds_to_cents — matches the query (rank 4)
         "#]],
     );
 }

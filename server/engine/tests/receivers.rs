@@ -641,3 +641,83 @@ def migrate(db):
         "#]],
     );
 }
+
+#[test]
+fn python_returns_attributes_and_own_class_constructions_type_their_receivers() {
+    // Every method name has two or more candidates: only inferred types pick one.
+    check(
+        &[
+            (
+                "orm/query.py",
+                "\
+class Query:
+    def add_filter(self, f):
+        pass
+
+    def clone(self):
+        obj = self.__class__()
+        return obj
+
+class Other:
+    def add_filter(self, f):
+        pass
+
+    def clone(self):
+        return Other()
+",
+            ),
+            (
+                "orm/queryset.py",
+                "\
+from orm.query import Query
+
+class QuerySet:
+    def __init__(self):
+        self._query = Query()
+
+    @property
+    def query(self):
+        return self._query
+
+    def _chain(self):
+        c = type(self)()
+        return c
+
+    def filter(self, f):
+        clone = self._chain()
+        clone.query.add_filter(f)
+        return clone
+
+    @classmethod
+    def make(cls):
+        qs = cls()
+        qs.filter(None)
+        return qs
+
+class Manager:
+    def filter(self, f):
+        pass
+",
+            ),
+            (
+                "orm/use.py",
+                "\
+from orm.queryset import QuerySet
+
+def run(qs: QuerySet):
+    qs.filter(1).query.clone().add_filter(2)
+",
+            ),
+        ],
+        expect![[r#"
+            Other.clone -> orm/query.py:Other
+            QuerySet.__init__ -> orm/query.py:Query
+            QuerySet.filter -> orm/query.py:Query.add_filter
+            QuerySet.filter -> orm/queryset.py:QuerySet._chain
+            QuerySet.make -> orm/queryset.py:QuerySet.filter
+            run -> orm/query.py:Query.add_filter
+            run -> orm/query.py:Query.clone
+            run -> orm/queryset.py:QuerySet.filter
+        "#]],
+    );
+}

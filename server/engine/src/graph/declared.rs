@@ -158,8 +158,22 @@ impl Resolver<'_> {
         if s.kind.is_type() {
             return Declared::Project(target);
         }
+        self.result_of(target, fid, from, imports, depth)
+    }
+
+    /// What callable `target` returns, as its signature declares it (a Python `-> T` annotation, a Go
+    /// result list) or, without an annotation, as its `return` statements agree (member `()`, Python).
+    fn result_of(
+        &self,
+        target: SymbolId,
+        fid: usize,
+        from: SymbolId,
+        imports: &FileImports,
+        depth: usize,
+    ) -> Declared {
+        let s = &self.symbols[target.index()];
         let f = s.file.index();
-        let result = match self.files[f].0.language {
+        let declared = match self.files[f].0.language {
             Language::Python => s
                 .signature
                 .rsplit_once("->")
@@ -171,8 +185,13 @@ impl Resolver<'_> {
             Language::Go => go_result_type(&s.signature),
             _ => None,
         };
-        match result {
-            Some(r) => self.declared_in(f, fid, from, &r, imports, depth),
+        if let Some(r) = declared {
+            return self.declared_in(f, fid, from, &r, imports, depth);
+        }
+        let local = target.0 - self.offsets[f].0;
+        let mut returned = self.files[f].1.member_types.iter();
+        match returned.find(|(o, m, _)| *o == local && m == "()") {
+            Some((_, _, r)) => self.declared_in(f, fid, from, r, imports, depth),
             None => Declared::Unknown,
         }
     }
@@ -193,9 +212,27 @@ impl Resolver<'_> {
                 let own = FileImports::new(&self.files[f].1.imports);
                 return self.declared(f, self.offsets[f], ty, &own, depth + 1);
             }
-            if !member.is_empty() {
-                queue.extend(self.bases_of(c));
+            if member.is_empty() {
+                continue;
             }
+            // A Python `@property` of that name (the only decorator the extractor keeps in a
+            // signature): what its getter returns.
+            let sep = self.files[f].0.language.member_separator();
+            let getter = format!("{}{sep}{member}", self.symbols[c.index()].qualified_name);
+            let property = self
+                .by_qualified
+                .get(getter.as_str())
+                .iter()
+                .copied()
+                .find(|&i| {
+                    let s = &self.symbols[i.index()];
+                    s.file.index() == f && s.kind.is_callable() && s.signature.starts_with('@')
+                });
+            if let Some(p) = property {
+                let own = FileImports::new(&self.files[f].1.imports);
+                return self.result_of(p, f, self.offsets[f], &own, depth + 1);
+            }
+            queue.extend(self.bases_of(c));
         }
         Declared::Unknown
     }

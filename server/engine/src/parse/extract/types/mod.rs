@@ -85,6 +85,18 @@ impl<'s> Extractor<'s> {
     /// [`Self::bind`] visible on `lines` only (a block-scoped binding).
     fn bind_in(&mut self, scope: u32, origin: u32, name: Node, ty: Ty, lines: Option<(u32, u32)>) {
         let name = self.text(name).to_string();
+        self.bind_name(scope, origin, name, ty, lines);
+    }
+
+    /// [`Self::bind_in`] of a name given as text.
+    fn bind_name(
+        &mut self,
+        scope: u32,
+        origin: u32,
+        name: String,
+        ty: Ty,
+        lines: Option<(u32, u32)>,
+    ) {
         if lines.is_some() {
             let at = self.bindings.len() as u32;
             self.block_bindings
@@ -128,7 +140,7 @@ impl<'s> Extractor<'s> {
             return;
         }
         let scopes = Scopes::new(std::mem::take(&mut self.bindings));
-        self.global_types(&scopes);
+        self.declared_members(&scopes);
         self.retain_refs(|x, r| {
             r.kind != RefKind::Call
                 || r.qualifier.is_some()
@@ -139,11 +151,7 @@ impl<'s> Extractor<'s> {
             let (RefKind::Call, Some(q)) = (r.kind, r.qualifier.as_deref()) else {
                 continue;
             };
-            let ty = if go {
-                self.chain_type(&scopes, r.from, q, r.line, 0)
-            } else {
-                self.receiver_type(&scopes, r.from, q)
-            };
+            let ty = self.chain_type(&scopes, r.from, q, r.line, 0);
             if let Some(ty) = ty.filter(|t| t.len() <= MAX_TYPE_LEN) {
                 typed.push((i as u32, ty));
             }
@@ -151,77 +159,45 @@ impl<'s> Extractor<'s> {
         self.facts.receiver_types = typed;
     }
 
-    /// The declared types of this file's module-level variables (`router = ConnectionRouter()`, Go `var
-    /// std = NewLogger()`), as member types of the module symbol: other files that import the name (or, in
-    /// Go, share the package) type their calls on it through the graph.
-    fn global_types(&mut self, scopes: &Scopes) {
-        let globals: Vec<String> = self
+    /// The declared types that other files read through the graph, as member types
+    /// ([`FileFacts::member_types`](crate::model::FileFacts)): module-level variables (`router =
+    /// ConnectionRouter()`, Go `var std = New()`) as members of the module symbol; what a function returns
+    /// when its `return` statements agree (member `()`, Python); a class's attributes (`self.query = ...`,
+    /// Python). In name order, so that the facts do not depend on hashing.
+    fn declared_members(&mut self, scopes: &Scopes) {
+        let mut keys: Vec<&(u32, String)> = scopes.by_name.keys().collect();
+        keys.sort_unstable();
+        let globals: foldhash::HashSet<&str> = self
             .facts
             .symbols
             .iter()
-            .filter(|s| s.kind == SymbolKind::Global && s.parent == Some(0))
-            .map(|s| s.name.clone())
+            .filter(|g| g.kind == SymbolKind::Global && g.parent == Some(0))
+            .map(|g| g.name.as_str())
             .collect();
-        for name in globals {
-            if let Some(ty) = self.resolve(scopes, 0, &name, 0, 0)
+        let mut members = Vec::new();
+        for (scope, name) in keys {
+            let s = &self.facts.symbols[*scope as usize];
+            let wanted = match s.kind {
+                SymbolKind::Module => globals.contains(name.as_str()),
+                SymbolKind::Class => true,
+                k => k.is_callable() && name == "()",
+            };
+            if !wanted {
+                continue;
+            }
+            if let Some(ty) = self.resolve(scopes, *scope, name, 0, 0)
                 && ty.len() <= MAX_TYPE_LEN
             {
-                self.facts.member_types.push((0, name, ty));
+                members.push((*scope, name.clone(), ty));
             }
         }
+        self.facts.member_types.extend(members);
     }
 
     /// Whether `name` is a parameter or local of callable `from` or of a callable enclosing it, at `line`.
     fn is_local(&self, scopes: &Scopes, from: u32, name: &str, line: u32) -> bool {
         self.enclosing_callables(from)
             .any(|c| !scopes.at(c, name, line).is_empty())
-    }
-
-    /// The declared type of receiver `q` as seen from `from` (Python): `self.x` through the class's
-    /// attributes, a plain name through the enclosing callables then the module, `Name(...)` as a
-    /// constructor call.
-    fn receiver_type(&self, scopes: &Scopes, from: u32, q: &str) -> Option<String> {
-        if let Some(call) = q.strip_suffix(')') {
-            let (callee, _) = call.split_once('(')?;
-            let last = callee.rsplit('.').next().unwrap_or(callee);
-            let ident = !last.is_empty() && last.chars().all(|c| c.is_alphanumeric() || c == '_');
-            if !ident || callee == "super" {
-                return None;
-            }
-            if let Some((head, m)) = callee.split_once('.')
-                && !m.contains('.')
-                && !last.starts_with(|c: char| c.is_uppercase())
-            {
-                // `recv.m().x()`: what `m` returns on `recv`'s type.
-                let c = self.enclosing_callables(from).next()?;
-                return self
-                    .type_of_name(scopes, c, head, 0, 0)
-                    .map(|t| format!("{t}.{m}()"));
-            }
-            let plain = !callee.contains('.') || last.starts_with(|c: char| c.is_uppercase());
-            return plain.then(|| format!("{last}()"));
-        }
-        let (head, rest) = q.split_once('.').unwrap_or((q, ""));
-        if rest.contains('.') || !head.chars().all(|c| c.is_alphanumeric() || c == '_') {
-            return None;
-        }
-        if rest.is_empty() {
-            // The innermost scope that binds the name decides (a local shadows the module's).
-            let scope = self
-                .enclosing_callables(from)
-                .chain([0])
-                .find(|&c| !scopes.at(c, head, 0).is_empty())?;
-            return self.resolve(scopes, scope, head, 0, 0);
-        }
-        // `self.attr`: the attribute of the class of the method whose receiver `head` is.
-        let method = self
-            .enclosing_callables(from)
-            .find(|&c| self.facts.symbols[c as usize].kind == SymbolKind::Method)?;
-        if self.python_self_param(method).as_deref() != Some(head) {
-            return None;
-        }
-        let class = self.facts.symbols[method as usize].parent?;
-        self.resolve(scopes, class, rest, 0, 0)
     }
 
     /// The type of expression `text` (a name followed by member accesses, indexes, calls and Go type
@@ -241,14 +217,28 @@ impl<'s> Extractor<'s> {
             return None;
         }
         let (head, steps) = chain(text)?;
+        let python = self.lang == Language::Python;
+        if python && (head == "super" || (steps.is_empty() && self.is_own_receiver(from, head))) {
+            // `super()` is the graph's; `self.m()` resolves through the method's class there too.
+            return None;
+        }
         let mut steps = steps.into_iter().peekable();
         let mut ty = match self.type_of_name(scopes, from, head, line, depth) {
             Some(t) => t,
             None if self.binds(scopes, from, head, line) => return None,
             None => match steps.next() {
                 Some(Step::Call) => format!("{head}()"),
-                // `pkg.F(..)`, or `pkg.V` a package's variable (typed only when the package is not
-                // the project's: the graph then knows it external).
+                // Python `module.Name(..)`: an instance of the class (a lower-case function's result
+                // is not known without resolving the module).
+                Some(Step::Member(f)) if python && self.is_import(head) => {
+                    steps.next_if_eq(&Step::Call)?;
+                    if !f.starts_with(|c: char| c.is_uppercase()) {
+                        return None;
+                    }
+                    format!("{f}()")
+                }
+                // Go `pkg.F(..)`, or `pkg.V` a package's variable (typed only when the package is
+                // not the project's: the graph then knows it external).
                 Some(Step::Member(f)) if self.is_import(head) => {
                     match steps.next_if_eq(&Step::Call) {
                         Some(_) => format!("{head}.{f}()"),
@@ -273,6 +263,13 @@ impl<'s> Extractor<'s> {
             }
         }
         Some(ty)
+    }
+
+    /// Whether `name` is the first parameter (`self`, `cls`) of the Python method enclosing `from`.
+    fn is_own_receiver(&self, from: u32, name: &str) -> bool {
+        self.enclosing_callables(from)
+            .find(|&c| self.facts.symbols[c as usize].kind == SymbolKind::Method)
+            .is_some_and(|m| self.python_self_param(m).as_deref() == Some(name))
     }
 
     /// Whether `name` is the visible name of an import of this file (a Go package, a Python module).

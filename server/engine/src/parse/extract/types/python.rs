@@ -49,13 +49,20 @@ impl<'s> Extractor<'s> {
                 }
             }
             "assignment" => self.python_assignment(node, ctx),
+            // `return v`: what the function returns, when every return agrees (`()` names it).
+            "return_statement" => {
+                if let (Some(c), Some(v)) = (scope, node.named_child(0)) {
+                    let ty = self.value_type(v, scope);
+                    self.bind_name(c, c, "()".to_string(), ty, None);
+                }
+            }
             "for_statement" | "for_in_clause" => {
                 let (Some(c), Some(left)) = (scope, node.child_by_field_name("left")) else {
                     return;
                 };
                 match node.child_by_field_name("right") {
                     Some(right) if left.kind() == "identifier" => {
-                        let ty = Ty::Element(Box::new(self.value_type(right)));
+                        let ty = Ty::Element(Box::new(self.value_type(right, scope)));
                         self.bind(c, c, left, ty);
                     }
                     _ => self.bind_targets(c, left),
@@ -73,7 +80,7 @@ impl<'s> Extractor<'s> {
                     (Some(c), Some(v), Some(t)) => {
                         let ty = match annotated_type(self.text(v)) {
                             Some((class, _)) if caught => Ty::Named(class),
-                            _ => self.value_type(v),
+                            _ => self.value_type(v, scope),
                         };
                         self.bind(c, c, t, ty);
                     }
@@ -95,7 +102,7 @@ impl<'s> Extractor<'s> {
             node.child_by_field_name("right"),
         ) {
             (Some(t), _) => self.annotation(t),
-            (None, Some(v)) => self.value_type(v),
+            (None, Some(v)) => self.value_type(v, ctx.callable),
             (None, None) => Ty::Unknown,
         };
         let origin = ctx.callable.unwrap_or(ctx.sym);
@@ -155,18 +162,38 @@ impl<'s> Extractor<'s> {
         }
     }
 
-    /// The type of an assigned value: a literal's builtin type, `Name()` for a call of `Name` or
-    /// `module.Name` (a class-like, capitalised, last segment), another local's for a plain name.
-    fn value_type(&self, value: Node) -> Ty {
+    /// The type of a value in the code of callable `c`: a literal's builtin type, `Name()` for a call of
+    /// `Name` or `module.Name` (a class-like, capitalised, last segment), the method's own class for
+    /// `cls(..)`, `self.__class__(..)`, `type(self)(..)` and `self`, another local's for a plain name.
+    fn value_type(&self, value: Node, c: Option<u32>) -> Ty {
         if let Some((_, ty)) = LITERAL_TYPES.iter().find(|(k, _)| *k == value.kind()) {
             return Ty::Named(ty.to_string());
         }
         match value.kind() {
-            "identifier" => Ty::Alias(self.text(value).to_string()),
+            // `self.x`: the attribute of the method's class, wherever it is declared.
+            "attribute" => {
+                let (Some(obj), Some(attr)) = (
+                    value.child_by_field_name("object"),
+                    value.child_by_field_name("attribute"),
+                ) else {
+                    return Ty::Unknown;
+                };
+                match self.own_class(c, self.text(obj), false) {
+                    Some(class) => Ty::Named(format!("{class}#{}", self.text(attr))),
+                    None => Ty::Unknown,
+                }
+            }
+            "identifier" => match self.own_class(c, self.text(value), false) {
+                Some(class) => Ty::Named(class),
+                None => Ty::Alias(self.text(value).to_string()),
+            },
             "call" => {
                 let Some(callee) = value.child_by_field_name("function") else {
                     return Ty::Unknown;
                 };
+                if let Some(class) = self.own_class(c, self.text(callee), true) {
+                    return Ty::Named(class);
+                }
                 if let Some(n) = self.constructor_name(callee) {
                     return Ty::Named(format!("{n}()"));
                 }
@@ -182,6 +209,30 @@ impl<'s> Extractor<'s> {
             }
             _ => Ty::Unknown,
         }
+    }
+
+    /// The qualified name of the class of method `c` when `text` names it (`call`: `cls`,
+    /// `self.__class__`, `type(self)` called) or its instance (not `call`: `self`), with `self`/`cls` the
+    /// method's first parameter.
+    fn own_class(&self, c: Option<u32>, text: &str, call: bool) -> Option<String> {
+        let c = c?;
+        let method = &self.facts.symbols[c as usize];
+        let class = &self.facts.symbols[method.parent? as usize];
+        if method.kind != SymbolKind::Method || class.kind != SymbolKind::Class {
+            return None;
+        }
+        let first = self.python_self_param(c)?;
+        let names_class = [
+            first.clone(),
+            format!("{first}.__class__"),
+            format!("type({first})"),
+        ];
+        let matches = if call {
+            names_class.iter().any(|n| n == text)
+        } else {
+            text == first && first != "cls"
+        };
+        matches.then(|| class.qualified_name.clone())
     }
 
     /// The callee of a call whose result types a receiver: a plain name, or the capitalised last segment of
