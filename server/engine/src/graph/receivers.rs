@@ -44,7 +44,7 @@ impl Resolver<'_> {
     /// no other decorator). `None` for a plain attribute.
     pub(super) fn property_read(&self, from: SymbolId, name: &str) -> Option<Pick> {
         let fid = self.symbols[from.index()].file.index();
-        if !types_receivers(self.files[fid].0.language) {
+        if self.files[fid].0.language != Language::Python {
             return None;
         }
         let class = self.container_of(from)?;
@@ -186,9 +186,9 @@ impl Resolver<'_> {
 }
 
 /// Whether the extractor types the receivers of `lang` from declarations (`parse/extract/types/`):
-/// Python so far.
+/// Python and Go so far.
 pub(super) fn types_receivers(lang: Language) -> bool {
-    lang == Language::Python
+    matches!(lang, Language::Python | Language::Go)
 }
 
 /// `Inner` of `pkg.Outer.Inner` or `a::Inner`.
