@@ -721,3 +721,74 @@ def run(qs: QuerySet):
         "#]],
     );
 }
+
+#[test]
+fn nested_functions_except_clauses_mappings_and_class_attributes_called() {
+    check(
+        &[(
+            "cli/core.py",
+            "\
+import typing as t
+
+class Abort(Exception):
+    def show(self):
+        pass
+
+class Exit(Exception):
+    def show(self):
+        pass
+
+class Context:
+    def scope(self):
+        pass
+
+class Option:
+    def process(self, value):
+        pass
+
+class Argument:
+    def process(self, value):
+        pass
+
+class Group:
+    context_class: t.Type[Context] = Context
+
+    def __init__(self):
+        self._long_opt: t.Dict[str, Option] = {}
+
+    def add_command(self, cmd):
+        pass
+
+    def command(self):
+        def decorator(f):
+            self.add_command(f)
+            return f
+        return decorator(None)
+
+    def main(self, opt):
+        ctx = self.context_class()
+        ctx.scope()
+        self._long_opt[opt].process(1)
+        try:
+            pass
+        except Abort as e:
+            e.show()
+        except Exit as e:
+            e.show()
+
+def option():
+    def decorator(f):
+        return f
+    return decorator
+",
+        )],
+        expect![[r#"
+            Group.command -> cli/core.py:Group.decorator
+            Group.decorator -> cli/core.py:Group.add_command
+            Group.main -> cli/core.py:Abort.show
+            Group.main -> cli/core.py:Context.scope
+            Group.main -> cli/core.py:Exit.show
+            Group.main -> cli/core.py:Option.process
+        "#]],
+    );
+}

@@ -136,7 +136,19 @@ impl Resolver<'_> {
                 self.narrow(fid, ids, 1.0)
             }
             (None, Some((owner, m))) => match self.declared(fid, from, owner, imports, depth + 1) {
-                Declared::Project(t) => self.method_of_type(fid, t, m, false, 1.0, |_| true),
+                Declared::Project(t) => {
+                    match self.method_of_type(fid, t, m, false, 1.0, |_| true) {
+                        Some(p) => Some(p),
+                        // An attribute holding a class (`context_class: type[Context]`), called: an
+                        // instance of it.
+                        None => {
+                            return match self.member_type(t, m, depth) {
+                                Declared::Project(class) => Declared::Project(class),
+                                _ => Declared::Unknown,
+                            };
+                        }
+                    }
+                }
                 Declared::Elements(..) => return Declared::External,
                 other => return other,
             },

@@ -686,7 +686,7 @@ impl<'a> Resolver<'a> {
                 // A bare name never calls a method (siblings without `this` were looked up above).
                 let function_or_type =
                     |k: SymbolKind| callable_or_type(k) && k != SymbolKind::Method;
-                let same_file = self.in_file(fid, name, function_or_type);
+                let same_file = self.visible_from(from, self.in_file(fid, name, function_or_type));
                 if !same_file.is_empty() {
                     return self.narrow(fid, same_file, 1.0);
                 }
@@ -725,14 +725,49 @@ impl<'a> Resolver<'a> {
         let sig = &s.signature;
         match self.files[s.file.index()].0.language {
             Language::Go => sig.starts_with(&format!("func ({q} ")),
-            Language::Python => sig.contains(&format!("({q},")) || sig.contains(&format!("({q})")),
+            Language::Python => {
+                // The first parameter as `python_self_param` reads it (the list may span lines).
+                let first = sig
+                    .find("def ")
+                    .and_then(|d| sig[d..].split_once('('))
+                    .and_then(|(_, params)| params.split([',', ')', ':', '=']).next());
+                first.is_some_and(|f| f.trim() == q)
+            }
             _ => false,
         }
     }
 
+    /// Of the same-file candidates `ids` of a bare name used in `from`, those its scope sees: defined
+    /// in `from` itself or in a scope enclosing it (a function nested in another function is visible there
+    /// only), the innermost such scope's first.
+    fn visible_from(&self, from: SymbolId, ids: Vec<SymbolId>) -> Vec<SymbolId> {
+        let scopes: Vec<SymbolId> = std::iter::successors(Some(from), |&s| {
+            let p = self.symbols[s.index()].parent;
+            (p != SymbolId::NONE).then_some(p)
+        })
+        .collect();
+        let depth = |i: &SymbolId| {
+            let parent = self.symbols[i.index()].parent;
+            scopes.iter().position(|&s| s == parent)
+        };
+        let Some(nearest) = ids.iter().filter_map(depth).min() else {
+            return Vec::new();
+        };
+        ids.into_iter()
+            .filter(|i| depth(i) == Some(nearest))
+            .collect()
+    }
+
     /// Method `name` of the type that contains `from`, or of one of its base types.
     fn member_of_container(&self, from: SymbolId, name: &str) -> Option<Pick> {
-        let class = self.container_of(from)?;
+        // From a function nested in a method (`def decorator(f): self.add(f)`), the method's class.
+        let method = std::iter::successors(Some(from), |&s| {
+            let p = self.symbols[s.index()].parent;
+            (p != SymbolId::NONE).then_some(p)
+        })
+        .find(|&s| self.symbols[s.index()].kind == SymbolKind::Method)
+        .unwrap_or(from);
+        let class = self.container_of(method)?;
         let fid = self.symbols[from.index()].file.index();
         self.method_of_type(fid, class, name, false, 1.0, |_| true)
     }

@@ -255,6 +255,9 @@ impl<'s> Extractor<'s> {
                 }
                 Step::Member(f) => ty = format!("{ty}#{f}"),
                 Step::Index => ty.push_str("[]"),
+                // Python: a value typed `type[T]` (read as `T`) called constructs a `T`; Go: a call
+                // of a function value, whose result is not declared here.
+                Step::Call if python => {}
                 Step::Call => return None,
                 Step::Assert(t) => ty = go_type(t)?,
             }

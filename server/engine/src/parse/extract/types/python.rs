@@ -82,7 +82,15 @@ impl<'s> Extractor<'s> {
                             Some((class, _)) if caught => Ty::Named(class),
                             _ => self.value_type(v, scope),
                         };
-                        self.bind(c, c, t, ty);
+                        // `e` of one `except` clause is not another's (Python unbinds it after).
+                        let clause = node.parent().and_then(|p| p.parent()).filter(|_| caught);
+                        let lines = clause.map(|k| {
+                            (
+                                k.start_position().row as u32 + 1,
+                                k.end_position().row as u32 + 1,
+                            )
+                        });
+                        self.bind_in(c, c, t, ty, lines);
                     }
                     (Some(c), _, _) => self.bind_targets(c, node),
                     _ => {}
@@ -292,6 +300,36 @@ pub(crate) fn annotated_type(text: &str) -> Option<(String, Option<String>)> {
         (!last.is_empty() && last.chars().all(|c| c.is_alphanumeric() || c == '_'))
             .then(|| last.to_string())
     };
-    let elem = args.and_then(|a| a.split([',', '[']).next()).and_then(name);
+    // A mapping's element is its value type: what indexing it gives (`dict[str, Option]` → `Option`).
+    let mapping = matches!(
+        name(base).as_deref(),
+        Some("dict" | "Dict" | "Mapping" | "MutableMapping" | "defaultdict" | "OrderedDict")
+    );
+    let elem = match args {
+        Some(a) if mapping => top_level_args(a).last().copied().and_then(|v| {
+            let v = v.split('[').next().unwrap_or(v);
+            name(v)
+        }),
+        _ => args.and_then(|a| a.split([',', '[']).next()).and_then(name),
+    };
     Some((name(base)?, elem))
+}
+
+/// The comma-separated arguments of a generic's argument list, split outside brackets.
+fn top_level_args(args: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut depth, mut start) = (0i32, 0);
+    for (i, c) in args.char_indices() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(&args[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&args[start..]);
+    out
 }
