@@ -792,3 +792,27 @@ def option():
         "#]],
     );
 }
+
+#[test]
+fn javascript_builtin_methods_on_unknown_receivers_are_not_project_calls() {
+    // `params.push` is an array's; `q.drain` can only be the project's one `drain`.
+    check(
+        &[(
+            "lib/queue.js",
+            "\
+class Queue {
+  push(x) {}
+  drain() {}
+}
+
+function build(params, q) {
+  params.push(1);
+  q.drain();
+}
+",
+        )],
+        expect![[r#"
+            build -> lib/queue.js:Queue.drain
+        "#]],
+    );
+}

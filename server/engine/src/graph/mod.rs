@@ -670,7 +670,12 @@ impl<'a> Resolver<'a> {
                         Declared::Unknown => {}
                     }
                 }
-                // Unknown receiver type: only a project-wide unique method name resolves, as a guess.
+                // Unknown receiver type: only a project-wide unique method name resolves, as a guess,
+                // and never the name of a method every value of the language has (`fn.call(..)`,
+                // `list.push(..)` on an array).
+                if is_builtin_method(lang, name) {
+                    return None;
+                }
                 self.by_unique_name(fid, name, |k| k == SymbolKind::Method, 0.4)
                     .map(|p| p.guessed_in(lang))
             }
@@ -1048,6 +1053,72 @@ impl<'a> Resolver<'a> {
             })
             .unwrap_or_default()
     }
+}
+
+/// Methods of JavaScript's built-in prototypes (`Function`, `Array`, `Object`, `String`, `Map`, `Set`,
+/// `RegExp`; ECMA-262), which a call on a receiver of unknown type most likely means. Promise methods
+/// are left out: a promise library's own `then` is what its code calls.
+const JS_BUILTIN_METHODS: &[&str] = &[
+    "add",
+    "apply",
+    "bind",
+    "call",
+    "charAt",
+    "charCodeAt",
+    "clear",
+    "concat",
+    "delete",
+    "endsWith",
+    "entries",
+    "every",
+    "exec",
+    "filter",
+    "find",
+    "findIndex",
+    "forEach",
+    "get",
+    "has",
+    "hasOwnProperty",
+    "includes",
+    "indexOf",
+    "join",
+    "keys",
+    "lastIndexOf",
+    "map",
+    "match",
+    "pop",
+    "push",
+    "reduce",
+    "replace",
+    "reverse",
+    "set",
+    "shift",
+    "slice",
+    "some",
+    "sort",
+    "splice",
+    "split",
+    "startsWith",
+    "substr",
+    "substring",
+    "test",
+    "toLowerCase",
+    "toString",
+    "toUpperCase",
+    "trim",
+    "unshift",
+    "valueOf",
+    "values",
+];
+
+/// Whether `name` is a method that every value of `lang` of some built-in type has (JavaScript and
+/// TypeScript: [`JS_BUILTIN_METHODS`]), so that a call of it on a receiver of unknown type is no
+/// evidence of a call of the project's method of that name.
+fn is_builtin_method(lang: Language, name: &str) -> bool {
+    matches!(
+        lang,
+        Language::JavaScript | Language::TypeScript | Language::Tsx
+    ) && JS_BUILTIN_METHODS.contains(&name)
 }
 
 fn is_self_receiver(q: &str, lang: Language) -> bool {
