@@ -30,10 +30,6 @@ pub(crate) const MAX_AMBIGUOUS: usize = 3;
 /// Most data edges created per field or global (writers × readers), to bound dense shared state.
 const MAX_DATA_EDGES_PER_KEY: usize = 32;
 
-/// Most `imports` edges from one Go import to the files of the package it names (a bound on the edges of
-/// very large packages; the first files in path order stand for the rest).
-const MAX_PACKAGE_IMPORT_EDGES: usize = 64;
-
 /// Resolves the facts of all files into symbols, edges and centrality. `files` pairs each file's metadata
 /// with its facts; the order given is the id order. The search index is left empty (see
 /// [`crate::search::raw_docs`], [`crate::search::intern`] and [`crate::search::assemble`]).
@@ -844,16 +840,21 @@ impl<'a> Resolver<'a> {
                     } else {
                         imp.module.clone()
                     };
-                // A Go package is a directory: the import depends on each of its files.
+                // A Go package is a directory: the import edge goes to the file that stands for it,
+                // the one named after the package (`go/token/token.go`), else its first file (an edge to
+                // every file would multiply a large tree's edges: go-std's 0.59 M became 0.95 M).
                 if self.files[fid].0.language == Language::Go
                     && let Some(package) = self.go_package(&full)
                 {
-                    return package
+                    let name = full.rsplit('/').next().unwrap_or(&full);
+                    let named = package
                         .iter()
+                        .find(|&&f| self.file_segments[f].last() == Some(&name));
+                    return named
+                        .or(package.first())
                         .filter(|&&f| f != fid)
-                        .take(MAX_PACKAGE_IMPORT_EDGES)
-                        .map(|&f| (self.offsets[f], 1.0, false))
-                        .collect();
+                        .map(|&f| vec![(self.offsets[f], 1.0, false)])
+                        .unwrap_or_default();
                 }
                 self.module_files(&full)
                     .into_iter()

@@ -88,6 +88,9 @@ pub fn extract(lang: Language, path: &str, src: &str, tree: &Tree) -> FileFacts 
         bare_idents: Vec::new(),
         bindings: Vec::new(),
         block_bindings: HashMap::default(),
+        go_blocks: Vec::new(),
+        go_literals: Vec::new(),
+        go_members: Vec::new(),
     };
     x.facts.symbols[0].doc = x.module_doc(root);
     let ctx = Ctx {
@@ -203,6 +206,12 @@ struct Extractor<'s> {
     bindings: Vec<types::Binding>,
     /// The indexes in `bindings` of the block-scoped ones, by name.
     block_bindings: HashMap<String, Vec<u32>>,
+    /// Go: the end lines of the blocks enclosing the node being visited, innermost last.
+    go_blocks: Vec<u32>,
+    /// Go: the lines of the function literals enclosing the node being visited, innermost last.
+    go_literals: Vec<(u32, u32)>,
+    /// Go: member types by their type's name, `(type, member, type)`, attached at the end of the walk.
+    go_members: Vec<(String, String, String)>,
 }
 
 impl<'s> Extractor<'s> {
@@ -221,6 +230,7 @@ impl<'s> Extractor<'s> {
         if node.is_error() || node.is_missing() {
             self.facts.syntax_errors += 1;
         }
+        let go = self.lang == Language::Go;
         match self.lang {
             Language::Python => self.python_binding(node, ctx),
             Language::Go => self.go_binding(node, ctx),
@@ -229,6 +239,9 @@ impl<'s> Extractor<'s> {
         if let Some(def) = self.definition(node, ctx) {
             self.visit_definition(node, def, ctx, depth);
             return;
+        }
+        if go {
+            self.go_scope(node, true);
         }
         let mut child_ctx: Option<Ctx> = None;
         self.facts_at(node, ctx, &mut child_ctx);
@@ -245,6 +258,9 @@ impl<'s> Extractor<'s> {
             } else {
                 self.visit(child, ctx, depth + 1);
             }
+        }
+        if go {
+            self.go_scope(node, false);
         }
     }
 
@@ -307,6 +323,7 @@ impl<'s> Extractor<'s> {
     /// Post-pass: parents of out-of-line members, global reads/writes, final facts.
     fn finish(mut self) -> FileFacts {
         self.reparent_members();
+        self.go_member_types();
         self.ruby_bare_calls();
         self.receiver_types();
         self.global_refs();

@@ -4,8 +4,8 @@
 //! ([`FileFacts::member_types`](crate::model::FileFacts)), which the graph reads for `x.f.m()`.
 
 use super::{Ty, matching};
-use crate::model::SymbolKind;
 use crate::parse::extract::{Ctx, Extractor};
+use std::sync::OnceLock;
 use tree_sitter::Node;
 
 /// Nodes whose end closes the block a Go declaration inside them is visible in.
@@ -23,43 +23,106 @@ const GO_SCOPES: &[&str] = &[
     "func_literal",
 ];
 
+/// The grammar's ids of the node kinds the Go bindings look at: compared by id, as the walk visits every
+/// node (a kind's name costs a C-string conversion per call).
+pub(in crate::parse::extract) struct GoKinds {
+    parameter: u16,
+    variadic_parameter: u16,
+    var_spec: u16,
+    const_spec: u16,
+    short_var: u16,
+    range_clause: u16,
+    type_switch: u16,
+    type_spec: u16,
+    func_literal: u16,
+    scopes: Vec<u16>,
+}
+
+impl GoKinds {
+    /// The ids of the Go grammar (built once).
+    pub(in crate::parse::extract) fn get() -> &'static GoKinds {
+        static KINDS: OnceLock<GoKinds> = OnceLock::new();
+        KINDS.get_or_init(|| {
+            let lang: tree_sitter::Language = tree_sitter_go::LANGUAGE.into();
+            let id = |k: &str| lang.id_for_node_kind(k, true);
+            GoKinds {
+                parameter: id("parameter_declaration"),
+                variadic_parameter: id("variadic_parameter_declaration"),
+                var_spec: id("var_spec"),
+                const_spec: id("const_spec"),
+                short_var: id("short_var_declaration"),
+                range_clause: id("range_clause"),
+                type_switch: id("type_switch_statement"),
+                type_spec: id("type_spec"),
+                func_literal: id("func_literal"),
+                scopes: GO_SCOPES.iter().map(|k| id(k)).collect(),
+            }
+        })
+    }
+
+    /// Whether a node of kind `id` closes a block (see [`GO_SCOPES`]).
+    pub(in crate::parse::extract) fn is_scope(&self, id: u16) -> bool {
+        self.scopes.contains(&id)
+    }
+}
+
 impl<'s> Extractor<'s> {
     /// Records the bindings made at `node`, and the member types a type declaration states (Go; see the
-    /// module docs).
+    /// module docs). The walk keeps the end lines of the enclosing blocks (`go_blocks`) and the lines of
+    /// the enclosing function literals (`go_literals`).
     pub(in crate::parse::extract) fn go_binding(&mut self, node: Node, ctx: &Ctx) {
-        match node.kind() {
-            "parameter_declaration" | "variadic_parameter_declaration" => {
-                self.go_parameter(node, ctx)
-            }
-            "var_spec" | "const_spec" => self.go_var_spec(node, ctx),
-            "short_var_declaration" | "range_clause" => self.go_short_var(node, ctx),
-            "type_switch_statement" => self.go_type_switch(node, ctx),
-            "field_declaration" => self.go_field(node, ctx),
-            "slice_type" | "array_type" | "map_type" | "channel_type" => {
-                // `type byPos []*Comment`: what an index or a `range` of a `byPos` gives.
-                let declared = node.parent().filter(|p| p.kind() == "type_spec");
-                if declared.and_then(|p| p.child_by_field_name("type")) == Some(node)
-                    && let Some(ty) = go_type(self.text(node))
-                {
-                    self.facts.member_types.push((ctx.sym, String::new(), ty));
-                }
-            }
-            _ => {}
+        let k = GoKinds::get();
+        let id = node.kind_id();
+        if id == k.parameter || id == k.variadic_parameter {
+            self.go_parameter(node, ctx, id == k.variadic_parameter);
+        } else if id == k.var_spec || id == k.const_spec {
+            self.go_var_spec(node, ctx);
+        } else if id == k.short_var || id == k.range_clause {
+            self.go_short_var(node, ctx, id == k.range_clause);
+        } else if id == k.type_switch {
+            self.go_type_switch(node, ctx);
+        } else if id == k.type_spec {
+            self.go_type_spec(node);
         }
+    }
+
+    /// Enters or leaves (`enter`) a node of the walk: keeps the block and function-literal stacks.
+    pub(in crate::parse::extract) fn go_scope(&mut self, node: Node, enter: bool) {
+        let k = GoKinds::get();
+        let id = node.kind_id();
+        if !k.is_scope(id) {
+            return;
+        }
+        if enter {
+            self.go_blocks.push(end_line(node));
+            if id == k.func_literal {
+                self.go_literals.push((line_of(node), end_line(node)));
+            }
+        } else {
+            self.go_blocks.pop();
+            if id == k.func_literal {
+                self.go_literals.pop();
+            }
+        }
+    }
+
+    /// The lines where a declaration at `node` is visible: from its line to the end of its block.
+    fn block_lines(&self, node: Node) -> Option<(u32, u32)> {
+        self.go_blocks.last().map(|&end| (line_of(node), end))
     }
 
     /// `name T` in a parameter list (a method's receiver too); a function literal's parameters are
     /// visible in the literal only.
-    fn go_parameter(&mut self, node: Node, ctx: &Ctx) {
+    fn go_parameter(&mut self, node: Node, ctx: &Ctx, variadic: bool) {
         let Some(c) = ctx.callable else { return };
         let mut ty = node
             .child_by_field_name("type")
             .and_then(|t| go_type(self.text(t)));
-        if node.kind() == "variadic_parameter_declaration" {
+        if variadic {
             ty = ty.map(|t| format!("slice[{t}]"));
         }
         let ty = ty.map_or(Ty::Unknown, Ty::Named);
-        let lines = enclosing(node, &["func_literal"]).map(|l| (line_of(l), end_line(l)));
+        let lines = self.go_literals.last().copied();
         let mut cursor = node.walk();
         let names: Vec<Node> = node.children_by_field_name("name", &mut cursor).collect();
         for name in names {
@@ -79,7 +142,7 @@ impl<'s> Extractor<'s> {
         let mut cursor = node.walk();
         let names: Vec<Node> = node.children_by_field_name("name", &mut cursor).collect();
         let values = self.go_values(node.child_by_field_name("value"), names.len());
-        let lines = ctx.callable.and_then(|_| block_lines(node));
+        let lines = ctx.callable.and_then(|_| self.block_lines(node));
         for (i, name) in names.into_iter().enumerate() {
             let ty = match &declared {
                 Some(t) => Ty::Named(t.clone()),
@@ -90,8 +153,8 @@ impl<'s> Extractor<'s> {
     }
 
     /// `a, b := x, y` (and `for k, v := range xs`: `v` an element of `xs`), visible to the end of the
-    /// block.
-    fn go_short_var(&mut self, node: Node, ctx: &Ctx) {
+    /// block (the `for` statement's, for a range clause).
+    fn go_short_var(&mut self, node: Node, ctx: &Ctx, range: bool) {
         let (Some(c), Some(left)) = (ctx.callable, node.child_by_field_name("left")) else {
             return;
         };
@@ -101,18 +164,14 @@ impl<'s> Extractor<'s> {
             .filter(|n| n.kind() == "identifier")
             .collect();
         let right = node.child_by_field_name("right");
-        let values = if node.kind() == "range_clause" {
+        let values = if range {
             // The key (an index or a map key) stays unknown; the value is an element.
             let elem = right.map_or(Ty::Unknown, |r| Ty::Element(Box::new(self.go_value(r))));
             vec![Ty::Unknown, elem]
         } else {
             self.go_values(right, names.len())
         };
-        let scope_node = match node.kind() {
-            "range_clause" => node.parent(),
-            _ => Some(node),
-        };
-        let lines = scope_node.and_then(block_lines);
+        let lines = self.block_lines(node);
         for (i, name) in names.into_iter().enumerate() {
             let ty = values.get(i).cloned().unwrap_or(Ty::Unknown);
             self.bind_in(c, c, name, ty, lines);
@@ -223,30 +282,64 @@ impl<'s> Extractor<'s> {
         }
     }
 
-    /// A named field of a struct type declaration: `(struct, name, type)` in the member types.
-    fn go_field(&mut self, node: Node, ctx: &Ctx) {
-        // Directly in `type S struct { .. }` (a field of a nested anonymous struct is not `S`'s).
-        let in_type_spec = node
-            .parent()
-            .and_then(|l| l.parent())
-            .and_then(|s| s.parent())
-            .is_some_and(|t| t.kind() == "type_spec");
-        if !in_type_spec || self.facts.symbols[ctx.sym as usize].kind != SymbolKind::Struct {
-            return;
-        }
-        let Some(ty) = node
-            .child_by_field_name("type")
-            .and_then(|t| go_type(self.text(t)))
-        else {
+    /// `type S struct { Label *Ident }` → `(S, Label, Ident)`; `type byPos []*Comment` → `(byPos, "",
+    /// slice[Comment])`, what an index or a `range` of a `byPos` gives. Kept by the type's name until the
+    /// walk ends (the type's symbol is pushed after this node's bindings are read).
+    fn go_type_spec(&mut self, node: Node) {
+        let (Some(name), Some(ty)) = (
+            node.child_by_field_name("name"),
+            node.child_by_field_name("type"),
+        ) else {
             return;
         };
-        let mut cursor = node.walk();
-        let names: Vec<String> = node
-            .children_by_field_name("name", &mut cursor)
-            .map(|n| self.text(n).to_string())
+        let owner = self.text(name).to_string();
+        if ty.kind() != "struct_type" {
+            if matches!(
+                ty.kind(),
+                "slice_type" | "array_type" | "map_type" | "channel_type"
+            ) && let Some(t) = go_type(self.text(ty))
+            {
+                self.go_members.push((owner, String::new(), t));
+            }
+            return;
+        }
+        let Some(list) = ty.named_child(0) else {
+            return;
+        };
+        let mut cursor = list.walk();
+        let fields: Vec<Node> = list
+            .named_children(&mut cursor)
+            .filter(|f| f.kind() == "field_declaration")
             .collect();
-        for name in names {
-            self.facts.member_types.push((ctx.sym, name, ty.clone()));
+        for field in fields {
+            let Some(t) = field
+                .child_by_field_name("type")
+                .and_then(|t| go_type(self.text(t)))
+            else {
+                continue;
+            };
+            let mut cursor = field.walk();
+            let names: Vec<String> = field
+                .children_by_field_name("name", &mut cursor)
+                .map(|n| self.text(n).to_string())
+                .collect();
+            for n in names {
+                self.go_members.push((owner.clone(), n, t.clone()));
+            }
+        }
+    }
+
+    /// Post-pass: the member types kept by type name, attached to the file's top-level types of that name.
+    pub(in crate::parse::extract) fn go_member_types(&mut self) {
+        for (owner, member, ty) in std::mem::take(&mut self.go_members) {
+            let index = self
+                .facts
+                .symbols
+                .iter()
+                .position(|s| s.parent == Some(0) && s.kind.is_type() && s.name == owner);
+            if let Some(i) = index {
+                self.facts.member_types.push((i as u32, member, ty));
+            }
         }
     }
 }
@@ -259,16 +352,6 @@ fn line_of(node: Node) -> u32 {
 /// 1-based line of `node`'s end.
 fn end_line(node: Node) -> u32 {
     node.end_position().row as u32 + 1
-}
-
-/// The nearest ancestor of `node` of one of `kinds`.
-fn enclosing<'t>(node: Node<'t>, kinds: &[&str]) -> Option<Node<'t>> {
-    std::iter::successors(node.parent(), |n| n.parent()).find(|n| kinds.contains(&n.kind()))
-}
-
-/// The lines where a declaration at `node` is visible: from its line to the end of its block.
-fn block_lines(node: Node) -> Option<(u32, u32)> {
-    enclosing(node, GO_SCOPES).map(|b| (line_of(node), end_line(b)))
 }
 
 /// A Go type as the receiver-type grammar writes it (`parse/extract/types/mod.rs`): pointers dropped

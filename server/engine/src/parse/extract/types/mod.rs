@@ -122,13 +122,14 @@ impl<'s> Extractor<'s> {
         let Some(found) = self.block_bindings.get(&q[..head_end]) else {
             return 0;
         };
+        // Bindings are recorded in source order: the last one whose lines hold `line` is the innermost.
         found
             .iter()
+            .rev()
             .filter_map(|&i| self.bindings.get(i as usize))
             .filter(|b| b.lines.is_some_and(|(a, z)| a <= line && line <= z))
-            .filter(|b| self.enclosing_callables(from).any(|c| c == b.scope))
-            .filter_map(|b| b.lines.map(|(a, _)| a))
-            .max()
+            .find(|b| self.enclosing_callables(from).any(|c| c == b.scope))
+            .and_then(|b| b.lines.map(|(a, _)| a))
             .unwrap_or(0)
     }
 
