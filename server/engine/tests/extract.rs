@@ -428,7 +428,6 @@ export function map<T, R>(project: (value: T) => R): OF<T, R> {
                 L3 call operate
                 L4 call subscribe on source
                 L4 call createOperatorSubscriber
-                L4 call project
         "#]],
     );
 }
@@ -498,7 +497,6 @@ fn typescript_arrow_functions_bound_to_consts() {
                 terms: pipeFromArray fns Array fns reduce prev fn fn prev util identity
                 L1 type Array
                 L1 call reduce on fns
-                L1 call fn
         "#]],
     );
 }

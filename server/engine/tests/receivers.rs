@@ -816,3 +816,74 @@ function build(params, q) {
         "#]],
     );
 }
+
+#[test]
+fn typescript_annotations_fields_and_results_type_their_receivers() {
+    // Two `next`, two `unsubscribe`, two `add`: only the declared types pick one.
+    check(
+        &[
+            (
+                "src/Subscription.ts",
+                "\
+export class Subscription {
+  add(teardown: Subscription): void {}
+  unsubscribe(): void {}
+}
+
+export class Other {
+  add(x: number): void {}
+  unsubscribe(): void {}
+  next(): void {}
+}
+",
+            ),
+            (
+                "src/Subscriber.ts",
+                "\
+import { Subscription } from './Subscription';
+
+export class Subscriber<T> extends Subscription {
+  protected destination: Subscriber<T> | null;
+  private subs: Subscription[] = [];
+
+  constructor(private readonly parent?: Subscription) {
+    super();
+    this.destination = null;
+  }
+
+  next(value: T): void {
+    this.destination!.next(value);
+    this.parent?.unsubscribe();
+    for (const s of this.subs) {
+      s.add(this);
+    }
+  }
+
+  static create<T>(): Subscriber<T> {
+    return new Subscriber<T>();
+  }
+}
+
+export function run(sub: Subscription) {
+  const child = Subscriber.create<number>();
+  child.next(1);
+  const extra = new Subscription();
+  extra.unsubscribe();
+  sub.add(extra);
+}
+",
+            ),
+        ],
+        expect![[r#"
+            Subscriber.create -> src/Subscriber.ts:Subscriber
+            Subscriber.next -> src/Subscriber.ts:Subscriber.next
+            Subscriber.next -> src/Subscription.ts:Subscription.add
+            Subscriber.next -> src/Subscription.ts:Subscription.unsubscribe
+            run -> src/Subscriber.ts:Subscriber.create
+            run -> src/Subscriber.ts:Subscriber.next
+            run -> src/Subscription.ts:Subscription
+            run -> src/Subscription.ts:Subscription.add
+            run -> src/Subscription.ts:Subscription.unsubscribe
+        "#]],
+    );
+}

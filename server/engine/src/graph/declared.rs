@@ -7,7 +7,7 @@
 use super::receivers::last_segment;
 use super::{FileImports, Resolver, module_segments};
 use crate::model::{Language, SymbolId, SymbolKind};
-use crate::parse::extract::types::{annotated_type, go_result_type};
+use crate::parse::extract::types::{annotated_type, go_result_type, ts_result_type};
 
 /// What a declared type names.
 pub(super) enum Declared {
@@ -67,8 +67,7 @@ impl Resolver<'_> {
         if let Some((base, rest)) = ty.split_once('[')
             && let Some(elem) = rest.strip_suffix(']')
         {
-            let composite = matches!(base, "slice" | "map" | "chan")
-                && self.files[fid].0.language == Language::Go;
+            let composite = matches!(base, "slice" | "map" | "chan");
             return match self.declared_name(fid, base, imports) {
                 Declared::External => Declared::Elements(fid, elem.to_string()),
                 _ if composite => Declared::Elements(fid, elem.to_string()),
@@ -195,6 +194,7 @@ impl Resolver<'_> {
                     None => base,
                 }),
             Language::Go => go_result_type(&s.signature),
+            Language::TypeScript | Language::Tsx => ts_result_type(&s.signature),
             _ => None,
         };
         if let Some(r) = declared {

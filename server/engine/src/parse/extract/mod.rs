@@ -234,6 +234,9 @@ impl<'s> Extractor<'s> {
         match self.lang {
             Language::Python => self.python_binding(node, ctx),
             Language::Go => self.go_binding(node, ctx),
+            Language::TypeScript | Language::Tsx | Language::JavaScript => {
+                self.ts_binding(node, ctx)
+            }
             _ => {}
         }
         if let Some(def) = self.definition(node, ctx) {

@@ -1,6 +1,7 @@
-//! Receiver types from what the code declares, and the local names that shadow module names (Python, Go).
+//! Receiver types from what the code declares, and the local names that shadow module names (Python, Go,
+//! TypeScript and JavaScript).
 //!
-//! While the walk visits a file it records [`Binding`]s (per language: `python.rs`, `go.rs`): parameters
+//! While the walk visits a file it records [`Binding`]s (per language: `python.rs`, `go.rs`, `ts.rs`): parameters
 //! with their declared type, variables with a declared type or a value whose type can be read off it (a
 //! constructor or composite literal, a call, another name), attributes of the receiver, loop targets. A
 //! post-pass then gives each call on a receiver the receiver's declared type
@@ -15,9 +16,11 @@
 
 mod go;
 mod python;
+mod ts;
 
 pub(crate) use go::{go_result_type, go_type};
 pub(crate) use python::annotated_type;
+pub(crate) use ts::ts_result_type;
 
 use super::Extractor;
 use crate::model::{Language, RefKind, SymbolKind};
@@ -136,8 +139,7 @@ impl<'s> Extractor<'s> {
     /// Post-pass (Python, Go): each call on a receiver gets the receiver's declared type; a bare-name call
     /// of a parameter or local is dropped.
     pub(super) fn receiver_types(&mut self) {
-        let go = self.lang == Language::Go;
-        if !(go || self.lang == Language::Python) || self.bindings.is_empty() {
+        if !records_bindings(self.lang) || self.bindings.is_empty() {
             return;
         }
         let scopes = Scopes::new(std::mem::take(&mut self.bindings));
@@ -217,10 +219,19 @@ impl<'s> Extractor<'s> {
         if depth > MAX_TYPE_STEPS {
             return None;
         }
+        // TypeScript's `a?.b` and `a!.b` are `a.b` for typing.
+        let plain;
+        let text = if is_js(self.lang) && text.contains(['?', '!']) {
+            plain = text.replace("?.", ".").replace('!', "");
+            plain.as_str()
+        } else {
+            text
+        };
         let (head, steps) = chain(text)?;
         let python = self.lang == Language::Python;
-        if python && (head == "super" || (steps.is_empty() && self.is_own_receiver(from, head))) {
-            // `super()` is the graph's; `self.m()` resolves through the method's class there too.
+        if head == "super" || (steps.is_empty() && self.is_own_receiver(from, head)) {
+            // `super()` is the graph's; `self.m()` / `this.m()` resolve through the method's class
+            // there too.
             return None;
         }
         let mut steps = steps.into_iter().peekable();
@@ -269,11 +280,17 @@ impl<'s> Extractor<'s> {
         Some(ty)
     }
 
-    /// Whether `name` is the first parameter (`self`, `cls`) of the Python method enclosing `from`.
+    /// Whether `name` is the method's own receiver: the first parameter (`self`, `cls`) of the Python
+    /// method enclosing `from`, JavaScript's `this`.
     fn is_own_receiver(&self, from: u32, name: &str) -> bool {
-        self.enclosing_callables(from)
-            .find(|&c| self.facts.symbols[c as usize].kind == SymbolKind::Method)
-            .is_some_and(|m| self.python_self_param(m).as_deref() == Some(name))
+        if is_js(self.lang) {
+            return name == "this";
+        }
+        self.lang == Language::Python
+            && self
+                .enclosing_callables(from)
+                .find(|&c| self.facts.symbols[c as usize].kind == SymbolKind::Method)
+                .is_some_and(|m| self.python_self_param(m).as_deref() == Some(name))
     }
 
     /// Whether `name` is the visible name of an import of this file (a Go package, a Python module).
@@ -373,6 +390,13 @@ impl<'s> Extractor<'s> {
             let class = &self.facts.symbols[s.parent? as usize];
             return Some(class.qualified_name.clone());
         }
+        if is_js(self.lang) && name == "this" {
+            // The class of the method (or field initializer) the code is in.
+            let class =
+                std::iter::successors(Some(from), |&i| self.facts.symbols[i as usize].parent)
+                    .find(|&i| self.facts.symbols[i as usize].kind == SymbolKind::Class)?;
+            return Some(self.facts.symbols[class as usize].qualified_name.clone());
+        }
         let scope = self
             .enclosing_callables(from)
             .chain([0])
@@ -388,13 +412,28 @@ impl<'s> Extractor<'s> {
 }
 
 /// Whether a function's signature declares the type of its result in a form the graph reads (a Python
-/// `-> T` annotation, a Go result list): the signature must then stay with the graph's resolver.
+/// `-> T` annotation, a Go result list, a TypeScript `): T`): the signature must then stay with the
+/// graph's resolver.
 pub(crate) fn declares_result(lang: Language, signature: &str) -> bool {
     match lang {
         Language::Python => signature.contains("->"),
         Language::Go => go_result_type(signature).is_some(),
+        Language::TypeScript | Language::Tsx => ts_result_type(signature).is_some(),
         _ => false,
     }
+}
+
+/// Whether the extractor records the bindings of `lang` and types its receivers from them.
+pub(crate) fn records_bindings(lang: Language) -> bool {
+    matches!(lang, Language::Python | Language::Go) || is_js(lang)
+}
+
+/// JavaScript and TypeScript (which share their bindings).
+fn is_js(lang: Language) -> bool {
+    matches!(
+        lang,
+        Language::TypeScript | Language::Tsx | Language::JavaScript
+    )
 }
 
 /// Bindings by `(scope, name)`.

@@ -1,0 +1,301 @@
+//! TypeScript and JavaScript bindings: parameters with their annotations (a constructor's parameter
+//! properties are fields of the class too), `const`/`let`/`var` declarations typed by an annotation or by
+//! their value (`new Foo()`, a call, an expression chain, `x as Foo`), class fields, `this.x = ...` in a
+//! method, `for (const x of xs)`; and the reader of TypeScript types and declared results the graph shares.
+
+use super::{Ty, matching};
+use crate::model::SymbolKind;
+use crate::parse::extract::{Ctx, Extractor};
+use tree_sitter::Node;
+
+impl<'s> Extractor<'s> {
+    /// Records the bindings made at `node` (TypeScript, JavaScript; see the module docs).
+    pub(in crate::parse::extract) fn ts_binding(&mut self, node: Node, ctx: &Ctx) {
+        match node.kind() {
+            "required_parameter" | "optional_parameter" => self.ts_parameter(node, ctx),
+            "variable_declarator" => self.ts_variable(node, ctx),
+            "public_field_definition" | "field_definition" => self.ts_field(node, ctx),
+            "assignment_expression" => self.ts_this_assignment(node, ctx),
+            "for_in_statement" => self.ts_for_of(node, ctx),
+            _ => {}
+        }
+    }
+
+    /// `name: T` in a parameter list; `private name: T` in a constructor also declares a field.
+    fn ts_parameter(&mut self, node: Node, ctx: &Ctx) {
+        let Some(c) = ctx.callable else { return };
+        let Some(name) = node
+            .child_by_field_name("pattern")
+            .filter(|p| p.kind() == "identifier")
+        else {
+            return;
+        };
+        let ty = self.ts_annotation(node.child_by_field_name("type"));
+        let mut cursor = node.walk();
+        let property = node
+            .children(&mut cursor)
+            .any(|k| k.kind() == "accessibility_modifier" || k.kind() == "readonly");
+        if property && let Some(class) = self.class_of(c) {
+            self.bind(class, c, name, ty.clone());
+        }
+        self.bind(c, c, name, ty);
+    }
+
+    /// `const x: T = v` / `let x = new T()` in a function, or at module level.
+    fn ts_variable(&mut self, node: Node, ctx: &Ctx) {
+        let Some(name) = node
+            .child_by_field_name("name")
+            .filter(|n| n.kind() == "identifier")
+        else {
+            return;
+        };
+        let scope = match ctx.callable {
+            Some(c) => c,
+            None if ctx.sym == 0 => 0,
+            None => return,
+        };
+        let ty = match node.child_by_field_name("type") {
+            Some(t) => self.ts_annotation(Some(t)),
+            None => node
+                .child_by_field_name("value")
+                .map_or(Ty::Unknown, |v| self.ts_value(v)),
+        };
+        self.bind(scope, scope, name, ty);
+    }
+
+    /// `private x: T = v;` in a class body: a field of the class.
+    fn ts_field(&mut self, node: Node, ctx: &Ctx) {
+        let class = &self.facts.symbols[ctx.sym as usize];
+        let Some(name) = node
+            .child_by_field_name("name")
+            .or_else(|| node.child_by_field_name("property"))
+        else {
+            return;
+        };
+        if class.kind != SymbolKind::Class {
+            return;
+        }
+        let ty = match node.child_by_field_name("type") {
+            Some(t) => self.ts_annotation(Some(t)),
+            None => node
+                .child_by_field_name("value")
+                .map_or(Ty::Unknown, |v| self.ts_value(v)),
+        };
+        self.bind(ctx.sym, ctx.sym, name, ty);
+    }
+
+    /// `this.x = v` in a method: a field of its class.
+    fn ts_this_assignment(&mut self, node: Node, ctx: &Ctx) {
+        let (Some(c), Some(left), Some(right)) = (
+            ctx.callable,
+            node.child_by_field_name("left"),
+            node.child_by_field_name("right"),
+        ) else {
+            return;
+        };
+        let (Some(obj), Some(prop)) = (
+            left.child_by_field_name("object"),
+            left.child_by_field_name("property"),
+        ) else {
+            return;
+        };
+        if obj.kind() != "this" {
+            return;
+        }
+        if let Some(class) = self.class_of(c) {
+            let ty = self.ts_value(right);
+            self.bind(class, c, prop, ty);
+        }
+    }
+
+    /// `for (const x of xs)`: an element of `xs` (`for ... in` gives keys, left unknown).
+    fn ts_for_of(&mut self, node: Node, ctx: &Ctx) {
+        let (Some(c), Some(left)) = (ctx.callable, node.child_by_field_name("left")) else {
+            return;
+        };
+        if left.kind() != "identifier" {
+            return;
+        }
+        let of = node
+            .child_by_field_name("operator")
+            .is_some_and(|o| self.text(o) == "of");
+        let ty = match (of, node.child_by_field_name("right")) {
+            (true, Some(r)) => Ty::Element(Box::new(self.ts_value(r))),
+            _ => Ty::Unknown,
+        };
+        self.bind(c, c, left, ty);
+    }
+
+    /// The type a `type_annotation` node names (see [`ts_type`]).
+    fn ts_annotation(&self, annotation: Option<Node>) -> Ty {
+        annotation
+            .and_then(|a| ts_type(self.text(a)))
+            .map_or(Ty::Unknown, Ty::Named)
+    }
+
+    /// The type of a value: `new Foo(..)` a `Foo`, `x as Foo` a `Foo`, an expression chain typed later
+    /// ([`Ty::Expr`]), through parentheses, `await` and `!`.
+    fn ts_value(&self, node: Node) -> Ty {
+        match node.kind() {
+            "new_expression" => node
+                .child_by_field_name("constructor")
+                .and_then(|c| ts_type(self.text(c)))
+                .map_or(Ty::Unknown, Ty::Named),
+            "as_expression" | "satisfies_expression" => node
+                .named_child(1)
+                .and_then(|t| ts_type(self.text(t)))
+                .map_or(Ty::Unknown, Ty::Named),
+            "parenthesized_expression" | "non_null_expression" | "await_expression" => node
+                .named_child(0)
+                .map_or(Ty::Unknown, |inner| self.ts_value(inner)),
+            "identifier"
+            | "member_expression"
+            | "call_expression"
+            | "subscript_expression"
+            | "this" => {
+                let text: String = self
+                    .text(node)
+                    .chars()
+                    .filter(|c| !c.is_whitespace())
+                    .collect();
+                if text.len() > 200 {
+                    Ty::Unknown
+                } else {
+                    Ty::Expr(text)
+                }
+            }
+            _ => Ty::Unknown,
+        }
+    }
+
+    /// The class whose method (or constructor) callable `c` is.
+    fn class_of(&self, c: u32) -> Option<u32> {
+        let parent = self.facts.symbols[c as usize].parent?;
+        (self.facts.symbols[parent as usize].kind == SymbolKind::Class).then_some(parent)
+    }
+}
+
+/// A TypeScript type as the receiver-type grammar writes it (`parse/extract/types/mod.rs`): a name's last
+/// segment without its type arguments (`rx.Subscriber<T>` → `Subscriber`), `T[]`, `Array<T>`,
+/// `ReadonlyArray<T>` and `Set<T>` as `slice[T]`, `Map<K, V>` as `map[V]`, a union with `null` /
+/// `undefined` as its other member. `None` for function, object, literal, `typeof` and other unions.
+pub(crate) fn ts_type(text: &str) -> Option<String> {
+    let t = text.trim().trim_start_matches(':').trim();
+    let t = t.strip_prefix("readonly ").unwrap_or(t).trim();
+    let parts: Vec<&str> = split_top(t, '|')
+        .into_iter()
+        .map(str::trim)
+        .filter(|p| !matches!(*p, "null" | "undefined" | "void" | ""))
+        .collect();
+    let [one] = parts[..] else {
+        return None;
+    };
+    if let Some(elem) = one.strip_suffix("[]") {
+        return Some(format!("slice[{}]", ts_type(elem)?));
+    }
+    let (base, args) = match one.split_once('<') {
+        Some((b, rest)) => (b.trim(), rest.strip_suffix('>')),
+        None => (one, None),
+    };
+    let args: Vec<&str> = args.map(|a| split_top(a, ',')).unwrap_or_default();
+    let last = base.rsplit('.').next().unwrap_or(base);
+    let valid = !last.is_empty()
+        && last
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+        && !last.starts_with(|c: char| c.is_ascii_digit())
+        && !matches!(last, "typeof" | "keyof" | "this");
+    if !valid {
+        return None;
+    }
+    match (last, &args[..]) {
+        ("Array" | "ReadonlyArray" | "Set" | "ReadonlySet", [elem]) => {
+            Some(format!("slice[{}]", ts_type(elem)?))
+        }
+        ("Map" | "ReadonlyMap" | "Record", [_, value]) => Some(format!("map[{}]", ts_type(value)?)),
+        _ => Some(last.to_string()),
+    }
+}
+
+/// The declared result type of a TypeScript function or method, read off its signature
+/// (`subscribe(observer?: Partial<Observer<T>>): Subscription` → `Subscription`). `None` without one.
+pub(crate) fn ts_result_type(signature: &str) -> Option<String> {
+    // The parameter list: the first `(` outside type parameters.
+    let mut angle = 0i32;
+    let open = signature.char_indices().find_map(|(i, c)| {
+        match c {
+            '<' => angle += 1,
+            '>' => angle -= 1,
+            '(' if angle == 0 => return Some(i),
+            _ => {}
+        }
+        None
+    })?;
+    let rest = &signature[open + 1..];
+    let close = matching(rest, '(', ')')?;
+    let after = rest[close + 1..].trim_start().strip_prefix(':')?;
+    let ty = after.split(['{', '\n']).next()?.trim();
+    let ty = ty.strip_suffix("=>").unwrap_or(ty).trim();
+    ts_type(ty)
+}
+
+/// `s` split at `sep` outside `<>`, `()`, `[]` and `{}`.
+fn split_top(s: &str, sep: char) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut depth, mut start) = (0i32, 0);
+    for (i, c) in s.char_indices() {
+        match c {
+            '<' | '(' | '[' | '{' => depth += 1,
+            '>' | ')' | ']' | '}' => depth -= 1,
+            _ if c == sep && depth == 0 => {
+                out.push(&s[start..i]);
+                start = i + c.len_utf8();
+            }
+            _ => {}
+        }
+    }
+    out.push(&s[start..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ts_result_type, ts_type};
+
+    #[test]
+    fn typescript_types_in_the_receiver_grammar() {
+        let cases = [
+            (": Subscriber<T>", Some("Subscriber")),
+            ("rx.Subscription | null", Some("Subscription")),
+            ("Observer<T>[]", Some("slice[Observer]")),
+            ("ReadonlyArray<Subscription>", Some("slice[Subscription]")),
+            ("Map<string, Subject<T>>", Some("map[Subject]")),
+            ("(value: T) => void", None),
+            ("{ next: () => void }", None),
+            ("A | B", None),
+            ("typeof Foo", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(ts_type(text).as_deref(), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn typescript_results_from_signatures() {
+        let cases = [
+            (
+                "subscribe(observer?: Partial<Observer<T>>): Subscription",
+                Some("Subscription"),
+            ),
+            (
+                "static create<T>(fn: (s: Subscriber<T>) => void): Observable<T> {",
+                Some("Observable"),
+            ),
+            ("next(value: T): void", None),
+            ("constructor(destination?: Subscriber<any>)", None),
+        ];
+        for (sig, want) in cases {
+            assert_eq!(ts_result_type(sig).as_deref(), want, "{sig}");
+        }
+    }
+}
