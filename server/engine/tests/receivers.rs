@@ -851,6 +851,10 @@ export class Subscriber<T> extends Subscription {
     this.destination = null;
   }
 
+  unsubscribe(): void {
+    super.unsubscribe();
+  }
+
   next(value: T): void {
     this.destination!.next(value);
     this.parent?.unsubscribe();
@@ -875,10 +879,12 @@ export function run(sub: Subscription) {
             ),
         ],
         expect![[r#"
+            Subscriber.constructor -> src/Subscription.ts:Subscription
             Subscriber.create -> src/Subscriber.ts:Subscriber
             Subscriber.next -> src/Subscriber.ts:Subscriber.next
             Subscriber.next -> src/Subscription.ts:Subscription.add
             Subscriber.next -> src/Subscription.ts:Subscription.unsubscribe
+            Subscriber.unsubscribe -> src/Subscription.ts:Subscription.unsubscribe
             run -> src/Subscriber.ts:Subscriber.create
             run -> src/Subscriber.ts:Subscriber.next
             run -> src/Subscription.ts:Subscription

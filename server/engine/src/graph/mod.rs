@@ -612,6 +612,8 @@ impl<'a> Resolver<'a> {
                     None => self.super_call(fid, from, name),
                 }
             }
+            // JavaScript/TypeScript `super.m()`: the nearest base's method.
+            Some("super") if is_js(lang) => self.super_call(fid, from, name),
             Some(q) if is_self_receiver(q, lang) || own_receiver => {
                 if let Some(p) = self.member_of_container(from, name) {
                     return Some(p);
@@ -674,6 +676,16 @@ impl<'a> Resolver<'a> {
                 }
                 self.by_unique_name(fid, name, |k| k == SymbolKind::Method, 0.4)
                     .map(|p| p.guessed_in(lang))
+            }
+            // JavaScript/TypeScript `super(..)` in a constructor: the base class.
+            None if name == "super" && is_js(lang) => {
+                let class = self.container_of(from)?;
+                let base = self.bases_of(class).into_iter().next()?;
+                Some(Pick {
+                    ids: vec![base],
+                    weight: 0.95,
+                    guess: false,
+                })
             }
             None => {
                 // Java / C++ / C# call siblings without `this`, Ruby without `self`.
@@ -1116,10 +1128,15 @@ const JS_BUILTIN_METHODS: &[&str] = &[
 /// TypeScript: [`JS_BUILTIN_METHODS`]), so that a call of it on a receiver of unknown type is no
 /// evidence of a call of the project's method of that name.
 fn is_builtin_method(lang: Language, name: &str) -> bool {
+    is_js(lang) && JS_BUILTIN_METHODS.contains(&name)
+}
+
+/// JavaScript and TypeScript.
+fn is_js(lang: Language) -> bool {
     matches!(
         lang,
         Language::JavaScript | Language::TypeScript | Language::Tsx
-    ) && JS_BUILTIN_METHODS.contains(&name)
+    )
 }
 
 fn is_self_receiver(q: &str, lang: Language) -> bool {

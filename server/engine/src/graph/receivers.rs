@@ -185,10 +185,14 @@ impl Resolver<'_> {
     }
 }
 
-/// Whether the extractor types the receivers of `lang` from declarations (`parse/extract/types/`):
-/// Python and Go so far.
+/// Whether the receivers of `lang` are typed from what its code declares (`parse/extract/types/`), so
+/// that a receiver left untyped is one the code leaves unknown: Python, Go and TypeScript (JavaScript
+/// declares too little for that).
 pub(super) fn types_receivers(lang: Language) -> bool {
-    matches!(lang, Language::Python | Language::Go)
+    matches!(
+        lang,
+        Language::Python | Language::Go | Language::TypeScript | Language::Tsx
+    )
 }
 
 /// `Inner` of `pkg.Outer.Inner` or `a::Inner`.

@@ -348,7 +348,8 @@ impl<'s> Extractor<'s> {
     fn callee_name(&self, callee: Node) -> Option<(String, Option<String>)> {
         let field = |f: &str| callee.child_by_field_name(f);
         match callee.kind() {
-            "identifier" | "field_identifier" | "type_identifier" => {
+            // JavaScript/TypeScript `super(..)` in a constructor calls the base class's.
+            "identifier" | "field_identifier" | "type_identifier" | "super" => {
                 Some((self.text(callee).to_string(), None))
             }
             // `a.b` in every grammar (`a->b` in C/C++).

@@ -251,11 +251,18 @@ impl<'s> Extractor<'s> {
                 }
                 // Go `pkg.F(..)`, or `pkg.V` a package's variable (typed only when the package is
                 // not the project's: the graph then knows it external).
-                Some(Step::Member(f)) if self.is_import(head) => {
+                Some(Step::Member(f)) if self.lang == Language::Go && self.is_import(head) => {
                     match steps.next_if_eq(&Step::Call) {
                         Some(_) => format!("{head}.{f}()"),
                         None => format!("{head}.{f}"),
                     }
+                }
+                // `Class.create(..)` (a static or class method): what it returns.
+                Some(Step::Member(f))
+                    if head.starts_with(|c: char| c.is_uppercase()) && !self.is_import(head) =>
+                {
+                    steps.next_if_eq(&Step::Call)?;
+                    format!("{head}.{f}()")
                 }
                 _ => return None,
             },
@@ -502,6 +509,13 @@ fn chain(text: &str) -> Option<(&str, Vec<Step<'_>>)> {
         } else if let Some(after) = rest.strip_prefix('(') {
             rest = &after[matching(after, '(', ')')? + 1..];
             steps.push(Step::Call);
+        } else if let Some(after) = rest.strip_prefix('<') {
+            // TypeScript type arguments of a call (`create<number>()`): read through.
+            let close = matching(after, '<', '>')?;
+            rest = &after[close + 1..];
+            if !rest.starts_with('(') {
+                return None;
+            }
         } else {
             return None;
         }
@@ -546,6 +560,10 @@ mod tests {
                     Step::Assert("*T")
                 ]
             ))
+        );
+        assert_eq!(
+            chain("Subscriber.create<number>()"),
+            Some(("Subscriber", vec![Step::Member("create"), Step::Call]))
         );
         assert_eq!(chain("a+b"), None);
         assert_eq!(chain("f(x"), None);

@@ -54,6 +54,16 @@ impl<'s> Extractor<'s> {
             None if ctx.sym == 0 => 0,
             None => return,
         };
+        let value = node.child_by_field_name("value");
+        if value.is_some_and(|v| {
+            matches!(
+                v.kind(),
+                "arrow_function" | "function_expression" | "function"
+            )
+        }) {
+            // `const handler = () => ..`: a function of its own (a symbol), which a call names.
+            return;
+        }
         let ty = match node.child_by_field_name("type") {
             Some(t) => self.ts_annotation(Some(t)),
             None => node
