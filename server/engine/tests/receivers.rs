@@ -702,10 +702,16 @@ class Manager:
             (
                 "orm/use.py",
                 "\
+import typing as t
+from orm.query import Query
 from orm.queryset import QuerySet
 
 def run(qs: QuerySet):
     qs.filter(1).query.clone().add_filter(2)
+
+def cast_one(x):
+    q = t.cast(\"Query\", x)
+    q.clone()
 ",
             ),
         ],
@@ -715,6 +721,7 @@ def run(qs: QuerySet):
             QuerySet.filter -> orm/query.py:Query.add_filter
             QuerySet.filter -> orm/queryset.py:QuerySet._chain
             QuerySet.make -> orm/queryset.py:QuerySet.filter
+            cast_one -> orm/query.py:Query.clone
             run -> orm/query.py:Query.add_filter
             run -> orm/query.py:Query.clone
             run -> orm/queryset.py:QuerySet.filter

@@ -202,6 +202,14 @@ impl<'s> Extractor<'s> {
                 if let Some(class) = self.own_class(c, self.text(callee), true) {
                     return Ty::Named(class);
                 }
+                // `t.cast("Flask", x)` / `cast(Flask, x)`: what the first argument names.
+                let callee_text = self.text(callee);
+                if callee_text == "cast" || callee_text.ends_with(".cast") {
+                    return value
+                        .child_by_field_name("arguments")
+                        .and_then(|a| a.named_child(0))
+                        .map_or(Ty::Unknown, |t| self.annotation(t));
+                }
                 if let Some(n) = self.constructor_name(callee) {
                     return Ty::Named(format!("{n}()"));
                 }
