@@ -900,3 +900,61 @@ export function run(sub: Subscription) {
         "#]],
     );
 }
+
+#[test]
+fn typescript_callbacks_take_the_parameter_types_their_callee_declares() {
+    // `subscriber` is untyped in the source; `operate` and the constructor declare what it is.
+    check(
+        &[
+            (
+                "src/Subscriber.ts",
+                "\
+export class Subscriber<T> {
+  next(value: T): void {}
+}
+export class Other {
+  next(value: number): void {}
+}
+",
+            ),
+            (
+                "src/Observable.ts",
+                "\
+import { Subscriber } from './Subscriber';
+
+export class Observable<T> {
+  constructor(subscribe?: (this: Observable<T>, subscriber: Subscriber<T>) => void) {}
+  subscribe(): void {}
+}
+",
+            ),
+            (
+                "src/operators/map.ts",
+                "\
+import { Observable } from '../Observable';
+import { Subscriber } from '../Subscriber';
+
+export function operate<T, R>(init: (liftedSource: Observable<T>, subscriber: Subscriber<R>) => void): void {}
+
+export function map<T>(value: T) {
+  return operate((source, subscriber) => {
+    source.subscribe();
+    subscriber.next(value);
+  });
+}
+
+export function of<T>(value: T) {
+  return new Observable<T>((subscriber) => subscriber.next(value));
+}
+",
+            ),
+        ],
+        expect![[r#"
+            map -> src/Observable.ts:Observable.subscribe
+            map -> src/Subscriber.ts:Subscriber.next
+            map -> src/operators/map.ts:operate
+            of -> src/Observable.ts:Observable
+            of -> src/Subscriber.ts:Subscriber.next
+        "#]],
+    );
+}

@@ -7,7 +7,9 @@
 use super::receivers::last_segment;
 use super::{FileImports, Resolver, module_segments};
 use crate::model::{Language, SymbolId, SymbolKind};
-use crate::parse::extract::types::{annotated_type, go_result_type, ts_result_type};
+use crate::parse::extract::types::{
+    annotated_type, go_result_type, ts_callback_param, ts_result_type,
+};
 
 /// What a declared type names.
 pub(super) enum Declared {
@@ -40,6 +42,9 @@ impl Resolver<'_> {
     ) -> Declared {
         if depth > MAX_DEPTH {
             return Declared::Unknown;
+        }
+        if let Some(callback) = ty.strip_suffix('}') {
+            return self.callback_param(fid, from, callback, imports, depth);
         }
         if let Some(inner) = ty.strip_suffix("[]") {
             return match self.declared(fid, from, inner, imports, depth + 1) {
@@ -93,6 +98,45 @@ impl Resolver<'_> {
         }
         let own = FileImports::new(&self.files[f].1.imports);
         self.declared(f, self.offsets[f], ty, &own, depth + 1)
+    }
+
+    /// `F{i,j}` (the text before the closing brace): the type TypeScript gives parameter `j` of a
+    /// function passed as argument `i` of `F`, as `F`'s signature (a class's constructor's) declares
+    /// the function type it takes there.
+    fn callback_param(
+        &self,
+        fid: usize,
+        from: SymbolId,
+        callback: &str,
+        imports: &FileImports,
+        depth: usize,
+    ) -> Declared {
+        let Some((callee, at)) = callback.split_once('{') else {
+            return Declared::Unknown;
+        };
+        let Some((i, j)) = at.split_once(',') else {
+            return Declared::Unknown;
+        };
+        let (Ok(i), Ok(j)) = (i.parse::<usize>(), j.parse::<usize>()) else {
+            return Declared::Unknown;
+        };
+        let target = match self.resolve_call(fid, from, callee, None, None, imports) {
+            Some(p) if p.ids.len() == 1 => p.ids[0],
+            _ => return Declared::Unknown,
+        };
+        let target = if self.symbols[target.index()].kind.is_type() {
+            match self.method_of_type(fid, target, "constructor", false, 1.0, |_| true) {
+                Some(p) if p.ids.len() == 1 => p.ids[0],
+                _ => return Declared::Unknown,
+            }
+        } else {
+            target
+        };
+        let s = &self.symbols[target.index()];
+        match ts_callback_param(&s.signature, i, j) {
+            Some(t) => self.declared_in(s.file.index(), fid, from, &t, imports, depth),
+            None => Declared::Unknown,
+        }
     }
 
     /// What calling `callee` returns: Go `pkg.F` a function of an imported package, `X.m` method `m` of

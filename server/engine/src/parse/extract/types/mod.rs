@@ -12,7 +12,8 @@
 //!
 //! The type grammar: `T` (a type name; Go also `pkg.T`), `Base[Elem]` (a generic or Go composite:
 //! `slice[T]`, `map[V]`, `chan[T]`), `F()` (what calling `F` returns; Go also `pkg.F()`), `X.m()` (what
-//! method `m` of type `X` returns), `X[]` (an element of `X`), `X#f` (the declared type of field `f` of `X`).
+//! method `m` of type `X` returns), `X[]` (an element of `X`), `X#f` (the declared type of field `f` of `X`),
+//! `F{i,j}` (TypeScript: parameter `j` of the function type that parameter `i` of `F` takes).
 
 mod go;
 mod python;
@@ -20,7 +21,7 @@ mod ts;
 
 pub(crate) use go::{go_result_type, go_type};
 pub(crate) use python::annotated_type;
-pub(crate) use ts::ts_result_type;
+pub(crate) use ts::{ts_callback_param, ts_result_type};
 
 use super::Extractor;
 use crate::model::{Language, RefKind, SymbolKind};
@@ -425,7 +426,10 @@ pub(crate) fn declares_result(lang: Language, signature: &str) -> bool {
     match lang {
         Language::Python => signature.contains("->"),
         Language::Go => go_result_type(signature).is_some(),
-        Language::TypeScript | Language::Tsx => ts_result_type(signature).is_some(),
+        // Also a function type among the parameters, which types the callbacks passed to it.
+        Language::TypeScript | Language::Tsx => {
+            ts_result_type(signature).is_some() || signature.contains("=>")
+        }
         _ => false,
     }
 }

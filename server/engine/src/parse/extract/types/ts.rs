@@ -17,7 +17,61 @@ impl<'s> Extractor<'s> {
             "public_field_definition" | "field_definition" => self.ts_field(node, ctx),
             "assignment_expression" => self.ts_this_assignment(node, ctx),
             "for_in_statement" => self.ts_for_of(node, ctx),
+            "arrow_function" | "function_expression" => self.ts_callback(node, ctx),
             _ => {}
+        }
+    }
+
+    /// A function literal passed to a call: its untyped parameters are typed as the callee declares
+    /// the parameters of the function type it takes there (`operate((source, subscriber) => ..)`,
+    /// `new Observable((subscriber) => ..)`), as TypeScript types them from context; written `F{i,j}`
+    /// (parameter `j` of the function passed as argument `i` of `F`), visible in the literal only.
+    fn ts_callback(&mut self, node: Node, ctx: &Ctx) {
+        let Some(c) = ctx.callable else { return };
+        let Some(args) = node.parent().filter(|p| p.kind() == "arguments") else {
+            return;
+        };
+        let Some(call) = args.parent() else { return };
+        let callee = match call.kind() {
+            "call_expression" => call.child_by_field_name("function"),
+            "new_expression" => call.child_by_field_name("constructor"),
+            _ => None,
+        };
+        let Some(callee) = callee.filter(|f| f.kind() == "identifier") else {
+            return;
+        };
+        let mut cursor = args.walk();
+        let Some(i) = args.named_children(&mut cursor).position(|a| a == node) else {
+            return;
+        };
+        let callee = self.text(callee).to_string();
+        let lines = Some((
+            node.start_position().row as u32 + 1,
+            node.end_position().row as u32 + 1,
+        ));
+        let params: Vec<Node> = match node.child_by_field_name("parameter") {
+            Some(single) => vec![single],
+            None => {
+                let Some(list) = node.child_by_field_name("parameters") else {
+                    return;
+                };
+                let mut cursor = list.walk();
+                list.named_children(&mut cursor).collect()
+            }
+        };
+        for (j, p) in params.into_iter().enumerate() {
+            let name = match p.kind() {
+                "identifier" => p,
+                "required_parameter" if p.child_by_field_name("type").is_none() => {
+                    match p.child_by_field_name("pattern") {
+                        Some(n) if n.kind() == "identifier" => n,
+                        _ => continue,
+                    }
+                }
+                _ => continue,
+            };
+            let ty = Ty::Named(format!("{callee}{{{i},{j}}}"));
+            self.bind_in(c, c, name, ty, lines);
         }
     }
 
@@ -252,10 +306,12 @@ pub(crate) fn ts_result_type(signature: &str) -> Option<String> {
 /// `s` split at `sep` outside `<>`, `()`, `[]` and `{}`.
 fn split_top(s: &str, sep: char) -> Vec<&str> {
     let mut out = Vec::new();
-    let (mut depth, mut start) = (0i32, 0);
+    let (mut depth, mut start, mut previous) = (0i32, 0, ' ');
     for (i, c) in s.char_indices() {
         match c {
             '<' | '(' | '[' | '{' => depth += 1,
+            // The `>` of an arrow (`=>`) closes nothing.
+            '>' if previous == '=' => {}
             '>' | ')' | ']' | '}' => depth -= 1,
             _ if c == sep && depth == 0 => {
                 out.push(&s[start..i]);
@@ -263,14 +319,51 @@ fn split_top(s: &str, sep: char) -> Vec<&str> {
             }
             _ => {}
         }
+        previous = c;
     }
     out.push(&s[start..]);
     out
 }
 
+/// The declared type of parameter `j` of the function type that parameter `i` of a TypeScript function
+/// or constructor takes, read off its signature (`operate<T, R>(init: (liftedSource: Observable<T>,
+/// subscriber: Subscriber<R>) => void)`, 0, 1 → `Subscriber`); a `this:` parameter is not counted.
+pub(crate) fn ts_callback_param(signature: &str, i: usize, j: usize) -> Option<String> {
+    let params = param_list(signature)?;
+    let param = split_top(params, ',').into_iter().nth(i)?;
+    // `init: (..) => R` / `subscribe?: (..) => R`: the type follows the name's colon.
+    let (_, ty) = param.split_once(':')?;
+    let ty = ty.trim();
+    let inner = ty.strip_prefix('(')?;
+    let inner = &inner[..matching(inner, '(', ')')?];
+    let declared: Vec<&str> = split_top(inner, ',')
+        .into_iter()
+        .map(str::trim)
+        .filter(|p| !p.starts_with("this:") && !p.starts_with("this :") && !p.is_empty())
+        .collect();
+    let (_, t) = declared.get(j)?.split_once(':')?;
+    ts_type(t)
+}
+
+/// The text inside a signature's parameter list: after the first `(` outside type parameters.
+fn param_list(signature: &str) -> Option<&str> {
+    let mut angle = 0i32;
+    let open = signature.char_indices().find_map(|(i, c)| {
+        match c {
+            '<' => angle += 1,
+            '>' => angle -= 1,
+            '(' if angle == 0 => return Some(i),
+            _ => {}
+        }
+        None
+    })?;
+    let rest = &signature[open + 1..];
+    Some(&rest[..matching(rest, '(', ')')?])
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{ts_result_type, ts_type};
+    use super::{ts_callback_param, ts_result_type, ts_type};
 
     #[test]
     fn typescript_types_in_the_receiver_grammar() {
@@ -288,6 +381,22 @@ mod tests {
         for (text, want) in cases {
             assert_eq!(ts_type(text).as_deref(), want, "{text}");
         }
+    }
+
+    #[test]
+    fn typescript_callback_parameters_from_signatures() {
+        let operate = "export function operate<T, R>( init: (liftedSource: Observable<T>, subscriber: Subscriber<R>) => (() => void) | void ): OperatorFunction<T, R>";
+        assert_eq!(
+            ts_callback_param(operate, 0, 0).as_deref(),
+            Some("Observable")
+        );
+        assert_eq!(
+            ts_callback_param(operate, 0, 1).as_deref(),
+            Some("Subscriber")
+        );
+        let ctor = "constructor(subscribe?: (this: Observable<T>, subscriber: Subscriber<T>) => TeardownLogic)";
+        assert_eq!(ts_callback_param(ctor, 0, 0).as_deref(), Some("Subscriber"));
+        assert_eq!(ts_callback_param(ctor, 1, 0), None);
     }
 
     #[test]
