@@ -946,6 +946,13 @@ export function map<T>(value: T) {
 export function of<T>(value: T) {
   return new Observable<T>((subscriber) => subscriber.next(value));
 }
+
+export function connector() {}
+
+export function share(config: { connector?: () => void }) {
+  const { connector = () => {} } = config;
+  connector();
+}
 ",
             ),
         ],

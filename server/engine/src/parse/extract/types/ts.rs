@@ -78,12 +78,17 @@ impl<'s> Extractor<'s> {
     /// `name: T` in a parameter list; `private name: T` in a constructor also declares a field.
     fn ts_parameter(&mut self, node: Node, ctx: &Ctx) {
         let Some(c) = ctx.callable else { return };
-        let Some(name) = node
-            .child_by_field_name("pattern")
-            .filter(|p| p.kind() == "identifier")
-        else {
+        let Some(pattern) = node.child_by_field_name("pattern") else {
             return;
         };
+        if pattern.kind() != "identifier" {
+            // `{ a, b }: Options`: locals, untyped.
+            for name in pattern_names(pattern) {
+                self.bind(c, c, name, Ty::Unknown);
+            }
+            return;
+        }
+        let name = pattern;
         let ty = self.ts_annotation(node.child_by_field_name("type"));
         let mut cursor = node.walk();
         let property = node
@@ -97,10 +102,7 @@ impl<'s> Extractor<'s> {
 
     /// `const x: T = v` / `let x = new T()` in a function, or at module level.
     fn ts_variable(&mut self, node: Node, ctx: &Ctx) {
-        let Some(name) = node
-            .child_by_field_name("name")
-            .filter(|n| n.kind() == "identifier")
-        else {
+        let Some(name) = node.child_by_field_name("name") else {
             return;
         };
         let scope = match ctx.callable {
@@ -108,6 +110,15 @@ impl<'s> Extractor<'s> {
             None if ctx.sym == 0 => 0,
             None => return,
         };
+        if name.kind() != "identifier" {
+            // `const { connector } = config`: locals, untyped (a call of one is no project call).
+            if scope != 0 {
+                for n in pattern_names(name) {
+                    self.bind(scope, scope, n, Ty::Unknown);
+                }
+            }
+            return;
+        }
         let value = node.child_by_field_name("value");
         if value.is_some_and(|v| {
             matches!(
@@ -236,6 +247,29 @@ impl<'s> Extractor<'s> {
     fn class_of(&self, c: u32) -> Option<u32> {
         let parent = self.facts.symbols[c as usize].parent?;
         (self.facts.symbols[parent as usize].kind == SymbolKind::Class).then_some(parent)
+    }
+}
+
+/// The names a destructuring pattern binds (`{ a, b: c, d = 1, ...rest }`, `[x, y]`), not its keys
+/// or default values.
+fn pattern_names(node: Node) -> Vec<Node> {
+    match node.kind() {
+        "identifier" | "shorthand_property_identifier_pattern" => vec![node],
+        "object_pattern" | "array_pattern" => {
+            let mut cursor = node.walk();
+            let children: Vec<Node> = node.named_children(&mut cursor).collect();
+            children.into_iter().flat_map(pattern_names).collect()
+        }
+        "pair_pattern" => node
+            .child_by_field_name("value")
+            .map(pattern_names)
+            .unwrap_or_default(),
+        "object_assignment_pattern" | "assignment_pattern" => node
+            .child_by_field_name("left")
+            .map(pattern_names)
+            .unwrap_or_default(),
+        "rest_pattern" => node.named_child(0).map(pattern_names).unwrap_or_default(),
+        _ => Vec::new(),
     }
 }
 
