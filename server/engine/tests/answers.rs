@@ -881,3 +881,27 @@ fn impact_of_a_typescript_field_write() {
     "#]],
     );
 }
+
+#[test]
+fn a_snapshot_of_another_analysis_version_is_rebuilt_not_answered_from() {
+    // An upgraded engine must not answer from the analysis of the one before it: the snapshot's header
+    // records the analysis version (bytes 48..56; 0 in files written before the field existed).
+    let p = Project::new();
+    assert!(p.snap.is_current_analysis());
+    let (path, generation) = (p.snap.path().to_path_buf(), p.snap.generation());
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[48..56].copy_from_slice(&0u64.to_le_bytes());
+    // The header CRC (bytes 44..48) covers the header with the CRC zeroed and the section table.
+    let sections = u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize;
+    bytes[44..48].copy_from_slice(&[0; 4]);
+    let crc = crc32fast::hash(&bytes[..64 + sections * 32]);
+    bytes[44..48].copy_from_slice(&crc.to_le_bytes());
+    std::fs::write(&path, bytes).unwrap();
+    let stale = Snapshot::open_current(&p.config.index_dir).expect("still a valid snapshot");
+    assert!(!stale.is_current_analysis());
+
+    let (snap, report) = pipeline::open_or_index(&p.config).unwrap();
+    assert!(report.is_some(), "a stale snapshot is re-indexed");
+    assert!(snap.is_current_analysis());
+    assert!(snap.generation() > generation, "published anew");
+}

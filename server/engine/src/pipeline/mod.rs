@@ -164,11 +164,12 @@ pub(crate) fn full_run(
     let mut prepared = Prepared::new(holding);
     run.parse_and_store(&plan, &mut prepared, &mut budget)?;
 
-    // A readable current snapshot and no change: nothing to publish (unless a live model must be filled).
+    // A readable current snapshot of this analysis version and no change: nothing to publish (unless a
+    // live model must be filled). One written by another analysis version is published anew.
     let previous = run.previous_snapshot();
     if !run.changed_any
         && (model.is_none() || prepared.holding.is_parked())
-        && let Some(prev) = &previous
+        && let Some(prev) = previous.as_ref().filter(|p| p.is_current_analysis())
     {
         // A new writer that knew from the catalog not to load the model says so from its first run.
         if let Some(model) = model
@@ -225,12 +226,19 @@ const FIRST_SNAPSHOT_WAIT: std::time::Duration = std::time::Duration::from_secs(
 pub fn open_or_index(config: &Config) -> Result<(Snapshot, Option<IndexReport>), Error> {
     let started = Instant::now();
     loop {
-        let unusable = match Snapshot::open_current(&config.index_dir) {
-            Ok(s) => return Ok((s, None)),
-            Err(snapshot::SnapshotError::NoSnapshot { .. }) => None,
+        let (unusable, stale) = match Snapshot::open_current(&config.index_dir) {
+            Ok(s) if s.is_current_analysis() => return Ok((s, None)),
+            Ok(s) => {
+                tracing::info!(
+                    path = %s.path().display(),
+                    "snapshot written by another analysis version; re-indexing"
+                );
+                (None, Some(s))
+            }
+            Err(snapshot::SnapshotError::NoSnapshot { .. }) => (None, None),
             Err(e) => {
                 tracing::warn!(error = %e, "snapshot unusable; re-indexing");
-                Some(e)
+                (Some(e), None)
             }
         };
         let opts = IndexOptions {
@@ -240,6 +248,11 @@ pub fn open_or_index(config: &Config) -> Result<(Snapshot, Option<IndexReport>),
         match index(config, &opts) {
             Ok(report) => return Ok((Snapshot::open_current(&config.index_dir)?, Some(report))),
             Err(held @ Error::Lock(LockError::Held { .. })) => {
+                // Another writer (perhaps of the older engine) keeps the index: its snapshot, stale or
+                // not, is the answer until it publishes again.
+                if let Some(s) = stale {
+                    return Ok((s, None));
+                }
                 if let Some(e) = unusable {
                     return Err(e.into());
                 }

@@ -404,8 +404,10 @@ impl Published<'_> {
     ) -> Result<(), Error> {
         if !self.changed_any
             && let Ok(prev) = Snapshot::open_current(&self.config.index_dir)
+            && prev.is_current_analysis()
         {
-            // Only the live model was wanted: the current generation stays.
+            // Only the live model was wanted: the current generation stays (unless another analysis
+            // version wrote it).
             self.report.describe(&prev);
             return Ok(());
         }

@@ -28,7 +28,10 @@ pub(crate) struct Header {
     pub(crate) file_len: u64,
     pub(crate) avg_doc_len: f32,
     pub(crate) header_crc: u32,
-    pub(crate) reserved: [u64; 2],
+    /// [`crate::model::ANALYSIS_VERSION`] of the engine that wrote it (0 in files written before it was
+    /// recorded): a snapshot of another analysis version is derived data to rebuild, not to answer from.
+    pub(crate) analysis_version: u64,
+    pub(crate) reserved: u64,
 }
 
 #[repr(C)]

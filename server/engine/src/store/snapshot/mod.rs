@@ -12,7 +12,7 @@
 //!
 //! ```text
 //! 0    header (64 B): magic "LEIDXSNP", version u32, section_count u32, generation u64, created_unix_ms u64,
-//!                     file_len u64, avg_doc_len f32, header_crc u32, reserved [u64; 2]
+//!                     file_len u64, avg_doc_len f32, header_crc u32, analysis_version u64, reserved u64
 //! 64   section table: section_count × {id u32, reserved u32, offset u64, len u64, crc32 u32, pad u32}
 //!      sections follow in id order, each starting at the next 8-byte boundary (gaps are zero bytes)
 //! 1  STRINGS      UTF-8 blob; every string elsewhere is a StrRef {offset u32, len u32} into it (deduplicated)

@@ -49,6 +49,7 @@ pub struct Snapshot {
     pub(super) map: Mmap,
     pub(super) generation: u64,
     pub(super) created_unix_ms: u64,
+    pub(super) analysis_version: u64,
     pub(super) avg_doc_len: f32,
     pub(super) sections: [Range<usize>; Sec::ALL.len()],
 }
@@ -169,6 +170,7 @@ impl Snapshot {
             map,
             generation: header.generation,
             created_unix_ms: header.created_unix_ms,
+            analysis_version: header.analysis_version,
             avg_doc_len: header.avg_doc_len,
             sections,
         };
@@ -248,6 +250,12 @@ impl Snapshot {
     /// Publication time recorded by the writer, ms since the Unix epoch.
     pub fn created_unix_ms(&self) -> u64 {
         self.created_unix_ms
+    }
+
+    /// Whether the engine that wrote this snapshot derived it as this one does (the same
+    /// [`crate::model::ANALYSIS_VERSION`]); a stale one answers with the old analysis until rebuilt.
+    pub fn is_current_analysis(&self) -> bool {
+        self.analysis_version == u64::from(crate::model::ANALYSIS_VERSION)
     }
 
     /// The path the snapshot was opened from.

@@ -347,7 +347,8 @@ impl<'p, W: Write + Seek> SectionWriter<'p, W> {
             file_len: self.pos,
             avg_doc_len,
             header_crc: 0,
-            reserved: [0; 2],
+            analysis_version: u64::from(crate::model::ANALYSIS_VERSION),
+            reserved: 0,
         };
         header.header_crc = header_crc(&header, table);
         let path = self.path;
