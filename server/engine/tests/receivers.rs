@@ -965,3 +965,68 @@ export function share(config: { connector?: () => void }) {
         "#]],
     );
 }
+
+#[test]
+fn rust_parameters_lets_fields_and_self_results_type_their_receivers() {
+    // Two `run` and two `unpark` methods: the declared types pick one. `v.push` on a `Vec` keeps the
+    // unique-name guess (`Queue::push`): a project trait may add methods to a std type, so an external
+    // receiver does not rule a project method out in Rust.
+    check(
+        &[
+            (
+                "src/park.rs",
+                "\
+pub struct Parker {}
+impl Parker {
+    pub fn new() -> Self { Parker {} }
+    pub fn unpark(&self) {}
+}
+pub struct Other {}
+impl Other {
+    pub fn unpark(&self) {}
+    pub fn run(&mut self) {}
+}
+pub struct Queue {}
+impl Queue {
+    pub fn push(&mut self, x: u32) {}
+}
+",
+            ),
+            (
+                "src/worker.rs",
+                "\
+use crate::park::Parker;
+use std::sync::Arc;
+
+pub struct Core {
+    park: Option<Parker>,
+    shared: Arc<Shared>,
+}
+pub struct Shared {}
+impl Shared {
+    fn run(&self) {}
+}
+
+impl Core {
+    fn tick(&mut self, remote: &Parker, v: Vec<u32>) {
+        self.shared.run();
+        remote.unpark();
+        let p = Parker::new();
+        p.unpark();
+        let q: Arc<Shared> = self.shared.clone();
+        q.run();
+        let mut v = v;
+        v.push(1);
+    }
+}
+",
+            ),
+        ],
+        expect![[r#"
+            Core::tick -> src/park.rs:Parker::new
+            Core::tick -> src/park.rs:Parker::unpark
+            Core::tick -> src/park.rs:Queue::push
+            Core::tick -> src/worker.rs:Shared::run
+        "#]],
+    );
+}

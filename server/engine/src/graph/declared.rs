@@ -8,7 +8,7 @@ use super::receivers::last_segment;
 use super::{FileImports, Resolver, module_segments};
 use crate::model::{Language, SymbolId, SymbolKind};
 use crate::parse::extract::types::{
-    annotated_type, go_result_type, ts_callback_param, ts_result_type,
+    annotated_type, go_result_type, rust_result_type, ts_callback_param, ts_result_type,
 };
 
 /// What a declared type names.
@@ -239,6 +239,15 @@ impl Resolver<'_> {
                 }),
             Language::Go => go_result_type(&s.signature),
             Language::TypeScript | Language::Tsx => ts_result_type(&s.signature),
+            Language::Rust => match rust_result_type(&s.signature).as_deref() {
+                // `-> Self`: the impl's type.
+                Some("Self") => {
+                    return self
+                        .container_of(target)
+                        .map_or(Declared::Unknown, Declared::Project);
+                }
+                other => other.map(str::to_string),
+            },
             _ => None,
         };
         if let Some(r) = declared {

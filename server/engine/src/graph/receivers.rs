@@ -25,11 +25,19 @@ impl Resolver<'_> {
         ty: &str,
         imports: &FileImports,
     ) -> Option<Option<Pick>> {
+        // Rust: a project trait may add methods to an external type (`impl BufExt for Vec<u8>`), so an
+        // external receiver does not rule a project method out.
+        let open_types = self.files[fid].0.language == Language::Rust;
         match self.declared(fid, from, ty, imports, 0) {
-            Declared::Project(t) => Some(self.method_of_type(fid, t, name, false, 0.95, |_| true)),
+            Declared::Project(t) => {
+                match self.method_of_type(fid, t, name, false, 0.95, |_| true) {
+                    None if open_types => None,
+                    found => Some(found),
+                }
+            }
             // Slices, maps, lists and external types have no project methods.
-            Declared::External | Declared::Elements(..) => Some(None),
-            Declared::Unknown => None,
+            Declared::External | Declared::Elements(..) if !open_types => Some(None),
+            Declared::External | Declared::Elements(..) | Declared::Unknown => None,
         }
     }
 

@@ -237,6 +237,7 @@ impl<'s> Extractor<'s> {
             Language::TypeScript | Language::Tsx | Language::JavaScript => {
                 self.ts_binding(node, ctx)
             }
+            Language::Rust => self.rust_binding(node, ctx),
             _ => {}
         }
         if let Some(def) = self.definition(node, ctx) {

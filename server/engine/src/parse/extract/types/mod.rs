@@ -17,10 +17,12 @@
 
 mod go;
 mod python;
+mod rust;
 mod ts;
 
 pub(crate) use go::{go_result_type, go_type};
 pub(crate) use python::annotated_type;
+pub(crate) use rust::rust_result_type;
 pub(crate) use ts::{ts_callback_param, ts_result_type};
 
 use super::Extractor;
@@ -294,6 +296,9 @@ impl<'s> Extractor<'s> {
         if is_js(self.lang) {
             return name == "this";
         }
+        if self.lang == Language::Rust {
+            return name == "self";
+        }
         self.lang == Language::Python
             && self
                 .enclosing_callables(from)
@@ -398,6 +403,12 @@ impl<'s> Extractor<'s> {
             let class = &self.facts.symbols[s.parent? as usize];
             return Some(class.qualified_name.clone());
         }
+        if self.lang == Language::Rust && name == "self" {
+            let method = self
+                .enclosing_callables(from)
+                .find(|&c| self.facts.symbols[c as usize].kind == SymbolKind::Method)?;
+            return self.rust_self_type(method);
+        }
         if is_js(self.lang) && name == "this" {
             // The class of the method (or field initializer) the code is in.
             let class =
@@ -430,13 +441,14 @@ pub(crate) fn declares_result(lang: Language, signature: &str) -> bool {
         Language::TypeScript | Language::Tsx => {
             ts_result_type(signature).is_some() || signature.contains("=>")
         }
+        Language::Rust => rust_result_type(signature).is_some(),
         _ => false,
     }
 }
 
 /// Whether the extractor records the bindings of `lang` and types its receivers from them.
 pub(crate) fn records_bindings(lang: Language) -> bool {
-    matches!(lang, Language::Python | Language::Go) || is_js(lang)
+    matches!(lang, Language::Python | Language::Go | Language::Rust) || is_js(lang)
 }
 
 /// JavaScript and TypeScript (which share their bindings).
