@@ -592,12 +592,6 @@ impl<'a> Resolver<'a> {
         imports: &FileImports,
     ) -> Option<Pick> {
         let lang = self.files[fid].0.language;
-        // A Go conversion `byPos(list)` is a call of the type, as gopls' call hierarchy shows it.
-        let callable_or_type = |k: SymbolKind| {
-            k.is_callable()
-                || matches!(k, SymbolKind::Class | SymbolKind::Struct)
-                || (k == SymbolKind::Type && lang == Language::Go)
-        };
         // The method's own receiver (Go `func (c *Client)`) is its container, looked up as such below.
         let own_receiver = qualifier.is_some_and(|q| self.is_method_receiver(from, q));
         if let Some(ty) = receiver_type.filter(|_| !own_receiver)
@@ -621,62 +615,7 @@ impl<'a> Resolver<'a> {
                 self.by_unique_name(fid, name, |k| k == SymbolKind::Method, 0.5)
                     .map(|p| p.guessed_in(lang))
             }
-            Some(q) => {
-                let q_last = q.rsplit(['.', ':']).find(|s| !s.is_empty()).unwrap_or(q);
-                // `Type::f` / `Type.f` / `module.f`: a member whose qualified name ends with `q_last sep name`.
-                let members = self.members_named(q_last, name);
-                if !members.is_empty() {
-                    return self.narrow(fid, members, 0.95);
-                }
-                // `alias.f` where `alias` is an imported module: a function or type of it (a Go
-                // package's methods are called on values, never through the package).
-                if let Some(module) = imports.module_of(q_last) {
-                    let m = module_segments(&module);
-                    let ids: Vec<SymbolId> = self
-                        .named(name)
-                        .iter()
-                        .copied()
-                        .filter(|&i| {
-                            let s = &self.symbols[i.index()];
-                            (lang != Language::Go
-                                || callable_or_type(s.kind) && s.kind != SymbolKind::Method)
-                                && self.module_matches(s.file.index(), &m)
-                        })
-                        .collect();
-                    if !ids.is_empty() {
-                        return self.narrow(fid, ids, 0.9);
-                    }
-                    // `pkg.f()` on a whole imported module or package (`import os`, a Go import) that
-                    // has no `f`: a function of a module outside the project, never some project
-                    // method of that name.
-                    let whole_module = imports
-                        .symbol(q)
-                        .is_some_and(|(_, original)| original.is_empty());
-                    if q == q_last && whole_module {
-                        return None;
-                    }
-                }
-                // A module-level variable of another file, whose type that file declares.
-                if !q.contains(['.', '(', '[', ':'])
-                    && let Some(declared) = self.global_type(fid, q, imports)
-                {
-                    match declared {
-                        Declared::Project(t) => {
-                            return self.method_of_type(fid, t, name, false, 0.95, |_| true);
-                        }
-                        Declared::External | Declared::Elements(..) => return None,
-                        Declared::Unknown => {}
-                    }
-                }
-                // Unknown receiver type: only a project-wide unique method name resolves, as a guess,
-                // and never the name of a method every value of the language has (`fn.call(..)`,
-                // `list.push(..)` on an array).
-                if is_builtin_method(lang, name) {
-                    return None;
-                }
-                self.by_unique_name(fid, name, |k| k == SymbolKind::Method, 0.4)
-                    .map(|p| p.guessed_in(lang))
-            }
+            Some(q) => self.qualified_call(fid, name, q, imports),
             // JavaScript/TypeScript `super(..)` in a constructor: the base class.
             None if name == "super" && is_js(lang) => {
                 let class = self.container_of(from)?;
@@ -687,46 +626,131 @@ impl<'a> Resolver<'a> {
                     guess: false,
                 })
             }
-            None => {
-                // Java / C++ / C# call siblings without `this`, Ruby without `self`.
-                if matches!(
-                    lang,
-                    Language::Java | Language::Cpp | Language::CSharp | Language::Ruby
-                ) && let Some(p) = self.member_of_container(from, name)
-                {
-                    return Some(p);
-                }
-                // A bare name never calls a method (siblings without `this` were looked up above).
-                let function_or_type =
-                    |k: SymbolKind| callable_or_type(k) && k != SymbolKind::Method;
-                let same_file = self.visible_from(from, self.in_file(fid, name, function_or_type));
-                if !same_file.is_empty() {
-                    return self.narrow(fid, same_file, 1.0);
-                }
-                if let Some(p) = self.via_import(fid, name, imports, function_or_type) {
-                    return Some(p);
-                }
-                // Imported from outside the project (or not found where it was imported from): never a
-                // project symbol that happens to bear the name.
-                if imports.symbol(name).is_some() {
-                    return None;
-                }
-                let same_dir: Vec<SymbolId> = self
-                    .named(name)
-                    .iter()
-                    .copied()
-                    .filter(|&i| {
-                        let s = &self.symbols[i.index()];
-                        function_or_type(s.kind)
-                            && self.file_dirs[s.file.index()] == self.file_dirs[fid]
-                    })
-                    .collect();
-                if !same_dir.is_empty() {
-                    return self.narrow(fid, same_dir, 0.85);
-                }
-                self.by_unique_name(fid, name, function_or_type, 0.6)
+            None => self.bare_call(fid, from, name, imports),
+        }
+    }
+
+    /// `q.name(..)` on a receiver of undeclared type: `Type::f` / `Type.f`, a function of an imported
+    /// module, a method of a module-level variable's declared type, else a project-wide unique method
+    /// name as a guess.
+    fn qualified_call(
+        &self,
+        fid: usize,
+        name: &str,
+        q: &str,
+        imports: &FileImports,
+    ) -> Option<Pick> {
+        let lang = self.files[fid].0.language;
+        let q_last = q.rsplit(['.', ':']).find(|s| !s.is_empty()).unwrap_or(q);
+        // `Type::f` / `Type.f` / `module.f`: a member whose qualified name ends with `q_last sep name`.
+        let members = self.members_named(q_last, name);
+        if !members.is_empty() {
+            return self.narrow(fid, members, 0.95);
+        }
+        // `alias.f` where `alias` is an imported module: a function or type of it (a Go
+        // package's methods are called on values, never through the package).
+        if let Some(module) = imports.module_of(q_last) {
+            let m = module_segments(&module);
+            let ids: Vec<SymbolId> = self
+                .named(name)
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    let s = &self.symbols[i.index()];
+                    (lang != Language::Go
+                        || Self::callable_or_type(lang, s.kind) && s.kind != SymbolKind::Method)
+                        && self.module_matches(s.file.index(), &m)
+                })
+                .collect();
+            if !ids.is_empty() {
+                return self.narrow(fid, ids, 0.9);
+            }
+            // `pkg.f()` on a whole imported module or package (`import os`, a Go import) that
+            // has no `f`: a function of a module outside the project, never some project
+            // method of that name.
+            let whole_module = imports
+                .symbol(q)
+                .is_some_and(|(_, original)| original.is_empty());
+            if q == q_last && whole_module {
+                return None;
             }
         }
+        // A module-level variable of another file, whose type that file declares.
+        if !q.contains(['.', '(', '[', ':'])
+            && let Some(declared) = self.global_type(fid, q, imports)
+        {
+            match declared {
+                Declared::Project(t) => {
+                    return self.method_of_type(fid, t, name, false, 0.95, |_| true);
+                }
+                Declared::External | Declared::Elements(..) => return None,
+                Declared::Unknown => {}
+            }
+        }
+        // Unknown receiver type: only a project-wide unique method name resolves, as a guess,
+        // and never the name of a method every value of the language has (`fn.call(..)`,
+        // `list.push(..)` on an array).
+        if is_builtin_method(lang, name) {
+            return None;
+        }
+        self.by_unique_name(fid, name, |k| k == SymbolKind::Method, 0.4)
+            .map(|p| p.guessed_in(lang))
+    }
+
+    /// `name(..)` without a receiver: a sibling method (languages that call them without `this`), a
+    /// function or type visible in the file, imported, in the same directory, or unique in the project.
+    fn bare_call(
+        &self,
+        fid: usize,
+        from: SymbolId,
+        name: &str,
+        imports: &FileImports,
+    ) -> Option<Pick> {
+        let lang = self.files[fid].0.language;
+        // Java / C++ / C# call siblings without `this`, Ruby without `self`.
+        if matches!(
+            lang,
+            Language::Java | Language::Cpp | Language::CSharp | Language::Ruby
+        ) && let Some(p) = self.member_of_container(from, name)
+        {
+            return Some(p);
+        }
+        // A bare name never calls a method (siblings without `this` were looked up above).
+        let function_or_type =
+            |k: SymbolKind| Self::callable_or_type(lang, k) && k != SymbolKind::Method;
+        let same_file = self.visible_from(from, self.in_file(fid, name, function_or_type));
+        if !same_file.is_empty() {
+            return self.narrow(fid, same_file, 1.0);
+        }
+        if let Some(p) = self.via_import(fid, name, imports, function_or_type) {
+            return Some(p);
+        }
+        // Imported from outside the project (or not found where it was imported from): never a
+        // project symbol that happens to bear the name.
+        if imports.symbol(name).is_some() {
+            return None;
+        }
+        let same_dir: Vec<SymbolId> = self
+            .named(name)
+            .iter()
+            .copied()
+            .filter(|&i| {
+                let s = &self.symbols[i.index()];
+                function_or_type(s.kind) && self.file_dirs[s.file.index()] == self.file_dirs[fid]
+            })
+            .collect();
+        if !same_dir.is_empty() {
+            return self.narrow(fid, same_dir, 0.85);
+        }
+        self.by_unique_name(fid, name, function_or_type, 0.6)
+    }
+
+    /// Kinds a call can name in `lang`: functions, methods, classes and structs (constructors); in Go a
+    /// named type too (a conversion `byPos(list)` is a call of the type, as gopls' call hierarchy shows).
+    fn callable_or_type(lang: Language, k: SymbolKind) -> bool {
+        k.is_callable()
+            || matches!(k, SymbolKind::Class | SymbolKind::Struct)
+            || (k == SymbolKind::Type && lang == Language::Go)
     }
 
     /// Whether `q` is the receiver parameter of the method `from` (Go `func (w *Worker)`, Python `cls`).
@@ -750,15 +774,19 @@ impl<'a> Resolver<'a> {
         }
     }
 
+    /// `sym` and the symbols enclosing it, innermost first (up to the file's module symbol).
+    fn ancestors(&self, sym: SymbolId) -> impl Iterator<Item = SymbolId> + '_ {
+        std::iter::successors(Some(sym), |&s| {
+            let p = self.symbols[s.index()].parent;
+            (p != SymbolId::NONE).then_some(p)
+        })
+    }
+
     /// Of the same-file candidates `ids` of a bare name used in `from`, those its scope sees: defined
     /// in `from` itself or in a scope enclosing it (a function nested in another function is visible there
     /// only), the innermost such scope's first.
     fn visible_from(&self, from: SymbolId, ids: Vec<SymbolId>) -> Vec<SymbolId> {
-        let scopes: Vec<SymbolId> = std::iter::successors(Some(from), |&s| {
-            let p = self.symbols[s.index()].parent;
-            (p != SymbolId::NONE).then_some(p)
-        })
-        .collect();
+        let scopes: Vec<SymbolId> = self.ancestors(from).collect();
         let depth = |i: &SymbolId| {
             let parent = self.symbols[i.index()].parent;
             scopes.iter().position(|&s| s == parent)
@@ -774,12 +802,10 @@ impl<'a> Resolver<'a> {
     /// Method `name` of the type that contains `from`, or of one of its base types.
     fn member_of_container(&self, from: SymbolId, name: &str) -> Option<Pick> {
         // From a function nested in a method (`def decorator(f): self.add(f)`), the method's class.
-        let method = std::iter::successors(Some(from), |&s| {
-            let p = self.symbols[s.index()].parent;
-            (p != SymbolId::NONE).then_some(p)
-        })
-        .find(|&s| self.symbols[s.index()].kind == SymbolKind::Method)
-        .unwrap_or(from);
+        let method = self
+            .ancestors(from)
+            .find(|&s| self.symbols[s.index()].kind == SymbolKind::Method)
+            .unwrap_or(from);
         let class = self.container_of(method)?;
         let fid = self.symbols[from.index()].file.index();
         self.method_of_type(fid, class, name, false, 1.0, |_| true)
