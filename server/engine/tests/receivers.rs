@@ -483,6 +483,7 @@ package ast
 type byPos []*Comment
 
 func (a byPos) Less(i, j int) bool { return a[i].Pos() < a[j].Pos() }
+func (a byPos) Sorted() bool { return a.Less(0, 1) }
 
 func NewField() (*Field, error) { return &Field{}, nil }
 
@@ -520,6 +521,7 @@ func keep(s string) bool { return true }
             Field.Pos -> ast/ast.go:CommentGroup.Pos
             Field.Pos -> ast/ast.go:Ident.Pos
             byPos.Less -> ast/ast.go:Comment.Pos
+            byPos.Sorted -> ast/walk.go:byPos.Less
             visit -> ast/ast.go:Comment.End
             visit -> ast/ast.go:Comment.Pos
             visit -> ast/ast.go:CommentGroup.End

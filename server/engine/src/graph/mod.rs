@@ -566,17 +566,15 @@ impl<'a> Resolver<'a> {
         if ids.is_empty() {
             return None;
         }
+        // A Go named type (`type nodeStack []Node`) carries methods too.
+        let holds_methods = |i: SymbolId| {
+            let k = self.symbols[i.index()].kind;
+            k.is_container() || k == SymbolKind::Type
+        };
         ids.iter()
             .copied()
-            .find(|&i| {
-                self.symbols[i.index()].kind.is_container()
-                    && self.symbols[i.index()].file == s.file
-            })
-            .or_else(|| {
-                ids.iter()
-                    .copied()
-                    .find(|&i| self.symbols[i.index()].kind.is_container())
-            })
+            .find(|&i| holds_methods(i) && self.symbols[i.index()].file == s.file)
+            .or_else(|| ids.iter().copied().find(|&i| holds_methods(i)))
             .or_else(|| (s.parent != SymbolId::NONE).then_some(s.parent))
     }
 
