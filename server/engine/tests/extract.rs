@@ -1009,7 +1009,6 @@ namespace Serilog.Core
                 L20 call Dispatch on this
                 L21 call Format on Helpers
                 L22 call Listeners
-                L22 call l
             [6] method Logger.Local in [2] Logger L25-25 @659..708 complexity 1
                 sig: int Local()
                 terms: Local Inner

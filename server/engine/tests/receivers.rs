@@ -1032,3 +1032,82 @@ impl Core {
         "#]],
     );
 }
+
+#[test]
+fn java_and_csharp_declarations_type_their_receivers() {
+    // Two `write` and two `emit` methods: fields, locals, `var`, parameters and results pick one.
+    check(
+        &[
+            (
+                "src/main/java/app/Sink.java",
+                "\
+package app;
+
+class Sink {
+    void write(String s) {}
+}
+
+class Other {
+    void write(String s) {}
+    Sink sink() { return null; }
+}
+
+class Router {
+    private Sink sink = new Sink();
+    private java.util.List<Other> others;
+
+    Sink current() { return sink; }
+
+    void route(Other other) {
+        sink.write(\"a\");
+        var fresh = new Sink();
+        fresh.write(\"b\");
+        other.sink().write(\"c\");
+        current().write(\"d\");
+        for (Other o : others) {
+            o.write(\"e\");
+        }
+    }
+}
+",
+            ),
+            (
+                "src/Logger.cs",
+                "\
+namespace Log {
+    class LogEvent {
+        public void Emit() {}
+    }
+    class Other {
+        public void Emit() {}
+    }
+    class Logger {
+        public LogEvent Last { get; }
+        private readonly Other _other = new Other();
+
+        public void Write(LogEvent e) {
+            e.Emit();
+            var copy = new LogEvent();
+            copy.Emit();
+            _other.Emit();
+            this.Last.Emit();
+        }
+    }
+}
+",
+            ),
+        ],
+        expect![[r#"
+            Logger -> src/Logger.cs:Other
+            Logger.Write -> src/Logger.cs:LogEvent
+            Logger.Write -> src/Logger.cs:LogEvent.Emit
+            Logger.Write -> src/Logger.cs:Other.Emit
+            Router -> src/main/java/app/Sink.java:Sink
+            Router.route -> src/main/java/app/Sink.java:Other.sink
+            Router.route -> src/main/java/app/Sink.java:Other.write
+            Router.route -> src/main/java/app/Sink.java:Router.current
+            Router.route -> src/main/java/app/Sink.java:Sink
+            Router.route -> src/main/java/app/Sink.java:Sink.write
+        "#]],
+    );
+}

@@ -238,6 +238,7 @@ impl<'s> Extractor<'s> {
                 self.ts_binding(node, ctx)
             }
             Language::Rust => self.rust_binding(node, ctx),
+            Language::Java | Language::CSharp => self.java_binding(node, ctx),
             _ => {}
         }
         if let Some(def) = self.definition(node, ctx) {

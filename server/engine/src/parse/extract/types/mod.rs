@@ -16,6 +16,7 @@
 //! `F{i,j}` (TypeScript: parameter `j` of the function type that parameter `i` of `F` takes).
 
 mod go;
+mod java;
 mod python;
 mod rust;
 mod ts;
@@ -147,9 +148,12 @@ impl<'s> Extractor<'s> {
         }
         let scopes = Scopes::new(std::mem::take(&mut self.bindings));
         self.declared_members(&scopes);
+        // Java keeps methods and variables apart: `run()` calls the method even beside a local `run`.
+        let java = self.lang == Language::Java;
         self.retain_refs(|x, r| {
             r.kind != RefKind::Call
                 || r.qualifier.is_some()
+                || java
                 || !x.is_local(&scopes, r.from, &r.name, r.line)
         });
         let mut typed = Vec::new();
@@ -293,7 +297,7 @@ impl<'s> Extractor<'s> {
     /// Whether `name` is the method's own receiver: the first parameter (`self`, `cls`) of the Python
     /// method enclosing `from`, JavaScript's `this`.
     fn is_own_receiver(&self, from: u32, name: &str) -> bool {
-        if is_js(self.lang) {
+        if has_this(self.lang) {
             return name == "this";
         }
         if self.lang == Language::Rust {
@@ -409,15 +413,23 @@ impl<'s> Extractor<'s> {
                 .find(|&c| self.facts.symbols[c as usize].kind == SymbolKind::Method)?;
             return self.rust_self_type(method);
         }
-        if is_js(self.lang) && name == "this" {
+        if has_this(self.lang) && name == "this" {
             // The class of the method (or field initializer) the code is in.
             let class =
                 std::iter::successors(Some(from), |&i| self.facts.symbols[i as usize].parent)
                     .find(|&i| self.facts.symbols[i as usize].kind == SymbolKind::Class)?;
             return Some(self.facts.symbols[class as usize].qualified_name.clone());
         }
+        // Java and C# read a field by its bare name: the class's scope comes before the module's.
+        let class = matches!(self.lang, Language::Java | Language::CSharp)
+            .then(|| {
+                std::iter::successors(Some(from), |&i| self.facts.symbols[i as usize].parent)
+                    .find(|&i| self.facts.symbols[i as usize].kind == SymbolKind::Class)
+            })
+            .flatten();
         let scope = self
             .enclosing_callables(from)
+            .chain(class)
             .chain([0])
             .find(|&i| !scopes.at(i, name, line).is_empty())?;
         self.resolve(scopes, scope, name, line, depth)
@@ -448,7 +460,15 @@ pub(crate) fn declares_result(lang: Language, signature: &str) -> bool {
 
 /// Whether the extractor records the bindings of `lang` and types its receivers from them.
 pub(crate) fn records_bindings(lang: Language) -> bool {
-    matches!(lang, Language::Python | Language::Go | Language::Rust) || is_js(lang)
+    matches!(
+        lang,
+        Language::Python | Language::Go | Language::Rust | Language::Java | Language::CSharp
+    ) || is_js(lang)
+}
+
+/// Whether `this` names the object of the method (JavaScript, TypeScript, Java, C#).
+fn has_this(lang: Language) -> bool {
+    is_js(lang) || matches!(lang, Language::Java | Language::CSharp)
 }
 
 /// JavaScript and TypeScript (which share their bindings).
