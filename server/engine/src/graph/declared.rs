@@ -5,7 +5,7 @@
 //! result list), field types off the struct's declared member types, each in the file that declares it.
 
 use super::receivers::last_segment;
-use super::{FileImports, Resolver, module_segments};
+use super::{FileImports, Resolver};
 use crate::model::{Language, SymbolId, SymbolKind};
 use crate::parse::extract::types::{
     annotated_type, go_result_type, rust_result_type, ts_callback_param, ts_result_type,
@@ -158,17 +158,8 @@ impl Resolver<'_> {
         let pick = match (package, callee.rsplit_once('.')) {
             // Go `pkg.F()`: a function (or a conversion to a type) of the imported package.
             (Some((module, f)), _) => {
-                let m = module_segments(&module);
-                let ids: Vec<SymbolId> = self
-                    .named(f)
-                    .iter()
-                    .copied()
-                    .filter(|&i| {
-                        let s = &self.symbols[i.index()];
-                        (s.kind == SymbolKind::Function || s.kind.is_type())
-                            && self.module_matches(s.file.index(), &m)
-                    })
-                    .collect();
+                let ids =
+                    self.named_in_module(f, &module, |k| k == SymbolKind::Function || k.is_type());
                 if ids.is_empty() {
                     return if self.is_project_module(&module) {
                         Declared::Unknown
@@ -352,16 +343,7 @@ impl Resolver<'_> {
         let Some(module) = imports.module_of(pkg) else {
             return Declared::Unknown;
         };
-        let m = module_segments(&module);
-        let ids: Vec<SymbolId> = self
-            .named(t)
-            .iter()
-            .copied()
-            .filter(|&i| {
-                let s = &self.symbols[i.index()];
-                s.kind.is_type() && self.module_matches(s.file.index(), &m)
-            })
-            .collect();
+        let ids = self.named_in_module(t, &module, SymbolKind::is_type);
         match self.narrow(fid, ids, 1.0).map(|p| p.ids) {
             Some(ids) if ids.len() == 1 => Declared::Project(ids[0]),
             Some(_) => Declared::Unknown,

@@ -648,18 +648,9 @@ impl<'a> Resolver<'a> {
         // `alias.f` where `alias` is an imported module: a function or type of it (a Go
         // package's methods are called on values, never through the package).
         if let Some(module) = imports.module_of(q_last) {
-            let m = module_segments(&module);
-            let ids: Vec<SymbolId> = self
-                .named(name)
-                .iter()
-                .copied()
-                .filter(|&i| {
-                    let s = &self.symbols[i.index()];
-                    (lang != Language::Go
-                        || Self::callable_or_type(lang, s.kind) && s.kind != SymbolKind::Method)
-                        && self.module_matches(s.file.index(), &m)
-                })
-                .collect();
+            let ids = self.named_in_module(name, &module, |k| {
+                lang != Language::Go || Self::callable_or_type(lang, k) && k != SymbolKind::Method
+            });
             if !ids.is_empty() {
                 return self.narrow(fid, ids, 0.9);
             }
@@ -770,6 +761,25 @@ impl<'a> Resolver<'a> {
             }
             _ => false,
         }
+    }
+
+    /// The symbols named `name` whose kind `kind_ok` takes, in the files that import path `module` can
+    /// name ([`Self::module_matches`]).
+    fn named_in_module(
+        &self,
+        name: &str,
+        module: &str,
+        kind_ok: impl Fn(SymbolKind) -> bool,
+    ) -> Vec<SymbolId> {
+        let m = module_segments(module);
+        self.named(name)
+            .iter()
+            .copied()
+            .filter(|&i| {
+                let s = &self.symbols[i.index()];
+                kind_ok(s.kind) && self.module_matches(s.file.index(), &m)
+            })
+            .collect()
     }
 
     /// `sym` and the symbols enclosing it, innermost first (up to the file's module symbol).

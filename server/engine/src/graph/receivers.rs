@@ -5,7 +5,7 @@
 
 use super::declared::Declared;
 use super::{FileImports, Pick, Resolver};
-use crate::model::{Language, RefKind, SymbolId, SymbolRecord};
+use crate::model::{Language, RefKind, SymbolId, SymbolKind, SymbolRecord};
 use foldhash::HashSet;
 
 /// Most base types visited when looking a method up (a guard against inheritance cycles and deep
@@ -157,16 +157,7 @@ impl Resolver<'_> {
             Some((q, base)) => {
                 let head = q.split(['.', ':']).next().unwrap_or(q);
                 let module = imports.module_of(head)?;
-                let m = super::module_segments(&module);
-                let ids: Vec<SymbolId> = self
-                    .named(base)
-                    .iter()
-                    .copied()
-                    .filter(|&i| {
-                        let s = &self.symbols[i.index()];
-                        s.kind.is_type() && self.module_matches(s.file.index(), &m)
-                    })
-                    .collect();
+                let ids = self.named_in_module(base, &module, SymbolKind::is_type);
                 self.narrow(fid, ids, 1.0)?
             }
             None => self.resolve_type(fid, name, imports)?,

@@ -3,7 +3,7 @@
 //! switch cases; struct field types and the element types of named slice and map types
 //! ([`FileFacts::member_types`](crate::model::FileFacts)), which the graph reads for `x.f.m()`.
 
-use super::{Ty, matching};
+use super::{Ty, matching, split_top};
 use crate::parse::extract::{Ctx, Extractor};
 use std::sync::OnceLock;
 use tree_sitter::Node;
@@ -228,28 +228,15 @@ impl<'s> Extractor<'s> {
                     .and_then(|a| a.named_child(0));
                 match callee {
                     Some("new" | "make") => named(first_arg),
-                    _ => self.go_expr(node),
+                    _ => self.expr_ty(node),
                 }
             }
             "identifier"
             | "selector_expression"
             | "index_expression"
-            | "type_assertion_expression" => self.go_expr(node),
+            | "type_assertion_expression" => self.expr_ty(node),
             _ => Ty::Unknown,
         }
-    }
-
-    /// [`Ty::Expr`] of `node`'s text without whitespace; unknown past 200 bytes.
-    fn go_expr(&self, node: Node) -> Ty {
-        let text: String = self
-            .text(node)
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect();
-        if text.len() > 200 {
-            return Ty::Unknown;
-        }
-        Ty::Expr(text)
     }
 
     /// `switch n := x.(type) { case *T: .. }`: `n` is a `T` in that case (a case of several types, or the
@@ -420,7 +407,7 @@ pub(crate) fn go_result_type(signature: &str) -> Option<String> {
         return (!result.is_empty()).then(|| go_type(result)).flatten();
     };
     let inner = &inner[..matching(inner, '(', ')')?];
-    let items = split_top_level(inner);
+    let items = split_top(inner, ',', false);
     // Named results (`n int, err error`, `a, b T`): the first item that has a type after its name.
     let named = items.iter().any(|i| i.trim().contains(' '));
     let first = if named {
@@ -430,25 +417,6 @@ pub(crate) fn go_result_type(signature: &str) -> Option<String> {
         items.first()?
     };
     go_type(first)
-}
-
-/// `s` split at the commas outside brackets.
-fn split_top_level(s: &str) -> Vec<&str> {
-    let mut items = Vec::new();
-    let (mut depth, mut start) = (0i32, 0);
-    for (i, c) in s.char_indices() {
-        match c {
-            '(' | '[' | '{' => depth += 1,
-            ')' | ']' | '}' => depth -= 1,
-            ',' if depth == 0 => {
-                items.push(&s[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    items.push(&s[start..]);
-    items
 }
 
 #[cfg(test)]

@@ -559,6 +559,29 @@ fn chain(text: &str) -> Option<(&str, Vec<Step<'_>>)> {
     Some((head, steps))
 }
 
+/// `s` split at the `sep`s outside brackets (`()`, `[]`, `{}`, and `<>` when `angle`: the type arguments
+/// of TypeScript, Rust, Java and C#, whose arrows `=>` close nothing), each part as written (untrimmed).
+fn split_top(s: &str, sep: char, angle: bool) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut depth, mut start, mut previous) = (0i32, 0, ' ');
+    for (i, c) in s.char_indices() {
+        match c {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth -= 1,
+            '<' if angle => depth += 1,
+            '>' if angle && previous != '=' => depth -= 1,
+            _ if c == sep && depth == 0 => {
+                out.push(&s[start..i]);
+                start = i + c.len_utf8();
+            }
+            _ => {}
+        }
+        previous = c;
+    }
+    out.push(&s[start..]);
+    out
+}
+
 /// The byte offset in `s` of the `close` that ends a bracket whose `open` came just before `s`.
 fn matching(s: &str, open: char, close: char) -> Option<usize> {
     let mut depth = 0usize;
@@ -575,9 +598,45 @@ fn matching(s: &str, open: char, close: char) -> Option<usize> {
     None
 }
 
+impl<'s> Extractor<'s> {
+    /// [`Ty::Expr`] of `node`'s text without whitespace, typed later as a chain; unknown past
+    /// [`MAX_TYPE_LEN`] bytes.
+    fn expr_ty(&self, node: Node) -> Ty {
+        let text: String = self
+            .text(node)
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        if text.len() > MAX_TYPE_LEN {
+            return Ty::Unknown;
+        }
+        Ty::Expr(text)
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{Step, chain};
+    use super::{Step, chain, split_top};
+
+    #[test]
+    fn top_level_splits_see_brackets_and_arrows() {
+        assert_eq!(
+            split_top("a, (b, c), d", ',', false),
+            vec!["a", " (b, c)", " d"]
+        );
+        assert_eq!(
+            split_top("Map<K, V>, T", ',', true),
+            vec!["Map<K, V>", " T"]
+        );
+        assert_eq!(
+            split_top("(a: A) => B, c", ',', true),
+            vec!["(a: A) => B", " c"]
+        );
+        assert_eq!(
+            split_top("a <-chan T, b", ',', false),
+            vec!["a <-chan T", " b"]
+        );
+    }
 
     #[test]
     fn chains_split_into_steps() {

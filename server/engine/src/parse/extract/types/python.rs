@@ -314,30 +314,14 @@ pub(crate) fn annotated_type(text: &str) -> Option<(String, Option<String>)> {
         Some("dict" | "Dict" | "Mapping" | "MutableMapping" | "defaultdict" | "OrderedDict")
     );
     let elem = match args {
-        Some(a) if mapping => top_level_args(a).last().copied().and_then(|v| {
-            let v = v.split('[').next().unwrap_or(v);
-            name(v)
-        }),
+        Some(a) if mapping => super::split_top(a, ',', false)
+            .last()
+            .copied()
+            .and_then(|v| {
+                let v = v.split('[').next().unwrap_or(v);
+                name(v)
+            }),
         _ => args.and_then(|a| a.split([',', '[']).next()).and_then(name),
     };
     Some((name(base)?, elem))
-}
-
-/// The comma-separated arguments of a generic's argument list, split outside brackets.
-fn top_level_args(args: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let (mut depth, mut start) = (0i32, 0);
-    for (i, c) in args.char_indices() {
-        match c {
-            '[' => depth += 1,
-            ']' => depth -= 1,
-            ',' if depth == 0 => {
-                out.push(&args[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    out.push(&args[start..]);
-    out
 }

@@ -3,7 +3,7 @@
 //! member types; and the reader of Rust types and declared results the graph shares. Smart pointers and
 //! references are seen through (`&mut Arc<T>` is a `T`), as method calls auto-deref.
 
-use super::Ty;
+use super::{Ty, split_top};
 use crate::model::SymbolKind;
 use crate::parse::extract::{Ctx, Extractor};
 use tree_sitter::Node;
@@ -16,22 +16,16 @@ impl<'s> Extractor<'s> {
     pub(in crate::parse::extract) fn rust_binding(&mut self, node: Node, ctx: &Ctx) {
         match node.kind() {
             "parameter" => {
-                let (Some(c), Some(p)) = (ctx.callable, node.child_by_field_name("pattern")) else {
+                let Some((c, p)) = named_pattern(ctx, node) else {
                     return;
                 };
-                if p.kind() != "identifier" {
-                    return;
-                }
                 let ty = self.rust_annotation(node.child_by_field_name("type"), c);
                 self.bind(c, c, p, ty);
             }
             "let_declaration" => {
-                let (Some(c), Some(p)) = (ctx.callable, node.child_by_field_name("pattern")) else {
+                let Some((c, p)) = named_pattern(ctx, node) else {
                     return;
                 };
-                if p.kind() != "identifier" {
-                    return;
-                }
                 let ty = match node.child_by_field_name("type") {
                     Some(t) => self.rust_annotation(Some(t), c),
                     None => node
@@ -41,12 +35,9 @@ impl<'s> Extractor<'s> {
                 self.bind(c, c, p, ty);
             }
             "for_expression" => {
-                let (Some(c), Some(p)) = (ctx.callable, node.child_by_field_name("pattern")) else {
+                let Some((c, p)) = named_pattern(ctx, node) else {
                     return;
                 };
-                if p.kind() != "identifier" {
-                    return;
-                }
                 let ty = node.child_by_field_name("value").map_or(Ty::Unknown, |v| {
                     Ty::Element(Box::new(self.rust_value(v, c)))
                 });
@@ -135,18 +126,20 @@ impl<'s> Extractor<'s> {
         Some(owner.rsplit("::").next().unwrap_or(owner).to_string())
     }
 
-    /// [`Ty::Expr`] of `node`'s text without whitespace; unknown past 200 bytes.
+    /// The expression as a chain ([`Ty::Expr`]); a path (`a::b`) is none the chain grammar reads.
     fn rust_expr(&self, node: Node) -> Ty {
-        let text: String = self
-            .text(node)
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect();
-        if text.len() > 200 || text.contains("::") {
-            return Ty::Unknown;
+        match self.expr_ty(node) {
+            Ty::Expr(text) if text.contains("::") => Ty::Unknown,
+            ty => ty,
         }
-        Ty::Expr(text)
     }
+}
+
+/// The enclosing callable and the name a `parameter`, `let` or `for` binds, when its pattern is one
+/// name (a destructuring pattern is left untyped).
+fn named_pattern<'t>(ctx: &Ctx, node: Node<'t>) -> Option<(u32, Node<'t>)> {
+    let pattern = node.child_by_field_name("pattern")?;
+    (pattern.kind() == "identifier").then_some((ctx.callable?, pattern))
 }
 
 /// A Rust type as the receiver-type grammar writes it (`parse/extract/types/mod.rs`): references,
@@ -184,7 +177,7 @@ pub(crate) fn rust_type(text: &str) -> Option<String> {
     if last.is_empty() || !last.chars().all(|c| c.is_alphanumeric() || c == '_') {
         return None;
     }
-    let args: Vec<&str> = args.map(split_args).unwrap_or_default();
+    let args: Vec<&str> = args.map(|a| split_top(a, ',', true)).unwrap_or_default();
     match (last, &args[..]) {
         (w, [inner, ..]) if DEREF_WRAPPERS.contains(&w) => rust_type(inner),
         ("Vec" | "VecDeque" | "HashSet" | "BTreeSet", [elem, ..]) => {
@@ -201,25 +194,6 @@ pub(crate) fn rust_result_type(signature: &str) -> Option<String> {
     let (_, result) = signature.rsplit_once("->")?;
     let result = result.split(" where ").next()?.trim();
     rust_type(result)
-}
-
-/// Generic arguments split at top-level commas.
-fn split_args(s: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let (mut depth, mut start) = (0i32, 0);
-    for (i, c) in s.char_indices() {
-        match c {
-            '<' | '(' | '[' => depth += 1,
-            '>' | ')' | ']' => depth -= 1,
-            ',' if depth == 0 => {
-                out.push(s[start..i].trim());
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    out.push(s[start..].trim());
-    out
 }
 
 #[cfg(test)]

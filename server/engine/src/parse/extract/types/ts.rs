@@ -3,7 +3,7 @@
 //! their value (`new Foo()`, a call, an expression chain, `x as Foo`), class fields, `this.x = ...` in a
 //! method, `for (const x of xs)`; and the reader of TypeScript types and declared results the graph shares.
 
-use super::{Ty, matching};
+use super::{Ty, matching, split_top};
 use crate::model::SymbolKind;
 use crate::parse::extract::{Ctx, Extractor};
 use tree_sitter::Node;
@@ -227,18 +227,7 @@ impl<'s> Extractor<'s> {
             | "member_expression"
             | "call_expression"
             | "subscript_expression"
-            | "this" => {
-                let text: String = self
-                    .text(node)
-                    .chars()
-                    .filter(|c| !c.is_whitespace())
-                    .collect();
-                if text.len() > 200 {
-                    Ty::Unknown
-                } else {
-                    Ty::Expr(text)
-                }
-            }
+            | "this" => self.expr_ty(node),
             _ => Ty::Unknown,
         }
     }
@@ -280,7 +269,7 @@ fn pattern_names(node: Node) -> Vec<Node> {
 pub(crate) fn ts_type(text: &str) -> Option<String> {
     let t = text.trim().trim_start_matches(':').trim();
     let t = t.strip_prefix("readonly ").unwrap_or(t).trim();
-    let parts: Vec<&str> = split_top(t, '|')
+    let parts: Vec<&str> = split_top(t, '|', true)
         .into_iter()
         .map(str::trim)
         .filter(|p| !matches!(*p, "null" | "undefined" | "void" | ""))
@@ -295,7 +284,7 @@ pub(crate) fn ts_type(text: &str) -> Option<String> {
         Some((b, rest)) => (b.trim(), rest.strip_suffix('>')),
         None => (one, None),
     };
-    let args: Vec<&str> = args.map(|a| split_top(a, ',')).unwrap_or_default();
+    let args: Vec<&str> = args.map(|a| split_top(a, ',', true)).unwrap_or_default();
     let last = base.rsplit('.').next().unwrap_or(base);
     let valid = !last.is_empty()
         && last
@@ -318,45 +307,13 @@ pub(crate) fn ts_type(text: &str) -> Option<String> {
 /// The declared result type of a TypeScript function or method, read off its signature
 /// (`subscribe(observer?: Partial<Observer<T>>): Subscription` → `Subscription`). `None` without one.
 pub(crate) fn ts_result_type(signature: &str) -> Option<String> {
-    // The parameter list: the first `(` outside type parameters.
-    let mut angle = 0i32;
-    let open = signature.char_indices().find_map(|(i, c)| {
-        match c {
-            '<' => angle += 1,
-            '>' => angle -= 1,
-            '(' if angle == 0 => return Some(i),
-            _ => {}
-        }
-        None
-    })?;
-    let rest = &signature[open + 1..];
-    let close = matching(rest, '(', ')')?;
-    let after = rest[close + 1..].trim_start().strip_prefix(':')?;
+    let params = param_list(signature)?;
+    // `params` is a slice of `signature`: its closing parenthesis follows it.
+    let end = params.as_ptr() as usize - signature.as_ptr() as usize + params.len();
+    let after = signature[end + 1..].trim_start().strip_prefix(':')?;
     let ty = after.split(['{', '\n']).next()?.trim();
     let ty = ty.strip_suffix("=>").unwrap_or(ty).trim();
     ts_type(ty)
-}
-
-/// `s` split at `sep` outside `<>`, `()`, `[]` and `{}`.
-fn split_top(s: &str, sep: char) -> Vec<&str> {
-    let mut out = Vec::new();
-    let (mut depth, mut start, mut previous) = (0i32, 0, ' ');
-    for (i, c) in s.char_indices() {
-        match c {
-            '<' | '(' | '[' | '{' => depth += 1,
-            // The `>` of an arrow (`=>`) closes nothing.
-            '>' if previous == '=' => {}
-            '>' | ')' | ']' | '}' => depth -= 1,
-            _ if c == sep && depth == 0 => {
-                out.push(&s[start..i]);
-                start = i + c.len_utf8();
-            }
-            _ => {}
-        }
-        previous = c;
-    }
-    out.push(&s[start..]);
-    out
 }
 
 /// The declared type of parameter `j` of the function type that parameter `i` of a TypeScript function
@@ -364,13 +321,13 @@ fn split_top(s: &str, sep: char) -> Vec<&str> {
 /// subscriber: Subscriber<R>) => void)`, 0, 1 → `Subscriber`); a `this:` parameter is not counted.
 pub(crate) fn ts_callback_param(signature: &str, i: usize, j: usize) -> Option<String> {
     let params = param_list(signature)?;
-    let param = split_top(params, ',').into_iter().nth(i)?;
+    let param = split_top(params, ',', true).into_iter().nth(i)?;
     // `init: (..) => R` / `subscribe?: (..) => R`: the type follows the name's colon.
     let (_, ty) = param.split_once(':')?;
     let ty = ty.trim();
     let inner = ty.strip_prefix('(')?;
     let inner = &inner[..matching(inner, '(', ')')?];
-    let declared: Vec<&str> = split_top(inner, ',')
+    let declared: Vec<&str> = split_top(inner, ',', true)
         .into_iter()
         .map(str::trim)
         .filter(|p| !p.starts_with("this:") && !p.starts_with("this :") && !p.is_empty())
