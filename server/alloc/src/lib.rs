@@ -29,6 +29,31 @@ fn init_allocator() {
             }
         }
     }
+    fix_glibc_mmap_threshold();
+}
+
+/// glibc's `malloc` (DuckDB's C++ allocates from it) serves blocks of at least this many bytes with their
+/// own `mmap`, returned to the OS as soon as they are freed. glibc's default (the same 128 KiB) is dynamic: a
+/// freed mapped block raises the threshold to its size, after which DuckDB's 256 KiB buffer blocks come from
+/// the heap and stay resident when freed. Fixing it (which also fixes the trim threshold) took a django live
+/// writer's update under a 128 MiB budget from 117–153 MiB peak RSS to 106–108 MiB, the cold index from 122
+/// to 112 MiB (three runs each, `GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072`).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const GLIBC_MMAP_THRESHOLD: libc::c_int = 128 << 10;
+
+/// Sets [`GLIBC_MMAP_THRESHOLD`] unless the environment sets glibc's malloc options itself
+/// (`GLIBC_TUNABLES`, `MALLOC_MMAP_THRESHOLD_`); a no-op off glibc.
+fn fix_glibc_mmap_threshold() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: as in `init_allocator` (getenv without allocating, no other thread yet); mallopt sets a
+    // documented glibc malloc parameter.
+    unsafe {
+        if libc::getenv(c"GLIBC_TUNABLES".as_ptr()).is_null()
+            && libc::getenv(c"MALLOC_MMAP_THRESHOLD_".as_ptr()).is_null()
+        {
+            libc::mallopt(libc::M_MMAP_THRESHOLD, GLIBC_MMAP_THRESHOLD);
+        }
+    }
 }
 
 /// The process's allocator (every binary that links this crate). glibc's `malloc` took about a fifth of a cold

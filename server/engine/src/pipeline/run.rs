@@ -261,6 +261,11 @@ impl<'r> Run<'r> {
             if parking.is_ok() {
                 parking = budget.keep(prepared, plan.files.len());
             }
+            tracing::trace!(
+                files = prepared.facts.len(),
+                rss_mib = rss_mib(),
+                "stored facts chunk"
+            );
         })?;
         parking?;
         for path in unreadable {
