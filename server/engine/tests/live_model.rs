@@ -219,3 +219,257 @@ fn a_one_shot_index_and_a_live_writer_publish_the_same_index() {
     assert_eq!(a.edges, b.edges);
     assert_eq!(a.search, b.search);
 }
+
+/// A seeded generator of edits to a Python tree, drawn from its own files and graph (no names written into
+/// the test): each edit touches a definition other files use, in one of the ways a rule of incremental
+/// resolution (`graph/incremental.rs`) is for.
+struct Edits {
+    root: PathBuf,
+    files: Vec<String>,
+    state: u64,
+    step: usize,
+}
+
+/// A definition other files use: its file, its line's keyword (`def`/`class`) and its name.
+struct Target {
+    path: PathBuf,
+    kw: &'static str,
+    name: String,
+}
+
+impl Edits {
+    fn new(root: &Path) -> Edits {
+        let mut files: Vec<String> = walk_py(root, root);
+        files.sort();
+        Edits {
+            root: root.to_path_buf(),
+            files,
+            // LEINDEX_EDIT_SEED draws other edits (a longer manual campaign).
+            state: std::env::var("LEINDEX_EDIT_SEED")
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0x1eed),
+            step: 0,
+        }
+    }
+
+    fn pick(&mut self, n: usize) -> usize {
+        // Knuth's MMIX linear congruential generator.
+        self.state = self
+            .state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((self.state >> 33) as usize) % n.max(1)
+    }
+
+    /// A function, method or class of a Python file with a certain edge from another file in `data`.
+    fn target(&mut self, data: &leindex_engine::model::IndexData) -> Target {
+        let used: Vec<usize> = data
+            .edges
+            .iter()
+            .filter(|e| {
+                !e.ambiguous && data.symbols[e.src.index()].file != data.symbols[e.dst.index()].file
+            })
+            .map(|e| e.dst.index())
+            .filter(|&d| {
+                let s = &data.symbols[d];
+                matches!(
+                    s.kind,
+                    SymbolKind::Function | SymbolKind::Method | SymbolKind::Class
+                ) && data.files[s.file.index()].path.ends_with(".py")
+                    && !s.name.contains("leindex")
+            })
+            .collect();
+        let s = &data.symbols[used[self.pick(used.len())]];
+        Target {
+            path: self.root.join(&data.files[s.file.index()].path),
+            kw: if s.kind == SymbolKind::Class {
+                "class"
+            } else {
+                "def"
+            },
+            name: s.name.clone(),
+        }
+    }
+
+    /// Another Python file of the tree.
+    fn other_file(&mut self) -> PathBuf {
+        let i = self.pick(self.files.len());
+        self.root.join(&self.files[i])
+    }
+
+    /// Applies the next edit, around a definition `data` says other files use, and returns the files it
+    /// changed and what it was.
+    fn apply(&mut self, data: &leindex_engine::model::IndexData) -> (Vec<PathBuf>, String) {
+        self.step += 1;
+        let n = self.step;
+        let t = self.target(data);
+        let other = self.other_file();
+        // An edit that finds nothing to change (a class has no result to annotate) reads the name at
+        // module level instead, so that every round changes the tree.
+        let edit = |path: &Path, f: &dyn Fn(&mut Vec<String>)| {
+            let src = std::fs::read_to_string(path).unwrap();
+            let mut lines: Vec<String> = src.lines().map(str::to_string).collect();
+            f(&mut lines);
+            let mut text = lines.join("\n") + "\n";
+            if text == src {
+                text.push_str(&format!("leindex_read{n} = {}\n", t.name));
+            }
+            std::fs::write(path, text).unwrap();
+        };
+        let head = format!("{} {}", t.kw, t.name);
+        let defined = |l: &String| {
+            l.trim_start().starts_with(&head)
+                && l.trim_start()[head.len()..].starts_with(['(', ':'])
+        };
+        let name = &t.name;
+        let module = t
+            .path
+            .strip_prefix(&self.root)
+            .unwrap()
+            .with_extension("")
+            .to_string_lossy()
+            .replace('/', ".");
+        let what = match self.pick(6) {
+            0 => {
+                edit(&t.path, &|lines| {
+                    if let Some(l) = lines.iter_mut().find(|l| defined(l)) {
+                        *l = l.replacen(name.as_str(), &format!("{name}_leindex{n}"), 1);
+                    }
+                });
+                format!("renamed {head}")
+            }
+            1 => {
+                edit(&other, &|lines| {
+                    lines.push(format!("\n\ndef {name}(*args, **kwargs):\n    return None"))
+                });
+                format!("defined a second {name}")
+            }
+            2 => {
+                edit(&t.path, &|lines| {
+                    lines.insert(0, format!("def leindex_top{n}():\n    return {name}()\n"))
+                });
+                format!("inserted a caller of {name} above it")
+            }
+            3 => {
+                edit(&t.path, &|lines| {
+                    if let Some(l) = lines
+                        .iter_mut()
+                        .find(|l| defined(l) && l.trim_end().ends_with("):"))
+                    {
+                        *l = format!("{}) -> str:", l.trim_end().trim_end_matches("):"));
+                    }
+                });
+                format!("annotated {name}'s result")
+            }
+            4 => {
+                edit(&other, &|lines| {
+                    lines.insert(0, format!("from {module} import {name}"));
+                    lines.push(format!("leindex_global{n} = {name}()"));
+                });
+                format!("imported and called {name} from {module}")
+            }
+            _ => {
+                edit(&t.path, &|lines| {
+                    if let Some(l) = lines.iter_mut().find(|l| defined(l)) {
+                        *l = l.replacen(&head, &format!("{} leindex_inner{n}", t.kw), 1);
+                        l.insert_str(
+                            0,
+                            &format!("{} leindex_outer{n}:\n    ", t.kw.replace("def", "class")),
+                        );
+                    }
+                });
+                format!("nested {head} in a new class")
+            }
+        };
+        let mut changed = vec![t.path.clone()];
+        if !changed.contains(&other) && what.contains("second") || what.contains("imported") {
+            changed.push(other);
+        }
+        (changed, what)
+    }
+}
+
+fn walk_py(root: &Path, dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk_py(root, &path));
+        } else if path.extension().is_some_and(|e| e == "py") {
+            let rel = path.strip_prefix(root).unwrap();
+            out.push(rel.to_string_lossy().into_owned());
+        }
+    }
+    out
+}
+
+/// A live writer's updates resolve only the files an edit reaches and still publish the graph a fresh
+/// index of the same tree does: edit after edit of django around definitions other files use (renamed,
+/// defined a second time elsewhere, a new caller above them shifting their file's symbol ids, result
+/// annotations, imported and called elsewhere, nested into a new class; one edit or two at a time), the
+/// symbols (with their PageRank and lens counts), edges, details and call sites are equal, and fewer than half
+/// the files are resolved again (a few dozen, unless a definition with hundreds of users changed).
+#[test]
+fn incremental_updates_publish_what_a_fresh_index_does() {
+    let Some((_tmp, root)) = leindex_test_support::scratch_corpus("django") else {
+        return;
+    };
+    let dir = ScratchDir::new("incremental");
+    let (live, fresh) = two_indexes(&root, &dir, "live", "fresh");
+    pipeline::ensure_index_dir(&live.index_dir).unwrap();
+    let lock = WriterLock::try_acquire(&live.index_dir).unwrap();
+    let mut model = LiveModel::default();
+    let none = Overlay::new();
+    model.start(&live, &lock, &none).unwrap();
+    let mut edits = Edits::new(&root);
+    let mut data = published(&live.index_dir);
+    let rounds = std::env::var("LEINDEX_EDIT_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(16);
+    for round in 0..rounds {
+        let (mut changed, mut what) = edits.apply(&data);
+        if round % 4 == 3 {
+            let (more, w) = edits.apply(&data);
+            changed.extend(more);
+            what = format!("{what}; {w}");
+        }
+        let changes = Changes::Paths(changed.into_iter().collect());
+        let report = model.update(&live, &lock, &changes, &none).unwrap();
+        assert!(report.published, "{what}: {report:?}");
+        pipeline::index(&fresh, &IndexOptions::default()).unwrap();
+        let (a, b) = (published(&live.index_dir), published(&fresh.index_dir));
+        eprintln!(
+            "{what}: resolved {} of {} files",
+            report.resolved,
+            a.files.len()
+        );
+        // The first update has no earlier resolution to reuse.
+        assert!(
+            round == 0 || report.resolved < a.files.len() / 2,
+            "{what}: resolved {} files",
+            report.resolved
+        );
+        let missing: Vec<_> = b
+            .edges
+            .iter()
+            .filter(|e| !a.edges.contains(e))
+            .take(3)
+            .collect();
+        let extra: Vec<_> = a
+            .edges
+            .iter()
+            .filter(|e| !b.edges.contains(e))
+            .take(3)
+            .collect();
+        assert!(
+            a.edges == b.edges,
+            "{what}: missing {missing:?}, extra {extra:?}"
+        );
+        assert!(a.symbols == b.symbols, "{what}: symbols differ");
+        assert_eq!(a.details, b.details, "{what}");
+        assert!(a.sites == b.sites, "{what}: sites differ");
+        data = a;
+    }
+}

@@ -9,6 +9,8 @@
 
 mod declared;
 use declared::Declared;
+mod incremental;
+pub(crate) use incremental::{Resolution, build_incremental};
 mod names;
 mod rank;
 mod receivers;
@@ -62,6 +64,14 @@ pub(crate) fn build_packed(
     files: &[(&FileRecord, &FileFacts)],
     packed: &dyn RefSource,
 ) -> IndexData {
+    let (symbols, offsets) = symbol_records_cloned(files);
+    link(files, symbols, offsets, packed, false)
+}
+
+/// [`symbol_records`] with each symbol's text copied from its facts.
+fn symbol_records_cloned(
+    files: &[(&FileRecord, &FileFacts)],
+) -> (Vec<SymbolRecord>, Vec<SymbolId>) {
     let (mut symbols, offsets) = symbol_records(files.iter().map(|(_, f)| *f));
     let facts = files.iter().flat_map(|(_, f)| &f.symbols);
     for (rec, s) in symbols.iter_mut().zip(facts) {
@@ -70,7 +80,7 @@ pub(crate) fn build_packed(
         rec.signature = s.signature.clone();
         rec.doc = s.doc.clone();
     }
-    link(files, symbols, offsets, packed, false)
+    (symbols, offsets)
 }
 
 /// [`build_packed`] for a caller that no longer needs the symbols in `files`: their text is moved into the
@@ -134,15 +144,26 @@ fn symbol_records<'f>(
 /// first symbol) and their centrality; `parallel`: resolve files on every core.
 fn link(
     files: &[(&FileRecord, &FileFacts)],
-    mut symbols: Vec<SymbolRecord>,
+    symbols: Vec<SymbolRecord>,
     offsets: Vec<SymbolId>,
     packed: &dyn RefSource,
     parallel: bool,
 ) -> IndexData {
+    link_with(files, symbols, &offsets, |r| r.resolve(packed, parallel))
+}
+
+/// [`link`] with the resolution step given: `resolve` yields the edges, details and sites as
+/// [`Resolver::resolve`] does.
+fn link_with(
+    files: &[(&FileRecord, &FileFacts)],
+    mut symbols: Vec<SymbolRecord>,
+    offsets: &[SymbolId],
+    resolve: impl FnOnce(&Resolver) -> (Vec<EdgeRecord>, Vec<String>, Vec<CallSite>),
+) -> IndexData {
     let t = std::time::Instant::now();
-    let resolver = Resolver::new(files, &symbols, &offsets);
+    let resolver = Resolver::new(files, &symbols, offsets);
     let tables_ms = t.elapsed().as_millis() as u64;
-    let (mut edges, details, sites) = resolver.resolve(packed, parallel);
+    let (mut edges, details, sites) = resolve(&resolver);
     drop(resolver);
     let resolve_ms = t.elapsed().as_millis() as u64;
     dedupe(&mut edges);
@@ -239,6 +260,98 @@ struct DataUse {
 /// Files resolved in parallel per round (see `Resolver::resolve`).
 const FILES_PER_ROUND: usize = 512;
 
+/// The project's edges gathered as files are resolved: the edges in chunks (containment, one per round of
+/// files, data flow), concatenated once at the end — growing one vector round by round copies it each time
+/// under an allocator that cannot grow a large block in place (mimalloc; glibc remaps), quadratic in time and
+/// twice the edge list at the peak; concatenating frees each chunk as it is copied. Field and global uses are
+/// joined across files into data-flow edges.
+struct Joined {
+    chunks: Vec<Vec<EdgeRecord>>,
+    sites: Vec<CallSite>,
+    /// (container id or global id, field name) → (writers, readers)
+    data: HashMap<(SymbolId, String), (HashSet<SymbolId>, HashSet<SymbolId>)>,
+}
+
+impl Joined {
+    fn new(contains: Vec<EdgeRecord>) -> Joined {
+        Joined {
+            chunks: vec![contains],
+            sites: Vec::new(),
+            data: HashMap::default(),
+        }
+    }
+
+    /// Adds the outputs of some files, in file order, as one chunk.
+    fn add_round<'o>(&mut self, outs: impl Iterator<Item = &'o FileOut> + Clone) {
+        let mut edges = Vec::with_capacity(outs.clone().map(|o| o.edges.len()).sum());
+        for out in outs {
+            edges.extend_from_slice(&out.edges);
+            self.sites.extend_from_slice(&out.sites);
+            for u in &out.uses {
+                let entry = self.data.entry((u.key, u.field.clone())).or_default();
+                if u.write {
+                    entry.0.insert(u.from);
+                } else {
+                    entry.1.insert(u.from);
+                }
+            }
+        }
+        self.chunks.push(edges);
+    }
+
+    /// The edges (data flow last), their detail texts (sorted, distinct) and the sorted sites.
+    fn finish(mut self) -> (Vec<EdgeRecord>, Vec<String>, Vec<CallSite>) {
+        let (flows, details) = data_flows(self.data);
+        self.chunks.push(flows);
+        let mut edges = Vec::with_capacity(self.chunks.iter().map(Vec::len).sum());
+        for chunk in self.chunks {
+            edges.extend(chunk);
+        }
+        sites::finish(&mut self.sites);
+        (edges, details, self.sites)
+    }
+}
+
+/// Data-flow edges from each field's or global's writers to its readers (at most
+/// [`MAX_DATA_EDGES_PER_KEY`] per key), and the field names they carry as details (sorted, distinct).
+#[allow(clippy::type_complexity)]
+fn data_flows(
+    data: HashMap<(SymbolId, String), (HashSet<SymbolId>, HashSet<SymbolId>)>,
+) -> (Vec<EdgeRecord>, Vec<String>) {
+    let mut flows = Vec::new();
+    let mut keys: Vec<_> = data.into_iter().collect();
+    keys.sort_by(|a, b| a.0.cmp(&b.0));
+    // Details are the fields, sorted, so that comparing two edges' indexes compares their text.
+    let mut details: Vec<String> = keys.iter().map(|k| k.0.1.clone()).collect();
+    details.sort_unstable();
+    details.dedup();
+    for ((_, field), (writers, readers)) in keys {
+        // Every key's field is in `details`.
+        let detail = details
+            .binary_search(&field)
+            .map_or(NO_DETAIL, |i| i as u32);
+        let mut writers: Vec<SymbolId> = writers.into_iter().collect();
+        let mut readers: Vec<SymbolId> = readers.into_iter().collect();
+        writers.sort_unstable();
+        readers.sort_unstable();
+        let mut n = 0;
+        'outer: for &w in &writers {
+            for &r in &readers {
+                if w != r {
+                    let mut e = edge(w, r, EdgeKind::DataFlow, 0.7, false);
+                    e.detail = detail;
+                    flows.push(e);
+                    n += 1;
+                    if n >= MAX_DATA_EDGES_PER_KEY {
+                        break 'outer;
+                    }
+                }
+            }
+        }
+    }
+    (flows, details)
+}
+
 /// A candidate list narrowed down, with the weight the narrowing step earns.
 struct Pick {
     ids: Vec<SymbolId>,
@@ -322,11 +435,21 @@ impl<'a> Resolver<'a> {
     ) -> (Vec<EdgeRecord>, Vec<String>, Vec<CallSite>) {
         // A round that may not be split runs as one job, on one thread.
         let min_len = if parallel { 1 } else { usize::MAX };
-        // The edges are gathered in chunks (containment, one per round, data flow) and concatenated once at
-        // the end: growing one vector round by round copies it each time under an allocator that cannot
-        // grow a large block in place (mimalloc; glibc remaps), quadratic in time and twice the edge list
-        // at the peak. Concatenating frees each chunk as it is copied.
-        let mut chunks: Vec<Vec<EdgeRecord>> = Vec::new();
+        let mut joined = Joined::new(self.contains_edges());
+        let fids: Vec<usize> = (0..self.files.len()).collect();
+        for round in fids.chunks(FILES_PER_ROUND) {
+            let results: Vec<FileOut> = round
+                .par_iter()
+                .with_min_len(min_len)
+                .map(|&fid| self.resolve_one(fid, packed))
+                .collect();
+            joined.add_round(results.iter());
+        }
+        joined.finish()
+    }
+
+    /// The `contains` edge of every symbol from its parent.
+    fn contains_edges(&self) -> Vec<EdgeRecord> {
         let mut contains = Vec::new();
         for (i, s) in self.symbols.iter().enumerate() {
             if s.parent != SymbolId::NONE {
@@ -339,85 +462,31 @@ impl<'a> Resolver<'a> {
                 ));
             }
         }
-        chunks.push(contains);
-        // (container id or global id, field name) → (writers, readers)
-        let mut data: HashMap<(SymbolId, String), (HashSet<SymbolId>, HashSet<SymbolId>)> =
-            HashMap::default();
-        let fids: Vec<usize> = (0..self.files.len()).collect();
-        let mut sites = Vec::new();
-        for round in fids.chunks(FILES_PER_ROUND) {
-            let results: Vec<(Vec<EdgeRecord>, Vec<DataUse>, Vec<CallSite>)> = round
-                .par_iter()
-                .with_min_len(min_len)
-                .map(|&fid| {
-                    let unpacked;
-                    let facts = self.files[fid].1;
-                    let (refs, imports, more) = match packed.refs(fid) {
-                        Some(p) => {
-                            unpacked = p;
-                            (&unpacked.0[..], &unpacked.1[..], &unpacked.2[..])
-                        }
-                        None => (&facts.refs[..], &facts.imports[..], &facts.more_sites[..]),
-                    };
-                    let mut out = FileOut::default();
-                    self.resolve_file(fid, refs, imports, more, &mut out);
-                    dedupe(&mut out.edges);
-                    (out.edges, out.uses, out.sites)
-                })
-                .collect();
-            let mut edges = Vec::with_capacity(results.iter().map(|(e, _, _)| e.len()).sum());
-            for (mut file_edges, uses, mut file_sites) in results {
-                edges.append(&mut file_edges);
-                sites.append(&mut file_sites);
-                for u in uses {
-                    let entry = data.entry((u.key, u.field)).or_default();
-                    if u.write {
-                        entry.0.insert(u.from);
-                    } else {
-                        entry.1.insert(u.from);
-                    }
-                }
-            }
-            chunks.push(edges);
+        contains
+    }
+
+    /// File `fid`'s references, imports and later sites, from its facts or from `packed`, handed to `f`.
+    fn with_refs<T>(
+        &self,
+        fid: usize,
+        packed: &dyn RefSource,
+        f: impl FnOnce(&[RefFact], &[ImportFact], &[MoreSite]) -> T,
+    ) -> T {
+        let facts = self.files[fid].1;
+        match packed.refs(fid) {
+            Some(p) => f(&p.0, &p.1, &p.2),
+            None => f(&facts.refs, &facts.imports, &facts.more_sites),
         }
-        let mut flows = Vec::new();
-        let mut keys: Vec<_> = data.into_iter().collect();
-        keys.sort_by(|a, b| a.0.cmp(&b.0));
-        // Details are the fields, sorted, so that comparing two edges' indexes compares their text.
-        let mut details: Vec<String> = keys.iter().map(|k| k.0.1.clone()).collect();
-        details.sort_unstable();
-        details.dedup();
-        for ((_, field), (writers, readers)) in keys {
-            // Every key's field is in `details`.
-            let detail = details
-                .binary_search(&field)
-                .map_or(NO_DETAIL, |i| i as u32);
-            let mut writers: Vec<SymbolId> = writers.into_iter().collect();
-            let mut readers: Vec<SymbolId> = readers.into_iter().collect();
-            writers.sort_unstable();
-            readers.sort_unstable();
-            let mut n = 0;
-            'outer: for &w in &writers {
-                for &r in &readers {
-                    if w != r {
-                        let mut e = edge(w, r, EdgeKind::DataFlow, 0.7, false);
-                        e.detail = detail;
-                        flows.push(e);
-                        n += 1;
-                        if n >= MAX_DATA_EDGES_PER_KEY {
-                            break 'outer;
-                        }
-                    }
-                }
-            }
-        }
-        chunks.push(flows);
-        let mut edges = Vec::with_capacity(chunks.iter().map(Vec::len).sum());
-        for chunk in chunks {
-            edges.extend(chunk);
-        }
-        sites::finish(&mut sites);
-        (edges, details, sites)
+    }
+
+    /// One file resolved: its edges (deduplicated), sites and data uses.
+    fn resolve_one(&self, fid: usize, packed: &dyn RefSource) -> FileOut {
+        let mut out = FileOut::default();
+        self.with_refs(fid, packed, |refs, imports, more| {
+            self.resolve_file(fid, refs, imports, more, &mut out)
+        });
+        dedupe(&mut out.edges);
+        out
     }
 
     /// The edges of one file's references and imports, the sites of its certain calls, reads and

@@ -40,11 +40,45 @@ impl<'a> NameIndex<'a> {
 
     /// The ids of the symbols with this name, ascending; empty when there are none.
     pub(crate) fn get(&self, name: &str) -> &[SymbolId] {
+        note_lookup(name);
         match self.runs.get(name) {
             Some(&(a, b)) => &self.ids[a as usize..b as usize],
             None => &[],
         }
     }
+}
+
+thread_local! {
+    /// The keys ([`name_key`]) of the lookups made on this thread while [`record_lookups`] runs.
+    static LOOKUPS: std::cell::RefCell<Option<Vec<u64>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The key a looked-up name is recorded by: a fixed-seed hash (the same in every run of the process, so
+/// keys recorded in one build compare with names of the next). Two names with one key only make an
+/// incremental build re-resolve more than it needs.
+pub(crate) fn name_key(name: &str) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::with_seed(0x1e1d).hash_one(name)
+}
+
+fn note_lookup(name: &str) {
+    LOOKUPS.with(|l| {
+        if let Some(keys) = l.borrow_mut().as_mut() {
+            keys.push(name_key(name));
+        }
+    });
+}
+
+/// Runs `f` and returns what it returns with the keys of every name it looked up in a [`NameIndex`]
+/// (sorted, distinct): what one file's resolution depends on besides the file itself. `f` must not hand
+/// work to other threads (their lookups would not be recorded).
+pub(crate) fn record_lookups<T>(f: impl FnOnce() -> T) -> (T, Vec<u64>) {
+    LOOKUPS.with(|l| *l.borrow_mut() = Some(Vec::new()));
+    let out = f();
+    let mut keys = LOOKUPS.with(|l| l.borrow_mut().take()).unwrap_or_default();
+    keys.sort_unstable();
+    keys.dedup();
+    (out, keys)
 }
 
 /// Visible imported names of one file.

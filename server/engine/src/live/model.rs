@@ -47,6 +47,10 @@ pub struct LiveModel {
     /// later update is a catalog-backed run that parks from the start, in bounded memory (see [`full_run`]),
     /// for as long as this writer runs.
     pub(crate) bounded: Option<String>,
+    /// The last graph build's per-file resolution, reused by the next ([`graph::build_incremental`]).
+    pub(crate) resolution: Option<graph::Resolution>,
+    /// Paths upserted or removed since the last graph build: what the next one resolves again.
+    pub(crate) unresolved: std::collections::BTreeSet<String>,
 }
 
 pub(crate) struct ModelFile {
@@ -131,6 +135,8 @@ impl LiveModel {
         self.unpublished = false;
         self.started = true;
         self.bounded = None;
+        self.resolution = None;
+        self.unresolved.clear();
     }
 
     /// The first run of a live writer: a catalog-backed run (warm start, or a cold index) that also fills
@@ -238,6 +244,7 @@ impl LiveModel {
         let t = Instant::now();
         for path in removed {
             self.files.remove(&path);
+            self.unresolved.insert(path.clone());
             self.unsaved.remove(&path);
             self.removed.insert(path);
         }
@@ -255,13 +262,15 @@ impl LiveModel {
             });
             self.removed.remove(&path);
             self.unsaved.insert(path.clone());
+            self.unresolved.insert(path.clone());
             self.files.insert(path, ModelFile { record, indexed });
         }
         tracing::debug!(ms = t.elapsed().as_millis() as u64, "live model updated");
     }
 
-    /// Resolves the graph and builds the search index over the whole model and publishes them as the next
-    /// generation; the model is marked unpublished until the publish succeeds.
+    /// Resolves the graph (again only where the changes since the last build reach, see
+    /// [`graph::build_incremental`]) and builds the search index over the whole model and publishes them as
+    /// the next generation; the model is marked unpublished until the publish succeeds.
     fn publish_generation(
         &mut self,
         config: &Config,
@@ -277,7 +286,11 @@ impl LiveModel {
         let packs: Vec<Option<&PackedRefs>> =
             indexed.iter().map(|(_, i)| i.packed.as_ref()).collect();
         let docs = || indexed.iter().flat_map(|(_, i)| i.docs.iter());
-        let mut data = resolve(|| graph::build_packed(&refs, &packs));
+        let mut data = resolve(|| {
+            graph::build_incremental(&refs, &packs, &mut self.resolution, &self.unresolved)
+        });
+        // The resolution now matches the model's facts, whether or not the publish succeeds.
+        self.unresolved.clear();
         data.search = assemble(|| search::assemble(docs, &self.terms));
         self.unpublished = true;
         publish(config, &mut data, None, None, self.generation)?;
@@ -288,6 +301,10 @@ impl LiveModel {
         report.published = true;
         report.symbols = data.symbols.len();
         report.edges = data.edges.len();
+        report.resolved = self
+            .resolution
+            .as_ref()
+            .map_or(0, graph::Resolution::resolved);
         Ok(())
     }
 

@@ -76,7 +76,7 @@ fn is_no_column(col: &u32) -> bool {
 pub type MoreSite = (u32, u32, u32);
 
 /// An import / use / include, before resolution.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ImportFact {
     /// Index of the importing symbol in the file's `symbols` (usually 0, the module).
     pub from: u32,

@@ -63,6 +63,10 @@ pub struct IndexReport {
     pub skipped: Vec<SkippedFile>,
     pub symbols: usize,
     pub edges: usize,
+    /// Files whose references the published graph build resolved: every file, except in a live writer's
+    /// update, which resolves only the files its changes reach and reuses the rest (0 when nothing was
+    /// published).
+    pub resolved: usize,
     /// The generation now current, and whether this run published it.
     pub generation: u64,
     pub published: bool,

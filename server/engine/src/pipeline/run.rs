@@ -434,6 +434,7 @@ impl Published<'_> {
         self.report.published = true;
         self.report.symbols = data.symbols.len();
         self.report.edges = data.edges.len();
+        self.report.resolved = data.files.len();
         if one_shot {
             // The catalog's graph tables (for `leindex sql`) are written from the published snapshot, as a
             // live writer's deferred ones are, into a reopened catalog (DuckDB's buffer pool was released

@@ -1,0 +1,376 @@
+//! Incremental resolution for the live writer: each file's resolved edges, sites and data uses are kept with
+//! the names its resolution looked up, so an update re-resolves only the changed files and the files whose
+//! lookups touched a definition that was added, removed or changed; the rest is reused with its symbol ids
+//! shifted. The result is the graph a full build of the same facts gives (`tests/incremental.rs` checks
+//! it edit by edit on real corpora).
+//!
+//! What a file's resolution reads of other files is reached through [`NameIndex`] lookups (recorded by
+//! [`record_lookups`]) and, from the symbols found, their kind, parent, signature and member types and their
+//! file's imports. So a changed file `C` invalidates the files that looked up the name or qualified name of
+//! a symbol of `C` whose definition (name, qualified name, kind, parent, signature) or member types were
+//! added, removed or changed (a module variable's type: its name too) — of every symbol of `C` when its
+//! imports changed or its kept symbols changed order — and the files with an edge, site or data use into a
+//! symbol of `C` that is gone. Symbols kept through an insertion or removal above them are followed to their
+//! new ids. Adding or removing a file changes the path-keyed tables (modules, Go packages): that update is
+//! a full build.
+
+use super::*;
+use std::collections::BTreeSet;
+use std::hash::{BuildHasher, Hash, Hasher};
+
+/// What the last build resolved, per file in its id order, for the next build to reuse.
+pub(crate) struct Resolution {
+    paths: Vec<String>,
+    offsets: Vec<SymbolId>,
+    /// Symbols of that build.
+    symbols: u32,
+    files: Vec<Cached>,
+    /// How many of `files` that build resolved (the rest it reused).
+    resolved: usize,
+}
+
+impl Resolution {
+    /// How many files the build that made this resolution resolved (the rest it reused).
+    pub(crate) fn resolved(&self) -> usize {
+        self.resolved
+    }
+}
+
+/// One file's resolution and what it depends on.
+struct Cached {
+    out: FileOut,
+    /// [`name_key`]s of every name its resolution looked up (sorted, distinct).
+    lookups: Vec<u64>,
+    /// What its own definitions were when it was resolved.
+    defs: Defs,
+}
+
+/// A file's definitions as other files' resolution sees them.
+struct Defs {
+    /// Hash of its symbols' (name, qualified name, kind, parent) in id order: equal layouts keep local ids.
+    layout: u64,
+    /// Hash of its language, imports and member types (read when a type declared in it is evaluated).
+    context: u64,
+    symbols: Vec<SymbolDef>,
+    members: Vec<MemberDef>,
+}
+
+/// One member type (a field's, a result's, a module variable's): a hash of it with its owner's identity,
+/// and the keys of the owner's names and of the member's name (a module variable's is its symbol's).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct MemberDef {
+    entry: u64,
+    keys: [u64; 3],
+}
+
+/// One symbol's definition: a hash of what resolution reads of it, and the keys of its two names.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct SymbolDef {
+    fingerprint: u64,
+    name: u64,
+    qualified: u64,
+    /// Hash of its name, qualified name, kind and parent's identity: what matches it to itself across an
+    /// edit that moved it.
+    identity: u64,
+}
+
+fn hasher() -> impl Hasher {
+    foldhash::fast::FixedState::with_seed(0x5eed).build_hasher()
+}
+
+impl Defs {
+    fn of(facts: &FileFacts, imports: &[ImportFact]) -> Defs {
+        let mut layout = hasher();
+        let mut symbols: Vec<SymbolDef> = Vec::with_capacity(facts.symbols.len());
+        for s in &facts.symbols {
+            (&s.name, &s.qualified_name, s.kind, s.parent).hash(&mut layout);
+            let parent = s
+                .parent
+                .and_then(|p| symbols.get(p as usize))
+                .map(|p| p.identity);
+            let mut identity = hasher();
+            (&s.name, &s.qualified_name, s.kind, parent).hash(&mut identity);
+            let identity = identity.finish();
+            let mut fp = hasher();
+            (identity, &s.signature).hash(&mut fp);
+            symbols.push(SymbolDef {
+                fingerprint: fp.finish(),
+                name: name_key(&s.name),
+                qualified: name_key(&s.qualified_name),
+                identity,
+            });
+        }
+        // What evaluating a type declared here reads ([`FileImports`]: names and modules, not lines or
+        // scopes).
+        let mut context = hasher();
+        facts.language.hash(&mut context);
+        for i in imports {
+            (&i.module, &i.name, &i.original).hash(&mut context);
+        }
+        // Member types by their owner's identity, not its local id, which an insertion above it moves.
+        let members = facts
+            .member_types
+            .iter()
+            .map(|(owner, member, ty)| {
+                let owner = symbols.get(*owner as usize);
+                let mut entry = hasher();
+                (owner.map(|o| o.identity), member, ty).hash(&mut entry);
+                MemberDef {
+                    entry: entry.finish(),
+                    keys: [
+                        owner.map_or(0, |o| o.name),
+                        owner.map_or(0, |o| o.qualified),
+                        name_key(member),
+                    ],
+                }
+            })
+            .collect();
+        Defs {
+            layout: layout.finish(),
+            context: context.finish(),
+            symbols,
+            members,
+        }
+    }
+
+    /// Adds to `keys` the name keys whose definitions differ between `old` and `new` (every name of both
+    /// when the context changed, or when symbols kept moved out of their order), and returns where each of
+    /// `old`'s symbols is in `new` (`None`: gone) when the layout changed.
+    fn changed_names(old: &Defs, new: &Defs, keys: &mut HashSet<u64>) -> Option<Vec<Option<u32>>> {
+        let moves = (old.layout != new.layout).then(|| Defs::matched(old, new));
+        let reordered = moves.as_ref().is_some_and(|m| {
+            let kept: Vec<u32> = m.iter().flatten().copied().collect();
+            kept.windows(2).any(|w| w[0] > w[1])
+        });
+        if reordered || old.context != new.context {
+            for s in old.symbols.iter().chain(&new.symbols) {
+                keys.extend([s.name, s.qualified]);
+            }
+            return moves;
+        }
+        for s in differing(&old.symbols, &new.symbols) {
+            keys.extend([s.name, s.qualified]);
+        }
+        for m in differing(&old.members, &new.members) {
+            keys.extend(m.keys);
+        }
+        moves
+    }
+
+    /// Where each of `old`'s symbols is in `new`: the k-th symbol of an identity to the k-th of the same
+    /// identity, `None` when `new` has fewer.
+    fn matched(old: &Defs, new: &Defs) -> Vec<Option<u32>> {
+        let mut at: HashMap<u64, std::collections::VecDeque<u32>> = HashMap::default();
+        for (i, s) in new.symbols.iter().enumerate() {
+            at.entry(s.identity).or_default().push_back(i as u32);
+        }
+        old.symbols
+            .iter()
+            .map(|s| at.get_mut(&s.identity).and_then(|q| q.pop_front()))
+            .collect()
+    }
+}
+
+/// The items of `a` not in `b` and of `b` not in `a` (as multisets).
+fn differing<T: Ord + Copy>(a: &[T], b: &[T]) -> Vec<T> {
+    let (mut a, mut b) = (a.to_vec(), b.to_vec());
+    a.sort_unstable();
+    b.sort_unstable();
+    let mut out = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Equal => (i, j) = (i + 1, j + 1),
+            std::cmp::Ordering::Less => {
+                out.push(a[i]);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(b[j]);
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
+}
+
+impl Resolver<'_> {
+    /// File `fid` resolved with the names it looked up and its definitions, for [`Resolution`].
+    fn resolve_cached(&self, fid: usize, packed: &dyn RefSource) -> Cached {
+        let (out, lookups) = record_lookups(|| self.resolve_one(fid, packed));
+        let defs = self.with_refs(fid, packed, |_, imports, _| {
+            Defs::of(self.files[fid].1, imports)
+        });
+        Cached { out, lookups, defs }
+    }
+}
+
+/// [`build_packed`] reusing `cache` (the previous build's [`Resolution`], replaced by this one's): only the
+/// files in `changed` (paths upserted or removed since that build) and the files their changes invalidate
+/// are resolved again (see the module doc); without a cache, or when the set of files changed, every file
+/// is. Files are resolved on one thread, as in [`build_packed`].
+pub(crate) fn build_incremental(
+    files: &[(&FileRecord, &FileFacts)],
+    packed: &dyn RefSource,
+    cache: &mut Option<Resolution>,
+    changed: &BTreeSet<String>,
+) -> IndexData {
+    let (symbols, offsets) = symbol_records_cloned(files);
+    let total = symbols.len() as u32;
+    let previous = cache.take().filter(|c| {
+        c.paths.len() == files.len() && c.paths.iter().zip(files).all(|(p, (r, _))| *p == r.path)
+    });
+    let mut cached = Vec::new();
+    let mut resolved = files.len();
+    let data = link_with(files, symbols, &offsets, |resolver| {
+        cached = match previous {
+            Some(old) => update(resolver, old, packed, changed, &mut resolved),
+            None => (0..files.len())
+                .map(|fid| resolver.resolve_cached(fid, packed))
+                .collect(),
+        };
+        let t = std::time::Instant::now();
+        let mut joined = Joined::new(resolver.contains_edges());
+        joined.add_round(cached.iter().map(|c| &c.out));
+        let out = joined.finish();
+        tracing::debug!(
+            ms = t.elapsed().as_millis() as u64,
+            "files' resolutions joined"
+        );
+        out
+    });
+    *cache = Some(Resolution {
+        paths: files.iter().map(|(r, _)| r.path.clone()).collect(),
+        offsets,
+        symbols: total,
+        files: cached,
+        resolved,
+    });
+    data
+}
+
+/// Every file's resolution for `resolver`'s files, reusing `old`'s for the files the `changed` paths do not
+/// invalidate; `resolved` is set to how many it resolved.
+fn update(
+    resolver: &Resolver,
+    old: Resolution,
+    packed: &dyn RefSource,
+    changed: &BTreeSet<String>,
+    resolved: &mut usize,
+) -> Vec<Cached> {
+    let t = std::time::Instant::now();
+    let n = resolver.files.len();
+    let mut dirty = vec![false; n];
+    let mut keys = HashSet::default();
+    // Per file whose layout changed: where each of its old symbols went.
+    let mut moves: HashMap<usize, Vec<Option<u32>>> = HashMap::default();
+    for (fid, (r, f)) in resolver.files.iter().enumerate() {
+        if changed.contains(&r.path) {
+            dirty[fid] = true;
+            let new = resolver.with_refs(fid, packed, |_, imports, _| Defs::of(f, imports));
+            if let Some(m) = Defs::changed_names(&old.files[fid].defs, &new, &mut keys) {
+                moves.insert(fid, m);
+            }
+        }
+    }
+    let shift = Shift::new(&old.offsets, resolver.offsets, old.symbols, &moves);
+    let identity = old.offsets == resolver.offsets && moves.is_empty();
+    for (fid, c) in old.files.iter().enumerate() {
+        if !dirty[fid]
+            && (c.lookups.iter().any(|k| keys.contains(k))
+                || (!moves.is_empty() && points_into(&c.out, |id| shift.lost(id))))
+        {
+            dirty[fid] = true;
+        }
+    }
+    let invalidated_ms = t.elapsed().as_millis() as u64;
+    let reused = dirty.iter().filter(|d| !**d).count();
+    *resolved = n - reused;
+    let files = old
+        .files
+        .into_iter()
+        .enumerate()
+        .map(|(fid, mut c)| {
+            if dirty[fid] {
+                resolver.resolve_cached(fid, packed)
+            } else {
+                if !identity {
+                    shift.apply(&mut c.out);
+                }
+                c
+            }
+        })
+        .collect();
+    tracing::debug!(
+        resolved = n - reused,
+        reused,
+        changed_names = keys.len(),
+        invalidated_ms,
+        ms = t.elapsed().as_millis() as u64,
+        "incremental resolution"
+    );
+    files
+}
+
+/// Whether any edge, site or data use of `out` ends at a symbol `lost` says is gone.
+fn points_into(out: &FileOut, lost: impl Fn(SymbolId) -> bool) -> bool {
+    out.edges.iter().any(|e| lost(e.dst))
+        || out.sites.iter().any(|s| lost(s.dst))
+        || out.uses.iter().any(|u| lost(u.key))
+}
+
+/// Symbol ids of the previous build mapped to this one's, one entry per old id ([`LOST`] for a symbol an
+/// edit removed): a file's ids move by the change of its first id, and within a file whose layout changed,
+/// as its symbols moved.
+struct Shift(Vec<u32>);
+
+/// The new id of a symbol that is gone.
+const LOST: u32 = u32::MAX;
+
+impl Shift {
+    /// `moves`: per file whose layout changed, where each of its old symbols went.
+    fn new(
+        old: &[SymbolId],
+        new: &[SymbolId],
+        total: u32,
+        moves: &HashMap<usize, Vec<Option<u32>>>,
+    ) -> Shift {
+        let mut to = Vec::with_capacity(total as usize);
+        for f in 0..old.len() {
+            let end = old.get(f + 1).map_or(total, |o| o.0);
+            let base = new[f].0;
+            match moves.get(&f) {
+                Some(m) => to.extend(m.iter().map(|l| l.map_or(LOST, |l| base + l))),
+                None => to.extend((0..end - old[f].0).map(|l| base + l)),
+            }
+        }
+        Shift(to)
+    }
+
+    /// Whether old id `id` is of a symbol an edit removed.
+    fn lost(&self, id: SymbolId) -> bool {
+        self.0[id.index()] == LOST
+    }
+
+    /// The new id of old id `id` (of a symbol that is not [`Shift::lost`]).
+    fn id(&self, id: SymbolId) -> SymbolId {
+        SymbolId(self.0[id.index()])
+    }
+
+    fn apply(&self, out: &mut FileOut) {
+        for e in &mut out.edges {
+            e.src = self.id(e.src);
+            e.dst = self.id(e.dst);
+        }
+        for s in &mut out.sites {
+            s.src = self.id(s.src);
+            s.dst = self.id(s.dst);
+        }
+        for u in &mut out.uses {
+            u.key = self.id(u.key);
+            u.from = self.id(u.from);
+        }
+    }
+}
