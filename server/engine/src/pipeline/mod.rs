@@ -206,6 +206,7 @@ pub(crate) fn full_run(
                 loaded.skipped,
                 generation,
             );
+            model.resolution = loaded.resolution;
         } else {
             // Bounded now, or already before this run (then it parked from the start).
             if budget.bounded.is_some() {

@@ -48,6 +48,8 @@ pub(crate) struct Loaded {
     pub(crate) skipped: Vec<(FileRecord, String)>,
     /// True when nothing was parked: a live run may keep all of it as its model.
     pub(crate) held: bool,
+    /// The per-file resolution of a live run's graph build, for its model's next update to reuse.
+    pub(crate) resolution: Option<graph::Resolution>,
 }
 
 /// A built index ready to publish, and what a one-shot run parked of it.
@@ -328,6 +330,7 @@ impl<'r> Run<'r> {
             parked_refs: None,
             skipped,
             held,
+            resolution: None,
         };
         // In symbol id order, as the graph numbers the symbols of `all`.
         let mut text_spans = Vec::new();
@@ -458,12 +461,17 @@ impl Published<'_> {
 
 /// A live run's index: the graph over the held facts and references, the search index over the held
 /// documents; `loaded` stays whole for the model.
-fn build_held(loaded: &Loaded) -> Result<Built, Error> {
+/// Its per-file resolution goes to `loaded.resolution`.
+fn build_held(loaded: &mut Loaded) -> Result<Built, Error> {
     let refs: Vec<(&FileRecord, &FileFacts)> = loaded.all.iter().map(|(r, f)| (r, f)).collect();
     let packs = RefsFrom::new(&loaded.packed, None);
-    let mut data = resolve(|| graph::build_packed(&refs, &packs));
+    let mut resolution = None;
+    let no_changes = Default::default();
+    let mut data =
+        resolve(|| graph::build_incremental(&refs, &packs, &mut resolution, &no_changes));
     packs.finish()?;
     data.search = assemble_held(&loaded.docs, &loaded.terms)?;
+    loaded.resolution = resolution;
     Ok((data, None))
 }
 
