@@ -35,11 +35,19 @@ pub(crate) fn write_encoded(
     search: &dyn SearchSections,
     texts: Option<&dyn SymbolTexts>,
 ) -> Result<u64> {
+    let t = std::time::Instant::now();
     let file = File::create(path).map_err(io_err(path))?;
     let out = io::BufWriter::with_capacity(1 << 20, file);
     let (out, len) = encode(data, search, texts, out, path)?;
     let file = out.into_inner().map_err(|e| io_err(path)(e.into_error()))?;
+    let encode_ms = t.elapsed().as_millis() as u64;
     file.sync_all().map_err(io_err(path))?;
+    tracing::debug!(
+        bytes = len,
+        encode_ms,
+        fsync_ms = t.elapsed().as_millis() as u64 - encode_ms,
+        "snapshot file written"
+    );
     Ok(len)
 }
 
