@@ -1,8 +1,8 @@
 //! Incremental resolution for the live writer: each file's resolved edges, sites and data uses are kept with
 //! the names its resolution looked up, so an update re-resolves only the changed files and the files whose
 //! lookups touched a definition that was added, removed or changed; the rest is reused with its symbol ids
-//! shifted. The result is the graph a full build of the same facts gives (`tests/incremental.rs` checks
-//! it edit by edit on real corpora).
+//! shifted. The result is the graph a full build of the same facts gives (checked edit by edit on django by
+//! `live_model::incremental_updates_publish_what_a_fresh_index_does` in the engine's tests).
 //!
 //! What a file's resolution reads of other files is reached through [`NameIndex`] lookups (recorded by
 //! [`record_lookups`]) and, from the symbols found, their kind, parent, signature and member types and their
@@ -49,7 +49,7 @@ struct Cached {
 struct Defs {
     /// Hash of its symbols' (name, qualified name, kind, parent) in id order: equal layouts keep local ids.
     layout: u64,
-    /// Hash of its language, imports and member types (read when a type declared in it is evaluated).
+    /// Hash of its language and imports (read when a type declared in it is evaluated).
     context: u64,
     symbols: Vec<SymbolDef>,
     members: Vec<MemberDef>,
