@@ -177,7 +177,7 @@ impl SymbolKind {
     }
 
     /// True for the kinds a type name can name (classes, structs, enums, traits, interfaces, aliases).
-    pub(crate) fn is_type(self) -> bool {
+    pub fn is_type(self) -> bool {
         matches!(
             self,
             SymbolKind::Class
