@@ -161,6 +161,10 @@ pub fn run_writer(
 /// The catalog's graph tables trail the published generation until the writer is idle for this long.
 const GRAPH_PERSIST_IDLE: Duration = Duration::from_secs(1);
 
+/// The idle time before a catalog catch-up is at least this many times the last one's duration (see
+/// [`Writer::persist_when_idle`]): a pause in typing that long is unlikely to end while the catalog is written.
+const PERSIST_IDLE_FACTOR: u32 = 3;
+
 /// The file watcher and the channel it reports on; with editor-reported changes there is no watcher, and
 /// the sender is kept so that waiting on the channel is a plain [`POLL`] sleep.
 struct Watch {
@@ -185,6 +189,8 @@ struct Writer<'w> {
     spill: Arc<memory::SpillHandle>,
     /// The catalog's graph tables are behind the published generation.
     graph_dirty: bool,
+    /// How long the last catalog catch-up took (see [`Writer::persist_when_idle`]).
+    last_persist: Duration,
     retry: Retry,
     last_scan: Instant,
     /// The index directory and `.git/`: changes there never wake the writer.
@@ -209,6 +215,7 @@ impl<'w> Writer<'w> {
             model: LiveModel::default(),
             spill: memory::register(config.root.display().to_string()),
             graph_dirty: false,
+            last_persist: Duration::ZERO,
             retry: Retry::new(),
             last_scan: Instant::now(),
             ignored: [dir, config.root.join(".git")],
@@ -238,7 +245,9 @@ impl<'w> Writer<'w> {
     /// Brings the catalog up to the model when it is behind.
     fn persist_if_behind(&mut self) {
         if self.graph_dirty || self.model.has_unsaved() {
+            let t = Instant::now();
             persist(self.config, &self.lock, &mut self.model);
+            self.last_persist = t.elapsed();
             self.graph_dirty = false;
         }
     }
@@ -347,9 +356,13 @@ impl<'w> Writer<'w> {
         self.last_scan = Instant::now();
     }
 
-    /// Once the writer has been idle for [`GRAPH_PERSIST_IDLE`], brings the catalog up to the model.
+    /// Once the writer has been idle for [`GRAPH_PERSIST_IDLE`], or for [`PERSIST_IDLE_FACTOR`] times as
+    /// long as the last catch-up took if that is longer, brings the catalog up to the model. An edit that
+    /// comes while the catalog catches up waits for it (go-std's graph tables: 1.1 s), so the larger the
+    /// tree, the longer a pause it waits for.
     fn persist_when_idle(&mut self) {
-        if self.last_scan.elapsed() >= GRAPH_PERSIST_IDLE {
+        let idle = GRAPH_PERSIST_IDLE.max(self.last_persist * PERSIST_IDLE_FACTOR);
+        if self.last_scan.elapsed() >= idle {
             self.persist_if_behind();
         }
     }
