@@ -273,17 +273,10 @@ impl Resolver<'_> {
             }
             // A Python `@property` of that name (the only decorator the extractor keeps in a
             // signature): what its getter returns.
-            let sep = self.files[f].0.language.member_separator();
-            let getter = format!("{}{sep}{member}", self.symbols[c.index()].qualified_name);
-            let property = self
-                .by_qualified
-                .get(getter.as_str())
-                .iter()
-                .copied()
-                .find(|&i| {
-                    let s = &self.symbols[i.index()];
-                    s.file.index() == f && s.kind.is_callable() && s.signature.starts_with('@')
-                });
+            let property = self.members_of(c, member).iter().copied().find(|&i| {
+                let s = &self.symbols[i.index()];
+                s.file.index() == f && s.kind.is_callable() && s.signature.starts_with('@')
+            });
             if let Some(p) = property {
                 let own = FileImports::new(&self.files[f].1.imports);
                 return self.result_of(p, f, self.offsets[f], &own, depth + 1);
@@ -306,16 +299,7 @@ impl Resolver<'_> {
         let pick = match self.via_import(fid, name, imports, is_global) {
             Some(p) => p,
             None if self.files[fid].0.language == Language::Go => {
-                let same_package: Vec<SymbolId> = self
-                    .named(name)
-                    .iter()
-                    .copied()
-                    .filter(|&i| {
-                        let s = &self.symbols[i.index()];
-                        is_global(s.kind) && self.file_dirs[s.file.index()] == self.file_dirs[fid]
-                    })
-                    .collect();
-                self.narrow(fid, same_package, 1.0)?
+                self.narrow(fid, self.in_dir(fid, name, is_global), 1.0)?
             }
             None => return None,
         };

@@ -788,15 +788,7 @@ impl<'a> Resolver<'a> {
         if imports.symbol(name).is_some() {
             return None;
         }
-        let same_dir: Vec<SymbolId> = self
-            .named(name)
-            .iter()
-            .copied()
-            .filter(|&i| {
-                let s = &self.symbols[i.index()];
-                function_or_type(s.kind) && self.file_dirs[s.file.index()] == self.file_dirs[fid]
-            })
-            .collect();
+        let same_dir = self.in_dir(fid, name, function_or_type);
         if !same_dir.is_empty() {
             return self.narrow(fid, same_dir, 0.85);
         }
@@ -1004,6 +996,33 @@ impl<'a> Resolver<'a> {
                 s.file.index() == fid && kind_ok(s.kind)
             })
             .collect()
+    }
+
+    /// The symbols named `name` whose kind `kind_ok` takes, in the directory of file `fid` (its Go package;
+    /// its siblings elsewhere).
+    fn in_dir(
+        &self,
+        fid: usize,
+        name: &str,
+        kind_ok: impl Fn(SymbolKind) -> bool,
+    ) -> Vec<SymbolId> {
+        self.named(name)
+            .iter()
+            .copied()
+            .filter(|&i| {
+                let s = &self.symbols[i.index()];
+                kind_ok(s.kind) && self.file_dirs[s.file.index()] == self.file_dirs[fid]
+            })
+            .collect()
+    }
+
+    /// The symbols whose qualified name is `container`'s, its language's member separator and `name`:
+    /// the members of `container` called `name`, ascending.
+    fn members_of(&self, container: SymbolId, name: &str) -> &[SymbolId] {
+        let c = &self.symbols[container.index()];
+        let sep = self.files[c.file.index()].0.language.member_separator();
+        self.by_qualified
+            .get(&format!("{}{sep}{name}", c.qualified_name))
     }
 
     fn via_import(

@@ -80,13 +80,9 @@ impl Resolver<'_> {
             if !seen.insert(c) || seen.len() > MAX_BASES {
                 continue;
             }
-            let cs = &self.symbols[c.index()];
             if !(skip_own && c == class) {
-                let sep = self.files[cs.file.index()].0.language.member_separator();
-                let q = format!("{}{sep}{name}", cs.qualified_name);
                 let ids: Vec<SymbolId> = self
-                    .by_qualified
-                    .get(q.as_str())
+                    .members_of(c, name)
                     .iter()
                     .copied()
                     .filter(|&i| {

@@ -129,13 +129,18 @@ impl<'s> Extractor<'s> {
             // `const handler = () => ..`: a function of its own (a symbol), which a call names.
             return;
         }
-        let ty = match node.child_by_field_name("type") {
+        let ty = self.ts_declared(node);
+        self.bind(scope, scope, name, ty);
+    }
+
+    /// The type a declaration (`x: T = v`, a field) gives its name: its annotation, else its value's.
+    fn ts_declared(&mut self, node: Node) -> Ty {
+        match node.child_by_field_name("type") {
             Some(t) => self.ts_annotation(Some(t)),
             None => node
                 .child_by_field_name("value")
                 .map_or(Ty::Unknown, |v| self.ts_value(v)),
-        };
-        self.bind(scope, scope, name, ty);
+        }
     }
 
     /// `private x: T = v;` in a class body: a field of the class.
@@ -150,12 +155,7 @@ impl<'s> Extractor<'s> {
         if class.kind != SymbolKind::Class {
             return;
         }
-        let ty = match node.child_by_field_name("type") {
-            Some(t) => self.ts_annotation(Some(t)),
-            None => node
-                .child_by_field_name("value")
-                .map_or(Ty::Unknown, |v| self.ts_value(v)),
-        };
+        let ty = self.ts_declared(node);
         self.bind(ctx.sym, ctx.sym, name, ty);
     }
 
