@@ -988,13 +988,15 @@ impl<'a> Resolver<'a> {
         name: &str,
         kind_ok: impl Fn(SymbolKind) -> bool,
     ) -> Vec<SymbolId> {
+        self.named_where(name, |s| s.file.index() == fid && kind_ok(s.kind))
+    }
+
+    /// The symbols named `name` whose record `keep` takes, ascending.
+    fn named_where(&self, name: &str, keep: impl Fn(&SymbolRecord) -> bool) -> Vec<SymbolId> {
         self.named(name)
             .iter()
             .copied()
-            .filter(|&i| {
-                let s = &self.symbols[i.index()];
-                s.file.index() == fid && kind_ok(s.kind)
-            })
+            .filter(|&i| keep(&self.symbols[i.index()]))
             .collect()
     }
 
@@ -1006,14 +1008,9 @@ impl<'a> Resolver<'a> {
         name: &str,
         kind_ok: impl Fn(SymbolKind) -> bool,
     ) -> Vec<SymbolId> {
-        self.named(name)
-            .iter()
-            .copied()
-            .filter(|&i| {
-                let s = &self.symbols[i.index()];
-                kind_ok(s.kind) && self.file_dirs[s.file.index()] == self.file_dirs[fid]
-            })
-            .collect()
+        self.named_where(name, |s| {
+            kind_ok(s.kind) && self.file_dirs[s.file.index()] == self.file_dirs[fid]
+        })
     }
 
     /// The symbols whose qualified name is `container`'s, its language's member separator and `name`:
