@@ -2,6 +2,7 @@
 //! runs on tokio's blocking pool against the snapshot current when it starts, and logs its timing.
 
 use crate::project::Freshness;
+use crate::render::{Answer, Markdown};
 use crate::roots::{Roots, Target};
 use leindex_engine::analyze::{self, Analysis, AnalyzeRequest};
 use leindex_engine::answers::{self, SearchHit, StatusReport};
@@ -9,16 +10,17 @@ use leindex_engine::memory::{self, MemoryStatus};
 use leindex_engine::query::{self, Impact, SymbolInfo};
 use leindex_engine::reader::Current;
 use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::tool::schema_for_output;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{Implementation, ServerCapabilities, ServerConfig};
-use rmcp::{Json, ServerHandler, tool, tool_handler, tool_router};
+use rmcp::{ServerHandler, tool, tool_handler, tool_router};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Instant;
 
-/// Largest `token_budget` honoured, in o200k_base tokens. The answer is sent as JSON text *and* structured
-/// content; with the entry lists and escaping, an 8,000-token Markdown answer (about 14,000 tokens of escaped JSON, measured on tokio) stays well under the 25,000
-/// tokens hosts such as Claude Code accept from one tool call (checked by the end-to-end tests).
+/// Largest `token_budget` honoured, in o200k_base tokens. The model reads the Markdown (the text content,
+/// at most this many tokens); the structured content beside it, with the entry lists, is for programs.
+/// Hosts such as Claude Code accept up to 25,000 tokens from one tool call.
 pub const MAX_TOKEN_BUDGET: usize = 8_000;
 
 /// What the server tells the assistant when it connects.
@@ -50,6 +52,9 @@ pub struct DeepAnalyzeAnswer {
     /// Set when the requested budget was lowered to the maximum.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The budget the caller asked for, in tokens (the text content never exceeds it).
+    #[serde(skip)]
+    pub requested_budget: usize,
 }
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
@@ -162,12 +167,13 @@ impl Bridge {
             read_only_hint = true,
             open_world_hint = false
         ),
+        output_schema = schema_for_output::<DeepAnalyzeAnswer>(),
         description = "Answer a question about the codebase with LLM-ready context: ranked entry points expanded through callers, callees and data flow, with source, cut to token_budget. Use first for how/where/why questions."
     )]
     async fn deep_analyze(
         &self,
         Parameters(args): Parameters<DeepAnalyzeArgs>,
-    ) -> Result<Json<DeepAnalyzeAnswer>, String> {
+    ) -> Result<Answer<DeepAnalyzeAnswer>, String> {
         let requested = args.token_budget;
         self.call("leindex_deep_analyze", arg_bytes(&args), args.project_path.clone(), move |t, cur, freshness| {
             let budget = requested.unwrap_or(t.project.config.default_budget);
@@ -187,6 +193,7 @@ impl Bridge {
             Ok(DeepAnalyzeAnswer {
                 analysis,
                 freshness,
+                requested_budget: budget,
                 note: (budget > MAX_TOKEN_BUDGET).then(|| {
                     format!("token_budget {budget} lowered to {MAX_TOKEN_BUDGET}, the most one answer returns; narrow the query or use focus_path for more")
                 }),
@@ -203,12 +210,13 @@ impl Bridge {
             read_only_hint = true,
             open_world_hint = false
         ),
+        output_schema = schema_for_output::<SearchAnswer>(),
         description = "Find symbols (functions, types, methods) by name or topic; ranked with locations and signatures."
     )]
     async fn search(
         &self,
         Parameters(args): Parameters<SearchArgs>,
-    ) -> Result<Json<SearchAnswer>, String> {
+    ) -> Result<Answer<SearchAnswer>, String> {
         self.call(
             "leindex_search",
             arg_bytes(&args),
@@ -236,12 +244,13 @@ impl Bridge {
             read_only_hint = true,
             open_world_hint = false
         ),
+        output_schema = schema_for_output::<SymbolAnswer>(),
         description = "One symbol's definition (source), doc, metrics, callers, callees and referrers."
     )]
     async fn symbol(
         &self,
         Parameters(args): Parameters<SymbolArgs>,
-    ) -> Result<Json<SymbolAnswer>, String> {
+    ) -> Result<Answer<SymbolAnswer>, String> {
         self.call(
             "leindex_symbol",
             arg_bytes(&args),
@@ -266,12 +275,13 @@ impl Bridge {
             read_only_hint = true,
             open_world_hint = false
         ),
+        output_schema = schema_for_output::<ImpactAnswer>(),
         description = "What a change to a symbol can break: symbols reached through callers, references, subtypes and data flow, by depth, with affected files and tests."
     )]
     async fn impact(
         &self,
         Parameters(args): Parameters<ImpactArgs>,
-    ) -> Result<Json<ImpactAnswer>, String> {
+    ) -> Result<Answer<ImpactAnswer>, String> {
         self.call(
             "leindex_impact",
             arg_bytes(&args),
@@ -297,12 +307,13 @@ impl Bridge {
         name = "leindex_status",
         title = "Index status",
         annotations(title = "Index status", read_only_hint = true, open_world_hint = false),
+        output_schema = schema_for_output::<StatusAnswer>(),
         description = "Index health: generation and age, file/symbol counts, files changed since indexing, which process writes."
     )]
     async fn status(
         &self,
         Parameters(args): Parameters<StatusArgs>,
-    ) -> Result<Json<StatusAnswer>, String> {
+    ) -> Result<Answer<StatusAnswer>, String> {
         let roots = self.roots.clone();
         let started = Instant::now();
         let answer = tokio::task::spawn_blocking(move || {
@@ -328,7 +339,7 @@ impl Bridge {
             ok = answer.is_ok(),
             "tool call"
         );
-        answer.map(Json)
+        answer.map(Answer::from)
     }
 }
 
@@ -342,9 +353,9 @@ impl Bridge {
         arg_bytes: usize,
         project_path: Option<String>,
         f: F,
-    ) -> Result<Json<T>, String>
+    ) -> Result<Answer<T>, String>
     where
-        T: Serialize + Send + 'static,
+        T: Markdown + Send + 'static,
         F: FnOnce(&Target, Current, Freshness) -> Result<T, String> + Send + 'static,
     {
         let roots = self.roots.clone();
@@ -384,7 +395,7 @@ impl Bridge {
         if let Err(e) = &result {
             tracing::info!(tool, error = %e, "tool call failed");
         }
-        result.map(Json)
+        result.map(Answer::from)
     }
 }
 

@@ -1,5 +1,6 @@
-//! The real `leindex-mcp` binary driven by MCP clients we did not write — the official Python SDK
-//! (`tests/mcp/*.py`) and the MCP Inspector CLI — on scratch copies of the pinned tokio corpus.
+//! The real `leindex-mcp` binary (and `leindex mcp --http`) driven by MCP clients we did not write — the
+//! official Python SDK (`tests/mcp/*.py`) and the MCP Inspector CLI — on scratch copies of the pinned tokio
+//! corpus.
 //!
 //! Needs `pip install "mcp>=2.3,<3"`, `npm ci` in `tests/mcp`, and the corpus (`../shared/corpus/fetch.sh
 //! tokio`, looked up under `$LEINDEX_CORPUS`, default `~/.cache/leindex-corpus`). When one is missing the
@@ -106,16 +107,39 @@ fn python_sdk_single_bridge() {
     let Some(out) = run_python_suite("test_e2e.py") else {
         return;
     };
-    // The largest answer (token_budget far above the cap) must stay well under the 25k-token tool output
-    // limit of hosts such as Claude Code, counted exactly with the tokenizer budgets use.
-    let text = std::fs::read_to_string(out.join("largest-answer.txt")).unwrap();
-    let tokens = leindex_engine::analyze::count_tokens(&text);
-    eprintln!(
-        "largest answer: {tokens} o200k tokens of tool-result text ({} bytes)",
-        text.len()
+    // The text the model reads is the Markdown answer, counted exactly with the tokenizer budgets use:
+    // within the 3,000 tokens asked for, and, for a budget far above the cap, the 8,000-token cap plus the
+    // one-line note saying so — far under the 25k-token tool output limit of hosts such as Claude Code.
+    let count = |name: &str| {
+        let text = std::fs::read_to_string(out.join(name)).unwrap();
+        let tokens = leindex_engine::analyze::count_tokens(&text);
+        eprintln!(
+            "{name}: {tokens} o200k tokens of tool-result text ({} bytes)",
+            text.len()
+        );
+        tokens
+    };
+    let asked = count("answer-3000.txt");
+    assert!(
+        asked <= 3_000,
+        "a 3,000-token answer's text has {asked} tokens"
     );
-    assert!(tokens < 20_000, "answer text of {tokens} tokens");
+    let largest = count("largest-answer.txt");
+    assert!(
+        largest <= 8_100,
+        "the largest answer's text has {largest} tokens"
+    );
     let _ = std::fs::remove_dir_all(out);
+}
+
+/// `leindex mcp --http`: two Python SDK clients over streamable HTTP share one server process and its
+/// writer; requests without the bearer token or from an origin not allowed are refused; the Inspector CLI
+/// lists the tools over HTTP; SIGTERM ends the server with exit code 0 (`tests/mcp/test_http.py`).
+#[test]
+fn python_sdk_streamable_http() {
+    if let Some(out) = run_python_suite("test_http.py") {
+        let _ = std::fs::remove_dir_all(out);
+    }
 }
 
 #[test]

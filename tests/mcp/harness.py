@@ -10,7 +10,6 @@ Environment (set by mcp-bridge/tests/clients.rs):
 
 import asyncio
 import contextlib
-import json
 import os
 import time
 
@@ -54,8 +53,11 @@ async def ok(session, tool, **arguments):
     text = result.content[0].text if result.content else ""
     assert not result.is_error, f"{tool}({arguments}) failed: {text}"
     assert result.structured_content is not None, f"{tool} returned no structured content"
-    # The text block is the same JSON (for clients without structured-output support).
-    assert json.loads(text) == result.structured_content
+    # The text block is what the model reads: Markdown, not the JSON (which is for programs).
+    assert len(result.content) == 1 and text.strip(), f"{tool} returned no text"
+    assert not text.lstrip().startswith("{"), f"{tool} text is JSON: {text[:200]}"
+    if tool == "leindex_deep_analyze":
+        assert text.endswith(result.structured_content["markdown"]), "the text is not the answer's Markdown"
     return result.structured_content
 
 

@@ -36,7 +36,12 @@ class SingleBridge(unittest.IsolatedAsyncioTestCase):
             self.assertLess(schema_chars, 4000)
 
             # deep analyze on a fresh project: the bridge indexes it (embedded writer), then answers.
+            r = await call(s, "leindex_deep_analyze", query=QUESTION, token_budget=3000)
             a = await ok(s, "leindex_deep_analyze", query=QUESTION, token_budget=3000)
+            # The text the model reads is exactly the Markdown, within the budget (the Rust harness counts it).
+            self.assertEqual(r.content[0].text, a["markdown"])
+            with open(os.path.join(OUT, "answer-3000.txt"), "w") as f:
+                f.write(r.content[0].text)
             self.assertLessEqual(a["used_tokens"], 3000)
             self.assertEqual(a["budget_tokens"], 3000)
             self.assertEqual(a["tokenizer"], "o200k_base")
@@ -56,6 +61,7 @@ class SingleBridge(unittest.IsolatedAsyncioTestCase):
             self.assertFalse(big.is_error)
             self.assertLessEqual(big.structured_content["used_tokens"], 8000)
             self.assertIn("lowered", big.structured_content["note"])
+            self.assertIn("lowered", big.content[0].text.split("\n")[0])
             # The Rust harness counts this text's o200k tokens (must stay well under 25k).
             with open(os.path.join(OUT, "largest-answer.txt"), "w") as f:
                 f.write(big.content[0].text)
@@ -65,12 +71,18 @@ class SingleBridge(unittest.IsolatedAsyncioTestCase):
             self.assertLessEqual(len(h["hits"]), 5)
             self.assertTrue(any(x["symbol"] == "Core::steal_work" for x in h["hits"]), h["hits"])
             self.assertEqual(h["hits"][0]["rank"], 1)
+            text = (await call(s, "leindex_search", query="steal work", limit=5)).content[0].text
+            self.assertIn("`Core::steal_work` (method, src/runtime/scheduler/multi_thread/worker.rs:", text)
 
             sym = await ok(s, "leindex_symbol", name="Core::steal_work")
             self.assertEqual(sym["path"], "src/runtime/scheduler/multi_thread/worker.rs")
             self.assertIn("fn steal_work", sym["source"])
             self.assertGreaterEqual(sym["callers_total"], 1)
             self.assertTrue(any(c["symbol"].endswith("steal_into") for c in sym["callees"]), sym["callees"])
+            text = (await call(s, "leindex_symbol", name="Core::steal_work")).content[0].text
+            self.assertTrue(text.startswith("# Core::steal_work\n"), text[:200])
+            self.assertIn(sym["source"], text)
+            self.assertIn(f"## Callers ({sym['callers_total']})", text)
 
             imp = await ok(s, "leindex_impact", name="Steal::steal_into", depth=2)
             self.assertEqual(imp["root"]["symbol"], "Steal::steal_into")

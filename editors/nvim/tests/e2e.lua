@@ -48,6 +48,19 @@ local function main()
   local util = require('leindex.util')
   local summary = {}
 
+  -- Startup (what loadplugins does; -u NONE skips it): the commands exist before any setup(), and the
+  -- config that Neovim 0.11+'s vim.lsp.enable('leindex') reads from lsp/leindex.lua starts `leindex lsp`.
+  vim.cmd('runtime! plugin/leindex.lua')
+  for _, name in ipairs({ 'LeIndexAnalyze', 'LeIndexStatus', 'LeIndexCallers', 'LeIndexImpact', 'LeIndexLensRefresh' }) do
+    check(vim.fn.exists(':' .. name) == 2, ':' .. name .. ' is not defined without setup()')
+  end
+  local lsp_files = vim.api.nvim_get_runtime_file('lsp/leindex.lua', false)
+  check(#lsp_files == 1, 'lsp/leindex.lua not on the runtime path')
+  local enable_cfg = dofile(lsp_files[1])
+  check(enable_cfg.cmd[1] == vim.fn.exepath(bin) and enable_cfg.cmd[2] == 'lsp', 'lsp/leindex.lua cmd: ' .. vim.inspect(enable_cfg.cmd))
+  check(vim.tbl_contains(enable_cfg.filetypes, 'rust') and type(enable_cfg.root_dir) == 'function', 'lsp/leindex.lua filetypes and root_dir')
+  check(enable_cfg.name == 'leindex' and enable_cfg.handlers['workspace/codeLens/refresh'], 'lsp/leindex.lua lens refresh handler')
+
   -- Binary lookup: a clear message for a wrong path; the real binary is identified by --version.
   local cmd, why = util.resolve_cmd('/nonexistent/leindex')
   check(cmd == nil and why:match('not an executable file'), 'bad path message: ' .. tostring(why))

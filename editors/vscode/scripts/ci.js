@@ -45,9 +45,22 @@ if (count('pass') === 0) {
   process.exit(1);
 }
 
-fs.rmSync(path.join(root, 'dist', 'leindex.vsix'), { force: true });
+// The default package is the platform one, with the server binary inside.
+for (const f of fs.readdirSync(path.join(root, 'dist'))) {
+  if (f.endsWith('.vsix')) fs.rmSync(path.join(root, 'dist', f), { force: true });
+}
 run('package', 'npm', ['run', '--silent', 'package']);
-const vsix = path.join(root, 'dist', 'leindex.vsix');
-done.push(`vsix ${Math.round(fs.statSync(vsix).size / 1024)} KiB`);
+const vsixName = fs.readdirSync(path.join(root, 'dist')).find((f) => /^leindex-[a-z0-9]+-[a-z0-9]+\.vsix$/.test(f));
+if (!vsixName) {
+  console.log(`vscode ci: FAIL: no platform .vsix in dist/ after ${done.join(', ')}`);
+  process.exit(1);
+}
+const vsix = fs.readFileSync(path.join(root, 'dist', vsixName));
+// A zip names its members in plain text in the central directory.
+if (!vsix.includes('extension/server/leindex')) {
+  console.log(`vscode ci: FAIL: ${vsixName} does not hold extension/server/leindex`);
+  process.exit(1);
+}
+done.push(`${vsixName} ${Math.round(vsix.length / 2 ** 20)} MiB with the server`);
 
 console.log(`vscode ci: ok: ${done.join(', ')} in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -409,7 +409,7 @@ async function showStatus(): Promise<void> {
   await pick?.action?.();
 }
 
-/** Offers `leindex-mcp --project <folders>` to VS Code's agent: deep analysis on the same index. */
+/** Offers `leindex mcp --project <folders>` to VS Code's agent: deep analysis on the same index. */
 function registerMcp(context: vscode.ExtensionContext): void {
   if (typeof vscode.lm?.registerMcpServerDefinitionProvider !== 'function') {
     log.info('this VS Code has no MCP server API; the bridge is not registered');
@@ -421,15 +421,15 @@ function registerMcp(context: vscode.ExtensionContext): void {
       provideMcpServerDefinitions: () => {
         const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file');
         if (!settings.mcpEnabled || folders.length === 0) return [];
-        const bridge = findBridge(server?.path, nodeDeps(undefined, ctx.extensionPath));
+        const bridge = findBridge(server, nodeDeps(undefined, ctx.extensionPath));
         if (!bridge) {
-          log.info('no leindex-mcp next to the server or on PATH; the MCP bridge is not offered');
+          log.info('no `leindex` or `leindex-mcp` next to the server or on PATH; the MCP bridge is not offered');
           return [];
         }
         const def = new vscode.McpStdioServerDefinition(
           'LeIndex',
-          bridge,
-          bridgeArgs(folders.map((f) => f.uri.fsPath)),
+          bridge.command,
+          [...bridge.args, ...bridgeArgs(folders.map((f) => f.uri.fsPath))],
           { LEINDEX_LOG: settings.logLevel },
           server?.version.split(' ')[1],
         );

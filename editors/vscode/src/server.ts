@@ -186,16 +186,37 @@ export function notFoundMessage(attempts: Attempt[]): string {
   return `LeIndex: no usable server binary. Tried ${tried || 'nothing'}. ${fix}`;
 }
 
+/** A command line: the program and its first arguments. */
+export interface Command {
+  command: string;
+  args: string[];
+}
+
 /**
- * The MCP bridge command for a resolved server: `leindex-mcp` next to it (the build puts them side by
- * side), else the first one on PATH; undefined when there is none.
+ * The MCP bridge command for a resolved server: the same binary's `mcp` subcommand when the server is
+ * `leindex` (one binary serves both), else `leindex mcp` or the `leindex-mcp` alias next to the server,
+ * else on PATH; undefined when there is none.
  */
-export function findBridge(serverPath: string | undefined, deps: Pick<LookupDeps, 'env' | 'platform' | 'isFile'>): string | undefined {
-  if (serverPath) {
-    const sibling = path.join(path.dirname(serverPath), exe('leindex-mcp', deps.platform));
-    if (deps.isFile(sibling)) return sibling;
+export function findBridge(
+  server: Pick<Found, 'path' | 'args'> | undefined,
+  deps: Pick<LookupDeps, 'env' | 'platform' | 'isFile'>,
+): Command | undefined {
+  if (server && server.args[0] === 'lsp') return { command: server.path, args: ['mcp'] };
+  const candidates: [string, string[]][] = [
+    ['leindex', ['mcp']],
+    ['leindex-mcp', []],
+  ];
+  if (server) {
+    for (const [name, args] of candidates) {
+      const sibling = path.join(path.dirname(server.path), exe(name, deps.platform));
+      if (deps.isFile(sibling)) return { command: sibling, args };
+    }
   }
-  return onPath('leindex-mcp', deps)[0];
+  for (const [name, args] of candidates) {
+    const found = onPath(name, deps)[0];
+    if (found) return { command: found, args };
+  }
+  return undefined;
 }
 
 /** The bridge's arguments for the workspace folders: the first folder is the default root. */

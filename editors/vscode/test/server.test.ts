@@ -111,12 +111,18 @@ test('nothing found: the message says what was tried and what to do', async () =
   assert.match(r.message, /put `leindex` on PATH, or set `leindex\.server\.path`/);
 });
 
-test('the MCP bridge: next to the server first, then PATH', () => {
+test('the MCP bridge: `leindex mcp` of the same binary, else beside the server, else PATH', () => {
   const d = { env: { PATH: other }, platform: 'linux' as const, isFile: nodeDeps(undefined, ext).isFile };
-  assert.equal(findBridge(cli, d), bridge);
-  assert.equal(findBridge(lsp, d), undefined);
-  assert.equal(findBridge(lsp, { ...d, env: { PATH: bin } }), bridge);
-  assert.equal(findBridge(undefined, { ...d, env: { PATH: `${other}:${bin}` } }), bridge);
+  assert.deepEqual(findBridge({ path: cli, args: ['lsp'] }, d), { command: cli, args: ['mcp'] });
+  assert.equal(findBridge({ path: lsp, args: [] }, d), undefined);
+  const onlyAlias = fake(path.join(tmp, 'alias'), 'leindex-mcp', 'leindex-mcp 0.1.0');
+  assert.deepEqual(findBridge({ path: lsp, args: [] }, { ...d, env: { PATH: path.dirname(onlyAlias) } }), {
+    command: onlyAlias,
+    args: [],
+  });
+  assert.deepEqual(findBridge({ path: lsp, args: [] }, { ...d, env: { PATH: bin } }), { command: cli, args: ['mcp'] });
+  assert.deepEqual(findBridge(undefined, { ...d, env: { PATH: `${other}:${bin}` } }), { command: cli, args: ['mcp'] });
+  assert.ok(fs.existsSync(bridge));
   assert.deepEqual(bridgeArgs(['/w/a', '/w/b']), ['--project', '/w/a', '--project', '/w/b']);
 });
 

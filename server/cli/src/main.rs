@@ -1,4 +1,5 @@
-//! `leindex`: the command line on the LeIndex engine — index, analyze, search, status, sql.
+//! `leindex`: the command line on the LeIndex engine — index, analyze, search, status, sql — and the one
+//! binary that also runs the LSP server (`leindex lsp`) and the MCP server (`leindex mcp`).
 //!
 //! stdout carries the answer (Markdown, JSON or a table); logs and progress go to stderr. `LEINDEX_LOG`
 //! sets the tracing filter (e.g. `LEINDEX_LOG=debug` logs each phase's timing).
@@ -98,7 +99,10 @@ enum Command {
         #[command(flatten)]
         format: ReportFormat,
     },
-    /// Run the LSP server on stdio (the same server as `leindex-lsp`), for editors.
+    /// Run the MCP server for AI assistants, on stdio or (`--http`) streamable HTTP; `leindex-mcp` is an
+    /// alias.
+    Mcp(leindex_mcp::Options),
+    /// Run the LSP server on stdio, for editors; `leindex-lsp` is an alias.
     Lsp {
         /// Accepted and ignored: stdio is the only transport, and many generic LSP client configurations
         /// pass this flag.
@@ -159,14 +163,19 @@ enum Format {
     Json,
 }
 
+/// Exit codes: 0 success, 1 a runtime error (the message on stderr), 2 a usage error (clap's).
 fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Command::Mcp(options) = &cli.command {
+        // The MCP server sets up its own logging (`--log-file`) and exit codes.
+        return leindex_mcp::run(options, cli.memory_budget.as_deref());
+    }
     let filter = tracing_subscriber::EnvFilter::try_from_env("LEINDEX_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -206,6 +215,7 @@ fn run(cli: Cli) -> Result<(), Error> {
         end_quietly_when_stdout_closes();
     }
     match cli.command {
+        Command::Mcp(_) => unreachable!("`leindex mcp` is run by main"),
         Command::Lsp { stdio: _ } => serve_lsp(),
         Command::Index {
             project,

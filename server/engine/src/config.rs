@@ -54,6 +54,9 @@ pub struct Config {
     pub exclude: Vec<String>,
     /// Files larger than this many bytes are skipped with a reason.
     pub max_file_bytes: u64,
+    /// Index files whose content says they are generated or minified (default false: skipped with a
+    /// reason; see [`crate::parse::generated_reason`]).
+    pub generated: bool,
     /// Default `analyze` budget, in tokens.
     pub default_budget: usize,
     /// Honour `.gitignore`, `.git/info/exclude` and `.ignore` (default true). Off for trees whose ignore
@@ -75,6 +78,7 @@ pub struct Config {
 /// index_dir = ".leindex"     # relative to the root
 /// gitignore = true           # honour .gitignore / .ignore / .git/info/exclude
 /// vendored = false           # also index third-party copies and minified bundles (VENDORED_GLOBS)
+/// generated = false          # also index files whose header says generated, and minified scripts
 ///
 /// [memory]
 /// budget = "2 GiB"           # this process's RSS budget; default: a quarter of the machine's memory
@@ -90,6 +94,7 @@ struct FileConfig {
     index_dir: Option<PathBuf>,
     gitignore: Option<bool>,
     vendored: Option<bool>,
+    generated: Option<bool>,
     memory: Option<MemoryConfig>,
 }
 
@@ -188,6 +193,7 @@ impl Config {
             include: fc.include.unwrap_or_default(),
             exclude: exclude_globs(fc.exclude.unwrap_or_default(), fc.vendored.unwrap_or(false)),
             max_file_bytes,
+            generated: fc.generated.unwrap_or(false),
             default_budget: fc.default_budget.unwrap_or(DEFAULT_BUDGET_TOKENS),
             gitignore: fc.gitignore.unwrap_or(true),
             memory_budget,

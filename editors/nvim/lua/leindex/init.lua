@@ -393,7 +393,8 @@ function M.statusline()
   return string.format('LeIndex g%s%s', tostring(st.generation), (st.writer and st.writer.pendingEdits) and '+' or '')
 end
 
-local function define_commands()
+--- Defines the :LeIndex* commands (plugin/leindex.lua calls it at startup, so they exist without setup()).
+function M.define_commands()
   local cmd = vim.api.nvim_create_user_command
   cmd('LeIndexAnalyze', function(o)
     M.analyze(o.args, { here = o.bang })
@@ -412,6 +413,31 @@ local function define_commands()
   end, { desc = 'Refresh the LeIndex code lenses of this buffer' })
 end
 
+--- The server's configuration for Neovim 0.11+'s vim.lsp.config: what `lsp/leindex.lua` returns, so that
+--- `vim.lsp.enable('leindex')` works without setup(). The command is `leindex lsp` as found by
+--- util.resolve_cmd (setup{cmd}, $LEINDEX_SERVER_PATH, PATH).
+function M.lsp_config()
+  if not M.cmd then
+    M.cmd, M.cmd_error = util.resolve_cmd(M.config.cmd)
+  end
+  if vim.lsp.enable and util.has('0.11') then
+    M.api = 'vim.lsp.enable'
+  end
+  local cfg = client_config(nil)
+  -- Without a binary, Neovim reports that `leindex` is not executable when a buffer would attach.
+  cfg.cmd = M.cmd or { 'leindex', 'lsp' }
+  cfg.root_dir = function(bufnr, on_dir)
+    local root = M.root_dir(bufnr)
+    if root then
+      on_dir(root)
+    end
+  end
+  -- vim.lsp.start derives the workspace folder from the root on_dir gives it.
+  cfg.workspace_folders = nil
+  cfg.filetypes = M.config.filetypes
+  return cfg
+end
+
 --- Configures the plugin and starts the server for the supported filetypes.
 function M.setup(opts)
   opts = opts or {}
@@ -427,7 +453,7 @@ function M.setup(opts)
   end
   M.did_setup = true
   M.cmd, M.cmd_error = util.resolve_cmd(M.config.cmd)
-  define_commands()
+  M.define_commands()
   if not M.cmd then
     notify(M.cmd_error .. ' (:checkhealth leindex)', vim.log.levels.WARN)
     return
@@ -435,19 +461,8 @@ function M.setup(opts)
 
   if vim.lsp.config and vim.lsp.enable and util.has('0.11') then
     -- Neovim 0.11+: declare the server once; Neovim starts and attaches it per root.
-    local cfg = client_config(nil)
-    cfg.root_dir = function(bufnr, on_dir)
-      local root = M.root_dir(bufnr)
-      if root then
-        on_dir(root)
-      end
-    end
-    -- vim.lsp.start derives the workspace folder from the root on_dir gives it.
-    cfg.workspace_folders = nil
-    cfg.filetypes = M.config.filetypes
-    vim.lsp.config('leindex', cfg)
+    vim.lsp.config('leindex', M.lsp_config())
     vim.lsp.enable('leindex')
-    M.api = 'vim.lsp.enable'
     return
   end
 

@@ -1,8 +1,10 @@
 //! Finding, reading and parsing source files: a gitignore-aware walk (the `ignore` crate), size / binary /
-//! UTF-8 checks with a reason for every skipped file, memmap2 reads, and tree-sitter parsing.
+//! UTF-8 checks with a reason for every skipped file, generated and minified files recognised by content, memmap2 reads, and tree-sitter parsing.
 
+mod generated;
 mod read;
 mod walk;
+pub use generated::generated_reason;
 pub use read::*;
 pub use walk::*;
 

@@ -275,7 +275,7 @@ impl<'r> Run<'r> {
                 "stored facts of {path} were unreadable; re-parsed it"
             ));
             if let Some(f) = plan.files.iter().find(|f| f.rel == path)
-                && let Parsed::Facts(hash, facts) = parse_one(f, self.config.max_file_bytes, None)
+                && let Parsed::Facts(hash, facts) = parse_one(f, self.config, None)
             {
                 let rec = record(f, hash, facts.syntax_errors);
                 self.cat.apply_changes(&[(rec, Ok(&facts))], &[])?;

@@ -90,7 +90,7 @@ pub(crate) fn parse_all<'s>(
         .map(|f| {
             let r = match overlay.get(&f.rel) {
                 Some(buffer) => parse_buffer(f, buffer, state_of(&f.rel)),
-                None => parse_one(f, config.max_file_bytes, state_of(&f.rel)),
+                None => parse_one(f, config, state_of(&f.rel)),
             };
             if let Some(p) = progress {
                 p(Progress::Parsed);
@@ -278,8 +278,10 @@ pub(crate) enum Parsed {
     Skipped(Option<String>, String),
 }
 
-pub(crate) fn parse_one(f: &SourceFile, max_bytes: u64, prev: Option<&FileState>) -> Parsed {
-    let content = match parse::read(&f.abs, max_bytes) {
+/// Reads, checks and parses one file on disk: too large, binary, not UTF-8, or (unless `config.generated`)
+/// generated or minified files are skipped with the reason.
+pub(crate) fn parse_one(f: &SourceFile, config: &Config, prev: Option<&FileState>) -> Parsed {
+    let content = match parse::read(&f.abs, config.max_file_bytes) {
         Ok(c) => c,
         Err(reason) => return Parsed::Skipped(None, reason),
     };
@@ -291,6 +293,11 @@ pub(crate) fn parse_one(f: &SourceFile, max_bytes: u64, prev: Option<&FileState>
         Ok(t) => t,
         Err(reason) => return Parsed::Skipped(Some(hash), reason),
     };
+    if !config.generated
+        && let Some(reason) = parse::generated_reason(text, f.language)
+    {
+        return Parsed::Skipped(Some(hash), reason);
+    }
     parsed(f, hash, text)
 }
 
