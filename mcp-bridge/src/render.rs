@@ -204,6 +204,24 @@ impl Markdown for StatusAnswer {
             (None, false) => "none (nothing keeps the index current)".to_string(),
         };
         let _ = writeln!(md, "- writer: {writer}");
+        if let Some(w) = &self.report.writer {
+            let mut state = format!("{} pid {}, generation {}", w.role, w.pid, w.generation);
+            if w.indexing {
+                state.push_str(", indexing");
+            }
+            if w.pending_edits {
+                state.push_str(", edits not yet published");
+            }
+            let _ = writeln!(md, "- writer state: {state}");
+            for (what, problem) in [
+                ("last error", &w.last_error),
+                ("watching", &w.watch_problem),
+            ] {
+                if let Some(problem) = problem {
+                    let _ = writeln!(md, "- {what}: {problem}");
+                }
+            }
+        }
         if let Some(problem) = &st.problem {
             let _ = writeln!(md, "- problem: {problem}");
         }

@@ -665,11 +665,11 @@ fn find_symbol_by_simple_qualified_and_path_restricted_names() {
         PageCache::evict_lru in None → src/cache.rs PageCache::evict_lru
         evict_lru in None → src/cache.rs PageCache::evict_lru
         total in None → web/cart.ts total
-        add in None → error: `add` is ambiguous: 2 symbols match (Invoice.add (billing/invoice.py:9), Cart.add (web/cart.ts:13)); pass a qualified name or `path`
+        add in None → error: `add` is ambiguous: 2 symbols match (Invoice.add (method, billing/invoice.py:9), Cart.add (method, web/cart.ts:13)); pass a qualified name or `path`
         add in Some("web/") → web/cart.ts Cart.add
         Cart.add in None → web/cart.ts Cart.add
         checkout in None → web/cart.ts Cart.checkout
-        compute_taxes in None → error: no symbol named `compute_taxes`; closest matches: compute_tax (billing/tax.py:5), Invoice.total (billing/invoice.py:12), test_compute_tax_rounds_to_cents (tests/test_tax.py:3), billing.tax (billing/tax.py:1), RATE (billing/tax.py:3)
+        compute_taxes in None → error: no symbol named `compute_taxes`; closest matches: compute_tax (function, billing/tax.py:5), Invoice.total (method, billing/invoice.py:12), test_compute_tax_rounds_to_cents (function, tests/test_tax.py:3), billing.tax (module, billing/tax.py:1), RATE (global, billing/tax.py:3)
     "#]].assert_eq(&out);
 }
 

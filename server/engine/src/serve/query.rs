@@ -94,7 +94,7 @@ fn list(items: &[String]) -> String {
 /// with `path`. An exact qualified-name match wins over suffix matches; a unique match is required.
 ///
 /// Errors: [`QueryError::NotFound`] (with the top search hits as suggestions) or
-/// [`QueryError::Ambiguous`] listing the candidates as `qualified name (path:line)`.
+/// [`QueryError::Ambiguous`] listing the candidates as `qualified name (kind, path:line)`.
 pub fn find_symbol(
     snap: &Snapshot,
     name: &str,
@@ -153,12 +153,13 @@ pub fn find_symbol(
     }
 }
 
-/// `qualified name (path:line)`.
+/// `qualified name (kind, path:line)`.
 fn describe(snap: &Snapshot, id: SymbolId) -> String {
     let s = snap.symbol(id);
     format!(
-        "{} ({}:{})",
+        "{} ({}, {}:{})",
         s.qualified_name,
+        s.kind.name(),
         snap.file(s.file).path,
         s.line_start
     )
