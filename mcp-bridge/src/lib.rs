@@ -132,12 +132,15 @@ fn start(args: &Options, memory_budget: Option<&str>) -> Result<Arc<roots::Roots
     if memory_budget.is_some() {
         leindex_engine::memory::configure(memory_budget, None).map_err(|e| e.to_string())?;
     }
-    // Load the tokenizer before the first answer needs it — and before the projects' writers start: a
+    // Make token counts ready (the mapped o200k table, ~3 ms; the first start on a machine loads the
+    // tokenizer, ~35 ms, and writes the table) before the first answer needs them — and before the
+    // projects' writers start: a
     // writer filling its model projects the model's size from the process's RSS growth (see
     // `memory::model_outgrows`), and the tokenizer's tables loading beside it counted as model (a small
     // project's model was then refused under a budget that holds it).
-    if leindex_engine::analyze::warm_up_tokenizer().join().is_err() {
-        tracing::warn!("loading the tokenizer failed; the first answer will retry");
+    match leindex_engine::analyze::warm_up_tokenizer().join() {
+        Ok(source) => tracing::debug!(?source, "token counts ready"),
+        Err(_) => tracing::warn!("loading the tokenizer failed; the first answer will retry"),
     }
     let dirs = if args.projects.is_empty() {
         let cwd = std::env::current_dir()
@@ -158,7 +161,15 @@ fn start(args: &Options, memory_budget: Option<&str>) -> Result<Arc<roots::Roots
         pid = std::process::id(),
         "leindex-mcp starting"
     );
-    Ok(Arc::new(roots::Roots::new(projects)))
+    let roots = Arc::new(roots::Roots::new(projects));
+    let preload = roots.clone();
+    std::thread::spawn(move || {
+        preload
+            .projects()
+            .iter()
+            .for_each(project::Project::preload)
+    });
+    Ok(roots)
 }
 
 /// Serves MCP on stdio until the client closes it. stdin and stdout go through the front door

@@ -56,6 +56,12 @@ impl Project {
         })
     }
 
+    /// Opens the current snapshot now, so that the first tool call finds it mapped and checked (a few ms
+    /// on django, overlapping the client's handshake). Errors are left for that call to report.
+    pub fn preload(&self) {
+        let _ = self.reader.current();
+    }
+
     /// The canonical project root.
     pub fn root(&self) -> &PathBuf {
         &self.config.root

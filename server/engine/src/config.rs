@@ -201,6 +201,20 @@ impl Config {
     }
 }
 
+/// The per-user cache directory (shared by every project; today it holds the mapped o200k table):
+/// `LEINDEX_CACHE_DIR`, else `$XDG_CACHE_HOME/leindex`, else `$HOME/.cache/leindex` (the XDG base
+/// directory convention); `None` when none of these is set.
+pub fn cache_dir() -> Option<PathBuf> {
+    let var = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    var("LEINDEX_CACHE_DIR")
+        .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("leindex")))
+        .or_else(|| var("HOME").map(|h| h.join(".cache").join("leindex")))
+}
+
 /// The configured exclude globs, with [`VENDORED_GLOBS`] unless vendored code is to be indexed.
 fn exclude_globs(mut configured: Vec<String>, vendored: bool) -> Vec<String> {
     if !vendored {

@@ -15,6 +15,8 @@ mod graph;
 mod live_model;
 #[path = "lock.rs"]
 mod lock;
+#[path = "o200k.rs"]
+mod o200k;
 #[path = "receivers.rs"]
 mod receivers;
 #[path = "scratch.rs"]

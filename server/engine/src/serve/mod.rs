@@ -4,6 +4,7 @@
 pub mod analyze;
 pub mod answers;
 pub mod navigate;
+pub mod o200k;
 pub mod query;
 pub mod reader;
 pub mod status;
