@@ -107,9 +107,9 @@ pub fn run(options: &Options, memory_budget: Option<&str>) -> ExitCode {
         None => runtime.block_on(serve(roots.clone())),
         Some(address) => runtime.block_on(http::serve(roots.clone(), address, &options.http)),
     };
-    // The client closed stdin (or the HTTP server was stopped). Tool calls still running on the blocking pool (a call waiting for a first
-    // index) are abandoned after a second rather than awaited; then the embedded writer stops and releases
-    // the lock.
+    // The client closed stdin (or the HTTP server was stopped). Tool calls still running on the blocking
+    // pool (a call waiting for a first index) are abandoned after a second rather than awaited; then the
+    // embedded writer stops and releases the lock.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     drop(roots);
     match served {
@@ -132,12 +132,11 @@ fn start(args: &Options, memory_budget: Option<&str>) -> Result<Arc<roots::Roots
     if memory_budget.is_some() {
         leindex_engine::memory::configure(memory_budget, None).map_err(|e| e.to_string())?;
     }
-    // Make token counts ready (the mapped o200k table, ~3 ms; the first start on a machine loads the
+    // Make token counts ready (the mapped o200k table, ~1 ms; the first start on a machine loads the
     // tokenizer, ~35 ms, and writes the table) before the first answer needs them — and before the
-    // projects' writers start: a
-    // writer filling its model projects the model's size from the process's RSS growth (see
-    // `memory::model_outgrows`), and the tokenizer's tables loading beside it counted as model (a small
-    // project's model was then refused under a budget that holds it).
+    // projects' writers start: a writer filling its model projects the model's size from the process's RSS
+    // growth (see `memory::model_outgrows`), and the tokenizer's tables loading beside it counted as model
+    // (a small project's model was then refused under a budget that holds it).
     match leindex_engine::analyze::warm_up_tokenizer().join() {
         Ok(source) => tracing::debug!(?source, "token counts ready"),
         Err(_) => tracing::warn!("loading the tokenizer failed; the first answer will retry"),
