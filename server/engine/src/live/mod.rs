@@ -264,10 +264,11 @@ impl<'w> Writer<'w> {
         WriterExit::HandedOver { to_pid }
     }
 
-    /// Waits up to [`POLL`] for changes: edited buffers, editor-reported paths, watcher events, or a
-    /// rescan when the tree cannot be watched; after a failed run, a whole-tree retry when it is due.
+    /// Waits up to [`POLL`] for changes (not at all when a buffer was already edited; an edit during the
+    /// wait ends it): edited buffers, editor-reported paths, watcher events, or a rescan when the tree
+    /// cannot be watched; after a failed run, a whole-tree retry when it is due.
     fn wait_for_changes(&mut self) -> (bool, Changes) {
-        let mut edited = self.opts.buffers.as_ref().is_some_and(|b| b.take_changed());
+        let mut edited = self.buffer_edited();
         let mut changes = Changes::Paths(Default::default());
         if let Some(ext) = &self.opts.editor_changes {
             let relevant: Vec<PathBuf> = ext
@@ -282,7 +283,9 @@ impl<'w> Writer<'w> {
                 edited = true;
             }
         }
-        let mut changed = edited | self.watched(&mut changes);
+        let mut changed = edited | self.watched(&mut changes, !edited);
+        // An edit that ended the wait.
+        changed |= self.buffer_edited();
         if self.retry.due() {
             // The last run failed: run again over the whole tree, whatever the watcher saw meanwhile.
             changes = Changes::Everything;
@@ -291,10 +294,16 @@ impl<'w> Writer<'w> {
         (changed, changes)
     }
 
-    /// What the watcher reports within [`POLL`], added to `changes`; without a working watcher, a rescan
-    /// every [`FALLBACK_RESCAN`].
-    fn watched(&mut self, changes: &mut Changes) -> bool {
-        match self.watch.rx.recv_timeout(POLL) {
+    /// Whether an editor buffer changed since the last look.
+    fn buffer_edited(&self) -> bool {
+        self.opts.buffers.as_ref().is_some_and(|b| b.take_changed())
+    }
+
+    /// What the watcher reports within [`POLL`] (or already has, without `block`), added to `changes`;
+    /// without a working watcher, a rescan every [`FALLBACK_RESCAN`].
+    fn watched(&mut self, changes: &mut Changes, block: bool) -> bool {
+        let wait = if block { POLL } else { Duration::ZERO };
+        match self.watch.rx.recv_timeout(wait) {
             Ok(batch) => {
                 relevant(&batch, &self.ignored, changes)
                     | drain_relevant(&self.watch.rx, &self.ignored, changes)
@@ -373,6 +382,9 @@ impl Watch {
     /// cannot start is said in `state.watch_problem` (the writer then rescans every 2 s).
     fn start(config: &Config, opts: &WriterOptions, state: &mut WriterState) -> Watch {
         let (tx, rx) = mpsc::channel::<DebounceEventResult>();
+        if let Some(buffers) = &opts.buffers {
+            buffers.set_waker(tx.clone());
+        }
         if opts.editor_changes.is_some() {
             return Watch {
                 rx,
