@@ -31,8 +31,14 @@ use tower_lsp_server::{LspService, Server};
 /// thread per core: the requests are short and CPU-bound, and every extra thread keeps a stack and an
 /// allocator heap (with tokio's default of up to 512, an editor resolving a file's lenses at once grew
 /// the server to 67 threads and 77 MiB of anonymous memory on tokio, against 40 MiB when the requests ran
-/// on the async workers; `tests/lsp/leak.js`). Errors: the runtime cannot be started.
+/// on the async workers; `tests/lsp/leak.js`). Token counts for `leindex/deepAnalyze` are made ready first
+/// (the mapped o200k table, ~1 ms; see `leindex_engine::analyze::prepare_tokenizer`), before the writer
+/// starts filling its model, whose size is projected from the process's RSS growth. Errors: the runtime
+/// cannot be started.
 pub fn serve_stdio() -> std::io::Result<()> {
+    if leindex_engine::analyze::warm_up_tokenizer().join().is_err() {
+        tracing::warn!("loading the tokenizer failed; the first deep analysis will retry");
+    }
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
