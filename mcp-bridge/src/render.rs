@@ -14,7 +14,9 @@ use std::fmt::Write;
 
 /// A tool's answer: `markdown` is the text content, `value` the structured content.
 pub struct Answer<T> {
+    /// The answer for programs: rmcp serializes it as the structured content.
     pub value: T,
+    /// The answer for the model: the text content.
     pub markdown: String,
 }
 

@@ -345,8 +345,8 @@ impl Bridge {
 
 impl Bridge {
     /// Runs one tool call on the blocking pool: resolves `project_path`, takes the current snapshot, runs
-    /// `f`, and logs (debug) the tool name, argument size, generation and the queue / analysis / rendering
-    /// split in ms. Errors from any step become the tool's error message.
+    /// `f`, renders the answer's Markdown, and logs (debug) the tool name, argument size, generation, the
+    /// queue / snapshot / analysis / rendering split in ms and the Markdown's size in bytes. Errors from any step become the tool's error message.
     async fn call<T, F>(
         &self,
         tool: &'static str,
@@ -370,12 +370,12 @@ impl Bridge {
             let t = Instant::now();
             let answer = f(&target, current, freshness);
             let analysis_ms = t.elapsed().as_secs_f64() * 1e3;
+            // The Markdown the model reads is rendered here, on the blocking pool, and timed; its size is
+            // the answer's (the structured JSON is serialized once, by rmcp).
             let t = Instant::now();
-            let answer_bytes = answer
-                .as_ref()
-                .map(|a| serde_json::to_vec(a).map(|v| v.len()).unwrap_or(0))
-                .unwrap_or(0);
+            let answer = answer.map(Answer::from);
             let render_ms = t.elapsed().as_secs_f64() * 1e3;
+            let answer_bytes = answer.as_ref().map_or(0, |a| a.markdown.len());
             tracing::debug!(
                 tool,
                 arg_bytes,
@@ -395,7 +395,7 @@ impl Bridge {
         if let Err(e) = &result {
             tracing::info!(tool, error = %e, "tool call failed");
         }
-        result.map(Answer::from)
+        result
     }
 }
 

@@ -9,6 +9,7 @@
 pub mod config;
 pub mod failpoint;
 pub mod graph;
+mod group;
 pub mod layout;
 pub mod live;
 pub mod memory;

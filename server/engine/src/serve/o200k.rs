@@ -54,11 +54,14 @@ const PATTERNS: [(&str, bool); 3] = [
 /// Why a table cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum TableError {
+    /// The file cannot be opened or mapped (missing, permissions).
     #[error("cannot read {path}: {source}")]
     Io {
         path: String,
         source: std::io::Error,
     },
+    /// The file is not a whole table of this format: bad magic, truncated, sizes that do not add up, or a
+    /// CRC-32 mismatch.
     #[error("{path} is not an o200k table: {what}")]
     Invalid { path: String, what: String },
 }
