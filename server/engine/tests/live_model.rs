@@ -107,10 +107,14 @@ fn two_indexes(root: &Path, dir: &ScratchDir, a: &str, b: &str) -> (Config, Conf
     (first, second)
 }
 
-/// The snapshot of `index_dir` as data, without its publication time.
+/// The snapshot of `index_dir` as data, without its publication time and PageRank (which a delta segment
+/// leaves as of its base for the symbols it does not replace; see `Snapshot::rank_generation`).
 fn published(index_dir: &Path) -> leindex_engine::model::IndexData {
     let mut d = Snapshot::open_current(index_dir).unwrap().to_index_data();
     d.created_unix_ms = 0;
+    for s in &mut d.symbols {
+        s.pagerank = 0.0;
+    }
     d
 }
 
@@ -155,6 +159,13 @@ fn edits_around_a_persist_publish_what_a_fresh_index_does() {
     );
 
     pipeline::index(&fresh, &IndexOptions::default()).unwrap();
+    let manifest = leindex_engine::store::snapshot::read_current_pointer(&live.index_dir)
+        .unwrap()
+        .unwrap();
+    assert!(
+        manifest.delta.is_some(),
+        "the edits were published as a delta: {manifest:?}"
+    );
     let (a, b) = (published(&live.index_dir), published(&fresh.index_dir));
     let caller = a
         .symbols

@@ -51,6 +51,8 @@ pub struct LiveModel {
     pub(crate) resolution: Option<graph::Resolution>,
     /// Paths upserted or removed since the last graph build: what the next one resolves again.
     pub(crate) unresolved: std::collections::BTreeSet<String>,
+    /// The base segment the next publish writes its delta over (see [`crate::pipeline::publish_edit`]).
+    pub(crate) delta_base: Option<crate::store::snapshot::DeltaBase>,
 }
 
 pub(crate) struct ModelFile {
@@ -293,7 +295,7 @@ impl LiveModel {
         self.unresolved.clear();
         data.search = assemble(|| search::assemble(docs, &self.terms));
         self.unpublished = true;
-        publish(config, &mut data, None, None, self.generation)?;
+        publish_edit(config, &mut data, self.generation, &mut self.delta_base)?;
         self.unpublished = false;
         crate::failpoint::crash_point!("live.after_publish");
         self.generation = data.generation;

@@ -576,7 +576,7 @@ impl IndexReport {
     /// Copies a published snapshot's generation and counts into the report.
     pub(crate) fn describe(&mut self, current: &Snapshot) {
         self.generation = current.generation();
-        self.symbols = current.symbol_count();
+        self.symbols = current.live_symbol_count();
         self.edges = current.edge_count();
     }
 }

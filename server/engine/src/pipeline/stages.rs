@@ -168,8 +168,18 @@ pub(crate) fn assemble(build: impl FnOnce() -> SearchData) -> SearchData {
     search
 }
 
-/// Publishes `data` as generation `max(prev_gen, CURRENT's) + 1`, with the search index `search` when given
-/// (a parked one), else `data.search`, and the symbols' signatures and docs from `texts` when given.
+/// The next generation number: `max(prev_gen, CURRENT's) + 1`.
+fn next_generation(config: &Config, prev_gen: u64) -> u64 {
+    let current = snapshot::read_current_pointer(&config.index_dir)
+        .ok()
+        .flatten()
+        .map_or(0, |m| m.generation);
+    prev_gen.max(current) + 1
+}
+
+/// Publishes `data` as generation `max(prev_gen, CURRENT's) + 1` in a new base segment, with the search
+/// index `search` when given (a parked one), else `data.search`, and the symbols' signatures and docs from
+/// `texts` when given.
 pub(crate) fn publish(
     config: &Config,
     data: &mut IndexData,
@@ -177,12 +187,7 @@ pub(crate) fn publish(
     texts: Option<&dyn SymbolTexts>,
     prev_gen: u64,
 ) -> Result<(), Error> {
-    let current = snapshot::read_current_pointer(&config.index_dir)
-        .ok()
-        .flatten()
-        .map(|(g, _)| g)
-        .unwrap_or(0);
-    data.generation = prev_gen.max(current) + 1;
+    data.generation = next_generation(config, prev_gen);
     data.created_unix_ms = now_ms();
     let t = Instant::now();
     let data: &IndexData = data;
@@ -199,6 +204,60 @@ pub(crate) fn publish(
         "snapshot published"
     );
     Ok(())
+}
+
+/// Whether edits publish delta segments (`LEINDEX_DELTA=off` makes every publish write a whole base
+/// segment, as before format version 4: for comparisons and benchmarks).
+fn deltas_enabled() -> bool {
+    std::env::var("LEINDEX_DELTA").map_or(true, |v| v != "off" && v != "0")
+}
+
+/// A live writer's publish of `data`: a delta segment over `base` (adopting the published base first when
+/// the writer has none yet) when the policy allows, else a new base segment, which becomes `base`.
+pub(crate) fn publish_edit(
+    config: &Config,
+    data: &mut IndexData,
+    prev_gen: u64,
+    base: &mut Option<snapshot::DeltaBase>,
+) -> Result<(), Error> {
+    if !deltas_enabled() {
+        *base = None;
+        return publish(config, data, None, None, prev_gen);
+    }
+    if base.is_none() {
+        *base = adopt_published_base(config);
+    }
+    data.generation = next_generation(config, prev_gen);
+    data.created_unix_ms = now_ms();
+    if let Some(b) = base.as_ref()
+        && snapshot::write_delta(&config.index_dir, b, data, Default::default())?.is_some()
+    {
+        return Ok(());
+    }
+    publish(config, data, None, None, prev_gen)?;
+    let path = config
+        .index_dir
+        .join(crate::layout::SNAPSHOT_DIR)
+        .join(snapshot::snapshot_file_name(data.generation));
+    *base = snapshot::Segment::open_written(&path)
+        .map_err(
+            |e| tracing::debug!(error = %e, "cannot map the new base; the next edit writes a base"),
+        )
+        .ok()
+        .and_then(|seg| snapshot::DeltaBase::new(std::sync::Arc::new(seg)));
+    Ok(())
+}
+
+/// The base segment `CURRENT` names, validated, when it is of this analysis version: what a writer that did
+/// not write it (a restarted one) publishes its first delta over.
+fn adopt_published_base(config: &Config) -> Option<snapshot::DeltaBase> {
+    let manifest = snapshot::read_current_pointer(&config.index_dir).ok()??;
+    let snap = Snapshot::open_manifest(&manifest, None)
+        .map_err(|e| tracing::debug!(error = %e, "published base unusable for deltas"))
+        .ok()?;
+    snap.is_current_analysis()
+        .then(|| snapshot::DeltaBase::new(snap.base_segment()))
+        .flatten()
 }
 
 /// Writes the current snapshot's graph into the catalog's `symbols`/`edges` tables, row by row from the

@@ -210,7 +210,7 @@ fn query_terms(query: &str, frames: &[&str]) -> (Vec<(String, f32)>, Vec<String>
 /// BM25 (Robertson & Zaragoza 2009; `idf = ln(1 + (N - df + 0.5) / (df + 0.5))`) of every symbol that
 /// holds a query term, each term's contribution scaled by its weight.
 fn bm25_scores(snap: &Snapshot, qterms: &[(String, f32)]) -> HashMap<SymbolId, f32> {
-    let n = snap.symbol_count() as f32;
+    let n = snap.live_symbol_count() as f32;
     let avgdl = snap.avg_doc_len().max(1e-6);
     let mut acc: HashMap<SymbolId, f32> = HashMap::default();
     for (t, weight) in qterms {
@@ -220,7 +220,7 @@ fn bm25_scores(snap: &Snapshot, qterms: &[(String, f32)]) -> HashMap<SymbolId, f
         }
         let df = postings.len() as f32;
         let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
-        for p in postings {
+        for p in postings.iter() {
             let dl = snap.doc_len(p.doc);
             let norm =
                 p.tf * (BM25_K1 + 1.0) / (p.tf + BM25_K1 * (1.0 - BM25_B + BM25_B * dl / avgdl));
@@ -278,7 +278,7 @@ fn exact_names(snap: &Snapshot, words: &[String], frames: &[&str]) -> HashMap<Sy
     for name in frames {
         candidates.push((name.to_string(), 1.0, false));
     }
-    let n = snap.symbol_count();
+    let n = snap.live_symbol_count();
     let mut exact: HashMap<SymbolId, f32> = HashMap::default();
     for (c, shape, case_matters) in &candidates {
         let lc = c.to_lowercase();

@@ -393,38 +393,17 @@ pub fn impact(snap: &Snapshot, id: SymbolId, depth: u32, limit: usize) -> Impact
     }
 }
 
-/// The id of the file at project-relative `path`, by binary search (snapshot files are sorted by path).
+/// The id of the file at project-relative `path` ([`Snapshot::file_id`]).
 pub fn file_id(snap: &Snapshot, path: &str) -> Option<FileId> {
-    let (mut lo, mut hi) = (0, snap.file_count());
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        match snap.file(FileId::new(mid)).path.cmp(path) {
-            std::cmp::Ordering::Less => lo = mid + 1,
-            std::cmp::Ordering::Greater => hi = mid,
-            std::cmp::Ordering::Equal => return Some(FileId::new(mid)),
-        }
-    }
-    None
+    snap.file_id(path)
 }
 
-/// The ids of the symbols of `file`, in source order (symbols are numbered file by file), by binary search.
+/// The ids of the symbols of `file`, in source order ([`Snapshot::symbols_in_file`]).
 pub fn symbols_in_file(
     snap: &Snapshot,
     file: FileId,
 ) -> impl DoubleEndedIterator<Item = SymbolId> + ExactSizeIterator + Clone + use<> {
-    let first = |f: FileId| {
-        let (mut lo, mut hi) = (0, snap.symbol_count());
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            if snap.symbol(SymbolId::new(mid)).file < f {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        lo as u32
-    };
-    (first(file)..first(FileId(file.0 + 1))).map(SymbolId)
+    snap.symbols_in_file(file)
 }
 
 /// The innermost non-module symbol of `file` whose line span contains the 1-based `line`.

@@ -49,8 +49,8 @@ impl SnapshotReader {
     pub fn current(&self) -> Result<Current, SnapshotError> {
         let pointer = snapshot::read_current_pointer(&self.index_dir);
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let (generation, path) = match pointer {
-            Ok(Some(p)) => p,
+        let manifest = match pointer {
+            Ok(Some(m)) => m,
             Ok(None) => {
                 return keep_or(&st, "CURRENT was removed".into(), || {
                     SnapshotError::NoSnapshot {
@@ -63,6 +63,7 @@ impl SnapshotReader {
                 return keep_or(&st, why, || e);
             }
         };
+        let generation = manifest.generation;
         if let Some(cur) = &st.current
             && cur.generation() == generation
         {
@@ -76,25 +77,14 @@ impl SnapshotReader {
         {
             let why = why.clone();
             return keep_or(&st, why.clone(), || SnapshotError::Corrupt {
-                path: path.clone(),
+                path: manifest.delta.clone().unwrap_or(manifest.base.clone()),
                 what: why,
             });
         }
-        match Snapshot::open(&path).and_then(|s| {
-            if s.generation() == generation {
-                Ok(s)
-            } else {
-                Err(SnapshotError::Corrupt {
-                    path: path.clone(),
-                    what: format!(
-                        "file of generation {generation} holds generation {}",
-                        s.generation()
-                    ),
-                })
-            }
-        }) {
+        // A new delta over the base already mapped costs a pass over the delta only.
+        match Snapshot::open_manifest(&manifest, st.current.as_deref()) {
             Ok(s) => {
-                tracing::debug!(generation, path = %path.display(), "switched to new snapshot generation");
+                tracing::debug!(generation, path = %s.path().display(), "switched to new snapshot generation");
                 let s = Arc::new(s);
                 st.current = Some(s.clone());
                 st.failed = None;

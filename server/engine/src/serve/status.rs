@@ -58,8 +58,8 @@ pub fn status(config: &Config) -> Result<Status, Error> {
         Ok(snap) => {
             st.generation = Some(snap.generation());
             st.published_unix_ms = Some(snap.created_unix_ms());
-            st.files = snap.file_count();
-            st.symbols = snap.symbol_count();
+            st.files = snap.live_file_count();
+            st.symbols = snap.live_symbol_count();
             st.edges = snap.edge_count();
             st.terms = snap.term_count();
             st.snapshot_bytes = snap.file_len();

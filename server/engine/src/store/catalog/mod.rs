@@ -611,14 +611,37 @@ impl Catalog {
                 snap.release_pages();
             }
         };
-        let symbols = snap
-            .symbols()
+        // Rows are numbered as a fresh index of the same files would be (a generation with a delta segment
+        // has gaps where the delta replaced base symbols).
+        let compact = snap.compact();
+        let new_sym = &compact.new_sym;
+        let symbols = compact
+            .symbols
+            .iter()
             .enumerate()
             .inspect(move |(i, _)| release(*i))
-            .map(|(_, s)| (Some(snap.file(s.file).path), s));
-        let edges = SymbolId::all(snap.symbol_count())
+            .map(move |(_, &id)| {
+                let s = snap.symbol(id);
+                let view = SymbolView {
+                    id: new_sym[id.index()],
+                    parent: s.parent.map(|p| new_sym[p.index()]),
+                    ..s
+                };
+                (Some(snap.file(s.file).path), view)
+            });
+        let edges = compact
+            .symbols
+            .iter()
             .inspect(move |id| release(id.index()))
-            .flat_map(|id| snap.out_edges(id).map(move |e| (id, e)));
+            .flat_map(move |&id| {
+                snap.out_edges(id).map(move |e| {
+                    let e = EdgeView {
+                        other: new_sym[e.other.index()],
+                        ..e
+                    };
+                    (new_sym[id.index()], e)
+                })
+            });
         self.replace_graph_rows(symbols, edges, snap.generation(), snap.created_unix_ms())
     }
 

@@ -9,7 +9,7 @@ use std::ops::Range;
 pub(crate) const MAGIC: [u8; 8] = *b"LEIDXSNP";
 
 /// The snapshot format version this build writes and reads (stored as a `u32` at byte offset 8).
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
 /// Size in bytes of the fixed header at the start of every snapshot file.
 pub const HEADER_SIZE: usize = 64;
@@ -31,7 +31,8 @@ pub(crate) struct Header {
     /// [`crate::model::ANALYSIS_VERSION`] of the engine that wrote it (0 in files written before it was
     /// recorded): a snapshot of another analysis version is derived data to rebuild, not to answer from.
     pub(crate) analysis_version: u64,
-    pub(crate) reserved: u64,
+    /// 0 for a base segment; for a delta segment, the generation of the base segment it applies to.
+    pub(crate) base_generation: u64,
 }
 
 #[repr(C)]
@@ -136,10 +137,22 @@ pub(crate) enum Sec {
     DocLen,
     /// [`CallSite`] records sorted by `(dst, src, line, col)` (format version 3).
     Sites,
+    /// Delta only (format version 4): u32 base file ids the delta replaces, strictly increasing.
+    DeadFiles,
+    /// Delta only: u32 base symbol ids of those files, strictly increasing.
+    DeadSymbols,
+    /// Delta only: u32 base symbol ids whose record PATCH_SYMBOLS replaces, strictly increasing.
+    PatchIds,
+    /// Delta only: one [`SymbolRec`] per PATCH_IDS entry.
+    PatchSymbols,
+    /// Delta only: u32 symbol ids whose out-list the delta's OUT_OFFSETS/OUT_EDGES replace (row i is key i).
+    OutKeys,
+    /// Delta only: u32 symbol ids whose in-list (and SITES) the delta's IN_OFFSETS/IN_EDGES replace.
+    InKeys,
 }
 
 impl Sec {
-    pub(crate) const ALL: [Sec; 12] = [
+    pub(crate) const ALL: [Sec; 18] = [
         Sec::Strings,
         Sec::Files,
         Sec::Symbols,
@@ -152,6 +165,22 @@ impl Sec {
         Sec::Postings,
         Sec::DocLen,
         Sec::Sites,
+        Sec::DeadFiles,
+        Sec::DeadSymbols,
+        Sec::PatchIds,
+        Sec::PatchSymbols,
+        Sec::OutKeys,
+        Sec::InKeys,
+    ];
+
+    /// The sections only a delta segment fills (a base segment has them, empty).
+    pub(crate) const DELTA_ONLY: [Sec; 6] = [
+        Sec::DeadFiles,
+        Sec::DeadSymbols,
+        Sec::PatchIds,
+        Sec::PatchSymbols,
+        Sec::OutKeys,
+        Sec::InKeys,
     ];
 
     pub(crate) fn from_id(id: u32) -> Option<Sec> {
@@ -172,6 +201,12 @@ impl Sec {
             Sec::Postings => "POSTINGS",
             Sec::DocLen => "DOC_LEN",
             Sec::Sites => "SITES",
+            Sec::DeadFiles => "DEAD_FILES",
+            Sec::DeadSymbols => "DEAD_SYMBOLS",
+            Sec::PatchIds => "PATCH_IDS",
+            Sec::PatchSymbols => "PATCH_SYMBOLS",
+            Sec::OutKeys => "OUT_KEYS",
+            Sec::InKeys => "IN_KEYS",
         }
     }
 }

@@ -33,12 +33,19 @@
 mod format;
 pub use format::*;
 
+mod delta;
+mod delta_write;
+mod owned;
 mod publish;
 mod read;
+mod segment;
 mod validate;
 mod write;
+use delta::{BitSet, Delta};
+pub(crate) use delta_write::*;
 pub use publish::*;
 pub use read::*;
+pub(crate) use segment::*;
 use validate::Checker;
 pub(crate) use write::*;
 

@@ -12,19 +12,88 @@ use std::time::{Duration, SystemTime};
 /// writer finishes its temp file in far less time, so this never races a concurrent (misconfigured) writer.
 pub(crate) const STALE_TMP_AGE: Duration = Duration::from_secs(3600);
 
-/// The file name of the snapshot of `generation`: `gen-<generation, 10 digits>.lsnap`.
+/// The file name of the base segment of `generation`: `gen-<generation, 10 digits>.lsnap`.
 pub(crate) fn snapshot_file_name(generation: u64) -> String {
     format!("gen-{generation:010}.lsnap")
 }
 
-/// Parses a snapshot file name back into its generation; `None` for anything not named by
-/// [`snapshot_file_name`] (this also rejects path separators, so `CURRENT` cannot point outside `snapshots/`).
-pub(crate) fn parse_snapshot_file_name(name: &str) -> Option<u64> {
-    let digits = name.strip_prefix("gen-")?.strip_suffix(".lsnap")?;
+/// The file name of the delta segment of `generation`: `delta-<generation, 10 digits>.lsnap`.
+pub(crate) fn delta_file_name(generation: u64) -> String {
+    format!("delta-{generation:010}.lsnap")
+}
+
+/// Parses a segment file name back into its generation and whether it is a delta; `None` for anything not
+/// named by [`snapshot_file_name`] or [`delta_file_name`] (this also rejects path separators, so `CURRENT`
+/// cannot point outside `snapshots/`).
+pub(crate) fn parse_segment_file_name(name: &str) -> Option<(u64, bool)> {
+    let (rest, delta) = match name.strip_prefix("gen-") {
+        Some(rest) => (rest, false),
+        None => (name.strip_prefix("delta-")?, true),
+    };
+    let digits = rest.strip_suffix(".lsnap")?;
     if digits.len() < 10 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    digits.parse().ok()
+    Some((digits.parse().ok()?, delta))
+}
+
+/// What `CURRENT` names: the published generation, as a base segment plus at most one delta segment over it.
+///
+/// `CURRENT` holds one line: `gen-<base>.lsnap` alone, or followed by a space and `delta-<generation>.lsnap`
+/// (generation > base).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Manifest {
+    /// The published generation (the delta's when there is one).
+    pub generation: u64,
+    /// The generation of the base segment.
+    pub base_generation: u64,
+    /// Path of the base segment file (relative or absolute as the index directory was given).
+    pub base: PathBuf,
+    /// Path of the delta segment file, when there is one.
+    pub delta: Option<PathBuf>,
+}
+
+impl Manifest {
+    /// The manifest of the line `line` of `CURRENT` in `index_dir`; `None` when malformed.
+    fn parse(index_dir: &Path, line: &str) -> Option<Manifest> {
+        let snapshots = IndexDir(index_dir).snapshots();
+        let mut names = line.split(' ');
+        let base_name = names.next()?;
+        let (base_generation, false) = parse_segment_file_name(base_name)? else {
+            return None;
+        };
+        let (generation, delta) = match names.next() {
+            None => (base_generation, None),
+            Some(name) => match parse_segment_file_name(name)? {
+                (g, true) if g > base_generation => (g, Some(snapshots.join(name))),
+                _ => return None,
+            },
+        };
+        if names.next().is_some() {
+            return None;
+        }
+        Some(Manifest {
+            generation,
+            base_generation,
+            base: snapshots.join(base_name),
+            delta,
+        })
+    }
+
+    /// The line `CURRENT` holds for this manifest (without the newline).
+    pub(crate) fn line(&self) -> String {
+        let base = snapshot_file_name(self.base_generation);
+        match self.delta {
+            Some(_) => format!("{base} {}", delta_file_name(self.generation)),
+            None => base,
+        }
+    }
+
+    /// Whether this manifest names the segment file `name`.
+    fn names(&self, name: &std::ffi::OsStr) -> bool {
+        self.base.file_name() == Some(name)
+            || self.delta.as_deref().and_then(Path::file_name) == Some(name)
+    }
 }
 
 /// Creates `path`, streams the snapshot of `data` into it through a 1 MiB buffer and fsyncs it; returns its
@@ -124,18 +193,13 @@ pub(crate) fn write_snapshot_with(
     };
     crate::failpoint::crash_point!("snapshot.after_data");
 
-    // Remember what readers may currently be opening so pruning keeps it. A malformed pointer is about to be
-    // replaced anyway, so it only means there is nothing extra to keep.
-    let previous = read_current_pointer(index_dir)
-        .ok()
-        .flatten()
-        .map(|(_, p)| p);
-
-    let current = IndexDir(index_dir).current();
-    let current_tmp = IndexDir(index_dir).current_temp();
-    write_synced(&current_tmp, format!("{name}\n").as_bytes())?;
-    fs::rename(&current_tmp, &current).map_err(io_err(&current))?;
-    sync_dir(index_dir)?;
+    let manifest = Manifest {
+        generation: data.generation,
+        base_generation: data.generation,
+        base: final_path.clone(),
+        delta: None,
+    };
+    swap_current(index_dir, &manifest)?;
     crate::failpoint::crash_point!("snapshot.after_current");
 
     tracing::info!(
@@ -147,29 +211,46 @@ pub(crate) fn write_snapshot_with(
         path = %final_path.display(),
         "published snapshot"
     );
-    prune(&snap_dir, data.generation, previous.as_deref());
     Ok(final_path)
 }
 
-/// Best-effort removal of superseded snapshots and stale temp files (see [`write_snapshot`]).
-pub(crate) fn prune(snap_dir: &Path, current_generation: u64, previous: Option<&Path>) {
+/// Makes `manifest` the published generation: `CURRENT.tmp` written and fsynced, renamed over `CURRENT`
+/// (the atomic publish), the directory fsynced; then prunes the segment files neither `manifest` nor the
+/// manifest it replaced names (readers may still be opening those).
+pub(crate) fn swap_current(index_dir: &Path, manifest: &Manifest) -> Result<()> {
+    // A malformed pointer is about to be replaced anyway, so it only means there is nothing extra to keep.
+    let previous = read_current_pointer(index_dir).ok().flatten();
+    let current = IndexDir(index_dir).current();
+    let current_tmp = IndexDir(index_dir).current_temp();
+    write_synced(&current_tmp, format!("{}\n", manifest.line()).as_bytes())?;
+    fs::rename(&current_tmp, &current).map_err(io_err(&current))?;
+    sync_dir(index_dir)?;
+    prune(
+        &IndexDir(index_dir).snapshots(),
+        manifest,
+        previous.as_ref(),
+    );
+    Ok(())
+}
+
+/// Best-effort removal of superseded segment files and stale temp files (see [`swap_current`]): a segment
+/// older than `current`'s generation goes unless `current` or `previous` names it.
+pub(crate) fn prune(snap_dir: &Path, current: &Manifest, previous: Option<&Manifest>) {
     let Ok(entries) = fs::read_dir(snap_dir) else {
         return;
     };
-    let keep_previous = previous
-        .and_then(|p| p.file_name())
-        .map(|n| n.to_os_string());
     for entry in entries.flatten() {
         let file_name = entry.file_name();
         let Some(name) = file_name.to_str() else {
             continue;
         };
         let path = entry.path();
-        let remove = if let Some(generation) = parse_snapshot_file_name(name) {
+        let remove = if let Some((generation, _)) = parse_segment_file_name(name) {
             // Newer generations are left alone: they can only come from another writer, and deleting them
             // could leave that writer's CURRENT dangling.
-            generation < current_generation
-                && keep_previous.as_deref() != Some(file_name.as_os_str())
+            generation < current.generation
+                && !current.names(&file_name)
+                && !previous.is_some_and(|p| p.names(&file_name))
         } else if name.starts_with(".tmp-") {
             is_dead_temp(name, &entry)
         } else {
@@ -232,12 +313,12 @@ pub(crate) fn remove_dead_temps(index_dir: &Path) {
     }
 }
 
-/// Reads `index_dir/CURRENT`: `Ok(None)` when it does not exist, otherwise the published generation and the
-/// absolute-or-relative (as `index_dir` is) path of its snapshot file. The file need not exist.
+/// Reads `index_dir/CURRENT`: `Ok(None)` when it does not exist, otherwise the [`Manifest`] it holds (paths
+/// absolute or relative as `index_dir` is). The files need not exist.
 ///
 /// Errors: [`SnapshotError::Io`] when `CURRENT` exists but cannot be read; [`SnapshotError::Corrupt`] when
-/// its content is not a single `gen-<digits>.lsnap` line.
-pub fn read_current_pointer(index_dir: &Path) -> Result<Option<(u64, PathBuf)>, SnapshotError> {
+/// its content is not one manifest line (see [`Manifest`]).
+pub fn read_current_pointer(index_dir: &Path) -> Result<Option<Manifest>, SnapshotError> {
     let current = IndexDir(index_dir).current();
     let bytes = match fs::read(&current) {
         Ok(b) => b,
@@ -249,15 +330,16 @@ pub fn read_current_pointer(index_dir: &Path) -> Result<Option<(u64, PathBuf)>, 
             });
         }
     };
-    let name = std::str::from_utf8(&bytes)
+    let line = std::str::from_utf8(&bytes)
         .ok()
         .map(|s| s.strip_suffix('\n').unwrap_or(s));
-    match name.and_then(|n| parse_snapshot_file_name(n).map(|g| (g, n))) {
-        Some((generation, n)) => Ok(Some((generation, IndexDir(index_dir).snapshots().join(n)))),
+    match line.and_then(|l| Manifest::parse(index_dir, l)) {
+        Some(m) => Ok(Some(m)),
         None => Err(SnapshotError::Corrupt {
             path: current,
             what: format!(
-                "pointer file does not name a snapshot (expected `gen-<generation>.lsnap`, found {:?})",
+                "pointer file does not name a snapshot (expected `gen-<generation>.lsnap` and an optional \
+                 ` delta-<generation>.lsnap`, found {:?})",
                 String::from_utf8_lossy(&bytes[..bytes.len().min(80)])
             ),
         }),

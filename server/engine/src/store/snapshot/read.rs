@@ -1,57 +1,28 @@
-//! A published snapshot mapped read-only: opening it and the zero-copy views its accessors return.
+//! A published generation mapped read-only: its base segment and, when it has one, its delta segment, seen
+//! through one set of zero-copy accessors as if they were a single index.
 
 use super::*;
 use crate::layout::IndexDir;
-use crate::model::{
-    CallSite, EdgeKind, EdgeRecord, FileId, FileRecord, IndexData, Language, NO_DETAIL, Posting,
-    SearchData, SymbolId, SymbolKind, SymbolRecord,
-};
-use bytemuck::Pod;
-use memmap2::Mmap;
-use std::cmp::Ordering;
+use crate::model::{CallSite, EdgeKind, FileId, Language, Posting, SymbolId, SymbolKind};
 use std::fmt;
-use std::fs::File;
-use std::io::{self};
-use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::io;
+use std::path::Path;
+use std::sync::Arc;
 
-/// Bytes of a section hashed between two releases of the mapped pages when a snapshot is validated.
-pub(crate) const RELEASE_CHUNK: usize = 32 << 20;
-
-/// Records checked between two releases of the mapped pages when a snapshot is validated.
-pub(crate) const RELEASE_RECORDS: usize = 1 << 18;
-
-/// Drops `map`'s pages from this process's RSS; see [`Snapshot::release_pages`].
-pub(crate) fn release_pages(map: &Mmap, path: &Path) {
-    #[cfg(unix)]
-    // SAFETY: the mapping is read-only and file-backed, and snapshot files are immutable (see
-    // `Snapshot::open`), so pages mapped back after MADV_DONTNEED hold the same bytes: borrowed slices stay
-    // valid.
-    if let Err(e) = unsafe { map.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) } {
-        tracing::debug!(path = %path.display(), error = %e, "cannot release snapshot pages");
-    }
-    #[cfg(not(unix))]
-    let _ = (map, path);
-}
-
-/// A validated, memory-mapped snapshot. Cheap accessors borrow straight from the mapping.
+/// A validated, memory-mapped generation: a base segment plus, when edits were published since the base was
+/// written, one delta segment (see the module docs). Cheap accessors borrow straight from the mappings.
 ///
-/// Every byte is checked by [`Snapshot::open`], so accessors return plain values. Ids passed to
-/// [`file`](Snapshot::file), [`symbol`](Snapshot::symbol), [`out_edges`](Snapshot::out_edges),
-/// [`in_edges`](Snapshot::in_edges) and [`doc_len`](Snapshot::doc_len) must be `< file_count()` /
-/// `< symbol_count()`: an out-of-range id is a programmer error and panics. Ids read from the snapshot itself
-/// (parents, edge ends, postings, name lookups) are always in range.
+/// Ids: files `0..file_count()` and symbols `0..symbol_count()`; the base's come first, then the delta's.
+/// Ids of files the delta replaced ("dead") stay out of every iteration, lookup and edge
+/// ([`Snapshot::is_live`]); asking for one directly returns its old record. An id `>=` the counts is a
+/// programmer error and panics. Ids read from the snapshot itself (parents, edge ends, postings, name
+/// lookups) are always live and in range.
 ///
-/// The mapping relies on the file never being modified in place, which the publication protocol guarantees
-/// (files are only created by rename and removed by unlink). `Snapshot` is `Send + Sync`.
+/// Every byte is checked on open, so accessors return plain values. `Snapshot` is `Send + Sync`; the base
+/// segment is shared (`Arc`) with the snapshots of later generations over the same base.
 pub struct Snapshot {
-    pub(super) path: PathBuf,
-    pub(super) map: Mmap,
-    pub(super) generation: u64,
-    pub(super) created_unix_ms: u64,
-    pub(super) analysis_version: u64,
-    pub(super) avg_doc_len: f32,
-    pub(super) sections: [Range<usize>; Sec::ALL.len()],
+    pub(super) base: Arc<Segment>,
+    pub(super) delta: Option<Delta>,
 }
 
 /// One indexed file, borrowed from a [`Snapshot`].
@@ -73,7 +44,7 @@ pub struct FileView<'a> {
     pub syntax_errors: u32,
 }
 
-/// One symbol, borrowed from a [`Snapshot`]. Field meanings are those of [`SymbolRecord`].
+/// One symbol, borrowed from a [`Snapshot`]. Field meanings are those of [`crate::model::SymbolRecord`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SymbolView<'a> {
     /// The symbol's global id.
@@ -108,7 +79,8 @@ pub struct SymbolView<'a> {
     pub callers: u32,
     /// Number of distinct resolved callees.
     pub callees: u32,
-    /// PageRank scaled so the mean is 1.0.
+    /// PageRank scaled so the mean is 1.0, as of [`Snapshot::rank_generation`] for symbols the delta did
+    /// not touch.
     pub pagerank: f32,
 }
 
@@ -126,249 +98,344 @@ pub struct EdgeView<'a> {
     /// Field or global name of a data edge; empty otherwise.
     pub detail: &'a str,
     /// 1-based line of the first site in the source's file, 0 when there is none (see
-    /// [`EdgeRecord::line`]).
+    /// [`crate::model::EdgeRecord::line`]).
     pub line: u32,
+}
+
+/// The edges of one symbol in one direction (see [`Snapshot::out_edges`]).
+pub struct Edges<'a> {
+    seg: &'a Segment,
+    edges: std::slice::Iter<'a, EdgeRec>,
+    dead: Option<&'a BitSet>,
+}
+
+impl<'a> Iterator for Edges<'a> {
+    type Item = EdgeView<'a>;
+    fn next(&mut self) -> Option<EdgeView<'a>> {
+        // A base edge to a replaced symbol cannot survive a correct delta (its list would have been
+        // replaced); skipping it anyway keeps dead symbols out of every answer.
+        self.edges
+            .by_ref()
+            .find(|e| self.dead.is_none_or(|d| !d.get(e.other.index())))
+            .map(|e| self.seg.edge_view(e))
+    }
+}
+
+/// The postings of one term over a generation: the base's of live symbols, then the delta's (see
+/// [`Snapshot::postings`]).
+#[derive(Clone, Copy)]
+pub struct Postings<'a> {
+    base: &'a [Posting],
+    delta: &'a [Posting],
+    dead: Option<&'a BitSet>,
+}
+
+impl<'a> Postings<'a> {
+    /// The postings, sorted by doc.
+    pub fn iter(self) -> impl Iterator<Item = Posting> + 'a {
+        let dead = self.dead;
+        self.base
+            .iter()
+            .filter(move |p| dead.is_none_or(|d| !d.get(p.doc.index())))
+            .chain(self.delta)
+            .copied()
+    }
+
+    /// How many there are (the term's document frequency); counts the base's when a delta is present.
+    pub fn len(self) -> usize {
+        match self.dead {
+            None => self.base.len() + self.delta.len(),
+            Some(_) => self.iter().count(),
+        }
+    }
+
+    /// Whether the term holds no live document.
+    pub fn is_empty(self) -> bool {
+        self.len() == 0
+    }
+
+    /// The postings, copied.
+    pub fn to_vec(self) -> Vec<Posting> {
+        self.iter().collect()
+    }
 }
 
 impl fmt::Debug for Snapshot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Snapshot")
-            .field("path", &self.path)
-            .field("generation", &self.generation)
-            .field("bytes", &self.map.len())
+            .field("base", &self.base.path)
+            .field("delta", &self.delta.as_ref().map(|d| &d.seg.path))
+            .field("generation", &self.generation())
+            .field("bytes", &self.file_len())
             .field("files", &self.file_count())
             .field("symbols", &self.symbol_count())
             .field("edges", &self.edge_count())
-            .field("terms", &self.term_count())
             .finish()
     }
 }
 
 impl Snapshot {
-    /// Maps and fully validates the snapshot file at `path` (cost: one pass over the file).
+    /// Maps and fully validates the base segment file at `path` as a generation of its own (cost: one pass
+    /// over the file).
     ///
     /// Errors: [`SnapshotError::Io`] when the file cannot be opened or mapped; [`SnapshotError::Version`]
     /// for another format version; [`SnapshotError::Corrupt`] for anything else: truncation, bad magic,
     /// CRC mismatches, misaligned or out-of-bounds sections, dangling ids, invalid UTF-8, unknown kind
-    /// codes, unsorted indexes. Never panics on any file content.
+    /// codes, unsorted indexes, or a delta segment (which only means something over its base: open it
+    /// through [`Snapshot::open_current`]). Never panics on any file content.
     pub fn open(path: &Path) -> Result<Snapshot, SnapshotError> {
-        let file = File::open(path).map_err(io_err(path))?;
-        let len = file.metadata().map_err(io_err(path))?.len();
-        let ck = Checker { path };
-        // Check before mapping: zero-length files cannot be mapped portably.
-        ck.ensure(len >= HEADER_SIZE as u64, || {
-            format!("file truncated: {len} bytes is smaller than the {HEADER_SIZE}-byte header")
-        })?;
-        // SAFETY: snapshot files are immutable once renamed into place (see the module docs): the writer never
-        // modifies them and pruning only unlinks them, which keeps the mapped pages valid. A process that
-        // rewrites the file in place anyway breaks this contract, as for any memory-mapped file.
-        let map = unsafe { Mmap::map(&file) }.map_err(io_err(path))?;
-        let sections = Self::validate_layout(&ck, &map, &|| release_pages(&map, path))?;
-        let header: Header = bytemuck::pod_read_unaligned(&map[..HEADER_SIZE]);
-        let snapshot = Snapshot {
-            path: path.to_path_buf(),
-            map,
-            generation: header.generation,
-            created_unix_ms: header.created_unix_ms,
-            analysis_version: header.analysis_version,
-            avg_doc_len: header.avg_doc_len,
-            sections,
+        let base = Segment::open(path)?;
+        if base.is_delta() {
+            return Err(Checker { path }.corrupt(format!(
+                "it is a delta segment over generation {}; open the index directory's CURRENT instead",
+                base.base_generation
+            )));
+        }
+        Ok(Snapshot {
+            base: Arc::new(base),
+            delta: None,
+        })
+    }
+
+    /// Opens the generation `manifest` names: its base segment (shared with `reuse` when `reuse` was opened
+    /// over the same base file, so a new delta costs a pass over the delta only) and its delta segment,
+    /// checked against the base.
+    ///
+    /// Errors: [`SnapshotError::Corrupt`] when a named file does not exist, holds another generation than
+    /// its name, or the delta is not over this base; plus everything [`Snapshot::open`] returns.
+    pub fn open_manifest(
+        manifest: &Manifest,
+        reuse: Option<&Snapshot>,
+    ) -> Result<Snapshot, SnapshotError> {
+        let base = match reuse {
+            Some(s)
+                if s.base.path == manifest.base
+                    && s.base.generation == manifest.base_generation =>
+            {
+                s.base.clone()
+            }
+            _ => {
+                let base = open_named(&manifest.base, manifest.base_generation)?;
+                if base.is_delta() {
+                    return Err(Checker {
+                        path: &manifest.base,
+                    }
+                    .corrupt("CURRENT names a delta segment as its base"));
+                }
+                Arc::new(base)
+            }
         };
-        snapshot.validate_content(&ck)?;
-        snapshot.release_pages();
-        tracing::debug!(path = %path.display(), generation = snapshot.generation, "opened snapshot");
-        Ok(snapshot)
+        let delta = match &manifest.delta {
+            None => None,
+            Some(path) => Some(Delta::open(open_named(path, manifest.generation)?, &base)?),
+        };
+        Ok(Snapshot { base, delta })
     }
 
-    /// Drops the mapping's pages from this process's RSS (`madvise(MADV_DONTNEED)`); they stay in the page
-    /// cache, and the next access maps them back from it (or re-reads the file). Validation reads every byte,
-    /// so without this an opened snapshot would count its whole length (Linux 6.1: 755 MB) against the
-    /// memory budget until the OS needed the pages. Slices borrowed from the snapshot stay valid. Best
-    /// effort: a refused advice changes nothing else.
-    pub(crate) fn release_pages(&self) {
-        release_pages(&self.map, &self.path);
-    }
-
-    /// Opens the snapshot `index_dir/CURRENT` names.
+    /// Opens the generation `index_dir/CURRENT` names (see [`Snapshot::open_manifest`]).
     ///
     /// Errors: [`SnapshotError::NoSnapshot`] when there is no `CURRENT`; [`SnapshotError::Corrupt`] when
-    /// `CURRENT` is malformed, names a missing file, or the file's generation differs from its name; plus
-    /// everything [`Snapshot::open`] returns.
+    /// `CURRENT` is malformed or names a missing file; plus everything [`Snapshot::open_manifest`] returns.
     pub fn open_current(index_dir: &Path) -> Result<Snapshot, SnapshotError> {
-        let Some((generation, path)) = read_current_pointer(index_dir)? else {
-            return Err(SnapshotError::NoSnapshot {
+        match read_current_pointer(index_dir)? {
+            Some(m) => Snapshot::open_manifest(&m, None),
+            None => Err(SnapshotError::NoSnapshot {
                 dir: index_dir.to_path_buf(),
-            });
-        };
-        let snapshot = match Snapshot::open(&path) {
-            Err(SnapshotError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
-                return Err(SnapshotError::Corrupt {
-                    path: IndexDir(index_dir).current(),
-                    what: format!("it names {}, which does not exist", path.display()),
-                });
-            }
-            other => other?,
-        };
-        if snapshot.generation != generation {
-            return Err(SnapshotError::Corrupt {
-                path,
-                what: format!(
-                    "file name says generation {generation}, header says {}",
-                    snapshot.generation
-                ),
-            });
+            }),
         }
-        Ok(snapshot)
     }
 
-    pub(crate) fn bytes(&self, sec: Sec) -> &[u8] {
-        self.map
-            .get(self.sections[sec as usize - 1].clone())
-            .unwrap_or(&[])
+    /// The base segment, shared.
+    pub(crate) fn base_segment(&self) -> Arc<Segment> {
+        self.base.clone()
     }
 
-    /// A record section as a typed slice. Validation proved the cast succeeds; the empty fallback is
-    /// unreachable and only there so no code path can panic.
-    pub(crate) fn recs<T: Pod>(&self, sec: Sec) -> &[T] {
-        bytemuck::try_cast_slice(self.bytes(sec)).unwrap_or(&[])
+    /// Drops the mappings' pages from this process's RSS (see [`Segment::release_pages`]).
+    pub(crate) fn release_pages(&self) {
+        self.base.release_pages();
+        if let Some(d) = &self.delta {
+            d.seg.release_pages();
+        }
     }
 
-    /// A string of the STRINGS section. Re-checking UTF-8 of the (short) slice costs little and keeps this
-    /// free of `unsafe`; validation proved it succeeds.
-    pub(crate) fn str_at(&self, r: StrRef) -> &str {
-        span(r)
-            .and_then(|range| self.bytes(Sec::Strings).get(range))
-            .and_then(|b| std::str::from_utf8(b).ok())
-            .unwrap_or("")
+    /// The newest segment: the delta's when there is one.
+    fn top(&self) -> &Segment {
+        self.delta.as_ref().map_or(&*self.base, |d| &d.seg)
     }
 
-    /// The generation this snapshot was written for.
+    fn dead_symbols(&self) -> Option<&BitSet> {
+        self.delta.as_ref().map(|d| &d.dead_symbols)
+    }
+
+    /// The generation this snapshot was published as.
     pub fn generation(&self) -> u64 {
-        self.generation
+        self.top().generation
+    }
+
+    /// The generation of the base segment: PageRank, and the caller and callee counts of symbols the delta
+    /// did not touch, are as of this generation (they are refreshed when the delta is merged).
+    pub fn rank_generation(&self) -> u64 {
+        self.base.generation
     }
 
     /// Publication time recorded by the writer, ms since the Unix epoch.
     pub fn created_unix_ms(&self) -> u64 {
-        self.created_unix_ms
+        self.top().created_unix_ms
     }
 
     /// Whether the engine that wrote this snapshot derived it as this one does (the same
     /// [`crate::model::ANALYSIS_VERSION`]); a stale one answers with the old analysis until rebuilt.
     pub fn is_current_analysis(&self) -> bool {
-        self.analysis_version == u64::from(crate::model::ANALYSIS_VERSION)
+        let current = u64::from(crate::model::ANALYSIS_VERSION);
+        self.base.analysis_version == current && self.top().analysis_version == current
     }
 
-    /// The path the snapshot was opened from.
+    /// The path of the newest segment file (the delta's when there is one).
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.top().path
     }
 
-    /// Size of the snapshot file in bytes.
+    /// Bytes of the segment files mapped (base plus delta).
     pub fn file_len(&self) -> u64 {
-        self.map.len() as u64
+        self.base.map.len() as u64 + self.delta.as_ref().map_or(0, |d| d.seg.map.len() as u64)
     }
 
-    /// Number of files; file ids are `0..file_count()`.
+    /// The bound of file ids: `0..file_count()` (dead ones included, see [`Snapshot::live_file_count`]).
     pub fn file_count(&self) -> usize {
-        self.recs::<FileRec>(Sec::Files).len()
+        self.base.recs::<FileRec>(Sec::Files).len()
+            + self
+                .delta
+                .as_ref()
+                .map_or(0, |d| d.seg.recs::<FileRec>(Sec::Files).len())
     }
 
-    /// Number of symbols; symbol ids are `0..symbol_count()`.
+    /// The bound of symbol ids: `0..symbol_count()` (dead ones included, see
+    /// [`Snapshot::live_symbol_count`]).
     pub fn symbol_count(&self) -> usize {
-        self.recs::<SymbolRec>(Sec::Symbols).len()
+        self.base.recs::<SymbolRec>(Sec::Symbols).len()
+            + self
+                .delta
+                .as_ref()
+                .map_or(0, |d| d.seg.recs::<SymbolRec>(Sec::Symbols).len())
+    }
+
+    /// Number of files the generation holds.
+    pub fn live_file_count(&self) -> usize {
+        self.file_count() - self.delta.as_ref().map_or(0, |d| d.dead_files.count())
+    }
+
+    /// Number of symbols the generation holds (BM25's N).
+    pub fn live_symbol_count(&self) -> usize {
+        self.symbol_count() - self.delta.as_ref().map_or(0, |d| d.dead_symbols.count())
+    }
+
+    /// Whether symbol `id` belongs to this generation (not replaced by the delta).
+    pub fn is_live(&self, id: SymbolId) -> bool {
+        self.dead_symbols().is_none_or(|d| !d.get(id.index()))
+    }
+
+    /// Whether file `id` belongs to this generation (not replaced by the delta).
+    pub fn is_live_file(&self, id: FileId) -> bool {
+        self.delta
+            .as_ref()
+            .is_none_or(|d| !d.dead_files.get(id.index()))
     }
 
     /// Number of edges (each is stored once per direction).
     pub fn edge_count(&self) -> usize {
-        self.recs::<EdgeRec>(Sec::OutEdges).len()
+        match &self.delta {
+            None => self.base.recs::<EdgeRec>(Sec::OutEdges).len(),
+            Some(d) => d.edges,
+        }
     }
 
-    /// Number of distinct search terms.
+    /// Number of terms stored: the base's plus the delta's (a term in both counts twice).
     pub fn term_count(&self) -> usize {
-        self.recs::<TermRec>(Sec::Terms).len()
+        self.base.recs::<TermRec>(Sec::Terms).len()
+            + self
+                .delta
+                .as_ref()
+                .map_or(0, |d| d.seg.recs::<TermRec>(Sec::Terms).len())
     }
 
     /// The file with id `id`. Panics if `id >= file_count()` (programmer error).
     pub fn file(&self, id: FileId) -> FileView<'_> {
-        let f = self.recs::<FileRec>(Sec::Files)[id.index()];
-        FileView {
-            id,
-            path: self.str_at(f.path),
-            hash: self.str_at(f.hash),
-            size: f.size,
-            mtime_ms: f.mtime_ms,
-            // Validated on open; Rust is only the unreachable fallback.
-            language: Language::from_code(f.language).unwrap_or(Language::Rust),
-            syntax_errors: f.syntax_errors,
+        let base = self.base.recs::<FileRec>(Sec::Files);
+        match (&self.delta, id.index().checked_sub(base.len())) {
+            (Some(d), Some(i)) => d.seg.file_view(id, &d.seg.recs::<FileRec>(Sec::Files)[i]),
+            _ => self.base.file_view(id, &base[id.index()]),
         }
     }
 
     /// The symbol with id `id`. Panics if `id >= symbol_count()` (programmer error).
     pub fn symbol(&self, id: SymbolId) -> SymbolView<'_> {
-        let s = self.recs::<SymbolRec>(Sec::Symbols)[id.index()];
-        SymbolView {
-            id,
-            file: s.file,
-            parent: s.parent.some(),
-            name: self.str_at(s.name),
-            qualified_name: self.str_at(s.qualified),
-            signature: self.str_at(s.signature),
-            doc: self.str_at(s.doc),
-            // Validated on open; Module is only the unreachable fallback.
-            kind: SymbolKind::from_code(s.kind).unwrap_or(SymbolKind::Module),
-            byte_start: s.byte_start,
-            byte_end: s.byte_end,
-            line_start: s.line_start,
-            line_end: s.line_end,
-            complexity: s.complexity,
-            loc: s.loc,
-            callers: s.callers,
-            callees: s.callees,
-            pagerank: s.pagerank,
+        let base = self.base.recs::<SymbolRec>(Sec::Symbols);
+        let Some(d) = &self.delta else {
+            return self.base.symbol_view(id, &base[id.index()]);
+        };
+        if let Some(i) = id.index().checked_sub(base.len()) {
+            return d
+                .seg
+                .symbol_view(id, &d.seg.recs::<SymbolRec>(Sec::Symbols)[i]);
+        }
+        match d.seg.recs::<SymbolId>(Sec::PatchIds).binary_search(&id) {
+            Ok(i) => d
+                .seg
+                .symbol_view(id, &d.seg.recs::<SymbolRec>(Sec::PatchSymbols)[i]),
+            Err(_) => self.base.symbol_view(id, &base[id.index()]),
         }
     }
 
-    /// All files in id order.
+    /// The live files in id order.
     pub fn files(&self) -> impl Iterator<Item = FileView<'_>> {
-        FileId::all(self.file_count()).map(|id| self.file(id))
+        FileId::all(self.file_count())
+            .filter(|&id| self.is_live_file(id))
+            .map(|id| self.file(id))
     }
 
-    /// All symbols in id order.
+    /// The live symbols in id order.
     pub fn symbols(&self) -> impl Iterator<Item = SymbolView<'_>> {
-        SymbolId::all(self.symbol_count()).map(|id| self.symbol(id))
+        SymbolId::all(self.symbol_count())
+            .filter(|&id| self.is_live(id))
+            .map(|id| self.symbol(id))
     }
 
-    pub(crate) fn adjacency(
-        &self,
-        id: SymbolId,
-        offsets: Sec,
-        edges: Sec,
-    ) -> impl Iterator<Item = EdgeView<'_>> {
-        let offsets = self.recs::<u32>(offsets);
-        let start = offsets[id.index()] as usize;
-        let end = offsets[id.index() + 1] as usize;
-        let edges = self.recs::<EdgeRec>(edges).get(start..end).unwrap_or(&[]);
-        edges.iter().map(|e| EdgeView {
-            other: e.other,
-            // Validated on open; Contains is only the unreachable fallback.
-            kind: EdgeKind::from_code(e.kind).unwrap_or(EdgeKind::Contains),
-            weight: e.weight,
-            ambiguous: e.ambiguous != 0,
-            detail: self.str_at(e.detail),
-            line: e.line,
-        })
+    /// One direction of symbol `id`'s adjacency: the delta's list when it has one for `id`, else the
+    /// base's.
+    fn adjacency(&self, id: SymbolId, keys: Sec, offsets: Sec, edges: Sec) -> Edges<'_> {
+        if let Some(d) = &self.delta
+            && let Ok(row) = d.seg.recs::<SymbolId>(keys).binary_search(&id)
+        {
+            return Edges {
+                seg: &d.seg,
+                edges: d.seg.csr_row(row, offsets, edges).iter(),
+                dead: None,
+            };
+        }
+        let n_base = self.base.recs::<SymbolRec>(Sec::Symbols).len();
+        assert!(id.index() < self.symbol_count(), "symbol {id} out of range");
+        let row = if id.index() < n_base {
+            self.base.csr_row(id.index(), offsets, edges)
+        } else {
+            &[]
+        };
+        Edges {
+            seg: &self.base,
+            edges: row.iter(),
+            dead: self.dead_symbols(),
+        }
     }
 
     /// Edges leaving symbol `id`, sorted by (kind code, destination); `other` is the destination.
     /// Panics if `id >= symbol_count()` (programmer error).
-    pub fn out_edges(&self, id: SymbolId) -> impl Iterator<Item = EdgeView<'_>> {
-        self.adjacency(id, Sec::OutOffsets, Sec::OutEdges)
+    pub fn out_edges(&self, id: SymbolId) -> Edges<'_> {
+        self.adjacency(id, Sec::OutKeys, Sec::OutOffsets, Sec::OutEdges)
     }
 
     /// Edges entering symbol `id`, sorted by (kind code, source); `other` is the source.
     /// Panics if `id >= symbol_count()` (programmer error).
-    pub fn in_edges(&self, id: SymbolId) -> impl Iterator<Item = EdgeView<'_>> {
-        self.adjacency(id, Sec::InOffsets, Sec::InEdges)
+    pub fn in_edges(&self, id: SymbolId) -> Edges<'_> {
+        self.adjacency(id, Sec::InKeys, Sec::InOffsets, Sec::InEdges)
     }
 
     /// Where the certain calls, property reads and type references of symbol `id` are written, sorted by
@@ -376,10 +443,15 @@ impl Snapshot {
     /// over SITES, no allocation. An edge without sites here (ambiguous, or a site whose column was not
     /// known) still has its line.
     pub fn sites_to(&self, id: SymbolId) -> &[CallSite] {
-        let sites = self.recs::<CallSite>(Sec::Sites);
-        let start = sites.partition_point(|s| s.dst < id);
-        let end = start + sites[start..].partition_point(|s| s.dst == id);
-        &sites[start..end]
+        if let Some(d) = &self.delta
+            && d.seg
+                .recs::<SymbolId>(Sec::InKeys)
+                .binary_search(&id)
+                .is_ok()
+        {
+            return d.seg.sites_of(id);
+        }
+        self.base.sites_of(id)
     }
 
     /// The sites of [`Self::sites_to`] `dst` written in `src`, by line and column.
@@ -390,130 +462,122 @@ impl Snapshot {
         &sites[start..end]
     }
 
-    /// Ids (ascending) of the symbols whose simple name equals `name` case-insensitively (both sides are
-    /// lowercased char by char). Binary search over NAME_INDEX: O(log n) comparisons, no allocation.
+    /// Ids (ascending) of the live symbols whose simple name equals `name` case-insensitively (both sides
+    /// are lowercased char by char). Binary search over each segment's NAME_INDEX: O(log n) comparisons, no
+    /// allocation.
     pub fn symbols_named<'a>(&'a self, name: &str) -> impl Iterator<Item = SymbolId> + use<'a> {
-        let index = self.recs::<SymbolId>(Sec::NameIndex);
-        let symbols = self.recs::<SymbolRec>(Sec::Symbols);
-        let cmp = |id: SymbolId| {
-            symbols
-                .get(id.index())
-                .map_or(Ordering::Less, |s| cmp_folded(self.str_at(s.name), name))
-        };
-        let lo = index.partition_point(|&id| cmp(id) == Ordering::Less);
-        let hi = lo + index[lo..].partition_point(|&id| cmp(id) != Ordering::Greater);
-        index[lo..hi].iter().copied()
+        let base = self.base.named(name, 0);
+        let delta = self.delta.as_ref().map_or(&[][..], |d| {
+            d.seg
+                .named(name, self.base.recs::<SymbolRec>(Sec::Symbols).len())
+        });
+        let dead = self.dead_symbols();
+        base.iter()
+            .copied()
+            .filter(move |id| dead.is_none_or(|d| !d.get(id.index())))
+            .chain(delta.iter().copied())
     }
 
     /// The postings (sorted by doc) of `term`, compared by exact bytes; empty when the term is absent.
-    pub fn postings(&self, term: &str) -> &[Posting] {
-        let terms = self.recs::<TermRec>(Sec::Terms);
-        match terms.binary_search_by(|t| self.str_at(t.term).cmp(term)) {
-            Ok(i) => self.term_postings(terms[i]),
-            Err(_) => &[],
+    pub fn postings(&self, term: &str) -> Postings<'_> {
+        Postings {
+            base: self.base.postings_of(term),
+            delta: self.delta.as_ref().map_or(&[], |d| d.seg.postings_of(term)),
+            dead: self.dead_symbols(),
         }
     }
 
-    pub(crate) fn term_postings(&self, t: TermRec) -> &[Posting] {
-        span(StrRef {
-            off: t.postings,
-            len: t.count,
-        })
-        .and_then(|range| self.recs::<Posting>(Sec::Postings).get(range))
-        .unwrap_or(&[])
-    }
-
-    /// All `(term, postings)` pairs in term byte order.
-    pub fn terms(&self) -> impl Iterator<Item = (&str, &[Posting])> {
-        self.recs::<TermRec>(Sec::Terms)
-            .iter()
-            .map(|&t| (self.str_at(t.term), self.term_postings(t)))
+    /// The distinct terms of base and delta in byte order (a term whose documents were all replaced may be
+    /// among them, with empty [`Snapshot::postings`]).
+    pub fn terms(&self) -> Vec<&str> {
+        let mut terms: Vec<&str> = std::iter::once(&*self.base)
+            .chain(self.delta.as_ref().map(|d| &d.seg))
+            .flat_map(|seg| {
+                seg.recs::<TermRec>(Sec::Terms)
+                    .iter()
+                    .map(|t| seg.str_at(t.term))
+            })
+            .collect();
+        if self.delta.is_some() {
+            terms.sort_unstable();
+            terms.dedup();
+        }
+        terms
     }
 
     /// Field-weighted BM25F length of symbol `id`'s document. Panics if `id >= symbol_count()`.
     pub fn doc_len(&self, id: SymbolId) -> f32 {
-        self.recs::<f32>(Sec::DocLen)[id.index()]
+        let base = self.base.recs::<f32>(Sec::DocLen);
+        match (&self.delta, id.index().checked_sub(base.len())) {
+            (Some(d), Some(i)) => d.seg.recs::<f32>(Sec::DocLen)[i],
+            _ => base[id.index()],
+        }
     }
 
-    /// Mean document length over all symbols (as computed by the index builder).
+    /// Mean document length over the generation's symbols (as computed by the index builder).
     pub fn avg_doc_len(&self) -> f32 {
-        self.avg_doc_len
+        self.top().avg_doc_len
     }
 
-    /// Copies the whole snapshot back into an owned [`IndexData`]; `write_snapshot` then `to_index_data`
-    /// is the identity for well-formed input (edges sorted by `(src, kind, dst)`, terms sorted).
-    pub fn to_index_data(&self) -> IndexData {
-        let files = self
-            .files()
-            .map(|f| FileRecord {
-                path: f.path.to_owned(),
-                language: f.language,
-                hash: f.hash.to_owned(),
-                size: f.size,
-                mtime_ms: f.mtime_ms,
-                syntax_errors: f.syntax_errors,
-            })
-            .collect();
-        let symbols = self
-            .symbols()
-            .map(|s| SymbolRecord {
-                file: s.file,
-                name: s.name.to_owned(),
-                qualified_name: s.qualified_name.to_owned(),
-                kind: s.kind,
-                parent: s.parent.unwrap_or(SymbolId::NONE),
-                byte_start: s.byte_start,
-                byte_end: s.byte_end,
-                line_start: s.line_start,
-                line_end: s.line_end,
-                signature: s.signature.to_owned(),
-                doc: s.doc.to_owned(),
-                complexity: s.complexity,
-                loc: s.loc,
-                pagerank: s.pagerank,
-                callers: s.callers,
-                callees: s.callees,
-            })
-            .collect();
-        // Details as the index builder keeps them: the distinct non-empty texts, sorted.
-        let mut details: Vec<&str> = SymbolId::all(self.symbol_count())
-            .flat_map(|src| self.out_edges(src).map(|e| e.detail))
-            .filter(|d| !d.is_empty())
-            .collect();
-        details.sort_unstable();
-        details.dedup();
-        let mut edges = Vec::with_capacity(self.edge_count());
-        for src in SymbolId::all(self.symbol_count()) {
-            edges.extend(self.out_edges(src).map(|e| {
-                EdgeRecord {
-                    src,
-                    dst: e.other,
-                    kind: e.kind,
-                    weight: e.weight,
-                    ambiguous: e.ambiguous,
-                    detail: details
-                        .binary_search(&e.detail)
-                        .map_or(NO_DETAIL, |i| i as u32),
-                    line: e.line,
-                }
-            }));
+    /// The id of the live file at project-relative `path`, by binary search (each segment's files are
+    /// sorted by path).
+    pub fn file_id(&self, path: &str) -> Option<FileId> {
+        let find = |seg: &Segment, first: usize| {
+            let files = seg.recs::<FileRec>(Sec::Files);
+            files
+                .binary_search_by(|f| seg.str_at(f.path).cmp(path))
+                .ok()
+                .map(|i| FileId::new(first + i))
+        };
+        if let Some(d) = &self.delta
+            && let Some(id) = find(&d.seg, self.base.recs::<FileRec>(Sec::Files).len())
+        {
+            return Some(id);
         }
-        IndexData {
-            generation: self.generation,
-            created_unix_ms: self.created_unix_ms,
-            files,
-            symbols,
-            edges,
-            details: details.into_iter().map(str::to_owned).collect(),
-            sites: self.recs::<CallSite>(Sec::Sites).to_vec(),
-            search: SearchData {
-                terms: self
-                    .terms()
-                    .map(|(t, p)| (t.to_owned(), p.to_vec()))
-                    .collect(),
-                doc_len: self.recs::<f32>(Sec::DocLen).to_vec(),
-                avg_doc_len: self.avg_doc_len,
-            },
-        }
+        find(&self.base, 0).filter(|&id| self.is_live_file(id))
     }
+
+    /// The ids of the symbols of `file`, in source order (each segment numbers its symbols file by file), by
+    /// binary search.
+    pub fn symbols_in_file(
+        &self,
+        file: FileId,
+    ) -> impl DoubleEndedIterator<Item = SymbolId> + ExactSizeIterator + Clone + use<> {
+        let n_base_files = self.base.recs::<FileRec>(Sec::Files).len();
+        let (seg, first) = match &self.delta {
+            Some(d) if file.index() >= n_base_files => {
+                (&d.seg, self.base.recs::<SymbolRec>(Sec::Symbols).len())
+            }
+            _ => (&*self.base, 0),
+        };
+        let symbols = seg.recs::<SymbolRec>(Sec::Symbols);
+        let lo = symbols.partition_point(|s| s.file < file);
+        let hi = lo + symbols[lo..].partition_point(|s| s.file == file);
+        // Ids fit u32: validation bounds symbol counts below `SymbolId::NONE`.
+        ((first + lo) as u32..(first + hi) as u32).map(SymbolId)
+    }
+}
+
+/// Opens the segment at `path`, which a manifest names as holding `generation`.
+fn open_named(path: &Path, generation: u64) -> Result<Segment, SnapshotError> {
+    let segment = match Segment::open(path) {
+        Err(SnapshotError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
+            let dir = path.parent().and_then(Path::parent).unwrap_or(path);
+            return Err(SnapshotError::Corrupt {
+                path: IndexDir(dir).current(),
+                what: format!("it names {}, which does not exist", path.display()),
+            });
+        }
+        other => other?,
+    };
+    if segment.generation != generation {
+        return Err(SnapshotError::Corrupt {
+            path: path.to_path_buf(),
+            what: format!(
+                "file name says generation {generation}, header says {}",
+                segment.generation
+            ),
+        });
+    }
+    Ok(segment)
 }

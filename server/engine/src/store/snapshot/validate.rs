@@ -62,23 +62,24 @@ impl Checker<'_> {
         strings: &str,
         offsets: &[u32],
         edges: &[EdgeRec],
+        n_rows: usize,
         n_symbols: usize,
         dir: &str,
     ) -> Result<()> {
-        self.ensure(offsets.len() == n_symbols + 1, || {
+        self.ensure(offsets.len() == n_rows + 1, || {
             format!(
                 "{dir}_OFFSETS has {} entries, expected {}",
                 offsets.len(),
-                n_symbols + 1
+                n_rows + 1
             )
         })?;
         self.ensure(offsets[0] == 0, || {
             format!("{dir}_OFFSETS does not start at 0")
         })?;
         if let Some(i) = offsets.windows(2).position(|w| w[0] > w[1]) {
-            return Err(self.corrupt(format!("{dir}_OFFSETS decreases at symbol {i}")));
+            return Err(self.corrupt(format!("{dir}_OFFSETS decreases at row {i}")));
         }
-        let last = offsets[n_symbols] as usize;
+        let last = offsets[n_rows] as usize;
         self.ensure(last == edges.len(), || {
             format!(
                 "{dir}_OFFSETS ends at {last} but {dir}_EDGES has {} edges",
@@ -104,13 +105,14 @@ impl Checker<'_> {
     }
 }
 
-impl Snapshot {
+impl Segment {
     /// Checks header, section table, section bounds/alignment/tiling and all CRCs; returns section ranges
     /// indexed by `Sec as usize - 1`.
-    /// `release` is called between chunks of the CRC pass (see [`Snapshot::release_pages`]).
+    /// `release` is called between chunks of the CRC pass (see [`Segment::release_pages`]).
     pub(crate) fn validate_layout(
         ck: &Checker<'_>,
         map: &[u8],
+        crc: bool,
         release: &dyn Fn(),
     ) -> Result<[Range<usize>; Sec::ALL.len()]> {
         let table_end = check_header(ck, map)?;
@@ -125,7 +127,7 @@ impl Snapshot {
             ck.ensure(slot.is_none(), || {
                 format!("section {} appears twice", sec.name())
             })?;
-            *slot = Some(check_section(ck, map, sec, &e, table_end, release)?);
+            *slot = Some(check_section(ck, map, sec, &e, table_end, crc, release)?);
         }
         let mut out: [Range<usize>; Sec::ALL.len()] = Default::default();
         for (i, r) in ranges.into_iter().enumerate() {
@@ -137,7 +139,7 @@ impl Snapshot {
     }
 
     /// Checks every record of every section; after this all accessors are infallible.
-    /// Gives the mapped pages back as it goes (see [`Snapshot::release_pages`]).
+    /// Gives the mapped pages back as it goes (see [`Segment::release_pages`]).
     pub(crate) fn validate_content(&self, ck: &Checker<'_>) -> Result<()> {
         let strings = std::str::from_utf8(self.bytes(Sec::Strings))
             .map_err(|e| ck.corrupt(format!("section STRINGS is not valid UTF-8 ({e})")))?;
@@ -149,7 +151,16 @@ impl Snapshot {
             format!("{n_symbols} symbols is more than ids can address")
         })?;
         self.check_files(ck, strings, files)?;
-        self.check_symbols(ck, strings, symbols, files.len())?;
+        self.check_symbols(ck, strings, symbols, 0..files.len(), 0..n_symbols)?;
+        if let Some(sec) = Sec::DELTA_ONLY
+            .into_iter()
+            .find(|&s| !self.bytes(s).is_empty())
+        {
+            return Err(ck.corrupt(format!(
+                "base segment has a non-empty {} section",
+                sec.name()
+            )));
+        }
         self.check_edges(ck, strings, n_symbols)?;
         self.check_name_index(ck, strings, symbols)?;
         self.check_sites(ck, n_symbols)?;
@@ -186,7 +197,12 @@ impl Snapshot {
     }
 
     /// FILES: path and hash strings, language codes.
-    fn check_files(&self, ck: &Checker<'_>, strings: &str, files: &[FileRec]) -> Result<()> {
+    pub(crate) fn check_files(
+        &self,
+        ck: &Checker<'_>,
+        strings: &str,
+        files: &[FileRec],
+    ) -> Result<()> {
         for (i, f) in files.iter().enumerate() {
             self.release_every(i);
             ck.str_ref(strings, f.path, || format!("FILES[{i}] path"))?;
@@ -198,23 +214,24 @@ impl Snapshot {
         Ok(())
     }
 
-    /// SYMBOLS: file and parent ids in range, kind codes, the four strings.
-    fn check_symbols(
+    /// SYMBOLS (or PATCH_SYMBOLS): file ids in `files` and parent ids in `parents`, kind codes, the four
+    /// strings.
+    pub(crate) fn check_symbols(
         &self,
         ck: &Checker<'_>,
         strings: &str,
         symbols: &[SymbolRec],
-        n_files: usize,
+        files: Range<usize>,
+        parents: Range<usize>,
     ) -> Result<()> {
-        let n_symbols = symbols.len();
         for (i, s) in symbols.iter().enumerate() {
             self.release_every(i);
-            ck.ensure((s.file.index()) < n_files, || {
-                format!("SYMBOLS[{i}] has file {} of {n_files}", s.file)
+            ck.ensure(files.contains(&s.file.index()), || {
+                format!("SYMBOLS[{i}] has file {} outside {files:?}", s.file)
             })?;
             ck.ensure(
-                s.parent == SymbolId::NONE || (s.parent.index()) < n_symbols,
-                || format!("SYMBOLS[{i}] has parent {} of {n_symbols}", s.parent),
+                s.parent == SymbolId::NONE || parents.contains(&s.parent.index()),
+                || format!("SYMBOLS[{i}] has parent {} outside {parents:?}", s.parent),
             )?;
             ck.ensure(SymbolKind::from_code(s.kind).is_some(), || {
                 format!("SYMBOLS[{i}] has unknown symbol kind {}", s.kind)
@@ -234,11 +251,11 @@ impl Snapshot {
         let out_offsets: &[u32] = ck.records(self.bytes(Sec::OutOffsets), Sec::OutOffsets)?;
         let out_edges: &[EdgeRec] = ck.records(self.bytes(Sec::OutEdges), Sec::OutEdges)?;
         self.release_pages();
-        ck.csr(strings, out_offsets, out_edges, n_symbols, "OUT")?;
+        ck.csr(strings, out_offsets, out_edges, n_symbols, n_symbols, "OUT")?;
         self.release_pages();
         let in_offsets: &[u32] = ck.records(self.bytes(Sec::InOffsets), Sec::InOffsets)?;
         let in_edges: &[EdgeRec] = ck.records(self.bytes(Sec::InEdges), Sec::InEdges)?;
-        ck.csr(strings, in_offsets, in_edges, n_symbols, "IN")?;
+        ck.csr(strings, in_offsets, in_edges, n_symbols, n_symbols, "IN")?;
         self.release_pages();
         ck.ensure(in_edges.len() == out_edges.len(), || {
             format!(
@@ -284,6 +301,22 @@ impl Snapshot {
 
     /// TERMS strictly sorted with postings in range, POSTINGS' docs in range, one DOC_LEN per symbol.
     fn check_search(&self, ck: &Checker<'_>, strings: &str, n_symbols: usize) -> Result<()> {
+        self.check_terms(ck, strings)?;
+        let postings: &[Posting] = ck.records(self.bytes(Sec::Postings), Sec::Postings)?;
+        if let Some(p) = postings.iter().find(|p| p.doc.index() >= n_symbols) {
+            return Err(ck.corrupt(format!("POSTINGS has doc {} of {n_symbols}", p.doc)));
+        }
+        let doc_len: &[f32] = ck.records(self.bytes(Sec::DocLen), Sec::DocLen)?;
+        ck.ensure(doc_len.len() == n_symbols, || {
+            format!(
+                "DOC_LEN has {} entries, expected {n_symbols}",
+                doc_len.len()
+            )
+        })
+    }
+
+    /// TERMS strictly sorted, each one's postings inside POSTINGS.
+    pub(crate) fn check_terms(&self, ck: &Checker<'_>, strings: &str) -> Result<()> {
         let terms: &[TermRec] = ck.records(self.bytes(Sec::Terms), Sec::Terms)?;
         let postings: &[Posting] = ck.records(self.bytes(Sec::Postings), Sec::Postings)?;
         let mut prev: Option<&str> = None;
@@ -302,16 +335,7 @@ impl Snapshot {
                 )
             })?;
         }
-        if let Some(p) = postings.iter().find(|p| p.doc.index() >= n_symbols) {
-            return Err(ck.corrupt(format!("POSTINGS has doc {} of {n_symbols}", p.doc)));
-        }
-        let doc_len: &[f32] = ck.records(self.bytes(Sec::DocLen), Sec::DocLen)?;
-        ck.ensure(doc_len.len() == n_symbols, || {
-            format!(
-                "DOC_LEN has {} entries, expected {n_symbols}",
-                doc_len.len()
-            )
-        })
+        Ok(())
     }
 }
 
@@ -379,6 +403,7 @@ fn check_section(
     sec: Sec,
     e: &SectionEntry,
     table_end: usize,
+    crc: bool,
     release: &dyn Fn(),
 ) -> Result<Range<usize>> {
     let actual_len = map.len();
@@ -405,6 +430,9 @@ fn check_section(
     ck.ensure(start >= table_end, || {
         format!("section {} overlaps the header", sec.name())
     })?;
+    if !crc {
+        return Ok(start..end);
+    }
     let mut hasher = crc32fast::Hasher::new();
     for chunk in map[start..end].chunks(RELEASE_CHUNK) {
         hasher.update(chunk);

@@ -294,6 +294,19 @@ impl SearchSections for SearchData {
     }
 }
 
+/// What the header of a segment records besides its layout.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Stamp {
+    /// The generation the segment belongs to.
+    pub(crate) generation: u64,
+    /// Publication time, ms since the Unix epoch.
+    pub(crate) created_unix_ms: u64,
+    /// Mean BM25F document length over the whole generation (base and delta together).
+    pub(crate) avg_doc_len: f32,
+    /// 0 for a base segment; the base's generation for a delta segment.
+    pub(crate) base_generation: u64,
+}
+
 /// Writes sections to a file one after another, each one's CRC computed as it streams through, and the
 /// header and section table last (over the zeroed space reserved for them at the start).
 pub(crate) struct SectionWriter<'p, W: Write + Seek> {
@@ -369,20 +382,21 @@ impl<'p, W: Write + Seek> SectionWriter<'p, W> {
     }
 
     /// Writes the header and the section table over the reserved space; returns the writer and the file
-    /// length in bytes.
-    pub(crate) fn finish(mut self, data: &IndexData, avg_doc_len: f32) -> Result<(W, u64)> {
+    /// length in bytes. `stamp` gives the generation, time, mean document length and (for a delta
+    /// segment) the base generation.
+    pub(crate) fn finish(mut self, stamp: Stamp) -> Result<(W, u64)> {
         let table: &[u8] = bytemuck::cast_slice(&self.entries);
         let mut header = Header {
             magic: MAGIC,
             version: FORMAT_VERSION,
             section_count: self.entries.len() as u32,
-            generation: data.generation,
-            created_unix_ms: data.created_unix_ms,
+            generation: stamp.generation,
+            created_unix_ms: stamp.created_unix_ms,
             file_len: self.pos,
-            avg_doc_len,
+            avg_doc_len: stamp.avg_doc_len,
             header_crc: 0,
             analysis_version: u64::from(crate::model::ANALYSIS_VERSION),
-            reserved: 0,
+            base_generation: stamp.base_generation,
         };
         header.header_crc = header_crc(&header, table);
         let path = self.path;
@@ -430,7 +444,15 @@ pub(crate) fn encode<W: Write + Seek>(
     write_postings(&mut w, search, data.symbols.len(), n_postings)?;
     w.section(Sec::DocLen, bytemuck::cast_slice(search.doc_len()))?;
     w.section(Sec::Sites, bytemuck::cast_slice(&data.sites))?;
-    w.finish(data, search.avg_doc_len())
+    for sec in Sec::DELTA_ONLY {
+        w.section(sec, &[])?;
+    }
+    w.finish(Stamp {
+        generation: data.generation,
+        created_unix_ms: data.created_unix_ms,
+        avg_doc_len: search.avg_doc_len(),
+        base_generation: 0,
+    })
 }
 
 /// The search's terms in order, refused when one appears twice or the counts overflow u32.
