@@ -397,13 +397,13 @@ fn sites_of_a_callee_and_of_a_pair() {
     let dir = TempDir::new("sites");
     let snap = write_and_open(dir.path(), &sample(1));
     let lines = |sites: &[CallSite]| sites.iter().map(|s| (s.line, s.col)).collect::<Vec<_>>();
-    assert_eq!(lines(snap.sites_to(SymbolId(3))), [(6, 8), (7, 20)]);
+    assert_eq!(lines(&snap.sites_to(SymbolId(3))), [(6, 8), (7, 20)]);
     assert_eq!(
         lines(snap.sites_between(SymbolId(2), SymbolId(3))),
         [(6, 8), (7, 20)]
     );
     assert_eq!(lines(snap.sites_between(SymbolId(9), SymbolId(3))), []);
-    assert_eq!(lines(snap.sites_to(SymbolId(7))), [(5, 13)]);
+    assert_eq!(lines(&snap.sites_to(SymbolId(7))), [(5, 13)]);
     assert!(snap.sites_to(SymbolId(0)).is_empty() && snap.sites_to(SymbolId(10)).is_empty());
 }
 

@@ -293,9 +293,16 @@ impl LiveModel {
         });
         // The resolution now matches the model's facts, whether or not the publish succeeds.
         self.unresolved.clear();
-        data.search = assemble(|| search::assemble(docs, &self.terms));
+        let docs: Vec<&search::Doc> = docs().collect();
         self.unpublished = true;
-        publish_edit(config, &mut data, self.generation, &mut self.delta_base)?;
+        publish_edit(
+            config,
+            &mut data,
+            self.generation,
+            &mut self.delta_base,
+            &docs,
+            &self.terms,
+        )?;
         self.unpublished = false;
         crate::failpoint::crash_point!("live.after_publish");
         self.generation = data.generation;

@@ -5,6 +5,7 @@ use crate::Error;
 use crate::config::Config;
 use crate::model::{FileFacts, FileRecord, IndexData, Language, SearchData};
 use crate::parse::{self, SourceFile};
+use crate::search::{self, Doc, TermTable};
 use crate::store::catalog::{self, Catalog, FileState};
 use crate::store::snapshot::{self, SearchSections, Snapshot, SymbolTexts};
 use rayon::prelude::*;
@@ -214,27 +215,40 @@ fn deltas_enabled() -> bool {
 
 /// A live writer's publish of `data`: a delta segment over `base` (adopting the published base first when
 /// the writer has none yet) when the policy allows, else a new base segment, which becomes `base`.
+///
+/// `docs` are the symbols' search documents in symbol order and `terms` their term table: a delta takes
+/// its own symbols' postings from them, a base assembles the whole search index into `data.search`.
 pub(crate) fn publish_edit(
     config: &Config,
     data: &mut IndexData,
     prev_gen: u64,
     base: &mut Option<snapshot::DeltaBase>,
+    docs: &[&Doc],
+    terms: &TermTable,
 ) -> Result<(), Error> {
+    let full = |data: &mut IndexData| {
+        data.search = assemble(|| search::assemble(|| docs.iter().copied(), terms));
+        publish(config, data, None, None, prev_gen)
+    };
     if !deltas_enabled() {
         *base = None;
-        return publish(config, data, None, None, prev_gen);
+        return full(data);
     }
     if base.is_none() {
         *base = adopt_published_base(config);
     }
     data.generation = next_generation(config, prev_gen);
     data.created_unix_ms = now_ms();
+    let search = snapshot::DeltaDocs {
+        docs,
+        names: &terms.names,
+    };
     if let Some(b) = base.as_ref()
-        && snapshot::write_delta(&config.index_dir, b, data, Default::default())?.is_some()
+        && snapshot::write_delta(&config.index_dir, b, data, search, Default::default())?.is_some()
     {
         return Ok(());
     }
-    publish(config, data, None, None, prev_gen)?;
+    full(data)?;
     let path = config
         .index_dir
         .join(crate::layout::SNAPSHOT_DIR)
@@ -244,7 +258,7 @@ pub(crate) fn publish_edit(
             |e| tracing::debug!(error = %e, "cannot map the new base; the next edit writes a base"),
         )
         .ok()
-        .and_then(|seg| snapshot::DeltaBase::new(std::sync::Arc::new(seg)));
+        .and_then(|seg| snapshot::DeltaBase::from_data(std::sync::Arc::new(seg), data));
     Ok(())
 }
 
@@ -256,7 +270,7 @@ fn adopt_published_base(config: &Config) -> Option<snapshot::DeltaBase> {
         .map_err(|e| tracing::debug!(error = %e, "published base unusable for deltas"))
         .ok()?;
     snap.is_current_analysis()
-        .then(|| snapshot::DeltaBase::new(snap.base_segment()))
+        .then(|| snapshot::DeltaBase::from_segment(snap.base_segment()))
         .flatten()
 }
 

@@ -48,6 +48,9 @@ pub(crate) struct Delta {
     pub(crate) dead_files: BitSet,
     /// Base symbols of those files.
     pub(crate) dead_symbols: BitSet,
+    /// Base symbols whose out-list is not the base's: dead ones and those in OUT_KEYS. Their base in-edges
+    /// and sites are gone; the delta's IN lists and SITES hold their current ones.
+    pub(crate) stale_sources: BitSet,
     /// Edges of the generation (counted once, from the out-lists).
     pub(crate) edges: usize,
 }
@@ -67,6 +70,15 @@ impl Delta {
         let bounds = Bounds::of(base, &seg);
         let dead_files = sorted_ids(&ck, &seg, Sec::DeadFiles, bounds.base_files)?;
         let dead_symbols = sorted_ids(&ck, &seg, Sec::DeadSymbols, bounds.base_symbols)?;
+        let out_keys = sorted_ids(&ck, &seg, Sec::OutKeys, bounds.symbols)?;
+        let stale_sources = BitSet::of(
+            bounds.base_symbols,
+            dead_symbols
+                .iter()
+                .chain(out_keys)
+                .map(|&i| i as usize)
+                .filter(|&i| i < bounds.base_symbols),
+        );
         let dead_files = BitSet::of(bounds.base_files, dead_files.iter().map(|&i| i as usize));
         let dead_symbols = BitSet::of(
             bounds.base_symbols,
@@ -76,6 +88,7 @@ impl Delta {
             seg,
             dead_files,
             dead_symbols,
+            stale_sources,
             edges: 0,
         };
         delta.validate(&ck, base, &bounds)?;
@@ -146,6 +159,15 @@ impl Delta {
             if let Some(e) = edges.iter().find(|e| !live(e.other)) {
                 return Err(ck.corrupt(format!("{dir}_EDGES names replaced symbol {}", e.other)));
             }
+            // An added in-edge comes from a source whose out-list the delta holds.
+            if dir == "IN"
+                && let Some(e) = edges.iter().find(|e| !self.changed_source(e.other, b))
+            {
+                return Err(ck.corrupt(format!(
+                    "IN_EDGES adds an edge from {}, whose out-list is the base's",
+                    e.other
+                )));
+            }
             if let Some(&k) = keys.iter().find(|&&k| !live(SymbolId(k))) {
                 return Err(ck.corrupt(format!("{dir}_KEYS names replaced symbol {k}")));
             }
@@ -182,7 +204,13 @@ impl Delta {
         )
     }
 
-    /// SITES: ends live, strictly sorted, every callee one of IN_KEYS (whose sites these replace).
+    /// Whether `src`'s out-list comes from the delta (a delta symbol, or a base one in OUT_KEYS).
+    fn changed_source(&self, src: SymbolId, b: &Bounds) -> bool {
+        src.index() >= b.base_symbols || self.stale_sources.get(src.index())
+    }
+
+    /// SITES: ends live, from sources whose out-list the delta holds, strictly sorted, every callee one of
+    /// IN_KEYS.
     fn check_sites(
         &self,
         ck: &Checker<'_>,
@@ -191,10 +219,12 @@ impl Delta {
     ) -> Result<()> {
         let sites: &[CallSite] = ck.records(self.seg.bytes(Sec::Sites), Sec::Sites)?;
         let keys = self.seg.recs::<SymbolId>(Sec::InKeys);
-        if let Some(s) = sites
-            .iter()
-            .find(|s| !live(s.src) || !live(s.dst) || keys.binary_search(&s.dst).is_err())
-        {
+        if let Some(s) = sites.iter().find(|s| {
+            !live(s.src)
+                || !live(s.dst)
+                || !self.changed_source(s.src, b)
+                || keys.binary_search(&s.dst).is_err()
+        }) {
             return Err(ck.corrupt(format!(
                 "SITES has {} -> {} (of {} symbols), not a replaced in-list",
                 s.src, s.dst, b.symbols

@@ -3,41 +3,239 @@
 
 use super::*;
 use crate::layout::IndexDir;
-use crate::model::{CallSite, EdgeRecord, FileId, IndexData, Posting, SymbolId, SymbolRecord};
+use crate::model::{CallSite, FileId, IndexData, Posting, SymbolId, SymbolRecord};
 use std::fs;
 use std::io::{Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// A base segment a writer publishes deltas over, with each file's symbol range.
+/// A base segment a writer publishes deltas over, with what a delta is computed against kept in memory:
+/// each file's path, content hash, symbol range and a fingerprint of its symbols, and each symbol's caller
+/// and callee counts and a fingerprint of its out-list. So planning a delta reads none of the base's pages
+/// (on go-std, reading them back cost ~40 ms a publish).
+///
+/// Fingerprints are 64-bit hashes (foldhash, fixed seed): a changed list or file is taken for an unchanged
+/// one only on a hash collision.
 pub(crate) struct DeltaBase {
     pub(crate) seg: Arc<Segment>,
+    files: Vec<BaseFile>,
     /// `file_starts[f]..file_starts[f + 1]` are base file `f`'s symbol ids.
     file_starts: Vec<u32>,
+    /// Callers and callees of each base symbol.
+    counts: Vec<[u32; 2]>,
+    /// Fingerprint of each base symbol's out-list ([`list_print`]).
+    out: Vec<u64>,
+}
+
+/// What a delta compares a base file with.
+struct BaseFile {
+    path: Box<str>,
+    hash: Box<str>,
+    /// [`symbols_print`] of its symbols.
+    symbols: u64,
 }
 
 impl DeltaBase {
-    /// The base of `seg` (a base segment); `None` when its symbols are not numbered file by file (every
-    /// writer numbers them so; anything else is not worth a delta).
-    pub(crate) fn new(seg: Arc<Segment>) -> Option<DeltaBase> {
-        let n_files = seg.recs::<FileRec>(Sec::Files).len();
+    /// The base of `seg` (a base segment this process did not just write), read from its mapping; `None`
+    /// when it is a delta or its symbols are not numbered file by file (every writer numbers them so).
+    pub(crate) fn from_segment(seg: Arc<Segment>) -> Option<DeltaBase> {
         let symbols = seg.recs::<SymbolRec>(Sec::Symbols);
-        let grouped = symbols.windows(2).all(|w| w[0].file <= w[1].file);
-        let mut file_starts = vec![0u32; n_files + 1];
-        for s in symbols {
-            file_starts[s.file.index() + 1] += 1;
+        if seg.is_delta() || !symbols.windows(2).all(|w| w[0].file <= w[1].file) {
+            return None;
         }
-        for f in 0..n_files {
-            file_starts[f + 1] += file_starts[f];
-        }
+        let file_starts = starts(
+            seg.recs::<FileRec>(Sec::Files).len(),
+            symbols.iter().map(|s| s.file.index()),
+        );
+        let files = seg
+            .recs::<FileRec>(Sec::Files)
+            .iter()
+            .zip(file_starts.windows(2))
+            .map(|(f, w)| BaseFile {
+                path: seg.str_at(f.path).into(),
+                hash: seg.str_at(f.hash).into(),
+                symbols: symbols_print(
+                    symbols[w[0] as usize..w[1] as usize]
+                        .iter()
+                        .map(SymbolShape::of_rec),
+                ),
+            })
+            .collect();
+        let counts = symbols.iter().map(|s| [s.callers, s.callees]).collect();
+        let out = (0..symbols.len())
+            .map(|i| {
+                let row = seg.csr_row(i, Sec::OutOffsets, Sec::OutEdges);
+                list_print(row.iter().map(|e| EdgeShape {
+                    other: e.other,
+                    kind: e.kind,
+                    weight: e.weight.to_bits(),
+                    ambiguous: e.ambiguous,
+                    line: e.line,
+                    detail: seg.str_at(e.detail),
+                }))
+            })
+            .collect();
         seg.release_pages();
-        (grouped && !seg.is_delta()).then_some(DeltaBase { seg, file_starts })
+        Some(DeltaBase {
+            seg,
+            files,
+            file_starts,
+            counts,
+            out,
+        })
+    }
+
+    /// The base of `seg`, which this process just wrote from `data`: computed from `data` (in memory) rather
+    /// than from the mapping. `None` when `data`'s symbols are not numbered file by file.
+    pub(crate) fn from_data(seg: Arc<Segment>, data: &IndexData) -> Option<DeltaBase> {
+        if !data.symbols.windows(2).all(|w| w[0].file <= w[1].file) {
+            return None;
+        }
+        let file_starts = starts(
+            data.files.len(),
+            data.symbols.iter().map(|s| s.file.index()),
+        );
+        let files = data
+            .files
+            .iter()
+            .zip(file_starts.windows(2))
+            .map(|(f, w)| BaseFile {
+                path: f.path.as_str().into(),
+                hash: f.hash.as_str().into(),
+                symbols: symbols_print(
+                    data.symbols[w[0] as usize..w[1] as usize]
+                        .iter()
+                        .map(SymbolShape::of_record),
+                ),
+            })
+            .collect();
+        let counts = data
+            .symbols
+            .iter()
+            .map(|s| [s.callers, s.callees])
+            .collect();
+        let identity: Vec<SymbolId> = SymbolId::all(data.symbols.len()).collect();
+        let out = out_lists(data, &identity)
+            .map(|list| list_print(list.iter().map(|m| m.shape(data))))
+            .collect();
+        Some(DeltaBase {
+            seg,
+            files,
+            file_starts,
+            counts,
+            out,
+        })
     }
 
     /// The base's generation.
     pub(crate) fn generation(&self) -> u64 {
         self.seg.generation
     }
+}
+
+/// Where each of `len` groups starts when items are numbered group by group; `keys` gives each item's group.
+fn starts(len: usize, keys: impl Iterator<Item = usize>) -> Vec<u32> {
+    let mut starts = vec![0u32; len + 1];
+    for k in keys {
+        starts[k + 1] += 1;
+    }
+    for f in 0..len {
+        starts[f + 1] += starts[f];
+    }
+    starts
+}
+
+/// What of a symbol its file's content decides, compared to tell an unchanged file.
+#[derive(Hash)]
+struct SymbolShape {
+    kind: u8,
+    span: [u32; 4],
+    complexity: u32,
+    loc: u32,
+}
+
+impl SymbolShape {
+    fn of_rec(s: &SymbolRec) -> SymbolShape {
+        SymbolShape {
+            kind: s.kind,
+            span: [s.byte_start, s.byte_end, s.line_start, s.line_end],
+            complexity: s.complexity,
+            loc: s.loc,
+        }
+    }
+
+    fn of_record(s: &SymbolRecord) -> SymbolShape {
+        SymbolShape {
+            kind: s.kind.code(),
+            span: [s.byte_start, s.byte_end, s.line_start, s.line_end],
+            complexity: s.complexity,
+            loc: s.loc,
+        }
+    }
+}
+
+/// One edge of an out-list as the fingerprint sees it.
+#[derive(Hash)]
+struct EdgeShape<'a> {
+    other: SymbolId,
+    kind: u8,
+    weight: u32,
+    ambiguous: u8,
+    line: u32,
+    detail: &'a str,
+}
+
+/// The fingerprint of a file's symbols, in order.
+fn symbols_print(symbols: impl Iterator<Item = SymbolShape>) -> u64 {
+    print(symbols)
+}
+
+/// The fingerprint of an out-list, in (kind, other) order.
+fn list_print<'a>(edges: impl Iterator<Item = EdgeShape<'a>>) -> u64 {
+    print(edges)
+}
+
+/// A 64-bit hash of a sequence (its length included), with a fixed seed.
+fn print<T: std::hash::Hash>(items: impl Iterator<Item = T>) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = foldhash::quality::FixedState::with_seed(0x6c65_696e_6465_7800).build_hasher();
+    let mut n = 0u64;
+    for item in items {
+        item.hash(&mut h);
+        n += 1;
+    }
+    h.write_u64(n);
+    h.finish()
+}
+
+/// Every data symbol's out-list, its targets renumbered by `new_sym`, sorted by (kind, target) with ties
+/// in input order (the snapshot's CSR order).
+fn out_lists<'a>(
+    data: &'a IndexData,
+    new_sym: &'a [SymbolId],
+) -> impl Iterator<Item = Vec<Entry>> + 'a {
+    let edges = &data.edges;
+    let (starts, order) = crate::group::group_by_key(
+        0..edges.len() as u32,
+        edges.len(),
+        data.symbols.len(),
+        |&i| edges[i as usize].src.index(),
+    );
+    (0..data.symbols.len()).map(move |i| {
+        let mut mapped: Vec<Entry> = order[starts[i]..starts[i + 1]]
+            .iter()
+            .map(|&k| {
+                let e = &edges[k as usize];
+                Entry {
+                    other: new_sym[e.dst.index()],
+                    edge: k,
+                    kind: e.kind.code(),
+                }
+            })
+            .collect();
+        mapped.sort_by_key(|e| (e.kind, e.other));
+        mapped
+    })
 }
 
 /// When a publish writes a delta rather than a new base (a merge): the delta, which holds everything
@@ -72,9 +270,33 @@ struct Entry {
     kind: u8,
 }
 
+impl Entry {
+    fn shape<'d>(&self, data: &'d IndexData) -> EdgeShape<'d> {
+        let e = &data.edges[self.edge as usize];
+        EdgeShape {
+            other: self.other,
+            kind: self.kind,
+            weight: e.weight.to_bits(),
+            ambiguous: u8::from(e.ambiguous),
+            line: e.line,
+            detail: data.detail(e),
+        }
+    }
+}
+
+/// The search documents of a generation, one per symbol of its [`IndexData`] in symbol order, and the
+/// term table their term ids index: a delta builds the postings of its own symbols from them (the whole
+/// inverted index is only assembled for a base).
+#[derive(Clone, Copy)]
+pub(crate) struct DeltaDocs<'d> {
+    pub(crate) docs: &'d [&'d crate::search::Doc],
+    pub(crate) names: &'d [String],
+}
+
 /// What a delta of `data` over a base holds, in reader ids (base ids first, then the delta's).
 struct Plan<'d> {
     data: &'d IndexData,
+    search: DeltaDocs<'d>,
     base_files: usize,
     base_symbols: usize,
     /// Reader id of every data symbol.
@@ -87,9 +309,12 @@ struct Plan<'d> {
     dead_symbols: Vec<u32>,
     /// (base id, data index, base file) of base symbols whose caller/callee counts changed.
     patches: Vec<(SymbolId, usize, FileId)>,
-    /// Replaced out-lists and in-lists: (reader id, the list), sorted by reader id.
+    /// Replaced out-lists: (reader id, the list), sorted by reader id.
     out: Vec<(SymbolId, Vec<Entry>)>,
+    /// Added in-lists: the edges whose source's out-list is in the delta, by target, sorted by reader id.
     ins: Vec<(SymbolId, Vec<Entry>)>,
+    /// Data symbols whose out-list is in the delta (delta symbols, and base ones in `out`).
+    changed: Vec<bool>,
 }
 
 /// Writes the delta segment of `data` (generation `data.generation`) over `base` under `index_dir` and
@@ -103,15 +328,17 @@ pub(crate) fn write_delta(
     index_dir: &Path,
     base: &DeltaBase,
     data: &IndexData,
+    search: DeltaDocs<'_>,
     policy: DeltaPolicy,
 ) -> Result<Option<PathBuf>> {
     let t = std::time::Instant::now();
     if data.generation.saturating_sub(base.generation()) > policy.max_age
         || !data.files.windows(2).all(|w| w[0].path < w[1].path)
+        || search.docs.len() != data.symbols.len()
     {
         return Ok(None);
     }
-    let Some(plan) = Plan::new(base, data, policy) else {
+    let Some(plan) = Plan::new(base, data, search, policy) else {
         return Ok(None);
     };
     let plan_ms = t.elapsed().as_millis() as u64;
@@ -159,10 +386,16 @@ pub(crate) fn write_delta(
 
 impl<'d> Plan<'d> {
     /// The plan, or `None` when it is over `policy`'s size.
-    fn new(base: &DeltaBase, data: &'d IndexData, policy: DeltaPolicy) -> Option<Plan<'d>> {
+    fn new(
+        base: &DeltaBase,
+        data: &'d IndexData,
+        search: DeltaDocs<'d>,
+        policy: DeltaPolicy,
+    ) -> Option<Plan<'d>> {
         let seg = &base.seg;
         let mut plan = Plan {
             data,
+            search,
             base_files: seg.recs::<FileRec>(Sec::Files).len(),
             base_symbols: seg.recs::<SymbolRec>(Sec::Symbols).len(),
             new_sym: vec![SymbolId::NONE; data.symbols.len()],
@@ -173,16 +406,16 @@ impl<'d> Plan<'d> {
             patches: Vec::new(),
             out: Vec::new(),
             ins: Vec::new(),
+            changed: vec![false; data.symbols.len()],
         };
         let budget = (plan.base_symbols as f64 * policy.max_fraction) as usize + policy.slack;
         plan.map_files(base);
         if plan.symbols.len() > budget {
             return None;
         }
-        plan.find_patches(seg);
-        plan.out = plan.replaced_lists(seg, true);
-        plan.ins = plan.replaced_lists(seg, false);
-        seg.release_pages();
+        plan.find_patches(base);
+        plan.out = plan.replaced_out_lists(base);
+        plan.ins = plan.added_in_lists();
         let records = plan.symbols.len() + plan.patches.len() + plan.out.len() + plan.ins.len();
         (records <= budget).then_some(plan)
     }
@@ -191,35 +424,28 @@ impl<'d> Plan<'d> {
     /// same symbols (count, kinds and spans) keeps its base ids; every other data file goes into the delta,
     /// and every unmatched base file is dead.
     fn map_files(&mut self, base: &DeltaBase) {
-        let seg = &base.seg;
-        let base_files = seg.recs::<FileRec>(Sec::Files);
-        let base_syms = seg.recs::<SymbolRec>(Sec::Symbols);
         let data = self.data;
-        let mut data_starts = vec![0usize; data.files.len() + 1];
-        for s in &data.symbols {
-            data_starts[s.file.index() + 1] += 1;
-        }
-        for f in 0..data.files.len() {
-            data_starts[f + 1] += data_starts[f];
-        }
-        let mut kept = vec![false; base_files.len()];
+        let data_starts = starts(
+            data.files.len(),
+            data.symbols.iter().map(|s| s.file.index()),
+        );
+        let mut kept = vec![false; base.files.len()];
         let mut b = 0;
         for (f, file) in data.files.iter().enumerate() {
-            while b < base_files.len() && seg.str_at(base_files[b].path) < file.path.as_str() {
+            while b < base.files.len() && &*base.files[b].path < file.path.as_str() {
                 b += 1;
             }
-            let ours = data_starts[f]..data_starts[f + 1];
-            let theirs = base.file_starts.get(b).zip(base.file_starts.get(b + 1));
-            let same = b < base_files.len()
-                && seg.str_at(base_files[b].path) == file.path
-                && seg.str_at(base_files[b].hash) == file.hash
-                && theirs.is_some_and(|(&lo, &hi)| {
-                    (hi - lo) as usize == ours.len()
-                        && ours
-                            .clone()
-                            .zip(lo as usize..)
-                            .all(|(i, j)| same_symbol(&data.symbols[i], &base_syms[j]))
-                });
+            let ours = data_starts[f] as usize..data_starts[f + 1] as usize;
+            let same = base.files.get(b).is_some_and(|theirs| {
+                *theirs.path == file.path
+                    && *theirs.hash == file.hash
+                    && theirs.symbols
+                        == symbols_print(
+                            data.symbols[ours.clone()]
+                                .iter()
+                                .map(SymbolShape::of_record),
+                        )
+            });
             if same {
                 kept[b] = true;
                 let lo = base.file_starts[b] as usize;
@@ -242,56 +468,32 @@ impl<'d> Plan<'d> {
     }
 
     /// Base symbols kept whose caller or callee counts changed.
-    fn find_patches(&mut self, seg: &Segment) {
-        let base_syms = seg.recs::<SymbolRec>(Sec::Symbols);
+    fn find_patches(&mut self, base: &DeltaBase) {
+        let base_files = &base.file_starts;
         for (i, s) in self.data.symbols.iter().enumerate() {
             let r = self.new_sym[i].index();
-            if let Some(b) = base_syms.get(r)
-                && (b.callers != s.callers || b.callees != s.callees)
+            if let Some(&[callers, callees]) = base.counts.get(r)
+                && (callers != s.callers || callees != s.callees)
             {
-                self.patches.push((SymbolId::new(r), i, b.file));
+                // Kept symbols keep their base file: the one whose symbol range holds `r`.
+                let file = base_files.partition_point(|&start| start as usize <= r) - 1;
+                self.patches.push((SymbolId::new(r), i, FileId::new(file)));
             }
         }
     }
 
-    /// The adjacency lists (out when `outgoing`) that differ from the base's: every delta symbol's
-    /// non-empty list and every kept symbol's list that changed, sorted by reader id.
-    fn replaced_lists(&self, seg: &Segment, outgoing: bool) -> Vec<(SymbolId, Vec<Entry>)> {
-        let edges = &self.data.edges;
-        let owner = |e: &EdgeRecord| if outgoing { e.src } else { e.dst };
-        let other = |e: &EdgeRecord| if outgoing { e.dst } else { e.src };
-        let (starts, order) = crate::group::group_by_key(
-            0..edges.len() as u32,
-            edges.len(),
-            self.data.symbols.len(),
-            |&i| owner(&edges[i as usize]).index(),
-        );
-        let (offsets, list) = if outgoing {
-            (Sec::OutOffsets, Sec::OutEdges)
-        } else {
-            (Sec::InOffsets, Sec::InEdges)
-        };
+    /// The out-lists that differ from the base's: every delta symbol's non-empty list and every kept
+    /// symbol's list whose fingerprint changed, sorted by reader id; marks their sources in `changed`.
+    fn replaced_out_lists(&mut self, base: &DeltaBase) -> Vec<(SymbolId, Vec<Entry>)> {
         let mut lists = Vec::new();
-        for (i, w) in starts.windows(2).enumerate() {
+        for (i, mapped) in out_lists(self.data, &self.new_sym).enumerate() {
             let r = self.new_sym[i];
-            let mut mapped: Vec<Entry> = order[w[0]..w[1]]
-                .iter()
-                .map(|&k| {
-                    let e = &edges[k as usize];
-                    Entry {
-                        other: self.new_sym[other(e).index()],
-                        edge: k,
-                        kind: e.kind.code(),
-                    }
-                })
-                .collect();
-            mapped.sort_by_key(|e| (e.kind, e.other));
-            let changed = if r.index() >= self.base_symbols {
-                !mapped.is_empty()
-            } else {
-                !self.same_list(seg, &mapped, seg.csr_row(r.index(), offsets, list))
+            let replaced = match base.out.get(r.index()) {
+                None => !mapped.is_empty(),
+                Some(&theirs) => theirs != list_print(mapped.iter().map(|m| m.shape(self.data))),
             };
-            if changed {
+            self.changed[i] = replaced || r.index() >= self.base_symbols;
+            if replaced {
                 lists.push((r, mapped));
             }
         }
@@ -299,30 +501,34 @@ impl<'d> Plan<'d> {
         lists
     }
 
-    /// Whether `mapped` equals the base's list `theirs` edge for edge.
-    fn same_list(&self, seg: &Segment, mapped: &[Entry], theirs: &[EdgeRec]) -> bool {
-        mapped.len() == theirs.len()
-            && mapped.iter().zip(theirs).all(|(m, t)| {
-                let e = &self.data.edges[m.edge as usize];
-                m.other == t.other
-                    && m.kind == t.kind
-                    && e.weight.to_bits() == t.weight.to_bits()
-                    && u8::from(e.ambiguous) == t.ambiguous
-                    && e.line == t.line
-                    && self.data.detail(e) == seg.str_at(t.detail)
+    /// The in-edges the delta adds: every edge of a `changed` source, grouped by target (reader ids),
+    /// each group sorted by (kind, source).
+    fn added_in_lists(&self) -> Vec<(SymbolId, Vec<Entry>)> {
+        let mut added: Vec<(SymbolId, Entry)> = self
+            .data
+            .edges
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| self.changed[e.src.index()])
+            .map(|(k, e)| {
+                let entry = Entry {
+                    other: self.new_sym[e.src.index()],
+                    edge: k as u32,
+                    kind: e.kind.code(),
+                };
+                (self.new_sym[e.dst.index()], entry)
             })
+            .collect();
+        added.sort_by_key(|(t, e)| (*t, e.kind, e.other));
+        let mut lists: Vec<(SymbolId, Vec<Entry>)> = Vec::new();
+        for (t, e) in added {
+            match lists.last_mut() {
+                Some((last, list)) if *last == t => list.push(e),
+                _ => lists.push((t, vec![e])),
+            }
+        }
+        lists
     }
-}
-
-/// Whether a data symbol is the base record `b` of an unchanged file (what the file's content decides).
-fn same_symbol(s: &SymbolRecord, b: &SymbolRec) -> bool {
-    s.kind.code() == b.kind
-        && s.byte_start == b.byte_start
-        && s.byte_end == b.byte_end
-        && s.line_start == b.line_start
-        && s.line_end == b.line_end
-        && s.complexity == b.complexity
-        && s.loc == b.loc
 }
 
 /// Writes `plan` as a delta segment file at `path` (fsynced); returns its length in bytes.
@@ -362,7 +568,7 @@ fn write_plan(path: &Path, plan: &Plan<'_>, base_generation: u64) -> Result<u64>
     let (out, len) = w.finish(Stamp {
         generation: data.generation,
         created_unix_ms: data.created_unix_ms,
-        avg_doc_len: data.search.avg_doc_len,
+        avg_doc_len: plan.avg_doc_len(),
         base_generation,
     })?;
     let file = out.into_inner().map_err(|e| io_err(path)(e.into_error()))?;
@@ -371,30 +577,34 @@ fn write_plan(path: &Path, plan: &Plan<'_>, base_generation: u64) -> Result<u64>
 }
 
 impl Plan<'_> {
-    /// The terms of the delta's symbols with their postings in reader ids (sorted by doc, as the delta's
-    /// symbols keep the data's order), in term order.
+    /// The terms of the delta's symbols with their postings in reader ids (sorted by doc: the delta's
+    /// symbols are numbered in order), in term byte order.
     fn delta_terms(&self) -> Vec<(&str, Vec<Posting>)> {
-        let first = self.base_symbols;
-        self.data
-            .search
-            .terms
-            .iter()
-            .filter_map(|(term, postings)| {
-                let ours: Vec<Posting> = postings
-                    .iter()
-                    .map(|p| Posting {
-                        doc: self
-                            .new_sym
-                            .get(p.doc.index())
-                            .copied()
-                            .unwrap_or(SymbolId::NONE),
-                        tf: p.tf,
-                    })
-                    .filter(|p| p.doc != SymbolId::NONE && p.doc.index() >= first)
-                    .collect();
-                (!ours.is_empty()).then_some((term.as_str(), ours))
-            })
-            .collect()
+        let mut by_term: foldhash::HashMap<u32, Vec<Posting>> = Default::default();
+        for (k, &i) in self.symbols.iter().enumerate() {
+            let doc = SymbolId::new(self.base_symbols + k);
+            for &(t, tf) in &self.search.docs[i].tf {
+                by_term.entry(t).or_default().push(Posting { doc, tf });
+            }
+        }
+        let names = self.search.names;
+        let mut terms: Vec<(&str, Vec<Posting>)> = by_term
+            .into_iter()
+            .map(|(t, p)| (names.get(t as usize).map_or("", String::as_str), p))
+            .collect();
+        terms.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        terms
+    }
+
+    /// The mean document length over the generation, summed in symbol order as the index builder does
+    /// ([`crate::search::assemble`]), so it is the same `f32`.
+    fn avg_doc_len(&self) -> f32 {
+        let docs = self.search.docs;
+        if docs.is_empty() {
+            0.0
+        } else {
+            docs.iter().map(|d| d.len).sum::<f32>() / docs.len() as f32
+        }
     }
 
     /// Every section after STRINGS.
@@ -543,32 +753,24 @@ impl Plan<'_> {
         let doc_len: Vec<f32> = self
             .symbols
             .iter()
-            .map(|&i| self.data.search.doc_len.get(i).copied().unwrap_or(0.0))
+            .map(|&i| self.search.docs[i].len)
             .collect();
         w.section(Sec::DocLen, bytemuck::cast_slice(&doc_len))
     }
 
-    /// The sites of every replaced in-list's symbol, in reader ids, sorted by [`site_key`].
+    /// The sites of the `changed` sources, in reader ids, sorted by [`site_key`].
     fn sites(&self) -> Vec<CallSite> {
-        let mut data_of = vec![usize::MAX; 0];
-        data_of.resize(self.base_symbols + self.symbols.len(), usize::MAX);
-        for (i, r) in self.new_sym.iter().enumerate() {
-            if let Some(slot) = data_of.get_mut(r.index()) {
-                *slot = i;
-            }
-        }
-        let sites = &self.data.sites;
-        let mut out: Vec<CallSite> = Vec::new();
-        for (r, _) in &self.ins {
-            let d = SymbolId::new(data_of[r.index()]);
-            let start = sites.partition_point(|s| s.dst < d);
-            let end = start + sites[start..].partition_point(|s| s.dst == d);
-            out.extend(sites[start..end].iter().map(|s| CallSite {
+        let mut out: Vec<CallSite> = self
+            .data
+            .sites
+            .iter()
+            .filter(|s| self.changed[s.src.index()])
+            .map(|s| CallSite {
                 src: self.new_sym[s.src.index()],
-                dst: *r,
+                dst: self.new_sym[s.dst.index()],
                 ..*s
-            }));
-        }
+            })
+            .collect();
         out.sort_by_key(site_key);
         out
     }

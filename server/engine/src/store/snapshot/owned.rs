@@ -51,11 +51,11 @@ impl Snapshot {
         let (edges, details) = self.owned_edges(&symbol_ids, &new_sym);
         let mut sites: Vec<CallSite> = symbol_ids
             .iter()
-            .flat_map(|&dst| self.sites_to(dst).iter())
+            .flat_map(|&dst| self.sites_to(dst))
             .map(|s| CallSite {
                 src: new_sym[s.src.index()],
                 dst: new_sym[s.dst.index()],
-                ..*s
+                ..s
             })
             .collect();
         sites.sort_by_key(site_key);

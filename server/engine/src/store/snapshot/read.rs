@@ -102,22 +102,39 @@ pub struct EdgeView<'a> {
     pub line: u32,
 }
 
-/// The edges of one symbol in one direction (see [`Snapshot::out_edges`]).
+/// The edges of one symbol in one direction (see [`Snapshot::out_edges`]): a base list, whose edges to or
+/// from `skip` symbols are left out, merged in (kind, other) order with a delta list.
 pub struct Edges<'a> {
-    seg: &'a Segment,
-    edges: std::slice::Iter<'a, EdgeRec>,
-    dead: Option<&'a BitSet>,
+    base: (
+        &'a Segment,
+        std::iter::Peekable<std::slice::Iter<'a, EdgeRec>>,
+    ),
+    delta: Option<(
+        &'a Segment,
+        std::iter::Peekable<std::slice::Iter<'a, EdgeRec>>,
+    )>,
+    skip: Option<&'a BitSet>,
 }
 
 impl<'a> Iterator for Edges<'a> {
     type Item = EdgeView<'a>;
     fn next(&mut self) -> Option<EdgeView<'a>> {
-        // A base edge to a replaced symbol cannot survive a correct delta (its list would have been
-        // replaced); skipping it anyway keeps dead symbols out of every answer.
-        self.edges
-            .by_ref()
-            .find(|e| self.dead.is_none_or(|d| !d.get(e.other.index())))
-            .map(|e| self.seg.edge_view(e))
+        let skip = self.skip;
+        let (seg, base) = &mut self.base;
+        while base
+            .peek()
+            .is_some_and(|e| skip.is_some_and(|d| d.get(e.other.index())))
+        {
+            base.next();
+        }
+        let key = |e: &EdgeRec| (e.kind, e.other);
+        if let Some((dseg, delta)) = &mut self.delta
+            && let Some(d) = delta.peek()
+            && base.peek().is_none_or(|b| key(d) < key(b))
+        {
+            return delta.next().map(|e| dseg.edge_view(e));
+        }
+        base.next().map(|e| seg.edge_view(e))
     }
 }
 
@@ -400,63 +417,96 @@ impl Snapshot {
             .map(|id| self.symbol(id))
     }
 
-    /// One direction of symbol `id`'s adjacency: the delta's list when it has one for `id`, else the
-    /// base's.
-    fn adjacency(&self, id: SymbolId, keys: Sec, offsets: Sec, edges: Sec) -> Edges<'_> {
-        if let Some(d) = &self.delta
-            && let Ok(row) = d.seg.recs::<SymbolId>(keys).binary_search(&id)
-        {
-            return Edges {
-                seg: &d.seg,
-                edges: d.seg.csr_row(row, offsets, edges).iter(),
-                dead: None,
-            };
-        }
-        let n_base = self.base.recs::<SymbolRec>(Sec::Symbols).len();
+    /// The base's list of row `id` of a CSR (empty for a delta symbol).
+    fn base_row(&self, id: SymbolId, offsets: Sec, edges: Sec) -> &[EdgeRec] {
         assert!(id.index() < self.symbol_count(), "symbol {id} out of range");
-        let row = if id.index() < n_base {
-            self.base.csr_row(id.index(), offsets, edges)
-        } else {
-            &[]
-        };
-        Edges {
-            seg: &self.base,
-            edges: row.iter(),
-            dead: self.dead_symbols(),
-        }
+        self.base.csr_row(id.index(), offsets, edges)
+    }
+
+    /// The delta's list of `id` in the CSR whose keys are `keys`, when it has one.
+    fn delta_row(
+        &self,
+        id: SymbolId,
+        keys: Sec,
+        offsets: Sec,
+        edges: Sec,
+    ) -> Option<(&Segment, &[EdgeRec])> {
+        let d = self.delta.as_ref()?;
+        let row = d.seg.recs::<SymbolId>(keys).binary_search(&id).ok()?;
+        Some((&d.seg, d.seg.csr_row(row, offsets, edges)))
     }
 
     /// Edges leaving symbol `id`, sorted by (kind code, destination); `other` is the destination.
     /// Panics if `id >= symbol_count()` (programmer error).
     pub fn out_edges(&self, id: SymbolId) -> Edges<'_> {
-        self.adjacency(id, Sec::OutKeys, Sec::OutOffsets, Sec::OutEdges)
+        let (offsets, edges) = (Sec::OutOffsets, Sec::OutEdges);
+        // A delta out-list replaces the base's; otherwise the base's edges to replaced symbols are gone.
+        let (seg, row, skip) = match self.delta_row(id, Sec::OutKeys, offsets, edges) {
+            Some((seg, row)) => (seg, row, None),
+            None => (
+                &*self.base,
+                self.base_row(id, offsets, edges),
+                self.dead_symbols(),
+            ),
+        };
+        Edges {
+            base: (seg, row.iter().peekable()),
+            delta: None,
+            skip,
+        }
     }
 
     /// Edges entering symbol `id`, sorted by (kind code, source); `other` is the source.
     /// Panics if `id >= symbol_count()` (programmer error).
     pub fn in_edges(&self, id: SymbolId) -> Edges<'_> {
-        self.adjacency(id, Sec::InKeys, Sec::InOffsets, Sec::InEdges)
+        let (offsets, edges) = (Sec::InOffsets, Sec::InEdges);
+        // The base's in-edges from sources whose out-list changed (replaced or dead) are gone; the delta
+        // adds those sources' edges.
+        Edges {
+            base: (
+                &self.base,
+                self.base_row(id, offsets, edges).iter().peekable(),
+            ),
+            delta: self
+                .delta_row(id, Sec::InKeys, offsets, edges)
+                .map(|(seg, row)| (seg, row.iter().peekable())),
+            skip: self.delta.as_ref().map(|d| &d.stale_sources),
+        }
+    }
+
+    /// Whether `src`'s out-list (and so its sites) comes from the delta.
+    fn from_delta(&self, src: SymbolId) -> bool {
+        self.delta.as_ref().is_some_and(|d| {
+            src.index() >= self.base.recs::<SymbolRec>(Sec::Symbols).len()
+                || d.stale_sources.get(src.index())
+        })
     }
 
     /// Where the certain calls, property reads and type references of symbol `id` are written, sorted by
-    /// (caller, line, column): every site, where [`Self::in_edges`] has one edge per caller. Binary search
-    /// over SITES, no allocation. An edge without sites here (ambiguous, or a site whose column was not
-    /// known) still has its line.
-    pub fn sites_to(&self, id: SymbolId) -> &[CallSite] {
-        if let Some(d) = &self.delta
-            && d.seg
-                .recs::<SymbolId>(Sec::InKeys)
-                .binary_search(&id)
-                .is_ok()
-        {
-            return d.seg.sites_of(id);
+    /// (caller, line, column): every site, where [`Self::in_edges`] has one edge per caller. An edge without
+    /// sites here (ambiguous, or a site whose column was not known) still has its line.
+    pub fn sites_to(&self, id: SymbolId) -> Vec<CallSite> {
+        let mut sites: Vec<CallSite> = self
+            .base
+            .sites_of(id)
+            .iter()
+            .filter(|s| !self.from_delta(s.src))
+            .chain(self.delta.as_ref().map_or(&[][..], |d| d.seg.sites_of(id)))
+            .copied()
+            .collect();
+        if self.delta.is_some() {
+            sites.sort_by_key(site_key);
         }
-        self.base.sites_of(id)
+        sites
     }
 
-    /// The sites of [`Self::sites_to`] `dst` written in `src`, by line and column.
+    /// The sites of [`Self::sites_to`] `dst` written in `src`, by line and column. Binary search in the
+    /// segment that holds `src`'s edges, no allocation.
     pub fn sites_between(&self, src: SymbolId, dst: SymbolId) -> &[CallSite] {
-        let sites = self.sites_to(dst);
+        let sites = match &self.delta {
+            Some(d) if self.from_delta(src) => d.seg.sites_of(dst),
+            _ => self.base.sites_of(dst),
+        };
         let start = sites.partition_point(|s| s.src < src);
         let end = start + sites[start..].partition_point(|s| s.src == src);
         &sites[start..end]
