@@ -460,6 +460,38 @@ impl Edits {
     }
 }
 
+/// The published generation's in-edges are its out-edges seen from the other end, and each edge's sites
+/// are those of its callee written in its caller: what a delta's added in-lists and sites must keep true.
+fn assert_adjacency_agrees(index_dir: &Path, what: &str) {
+    let snap = Snapshot::open_current(index_dir).unwrap();
+    let ids: Vec<SymbolId> = snap.symbols().map(|s| s.id).collect();
+    let mut out: Vec<(SymbolId, SymbolId, u8)> = Vec::new();
+    let mut ins: Vec<(SymbolId, SymbolId, u8)> = Vec::new();
+    for &id in &ids {
+        out.extend(snap.out_edges(id).map(|e| (id, e.other, e.kind.code())));
+        ins.extend(snap.in_edges(id).map(|e| (e.other, id, e.kind.code())));
+        let sites = snap.sites_to(id);
+        for e in snap.in_edges(id) {
+            let between: Vec<_> = sites.iter().filter(|s| s.src == e.other).copied().collect();
+            assert_eq!(
+                snap.sites_between(e.other, id),
+                between,
+                "{what}: sites of {} -> {id}",
+                e.other
+            );
+        }
+    }
+    out.sort_unstable();
+    ins.sort_unstable();
+    assert!(
+        out == ins,
+        "{what}: {} out-edges, {} in-edges disagree",
+        out.len(),
+        ins.len()
+    );
+    assert_eq!(out.len(), snap.edge_count(), "{what}: edge count");
+}
+
 fn walk_ext(root: &Path, dir: &Path, ext: &str) -> Vec<String> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -484,7 +516,9 @@ fn walk_ext(root: &Path, dir: &Path, ext: &str) -> Vec<String> {
 /// index of the same tree does: edit after edit around definitions other files use (renamed, defined a
 /// second time elsewhere, a new caller above them shifting their file's symbol ids, read elsewhere; in
 /// Python also result annotations, imported and called elsewhere, nested into a new class; one edit or two
-/// at a time), the symbols (with their PageRank and lens counts), edges, details and call sites are equal,
+/// at a time), the symbols (with their lens counts; PageRank is as of the delta's base), edges, details,
+/// call sites and search index are equal, the published delta's in-edges and sites agree with its
+/// out-edges,
 /// and the median edit resolves fewer than a tenth of the files again. Django (Python) and rxjs (TypeScript); `LEINDEX_EDIT_CORPUS=go-std` adds a Go campaign by hand.
 #[test]
 fn incremental_updates_publish_what_a_fresh_index_does() {
@@ -554,8 +588,17 @@ fn edit_campaign(corpus: &str, syntax: &'static Syntax, rounds: usize) {
         assert!(a.symbols == b.symbols, "{what}: symbols differ");
         assert_eq!(a.details, b.details, "{what}");
         assert!(a.sites == b.sites, "{what}: sites differ");
+        assert!(a.search == b.search, "{what}: search index differs");
+        assert_adjacency_agrees(&live.index_dir, &what);
         data = a;
     }
+    let manifest = leindex_engine::store::snapshot::read_current_pointer(&live.index_dir)
+        .unwrap()
+        .unwrap();
+    assert!(
+        manifest.delta.is_some(),
+        "{corpus}: edits publish deltas: {manifest:?}"
+    );
     // Most edits resolve a few files (the first update too: it reuses the first run's resolution); a
     // definition with hundreds of users (rxjs's `Observable`) takes them all along.
     resolved.sort_unstable();
