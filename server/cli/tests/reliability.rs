@@ -13,9 +13,19 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// The crash points a publish passes, in order (see `failpoint.rs`).
-const STORE_TO_PUBLISH: [&str; 4] = [
+/// The crash points a one-shot run's publish passes, in order (see `failpoint.rs`).
+const STORE_TO_PUBLISH: [&str; 3] = [
     "catalog.after_store",
+    "snapshot.after_data",
+    "snapshot.after_current",
+];
+
+/// The crash points a live writer passes publishing an edit: a delta segment's steps, then (the same edit
+/// with deltas turned off, `LEINDEX_DELTA=off`, as when a merge writes a new base) a base segment's.
+const LIVE_STORE_TO_PUBLISH: [&str; 6] = [
+    "catalog.after_store",
+    "delta.after_data",
+    "delta.after_current",
     "snapshot.after_data",
     "snapshot.after_current",
     "live.after_publish",
@@ -149,8 +159,15 @@ impl Writer {
                 c
             }
         };
+        // A base segment's crash points are reached by an edit only when it is not published as a delta.
+        let deltas = if failpoints.starts_with("snapshot.") {
+            "off"
+        } else {
+            "on"
+        };
         let mut child = cmd
             .env("FAILPOINTS", failpoints)
+            .env("LEINDEX_DELTA", deltas)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -212,8 +229,8 @@ fn edit_survives(writer: Writer, point: &str) {
     let dir = indexed_project();
     let root = dir.path().canonicalize().unwrap();
     let name = format!("survives_{}", point.replace('.', "_"));
-    // `live.after_publish` is only passed by live writers; the others by every writer. A live writer's
-    // catalog is brought up to date after the publish, when idle: `catalog.after_store` kills it there.
+    // `delta.*` and `live.after_publish` are only passed by live writers. A live writer's catalog is
+    // brought up to date after the publish, when idle: `catalog.after_store` kills it there.
     let armed = format!("{point}=return");
     let ended = match writer {
         Writer::OneShot => {
@@ -253,28 +270,28 @@ const SIGKILL: i32 = 9;
 
 #[test]
 fn an_edit_survives_a_one_shot_index_killed_at_each_step() {
-    for point in &STORE_TO_PUBLISH[..3] {
+    for point in STORE_TO_PUBLISH {
         edit_survives(Writer::OneShot, point);
     }
 }
 
 #[test]
 fn an_edit_survives_a_watching_writer_killed_at_each_step() {
-    for point in STORE_TO_PUBLISH {
+    for point in LIVE_STORE_TO_PUBLISH {
         edit_survives(Writer::Watch, point);
     }
 }
 
 #[test]
 fn an_edit_survives_an_mcp_bridge_writer_killed_at_each_step() {
-    for point in STORE_TO_PUBLISH {
+    for point in LIVE_STORE_TO_PUBLISH {
         edit_survives(Writer::Bridge, point);
     }
 }
 
 #[test]
 fn an_edit_survives_an_lsp_writer_killed_at_each_step() {
-    for point in STORE_TO_PUBLISH {
+    for point in LIVE_STORE_TO_PUBLISH {
         edit_survives(Writer::Lsp, point);
     }
 }

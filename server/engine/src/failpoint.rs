@@ -11,8 +11,10 @@
 //! | point | the process dies after | left behind |
 //! |---|---|---|
 //! | `catalog.after_store` | a file-rows transaction committed | rows no snapshot holds |
-//! | `snapshot.after_data` | the snapshot file was renamed into place | a file `CURRENT` does not name |
-//! | `snapshot.after_current` | `CURRENT` names the new generation | a catalog still marked unpublished |
+//! | `snapshot.after_data` | a base segment file was renamed into place | a file `CURRENT` does not name |
+//! | `snapshot.after_current` | `CURRENT` names the new base | a catalog still marked unpublished |
+//! | `delta.after_data` | a live writer's delta segment was renamed into place | a file `CURRENT` does not name |
+//! | `delta.after_current` | `CURRENT` names the base and the new delta | a catalog behind the snapshot |
 //! | `live.after_publish` | a live writer published from memory | a catalog behind the snapshot |
 
 /// Kills this process with SIGKILL when the fail point `name` is armed (see the module docs).
