@@ -21,6 +21,8 @@ mod o200k;
 mod receivers;
 #[path = "scratch.rs"]
 mod scratch;
+#[path = "segments.rs"]
+mod segments;
 #[path = "sites.rs"]
 mod sites;
 #[path = "snapshot.rs"]
