@@ -9,7 +9,11 @@
 //! rebuild the bundled DuckDB under instrumentation, since the reader lives in the engine crate; this loop is
 //! what runs in CI until the snapshot module is its own crate.
 
-use leindex_engine::store::snapshot::{Snapshot, write_snapshot};
+use leindex_engine::config::Config;
+use leindex_engine::live::lock::WriterLock;
+use leindex_engine::live::{Changes, LiveModel};
+use leindex_engine::pipeline::{self, Overlay};
+use leindex_engine::store::snapshot::{Snapshot, read_current_pointer, write_snapshot};
 use leindex_engine::{SymbolId, search};
 use std::fs;
 
@@ -126,6 +130,13 @@ fn walk_all(snap: &Snapshot) -> usize {
         seen += s.name.len() + s.qualified_name.len() + s.signature.len() + s.doc.len();
         seen += snap.file(s.file).path.len();
         seen += snap.out_edges(id).count() + snap.in_edges(id).count();
+        seen += snap.sites_to(id).len();
+        for e in snap.in_edges(id) {
+            seen += snap.sites_between(e.other, id).len() + snap.symbol(e.other).name.len();
+        }
+        for e in snap.out_edges(id) {
+            seen += snap.symbol(e.other).name.len();
+        }
         let _ = snap.doc_len(id);
         seen += snap.symbols_named(s.name).count();
     }
@@ -137,25 +148,83 @@ fn walk_all(snap: &Snapshot) -> usize {
     seen
 }
 
-#[test]
-fn mutated_snapshots_with_repaired_checksums_are_rejected_or_fully_readable() {
-    let iters: usize = std::env::var("LEINDEX_FUZZ_ITERS")
+fn iterations() -> usize {
+    std::env::var("LEINDEX_FUZZ_ITERS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(3000);
+        .unwrap_or(3000)
+}
+
+#[test]
+fn mutated_snapshots_with_repaired_checksums_are_rejected_or_fully_readable() {
     let dir = TempDir::new("fuzz");
     let original = fs::read(write_snapshot(dir.path(), &sample(5)).unwrap()).unwrap();
     let target = dir.path().join("mutant.lsnap");
+    fuzz(&original, &target, "snapshot", &|| Snapshot::open(&target));
+}
+
+/// A live writer's delta segment over a real base (a Python project whose edits add files, callers of
+/// another file's function, and remove a file, so every delta section has records), mutated the same way:
+/// each mutant is rejected when its generation is opened, or opens into a fully readable one.
+#[test]
+fn mutated_delta_segments_with_repaired_checksums_are_rejected_or_fully_readable() {
+    let dir = TempDir::new("fuzz-delta");
+    let root = dir.path().to_path_buf();
+    fs::create_dir_all(root.join("pkg")).unwrap();
+    fs::write(root.join("pkg/a.py"), "def alpha():\n    return beta()\n").unwrap();
+    fs::write(root.join("pkg/b.py"), "def beta():\n    return 1\n").unwrap();
+    fs::write(root.join("pkg/c.py"), "def gamma():\n    return alpha()\n").unwrap();
+    let config = Config::load(&root).unwrap();
+    pipeline::ensure_index_dir(&config.index_dir).unwrap();
+    let lock = WriterLock::try_acquire(&config.index_dir).unwrap();
+    let mut model = LiveModel::default();
+    model.start(&config, &lock, &Overlay::new()).unwrap();
+    let b = root.join("pkg/b.py");
+    let d = root.join("pkg/d.py");
+    fs::write(
+        &b,
+        "def beta():\n    return gamma()\n\ndef beta2():\n    return alpha() + beta()\n",
+    )
+    .unwrap();
+    fs::write(
+        &d,
+        "class Parser:\n    def parse(self):\n        return beta2()\n",
+    )
+    .unwrap();
+    fs::remove_file(root.join("pkg/c.py")).unwrap();
+    let changes = Changes::Paths([b, d, root.join("pkg/c.py")].into_iter().collect());
+    model
+        .update(&config, &lock, &changes, &Overlay::new())
+        .unwrap();
+    let manifest = read_current_pointer(&config.index_dir).unwrap().unwrap();
+    let target = manifest.delta.clone().expect("the edit is a delta");
+    let original = fs::read(&target).unwrap();
+    fuzz(&original, &target, "delta", &|| {
+        Snapshot::open_manifest(&manifest, None)
+    });
+}
+
+/// Writes `iterations()` mutants of `original` to `target` and opens each with `open`.
+fn fuzz(
+    original: &[u8],
+    target: &std::path::Path,
+    what: &str,
+    open: &(
+         dyn Fn() -> Result<Snapshot, leindex_engine::store::snapshot::SnapshotError>
+             + std::panic::RefUnwindSafe
+     ),
+) {
+    let iters = iterations();
     let mut rng = Rng(0x001e_1de5);
     let (mut opened, mut rejected) = (0usize, 0usize);
     for i in 0..iters {
-        let mut b = original.clone();
+        let mut b = original.to_vec();
         for _ in 0..1 + rng.below(3) {
             mutate(&mut b, &mut rng);
         }
         repair(&mut b);
-        fs::write(&target, &b).unwrap();
-        let outcome = std::panic::catch_unwind(|| match Snapshot::open(&target) {
+        fs::write(target, &b).unwrap();
+        let outcome = std::panic::catch_unwind(|| match open() {
             Ok(snap) => {
                 walk_all(&snap);
                 true
@@ -167,7 +236,7 @@ fn mutated_snapshots_with_repaired_checksums_are_rejected_or_fully_readable() {
             Ok(false) => rejected += 1,
             Err(_) => {
                 let saved = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-                    .join(format!("snapshot-crash-{i}.lsnap"));
+                    .join(format!("{what}-crash-{i}.lsnap"));
                 fs::write(&saved, &b).unwrap();
                 panic!(
                     "mutant {i} panicked the reader; saved as {}",
@@ -177,7 +246,7 @@ fn mutated_snapshots_with_repaired_checksums_are_rejected_or_fully_readable() {
         }
     }
     eprintln!(
-        "snapshot fuzz: {iters} mutants, {opened} opened and read in full, {rejected} rejected"
+        "{what} fuzz: {iters} mutants, {opened} opened and read in full, {rejected} rejected"
     );
     // The repair works (mutants get past the CRCs) and the validation works (most are still refused).
     assert!(rejected > 0, "no mutant was rejected");
