@@ -22,13 +22,16 @@ const STORE_TO_PUBLISH: [&str; 3] = [
 
 /// The crash points a live writer passes publishing an edit: a delta segment's steps, then (the same edit
 /// with deltas turned off, `LEINDEX_DELTA=off`, as when a merge writes a new base) a base segment's.
-const LIVE_STORE_TO_PUBLISH: [&str; 6] = [
+/// Then the steps of the background merge the edit starts (`LEINDEX_MERGE_RECORDS=0` merges every delta).
+const LIVE_STORE_TO_PUBLISH: [&str; 8] = [
     "catalog.after_store",
     "delta.after_data",
     "delta.after_current",
     "snapshot.after_data",
     "snapshot.after_current",
     "live.after_publish",
+    "merge.after_data",
+    "merge.after_rename",
 ];
 
 fn leindex() -> Command {
@@ -165,9 +168,15 @@ impl Writer {
         } else {
             "on"
         };
+        let merge_records = if failpoints.starts_with("merge.") {
+            "0"
+        } else {
+            "1000000"
+        };
         let mut child = cmd
             .env("FAILPOINTS", failpoints)
             .env("LEINDEX_DELTA", deltas)
+            .env("LEINDEX_MERGE_RECORDS", merge_records)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -765,4 +774,45 @@ fn hostile_mcp_arguments_are_refused_or_bounded() {
     );
     let (is_error, text) = mcp.tool("leindex_search", json!({"query": huge, "limit": 3}));
     assert!(!is_error && text.len() < 16 * 1024, "{} bytes", text.len());
+}
+
+/// A watching writer whose every delta starts a background merge (`LEINDEX_MERGE_RECORDS=0`): each edit is
+/// found as soon as it is published, the merged bases replace the first one, and after the writer is killed
+/// a one-shot run still finds every edit.
+#[test]
+fn edits_are_published_while_background_merges_write_new_bases() {
+    let dir = indexed_project();
+    let root = dir.path().canonicalize().unwrap();
+    let first = current_base(&root);
+    let mut child = leindex()
+        .args(["index", "--watch"])
+        .arg(&root)
+        .env("LEINDEX_MERGE_RECORDS", "0")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("the watcher to take the writer role", || {
+        status(&root)["writer_pid"] == child.id()
+    });
+    for n in 0..4 {
+        let name = format!("merged_edit_{n}");
+        edit(&root, &name);
+        wait_until(&format!("{name} to be published"), || found(&root, &name));
+    }
+    wait_until("a merged base to be named by CURRENT", || {
+        current_base(&root) > first
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    ok(&run(index_cmd(&root)));
+    for n in 0..4 {
+        assert!(found(&root, &format!("merged_edit_{n}")));
+    }
+}
+
+/// The generation of the base segment `CURRENT` names.
+fn current_base(root: &Path) -> u64 {
+    let current = fs::read_to_string(root.join(".leindex/CURRENT")).unwrap();
+    current[4..14].parse().unwrap()
 }

@@ -16,6 +16,8 @@
 //! | `delta.after_data` | a live writer's delta segment was renamed into place | a file `CURRENT` does not name |
 //! | `delta.after_current` | `CURRENT` names the base and the new delta | a catalog behind the snapshot |
 //! | `live.after_publish` | a live writer published from memory | a catalog behind the snapshot |
+//! | `merge.after_data` | a background merge wrote its new base (temporary file) | a dead writer's temp file |
+//! | `merge.after_rename` | the next publish renamed the merged base into place | a base `CURRENT` does not name |
 
 /// Kills this process with SIGKILL when the fail point `name` is armed (see the module docs).
 #[cfg(feature = "failpoints")]

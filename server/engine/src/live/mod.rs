@@ -370,6 +370,7 @@ impl<'w> Writer<'w> {
     /// comes while the catalog catches up waits for it (go-std's graph tables: 1.1 s), so the larger the
     /// tree, the longer a pause it waits for.
     fn persist_when_idle(&mut self) {
+        self.model.adopt_finished_merge(self.config);
         let idle = GRAPH_PERSIST_IDLE.max(self.last_persist * PERSIST_IDLE_FACTOR);
         if self.last_scan.elapsed() >= idle {
             self.persist_if_behind();

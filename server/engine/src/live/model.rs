@@ -51,8 +51,9 @@ pub struct LiveModel {
     pub(crate) resolution: Option<graph::Resolution>,
     /// Paths upserted or removed since the last graph build: what the next one resolves again.
     pub(crate) unresolved: std::collections::BTreeSet<String>,
-    /// The base segment the next publish writes its delta over (see [`crate::pipeline::publish_edit`]).
-    pub(crate) delta_base: Option<crate::store::snapshot::DeltaBase>,
+    /// The base segment the next publish writes its delta over and a merge in progress (see
+    /// [`crate::pipeline::publish_edit`]).
+    pub(crate) segments: crate::store::snapshot::Segments,
 }
 
 pub(crate) struct ModelFile {
@@ -87,6 +88,12 @@ impl LiveModel {
     /// Whether [`LiveModel::start`] has filled the model.
     pub fn is_started(&self) -> bool {
         self.started
+    }
+
+    /// Takes the base a finished background merge wrote as the base of the next delta (renamed into place
+    /// now; the next publish names it); nothing while none is finished.
+    pub(crate) fn adopt_finished_merge(&mut self, config: &Config) {
+        crate::pipeline::adopt_finished_merge(config, &mut self.segments);
     }
 
     /// Why the model is not kept, when the memory budget cannot hold it: each update then walks the tree and
@@ -295,21 +302,21 @@ impl LiveModel {
         self.unresolved.clear();
         let docs: Vec<&search::Doc> = docs().collect();
         self.unpublished = true;
-        publish_edit(
+        report.symbols = data.symbols.len();
+        report.edges = data.edges.len();
+        let generation = publish_edit(
             config,
             &mut data,
             self.generation,
-            &mut self.delta_base,
+            &mut self.segments,
             &docs,
             &self.terms,
         )?;
         self.unpublished = false;
         crate::failpoint::crash_point!("live.after_publish");
-        self.generation = data.generation;
-        report.generation = data.generation;
+        self.generation = generation;
+        report.generation = generation;
         report.published = true;
-        report.symbols = data.symbols.len();
-        report.edges = data.edges.len();
         report.resolved = self
             .resolution
             .as_ref()

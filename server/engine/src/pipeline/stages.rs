@@ -213,29 +213,30 @@ fn deltas_enabled() -> bool {
     std::env::var("LEINDEX_DELTA").map_or(true, |v| v != "off" && v != "0")
 }
 
-/// A live writer's publish of `data`: a delta segment over `base` (adopting the published base first when
-/// the writer has none yet) when the policy allows, else a new base segment, which becomes `base`.
+/// A live writer's publish of `data`: a delta segment over the base in `segments` (adopting the published
+/// base first when the writer has none yet, or the base a finished merge wrote) when the policy allows, else
+/// a new base segment, which becomes the base. A delta past the policy's merge line starts a background
+/// merge of this generation ([`snapshot::Merge`]) after it is published.
 ///
 /// `docs` are the symbols' search documents in symbol order and `terms` their term table: a delta takes
 /// its own symbols' postings from them, a base assembles the whole search index into `data.search`.
+/// Returns the published generation. `data` is left empty when a merge took it.
 pub(crate) fn publish_edit(
     config: &Config,
     data: &mut IndexData,
     prev_gen: u64,
-    base: &mut Option<snapshot::DeltaBase>,
+    segments: &mut snapshot::Segments,
     docs: &[&Doc],
     terms: &TermTable,
-) -> Result<(), Error> {
-    let full = |data: &mut IndexData| {
-        data.search = assemble(|| search::assemble(|| docs.iter().copied(), terms));
-        publish(config, data, None, None, prev_gen)
-    };
+) -> Result<u64, Error> {
     if !deltas_enabled() {
-        *base = None;
-        return full(data);
+        *segments = snapshot::Segments::default();
+        publish_base(config, data, prev_gen, segments, docs, terms)?;
+        return Ok(data.generation);
     }
-    if base.is_none() {
-        *base = adopt_published_base(config);
+    adopt_finished_merge(config, segments);
+    if segments.base.is_none() {
+        segments.base = adopt_published_base(config);
     }
     data.generation = next_generation(config, prev_gen);
     data.created_unix_ms = now_ms();
@@ -243,23 +244,75 @@ pub(crate) fn publish_edit(
         docs,
         names: &terms.names,
     };
-    if let Some(b) = base.as_ref()
-        && snapshot::write_delta(&config.index_dir, b, data, search, Default::default())?.is_some()
-    {
-        return Ok(());
+    let policy = snapshot::DeltaPolicy::from_env();
+    let written = match segments.base.as_ref() {
+        Some(b) => snapshot::write_delta(&config.index_dir, b, data, search, policy)?,
+        None => None,
+    };
+    let generation = data.generation;
+    match (written, segments.base.as_ref()) {
+        (Some(w), Some(b)) => {
+            if segments.merge.is_none() && policy.wants_merge(w.records, b, generation) {
+                data.search = assemble(|| search::assemble(|| docs.iter().copied(), terms));
+                segments.merge = Some(snapshot::Merge::start(
+                    &config.index_dir,
+                    std::mem::take(data),
+                ));
+            }
+        }
+        _ => publish_base(config, data, prev_gen, segments, docs, terms)?,
     }
-    full(data)?;
+    Ok(generation)
+}
+
+/// Publishes `data` as a new base segment (the whole search index assembled from `docs`) and makes it the
+/// base of the next delta.
+fn publish_base(
+    config: &Config,
+    data: &mut IndexData,
+    prev_gen: u64,
+    segments: &mut snapshot::Segments,
+    docs: &[&Doc],
+    terms: &TermTable,
+) -> Result<(), Error> {
+    data.search = assemble(|| search::assemble(|| docs.iter().copied(), terms));
+    publish(config, data, None, None, prev_gen)?;
     let path = config
         .index_dir
         .join(crate::layout::SNAPSHOT_DIR)
         .join(snapshot::snapshot_file_name(data.generation));
-    *base = snapshot::Segment::open_written(&path)
+    segments.base = snapshot::Segment::open_written(&path)
         .map_err(
             |e| tracing::debug!(error = %e, "cannot map the new base; the next edit writes a base"),
         )
         .ok()
         .and_then(|seg| snapshot::DeltaBase::from_data(std::sync::Arc::new(seg), data));
     Ok(())
+}
+
+/// Takes the base a finished background merge wrote as the base of the next delta (a failed merge is
+/// logged and dropped; the next large delta starts another).
+pub(crate) fn adopt_finished_merge(config: &Config, segments: &mut snapshot::Segments) {
+    if !segments
+        .merge
+        .as_ref()
+        .is_some_and(snapshot::Merge::is_finished)
+    {
+        return;
+    }
+    let Some(merge) = segments.merge.take() else {
+        return;
+    };
+    match merge.finish(&config.index_dir) {
+        Ok(base) => {
+            tracing::debug!(
+                base = base.generation(),
+                "merge adopted as the next delta's base"
+            );
+            segments.base = Some(base);
+        }
+        Err(e) => tracing::warn!(error = %e, "background merge failed; keeping the current base"),
+    }
 }
 
 /// The base segment `CURRENT` names, validated, when it is of this analysis version: what a writer that did

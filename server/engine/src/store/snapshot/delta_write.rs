@@ -6,7 +6,7 @@ use crate::layout::IndexDir;
 use crate::model::{CallSite, FileId, IndexData, Posting, SymbolId, SymbolRecord};
 use std::fs;
 use std::io::{Seek, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 /// A base segment a writer publishes deltas over, with what a delta is computed against kept in memory:
@@ -131,6 +131,11 @@ impl DeltaBase {
     pub(crate) fn generation(&self) -> u64 {
         self.seg.generation
     }
+
+    /// This base over `seg`, the same file mapped under another path (after a rename).
+    pub(crate) fn remapped(self, seg: Arc<Segment>) -> DeltaBase {
+        DeltaBase { seg, ..self }
+    }
 }
 
 /// Where each of `len` groups starts when items are numbered group by group; `keys` gives each item's group.
@@ -238,27 +243,64 @@ fn out_lists<'a>(
     })
 }
 
-/// When a publish writes a delta rather than a new base (a merge): the delta, which holds everything
-/// changed since the base, must stay under `max_fraction` of the base's symbols plus `slack` records
-/// (symbols, patched symbols and replaced edge lists together), and the base must be younger than
-/// `max_age` generations (so PageRank and the untouched symbols' counts are refreshed at least that often).
+/// When the deltas of a live writer are folded into a new base (a merge). The size of a delta is its
+/// records: symbols, patched symbols, replaced out-lists and added in-lists (it holds everything changed
+/// since its base, so it only grows until a merge).
+///
+/// - Over `merge_fraction` of the base's symbols plus `merge_slack` records, or `merge_age` generations
+///   after its base, the delta is still published and a background merge starts ([`super::Merge`]): a new
+///   base of that generation is written on another thread and the next delta is planned over it.
+/// - Over `max_fraction` plus `slack` (a change as large as a branch switch), the publish writes a new base
+///   itself: a delta that size would cost readers more than the base it avoids.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct DeltaPolicy {
     pub(crate) max_fraction: f64,
     pub(crate) slack: usize,
-    pub(crate) max_age: u64,
+    pub(crate) merge_fraction: f64,
+    pub(crate) merge_slack: usize,
+    pub(crate) merge_age: u64,
 }
 
 impl Default for DeltaPolicy {
-    /// A quarter of the base plus 4,096 records, and 256 generations: a delta a quarter the base's size
-    /// still writes in a fraction of a base's time, and readers pay a binary search per replaced list.
+    /// Merge past an eighth of the base plus 2,048 records or 128 generations; never publish a delta past
+    /// half the base plus 8,192 records. An eighth of go-std's base is ~11 k symbols: hundreds of edited
+    /// files, a delta of a few MB, still written in a fraction of a base's ~150 ms.
     fn default() -> Self {
         DeltaPolicy {
-            max_fraction: 0.25,
-            slack: 4096,
-            max_age: 256,
+            max_fraction: 0.5,
+            slack: 8192,
+            merge_fraction: 0.125,
+            merge_slack: 2048,
+            merge_age: 128,
         }
     }
+}
+
+impl DeltaPolicy {
+    /// The default, with `LEINDEX_MERGE_RECORDS=N` (for tests and benchmarks) merging past `N` records.
+    pub(crate) fn from_env() -> DeltaPolicy {
+        let mut policy = DeltaPolicy::default();
+        if let Some(n) = std::env::var("LEINDEX_MERGE_RECORDS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
+            policy.merge_fraction = 0.0;
+            policy.merge_slack = n;
+        }
+        policy
+    }
+
+    /// Whether a delta of `records` records over `base`, published as `generation`, calls for a merge.
+    pub(crate) fn wants_merge(&self, records: usize, base: &DeltaBase, generation: u64) -> bool {
+        let limit = (base.counts.len() as f64 * self.merge_fraction) as usize + self.merge_slack;
+        records > limit || generation.saturating_sub(base.generation()) > self.merge_age
+    }
+}
+
+/// A published delta: its size in records (see [`DeltaPolicy`]).
+#[derive(Debug)]
+pub(crate) struct DeltaWritten {
+    pub(crate) records: usize,
 }
 
 /// One edge of a mapped adjacency list, in reader ids.
@@ -318,7 +360,8 @@ struct Plan<'d> {
 }
 
 /// Writes the delta segment of `data` (generation `data.generation`) over `base` under `index_dir` and
-/// publishes it; `Ok(None)` when `policy` asks for a new base instead (nothing is written then).
+/// publishes it; `Ok(None)` when it would be over `policy`'s limit, or `data` is not as a live writer builds
+/// it (files sorted by path, one document per symbol): a new base is needed then (nothing is written).
 ///
 /// Steps, each durable before the next: `snapshots/.tmp-*` written and fsynced, renamed to
 /// `snapshots/delta-<generation>.lsnap`, the directory fsynced, then `CURRENT` swapped to name the base and
@@ -330,10 +373,9 @@ pub(crate) fn write_delta(
     data: &IndexData,
     search: DeltaDocs<'_>,
     policy: DeltaPolicy,
-) -> Result<Option<PathBuf>> {
+) -> Result<Option<DeltaWritten>> {
     let t = std::time::Instant::now();
-    if data.generation.saturating_sub(base.generation()) > policy.max_age
-        || !data.files.windows(2).all(|w| w[0].path < w[1].path)
+    if !data.files.windows(2).all(|w| w[0].path < w[1].path)
         || search.docs.len() != data.symbols.len()
     {
         return Ok(None);
@@ -381,7 +423,9 @@ pub(crate) fn write_delta(
         ms = t.elapsed().as_millis() as u64,
         "published delta"
     );
-    Ok(Some(final_path))
+    Ok(Some(DeltaWritten {
+        records: plan.records(),
+    }))
 }
 
 impl<'d> Plan<'d> {
@@ -416,8 +460,12 @@ impl<'d> Plan<'d> {
         plan.find_patches(base);
         plan.out = plan.replaced_out_lists(base);
         plan.ins = plan.added_in_lists();
-        let records = plan.symbols.len() + plan.patches.len() + plan.out.len() + plan.ins.len();
-        (records <= budget).then_some(plan)
+        (plan.records() <= budget).then_some(plan)
+    }
+
+    /// The delta's size in records (see [`DeltaPolicy`]).
+    fn records(&self) -> usize {
+        self.symbols.len() + self.patches.len() + self.out.len() + self.ins.len()
     }
 
     /// Matches the data's files with the base's by path (both sorted): a file with the same hash and the

@@ -35,6 +35,7 @@ pub use format::*;
 
 mod delta;
 mod delta_write;
+mod merge;
 mod owned;
 mod publish;
 mod read;
@@ -43,6 +44,7 @@ mod validate;
 mod write;
 use delta::{BitSet, Delta};
 pub(crate) use delta_write::*;
+pub(crate) use merge::*;
 pub use publish::*;
 pub use read::*;
 pub(crate) use segment::*;
