@@ -41,7 +41,9 @@ searches() {
   echo $(( ($(date +%s%N) - t0) / 1000000 ))
 }
 size() { du -sb "$1/.leindex" | cut -f1; }
-snap() { ls -l "$1"/.leindex/snapshots/*.lsnap | awk '{s = $5} END {print s}'; }
+# The segments CURRENT names (a base, and a delta when there is one).
+snap() { local t=0 f; for f in $(cat "$1/.leindex/CURRENT"); do t=$((t + $(stat -c %s "$1/.leindex/snapshots/$f"))); done; echo "$t"; }
+segments() { ls "$1/.leindex/snapshots" | grep -c lsnap; }
 catalog() { stat -c %s "$1/.leindex/catalog.duckdb"; }
 live_ms=$(searches "$work/live")
 cp -r "$work/live" "$work/fresh"; rm -rf "$work/fresh/.leindex"; "$bin" index -p "$work/fresh" > /dev/null 2>&1
@@ -50,5 +52,7 @@ echo "$n edits, $published generations published"
 printf '%-22s %12s %12s\n' "" "after edits" "fresh"
 printf '%-22s %12s %12s\n' "index directory bytes" "$(size "$work/live")" "$(size "$work/fresh")"
 printf '%-22s %12s %12s\n' "current snapshot bytes" "$(snap "$work/live")" "$(snap "$work/fresh")"
+printf '%-22s %12s %12s\n' "segment files" "$(segments "$work/live")" "$(segments "$work/fresh")"
+printf '%-22s %12s %12s\n' "CURRENT" "$(cat "$work/live/.leindex/CURRENT")" "$(cat "$work/fresh/.leindex/CURRENT")"
 printf '%-22s %12s %12s\n' "catalog bytes" "$(catalog "$work/live")" "$(catalog "$work/fresh")"
 printf '%-22s %12s %12s\n' "20 searches, ms" "$live_ms" "$fresh_ms"

@@ -1,34 +1,51 @@
-//! Immutable, generation-stamped on-disk snapshots of an [`IndexData`], written once and memory-mapped by readers.
+//! Immutable, generation-stamped on-disk snapshots of an [`IndexData`] as segment files, written once and
+//! memory-mapped by readers.
+//!
+//! # Segments and the manifest
+//!
+//! A generation is a base segment (`snapshots/gen-<generation:010>.lsnap`: a whole index) plus at most one
+//! delta segment (`snapshots/delta-<generation:010>.lsnap`: the files changed since that base, the base
+//! files and symbols they replace, the out-lists they change and the in-edges they add; see
+//! `docs/architecture.md`). `CURRENT` is the manifest: one line naming the base, then the delta if any. A
+//! live writer publishes edits as deltas over the base `CURRENT` names ([`write_delta`]), merges them into
+//! a new base in the background past a size ([`DeltaPolicy`], [`Merge`]); a one-shot index writes a base.
 //!
 //! # Publication protocol
 //!
-//! A writer serialises the index into `snapshots/.tmp-<generation>-<pid>`, fsyncs it, renames it to
-//! `snapshots/gen-<generation:010>.lsnap`, fsyncs the directory and then atomically replaces the one-line
-//! pointer file `CURRENT` (via `CURRENT.tmp` + rename). Readers resolve `CURRENT` once and map that file; since
-//! a snapshot file is never modified after its rename, a reader keeps a consistent view for as long as it
-//! holds the mapping, even after newer generations are published and old files are unlinked.
+//! A writer serialises a segment into `snapshots/.tmp-<generation>-<pid>`, fsyncs it, renames it to its
+//! name, fsyncs the directory and then atomically replaces `CURRENT` (via `CURRENT.tmp` + rename + fsync of
+//! the directory). Readers resolve `CURRENT` once and map the files it names ([`Snapshot::open_manifest`],
+//! sharing a base they already map); since a segment is never modified after its rename, a reader keeps a
+//! consistent view for as long as it holds the mappings, even after newer generations are published and
+//! old files are unlinked. Files neither the current nor the previous manifest names are pruned.
 //!
-//! # File format (version 2; little-endian; every section 8-byte aligned; offsets absolute)
+//! # File format (version 4; little-endian; every section 8-byte aligned; offsets absolute)
 //!
 //! ```text
 //! 0    header (64 B): magic "LEIDXSNP", version u32, section_count u32, generation u64, created_unix_ms u64,
-//!                     file_len u64, avg_doc_len f32, header_crc u32, analysis_version u64, reserved u64
+//!                     file_len u64, avg_doc_len f32, header_crc u32, analysis_version u64,
+//!                     base_generation u64 (0 for a base; the base's generation for a delta)
 //! 64   section table: section_count × {id u32, reserved u32, offset u64, len u64, crc32 u32, pad u32}
-//!      sections follow in id order, each starting at the next 8-byte boundary (gaps are zero bytes)
+//!      sections follow, each starting at the next 8-byte boundary (gaps are zero bytes)
 //! 1  STRINGS      UTF-8 blob; every string elsewhere is a StrRef {offset u32, len u32} into it (deduplicated)
 //! 2  FILES        FileRec × n_files (40 B): size u64, mtime_ms i64, path, hash, syntax_errors u32, language u8
 //! 3  SYMBOLS      SymbolRec × n_symbols (80 B): file, parent, 4 strings, spans, metrics, pagerank f32, kind u8
-//! 4,5 OUT_OFFSETS u32 × (n_symbols + 1) / OUT_EDGES EdgeRec × n_edges (24 B): CSR by src, sorted (kind, dst)
-//! 6,7 IN_OFFSETS  u32 × (n_symbols + 1) / IN_EDGES  EdgeRec × n_edges: CSR by dst, sorted (kind, src)
+//! 4,5 OUT_OFFSETS u32 × (rows + 1) / OUT_EDGES EdgeRec × n_edges (24 B): CSR by src, sorted (kind, dst)
+//! 6,7 IN_OFFSETS  u32 × (rows + 1) / IN_EDGES  EdgeRec × n_edges: CSR by dst, sorted (kind, src)
 //! 8  NAME_INDEX   u32 symbol ids sorted by char-wise lowercased name, then id (case-insensitive lookup)
 //! 9  TERMS        TermRec × n_terms (16 B): term, postings offset u32, count u32; sorted by term bytes
 //! 10 POSTINGS     Posting × n_postings (8 B: doc u32, tf f32); each term's postings are contiguous
 //! 11 DOC_LEN      f32 × n_symbols (BM25F document length); the mean is `avg_doc_len` in the header
+//! 12 SITES        CallSite × n_sites (20 B) sorted by (dst, src, line, col)
+//! 13 DEAD_FILES, 14 DEAD_SYMBOLS   delta only: u32 base ids the delta replaces
+//! 15 PATCH_IDS, 16 PATCH_SYMBOLS   delta only: u32 base symbol ids and their new SymbolRec
+//! 17 OUT_KEYS, 18 IN_KEYS          delta only: the symbol id of each CSR row (a base's rows are its ids)
 //! ```
 //!
-//! The header CRC covers the header (with its CRC field zeroed) and the section table; each section has its
-//! own CRC32; inter-section gaps must be zero. So every byte of the file is checked on open, which is what
-//! lets the accessors of a validated [`Snapshot`] be infallible.
+//! Ids in a delta are global: the base's files and symbols first, then the delta's. The header CRC covers
+//! the header (with its CRC field zeroed) and the section table; each section has its own CRC32;
+//! inter-section gaps must be zero. So every byte of a file is checked on open, and a delta's every id
+//! against its base, which is what lets the accessors of a validated [`Snapshot`] be infallible.
 
 mod format;
 pub use format::*;
