@@ -475,7 +475,7 @@ impl Snapshot {
     }
 
     /// Whether `src`'s out-list (and so its sites) comes from the delta.
-    fn from_delta(&self, src: SymbolId) -> bool {
+    fn edges_in_delta(&self, src: SymbolId) -> bool {
         self.delta.as_ref().is_some_and(|d| {
             src.index() >= self.base.recs::<SymbolRec>(Sec::Symbols).len()
                 || d.stale_sources.get(src.index())
@@ -490,7 +490,7 @@ impl Snapshot {
             .base
             .sites_of(id)
             .iter()
-            .filter(|s| !self.from_delta(s.src))
+            .filter(|s| !self.edges_in_delta(s.src))
             .chain(self.delta.as_ref().map_or(&[][..], |d| d.seg.sites_of(id)))
             .copied()
             .collect();
@@ -504,7 +504,7 @@ impl Snapshot {
     /// segment that holds `src`'s edges, no allocation.
     pub fn sites_between(&self, src: SymbolId, dst: SymbolId) -> &[CallSite] {
         let sites = match &self.delta {
-            Some(d) if self.from_delta(src) => d.seg.sites_of(dst),
+            Some(d) if self.edges_in_delta(src) => d.seg.sites_of(dst),
             _ => self.base.sites_of(dst),
         };
         let start = sites.partition_point(|s| s.src < src);
