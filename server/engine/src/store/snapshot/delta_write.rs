@@ -367,11 +367,11 @@ struct Plan<'d> {
 /// `snapshots/delta-<generation>.lsnap`, the directory fsynced, then `CURRENT` swapped to name the base and
 /// the delta ([`swap_current`]). Errors: [`SnapshotError::Io`] (the temporary file is removed, `CURRENT` is
 /// untouched), [`SnapshotError::InvalidInput`] for inconsistent `data`.
-pub(crate) fn write_delta(
+pub(crate) fn write_delta<'d>(
     index_dir: &Path,
     base: &DeltaBase,
-    data: &IndexData,
-    search: DeltaDocs<'_>,
+    data: &'d IndexData,
+    search: DeltaDocs<'d>,
     policy: DeltaPolicy,
 ) -> Result<Option<DeltaWritten>> {
     let t = std::time::Instant::now();
@@ -384,21 +384,12 @@ pub(crate) fn write_delta(
         return Ok(None);
     };
     let plan_ms = t.elapsed().as_millis() as u64;
-    let snap_dir = IndexDir(index_dir).snapshots();
-    let final_path = snap_dir.join(delta_file_name(data.generation));
-    let tmp = IndexDir(index_dir).snapshot_temp(data.generation);
-    let staged = write_plan(&tmp, &plan, base.generation()).and_then(|len| {
-        fs::rename(&tmp, &final_path).map_err(io_err(&final_path))?;
-        sync_dir(&snap_dir)?;
-        Ok(len)
-    });
-    let len = match staged {
-        Ok(len) => len,
-        Err(e) => {
-            let _ = fs::remove_file(&tmp);
-            return Err(e);
-        }
-    };
+    let final_path = IndexDir(index_dir)
+        .snapshots()
+        .join(delta_file_name(data.generation));
+    let len = stage(index_dir, data.generation, &final_path, |tmp| {
+        write_plan(tmp, &plan, base.generation())
+    })?;
     crate::failpoint::crash_point!("delta.after_data");
     swap_current(
         index_dir,
@@ -714,25 +705,14 @@ impl Plan<'_> {
             .parent
             .some()
             .map_or(SymbolId::NONE, |p| self.new_sym[p.index()]);
-        Ok(SymbolRec {
+        let [name, qualified, signature, doc] =
+            [&s.name, &s.qualified_name, &s.signature, &s.doc].map(|t| strings.get(t));
+        Ok(symbol_rec(
+            s,
             file,
             parent,
-            name: strings.get(&s.name)?,
-            qualified: strings.get(&s.qualified_name)?,
-            signature: strings.get(&s.signature)?,
-            doc: strings.get(&s.doc)?,
-            byte_start: s.byte_start,
-            byte_end: s.byte_end,
-            line_start: s.line_start,
-            line_end: s.line_end,
-            complexity: s.complexity,
-            loc: s.loc,
-            callers: s.callers,
-            callees: s.callees,
-            pagerank: s.pagerank,
-            kind: s.kind.code(),
-            pad: [0; 3],
-        })
+            [name?, qualified?, signature?, doc?],
+        ))
     }
 
     /// Keys, offsets and edge records of replaced lists.

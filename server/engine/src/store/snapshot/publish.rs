@@ -178,19 +178,9 @@ pub(crate) fn write_snapshot_with(
 
     let name = snapshot_file_name(data.generation);
     let final_path = snap_dir.join(&name);
-    let tmp = IndexDir(index_dir).snapshot_temp(data.generation);
-    let staged = write_encoded(&tmp, data, search, texts).and_then(|len| {
-        fs::rename(&tmp, &final_path).map_err(io_err(&final_path))?;
-        sync_dir(&snap_dir)?;
-        Ok(len)
-    });
-    let len = match staged {
-        Ok(len) => len,
-        Err(e) => {
-            let _ = fs::remove_file(&tmp);
-            return Err(e);
-        }
-    };
+    let len = stage(index_dir, data.generation, &final_path, |tmp| {
+        write_encoded(tmp, data, search, texts)
+    })?;
     crate::failpoint::crash_point!("snapshot.after_data");
 
     let manifest = Manifest {
@@ -212,6 +202,27 @@ pub(crate) fn write_snapshot_with(
         "published snapshot"
     );
     Ok(final_path)
+}
+
+/// Writes a segment file through `write` into this writer's temporary file for `generation`, then renames
+/// it to `final_path` and fsyncs the directory; returns what `write` returned (the length in bytes). On any
+/// error the temporary file is removed and nothing else has changed.
+pub(crate) fn stage(
+    index_dir: &Path,
+    generation: u64,
+    final_path: &Path,
+    write: impl FnOnce(&Path) -> Result<u64>,
+) -> Result<u64> {
+    let tmp = IndexDir(index_dir).snapshot_temp(generation);
+    let staged = write(&tmp).and_then(|len| {
+        fs::rename(&tmp, final_path).map_err(io_err(final_path))?;
+        sync_dir(&IndexDir(index_dir).snapshots())?;
+        Ok(len)
+    });
+    if staged.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    staged
 }
 
 /// Makes `manifest` the published generation: `CURRENT.tmp` written and fsynced, renamed over `CURRENT`

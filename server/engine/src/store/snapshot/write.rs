@@ -569,27 +569,46 @@ fn write_symbols<W: Write + Seek>(
             Some(refs) => refs[i],
             None => [strings.get(&s.signature)?, strings.get(&s.doc)?],
         };
-        symbols.push(SymbolRec {
-            file: s.file,
-            parent: s.parent,
-            name: strings.get(&s.name)?,
-            qualified: strings.get(&s.qualified_name)?,
-            signature,
-            doc,
-            byte_start: s.byte_start,
-            byte_end: s.byte_end,
-            line_start: s.line_start,
-            line_end: s.line_end,
-            complexity: s.complexity,
-            loc: s.loc,
-            callers: s.callers,
-            callees: s.callees,
-            pagerank: s.pagerank,
-            kind: s.kind.code(),
-            pad: [0; 3],
-        });
+        let name = strings.get(&s.name)?;
+        let qualified = strings.get(&s.qualified_name)?;
+        symbols.push(symbol_rec(
+            s,
+            s.file,
+            s.parent,
+            [name, qualified, signature, doc],
+        ));
     }
     w.section(Sec::Symbols, bytemuck::cast_slice(&symbols))
+}
+
+/// The SYMBOLS record of `s` in file `file` under `parent`, its texts (name, qualified name, signature,
+/// doc) at `texts` in STRINGS.
+pub(crate) fn symbol_rec(
+    s: &crate::model::SymbolRecord,
+    file: crate::model::FileId,
+    parent: SymbolId,
+    texts: [StrRef; 4],
+) -> SymbolRec {
+    let [name, qualified, signature, doc] = texts;
+    SymbolRec {
+        file,
+        parent,
+        name,
+        qualified,
+        signature,
+        doc,
+        byte_start: s.byte_start,
+        byte_end: s.byte_end,
+        line_start: s.line_start,
+        line_end: s.line_end,
+        complexity: s.complexity,
+        loc: s.loc,
+        callers: s.callers,
+        callees: s.callees,
+        pagerank: s.pagerank,
+        kind: s.kind.code(),
+        pad: [0; 3],
+    }
 }
 
 /// The NAME_INDEX section: symbol ids sorted by case-folded name, then id.
