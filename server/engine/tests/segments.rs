@@ -49,17 +49,45 @@ fn edit(model: &mut LiveModel, config: &Config, lock: &WriterLock, path: &PathBu
     assert!(report.published, "{report:?}");
 }
 
+/// A live writer started on a scratch copy of [`project`], and a reader of its index.
+struct Live {
+    dir: ScratchDir,
+    config: Config,
+    lock: WriterLock,
+    model: LiveModel,
+    reader: SnapshotReader,
+}
+
+impl Live {
+    fn start(name: &str) -> Live {
+        let dir = ScratchDir::new(name);
+        project(dir.path());
+        let config = Config::load(dir.path()).unwrap();
+        pipeline::ensure_index_dir(&config.index_dir).unwrap();
+        let lock = WriterLock::try_acquire(&config.index_dir).unwrap();
+        let mut model = LiveModel::default();
+        model.start(&config, &lock, &Overlay::new()).unwrap();
+        let reader = SnapshotReader::new(&config.index_dir);
+        Live {
+            dir,
+            config,
+            lock,
+            model,
+            reader,
+        }
+    }
+}
+
 #[test]
 fn readers_keep_their_generation_while_deltas_and_a_new_base_are_published() {
-    let dir = ScratchDir::new("segments-readers");
+    let Live {
+        dir,
+        config,
+        lock,
+        mut model,
+        reader,
+    } = Live::start("segments-readers");
     let root = dir.path().to_path_buf();
-    project(&root);
-    let config = Config::load(&root).unwrap();
-    pipeline::ensure_index_dir(&config.index_dir).unwrap();
-    let lock = WriterLock::try_acquire(&config.index_dir).unwrap();
-    let mut model = LiveModel::default();
-    model.start(&config, &lock, &Overlay::new()).unwrap();
-    let reader = SnapshotReader::new(&config.index_dir);
     let first = reader.current().unwrap().snapshot;
     assert!(manifest(&config).delta.is_none());
     assert_eq!(callers(&first, "beta").unwrap(), ["alpha"]);
@@ -151,15 +179,14 @@ fn edit_file(path: &Path, text: &str) {
 
 #[test]
 fn a_corrupt_or_truncated_delta_leaves_the_last_good_generation_served() {
-    let dir = ScratchDir::new("segments-corrupt");
+    let Live {
+        dir,
+        config,
+        lock,
+        mut model,
+        reader,
+    } = Live::start("segments-corrupt");
     let root = dir.path().to_path_buf();
-    project(&root);
-    let config = Config::load(&root).unwrap();
-    pipeline::ensure_index_dir(&config.index_dir).unwrap();
-    let lock = WriterLock::try_acquire(&config.index_dir).unwrap();
-    let mut model = LiveModel::default();
-    model.start(&config, &lock, &Overlay::new()).unwrap();
-    let reader = SnapshotReader::new(&config.index_dir);
     let b = root.join("pkg/b.py");
     edit(
         &mut model,

@@ -803,16 +803,3 @@ impl Plan<'_> {
         out
     }
 }
-
-/// The FILES record of `f`.
-fn file_rec(f: &crate::model::FileRecord, strings: &StringTable<'_>) -> Result<FileRec> {
-    Ok(FileRec {
-        size: f.size,
-        mtime_ms: f.mtime_ms,
-        path: strings.get(&f.path)?,
-        hash: strings.get(&f.hash)?,
-        syntax_errors: f.syntax_errors,
-        language: f.language.code(),
-        pad: [0; 3],
-    })
-}

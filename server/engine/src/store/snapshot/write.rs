@@ -541,18 +541,11 @@ fn write_files<W: Write + Seek>(
     strings: &StringTable,
     data: &IndexData,
 ) -> Result<()> {
-    let mut files = Vec::with_capacity(data.files.len());
-    for f in &data.files {
-        files.push(FileRec {
-            size: f.size,
-            mtime_ms: f.mtime_ms,
-            path: strings.get(&f.path)?,
-            hash: strings.get(&f.hash)?,
-            syntax_errors: f.syntax_errors,
-            language: f.language.code(),
-            pad: [0; 3],
-        });
-    }
+    let files: Vec<FileRec> = data
+        .files
+        .iter()
+        .map(|f| file_rec(f, strings))
+        .collect::<Result<_>>()?;
     w.section(Sec::Files, bytemuck::cast_slice(&files))
 }
 
@@ -579,6 +572,19 @@ fn write_symbols<W: Write + Seek>(
         ));
     }
     w.section(Sec::Symbols, bytemuck::cast_slice(&symbols))
+}
+
+/// The FILES record of `f`, its strings looked up in `strings`.
+pub(crate) fn file_rec(f: &crate::model::FileRecord, strings: &StringTable<'_>) -> Result<FileRec> {
+    Ok(FileRec {
+        size: f.size,
+        mtime_ms: f.mtime_ms,
+        path: strings.get(&f.path)?,
+        hash: strings.get(&f.hash)?,
+        syntax_errors: f.syntax_errors,
+        language: f.language.code(),
+        pad: [0; 3],
+    })
 }
 
 /// The SYMBOLS record of `s` in file `file` under `parent`, its texts (name, qualified name, signature,
