@@ -313,6 +313,10 @@ impl LiveModel {
             &self.terms,
         )?;
         self.unpublished = false;
+        if let Some(r) = self.resolution.as_mut() {
+            // Empty when a merge took the generation.
+            r.keep_records(std::mem::take(&mut data.symbols));
+        }
         crate::failpoint::crash_point!("live.after_publish");
         self.generation = generation;
         report.generation = generation;
