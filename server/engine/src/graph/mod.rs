@@ -1296,16 +1296,64 @@ fn push_pick(edges: &mut Vec<EdgeRecord>, from: SymbolId, p: Pick, kind: EdgeKin
 
 /// Sorts by `(src, kind, dst)` and keeps one edge per triple (the heaviest; of equals, the first site; then
 /// the unambiguous one and the least detail, so the order the edges came in never matters). The order is
-/// total over every field, so an unstable sort gives the stable sort's result without its buffer of half the
-/// edges (Linux: 68 MB at 5.7 M edges of 24 bytes). Detail indexes compare as their (sorted) texts do.
+/// total over every field, so any sort gives the same result; detail indexes compare as their (sorted)
+/// texts do. The sort is a counting sort by source and a sort of each source's edges, applied in place
+/// ([`permute`]): 4 bytes an edge for the order (Linux: 23 MB at 5.7 M edges) and no second copy of the
+/// edges; on go-std's 476 k edges about half the time of one sort of every edge (25 -> 12 ms).
 fn dedupe(edges: &mut Vec<EdgeRecord>) {
-    edges.sort_unstable_by(|a, b| {
-        (a.src, a.kind.code(), a.dst)
-            .cmp(&(b.src, b.kind.code(), b.dst))
-            .then_with(|| b.weight.total_cmp(&a.weight))
-            .then_with(|| a.line.wrapping_sub(1).cmp(&b.line.wrapping_sub(1)))
-            .then_with(|| a.ambiguous.cmp(&b.ambiguous))
-            .then_with(|| a.detail.cmp(&b.detail))
-    });
+    // The comparison orders by every field, so any sort gives the same sequence: a counting sort by
+    // source (edges come file by file, so most groups are small) and then each group's sort is cheaper
+    // than one sort of every edge (go-std: 476 k edges).
+    let n_symbols = edges.iter().map(|e| e.src.index() + 1).max().unwrap_or(0);
+    let (starts, mut order) =
+        crate::group::group_by_key(0..edges.len() as u32, edges.len(), n_symbols, |&i| {
+            edges[i as usize].src.index()
+        });
+    for w in starts.windows(2) {
+        order[w[0]..w[1]].sort_unstable_by(|&i, &j| {
+            let (a, b) = (&edges[i as usize], &edges[j as usize]);
+            (a.kind.code(), a.dst)
+                .cmp(&(b.kind.code(), b.dst))
+                .then_with(|| b.weight.total_cmp(&a.weight))
+                .then_with(|| a.line.wrapping_sub(1).cmp(&b.line.wrapping_sub(1)))
+                .then_with(|| a.ambiguous.cmp(&b.ambiguous))
+                .then_with(|| a.detail.cmp(&b.detail))
+        });
+    }
+    permute(edges, order);
     edges.dedup_by(|b, a| a.src == b.src && a.kind == b.kind && a.dst == b.dst);
+}
+
+/// Reorders `items` in place so that item `k` is the one that was at `order[k]` (`order` a permutation),
+/// following each cycle of the permutation with swaps: no second copy of the items.
+fn permute<T>(items: &mut [T], mut order: Vec<u32>) {
+    const DONE: u32 = u32::MAX;
+    for start in 0..items.len() {
+        let mut cur = start;
+        while order[cur] != DONE {
+            let from = order[cur] as usize;
+            order[cur] = DONE;
+            if from == start {
+                break;
+            }
+            items.swap(cur, from);
+            cur = from;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::permute;
+
+    #[test]
+    fn permute_applies_the_order_in_place() {
+        // Two cycles (0 -> 2 -> 3 -> 0 and 1 -> 4 -> 1) and a fixed point.
+        let mut items = vec!['a', 'b', 'c', 'd', 'e', 'f'];
+        permute(&mut items, vec![2, 4, 3, 0, 1, 5]);
+        assert_eq!(items, ['c', 'e', 'd', 'a', 'b', 'f']);
+        let mut none: Vec<u8> = Vec::new();
+        permute(&mut none, Vec::new());
+        assert!(none.is_empty());
+    }
 }
