@@ -178,7 +178,7 @@ fn open_creates_tables() {
         .unwrap();
     assert_eq!(columns, vec!["table_name"]);
     let tables: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
-    assert_eq!(tables, ["edges", "files", "meta", "symbols"]);
+    assert_eq!(tables, ["edges", "files", "graph_delta", "meta", "symbols"]);
     assert!(catalog.file_states().unwrap().is_empty());
     catalog.close().unwrap();
 

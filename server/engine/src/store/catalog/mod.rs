@@ -21,6 +21,7 @@
 //! an `fcntl` lock on the file). The engine's own writer exclusion is [`crate::live::lock::WriterLock`];
 //! [`query_read_only`] works around a running writer by querying a copy of the file.
 
+mod graph;
 mod sql;
 pub use sql::*;
 
@@ -75,12 +76,14 @@ CREATE TABLE IF NOT EXISTS symbols(
     complexity INTEGER, loc INTEGER, pagerank DOUBLE, callers INTEGER, callees INTEGER);
 CREATE TABLE IF NOT EXISTS edges(
     src INTEGER, dst INTEGER, kind TEXT, weight DOUBLE, ambiguous BOOLEAN, detail TEXT);
+CREATE TABLE IF NOT EXISTS graph_delta(kind TEXT, id INTEGER);
 ";
 
 const DROP_DATA_TABLES: &str = "
 DROP TABLE IF EXISTS files;
 DROP TABLE IF EXISTS symbols;
 DROP TABLE IF EXISTS edges;
+DROP TABLE IF EXISTS graph_delta;
 ";
 
 /// What can go wrong with the catalog. Every message says what to do about it.
@@ -554,167 +557,6 @@ impl Catalog {
     /// Errors: [`CatalogError::Query`].
     pub(crate) fn mark_published(&self) -> Result<()> {
         self.set_meta(META_UNPUBLISHED, "0")
-    }
-
-    /// Replaces the stored graph with `data`'s symbols and edges in one transaction, and records
-    /// `data.generation` (and `data.created_unix_ms`) in `meta`. Symbol ids are indexes into `data.symbols`;
-    /// `symbols.file` holds the file's relative path; `parent` is NULL for [`SymbolId::NONE`].
-    ///
-    /// Errors: [`CatalogError::Query`] (the previous graph is kept then).
-    pub fn replace_graph(&mut self, data: &IndexData) -> Result<()> {
-        let symbols = data.symbols.iter().enumerate().map(|(id, s)| {
-            let file = data.files.get(s.file.index()).map(|f| f.path.as_str());
-            let view = SymbolView {
-                id: SymbolId::new(id),
-                file: s.file,
-                parent: s.parent.some(),
-                name: &s.name,
-                qualified_name: &s.qualified_name,
-                signature: &s.signature,
-                doc: &s.doc,
-                kind: s.kind,
-                byte_start: s.byte_start,
-                byte_end: s.byte_end,
-                line_start: s.line_start,
-                line_end: s.line_end,
-                complexity: s.complexity,
-                loc: s.loc,
-                callers: s.callers,
-                callees: s.callees,
-                pagerank: s.pagerank,
-            };
-            (file, view)
-        });
-        let edges = data.edges.iter().map(|e| {
-            let view = EdgeView {
-                other: e.dst,
-                kind: e.kind,
-                weight: e.weight,
-                ambiguous: e.ambiguous,
-                detail: data.detail(e),
-                line: e.line,
-            };
-            (e.src, view)
-        });
-        self.replace_graph_rows(symbols, edges, data.generation, data.created_unix_ms)
-    }
-
-    /// [`Catalog::replace_graph`] from a published snapshot, read row by row from the mapping: the graph is
-    /// never materialised (for Linux that would be about 800 MB of records next to a live writer's model).
-    ///
-    /// Errors: [`CatalogError::Query`] (the previous graph is kept then).
-    pub(crate) fn replace_graph_from(&mut self, snap: &Snapshot) -> Result<()> {
-        // The pages read are given back every RELEASE_EVERY rows, so the mapping never counts more than a
-        // few MB against the memory budget (the strings and records read span most of the file).
-        let release = |i: usize| {
-            if i % RELEASE_EVERY == RELEASE_EVERY - 1 {
-                snap.release_pages();
-            }
-        };
-        // Rows are numbered as a fresh index of the same files would be (a generation with a delta segment
-        // has gaps where the delta replaced base symbols).
-        let compact = snap.compact();
-        let new_sym = &compact.new_sym;
-        let symbols = compact
-            .symbols
-            .iter()
-            .enumerate()
-            .inspect(move |(i, _)| release(*i))
-            .map(move |(_, &id)| {
-                let s = snap.symbol(id);
-                let view = SymbolView {
-                    id: new_sym[id.index()],
-                    parent: s.parent.map(|p| new_sym[p.index()]),
-                    ..s
-                };
-                (Some(snap.file(s.file).path), view)
-            });
-        let edges = compact
-            .symbols
-            .iter()
-            .inspect(move |id| release(id.index()))
-            .flat_map(move |&id| {
-                snap.out_edges(id).map(move |e| {
-                    let e = EdgeView {
-                        other: new_sym[e.other.index()],
-                        ..e
-                    };
-                    (new_sym[id.index()], e)
-                })
-            });
-        self.replace_graph_rows(symbols, edges, snap.generation(), snap.created_unix_ms())
-    }
-
-    /// The rows of the graph tables: each symbol with its file's path, each edge as (source id, edge seen
-    /// from the source).
-    fn replace_graph_rows<'a>(
-        &mut self,
-        symbols: impl Iterator<Item = (Option<&'a str>, SymbolView<'a>)>,
-        edges: impl Iterator<Item = (SymbolId, EdgeView<'a>)>,
-        generation: u64,
-        created_unix_ms: u64,
-    ) -> Result<()> {
-        let tx = self
-            .conn
-            .transaction()
-            .map_err(query_err("begin of graph update"))?;
-        tx.execute_batch("DELETE FROM symbols; DELETE FROM edges;")
-            .map_err(query_err("delete of the old graph"))?;
-        {
-            let what = "write of symbols";
-            let mut app = tx.appender("symbols").map_err(query_err(what))?;
-            for (file, s) in symbols {
-                app.append_row(params![
-                    i64::from(s.id.0),
-                    file,
-                    s.name,
-                    s.qualified_name,
-                    s.kind.name(),
-                    s.parent.map(|p| i64::from(p.0)),
-                    s.line_start as i64,
-                    s.line_end as i64,
-                    s.byte_start as i64,
-                    s.byte_end as i64,
-                    s.signature,
-                    s.doc,
-                    s.complexity as i64,
-                    s.loc as i64,
-                    s.pagerank as f64,
-                    s.callers as i64,
-                    s.callees as i64,
-                ])
-                .map_err(query_err(what))?;
-            }
-            app.flush().map_err(query_err(what))?;
-        }
-        {
-            let what = "write of edges";
-            let mut app = tx.appender("edges").map_err(query_err(what))?;
-            for (src, e) in edges {
-                app.append_row(params![
-                    i64::from(src.0),
-                    i64::from(e.other.0),
-                    e.kind.name(),
-                    e.weight as f64,
-                    e.ambiguous,
-                    e.detail,
-                ])
-                .map_err(query_err(what))?;
-            }
-            app.flush().map_err(query_err(what))?;
-        }
-        let what = "write of the generation";
-        tx.execute(
-            "INSERT OR REPLACE INTO meta VALUES (?, ?), (?, ?)",
-            params![
-                META_GENERATION,
-                generation.to_string(),
-                META_GENERATION_CREATED_MS,
-                created_unix_ms.to_string()
-            ],
-        )
-        .map_err(query_err(what))?;
-        tx.commit().map_err(query_err("commit of graph update"))
     }
 
     /// The generation of the stored graph, or `None` before the first [`Catalog::replace_graph`] (or when the

@@ -25,6 +25,27 @@ pub struct Snapshot {
     pub(super) delta: Option<Delta>,
 }
 
+/// What a delta segment changes of its base, for the catalog's graph tables (see
+/// `store/catalog/graph.rs`).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct DeltaTouched {
+    /// Symbols in the base; ids from here up are the delta's.
+    pub(crate) base_symbols: u32,
+    /// Symbols of base and delta (the id bound).
+    pub(crate) total_symbols: u32,
+    /// Base ids whose symbol row is not the base's (replaced or patched), sorted.
+    pub(crate) symbols: Vec<u32>,
+    /// Base ids whose out-edges are not the base's (replaced symbols and OUT_KEYS), sorted.
+    pub(crate) sources: Vec<u32>,
+}
+
+impl DeltaTouched {
+    /// The delta's own symbol ids.
+    pub(crate) fn delta_ids(&self) -> std::ops::Range<u32> {
+        self.base_symbols..self.total_symbols
+    }
+}
+
 /// One indexed file, borrowed from a [`Snapshot`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FileView<'a> {
@@ -260,6 +281,30 @@ impl Snapshot {
                 dir: index_dir.to_path_buf(),
             }),
         }
+    }
+
+    /// What the delta changes of the base; `None` for a base alone.
+    pub(crate) fn delta_touched(&self) -> Option<DeltaTouched> {
+        let d = self.delta.as_ref()?;
+        let base_symbols = self.base.recs::<SymbolRec>(Sec::Symbols).len() as u32;
+        let union = |a: &[u32], b: &[u32]| {
+            let mut ids: Vec<u32> = a
+                .iter()
+                .chain(b)
+                .copied()
+                .filter(|&i| i < base_symbols)
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            ids
+        };
+        let dead = d.seg.recs::<u32>(Sec::DeadSymbols);
+        Some(DeltaTouched {
+            base_symbols,
+            total_symbols: self.symbol_count() as u32,
+            symbols: union(dead, d.seg.recs::<u32>(Sec::PatchIds)),
+            sources: union(dead, d.seg.recs::<u32>(Sec::OutKeys)),
+        })
     }
 
     /// The base segment, shared.
