@@ -430,7 +430,8 @@ impl LiveModel {
         }
         self.unsaved.clear();
         self.removed.clear();
-        persist_graph_into(config, &mut cat, !self.unpublished)?;
+        let base = self.segments.base.as_ref().map(|b| &b.seg);
+        persist_graph_into(config, &mut cat, !self.unpublished, base)?;
         cat.close()?;
         tracing::debug!(
             rows,

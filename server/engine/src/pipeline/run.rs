@@ -446,7 +446,7 @@ impl Published<'_> {
             drop(data);
             crate::memory::trim();
             let mut cat = open_catalog(&self.config.index_dir, &mut self.report.recovered)?;
-            persist_graph_into(self.config, &mut cat, true)?;
+            persist_graph_into(self.config, &mut cat, true, None)?;
             cat.close()?;
         }
         Ok(())

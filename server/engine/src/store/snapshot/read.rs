@@ -245,12 +245,17 @@ impl Snapshot {
         manifest: &Manifest,
         reuse: Option<&Snapshot>,
     ) -> Result<Snapshot, SnapshotError> {
-        let base = match reuse {
-            Some(s)
-                if s.base.path == manifest.base
-                    && s.base.generation == manifest.base_generation =>
-            {
-                s.base.clone()
+        Self::open_manifest_over(manifest, reuse.map(|s| &s.base))
+    }
+
+    /// [`Snapshot::open_manifest`] reusing `base` when the manifest names it (a writer's own base).
+    pub(crate) fn open_manifest_over(
+        manifest: &Manifest,
+        base: Option<&Arc<Segment>>,
+    ) -> Result<Snapshot, SnapshotError> {
+        let base = match base {
+            Some(b) if b.path == manifest.base && b.generation == manifest.base_generation => {
+                b.clone()
             }
             _ => {
                 let base = open_named(&manifest.base, manifest.base_generation)?;
