@@ -199,7 +199,7 @@ async fn report_first_index(client: Client, ws: Arc<Workspace>) {
             break format!(
                 "generation {} ready ({} symbols)",
                 cur.snapshot.generation(),
-                cur.snapshot.symbol_count()
+                cur.snapshot.live_symbol_count()
             );
         }
         if ws.stop.load(Ordering::Relaxed) || started.elapsed() > FIRST_INDEX_TIMEOUT {
