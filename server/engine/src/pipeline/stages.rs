@@ -291,7 +291,7 @@ fn publish_base(
 }
 
 /// Takes the base a finished background merge wrote as the base of the next delta (a failed merge is
-/// logged and dropped; the next large delta starts another).
+/// logged and dropped, the next large delta starts another; one overtaken by a newer base is discarded).
 pub(crate) fn adopt_finished_merge(config: &Config, segments: &mut snapshot::Segments) {
     if !segments
         .merge
@@ -303,6 +303,15 @@ pub(crate) fn adopt_finished_merge(config: &Config, segments: &mut snapshot::Seg
     let Some(merge) = segments.merge.take() else {
         return;
     };
+    // A base written since (a change too large for a delta) is newer than what the merge folded.
+    if segments
+        .base
+        .as_ref()
+        .is_some_and(|b| b.generation() >= merge.generation())
+    {
+        merge.discard();
+        return;
+    }
     match merge.finish(&config.index_dir) {
         Ok(base) => {
             tracing::debug!(

@@ -65,6 +65,17 @@ impl Merge {
         self.handle.is_finished()
     }
 
+    /// The generation the new base is written from.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Waits for the thread and removes what it wrote: for a merge overtaken by a newer base.
+    pub(crate) fn discard(self) {
+        let _ = self.handle.join();
+        let _ = fs::remove_file(&self.tmp);
+    }
+
     /// Waits for the thread, renames the new base into `snapshots/gen-<generation>.lsnap` and returns it,
     /// to plan the next delta over. Call it right before that publish: the manifest the publish writes names
     /// the new base, so the pruning after it keeps the file (a crash in between leaves an unnamed base,

@@ -51,6 +51,7 @@ mod format;
 pub use format::*;
 
 mod delta;
+mod delta_base;
 mod delta_write;
 mod merge;
 mod owned;
@@ -60,6 +61,7 @@ mod segment;
 mod validate;
 mod write;
 use delta::{BitSet, Delta};
+pub(crate) use delta_base::*;
 pub(crate) use delta_write::*;
 pub(crate) use merge::*;
 pub use publish::*;
