@@ -192,6 +192,12 @@ impl Markdown for StatusAnswer {
                     "- generation {generation}: {} files, {} symbols, {} edges",
                     st.files, st.symbols, st.edges
                 );
+                if let Some(base) = st.rank_generation.filter(|&b| b != generation) {
+                    let _ = writeln!(
+                        md,
+                        "- edits since generation {base} are a delta over it; PageRank is as of {base}"
+                    );
+                }
             }
             None => md.push_str("- no index published yet\n"),
         }

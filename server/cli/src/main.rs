@@ -556,6 +556,11 @@ fn print_status(st: &status::Status, writer: Option<&live::WriterState>) {
                 })
                 .unwrap_or_default();
             println!("generation {g} (published {age})");
+            if let Some(base) = st.rank_generation.filter(|&b| b != g) {
+                println!(
+                    "segments  base {base} + a delta of the edits since; PageRank as of generation {base}"
+                );
+            }
             println!(
                 "counts    {} files, {} symbols, {} edges, {} terms",
                 st.files, st.symbols, st.edges, st.terms

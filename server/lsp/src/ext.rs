@@ -310,8 +310,10 @@ pub struct StatusResult {
     pub terms: usize,
     /// The whole index directory (catalog + snapshots).
     pub index_bytes: u64,
-    /// The current snapshot file.
+    /// The current generation's segment files (base and delta).
     pub snapshot_bytes: u64,
+    /// The generation of the current base segment: PageRank is as of it (see the engine's `Status`).
+    pub rank_generation: Option<u64>,
     /// Source files added since the current generation.
     pub stale_added: usize,
     /// Source files changed (size or mtime) since the current generation.

@@ -325,6 +325,7 @@ pub fn status_result(st: status::Status, server: ServerStatus) -> ext::StatusRes
         terms: st.terms,
         index_bytes: st.index_bytes,
         snapshot_bytes: st.snapshot_bytes,
+        rank_generation: st.rank_generation,
         stale_added: st.stale_added,
         stale_changed: st.stale_changed,
         stale_removed: st.stale_removed,

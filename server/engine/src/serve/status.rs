@@ -15,6 +15,9 @@ pub struct Status {
     pub index_dir: String,
     /// Current generation, `None` when nothing was published yet.
     pub generation: Option<u64>,
+    /// Generation of the current base segment: PageRank, and the caller and callee counts of symbols no
+    /// edit since has touched, are as of it (equal to `generation` when no delta is published over it).
+    pub rank_generation: Option<u64>,
     pub published_unix_ms: Option<u64>,
     pub files: usize,
     pub symbols: usize,
@@ -22,6 +25,7 @@ pub struct Status {
     pub terms: usize,
     /// Total size of the index directory (catalog + snapshots), bytes.
     pub index_bytes: u64,
+    /// Size of the segment files of the current generation (base and delta), bytes.
     pub snapshot_bytes: u64,
     /// Source files added, changed (size or mtime differ) or removed since the current generation.
     pub stale_added: usize,
@@ -41,6 +45,7 @@ pub fn status(config: &Config) -> Result<Status, Error> {
         root: config.root.display().to_string(),
         index_dir: config.index_dir.display().to_string(),
         generation: None,
+        rank_generation: None,
         published_unix_ms: None,
         files: 0,
         symbols: 0,
@@ -57,6 +62,7 @@ pub fn status(config: &Config) -> Result<Status, Error> {
     match Snapshot::open_current(&config.index_dir) {
         Ok(snap) => {
             st.generation = Some(snap.generation());
+            st.rank_generation = Some(snap.rank_generation());
             st.published_unix_ms = Some(snap.created_unix_ms());
             st.files = snap.live_file_count();
             st.symbols = snap.live_symbol_count();
