@@ -110,7 +110,7 @@ impl FileSymbol {
 
     /// The symbols (modules excluded) of file `file` in a snapshot.
     pub fn from_snapshot(snap: &Snapshot, file: FileId) -> Vec<FileSymbol> {
-        query::symbols_in_file(snap, file)
+        snap.symbols_in_file(file)
             .map(|id| snap.symbol(id))
             .filter(|s| s.kind != Kind::Module)
             .map(|s| FileSymbol {

@@ -71,7 +71,7 @@ impl WorldSnapshot {
     /// or not indexed (document requests then answer empty, not with an error).
     pub fn file_of(&self, cur: &Current, uri: &Uri) -> Option<(String, FileId)> {
         let rel = self.rel_path(uri)?;
-        let file = query::file_id(&cur.snapshot, &rel)?;
+        let file = cur.snapshot.file_id(&rel)?;
         Some((rel, file))
     }
 
@@ -90,7 +90,7 @@ impl WorldSnapshot {
         let live = self.with_document(uri, |d| d.facts.clone()).flatten();
         let symbols = match live {
             Some(facts) => FileSymbol::from_facts(&facts),
-            None => FileSymbol::from_snapshot(&cur.snapshot, query::file_id(&cur.snapshot, &rel)?),
+            None => FileSymbol::from_snapshot(&cur.snapshot, cur.snapshot.file_id(&rel)?),
         };
         Some((rel, symbols))
     }

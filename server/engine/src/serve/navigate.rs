@@ -12,8 +12,8 @@ use std::collections::HashSet;
 /// it (ids change from one generation to the next): same file, same qualified name, the one whose first
 /// line (1-based) is nearest `line`. `None` when the file or the name is gone.
 pub fn refind(snap: &Snapshot, path: &str, qualified_name: &str, line: u32) -> Option<SymbolId> {
-    let file = query::file_id(snap, path)?;
-    query::symbols_in_file(snap, file)
+    let file = snap.file_id(path)?;
+    snap.symbols_in_file(file)
         .filter(|&id| snap.symbol(id).qualified_name == qualified_name)
         .min_by_key(|&id| snap.symbol(id).line_start.abs_diff(line))
 }

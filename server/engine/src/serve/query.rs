@@ -393,22 +393,9 @@ pub fn impact(snap: &Snapshot, id: SymbolId, depth: u32, limit: usize) -> Impact
     }
 }
 
-/// The id of the file at project-relative `path` ([`Snapshot::file_id`]).
-pub fn file_id(snap: &Snapshot, path: &str) -> Option<FileId> {
-    snap.file_id(path)
-}
-
-/// The ids of the symbols of `file`, in source order ([`Snapshot::symbols_in_file`]).
-pub fn symbols_in_file(
-    snap: &Snapshot,
-    file: FileId,
-) -> impl DoubleEndedIterator<Item = SymbolId> + ExactSizeIterator + Clone + use<> {
-    snap.symbols_in_file(file)
-}
-
 /// The innermost non-module symbol of `file` whose line span contains the 1-based `line`.
 pub fn symbol_at_line(snap: &Snapshot, file: FileId, line: u32) -> Option<SymbolId> {
-    symbols_in_file(snap, file)
+    snap.symbols_in_file(file)
         .filter(|&id| {
             let s = snap.symbol(id);
             s.kind != crate::model::SymbolKind::Module && s.line_start <= line && line <= s.line_end
