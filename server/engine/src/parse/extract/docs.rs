@@ -4,6 +4,7 @@
 use super::text::{clean_comment, dedent, truncate_chars, xml_doc_text};
 use super::{Extractor, MAX_DOC, MAX_SIGNATURE};
 use crate::model::Language;
+use crate::parse::extract::kinds::kind_of;
 use tree_sitter::Node;
 
 impl<'s> Extractor<'s> {
@@ -44,13 +45,13 @@ impl<'s> Extractor<'s> {
         if self.lang != Language::Python {
             return None;
         }
-        let parent = node
-            .parent()
-            .filter(|p| p.kind() == "decorated_definition")?;
+        let parent = self
+            .parent(node)
+            .filter(|p| kind_of(p) == "decorated_definition")?;
         let mut cursor = parent.walk();
         parent
             .named_children(&mut cursor)
-            .filter(|c| c.kind() == "decorator")
+            .filter(|c| kind_of(c) == "decorator")
             .map(|c| self.text(c).trim())
             .find(|d| is_property_decorator(d))
     }
@@ -67,7 +68,7 @@ impl<'s> Extractor<'s> {
         let mut lines: Vec<&str> = Vec::new();
         let mut next_row = anchor.start_position().row;
         while let Some(prev) = anchor.prev_sibling() {
-            let kind = prev.kind();
+            let kind = kind_of(prev);
             if matches!(
                 kind,
                 "attribute_item" | "decorator" | "annotation" | "marker_annotation"
@@ -101,11 +102,11 @@ impl<'s> Extractor<'s> {
 
     fn python_docstring(&self, body: Node) -> Option<String> {
         let first = body.named_child(0)?;
-        if first.kind() != "expression_statement" {
+        if kind_of(first) != "expression_statement" {
             return None;
         }
         let s = first.named_child(0)?;
-        if s.kind() != "string" {
+        if kind_of(s) != "string" {
             return None;
         }
         let t = self.text(s);
@@ -121,7 +122,7 @@ impl<'s> Extractor<'s> {
                 let mut cursor = root.walk();
                 let lines: Vec<&str> = root
                     .children(&mut cursor)
-                    .take_while(|c| c.kind() == "line_comment" || c.kind() == "block_comment")
+                    .take_while(|c| kind_of(c) == "line_comment" || kind_of(c) == "block_comment")
                     .map(|c| self.text(c))
                     .filter(|t| t.starts_with("//!") || t.starts_with("/*!"))
                     .collect();

@@ -3,6 +3,7 @@
 
 use super::{Ctx, Extractor};
 use crate::model::{Language, RefKind};
+use crate::parse::extract::kinds::kind_of;
 use std::rc::Rc;
 use tree_sitter::Node;
 
@@ -14,7 +15,7 @@ impl<'s> Extractor<'s> {
     pub(super) fn heritage(&mut self, node: Node, sym: u32) {
         let line = Self::line(node);
         let mut bases: Bases = Vec::new();
-        match (self.lang, node.kind()) {
+        match (self.lang, kind_of(node)) {
             (Language::Python, "class_definition") => {
                 if let Some(s) = node.child_by_field_name("superclasses") {
                     self.collect_bases(s, RefKind::Inherit, &mut bases);
@@ -27,7 +28,7 @@ impl<'s> Extractor<'s> {
             (Language::Cpp, "class_specifier" | "struct_specifier") => {
                 let mut cursor = node.walk();
                 for c in node.named_children(&mut cursor) {
-                    if c.kind() == "base_class_clause" {
+                    if kind_of(c) == "base_class_clause" {
                         self.collect_bases(c, RefKind::Inherit, &mut bases);
                     }
                 }
@@ -42,7 +43,7 @@ impl<'s> Extractor<'s> {
             (Language::CSharp, _) => {
                 let mut cursor = node.walk();
                 for c in node.named_children(&mut cursor) {
-                    if c.kind() == "base_list" {
+                    if kind_of(c) == "base_list" {
                         self.collect_bases(c, RefKind::Inherit, &mut bases);
                     }
                 }
@@ -65,7 +66,7 @@ impl<'s> Extractor<'s> {
     fn collect_bases(&self, n: Node, kind: RefKind, bases: &mut Bases) {
         let mut cursor = n.walk();
         for c in n.named_children(&mut cursor) {
-            match c.kind() {
+            match kind_of(c) {
                 "identifier"
                 | "type_identifier"
                 | "attribute"
@@ -94,7 +95,7 @@ impl<'s> Extractor<'s> {
     fn js_bases(&self, node: Node, bases: &mut Bases) {
         let mut cursor = node.walk();
         for c in node.named_children(&mut cursor) {
-            match c.kind() {
+            match kind_of(c) {
                 "class_heritage" => self.js_class_heritage(c, bases),
                 "extends_type_clause" => self.collect_bases(c, RefKind::Inherit, bases),
                 _ => {}
@@ -106,9 +107,9 @@ impl<'s> Extractor<'s> {
     fn js_class_heritage(&self, c: Node, bases: &mut Bases) {
         let mut c2 = c.walk();
         let kids: Vec<Node> = c.named_children(&mut c2).collect();
-        if kids.iter().any(|k| k.kind().ends_with("_clause")) {
+        if kids.iter().any(|k| kind_of(k).ends_with("_clause")) {
             for k in kids {
-                let kind = if k.kind() == "implements_clause" {
+                let kind = if kind_of(k) == "implements_clause" {
                     RefKind::Implement
                 } else {
                     RefKind::Inherit
@@ -127,13 +128,14 @@ impl<'s> Extractor<'s> {
         }
         let mut cursor = node.walk();
         for c in node.named_children(&mut cursor) {
-            if matches!(c.kind(), "super_interfaces" | "extends_interfaces") {
-                let kind =
-                    if c.kind() == "super_interfaces" && node.kind() != "interface_declaration" {
-                        RefKind::Implement
-                    } else {
-                        RefKind::Inherit
-                    };
+            if matches!(kind_of(c), "super_interfaces" | "extends_interfaces") {
+                let kind = if kind_of(c) == "super_interfaces"
+                    && kind_of(node) != "interface_declaration"
+                {
+                    RefKind::Implement
+                } else {
+                    RefKind::Inherit
+                };
                 let mut c2 = c.walk();
                 for tl in c.named_children(&mut c2) {
                     self.collect_bases(tl, kind, bases);
@@ -151,7 +153,7 @@ impl<'s> Extractor<'s> {
         while let Some(n) = stack.pop() {
             let mut cursor = n.walk();
             for c in n.named_children(&mut cursor) {
-                match c.kind() {
+                match kind_of(c) {
                     "field_declaration_list" => stack.push(c),
                     "field_declaration" if c.child_by_field_name("name").is_none() => {
                         if let Some(ty) = c.child_by_field_name("type") {

@@ -3,13 +3,14 @@
 
 use super::Extractor;
 use crate::model::{ImportFact, Language};
+use crate::parse::extract::kinds::kind_of;
 use tree_sitter::Node;
 
 impl<'s> Extractor<'s> {
     /// Records the imports at `node` under symbol `sym`; true when `node` is an import of its language
     /// (even one that yielded nothing).
     pub(super) fn import_at(&mut self, node: Node, sym: u32) -> bool {
-        match (self.lang, node.kind()) {
+        match (self.lang, kind_of(node)) {
             (Language::Rust, "use_declaration") => {
                 if let Some(arg) = node.child_by_field_name("argument") {
                     self.rust_use(arg, String::new(), sym, Self::line(node));
@@ -55,7 +56,7 @@ impl<'s> Extractor<'s> {
 
     /// Flattens a Rust use tree into imports.
     fn rust_use(&mut self, node: Node, prefix: String, sym: u32, line: u32) {
-        match node.kind() {
+        match kind_of(node) {
             "scoped_identifier" | "identifier" | "self" | "crate" | "super" => {
                 let full = join_path(&prefix, self.text(node));
                 self.rust_use_path(full, None, sym, line);
@@ -134,7 +135,7 @@ impl<'s> Extractor<'s> {
 
     /// One imported name `n` (`x` or `x as y`), from `module` when the statement is `from module import`.
     fn python_import_name(&mut self, n: Node, module: Option<&str>, sym: u32, line: u32) {
-        let (orig, alias) = match n.kind() {
+        let (orig, alias) = match kind_of(n) {
             "aliased_import" => (
                 n.child_by_field_name("name")
                     .map(|x| self.text(x))
@@ -183,14 +184,14 @@ impl<'s> Extractor<'s> {
         let mut cursor = node.walk();
         let clause = node
             .named_children(&mut cursor)
-            .find(|c| c.kind() == "import_clause");
+            .find(|c| kind_of(c) == "import_clause");
         let Some(clause) = clause else {
             self.add_import(sym, module, String::new(), String::new(), line);
             return;
         };
         let mut c2 = clause.walk();
         for part in clause.named_children(&mut c2) {
-            match part.kind() {
+            match kind_of(part) {
                 "identifier" => self.add_import(
                     sym,
                     module.clone(),
@@ -212,7 +213,7 @@ impl<'s> Extractor<'s> {
     fn js_named_imports(&mut self, part: Node, module: &str, sym: u32, line: u32) {
         let mut c3 = part.walk();
         for spec in part.named_children(&mut c3) {
-            if spec.kind() != "import_specifier" {
+            if kind_of(spec) != "import_specifier" {
                 continue;
             }
             let orig = spec
@@ -307,5 +308,5 @@ fn join_path(a: &str, b: &str) -> String {
 fn names_empty_wildcard(node: Node) -> bool {
     let mut cursor = node.walk();
     node.named_children(&mut cursor)
-        .any(|c| c.kind() == "wildcard_import")
+        .any(|c| kind_of(c) == "wildcard_import")
 }

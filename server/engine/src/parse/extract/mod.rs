@@ -14,6 +14,7 @@ mod defs;
 mod docs;
 mod heritage;
 mod imports;
+mod kinds;
 mod refs;
 mod text;
 pub(crate) mod types;
@@ -22,6 +23,7 @@ use crate::model::{FileFacts, Language, RefKind, SymbolFact, SymbolKind};
 // foldhash (randomly seeded), not SipHash: these sets are hit for every reference of every file parsed
 // (SipHash was 0.6 % of a cold index's CPU on Linux 6.1).
 use foldhash::HashMap;
+use kinds::kind_of;
 use std::rc::Rc;
 use tree_sitter::{Node, Tree};
 
@@ -67,11 +69,13 @@ pub fn ts_language(lang: Language) -> tree_sitter::Language {
 
 /// Extracts the facts of one parsed file. `path` is the project-relative `/` path, `src` the text the tree
 /// was parsed from. Never fails: ERROR nodes are counted in `syntax_errors` and what parsed is indexed.
-pub fn extract(lang: Language, path: &str, src: &str, tree: &Tree) -> FileFacts {
+pub fn extract<'s>(lang: Language, path: &str, src: &'s str, tree: &'s Tree) -> FileFacts {
     let root = tree.root_node();
+    let _kinds = kinds::KindTable::install(lang);
     let mut x = Extractor {
         lang,
         src,
+        ancestors: Vec::new(),
         facts: FileFacts {
             path: path.to_string(),
             language: lang,
@@ -193,6 +197,9 @@ struct Def<'t> {
 struct Extractor<'s> {
     lang: Language,
     src: &'s str,
+    /// The path from the root to the node being visited (inclusive), for [`Self::parent`]: tree-sitter's
+    /// own `Node::parent` descends from the root each time, which was 7.5 % of a cold index's CPU on django.
+    ancestors: Vec<Node<'s>>,
     facts: FileFacts,
     /// Dedupes refs per (symbol, kind, name, qualifier, block binding of the qualifier's head — see
     /// `types::Extractor::block_binding`): the index of each one's reference in `facts.refs`.
@@ -223,10 +230,27 @@ impl<'s> Extractor<'s> {
         node.start_position().row as u32 + 1
     }
 
-    fn visit(&mut self, node: Node, ctx: &Ctx, depth: usize) {
+    /// The parent of `node`: read off the path being visited when `node` is on it (the usual case, a
+    /// step or two from its end), else tree-sitter's `Node::parent`.
+    fn parent(&self, node: Node<'s>) -> Option<Node<'s>> {
+        match self.ancestors.iter().rposition(|&a| a == node) {
+            Some(0) => None,
+            Some(i) => Some(self.ancestors[i - 1]),
+            None => node.parent(),
+        }
+    }
+
+    fn visit(&mut self, node: Node<'s>, ctx: &Ctx, depth: usize) {
         if depth > MAX_DEPTH {
             return;
         }
+        self.ancestors.push(node);
+        self.visit_node(node, ctx, depth);
+        self.ancestors.pop();
+    }
+
+    /// One step of [`Self::visit`], with `node` on the path.
+    fn visit_node(&mut self, node: Node<'s>, ctx: &Ctx, depth: usize) {
         if node.is_error() || node.is_missing() {
             self.facts.syntax_errors += 1;
         }
@@ -251,7 +275,7 @@ impl<'s> Extractor<'s> {
         let mut child_ctx: Option<Ctx> = None;
         self.facts_at(node, ctx, &mut child_ctx);
         let ctx = child_ctx.as_ref().unwrap_or(ctx);
-        let write_field = refs::assignment_target_field(node.kind());
+        let write_field = refs::assignment_target_field(kind_of(node));
         let mut cursor = node.walk();
         for (i, child) in node.children(&mut cursor).enumerate() {
             let is_target = write_field
@@ -269,7 +293,7 @@ impl<'s> Extractor<'s> {
         }
     }
 
-    fn visit_definition(&mut self, node: Node, def: Def, ctx: &Ctx, depth: usize) {
+    fn visit_definition(&mut self, node: Node<'s>, def: Def, ctx: &Ctx, depth: usize) {
         let qualified = self.qualified_name(ctx, &def);
         let kind = if def.kind == SymbolKind::Function && (ctx.in_type || def.scope.is_some()) {
             SymbolKind::Method

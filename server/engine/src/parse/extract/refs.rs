@@ -4,6 +4,7 @@
 use super::text::last_scope_segment;
 use super::{Ctx, Extractor, MAX_BODY_TERMS, MAX_LITERALS};
 use crate::model::{Language, NO_COLUMN, RefFact, RefKind, SymbolKind};
+use crate::parse::extract::kinds::kind_of;
 use foldhash::HashSet;
 use tree_sitter::Node;
 
@@ -19,7 +20,7 @@ impl<'s> Extractor<'s> {
         if self.import_at(node, ctx.sym) {
             return;
         }
-        match (self.lang, node.kind()) {
+        match (self.lang, kind_of(node)) {
             (Language::Rust, "impl_item") => {
                 *child_ctx = self.rust_impl(node, ctx);
                 return;
@@ -72,7 +73,7 @@ impl<'s> Extractor<'s> {
     /// Identifiers: type refs, plain writes (matched against globals in `global_refs`) and body terms;
     /// comments: body terms.
     fn identifier_facts(&mut self, node: Node, ctx: &Ctx) {
-        let kind = node.kind();
+        let kind = kind_of(node);
         let sym = ctx.sym;
         let is_ident = matches!(
             kind,
@@ -91,7 +92,8 @@ impl<'s> Extractor<'s> {
             let text = self.text(node);
             if kind == "type_identifier"
                 || (ctx.type_annotation && kind == "identifier")
-                || (self.lang == Language::CSharp && is_csharp_type_position(node))
+                || (self.lang == Language::CSharp
+                    && is_csharp_type_position(node, self.parent(node)))
             {
                 if text != self.facts.symbols[sym as usize].name {
                     let site = self.site(node, text);
@@ -125,7 +127,7 @@ impl<'s> Extractor<'s> {
         } else if is_string_literal(kind)
             && sym != 0
             // A bare string statement is a docstring (already the doc field) or dead text.
-            && node.parent().is_none_or(|p| p.kind() != "expression_statement")
+            && self.parent(node).is_none_or(|p| kind_of(p) != "expression_statement")
         {
             let text = self.text(node);
             append_bounded(
@@ -140,11 +142,11 @@ impl<'s> Extractor<'s> {
     /// or a call's method (nothing), or a local variable or a method called without arguments or parentheses
     /// (`fetch_body`), which [`Self::ruby_bare_calls`] tells apart at the end of the file.
     fn ruby_identifier(&mut self, node: Node, sym: u32, text: &str) {
-        let Some(parent) = node.parent() else {
+        let Some(parent) = self.parent(node) else {
             return;
         };
         let line = Self::line(node);
-        match parent.kind() {
+        match kind_of(parent) {
             "method_parameters"
             | "block_parameters"
             | "lambda_parameters"
@@ -300,7 +302,7 @@ impl<'s> Extractor<'s> {
     /// The part of call node `node` that names the callee (its method or type name, or the callee
     /// expression), where [`Self::site`] looks for the name: never the arguments.
     fn callee_node<'t>(&self, node: Node<'t>) -> Node<'t> {
-        let field = match (self.lang, node.kind()) {
+        let field = match (self.lang, kind_of(node)) {
             (Language::Java, "method_invocation") => "name",
             (Language::Java | Language::CSharp, "object_creation_expression")
             | (Language::Cpp, "new_expression") => "type",
@@ -315,7 +317,7 @@ impl<'s> Extractor<'s> {
 
     /// `(name, qualifier)` when `node` is a call site.
     fn call_target(&self, node: Node) -> Option<(String, Option<String>)> {
-        let callee = match (self.lang, node.kind()) {
+        let callee = match (self.lang, kind_of(node)) {
             (Language::Java, "method_invocation") => {
                 let name = self.text(node.child_by_field_name("name")?).to_string();
                 let q = node
@@ -347,7 +349,7 @@ impl<'s> Extractor<'s> {
 
     fn callee_name(&self, callee: Node) -> Option<(String, Option<String>)> {
         let field = |f: &str| callee.child_by_field_name(f);
-        match callee.kind() {
+        match kind_of(callee) {
             // JavaScript/TypeScript `super(..)` in a constructor calls the base class's.
             "identifier" | "field_identifier" | "type_identifier" | "super" => {
                 Some((self.text(callee).to_string(), None))
@@ -360,7 +362,7 @@ impl<'s> Extractor<'s> {
             | "member_access_expression" => {
                 let (obj, member) = member_parts(callee)?;
                 // C# `Helpers.Format<T>(..)` calls `Format`.
-                let member = match member.kind() {
+                let member = match kind_of(member) {
                     "generic_name" => member.named_child(0)?,
                     _ => member,
                 };
@@ -373,7 +375,7 @@ impl<'s> Extractor<'s> {
             "scoped_identifier" | "qualified_identifier" => {
                 let name = field("name")?;
                 let scope = field("path").or_else(|| field("scope"));
-                if name.kind() == "qualified_identifier" || name.kind() == "scoped_identifier" {
+                if kind_of(name) == "qualified_identifier" || kind_of(name) == "scoped_identifier" {
                     return self.callee_name(name);
                 }
                 Some((
@@ -391,7 +393,7 @@ impl<'s> Extractor<'s> {
                 let mut cursor = callee.walk();
                 let binding = callee
                     .named_children(&mut cursor)
-                    .find(|c| c.kind() == "member_binding_expression")?;
+                    .find(|c| kind_of(c) == "member_binding_expression")?;
                 let (name, _) = self.callee_name(binding.child_by_field_name("name")?)?;
                 Some((name, field("condition").map(|c| self.qualifier_text(c))))
             }
@@ -427,9 +429,9 @@ impl<'s> Extractor<'s> {
         if !is_receiver || ctx.callable.is_none() {
             return None;
         }
-        if let Some(parent) = node.parent()
+        if let Some(parent) = self.parent(node)
             && matches!(
-                parent.kind(),
+                kind_of(parent),
                 "call_expression" | "call" | "invocation_expression"
             )
             && parent.child_by_field_name("function") == Some(node)
@@ -478,7 +480,7 @@ impl<'s> Extractor<'s> {
 /// `attribute`, JS/TS `member_expression`, Go `selector_expression`, Java `field_access`.
 fn member_parts(node: Node) -> Option<(Node, Node)> {
     let f = |name: &str| node.child_by_field_name(name);
-    match node.kind() {
+    match kind_of(node) {
         "field_expression" => Some((f("value").or_else(|| f("argument"))?, f("field")?)),
         "attribute" => Some((f("object")?, f("attribute")?)),
         "member_expression" => Some((f("object")?, f("property")?)),
@@ -510,7 +512,7 @@ fn is_decision(lang: Language, node: Node, src: &str) -> bool {
     if lang == Language::Ruby {
         return is_ruby_decision(node, src);
     }
-    match node.kind() {
+    match kind_of(node) {
         "if_expression"
         | "match_arm"
         | "while_expression"
@@ -555,7 +557,7 @@ fn is_ruby_decision(node: Node, src: &str) -> bool {
     if !node.is_named() {
         return false;
     }
-    match node.kind() {
+    match kind_of(node) {
         "if" | "elsif" | "unless" | "while" | "until" | "for" | "when" | "in_clause" | "rescue"
         | "conditional" | "if_modifier" | "unless_modifier" | "while_modifier"
         | "until_modifier" | "rescue_modifier" => true,
@@ -624,12 +626,13 @@ fn append_bounded(field: &mut String, text: &str, max: usize) {
 
 /// Whether a C# `identifier` names a type where it stands: the declared type of a variable, parameter,
 /// property or field, a method's return type, a type argument, a nullable or array element type.
-fn is_csharp_type_position(node: Node) -> bool {
-    let Some(parent) = node.parent() else {
+/// `parent` is the node's parent (the walk knows it; `Node::parent` searches from the root).
+fn is_csharp_type_position(node: Node, parent: Option<Node>) -> bool {
+    let Some(parent) = parent else {
         return false;
     };
     matches!(
-        parent.kind(),
+        kind_of(parent),
         "type_argument_list" | "nullable_type" | "array_type" | "base_list"
     ) || parent.child_by_field_name("type") == Some(node)
         || parent.child_by_field_name("returns") == Some(node)

@@ -5,6 +5,7 @@ use super::super::text::last_scope_segment;
 use super::Def;
 use crate::model::SymbolKind as K;
 use crate::parse::extract::Extractor;
+use crate::parse::extract::kinds::kind_of;
 use tree_sitter::Node;
 
 impl<'s> Extractor<'s> {
@@ -12,7 +13,7 @@ impl<'s> Extractor<'s> {
     /// (the walker's rule), so a local function stays a function. Fields and enum members are not symbols,
     /// as in Java.
     pub(super) fn csharp_definition<'t>(&self, node: Node<'t>) -> Option<Def<'t>> {
-        match node.kind() {
+        match kind_of(node) {
             "class_declaration" | "record_declaration" => self.named(node, K::Class, true),
             "struct_declaration" => self.named(node, K::Struct, true),
             "interface_declaration" => self.named(node, K::Interface, true),

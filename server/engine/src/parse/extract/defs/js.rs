@@ -4,13 +4,14 @@
 use super::{Def, Level};
 use crate::model::{Language, SymbolKind as K};
 use crate::parse::extract::Extractor;
+use crate::parse::extract::kinds::kind_of;
 use tree_sitter::Node;
 
 impl<'s> Extractor<'s> {
     /// JavaScript, TypeScript and TSX (whose interfaces, type aliases, enums and namespaces JavaScript lacks).
     pub(super) fn js_definition<'t>(&self, node: Node<'t>, level: Level) -> Option<Def<'t>> {
         let ts = self.lang != Language::JavaScript;
-        match node.kind() {
+        match kind_of(node) {
             "function_declaration" | "generator_function_declaration" => {
                 self.named(node, K::Function, false)
             }
@@ -19,7 +20,7 @@ impl<'s> Extractor<'s> {
             }
             "method_definition" => {
                 let mut def = self.named(node, K::Method, false)?;
-                def.scope = node.parent().and_then(|o| self.js_object_scope(o));
+                def.scope = self.parent(node).and_then(|o| self.js_object_scope(o));
                 Some(def)
             }
             "abstract_method_signature" | "method_signature" => self.named(node, K::Method, false),
@@ -45,7 +46,7 @@ impl<'s> Extractor<'s> {
     fn js_assigned_function<'t>(&self, node: Node<'t>) -> Option<Def<'t>> {
         let func = js_function_value(node.child_by_field_name("right")?)?;
         let left = node.child_by_field_name("left")?;
-        let (scope, name) = match left.kind() {
+        let (scope, name) = match kind_of(left) {
             // `f = function () {}`: a function declared by `var f;` earlier, or a reassigned one.
             "identifier" => (None, self.text(left).to_string()),
             "member_expression" if self.text(left) == "module.exports" => {
@@ -77,11 +78,11 @@ impl<'s> Extractor<'s> {
     /// enclosing construct already defines (a declarator, an assignment, an object entry, a property call).
     fn js_named_function_expression<'t>(&self, node: Node<'t>) -> Option<Def<'t>> {
         let name = node.child_by_field_name("name")?;
-        let parent = node.parent()?;
-        let defined_by_parent = match parent.kind() {
+        let parent = self.parent(node)?;
+        let defined_by_parent = match kind_of(parent) {
             "variable_declarator" | "assignment_expression" | "pair" => true,
-            "arguments" => parent
-                .parent()
+            "arguments" => self
+                .parent(parent)
                 .is_some_and(|call| self.js_defined_property(call).is_some()),
             _ => false,
         };
@@ -95,9 +96,9 @@ impl<'s> Extractor<'s> {
         let mut cursor = args.walk();
         let mut named = args
             .named_children(&mut cursor)
-            .filter(|n| n.kind() != "comment");
+            .filter(|n| kind_of(n) != "comment");
         let (object, key, value) = (named.next()?, named.next()?, named.next()?);
-        if key.kind() != "string" {
+        if kind_of(key) != "string" {
             return None;
         }
         let name = self.text(key).trim_matches(['\'', '"']);
@@ -115,13 +116,13 @@ impl<'s> Extractor<'s> {
     /// The `get`, `value` or `set` function of a property descriptor object (the first present, in that
     /// order: the getter is what a read runs).
     fn js_accessor<'t>(&self, descriptor: Node<'t>) -> Option<Node<'t>> {
-        if descriptor.kind() != "object" {
+        if kind_of(descriptor) != "object" {
             return None;
         }
         let mut cursor = descriptor.walk();
         let entries: Vec<Node> = descriptor.named_children(&mut cursor).collect();
         ["get", "value", "set"].into_iter().find_map(|want| {
-            entries.iter().find_map(|e| match e.kind() {
+            entries.iter().find_map(|e| match kind_of(e) {
                 "pair" if self.field_text(*e, "key").as_deref() == Some(want) => {
                     e.child_by_field_name("value").and_then(js_function_value)
                 }
@@ -143,9 +144,11 @@ impl<'s> Extractor<'s> {
         if !is_js_identifier(name) {
             return None;
         }
-        let object = node.parent()?;
+        let object = self.parent(node)?;
         let descriptor = matches!(name, "get" | "set" | "value")
-            && object.parent().is_some_and(|a| a.kind() == "arguments");
+            && self
+                .parent(object)
+                .is_some_and(|a| kind_of(a) == "arguments");
         if descriptor {
             return None;
         }
@@ -160,11 +163,11 @@ impl<'s> Extractor<'s> {
     /// (`var proto = {..}`, `Ctor.prototype = {..}` → `Ctor`); none for `module.exports = {..}` and for an
     /// object that is not assigned (an argument, a return value).
     fn js_object_scope(&self, object: Node) -> Option<String> {
-        if object.kind() != "object" {
+        if kind_of(object) != "object" {
             return None;
         }
-        let holder = object.parent()?;
-        let target = match holder.kind() {
+        let holder = self.parent(object)?;
+        let target = match kind_of(holder) {
             "variable_declarator" => holder.child_by_field_name("name")?,
             "assignment_expression" => holder.child_by_field_name("left")?,
             _ => return None,
@@ -177,13 +180,13 @@ impl<'s> Extractor<'s> {
         let value = node.child_by_field_name("value");
         let is_fn = value.is_some_and(|v| {
             matches!(
-                v.kind(),
+                kind_of(v),
                 "arrow_function" | "function_expression" | "function" | "generator_function"
             )
         });
         let name = node
             .child_by_field_name("name")
-            .filter(|n| n.kind() == "identifier");
+            .filter(|n| kind_of(n) == "identifier");
         if is_fn {
             let fbody = value.and_then(|v| v.child_by_field_name("body"));
             name.map(|n| Def {
@@ -208,7 +211,7 @@ impl<'s> Extractor<'s> {
     /// A class field holding a function (`handle = () => ..`): a method.
     fn js_field_method<'t>(&self, node: Node<'t>) -> Option<Def<'t>> {
         let value = node.child_by_field_name("value")?;
-        if !matches!(value.kind(), "arrow_function" | "function_expression") {
+        if !matches!(kind_of(value), "arrow_function" | "function_expression") {
             return None;
         }
         let name = node
@@ -227,7 +230,7 @@ impl<'s> Extractor<'s> {
 /// The function an expression evaluates to, when it is one written in place.
 fn js_function_value(node: Node) -> Option<Node> {
     matches!(
-        node.kind(),
+        kind_of(node),
         "function_expression" | "function" | "arrow_function" | "generator_function"
     )
     .then_some(node)

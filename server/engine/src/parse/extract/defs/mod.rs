@@ -4,6 +4,7 @@
 use super::text::last_scope_segment;
 use super::{Ctx, Def, Extractor};
 use crate::model::{Language, SymbolFact, SymbolKind as K};
+use crate::parse::extract::kinds::kind_of;
 use tree_sitter::Node;
 
 mod csharp;
@@ -65,7 +66,7 @@ impl<'s> Extractor<'s> {
     /// `identifier`, Ruby's `constant`); `None` for tuple, attribute or subscript targets.
     fn assigned_global<'t>(&self, node: Node<'t>, left_kind: &str) -> Option<Def<'t>> {
         let left = node.child_by_field_name("left")?;
-        (left.kind() == left_kind).then(|| Def {
+        (kind_of(left) == left_kind).then(|| Def {
             kind: K::Global,
             name: self.text(left).to_string(),
             scope: None,
@@ -80,7 +81,7 @@ impl<'s> Extractor<'s> {
     }
 
     fn rust_definition<'t>(&self, node: Node<'t>, level: Level) -> Option<Def<'t>> {
-        match node.kind() {
+        match kind_of(node) {
             "function_item" | "function_signature_item" => self.named(node, K::Function, false),
             "struct_item" | "union_item" => self.named(node, K::Struct, true),
             "enum_item" => self.named(node, K::Enum, true),
@@ -96,7 +97,7 @@ impl<'s> Extractor<'s> {
     }
 
     fn python_definition<'t>(&self, node: Node<'t>, level: Level) -> Option<Def<'t>> {
-        match node.kind() {
+        match kind_of(node) {
             "function_definition" => self.named(node, K::Function, false),
             "class_definition" => self.named(node, K::Class, true),
             "assignment" if level.file => self.assigned_global(node, "identifier"),
@@ -105,7 +106,7 @@ impl<'s> Extractor<'s> {
     }
 
     fn go_definition<'t>(&self, node: Node<'t>, level: Level) -> Option<Def<'t>> {
-        match node.kind() {
+        match kind_of(node) {
             "function_declaration" => self.named(node, K::Function, false),
             "method_declaration" => {
                 let recv_type = self.go_receiver_type(node);
@@ -118,7 +119,7 @@ impl<'s> Extractor<'s> {
                 })
             }
             "type_spec" | "type_alias" => {
-                let kind = match node.child_by_field_name("type").map(|t| t.kind()) {
+                let kind = match node.child_by_field_name("type").map(|t| kind_of(t)) {
                     Some("struct_type") => K::Struct,
                     Some("interface_type") => K::Interface,
                     _ => K::Type,
@@ -137,7 +138,7 @@ impl<'s> Extractor<'s> {
     }
 
     fn java_definition<'t>(&self, node: Node<'t>) -> Option<Def<'t>> {
-        match node.kind() {
+        match kind_of(node) {
             "class_declaration" | "record_declaration" => self.named(node, K::Class, true),
             "interface_declaration" | "annotation_type_declaration" => {
                 self.named(node, K::Interface, true)
@@ -159,7 +160,7 @@ impl<'s> Extractor<'s> {
             self.field_text(node, "name")
                 .map(|n| last_scope_segment(&n))
         };
-        match node.kind() {
+        match kind_of(node) {
             "function_definition" => {
                 let decl = node.child_by_field_name("declarator")?;
                 let (scope, name) = self.c_declarator_name(decl)?;
@@ -191,10 +192,10 @@ impl<'s> Extractor<'s> {
     /// A file-level C/C++ variable declaration; not a function prototype nor an `extern` declaration.
     fn c_global<'t>(&self, node: Node<'t>) -> Option<Def<'t>> {
         let decl = node.child_by_field_name("declarator")?;
-        if decl.kind() == "function_declarator"
+        if kind_of(decl) == "function_declarator"
             || (0..node.child_count()).any(|i| {
                 node.child(i).is_some_and(|c| {
-                    c.kind() == "storage_class_specifier" && self.text(c) == "extern"
+                    kind_of(c) == "storage_class_specifier" && self.text(c) == "extern"
                 })
             })
         {
@@ -207,7 +208,7 @@ impl<'s> Extractor<'s> {
     /// `(scope, name)` of a C/C++ declarator: unwraps pointer/reference/function/array/init declarators.
     fn c_declarator_name(&self, mut node: Node) -> Option<(Option<String>, String)> {
         for _ in 0..16 {
-            match node.kind() {
+            match kind_of(node) {
                 "identifier" | "field_identifier" | "type_identifier" | "destructor_name"
                 | "operator_name" => {
                     return Some((None, self.text(node).to_string()));
@@ -235,7 +236,7 @@ impl<'s> Extractor<'s> {
         let recv = node.child_by_field_name("receiver")?;
         let mut cursor = recv.walk();
         recv.named_children(&mut cursor)
-            .find(|c| c.kind() == "parameter_declaration")
+            .find(|c| kind_of(c) == "parameter_declaration")
     }
 
     fn go_receiver_type(&self, node: Node) -> Option<String> {
@@ -252,7 +253,7 @@ impl<'s> Extractor<'s> {
     pub(super) fn python_self_name(&self, node: Node) -> Option<String> {
         let params = node.child_by_field_name("parameters")?;
         let first = params.named_child(0)?;
-        (first.kind() == "identifier").then(|| self.text(first).to_string())
+        (kind_of(first) == "identifier").then(|| self.text(first).to_string())
     }
 
     /// The qualified name of `def` in `ctx`: the enclosing prefix, the declarator's own scope, the name.
@@ -306,10 +307,10 @@ impl<'s> Extractor<'s> {
     }
 
     /// The node whose span a definition covers: includes an enclosing `export`/decorator/template wrapper.
-    pub(super) fn span_node<'t>(&self, node: Node<'t>) -> Node<'t> {
+    pub(super) fn span_node(&self, node: Node<'s>) -> Node<'s> {
         let mut n = node;
-        while let Some(p) = n.parent() {
-            let wraps = match p.kind() {
+        while let Some(p) = self.parent(n) {
+            let wraps = match kind_of(p) {
                 "export_statement" | "decorated_definition" | "template_declaration" => true,
                 // A declaration with a single spec/declarator: `type X struct{}`, `const f = () => ..`.
                 "type_declaration"

@@ -5,6 +5,7 @@ use super::super::Ctx;
 use super::Def;
 use crate::model::SymbolKind as K;
 use crate::parse::extract::Extractor;
+use crate::parse::extract::kinds::kind_of;
 use tree_sitter::Node;
 
 impl<'s> Extractor<'s> {
@@ -12,7 +13,7 @@ impl<'s> Extractor<'s> {
     /// `def self.x`), so both open a type body; `class << self` is not a definition, the methods in it
     /// belong to the enclosing class.
     pub(super) fn ruby_definition<'t>(&self, node: Node<'t>, ctx: &Ctx) -> Option<Def<'t>> {
-        match node.kind() {
+        match kind_of(node) {
             "method" | "alias" => self.named(node, K::Function, false),
             // `def self.x` is a method of the enclosing type; `def obj.x` one of `obj`.
             "singleton_method" => {
@@ -33,7 +34,7 @@ impl<'s> Extractor<'s> {
     /// `class Request` or `class Rack::Request` (named `Request`, qualified by `Rack`).
     fn ruby_type<'t>(&self, node: Node<'t>, kind: K) -> Option<Def<'t>> {
         let name = node.child_by_field_name("name")?;
-        let (scope, name) = match name.kind() {
+        let (scope, name) = match kind_of(name) {
             "scope_resolution" => (
                 self.field_text(name, "scope"),
                 self.field_text(name, "name")?,

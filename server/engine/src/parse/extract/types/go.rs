@@ -4,6 +4,7 @@
 //! ([`FileFacts::member_types`](crate::model::FileFacts)), which the graph reads for `x.f.m()`.
 
 use super::{Ty, matching, split_top};
+use crate::parse::extract::kinds::kind_of;
 use crate::parse::extract::{Ctx, Extractor};
 use std::sync::OnceLock;
 use tree_sitter::Node;
@@ -161,7 +162,7 @@ impl<'s> Extractor<'s> {
         let mut cursor = left.walk();
         let names: Vec<Node> = left
             .named_children(&mut cursor)
-            .filter(|n| n.kind() == "identifier")
+            .filter(|n| kind_of(n) == "identifier")
             .collect();
         let right = node.child_by_field_name("right");
         let values = if range {
@@ -203,7 +204,7 @@ impl<'s> Extractor<'s> {
             t.and_then(|t| go_type(self.text(t)))
                 .map_or(Ty::Unknown, Ty::Named)
         };
-        match node.kind() {
+        match kind_of(node) {
             "composite_literal" | "type_conversion_expression" => {
                 named(node.child_by_field_name("type"))
             }
@@ -252,7 +253,7 @@ impl<'s> Extractor<'s> {
         let mut cursor = node.walk();
         let cases: Vec<Node> = node
             .named_children(&mut cursor)
-            .filter(|n| matches!(n.kind(), "type_case" | "default_case"))
+            .filter(|n| matches!(kind_of(n), "type_case" | "default_case"))
             .collect();
         for case in cases {
             let mut cursor = case.walk();
@@ -280,9 +281,9 @@ impl<'s> Extractor<'s> {
             return;
         };
         let owner = self.text(name).to_string();
-        if ty.kind() != "struct_type" {
+        if kind_of(ty) != "struct_type" {
             if matches!(
-                ty.kind(),
+                kind_of(ty),
                 "slice_type" | "array_type" | "map_type" | "channel_type"
             ) && let Some(t) = go_type(self.text(ty))
             {
@@ -296,7 +297,7 @@ impl<'s> Extractor<'s> {
         let mut cursor = list.walk();
         let fields: Vec<Node> = list
             .named_children(&mut cursor)
-            .filter(|f| f.kind() == "field_declaration")
+            .filter(|f| kind_of(f) == "field_declaration")
             .collect();
         for field in fields {
             let Some(t) = field

@@ -4,13 +4,14 @@
 
 use super::Ty;
 use crate::model::{Language, SymbolKind};
+use crate::parse::extract::kinds::kind_of;
 use crate::parse::extract::{Ctx, Extractor};
 use tree_sitter::Node;
 
 impl<'s> Extractor<'s> {
     /// Records the bindings made at `node` (Java, C#; see the module docs).
     pub(in crate::parse::extract) fn java_binding(&mut self, node: Node, ctx: &Ctx) {
-        match node.kind() {
+        match kind_of(node) {
             "formal_parameter" | "parameter" => {
                 let (Some(c), Some(name)) = (ctx.callable, node.child_by_field_name("name")) else {
                     return;
@@ -21,7 +22,7 @@ impl<'s> Extractor<'s> {
             // The method's result, as the member `()` of the callable (the parameter list is the first
             // node visited inside it).
             "formal_parameters" | "parameter_list" => {
-                let (Some(c), Some(method)) = (ctx.callable, node.parent()) else {
+                let (Some(c), Some(method)) = (ctx.callable, self.parent(node)) else {
                     return;
                 };
                 let result = method
@@ -47,7 +48,7 @@ impl<'s> Extractor<'s> {
                 let mut cursor = node.walk();
                 let declarators: Vec<Node> = node
                     .named_children(&mut cursor)
-                    .filter(|d| d.kind() == "variable_declarator")
+                    .filter(|d| kind_of(d) == "variable_declarator")
                     .collect();
                 for d in declarators {
                     let name = d.child_by_field_name("name");
@@ -73,7 +74,7 @@ impl<'s> Extractor<'s> {
                 let Some(name) = node
                     .child_by_field_name("name")
                     .or_else(|| node.child_by_field_name("left"))
-                    .filter(|n| n.kind() == "identifier")
+                    .filter(|n| kind_of(n) == "identifier")
                 else {
                     return;
                 };
@@ -99,7 +100,7 @@ impl<'s> Extractor<'s> {
         name: Option<Node>,
         value: Option<Node>,
     ) {
-        let Some(name) = name.filter(|n| n.kind() == "identifier") else {
+        let Some(name) = name.filter(|n| kind_of(n) == "identifier") else {
             return;
         };
         let scope = match ctx.callable {
@@ -117,7 +118,7 @@ impl<'s> Extractor<'s> {
     /// The type a declaration names; `var` (and C#'s `implicit_type`) names none.
     fn java_declared(&self, t: Option<Node>) -> Ty {
         match t {
-            Some(t) if t.kind() == "implicit_type" || self.text(t) == "var" => Ty::Unknown,
+            Some(t) if kind_of(t) == "implicit_type" || self.text(t) == "var" => Ty::Unknown,
             Some(t) => java_type(self.text(t)).map_or(Ty::Unknown, Ty::Named),
             None => Ty::Unknown,
         }
@@ -125,7 +126,7 @@ impl<'s> Extractor<'s> {
 
     /// The type of a value: `new T(..)` a `T`, otherwise the expression as a chain ([`Ty::Expr`]).
     fn java_value(&self, node: Node) -> Ty {
-        match node.kind() {
+        match kind_of(node) {
             "object_creation_expression" => node
                 .child_by_field_name("type")
                 .and_then(|t| java_type(self.text(t)))

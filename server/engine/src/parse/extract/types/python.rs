@@ -3,6 +3,7 @@
 
 use super::Ty;
 use crate::model::SymbolKind;
+use crate::parse::extract::kinds::kind_of;
 use crate::parse::extract::{Ctx, Extractor};
 use tree_sitter::Node;
 
@@ -27,7 +28,7 @@ impl<'s> Extractor<'s> {
     /// Records the bindings made at `node` (Python only; see the module docs).
     pub(in crate::parse::extract) fn python_binding(&mut self, node: Node, ctx: &Ctx) {
         let scope = ctx.callable;
-        match node.kind() {
+        match kind_of(node) {
             "typed_parameter" | "typed_default_parameter" | "default_parameter" => {
                 let name = node
                     .child_by_field_name("name")
@@ -40,9 +41,9 @@ impl<'s> Extractor<'s> {
                 }
             }
             "identifier"
-                if node
-                    .parent()
-                    .is_some_and(|p| matches!(p.kind(), "parameters" | "lambda_parameters")) =>
+                if self
+                    .parent(node)
+                    .is_some_and(|p| matches!(kind_of(p), "parameters" | "lambda_parameters")) =>
             {
                 if let Some(c) = scope {
                     self.bind(c, c, node, Ty::Unknown);
@@ -61,7 +62,7 @@ impl<'s> Extractor<'s> {
                     return;
                 };
                 match node.child_by_field_name("right") {
-                    Some(right) if left.kind() == "identifier" => {
+                    Some(right) if kind_of(left) == "identifier" => {
                         let ty = Ty::Element(Box::new(self.value_type(right, scope)));
                         self.bind(c, c, left, ty);
                     }
@@ -71,10 +72,13 @@ impl<'s> Extractor<'s> {
             // `with make() as x`: typed as what `make()` gives (context managers mostly return
             // themselves from `__enter__`).
             "as_pattern_target" => {
-                let value = node.parent().and_then(|p| p.named_child(0));
-                let target = node.named_child(0).filter(|t| t.kind() == "identifier");
+                let value = self.parent(node).and_then(|p| p.named_child(0));
+                let target = node.named_child(0).filter(|t| kind_of(t) == "identifier");
                 // `except Error as e`: an instance of the class named.
-                let caught = node.parent().and_then(|p| p.parent()).map(|g| g.kind())
+                let caught = self
+                    .parent(node)
+                    .and_then(|p| self.parent(p))
+                    .map(|g| kind_of(g))
                     == Some("except_clause");
                 match (scope, value, target) {
                     (Some(c), Some(v), Some(t)) => {
@@ -83,7 +87,10 @@ impl<'s> Extractor<'s> {
                             _ => self.value_type(v, scope),
                         };
                         // `e` of one `except` clause is not another's (Python unbinds it after).
-                        let clause = node.parent().and_then(|p| p.parent()).filter(|_| caught);
+                        let clause = self
+                            .parent(node)
+                            .and_then(|p| self.parent(p))
+                            .filter(|_| caught);
                         let lines = clause.map(|k| {
                             (
                                 k.start_position().row as u32 + 1,
@@ -114,7 +121,7 @@ impl<'s> Extractor<'s> {
             (None, None) => Ty::Unknown,
         };
         let origin = ctx.callable.unwrap_or(ctx.sym);
-        match (left.kind(), ctx.callable) {
+        match (kind_of(left), ctx.callable) {
             ("identifier", Some(c)) => self.bind(c, c, left, ty),
             ("identifier", None) => {
                 // Module level, or a class body (a field: `name: str`, read as `self.name`).
@@ -145,7 +152,7 @@ impl<'s> Extractor<'s> {
 
     /// Binds every identifier of a target pattern (`a, (b, c)`) in callable `c`, untyped.
     fn bind_targets(&mut self, c: u32, target: Node) {
-        if target.kind() == "identifier" {
+        if kind_of(target) == "identifier" {
             self.bind(c, c, target, Ty::Unknown);
             return;
         }
@@ -153,7 +160,7 @@ impl<'s> Extractor<'s> {
         let children: Vec<Node> = target.named_children(&mut cursor).collect();
         for child in children {
             if matches!(
-                child.kind(),
+                kind_of(child),
                 "identifier" | "pattern_list" | "tuple_pattern" | "list_pattern"
             ) {
                 self.bind_targets(c, child);
@@ -174,10 +181,10 @@ impl<'s> Extractor<'s> {
     /// `Name` or `module.Name` (a class-like, capitalised, last segment), the method's own class for
     /// `cls(..)`, `self.__class__(..)`, `type(self)(..)` and `self`, another local's for a plain name.
     fn value_type(&self, value: Node, c: Option<u32>) -> Ty {
-        if let Some((_, ty)) = LITERAL_TYPES.iter().find(|(k, _)| *k == value.kind()) {
+        if let Some((_, ty)) = LITERAL_TYPES.iter().find(|(k, _)| *k == kind_of(value)) {
             return Ty::Named(ty.to_string());
         }
-        match value.kind() {
+        match kind_of(value) {
             // `self.x`: the attribute of the method's class, wherever it is declared.
             "attribute" => {
                 let (Some(obj), Some(attr)) = (
@@ -217,7 +224,7 @@ impl<'s> Extractor<'s> {
                     callee.child_by_field_name("object"),
                     callee.child_by_field_name("attribute"),
                 ) {
-                    (Some(obj), Some(m)) if obj.kind() == "identifier" => {
+                    (Some(obj), Some(m)) if kind_of(obj) == "identifier" => {
                         Ty::MethodResult(self.text(obj).to_string(), self.text(m).to_string())
                     }
                     _ => Ty::Unknown,
@@ -254,7 +261,7 @@ impl<'s> Extractor<'s> {
     /// The callee of a call whose result types a receiver: a plain name, or the capitalised last segment of
     /// `module.Name` (a lower-case method's result is not known without the receiver's type).
     fn constructor_name(&self, callee: Node) -> Option<String> {
-        match callee.kind() {
+        match kind_of(callee) {
             "identifier" => Some(self.text(callee).to_string()),
             "attribute" => {
                 let attr = self.text(callee.child_by_field_name("attribute")?);

@@ -5,6 +5,7 @@
 
 use super::{Ty, split_top};
 use crate::model::SymbolKind;
+use crate::parse::extract::kinds::kind_of;
 use crate::parse::extract::{Ctx, Extractor};
 use tree_sitter::Node;
 
@@ -14,7 +15,7 @@ const DEREF_WRAPPERS: &[&str] = &["Box", "Arc", "Rc", "Pin", "ManuallyDrop"];
 impl<'s> Extractor<'s> {
     /// Records the bindings made at `node` (Rust; see the module docs).
     pub(in crate::parse::extract) fn rust_binding(&mut self, node: Node, ctx: &Ctx) {
-        match node.kind() {
+        match kind_of(node) {
             "parameter" => {
                 let Some((c, p)) = named_pattern(ctx, node) else {
                     return;
@@ -75,7 +76,7 @@ impl<'s> Extractor<'s> {
     /// The type of a value in callable `c`: `T::f(..)` what `T`'s `f` returns, `T { .. }` a `T`, `&v` and
     /// `v?` as `v`, otherwise the expression as a chain ([`Ty::Expr`]).
     fn rust_value(&self, node: Node, c: u32) -> Ty {
-        match node.kind() {
+        match kind_of(node) {
             "struct_expression" => node
                 .child_by_field_name("name")
                 .and_then(|n| rust_type(self.text(n)))
@@ -84,7 +85,7 @@ impl<'s> Extractor<'s> {
                 let Some(f) = node.child_by_field_name("function") else {
                     return Ty::Unknown;
                 };
-                if f.kind() == "scoped_identifier" {
+                if kind_of(f) == "scoped_identifier" {
                     let (Some(path), Some(name)) =
                         (f.child_by_field_name("path"), f.child_by_field_name("name"))
                     else {
@@ -139,7 +140,7 @@ impl<'s> Extractor<'s> {
 /// name (a destructuring pattern is left untyped).
 fn named_pattern<'t>(ctx: &Ctx, node: Node<'t>) -> Option<(u32, Node<'t>)> {
     let pattern = node.child_by_field_name("pattern")?;
-    (pattern.kind() == "identifier").then_some((ctx.callable?, pattern))
+    (kind_of(pattern) == "identifier").then_some((ctx.callable?, pattern))
 }
 
 /// A Rust type as the receiver-type grammar writes it (`parse/extract/types/mod.rs`): references,

@@ -5,13 +5,14 @@
 
 use super::{Ty, matching, split_top};
 use crate::model::SymbolKind;
+use crate::parse::extract::kinds::kind_of;
 use crate::parse::extract::{Ctx, Extractor};
 use tree_sitter::Node;
 
 impl<'s> Extractor<'s> {
     /// Records the bindings made at `node` (TypeScript, JavaScript; see the module docs).
     pub(in crate::parse::extract) fn ts_binding(&mut self, node: Node, ctx: &Ctx) {
-        match node.kind() {
+        match kind_of(node) {
             "required_parameter" | "optional_parameter" => self.ts_parameter(node, ctx),
             "variable_declarator" => self.ts_variable(node, ctx),
             "public_field_definition" | "field_definition" => self.ts_field(node, ctx),
@@ -28,16 +29,18 @@ impl<'s> Extractor<'s> {
     /// (parameter `j` of the function passed as argument `i` of `F`), visible in the literal only.
     fn ts_callback(&mut self, node: Node, ctx: &Ctx) {
         let Some(c) = ctx.callable else { return };
-        let Some(args) = node.parent().filter(|p| p.kind() == "arguments") else {
+        let Some(args) = self.parent(node).filter(|p| kind_of(p) == "arguments") else {
             return;
         };
-        let Some(call) = args.parent() else { return };
-        let callee = match call.kind() {
+        let Some(call) = self.parent(args) else {
+            return;
+        };
+        let callee = match kind_of(call) {
             "call_expression" => call.child_by_field_name("function"),
             "new_expression" => call.child_by_field_name("constructor"),
             _ => None,
         };
-        let Some(callee) = callee.filter(|f| f.kind() == "identifier") else {
+        let Some(callee) = callee.filter(|f| kind_of(f) == "identifier") else {
             return;
         };
         let mut cursor = args.walk();
@@ -60,11 +63,11 @@ impl<'s> Extractor<'s> {
             }
         };
         for (j, p) in params.into_iter().enumerate() {
-            let name = match p.kind() {
+            let name = match kind_of(p) {
                 "identifier" => p,
                 "required_parameter" if p.child_by_field_name("type").is_none() => {
                     match p.child_by_field_name("pattern") {
-                        Some(n) if n.kind() == "identifier" => n,
+                        Some(n) if kind_of(n) == "identifier" => n,
                         _ => continue,
                     }
                 }
@@ -81,7 +84,7 @@ impl<'s> Extractor<'s> {
         let Some(pattern) = node.child_by_field_name("pattern") else {
             return;
         };
-        if pattern.kind() != "identifier" {
+        if kind_of(pattern) != "identifier" {
             // `{ a, b }: Options`: locals, untyped.
             for name in pattern_names(pattern) {
                 self.bind(c, c, name, Ty::Unknown);
@@ -93,7 +96,7 @@ impl<'s> Extractor<'s> {
         let mut cursor = node.walk();
         let property = node
             .children(&mut cursor)
-            .any(|k| k.kind() == "accessibility_modifier" || k.kind() == "readonly");
+            .any(|k| kind_of(k) == "accessibility_modifier" || kind_of(k) == "readonly");
         if property && let Some(class) = self.class_of(c) {
             self.bind(class, c, name, ty.clone());
         }
@@ -110,7 +113,7 @@ impl<'s> Extractor<'s> {
             None if ctx.sym == 0 => 0,
             None => return,
         };
-        if name.kind() != "identifier" {
+        if kind_of(name) != "identifier" {
             // `const { connector } = config`: locals, untyped (a call of one is no project call).
             if scope != 0 {
                 for n in pattern_names(name) {
@@ -122,7 +125,7 @@ impl<'s> Extractor<'s> {
         let value = node.child_by_field_name("value");
         if value.is_some_and(|v| {
             matches!(
-                v.kind(),
+                kind_of(v),
                 "arrow_function" | "function_expression" | "function"
             )
         }) {
@@ -174,7 +177,7 @@ impl<'s> Extractor<'s> {
         ) else {
             return;
         };
-        if obj.kind() != "this" {
+        if kind_of(obj) != "this" {
             return;
         }
         if let Some(class) = self.class_of(c) {
@@ -188,7 +191,7 @@ impl<'s> Extractor<'s> {
         let (Some(c), Some(left)) = (ctx.callable, node.child_by_field_name("left")) else {
             return;
         };
-        if left.kind() != "identifier" {
+        if kind_of(left) != "identifier" {
             return;
         }
         let of = node
@@ -211,7 +214,7 @@ impl<'s> Extractor<'s> {
     /// The type of a value: `new Foo(..)` a `Foo`, `x as Foo` a `Foo`, an expression chain typed later
     /// ([`Ty::Expr`]), through parentheses, `await` and `!`.
     fn ts_value(&self, node: Node) -> Ty {
-        match node.kind() {
+        match kind_of(node) {
             "new_expression" => node
                 .child_by_field_name("constructor")
                 .and_then(|c| ts_type(self.text(c)))
@@ -242,7 +245,7 @@ impl<'s> Extractor<'s> {
 /// The names a destructuring pattern binds (`{ a, b: c, d = 1, ...rest }`, `[x, y]`), not its keys
 /// or default values.
 fn pattern_names(node: Node) -> Vec<Node> {
-    match node.kind() {
+    match kind_of(node) {
         "identifier" | "shorthand_property_identifier_pattern" => vec![node],
         "object_pattern" | "array_pattern" => {
             let mut cursor = node.walk();
