@@ -58,22 +58,29 @@ impl<'s> Extractor<'s> {
 
     /// Doc comment of a definition: comments directly above (doc-comment forms for Rust), or the Python
     /// docstring.
-    pub(super) fn doc(&self, node: Node, body: Option<Node>) -> String {
+    pub(super) fn doc(&self, node: Node<'s>, body: Option<Node>) -> String {
         if self.lang == Language::Python {
             return body
                 .and_then(|b| self.python_docstring(b))
                 .unwrap_or_default();
         }
-        let mut anchor = self.span_node(node);
+        let anchor = self.span_node(node);
         let mut lines: Vec<&str> = Vec::new();
         let mut next_row = anchor.start_position().row;
-        while let Some(prev) = anchor.prev_sibling() {
+        // The siblings before the definition, nearest first: from the walk's path (tree-sitter's
+        // `prev_sibling` scans from the first sibling each time), else from tree-sitter.
+        let before: Box<dyn Iterator<Item = Node<'s>>> = match self.path.doc_prefix(anchor) {
+            Some(run) => Box::new(run.iter().rev().copied()),
+            None => Box::new(std::iter::successors(anchor.prev_sibling(), |p| {
+                p.prev_sibling()
+            })),
+        };
+        for prev in before {
             let kind = kind_of(prev);
             if matches!(
                 kind,
                 "attribute_item" | "decorator" | "annotation" | "marker_annotation"
             ) {
-                anchor = prev;
                 next_row = prev.start_position().row;
                 continue;
             }
@@ -89,7 +96,6 @@ impl<'s> Extractor<'s> {
             }
             lines.push(text);
             next_row = prev.start_position().row;
-            anchor = prev;
         }
         lines.reverse();
         let doc = clean_comment(&lines.join("\n"));

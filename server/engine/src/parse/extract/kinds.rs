@@ -65,49 +65,7 @@ mod tests {
     /// Every node of a parsed file gets the same name from the table as from tree-sitter, in every language.
     #[test]
     fn table_names_agree_with_tree_sitter() {
-        let samples = [
-            (
-                Language::Rust,
-                "fn f(x: u8) -> u8 { match x { 1 => 2, _ => x } }",
-            ),
-            (
-                Language::Python,
-                "@d\ndef f(a: int=1):\n    return [x for x in a if x]\n",
-            ),
-            (
-                Language::TypeScript,
-                "type A = {a: number}; const f = (x: A) => x.a ?? 0;",
-            ),
-            (Language::Tsx, "const X = () => <div a={1}>{y}</div>;"),
-            (
-                Language::JavaScript,
-                "class A { get b() { return `${this.c}`; } }",
-            ),
-            (
-                Language::Go,
-                "package p\nfunc (r *T) F(x int) int { for range x {}; return x }",
-            ),
-            (
-                Language::Java,
-                "class A<T> { @Override int f() { return switch (1) { default -> 0; }; } }",
-            ),
-            (
-                Language::C,
-                "#define X 1\nint f(int *p) { return p ? *p : X; }",
-            ),
-            (
-                Language::Cpp,
-                "template <class T> struct S : B { T f() const override; };",
-            ),
-            (
-                Language::CSharp,
-                "class A { int? P { get; set; } void F() => G<int>(); }",
-            ),
-            (
-                Language::Ruby,
-                "class A < B\n  def f(x) = x&.y unless z\nend\n",
-            ),
-        ];
+        let samples = super::super::test_samples();
         assert_eq!(samples.len(), Language::ALL.len());
         for (lang, src) in samples {
             let tree = crate::parse::extract::new_parser(lang)
