@@ -47,6 +47,10 @@ pub enum Error {
     NoProject { path: PathBuf },
     #[error("{message}")]
     MemoryBudget { message: String },
+    /// The thread writing the catalog in the background stopped without a result (it panicked), or the
+    /// catalog was used after a failed write closed it.
+    #[error("catalog writer: {message}")]
+    CatalogWriter { message: String },
     /// A request's argument cannot be used (e.g. a focus path outside the project root); the message names it.
     #[error("{message}")]
     InvalidArgument { message: String },

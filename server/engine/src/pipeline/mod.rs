@@ -3,6 +3,7 @@
 //!
 //! Exactly one process runs this per project at a time (the writer lock); readers only map snapshots.
 
+mod catalog_writer;
 mod holding;
 mod run;
 mod stages;
@@ -164,7 +165,7 @@ pub(crate) fn full_run(
     let mut budget = ModelBudget::new(config);
     let mut run = Run::begin(config, progress, overlay)?;
     let plan = run.plan()?;
-    let holding = budget.initial_holding(&run.cat, model.as_deref())?;
+    let holding = budget.initial_holding(run.cat.wait()?, model.as_deref())?;
     let mut prepared = Prepared::new(holding);
     run.parse_and_store(&plan, &mut prepared, &mut budget)?;
 
@@ -191,7 +192,8 @@ pub(crate) fn full_run(
     let mut loaded = run.join(prepared)?;
     // A live run fills its model only if it never had to park.
     let keep_model = model.is_some() && loaded.held;
-    let (mut published, prev_gen) = run.close_catalog(previous, budget.needed)?;
+    let (mut published, prev_gen) =
+        run.into_published(previous, budget.needed, loaded.all.len())?;
     published.publish_if_needed(&mut loaded, keep_model, prev_gen, model.is_none())?;
     if let Some(model) = model {
         let generation = published.report.generation;
@@ -215,7 +217,7 @@ pub(crate) fn full_run(
             model.generation = generation;
         }
     }
-    Ok(published.finish())
+    published.finish()
 }
 
 /// How long [`open_or_index`] waits for another writer's first snapshot (a cold index of a large tree).

@@ -1,13 +1,15 @@
 //! One catalog-backed index run, a method per stage: begin, plan, parse and store, load what is stored,
 //! join, build and publish. [`super::full_run`] calls them in order; the state they share lives here.
 
+use super::catalog_writer::{AfterParse, CatalogWriter};
 use super::*;
 use crate::model::IndexData;
 use crate::parse::SourceFile;
 use crate::search;
-use crate::store::catalog::FileState;
+use crate::store::catalog::{FileState, FileStatus, StoredFile};
 use crate::store::spill::packed::PackedRefs;
 use crate::store::spill::park::{Parked, ParkedSearch};
+use std::collections::BTreeMap;
 use std::collections::HashSet;
 
 /// A run while it holds the catalog open: the walk, the parse batches and the warm load.
@@ -17,8 +19,14 @@ pub(crate) struct Run<'r> {
     overlay: &'r Overlay,
     pub(crate) started: Instant,
     pub(crate) report: IndexReport,
-    pub(crate) cat: Catalog,
+    /// The catalog; this run's file rows are written to it in the background.
+    pub(crate) cat: CatalogWriter,
+    /// The catalog's generation when the run began (file rows do not change it).
+    cat_generation: Option<u64>,
     states: HashMap<String, FileState>,
+    /// Every file row as the catalog will hold it once the queued writes are done, by path: read at the
+    /// start and kept up to date by the run, so the join does not wait for the catalog to read them back.
+    rows: BTreeMap<String, StoredFile>,
     /// Whether a publish is owed: files were added, changed or removed, or the catalog held rows that no
     /// snapshot published.
     pub(crate) changed_any: bool,
@@ -69,7 +77,16 @@ impl<'r> Run<'r> {
         snapshot::remove_dead_temps(&config.index_dir);
         let mut report = IndexReport::default();
         let cat = open_catalog(&config.index_dir, &mut report.recovered)?;
-        let states = cat.file_states()?;
+        let rows: BTreeMap<String, StoredFile> = cat
+            .files()?
+            .into_iter()
+            .map(|f| (f.record.path.clone(), f))
+            .collect();
+        let states = rows
+            .iter()
+            .map(|(path, f)| (path.clone(), file_state(f)))
+            .collect();
+        let cat_generation = cat.generation()?;
         // A writer killed between storing file rows and publishing them left the catalog ahead of the
         // snapshot: the tree matches the catalog, so only this flag says a publish is owed.
         let unpublished = cat.has_unpublished()?;
@@ -87,8 +104,10 @@ impl<'r> Run<'r> {
             overlay,
             started,
             report,
-            cat,
+            cat: CatalogWriter::new(cat),
+            cat_generation,
             states,
+            rows,
             changed_any: unpublished,
         })
     }
@@ -120,17 +139,18 @@ impl<'r> Run<'r> {
         let (to_read, still_skipped) =
             plan(&files, |p| states.get(p), self.overlay, &mut self.report);
         if !still_skipped.is_empty() {
-            let reasons = skip_reasons(&self.cat)?;
+            let rows = &self.rows;
             self.report
                 .skipped
                 .extend(still_skipped.into_iter().map(|i| {
                     let path = files[i].rel.as_str();
+                    let reason = match rows.get(path).map(|f| &f.status) {
+                        Some(FileStatus::Skipped { reason }) => reason.clone(),
+                        _ => "skipped earlier".to_string(),
+                    };
                     SkippedFile {
                         path: path.to_string(),
-                        reason: reasons
-                            .get(path)
-                            .cloned()
-                            .unwrap_or_else(|| "skipped earlier".to_string()),
+                        reason,
                     }
                 }));
         }
@@ -165,9 +185,12 @@ impl<'r> Run<'r> {
     ) -> Result<(), Error> {
         let mut catalog_ms = 0u128;
         if !plan.removed.is_empty() {
-            let t = Instant::now();
-            self.cat.apply_changes(&[], &plan.removed)?;
-            catalog_ms += t.elapsed().as_millis();
+            for path in &plan.removed {
+                self.rows.remove(path);
+            }
+            let removed = plan.removed.clone();
+            self.cat
+                .queue(move |cat| Ok(cat.apply_changes(&[], &removed)?));
         }
         for batch in plan.to_read.chunks(parse_batch()) {
             let batch: Vec<&SourceFile> = batch.iter().map(|&i| &plan.files[i]).collect();
@@ -197,7 +220,9 @@ impl<'r> Run<'r> {
         Ok(())
     }
 
-    /// Stores one parsed batch in the catalog and adds its facts to `prepared`; returns the catalog's ms.
+    /// Queues one parsed batch's file rows for the catalog (written in the background, after the batches
+    /// before it) and adds its facts to `prepared`; returns the ms this thread spent on the rows (their
+    /// JSON, and waiting for the previous batch's write).
     fn store_batch(
         &mut self,
         upserts: Vec<Upsert>,
@@ -208,14 +233,22 @@ impl<'r> Run<'r> {
             .iter()
             .map(|(r, f)| (r.clone(), f.as_ref().map_err(Clone::clone)))
             .collect();
-        self.cat.apply_changes(&refs, &[])?;
+        let rows = catalog::file_rows(&refs)?;
         drop(refs);
+        for row in &rows {
+            self.rows.insert(row.record.path.clone(), stored_file(row));
+        }
+        // One batch's write at a time: the next waits for this one, so a large tree never holds the rows
+        // of more than two batches.
+        self.cat.wait()?;
+        self.cat
+            .queue(move |cat| Ok(cat.write_file_rows(&rows, &[])?));
         let batch_ms = t.elapsed().as_millis();
         prepared.add(upserts.into_iter().filter_map(|(_, f)| f.ok()).collect());
         tracing::debug!(
             catalog_ms = batch_ms as u64,
             rss_mib = rss_mib(),
-            "batch stored"
+            "batch queued for the catalog"
         );
         Ok(batch_ms)
     }
@@ -253,7 +286,7 @@ impl<'r> Run<'r> {
         }
         let fresh: HashSet<String> = prepared.facts.iter().map(|f| f.path.clone()).collect();
         let mut parking = Ok(());
-        let unreadable = self.cat.load_facts_chunked(load_chunk(), |chunk| {
+        let unreadable = self.cat.wait()?.load_facts_chunked(load_chunk(), |chunk| {
             prepared.add(
                 chunk
                     .into_iter()
@@ -278,7 +311,16 @@ impl<'r> Run<'r> {
                 && let Parsed::Facts(hash, facts) = parse_one(f, self.config, None)
             {
                 let rec = record(f, hash, facts.syntax_errors);
-                self.cat.apply_changes(&[(rec, Ok(&facts))], &[])?;
+                self.cat
+                    .wait()?
+                    .apply_changes(&[(rec.clone(), Ok(&facts))], &[])?;
+                self.rows.insert(
+                    rec.path.clone(),
+                    StoredFile {
+                        record: rec,
+                        status: FileStatus::Ok,
+                    },
+                );
                 prepared.add(vec![facts]);
             }
         }
@@ -291,12 +333,12 @@ impl<'r> Run<'r> {
         let t = Instant::now();
         let mut records: HashMap<String, FileRecord> = HashMap::new();
         let mut skipped = Vec::new();
-        for f in self.cat.files()? {
+        for (_, f) in std::mem::take(&mut self.rows) {
             match f.status {
-                catalog::FileStatus::Ok => {
+                FileStatus::Ok => {
                     records.insert(f.record.path.clone(), f.record);
                 }
-                catalog::FileStatus::Skipped { reason } => skipped.push((f.record, reason)),
+                FileStatus::Skipped { reason } => skipped.push((f.record, reason)),
             }
         }
         let Prepared {
@@ -358,45 +400,61 @@ impl<'r> Run<'r> {
         Ok(loaded)
     }
 
-    /// Closes the catalog before the graph and the snapshot are built in memory (DuckDB's buffer pool goes
-    /// back, and the pages the parse batches freed go back to the OS, so the graph's allocations are fresh
-    /// pages rather than fragments). Returns the generation to publish after: the highest of the previous
-    /// snapshot's and the catalog's.
-    pub(crate) fn close_catalog(
+    /// Hands the catalog, its queued writes still running in the background, to the rest of the run: the
+    /// graph and the search index are built meanwhile, and the snapshot is published only after they are
+    /// done (see [`Published::publish_if_needed`]), so the catalog holds every file row a snapshot names.
+    /// A tree of one parse batch (`files` indexed) keeps the catalog open for its graph tables; a larger
+    /// one closes it here and waits, as DuckDB's buffer pool and the pages the parse batches freed must go
+    /// back before the graph of a large tree is built. Returns the generation to publish after: the highest
+    /// of the previous snapshot's and the catalog's.
+    pub(crate) fn into_published(
         self,
         previous: Option<Snapshot>,
         needed: Option<u64>,
+        files: usize,
     ) -> Result<(Published<'r>, u64), Error> {
         let prev_gen = [
             previous.as_ref().map(|s| s.generation()),
-            self.cat.generation()?,
+            self.cat_generation,
         ]
         .into_iter()
         .flatten()
         .max()
         .unwrap_or(0);
         drop(previous);
+        let mut cat = self.cat;
         if let Some(needed) = needed {
-            self.cat.set_meta(META_MODEL_BUDGET, &needed.to_string())?;
+            cat.queue(move |cat| Ok(cat.set_meta(META_MODEL_BUDGET, &needed.to_string())?));
         }
-        self.cat.close()?;
-        crate::memory::trim();
+        let catalog = if files > parse_batch() {
+            let mut closing = cat.close();
+            closing.wait()?;
+            AfterParse::Closing(closing)
+        } else {
+            // Into the database file before a snapshot names the rows, as the close of a larger tree's
+            // catalog does: a full disk fails the run here, before anything is published.
+            cat.queue(|cat| Ok(cat.checkpoint()?));
+            AfterParse::Open(cat)
+        };
         let next = Published {
             config: self.config,
             started: self.started,
             report: self.report,
             changed_any: self.changed_any,
+            catalog,
         };
         Ok((next, prev_gen))
     }
 }
 
-/// A run after its catalog is closed: it builds the graph and the search index and publishes them.
+/// A run past its parse: it builds the graph and the search index and publishes them.
 pub(crate) struct Published<'r> {
     config: &'r Config,
     started: Instant,
     pub(crate) report: IndexReport,
     changed_any: bool,
+    /// The catalog and its last writes, waited for before anything is published.
+    catalog: AfterParse,
 }
 
 impl Published<'_> {
@@ -414,6 +472,7 @@ impl Published<'_> {
             && let Ok(prev) = Snapshot::open_current(&self.config.index_dir)
             && prev.is_current_analysis()
         {
+            self.catalog.wait()?;
             // Only the live model was wanted: the current generation stays (unless another analysis
             // version wrote it).
             self.report.describe(&prev);
@@ -424,6 +483,8 @@ impl Published<'_> {
         } else {
             build_parked(self.config, loaded)?
         };
+        // The catalog must hold every file row the snapshot names before `CURRENT` does.
+        self.catalog.wait()?;
         publish(
             self.config,
             &mut data,
@@ -438,24 +499,34 @@ impl Published<'_> {
         self.report.symbols = data.symbols.len();
         self.report.edges = data.edges.len();
         self.report.resolved = data.files.len();
-        if one_shot {
+        match (self.catalog.take(), one_shot) {
             // The catalog's graph tables (for `leindex sql`) are written from the published snapshot, as a
-            // live writer's deferred ones are, into a reopened catalog (DuckDB's buffer pool was released
-            // while the graph and the snapshot were built): the in-memory index is freed first. A live
-            // writer (even one whose model did not fit) leaves them until it is idle.
-            drop(data);
-            crate::memory::trim();
-            let mut cat = open_catalog(&self.config.index_dir, &mut self.report.recovered)?;
-            persist_graph_into(self.config, &mut cat, true, None)?;
-            cat.close()?;
+            // live writer's deferred ones are: the in-memory index is freed first. A live writer (even one
+            // whose model did not fit) leaves them until it is idle.
+            (AfterParse::Open(mut cat), true) => {
+                drop(data);
+                persist_graph_into(self.config, cat.wait()?, true, None)?;
+                cat.close().wait()?;
+            }
+            // Closed before the graph was built (a large tree): reopened for them.
+            (AfterParse::Closing(_), true) => {
+                drop(data);
+                crate::memory::trim();
+                let mut cat = open_catalog(&self.config.index_dir, &mut self.report.recovered)?;
+                persist_graph_into(self.config, &mut cat, true, None)?;
+                cat.close()?;
+            }
+            (AfterParse::Open(cat), false) => self.catalog = AfterParse::Closing(cat.close()),
+            (closing, false) => self.catalog = closing,
         }
         Ok(())
     }
 
-    /// The run's report, timed.
-    pub(crate) fn finish(mut self) -> IndexReport {
+    /// The run's report, timed, once the catalog is closed. Errors: a catalog write failed.
+    pub(crate) fn finish(mut self) -> Result<IndexReport, Error> {
+        self.catalog.wait()?;
         self.report.seconds = self.started.elapsed().as_secs_f64();
-        self.report
+        Ok(self.report)
     }
 }
 
@@ -578,5 +649,28 @@ impl IndexReport {
         self.generation = current.generation();
         self.symbols = current.live_symbol_count();
         self.edges = current.edge_count();
+    }
+}
+
+/// The change-detection columns of a file row.
+fn file_state(f: &StoredFile) -> FileState {
+    FileState {
+        hash: f.record.hash.clone(),
+        size: f.record.size,
+        mtime_ms: f.record.mtime_ms,
+        status_ok: matches!(f.status, FileStatus::Ok),
+    }
+}
+
+/// The stored form of a row about to be written.
+fn stored_file(row: &catalog::FileRow) -> StoredFile {
+    StoredFile {
+        record: row.record.clone(),
+        status: match &row.skip_reason {
+            Some(reason) => FileStatus::Skipped {
+                reason: reason.clone(),
+            },
+            None => FileStatus::Ok,
+        },
     }
 }

@@ -6,10 +6,9 @@ use crate::config::Config;
 use crate::model::{FileFacts, FileRecord, IndexData, Language, SearchData};
 use crate::parse::{self, SourceFile};
 use crate::search::{self, Doc, TermTable};
-use crate::store::catalog::{self, Catalog, FileState};
+use crate::store::catalog::{Catalog, FileState};
 use crate::store::snapshot::{self, SearchSections, Snapshot, SymbolTexts};
 use rayon::prelude::*;
-use std::collections::HashMap;
 use std::time::Instant;
 
 /// Catalog `meta` key of the least memory budget (bytes) that a live writer of this index found its model
@@ -399,18 +398,6 @@ pub(crate) fn walk_with_overlay(
         files.sort_by(|a, b| a.rel.cmp(&b.rel));
     }
     (files, skipped)
-}
-
-/// Skip reasons recorded in the catalog, by path.
-pub(crate) fn skip_reasons(cat: &Catalog) -> Result<HashMap<String, String>, Error> {
-    Ok(cat
-        .files()?
-        .into_iter()
-        .filter_map(|f| match f.status {
-            catalog::FileStatus::Skipped { reason } => Some((f.record.path, reason)),
-            catalog::FileStatus::Ok => None,
-        })
-        .collect())
 }
 
 pub(crate) enum Parsed {

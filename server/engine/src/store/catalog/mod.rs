@@ -58,8 +58,6 @@ pub(crate) const META_UNPUBLISHED: &str = "unpublished_changes";
 /// Rows per `DELETE ... WHERE path IN (...)` statement: large enough to amortise statement overhead, small
 /// enough to keep the SQL text and the IN-list short.
 const DELETE_CHUNK: usize = 512;
-/// Files whose facts are serialized at once when appending (bounds the JSON held in memory).
-const APPEND_CHUNK: usize = 1024;
 /// Rows (symbols, or source symbols of edges) written from a snapshot between two releases of its mapped
 /// pages ([`Snapshot::release_pages`]).
 const RELEASE_EVERY: usize = 1 << 16;
@@ -457,16 +455,16 @@ impl Catalog {
         upserts: &[(FileRecord, std::result::Result<&FileFacts, String>)],
         removed: &[String],
     ) -> Result<()> {
-        // Facts of a path that is not the record's are an indexer bug: refuse before writing anything.
-        if let Some((record, Ok(facts))) = upserts
-            .iter()
-            .find(|(r, f)| f.as_ref().is_ok_and(|f| f.path != r.path))
-        {
-            return Err(CatalogError::Facts {
-                path: record.path.clone(),
-                message: format!("the facts belong to {} (an indexer bug)", facts.path),
-            });
-        }
+        let rows = file_rows(upserts)?;
+        self.write_file_rows(&rows, removed)
+    }
+
+    /// The second half of [`Self::apply_changes`]: one transaction that deletes the rows of `removed` and of
+    /// every path in `rows`, appends `rows` (made by [`file_rows`]) and sets [`META_UNPUBLISHED`] when
+    /// anything changed. Either everything is applied or nothing.
+    ///
+    /// Errors: [`CatalogError::Query`] when a statement fails, e.g. the same path twice in `rows`.
+    pub fn write_file_rows(&mut self, rows: &[FileRow], removed: &[String]) -> Result<()> {
         let tx = self
             .conn
             .transaction()
@@ -479,7 +477,7 @@ impl Catalog {
             let doomed: Vec<&str> = removed
                 .iter()
                 .map(String::as_str)
-                .chain(upserts.iter().map(|(r, _)| r.path.as_str()))
+                .chain(rows.iter().map(|r| r.record.path.as_str()))
                 .collect();
             for chunk in doomed.chunks(DELETE_CHUNK) {
                 let placeholders = vec!["?"; chunk.len()].join(",");
@@ -493,44 +491,34 @@ impl Catalog {
         {
             let what = "write of file rows";
             let mut app = tx.appender("files").map_err(query_err(what))?;
-            // Serialized a chunk at a time (in parallel within it), so a cold index of a large tree never
-            // holds the JSON of every file at once.
-            for chunk in upserts.chunks(APPEND_CHUNK) {
-                let facts_json: Vec<Option<String>> = chunk
-                    .par_iter()
-                    .map(|(record, facts)| match facts {
-                        Ok(facts) => serde_json::to_string(facts).map(Some).map_err(|e| {
-                            CatalogError::Facts {
-                                path: record.path.clone(),
-                                message: e.to_string(),
-                            }
-                        }),
-                        Err(_) => Ok(None),
-                    })
-                    .collect::<Result<_>>()?;
-                for ((record, facts), json) in chunk.iter().zip(&facts_json) {
-                    let (status, error) = match facts {
-                        Ok(_) => ("ok", None),
-                        Err(reason) => ("skipped", Some(reason.as_str())),
-                    };
-                    app.append_row(params![
-                        record.path,
-                        record.hash,
-                        record.size as i64,
-                        record.mtime_ms,
-                        record.language.name(),
-                        status,
-                        error,
-                        record.syntax_errors as i64,
-                        json.as_deref(),
-                    ])
-                    .map_err(query_err(what))?;
-                }
+            for FileRow {
+                record,
+                skip_reason,
+                facts_json,
+            } in rows
+            {
+                let status = if skip_reason.is_some() {
+                    "skipped"
+                } else {
+                    "ok"
+                };
+                app.append_row(params![
+                    record.path,
+                    record.hash,
+                    record.size as i64,
+                    record.mtime_ms,
+                    record.language.name(),
+                    status,
+                    skip_reason.as_deref(),
+                    record.syntax_errors as i64,
+                    facts_json.as_deref(),
+                ])
+                .map_err(query_err(what))?;
             }
             // Flush explicitly: errors from the implicit flush on drop would be lost.
             app.flush().map_err(query_err(what))?;
         }
-        if !upserts.is_empty() || !removed.is_empty() {
+        if !rows.is_empty() || !removed.is_empty() {
             tx.execute(
                 "INSERT OR REPLACE INTO meta VALUES (?, '1')",
                 params![META_UNPUBLISHED],
@@ -596,6 +584,16 @@ impl Catalog {
         run_text_query(&self.conn, sql)
     }
 
+    /// Writes what the write-ahead log holds into the database file now (DuckDB's `CHECKPOINT`), as a
+    /// close would: a full disk or a failing device is then found before anything relies on the rows.
+    ///
+    /// Errors: [`CatalogError::Query`].
+    pub fn checkpoint(&self) -> Result<()> {
+        self.conn
+            .execute_batch("CHECKPOINT")
+            .map_err(query_err("checkpoint"))
+    }
+
     /// Closes the connection, reporting errors that dropping would swallow.
     ///
     /// Errors: [`CatalogError::Query`].
@@ -605,6 +603,52 @@ impl Catalog {
             source: e,
         })
     }
+}
+
+/// One `files` row ready to append: the record, the skip reason of a skipped file, the facts of an indexed
+/// one as JSON.
+#[derive(Debug, Clone)]
+pub struct FileRow {
+    pub record: FileRecord,
+    pub skip_reason: Option<String>,
+    pub facts_json: Option<String>,
+}
+
+/// The rows of `upserts` (see [`Catalog::apply_changes`]), their facts serialized in parallel. Needs no
+/// connection, so a writer can make them while its catalog is busy with earlier rows.
+///
+/// Errors: [`CatalogError::Facts`] when facts name another path than their record (an indexer bug) or fail
+/// to serialize.
+pub fn file_rows(
+    upserts: &[(FileRecord, std::result::Result<&FileFacts, String>)],
+) -> Result<Vec<FileRow>> {
+    upserts
+        .par_iter()
+        .map(|(record, facts)| {
+            let facts_err = |message: String| CatalogError::Facts {
+                path: record.path.clone(),
+                message,
+            };
+            let (skip_reason, facts_json) = match facts {
+                Ok(facts) if facts.path != record.path => {
+                    return Err(facts_err(format!(
+                        "the facts belong to {} (an indexer bug)",
+                        facts.path
+                    )));
+                }
+                Ok(facts) => (
+                    None,
+                    Some(serde_json::to_string(facts).map_err(|e| facts_err(e.to_string()))?),
+                ),
+                Err(reason) => (Some(reason.clone()), None),
+            };
+            Ok(FileRow {
+                record: record.clone(),
+                skip_reason,
+                facts_json,
+            })
+        })
+        .collect()
 }
 
 fn meta_value(conn: &Connection, key: &str) -> duckdb::Result<Option<String>> {
