@@ -242,7 +242,7 @@ impl<'r> Run<'r> {
         // of more than two batches.
         self.cat.wait()?;
         self.cat
-            .queue(move |cat| Ok(cat.write_file_rows(&rows, &[])?));
+            .queue(move |cat| Ok(cat.write_file_rows(rows, &[])?));
         let batch_ms = t.elapsed().as_millis();
         prepared.add(upserts.into_iter().filter_map(|(_, f)| f.ok()).collect());
         tracing::debug!(

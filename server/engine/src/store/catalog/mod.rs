@@ -456,15 +456,17 @@ impl Catalog {
         removed: &[String],
     ) -> Result<()> {
         let rows = file_rows(upserts)?;
-        self.write_file_rows(&rows, removed)
+        self.write_file_rows(rows, removed)
     }
 
     /// The second half of [`Self::apply_changes`]: one transaction that deletes the rows of `removed` and of
     /// every path in `rows`, appends `rows` (made by [`file_rows`]) and sets [`META_UNPUBLISHED`] when
-    /// anything changed. Either everything is applied or nothing.
+    /// anything changed. Either everything is applied or nothing. Each row is dropped once DuckDB has it
+    /// (it holds them until the commit): a large batch's JSON is not held twice.
     ///
     /// Errors: [`CatalogError::Query`] when a statement fails, e.g. the same path twice in `rows`.
-    pub fn write_file_rows(&mut self, rows: &[FileRow], removed: &[String]) -> Result<()> {
+    pub fn write_file_rows(&mut self, rows: Vec<FileRow>, removed: &[String]) -> Result<()> {
+        let changed = !rows.is_empty() || !removed.is_empty();
         let tx = self
             .conn
             .transaction()
@@ -518,7 +520,7 @@ impl Catalog {
             // Flush explicitly: errors from the implicit flush on drop would be lost.
             app.flush().map_err(query_err(what))?;
         }
-        if !rows.is_empty() || !removed.is_empty() {
+        if changed {
             tx.execute(
                 "INSERT OR REPLACE INTO meta VALUES (?, '1')",
                 params![META_UNPUBLISHED],
