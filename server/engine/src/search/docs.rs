@@ -75,6 +75,8 @@ pub(crate) struct RawDoc {
 /// The BM25F fields of every symbol of one file, in symbol order: name (plus its whole-identifier term),
 /// container of the qualified name, file path, signature (not for modules), doc, body identifiers.
 pub(crate) fn raw_docs(path: &str, facts: &FileFacts) -> Vec<RawDoc> {
+    // The same for every symbol of the file: split and stemmed once.
+    let path_terms = terms(path);
     facts
         .symbols
         .iter()
@@ -88,7 +90,10 @@ pub(crate) fn raw_docs(path: &str, facts: &FileFacts) -> Vec<RawDoc> {
             if let Some((container, _)) = s.qualified_name.rsplit_once(['.', ':']) {
                 add_field(&mut tf, &mut len, container, W_QUALIFIED);
             }
-            add_field(&mut tf, &mut len, path, W_PATH);
+            for t in &path_terms {
+                *tf.entry(t.clone()).or_default() += W_PATH;
+                len += W_PATH;
+            }
             if s.kind != SymbolKind::Module {
                 add_field(&mut tf, &mut len, &s.signature, W_SIGNATURE);
             }
