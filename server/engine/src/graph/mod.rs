@@ -1304,10 +1304,18 @@ fn dedupe(edges: &mut Vec<EdgeRecord>) {
     // The comparison orders by every field, so any sort gives the same sequence: a counting sort by
     // source (edges come file by file, so most groups are small) and then each group's sort is cheaper
     // than one sort of every edge (go-std: 476 k edges).
-    let n_symbols = edges.iter().map(|e| e.src.index() + 1).max().unwrap_or(0);
+    // Keys relative to the least source: one file's edges (deduplicated per file as it is resolved) span
+    // that file's few ids, and counting over every id of the tree for each file made resolving Linux's
+    // 56 k files take 98 s instead of 3 (a 1 M-entry count array per file).
+    let first = edges.iter().map(|e| e.src.index()).min().unwrap_or(0);
+    let span = edges
+        .iter()
+        .map(|e| e.src.index() + 1 - first)
+        .max()
+        .unwrap_or(0);
     let (starts, mut order) =
-        crate::group::group_by_key(0..edges.len() as u32, edges.len(), n_symbols, |&i| {
-            edges[i as usize].src.index()
+        crate::group::group_by_key(0..edges.len() as u32, edges.len(), span, |&i| {
+            edges[i as usize].src.index() - first
         });
     for w in starts.windows(2) {
         order[w[0]..w[1]].sort_unstable_by(|&i, &j| {
