@@ -43,3 +43,50 @@ fn vendored_true_indexes_them() {
     all.sort();
     assert_eq!(indexed("vendored-true", Some("vendored = true\n")), all);
 }
+
+/// A tree whose top-level `.gitignore` is `/*` (Debian's linux-source ships one) indexes nothing, and the
+/// walk says why and what to set; with `gitignore = false` its sources are indexed.
+#[test]
+fn ignore_files_that_hide_every_source_are_named() {
+    let dir = ScratchDir::new("gitignore-everything");
+    std::fs::create_dir_all(dir.path().join("kernel")).unwrap();
+    std::fs::write(
+        dir.path().join("kernel/sched.c"),
+        "int f(void) { return 1; }\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join(".gitignore"), "/*\n!/debian/\n").unwrap();
+    let config = Config::load(dir.path()).unwrap();
+    let (files, skipped) = leindex_engine::parse::walk(&config);
+    assert!(files.is_empty(), "{files:?}");
+    let hint = skipped
+        .iter()
+        .find(|s| s.path == ".gitignore")
+        .unwrap_or_else(|| panic!("no word about the ignore files: {skipped:?}"));
+    assert!(hint.reason.contains("gitignore = false"), "{}", hint.reason);
+
+    std::fs::write(dir.path().join(".leindex.toml"), "gitignore = false\n").unwrap();
+    let config = Config::load(dir.path()).unwrap();
+    let (files, skipped) = leindex_engine::parse::walk(&config);
+    let paths: Vec<&str> = files.iter().map(|f| f.rel.as_str()).collect();
+    assert_eq!(paths, ["kernel/sched.c"]);
+    assert!(
+        skipped.iter().all(|s| s.path != ".gitignore"),
+        "{skipped:?}"
+    );
+}
+
+/// A tree with no source file at all gets no such word: its ignore files hide nothing.
+#[test]
+fn a_tree_without_sources_gets_no_word_about_ignore_files() {
+    let dir = ScratchDir::new("no-sources");
+    std::fs::write(dir.path().join("README"), "nothing to index\n").unwrap();
+    std::fs::write(dir.path().join(".gitignore"), "/*\n").unwrap();
+    let config = Config::load(dir.path()).unwrap();
+    let (files, skipped) = leindex_engine::parse::walk(&config);
+    assert!(files.is_empty());
+    assert!(
+        skipped.iter().all(|s| s.path != ".gitignore"),
+        "{skipped:?}"
+    );
+}

@@ -5,6 +5,9 @@ use crate::model::Language;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
+/// Where the walk records the symlinks it refuses to follow (its filter runs on the walk's threads).
+type Refused = std::sync::Arc<std::sync::Mutex<Vec<Skipped>>>;
+
 /// A source file found by the walk, not yet read.
 #[derive(Debug, Clone)]
 pub struct SourceFile {
@@ -31,17 +34,23 @@ pub struct Skipped {
 /// paths skipped with reasons. Walk errors (unreadable directories, symlink loops, files vanishing) become
 /// `Skipped` entries.
 pub fn walk(config: &Config) -> (Vec<SourceFile>, Vec<Skipped>) {
-    let mut builder = ignore::WalkBuilder::new(&config.root);
-    builder
-        .hidden(true)
-        .follow_links(true)
-        .git_ignore(config.gitignore)
-        .git_exclude(config.gitignore)
-        .ignore(config.gitignore)
-        .require_git(false)
-        .threads(2);
-    let mut skipped = add_overrides(&mut builder, config);
-    let refused = refuse_outside_links(&mut builder, config);
+    let (files, mut skipped) = walk_honouring(config, config.gitignore);
+    // A tree whose ignore files exclude every source would otherwise index nothing without a word.
+    if files.is_empty() && config.gitignore && ignores_hide_sources(config) {
+        skipped.push(Skipped {
+            path: ".gitignore".to_string(),
+            reason: "the tree's ignore files (.gitignore, .ignore) exclude every source file; set \
+                     `gitignore = false` in .leindex.toml to index them (Debian's linux-source, for one, \
+                     ships a top-level .gitignore of `/*`)"
+                .to_string(),
+        });
+    }
+    (files, skipped)
+}
+
+/// The walk, honouring the ignore files or not (`ignores`).
+fn walk_honouring(config: &Config, ignores: bool) -> (Vec<SourceFile>, Vec<Skipped>) {
+    let (builder, mut skipped, refused) = builder(config, ignores);
     let mut files = Vec::new();
     for entry in builder.build() {
         match entry {
@@ -59,6 +68,32 @@ pub fn walk(config: &Config) -> (Vec<SourceFile>, Vec<Skipped>) {
     ));
     files.sort_by(|a, b| a.rel.cmp(&b.rel));
     (files, skipped)
+}
+
+/// The walker of `config`'s tree (see [`walk`]), honouring the ignore files or not (`ignores`); with the
+/// globs that did not parse, and where the symlinks it refuses to follow are recorded.
+fn builder(config: &Config, ignores: bool) -> (ignore::WalkBuilder, Vec<Skipped>, Refused) {
+    let mut builder = ignore::WalkBuilder::new(&config.root);
+    builder
+        .hidden(true)
+        .follow_links(true)
+        .git_ignore(ignores)
+        .git_exclude(ignores)
+        .ignore(ignores)
+        .require_git(false)
+        .threads(2);
+    let skipped = add_overrides(&mut builder, config);
+    let refused = refuse_outside_links(&mut builder, config);
+    (builder, skipped, refused)
+}
+
+/// Whether the tree holds a source file once its ignore files are not honoured (stops at the first).
+fn ignores_hide_sources(config: &Config) -> bool {
+    let (builder, _, _) = builder(config, false);
+    builder.build().flatten().any(|e| {
+        e.file_type().is_some_and(|t| t.is_file())
+            && Language::from_path(e.path()).is_some_and(|l| config.languages.contains(&l))
+    })
 }
 
 /// The config's include and exclude globs as the walk's overrides; a glob that does not parse is skipped
@@ -90,10 +125,7 @@ fn add_overrides(builder: &mut ignore::WalkBuilder, config: &Config) -> Vec<Skip
 
 /// Keeps the walk out of the index directory and off symlinks that lead outside the root. The filter runs
 /// on the walker's threads: the symlinks it refuses are collected in the returned list.
-fn refuse_outside_links(
-    builder: &mut ignore::WalkBuilder,
-    config: &Config,
-) -> std::sync::Arc<std::sync::Mutex<Vec<Skipped>>> {
+fn refuse_outside_links(builder: &mut ignore::WalkBuilder, config: &Config) -> Refused {
     let index_dir = config.index_dir.clone();
     let root = config.root.clone();
     let refused = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));

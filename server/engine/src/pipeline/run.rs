@@ -238,8 +238,8 @@ impl<'r> Run<'r> {
         for row in &rows {
             self.rows.insert(row.record.path.clone(), stored_file(row));
         }
-        // One batch's write at a time: the next waits for this one, so a large tree never holds the rows
-        // of more than two batches.
+        // One batch's write at a time: this one waits for the previous batch's, so a large tree never holds
+        // the rows of more than two batches.
         self.cat.wait()?;
         self.cat
             .queue(move |cat| Ok(cat.write_file_rows(rows, &[])?));
@@ -524,7 +524,10 @@ impl Published<'_> {
 
     /// The run's report, timed, once the catalog is closed. Errors: a catalog write failed.
     pub(crate) fn finish(mut self) -> Result<IndexReport, Error> {
-        self.catalog.wait()?;
+        match self.catalog.take() {
+            AfterParse::Open(cat) => cat.close().wait()?,
+            mut closing => closing.wait()?,
+        }
         self.report.seconds = self.started.elapsed().as_secs_f64();
         Ok(self.report)
     }
