@@ -21,7 +21,8 @@ function scratchCopy(name, prefix) {
   if (!fs.existsSync(path.join(src, '.complete'))) return null;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-${name}-`));
   const root = path.join(tmp, name);
-  fs.cpSync(src, root, { recursive: true, filter: (p) => !p.includes('.leindex') });
+  // The index directory stays behind; `.leindex.toml` (a corpus's settings) comes along.
+  fs.cpSync(src, root, { recursive: true, filter: (p) => path.basename(p) !== '.leindex' });
   return { tmp, root };
 }
 

@@ -40,6 +40,27 @@ def questions(corpus):
     return qs or ["how does the main loop work", "where are errors handled", "how is configuration loaded"]
 
 
+# A function appended to a source file, by extension: what the save -> answer probe writes.
+PROBES = {
+    ".py": "\ndef {fn}():\n    pass\n",
+    ".rs": "\npub fn {fn}() {{}}\n",
+    ".go": "\nfunc {fn}() {{}}\n",
+    ".c": "\nvoid {fn}(void) {{}}\n",
+    ".ts": "\nexport function {fn}() {{}}\n",
+    ".js": "\nfunction {fn}() {{}}\n",
+}
+
+
+def probe_target(project):
+    """The first source file (walk order) the save probe can append a function to."""
+    for root, dirs, files in os.walk(project):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for f in sorted(files):
+            if os.path.splitext(f)[1] in PROBES:
+                return os.path.join(root, f)
+    raise SystemExit(f"no source file to probe in {project}")
+
+
 def pct(values, p):
     s = sorted(values)
     return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
@@ -159,23 +180,13 @@ async def bench_corpus(name, mcp_bin, cli_bin):
                     )
 
             # Save -> answer (this bridge is the embedded writer).
-            target = None
-            for root, _, files in os.walk(project):
-                if ".leindex" in root:
-                    continue
-                for f in files:
-                    if f.endswith((".py", ".rs")):
-                        target = os.path.join(root, f)
-                        break
-                if target:
-                    break
-            ext = os.path.splitext(target)[1]
+            target = probe_target(project)
             saves = []
             for i in range(5):
                 fn = f"leindex_bench_probe_{i}"
                 start = time.perf_counter()
                 with open(target, "a") as f:
-                    f.write(f"\ndef {fn}():\n    pass\n" if ext == ".py" else f"\npub fn {fn}() {{}}\n")
+                    f.write(PROBES[os.path.splitext(target)[1]].format(fn=fn))
                 while True:
                     res = await s.call_tool("leindex_search", {"query": fn, "limit": 1})
                     hits = res.structured_content["hits"]
