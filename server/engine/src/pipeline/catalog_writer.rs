@@ -99,6 +99,18 @@ impl Drop for Pending {
     }
 }
 
+impl Drop for CatalogWriter {
+    /// A run that stops early (an error) still waits for the writes it queued: the catalog is never left
+    /// to a detached thread while the writer opens it again.
+    fn drop(&mut self) {
+        if let Slot::Busy(_) = self.slot
+            && let Err(e) = self.wait()
+        {
+            tracing::warn!(error = %e, "catalog write failed after the run stopped");
+        }
+    }
+}
+
 /// The catalog of a run past its parse: still open (a tree of one parse batch keeps it for the graph
 /// tables, saving a reopen and a checkpoint), or closing in the background.
 pub(crate) enum AfterParse {
