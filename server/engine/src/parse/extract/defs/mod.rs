@@ -119,7 +119,7 @@ impl<'s> Extractor<'s> {
                 })
             }
             "type_spec" | "type_alias" => {
-                let kind = match node.child_by_field_name("type").map(|t| kind_of(t)) {
+                let kind = match node.child_by_field_name("type").map(kind_of) {
                     Some("struct_type") => K::Struct,
                     Some("interface_type") => K::Interface,
                     _ => K::Type,

@@ -75,10 +75,7 @@ impl<'s> Extractor<'s> {
                 let value = self.parent(node).and_then(|p| p.named_child(0));
                 let target = node.named_child(0).filter(|t| kind_of(t) == "identifier");
                 // `except Error as e`: an instance of the class named.
-                let caught = self
-                    .parent(node)
-                    .and_then(|p| self.parent(p))
-                    .map(|g| kind_of(g))
+                let caught = self.parent(node).and_then(|p| self.parent(p)).map(kind_of)
                     == Some("except_clause");
                 match (scope, value, target) {
                     (Some(c), Some(v), Some(t)) => {
