@@ -61,6 +61,20 @@ def probe_target(project):
     raise SystemExit(f"no source file to probe in {project}")
 
 
+async def writer_ready(session, pid, limit_s=900):
+    """Waits until bridge `pid` is the writer and its first index run is over (on Linux it loads the whole
+    model first); returns the seconds waited. The save probe measures edits, not that start."""
+    start = time.perf_counter()
+    while True:
+        st = (await session.call_tool("leindex_status", {})).structured_content
+        writer = st.get("writer") or {}
+        if writer.get("pid") == pid and not writer.get("indexing") and writer.get("generation", 0) > 0:
+            return time.perf_counter() - start
+        if time.perf_counter() - start > limit_s:
+            raise SystemExit(f"bridge {pid} was not a ready writer after {limit_s} s: {writer}")
+        await asyncio.sleep(0.2)
+
+
 def pct(values, p):
     s = sorted(values)
     return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
@@ -181,6 +195,8 @@ async def bench_corpus(name, mcp_bin, cli_bin):
 
             # Save -> answer (this bridge is the embedded writer).
             target = probe_target(project)
+            waited = await writer_ready(s, pid)
+            print(f"writer's first run (this bridge took the writer role) done {waited:.1f} s after the deep_analyze calls")
             saves = []
             for i in range(5):
                 fn = f"leindex_bench_probe_{i}"
