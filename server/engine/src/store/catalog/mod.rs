@@ -4,8 +4,10 @@
 //! - `files`: one row per source file seen by the last index run — content hash, size, mtime, language,
 //!   whether it was indexed (`status = 'ok'`) or skipped (`'skipped'`, with the reason in `error`), and for
 //!   indexed files the parser's [`FileFacts`] as JSON. A warm start compares the working tree against
-//!   [`Catalog::file_states`] and loads the unchanged files' facts with [`Catalog::load_facts`] instead of
-//!   re-parsing them.
+//!   the stored rows ([`Catalog::files`]) and loads the unchanged files' facts with [`Catalog::load_facts`]
+//!   instead of re-parsing them. Rows are written by [`Catalog::apply_changes`], or in two steps — the rows
+//!   made anywhere ([`file_rows`]), then written ([`Catalog::write_file_rows`]) — by a run that writes them
+//!   on a thread of their own.
 //! - `symbols` and `edges`: the resolved graph of the last published generation, replaced wholesale by
 //!   [`Catalog::replace_graph`]. Nothing in the engine reads them back; they exist for users' SQL
 //!   (`leindex sql`, served by [`query_read_only`]).
