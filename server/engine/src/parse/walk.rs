@@ -50,23 +50,41 @@ pub fn walk(config: &Config) -> (Vec<SourceFile>, Vec<Skipped>) {
 
 /// The walk, honouring the ignore files or not (`ignores`).
 fn walk_honouring(config: &Config, ignores: bool) -> (Vec<SourceFile>, Vec<Skipped>) {
-    let (builder, mut skipped, refused) = builder(config, ignores);
-    let mut files = Vec::new();
-    for entry in builder.build() {
-        match entry {
-            Ok(e) => files.extend(source_file(config, &e, &mut skipped)),
-            Err(err) => skipped.push(Skipped {
-                path: error_path(&err)
-                    .map(|p| rel_path(&config.root, &p))
-                    .unwrap_or_default(),
-                reason: err.to_string(),
-            }),
-        }
-    }
+    let (builder, skipped, refused) = builder(config, ignores);
+    // On the walker's threads (`WalkBuilder::threads`): stat calls and ignore matching are most of a walk,
+    // and a tree with many files of other kinds (docs, translations, assets) spends it on them.
+    let found = std::sync::Mutex::new((Vec::new(), skipped));
+    builder.build_parallel().run(|| {
+        Box::new(|entry| {
+            // The metadata is read outside the lock; only the pushes take it.
+            let mut why = Vec::new();
+            let file = match entry {
+                Ok(e) => source_file(config, &e, &mut why),
+                Err(err) => {
+                    why.push(Skipped {
+                        path: error_path(&err)
+                            .map(|p| rel_path(&config.root, &p))
+                            .unwrap_or_default(),
+                        reason: err.to_string(),
+                    });
+                    None
+                }
+            };
+            if file.is_some() || !why.is_empty() {
+                let mut found = found.lock().unwrap_or_else(|p| p.into_inner());
+                found.0.extend(file);
+                found.1.append(&mut why);
+            }
+            ignore::WalkState::Continue
+        })
+    });
+    let (mut files, mut skipped) = found.into_inner().unwrap_or_else(|p| p.into_inner());
     skipped.extend(std::mem::take(
         &mut *refused.lock().unwrap_or_else(|p| p.into_inner()),
     ));
+    // Both in path order, whatever order the threads found them in.
     files.sort_by(|a, b| a.rel.cmp(&b.rel));
+    skipped.sort_by(|a, b| a.path.cmp(&b.path));
     (files, skipped)
 }
 
