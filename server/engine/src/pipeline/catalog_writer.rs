@@ -32,6 +32,7 @@ pub(crate) struct CatalogWriter {
 }
 
 impl CatalogWriter {
+    /// Takes `cat`, with no write queued yet.
     pub(crate) fn new(cat: Catalog) -> CatalogWriter {
         CatalogWriter {
             slot: Slot::Here(cat),

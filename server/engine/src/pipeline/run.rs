@@ -84,7 +84,7 @@ impl<'r> Run<'r> {
             .collect();
         let states = rows
             .iter()
-            .map(|(path, f)| (path.clone(), file_state(f)))
+            .map(|(path, f)| (path.clone(), f.state()))
             .collect();
         let cat_generation = cat.generation()?;
         // A writer killed between storing file rows and publishing them left the catalog ahead of the
@@ -236,7 +236,7 @@ impl<'r> Run<'r> {
         let rows = catalog::file_rows(&refs)?;
         drop(refs);
         for row in &rows {
-            self.rows.insert(row.record.path.clone(), stored_file(row));
+            self.rows.insert(row.record.path.clone(), row.stored());
         }
         // One batch's write at a time: this one waits for the previous batch's, so a large tree never holds
         // the rows of more than two batches.
@@ -652,28 +652,5 @@ impl IndexReport {
         self.generation = current.generation();
         self.symbols = current.live_symbol_count();
         self.edges = current.edge_count();
-    }
-}
-
-/// The change-detection columns of a file row.
-fn file_state(f: &StoredFile) -> FileState {
-    FileState {
-        hash: f.record.hash.clone(),
-        size: f.record.size,
-        mtime_ms: f.record.mtime_ms,
-        status_ok: matches!(f.status, FileStatus::Ok),
-    }
-}
-
-/// The stored form of a row about to be written.
-fn stored_file(row: &catalog::FileRow) -> StoredFile {
-    StoredFile {
-        record: row.record.clone(),
-        status: match &row.skip_reason {
-            Some(reason) => FileStatus::Skipped {
-                reason: reason.clone(),
-            },
-            None => FileStatus::Ok,
-        },
     }
 }

@@ -146,6 +146,18 @@ pub struct StoredFile {
     pub status: FileStatus,
 }
 
+impl StoredFile {
+    /// Its change-detection columns, as [`Catalog::file_states`] reads them.
+    pub fn state(&self) -> FileState {
+        FileState {
+            hash: self.record.hash.clone(),
+            size: self.record.size,
+            mtime_ms: self.record.mtime_ms,
+            status_ok: matches!(self.status, FileStatus::Ok),
+        }
+    }
+}
+
 /// The change-detection columns of one `files` row (see [`Catalog::file_states`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileState {
@@ -613,9 +625,27 @@ impl Catalog {
 /// one as JSON.
 #[derive(Debug, Clone)]
 pub struct FileRow {
+    /// Path, hash, size (bytes), mtime (ms since the epoch), language, syntax error count.
     pub record: FileRecord,
+    /// Why the file was not indexed (`status = 'skipped'`), or `None` for an indexed one.
     pub skip_reason: Option<String>,
+    /// The file's [`FileFacts`] serialized with serde_json; `None` for a skipped file.
     pub facts_json: Option<String>,
+}
+
+impl FileRow {
+    /// The row as [`Catalog::files`] will read it back once written.
+    pub fn stored(&self) -> StoredFile {
+        StoredFile {
+            record: self.record.clone(),
+            status: match &self.skip_reason {
+                Some(reason) => FileStatus::Skipped {
+                    reason: reason.clone(),
+                },
+                None => FileStatus::Ok,
+            },
+        }
+    }
 }
 
 /// The rows of `upserts` (see [`Catalog::apply_changes`]), their facts serialized in parallel. Needs no
