@@ -9,6 +9,8 @@
 
 mod declared;
 use declared::Declared;
+mod dedupe;
+use dedupe::dedupe;
 mod incremental;
 pub(crate) use incremental::{Resolution, build_incremental};
 mod names;
@@ -149,15 +151,19 @@ fn link(
     packed: &dyn RefSource,
     parallel: bool,
 ) -> IndexData {
-    link_with(files, symbols, &offsets, |r| r.resolve(packed, parallel))
+    link_with(files, symbols, &offsets, true, |r| {
+        r.resolve(packed, parallel)
+    })
 }
 
-/// [`link`] with the resolution step given: `resolve` yields the edges, details and sites as
-/// [`Resolver::resolve`] does.
+/// [`link`] with the resolution step given: `resolve` yields the edges (sorted and deduplicated), details
+/// and sites as [`Resolver::resolve`] does. PageRank is left 0 unless `whole_pagerank` (the caller fills it
+/// in); caller and callee counts are always computed.
 fn link_with(
     files: &[(&FileRecord, &FileFacts)],
     mut symbols: Vec<SymbolRecord>,
     offsets: &[SymbolId],
+    whole_pagerank: bool,
     resolve: impl FnOnce(&Resolver) -> (Vec<EdgeRecord>, Vec<String>, Vec<CallSite>),
 ) -> IndexData {
     let t = std::time::Instant::now();
@@ -166,14 +172,16 @@ fn link_with(
     let (mut edges, details, sites) = resolve(&resolver);
     drop(resolver);
     let resolve_ms = t.elapsed().as_millis() as u64;
-    dedupe(&mut edges);
     let details = used_details(&mut edges, details);
-    let dedupe_ms = t.elapsed().as_millis() as u64;
-    let (pagerank, callers, callees) = centrality(symbols.len(), &edges);
+    let (callers, callees) = counts(symbols.len(), &edges);
+    let pagerank = if whole_pagerank {
+        rank::pagerank(symbols.len(), &edges)
+    } else {
+        vec![0.0; symbols.len()]
+    };
     tracing::debug!(
         tables_ms,
         resolve_ms,
-        dedupe_ms,
         total_ms = t.elapsed().as_millis() as u64,
         "graph phases"
     );
@@ -260,32 +268,48 @@ struct DataUse {
 /// Files resolved in parallel per round (see `Resolver::resolve`).
 const FILES_PER_ROUND: usize = 512;
 
-/// The project's edges gathered as files are resolved: the edges in chunks (containment, one per round of
-/// files, data flow), concatenated once at the end — growing one vector round by round copies it each time
-/// under an allocator that cannot grow a large block in place (mimalloc; glibc remaps), quadratic in time and
-/// twice the edge list at the peak; concatenating frees each chunk as it is copied. Field and global uses are
-/// joined across files into data-flow edges.
+/// The project's edges gathered as files are resolved: the files' edges in chunks (one per round of files),
+/// joined once at the end with the containment and data-flow edges ([`dedupe::join_sorted`]) — growing one
+/// vector round by round copies it each time under an allocator that cannot grow a large block in place
+/// (mimalloc; glibc remaps), quadratic in time and twice the edge list at the peak; concatenating frees each
+/// chunk as it is copied. Field and global uses are joined across files into data-flow edges.
 struct Joined {
+    /// Containment edges, and the edges a file's resolution gave from another file's symbol (a C
+    /// definition implementing its header's declaration): the edges out of file order.
+    others: Vec<EdgeRecord>,
     chunks: Vec<Vec<EdgeRecord>>,
+    /// Each file's first symbol id, and the symbol count: which edges start in the file that gave them.
+    bounds: Vec<SymbolId>,
     sites: Vec<CallSite>,
     /// (container id or global id, field name) → (writers, readers)
     data: HashMap<(SymbolId, String), (HashSet<SymbolId>, HashSet<SymbolId>)>,
 }
 
 impl Joined {
-    fn new(contains: Vec<EdgeRecord>) -> Joined {
+    /// `offsets`: each file's first symbol id; `symbols`: how many there are.
+    fn new(contains: Vec<EdgeRecord>, offsets: &[SymbolId], symbols: usize) -> Joined {
+        let mut bounds = offsets.to_vec();
+        bounds.push(SymbolId::new(symbols));
         Joined {
-            chunks: vec![contains],
+            others: contains,
+            chunks: Vec::new(),
+            bounds,
             sites: Vec::new(),
             data: HashMap::default(),
         }
     }
 
-    /// Adds the outputs of some files, in file order, as one chunk.
-    fn add_round<'o>(&mut self, outs: impl Iterator<Item = &'o FileOut> + Clone) {
+    /// Adds the outputs of files `first..` (in file order) as one chunk.
+    fn add_round<'o>(&mut self, first: usize, outs: impl Iterator<Item = &'o FileOut> + Clone) {
         let mut edges = Vec::with_capacity(outs.clone().map(|o| o.edges.len()).sum());
-        for out in outs {
-            edges.extend_from_slice(&out.edges);
+        for (fid, out) in (first..).zip(outs) {
+            let own = self.bounds[fid]..self.bounds[fid + 1];
+            // A file's edges are sorted by source: its own symbols' are one run.
+            let from = out.edges.partition_point(|e| e.src < own.start);
+            let to = out.edges.partition_point(|e| e.src < own.end);
+            edges.extend_from_slice(&out.edges[from..to]);
+            self.others.extend_from_slice(&out.edges[..from]);
+            self.others.extend_from_slice(&out.edges[to..]);
             self.sites.extend_from_slice(&out.sites);
             for u in &out.uses {
                 let entry = self.data.entry((u.key, u.field.clone())).or_default();
@@ -299,15 +323,24 @@ impl Joined {
         self.chunks.push(edges);
     }
 
-    /// The edges (data flow last), their detail texts (sorted, distinct) and the sorted sites.
+    /// The edges, sorted and deduplicated ([`dedupe::join_sorted`]), their detail texts (sorted, distinct)
+    /// and the sorted sites.
     fn finish(mut self) -> (Vec<EdgeRecord>, Vec<String>, Vec<CallSite>) {
+        let t = std::time::Instant::now();
         let (flows, details) = data_flows(self.data);
-        self.chunks.push(flows);
-        let mut edges = Vec::with_capacity(self.chunks.iter().map(Vec::len).sum());
-        for chunk in self.chunks {
-            edges.extend(chunk);
-        }
+        let flows_ms = t.elapsed().as_millis() as u64;
+        self.others.extend(flows);
+        let edges = dedupe::join_sorted(self.chunks, self.others);
+        let edges_ms = t.elapsed().as_millis() as u64;
         sites::finish(&mut self.sites);
+        tracing::debug!(
+            flows_ms,
+            edges_ms,
+            ms = t.elapsed().as_millis() as u64,
+            edges = edges.len(),
+            sites = self.sites.len(),
+            "edges joined"
+        );
         (edges, details, self.sites)
     }
 }
@@ -381,8 +414,12 @@ impl<'a> Resolver<'a> {
         symbols: &'a [SymbolRecord],
         offsets: &'a [SymbolId],
     ) -> Self {
-        let by_name = NameIndex::new(symbols, |s| s.name.as_str());
-        let by_qualified = NameIndex::new(symbols, |s| s.qualified_name.as_str());
+        // The two indexes are independent, and a hash map's build is one thread's work (Linux: ~200 ms
+        // each over 1.1 M symbols).
+        let (by_name, by_qualified) = rayon::join(
+            || NameIndex::new(symbols, |s| s.name.as_str()),
+            || NameIndex::new(symbols, |s| s.qualified_name.as_str()),
+        );
         let file_segments: Vec<Vec<&str>> =
             files.iter().map(|(r, _)| path_segments(&r.path)).collect();
         let mut files_by_last_segment: HashMap<&str, Vec<usize>> = HashMap::default();
@@ -426,8 +463,8 @@ impl<'a> Resolver<'a> {
     /// function from many sites yields one edge), so neither every site of a large tree nor every file's
     /// result is held at once.
     /// `packed` gives the references and imports of the files whose facts no longer hold them.
-    /// Returns the edges, their detail texts (sorted, distinct; [`EdgeRecord::detail`] indexes them) and
-    /// the call sites (sorted as [`IndexData::sites`] is).
+    /// Returns the edges (sorted and deduplicated), their detail texts (sorted, distinct;
+    /// [`EdgeRecord::detail`] indexes them) and the call sites (sorted as [`IndexData::sites`] is).
     fn resolve(
         &self,
         packed: &dyn RefSource,
@@ -435,7 +472,7 @@ impl<'a> Resolver<'a> {
     ) -> (Vec<EdgeRecord>, Vec<String>, Vec<CallSite>) {
         // A round that may not be split runs as one job, on one thread.
         let min_len = if parallel { 1 } else { usize::MAX };
-        let mut joined = Joined::new(self.contains_edges());
+        let mut joined = Joined::new(self.contains_edges(), self.offsets, self.symbols.len());
         let fids: Vec<usize> = (0..self.files.len()).collect();
         for round in fids.chunks(FILES_PER_ROUND) {
             let results: Vec<FileOut> = round
@@ -443,7 +480,7 @@ impl<'a> Resolver<'a> {
                 .with_min_len(min_len)
                 .map(|&fid| self.resolve_one(fid, packed))
                 .collect();
-            joined.add_round(results.iter());
+            joined.add_round(round[0], results.iter());
         }
         joined.finish()
     }
@@ -1291,77 +1328,5 @@ fn push_pick(edges: &mut Vec<EdgeRecord>, from: SymbolId, p: Pick, kind: EdgeKin
             e.line = line;
             edges.push(e);
         }
-    }
-}
-
-/// Sorts by `(src, kind, dst)` and keeps one edge per triple (the heaviest; of equals, the first site; then
-/// the unambiguous one and the least detail, so the order the edges came in never matters). The order is
-/// total over every field, so any sort gives the same result; detail indexes compare as their (sorted)
-/// texts do. The sort is a counting sort by source and a sort of each source's edges, applied in place
-/// ([`permute`]): 4 bytes an edge for the order (Linux: 23 MB at 5.7 M edges) and no second copy of the
-/// edges; on go-std's 476 k edges about half the time of one sort of every edge (25 -> 12 ms).
-fn dedupe(edges: &mut Vec<EdgeRecord>) {
-    // The comparison orders by every field, so any sort gives the same sequence: a counting sort by
-    // source (edges come file by file, so most groups are small) and then each group's sort is cheaper
-    // than one sort of every edge (go-std: 476 k edges).
-    // Keys relative to the least source: one file's edges (deduplicated per file as it is resolved) span
-    // that file's few ids, and counting over every id of the tree for each file made resolving Linux's
-    // 56 k files take 98 s instead of 3 (a 1 M-entry count array per file).
-    let first = edges.iter().map(|e| e.src.index()).min().unwrap_or(0);
-    let span = edges
-        .iter()
-        .map(|e| e.src.index() + 1 - first)
-        .max()
-        .unwrap_or(0);
-    let (starts, mut order) =
-        crate::group::group_by_key(0..edges.len() as u32, edges.len(), span, |&i| {
-            edges[i as usize].src.index() - first
-        });
-    for w in starts.windows(2) {
-        order[w[0]..w[1]].sort_unstable_by(|&i, &j| {
-            let (a, b) = (&edges[i as usize], &edges[j as usize]);
-            (a.kind.code(), a.dst)
-                .cmp(&(b.kind.code(), b.dst))
-                .then_with(|| b.weight.total_cmp(&a.weight))
-                .then_with(|| a.line.wrapping_sub(1).cmp(&b.line.wrapping_sub(1)))
-                .then_with(|| a.ambiguous.cmp(&b.ambiguous))
-                .then_with(|| a.detail.cmp(&b.detail))
-        });
-    }
-    permute(edges, order);
-    edges.dedup_by(|b, a| a.src == b.src && a.kind == b.kind && a.dst == b.dst);
-}
-
-/// Reorders `items` in place so that item `k` is the one that was at `order[k]` (`order` a permutation),
-/// following each cycle of the permutation with swaps: no second copy of the items.
-fn permute<T>(items: &mut [T], mut order: Vec<u32>) {
-    const DONE: u32 = u32::MAX;
-    for start in 0..items.len() {
-        let mut cur = start;
-        while order[cur] != DONE {
-            let from = order[cur] as usize;
-            order[cur] = DONE;
-            if from == start {
-                break;
-            }
-            items.swap(cur, from);
-            cur = from;
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::permute;
-
-    #[test]
-    fn permute_applies_the_order_in_place() {
-        // Two cycles (0 -> 2 -> 3 -> 0 and 1 -> 4 -> 1) and a fixed point.
-        let mut items = vec!['a', 'b', 'c', 'd', 'e', 'f'];
-        permute(&mut items, vec![2, 4, 3, 0, 1, 5]);
-        assert_eq!(items, ['c', 'e', 'd', 'a', 'b', 'f']);
-        let mut none: Vec<u8> = Vec::new();
-        permute(&mut none, Vec::new());
-        assert!(none.is_empty());
     }
 }

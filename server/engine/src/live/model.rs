@@ -295,8 +295,12 @@ impl LiveModel {
         let packs: Vec<Option<&PackedRefs>> =
             indexed.iter().map(|(_, i)| i.packed.as_ref()).collect();
         let docs = || indexed.iter().flat_map(|(_, i)| i.docs.iter());
+        let mut carried_ranks = false;
         let mut data = resolve(|| {
-            graph::build_incremental(&refs, &packs, &mut self.resolution, &self.unresolved)
+            let (data, carried) =
+                graph::build_incremental(&refs, &packs, &mut self.resolution, &self.unresolved);
+            carried_ranks = carried;
+            data
         });
         // The resolution now matches the model's facts, whether or not the publish succeeds.
         self.unresolved.clear();
@@ -307,6 +311,7 @@ impl LiveModel {
         let generation = publish_edit(
             config,
             &mut data,
+            carried_ranks,
             self.generation,
             &mut self.segments,
             &docs,

@@ -541,8 +541,9 @@ fn build_held(loaded: &mut Loaded) -> Result<Built, Error> {
     let packs = RefsFrom::new(&loaded.packed, None);
     let mut resolution = None;
     let no_changes = Default::default();
+    // No cache: every file is resolved and PageRank computed whole.
     let mut data =
-        resolve(|| graph::build_incremental(&refs, &packs, &mut resolution, &no_changes));
+        resolve(|| graph::build_incremental(&refs, &packs, &mut resolution, &no_changes).0);
     packs.finish()?;
     data.search = assemble_held(&loaded.docs, &loaded.terms)?;
     loaded.resolution = resolution;

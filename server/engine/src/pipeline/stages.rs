@@ -3,6 +3,7 @@
 use super::*;
 use crate::Error;
 use crate::config::Config;
+use crate::graph;
 use crate::model::{FileFacts, FileRecord, IndexData, Language, SearchData};
 use crate::parse::{self, SourceFile};
 use crate::search::{self, Doc, TermTable};
@@ -219,15 +220,21 @@ fn deltas_enabled() -> bool {
 ///
 /// `docs` are the symbols' search documents in symbol order and `terms` their term table: a delta takes
 /// its own symbols' postings from them, a base assembles the whole search index into `data.search`.
+/// `carried_ranks`: `data`'s PageRank is carried over edits ([`graph::build_incremental`]), so a base
+/// computes it whole first (a merge on its own thread).
 /// Returns the published generation. `data` is left empty when a merge took it.
 pub(crate) fn publish_edit(
     config: &Config,
     data: &mut IndexData,
+    carried_ranks: bool,
     prev_gen: u64,
     segments: &mut snapshot::Segments,
     docs: &[&Doc],
     terms: &TermTable,
 ) -> Result<u64, Error> {
+    if carried_ranks && !deltas_enabled() {
+        graph::refresh_pagerank(data);
+    }
     if !deltas_enabled() {
         *segments = snapshot::Segments::default();
         publish_base(config, data, prev_gen, segments, docs, terms)?;
@@ -253,13 +260,24 @@ pub(crate) fn publish_edit(
         (Some(w), Some(b)) => {
             if segments.merge.is_none() && policy.wants_merge(w.records, b, generation) {
                 data.search = assemble(|| search::assemble(|| docs.iter().copied(), terms));
+                let prepare = move |data: &mut IndexData| {
+                    if carried_ranks {
+                        graph::refresh_pagerank(data);
+                    }
+                };
                 segments.merge = Some(snapshot::Merge::start(
                     &config.index_dir,
                     std::mem::take(data),
+                    prepare,
                 ));
             }
         }
-        _ => publish_base(config, data, prev_gen, segments, docs, terms)?,
+        _ => {
+            if carried_ranks {
+                graph::refresh_pagerank(data);
+            }
+            publish_base(config, data, prev_gen, segments, docs, terms)?
+        }
     }
     Ok(generation)
 }

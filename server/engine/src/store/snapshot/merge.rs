@@ -27,13 +27,20 @@ pub(crate) struct Merge {
 
 impl Merge {
     /// Starts writing `data` (generation `data.generation`, already published as a delta, with its whole
-    /// search index assembled) as a base segment under `index_dir`, into `snapshots/.tmp-<generation>-<pid>`.
-    pub(crate) fn start(index_dir: &Path, data: IndexData) -> Merge {
+    /// search index assembled) as a base segment under `index_dir`, into `snapshots/.tmp-<generation>-<pid>`,
+    /// after `prepare` has run on it on the same thread (the live writer's whole PageRank: figures a delta
+    /// carries over are computed afresh for a base).
+    pub(crate) fn start(
+        index_dir: &Path,
+        mut data: IndexData,
+        prepare: impl FnOnce(&mut IndexData) + Send + 'static,
+    ) -> Merge {
         let generation = data.generation;
         let tmp = IndexDir(index_dir).snapshot_temp(generation);
         let path = tmp.clone();
         let handle = std::thread::spawn(move || {
             let t = std::time::Instant::now();
+            prepare(&mut data);
             let written = write_encoded(&path, &data, &data.search, None).and_then(|len| {
                 crate::failpoint::crash_point!("merge.after_data");
                 let seg = Segment::open_written(&path)?;
