@@ -57,10 +57,15 @@ fn dedup_sorted(edges: &mut Vec<EdgeRecord>) {
 /// in place. On Linux (5.6 M edges, 1.1 M of them containment) this replaces a sort of every edge
 /// (~550 ms). Were the run not sorted, every edge is sorted as [`dedupe`] does.
 pub(super) fn join_sorted(
-    files: Vec<Vec<EdgeRecord>>,
+    mut files: Vec<Vec<EdgeRecord>>,
     mut others: Vec<EdgeRecord>,
 ) -> Vec<EdgeRecord> {
-    let mut edges = Vec::with_capacity(files.iter().map(Vec::len).sum::<usize>() + others.len());
+    let mut edges = match files.len() {
+        // One chunk is the run: merged into in place (room for `others` is reserved, when it has none).
+        1 => files.pop().unwrap_or_default(),
+        _ => Vec::with_capacity(files.iter().map(Vec::len).sum::<usize>() + others.len()),
+    };
+    edges.reserve(others.len());
     for chunk in files {
         edges.extend(chunk);
     }

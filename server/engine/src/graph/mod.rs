@@ -151,23 +151,25 @@ fn link(
     packed: &dyn RefSource,
     parallel: bool,
 ) -> IndexData {
-    link_with(files, symbols, &offsets, true, |r| {
+    let names = SymbolNames::new(&symbols);
+    link_with(files, symbols, &offsets, &names, true, |r| {
         r.resolve(packed, parallel)
     })
 }
 
 /// [`link`] with the resolution step given: `resolve` yields the edges (sorted and deduplicated), details
-/// and sites as [`Resolver::resolve`] does. PageRank is left 0 unless `whole_pagerank` (the caller fills it
-/// in); caller and callee counts are always computed.
+/// and sites as [`Resolver::resolve`] does; `names` index `symbols`. PageRank is left 0 unless
+/// `whole_pagerank` (the caller fills it in); caller and callee counts are always computed.
 fn link_with(
     files: &[(&FileRecord, &FileFacts)],
     mut symbols: Vec<SymbolRecord>,
     offsets: &[SymbolId],
+    names: &SymbolNames,
     whole_pagerank: bool,
     resolve: impl FnOnce(&Resolver) -> (Vec<EdgeRecord>, Vec<String>, Vec<CallSite>),
 ) -> IndexData {
     let t = std::time::Instant::now();
-    let resolver = Resolver::new(files, &symbols, offsets);
+    let resolver = Resolver::new(files, &symbols, offsets, names);
     let tables_ms = t.elapsed().as_millis() as u64;
     let (mut edges, details, sites) = resolve(&resolver);
     drop(resolver);
@@ -230,8 +232,8 @@ struct Resolver<'a> {
     files: &'a [(&'a FileRecord, &'a FileFacts)],
     symbols: &'a [SymbolRecord],
     offsets: &'a [SymbolId],
-    by_name: NameIndex<'a>,
-    by_qualified: NameIndex<'a>,
+    by_name: &'a NameIndex,
+    by_qualified: &'a NameIndex,
     /// Path segments of each file without extension and without index-like stems (`mod`, `__init__`).
     file_segments: Vec<Vec<&'a str>>,
     /// Files by the last of their `file_segments`.
@@ -301,7 +303,19 @@ impl Joined {
 
     /// Adds the outputs of files `first..` (in file order) as one chunk.
     fn add_round<'o>(&mut self, first: usize, outs: impl Iterator<Item = &'o FileOut> + Clone) {
-        let mut edges = Vec::with_capacity(outs.clone().map(|o| o.edges.len()).sum());
+        let own: usize = outs.clone().map(|o| o.edges.len()).sum();
+        // When this round is every file (a live edit's join), room for the edges out of file order, which
+        // are merged into this chunk at the end: else a second buffer of every edge is allocated and its
+        // pages faulted in (Linux: ~130 MB an edit). Data flow is a few % of the edges.
+        let every_file = first == 0 && outs.clone().count() + 1 == self.bounds.len();
+        let room = if every_file {
+            self.others.len() + own / 16
+        } else {
+            0
+        };
+        let mut edges = Vec::with_capacity(own + room);
+        self.sites
+            .reserve(outs.clone().map(|o| o.sites.len()).sum::<usize>());
         for (fid, out) in (first..).zip(outs) {
             let own = self.bounds[fid]..self.bounds[fid + 1];
             // A file's edges are sorted by source: its own symbols' are one run.
@@ -330,9 +344,16 @@ impl Joined {
         let (flows, details) = data_flows(self.data);
         let flows_ms = t.elapsed().as_millis() as u64;
         self.others.extend(flows);
-        let edges = dedupe::join_sorted(self.chunks, self.others);
-        let edges_ms = t.elapsed().as_millis() as u64;
-        sites::finish(&mut self.sites);
+        let (chunks, others, sites) = (self.chunks, self.others, &mut self.sites);
+        // Independent, and each a pass over millions of records (Linux: ~85 and ~60 ms).
+        let (edges, edges_ms) = rayon::join(
+            || {
+                let edges = dedupe::join_sorted(chunks, others);
+                (edges, t.elapsed().as_millis() as u64)
+            },
+            || sites::finish(sites),
+        )
+        .0;
         tracing::debug!(
             flows_ms,
             edges_ms,
@@ -413,13 +434,12 @@ impl<'a> Resolver<'a> {
         files: &'a [(&'a FileRecord, &'a FileFacts)],
         symbols: &'a [SymbolRecord],
         offsets: &'a [SymbolId],
+        names: &'a SymbolNames,
     ) -> Self {
-        // The two indexes are independent, and a hash map's build is one thread's work (Linux: ~200 ms
-        // each over 1.1 M symbols).
-        let (by_name, by_qualified) = rayon::join(
-            || NameIndex::new(symbols, |s| s.name.as_str()),
-            || NameIndex::new(symbols, |s| s.qualified_name.as_str()),
-        );
+        let SymbolNames {
+            by_name,
+            by_qualified,
+        } = names;
         let file_segments: Vec<Vec<&str>> =
             files.iter().map(|(r, _)| path_segments(&r.path)).collect();
         let mut files_by_last_segment: HashMap<&str, Vec<usize>> = HashMap::default();

@@ -285,6 +285,7 @@ impl LiveModel {
         config: &Config,
         report: &mut IndexReport,
     ) -> Result<(), Error> {
+        let _reuse = crate::memory::ReuseFreed::new();
         let indexed: Vec<(&FileRecord, &Indexed)> = self
             .files
             .values()
