@@ -631,3 +631,75 @@ fn edit_campaign(corpus: &str, syntax: &'static Syntax, rounds: usize) {
         data.files.len()
     );
 }
+
+/// A live edit's PageRank: symbols it did not touch keep the rank of the generation before (a delta's
+/// figures are as of its base), the edited file's symbols get the one-step estimate from their callers, which
+/// on a converged neighbourhood is close to what a fresh index computes.
+#[test]
+fn a_live_edit_carries_pagerank_and_estimates_the_edited_file() {
+    let Some((_tmp, root)) = leindex_test_support::scratch_corpus("tokio") else {
+        return;
+    };
+    let dir = ScratchDir::new("pagerank");
+    let (live, fresh) = two_indexes(&root, &dir, "live", "fresh");
+    pipeline::ensure_index_dir(&live.index_dir).unwrap();
+    let lock = WriterLock::try_acquire(&live.index_dir).unwrap();
+    let mut model = LiveModel::default();
+    let none = Overlay::new();
+    model.start(&live, &lock, &none).unwrap();
+    let rank_of = |index_dir: &Path| -> std::collections::HashMap<(String, String, u32), f32> {
+        let d = Snapshot::open_current(index_dir).unwrap().to_index_data();
+        let key = |s: &leindex_engine::model::SymbolRecord| {
+            let path = d.files[s.file.index()].path.clone();
+            (path, s.qualified_name.clone(), s.byte_start)
+        };
+        d.symbols.iter().map(|s| (key(s), s.pagerank)).collect()
+    };
+    let before = rank_of(&live.index_dir);
+    let edited = "src/sync/mutex.rs";
+    let path = root.join(edited);
+    let mut src = std::fs::read_to_string(&path).unwrap();
+    src.push_str(
+        "\nfn leindex_new_caller() { leindex_new_callee(); }\nfn leindex_new_callee() {}\n",
+    );
+    std::fs::write(&path, src).unwrap();
+    assert!(
+        model
+            .update(&live, &lock, &paths(&[&path]), &none)
+            .unwrap()
+            .published
+    );
+    pipeline::index(&fresh, &IndexOptions::default()).unwrap();
+    let (after, whole) = (rank_of(&live.index_dir), rank_of(&fresh.index_dir));
+    let (mut kept, mut estimated) = (0, 0);
+    for (key, rank) in &after {
+        assert!(rank.is_finite() && *rank > 0.0, "{key:?}: {rank}");
+        if key.0 != edited {
+            assert_eq!(Some(rank), before.get(key), "{key:?} keeps its rank");
+            kept += 1;
+        } else {
+            let fresh_rank = whole[key];
+            assert!(
+                (rank - fresh_rank).abs() <= 0.1 * fresh_rank,
+                "{key:?}: estimated {rank}, a fresh index {fresh_rank}"
+            );
+            estimated += 1;
+        }
+    }
+    assert!(
+        kept > 1000 && estimated > 10,
+        "{kept} kept, {estimated} estimated"
+    );
+    let callee = after
+        .iter()
+        .find(|(k, _)| k.1.ends_with("leindex_new_callee"))
+        .map(|(_, r)| *r);
+    let caller = after
+        .iter()
+        .find(|(k, _)| k.1.ends_with("leindex_new_caller"))
+        .map(|(_, r)| *r);
+    assert!(
+        callee > caller,
+        "a called function outranks its only caller: {callee:?} {caller:?}"
+    );
+}

@@ -541,8 +541,8 @@ impl Shift {
         SymbolId(self.0[id.index()])
     }
 
-    /// `ranks` (by old id) at the new ids, and which new ids have none to carry: symbols new or gone
-    /// through an edit, and every symbol of the `changed` files (by file index in `resolver`), whose
+    /// `ranks` (by old id) at the new ids (NaN for a new symbol), and which new ids are to be estimated
+    /// again: new symbols, and every symbol of the `changed` files (by file index in `resolver`), whose
     /// callers may have changed. Empty `ranks` carries nothing.
     fn carry(
         &self,
@@ -551,7 +551,7 @@ impl Shift {
         changed: &[usize],
     ) -> (Vec<f32>, Vec<bool>) {
         let total = resolver.symbols.len();
-        let mut carried = vec![0f32; total];
+        let mut carried = vec![f32::NAN; total];
         let mut fresh = vec![true; total];
         for (&to, &rank) in self.0.iter().zip(ranks) {
             if to != LOST {
