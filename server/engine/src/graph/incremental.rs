@@ -338,7 +338,7 @@ impl Resolver<'_> {
 /// is. Files are resolved on one thread, as in [`build_packed`].
 ///
 /// PageRank is not computed whole when the cache is used: each symbol keeps its rank of the previous build
-/// (followed to its new id), and the symbols of the `changed` files and new ones get the one-step estimate
+/// (followed to its new id), and the symbols of the `changed` files and new ones get an estimate
 /// from their callers' ranks ([`estimate_pagerank`]); a base's publish computes it whole again
 /// ([`crate::pipeline::publish_edit`]). The returned flag says whether the ranks are carried so.
 pub(crate) fn build_incremental(
@@ -463,8 +463,7 @@ fn update(
     };
     for (fid, c) in old.files.iter().enumerate() {
         if !dirty[fid]
-            && (looked_up(&c.lookups)
-                || (any_lost && points_into(&c.out, |id| shift.lost(id))))
+            && (looked_up(&c.lookups) || (any_lost && points_into(&c.out, |id| shift.lost(id))))
         {
             dirty[fid] = true;
         }

@@ -1,4 +1,4 @@
-//! PageRank over calls and references, scaled to mean 1, with caller and callee counts; and the one-step
+//! PageRank over calls and references, scaled to mean 1, with caller and callee counts; and the
 //! estimate a live edit gives the symbols it changed instead of a whole new PageRank.
 
 use crate::model::{EdgeKind, EdgeRecord, IndexData};

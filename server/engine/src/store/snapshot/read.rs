@@ -101,7 +101,8 @@ pub struct SymbolView<'a> {
     /// Number of distinct resolved callees.
     pub callees: u32,
     /// PageRank scaled so the mean is 1.0, as of [`Snapshot::rank_generation`] for symbols the delta did
-    /// not touch.
+    /// not touch; for the delta's own symbols, the live writer's estimate from their callers' ranks (two
+    /// steps of the power iteration, see `docs/architecture.md`).
     pub pagerank: f32,
 }
 
