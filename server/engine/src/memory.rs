@@ -278,6 +278,17 @@ pub fn check() {
     if rss < spill_at {
         return;
     }
+    // Memory kept for reuse ([`ReuseFreed`]) is returned before it can count as growth.
+    let rss = match REUSING.load(Ordering::Relaxed) {
+        true => {
+            trim();
+            rss_bytes().unwrap_or(rss)
+        }
+        false => rss,
+    };
+    if rss < spill_at {
+        return;
+    }
     let mut last = lock(&w.last_request);
     if last.is_some_and(|t| t.elapsed() < SPILL_COOLDOWN) {
         return;
@@ -419,7 +430,8 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// While alive, memory the process frees is kept by the allocator for reuse instead of returned to the OS
 /// at once (the binaries' setting): a live edit frees and allocates buffers the size of every edge and site
 /// of the tree, and each fresh one is faulted in again page by page (Linux 6.1: with freed memory kept, an
-/// edit took ~630 ms instead of ~1,060). Dropping it restores the setting and returns what was kept
+/// edit took ~630 ms instead of ~1,060). A live writer holds one from its first edit of a burst until it
+/// has been idle a moment (see `live::Writer`), so edits in a row reuse each other's buffers. Dropping it restores the setting and returns what was kept
 /// ([`trim`]: a forced purge, before the delay is set back), so the memory between edits is what it was. The
 /// delay is long rather than "never" (negative): mimalloc does not schedule the purge of pages freed under
 /// "never", and no later collection returns them (a Linux watch writer held 0.5 GiB more between edits). A
@@ -428,8 +440,14 @@ pub(crate) struct ReuseFreed {
     previous: std::os::raw::c_long,
 }
 
+/// Whether a [`ReuseFreed`] is alive: [`check`] then trims before it counts RSS against the budget.
+static REUSING: AtomicBool = AtomicBool::new(false);
+
 impl ReuseFreed {
+    /// Lifts the purge until the value is dropped. One at a time (a live writer's): the setting is the
+    /// process's.
     pub(crate) fn new() -> ReuseFreed {
+        REUSING.store(true, Ordering::Relaxed);
         // SAFETY: mi_option_get and mi_option_set read and set a documented mimalloc option; both are safe
         // at any time.
         let previous = unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) };
@@ -449,6 +467,7 @@ impl Drop for ReuseFreed {
         trim();
         // SAFETY: as in `new`.
         unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, self.previous) };
+        REUSING.store(false, Ordering::Relaxed);
     }
 }
 

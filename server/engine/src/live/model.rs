@@ -285,7 +285,6 @@ impl LiveModel {
         config: &Config,
         report: &mut IndexReport,
     ) -> Result<(), Error> {
-        let _reuse = crate::memory::ReuseFreed::new();
         let indexed: Vec<(&FileRecord, &Indexed)> = self
             .files
             .values()
