@@ -39,6 +39,11 @@ pub(crate) struct Resolution {
 }
 
 impl Resolution {
+    /// How many symbols the build that made this resolution had.
+    pub(crate) fn symbols(&self) -> usize {
+        self.symbols as usize
+    }
+
     /// How many files the build that made this resolution resolved (the rest it reused).
     pub(crate) fn resolved(&self) -> usize {
         self.resolved

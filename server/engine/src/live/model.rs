@@ -103,6 +103,13 @@ impl LiveModel {
         self.bounded.as_deref()
     }
 
+    /// How many symbols the last graph build had (0 before one).
+    pub(crate) fn symbols(&self) -> usize {
+        self.resolution
+            .as_ref()
+            .map_or(0, graph::Resolution::symbols)
+    }
+
     /// Whether catalog rows are behind the model (see [`LiveModel::persist`]).
     pub fn has_unsaved(&self) -> bool {
         !self.unsaved.is_empty() || !self.removed.is_empty()

@@ -111,9 +111,10 @@ impl DeltaBase {
             .map(|s| [s.callers, s.callees])
             .collect();
         let identity: Vec<SymbolId> = SymbolId::all(data.symbols.len()).collect();
-        let out = out_lists(data, &identity)
-            .map(|list| list_print(list.iter().map(|m| m.shape(data))))
-            .collect();
+        let mut out = Vec::with_capacity(data.symbols.len());
+        for_each_out_list(data, &identity, |_, list| {
+            out.push(list_print(list.iter().map(|m| m.shape(data))));
+        });
         Some(DeltaBase {
             seg,
             files,
@@ -209,34 +210,52 @@ fn print<T: std::hash::Hash>(items: impl Iterator<Item = T>) -> u64 {
     h.finish()
 }
 
-/// Every data symbol's out-list, its targets renumbered by `new_sym`, sorted by (kind, target) with ties
-/// in input order (the snapshot's CSR order).
-pub(crate) fn out_lists<'a>(
-    data: &'a IndexData,
-    new_sym: &'a [SymbolId],
-) -> impl Iterator<Item = Vec<Entry>> + 'a {
+/// Calls `f` with each data symbol's index and out-list, its targets renumbered by `new_sym`, sorted by
+/// (kind, target) with ties in input order (the snapshot's CSR order); one list buffer serves every call.
+/// Edges sorted by source (as a build leaves them) are read in one pass; others are grouped first by a
+/// counting sort. Linux (5.6 M edges, 1.1 M symbols): the grouping and a list allocated per symbol were
+/// most of a live edit's ~130 ms delta plan.
+pub(crate) fn for_each_out_list(
+    data: &IndexData,
+    new_sym: &[SymbolId],
+    mut f: impl FnMut(usize, &[Entry]),
+) {
     let edges = &data.edges;
+    let entry = |k: u32| {
+        let e = &edges[k as usize];
+        Entry {
+            other: new_sym[e.dst.index()],
+            edge: k,
+            kind: e.kind.code(),
+        }
+    };
+    let mut list: Vec<Entry> = Vec::new();
+    let mut emit = |i: usize, list: &mut Vec<Entry>| {
+        list.sort_by_key(|e| (e.kind, e.other));
+        f(i, list);
+        list.clear();
+    };
+    if edges.is_sorted_by_key(|e| e.src) {
+        let mut k = 0;
+        for i in 0..data.symbols.len() {
+            while k < edges.len() && edges[k].src.index() == i {
+                list.push(entry(k as u32));
+                k += 1;
+            }
+            emit(i, &mut list);
+        }
+        return;
+    }
     let (starts, order) = crate::group::group_by_key(
         0..edges.len() as u32,
         edges.len(),
         data.symbols.len(),
         |&i| edges[i as usize].src.index(),
     );
-    (0..data.symbols.len()).map(move |i| {
-        let mut mapped: Vec<Entry> = order[starts[i]..starts[i + 1]]
-            .iter()
-            .map(|&k| {
-                let e = &edges[k as usize];
-                Entry {
-                    other: new_sym[e.dst.index()],
-                    edge: k,
-                    kind: e.kind.code(),
-                }
-            })
-            .collect();
-        mapped.sort_by_key(|e| (e.kind, e.other));
-        mapped
-    })
+    for i in 0..data.symbols.len() {
+        list.extend(order[starts[i]..starts[i + 1]].iter().map(|&k| entry(k)));
+        emit(i, &mut list);
+    }
 }
 
 /// One edge of a mapped adjacency list, in reader ids.

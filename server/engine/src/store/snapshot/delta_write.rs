@@ -267,17 +267,19 @@ impl<'d> Plan<'d> {
     /// symbol's list whose fingerprint changed, sorted by reader id; marks their sources in `changed`.
     fn replaced_out_lists(&mut self, base: &DeltaBase) -> Vec<(SymbolId, Vec<Entry>)> {
         let mut lists = Vec::new();
-        for (i, mapped) in out_lists(self.data, &self.new_sym).enumerate() {
-            let r = self.new_sym[i];
+        let (data, new_sym, base_symbols) = (self.data, &self.new_sym, self.base_symbols);
+        let changed = &mut self.changed;
+        for_each_out_list(data, new_sym, |i, mapped| {
+            let r = new_sym[i];
             let replaced = match base.out.get(r.index()) {
                 None => !mapped.is_empty(),
-                Some(&theirs) => theirs != list_print(mapped.iter().map(|m| m.shape(self.data))),
+                Some(&theirs) => theirs != list_print(mapped.iter().map(|m| m.shape(data))),
             };
-            self.changed[i] = replaced || r.index() >= self.base_symbols;
+            changed[i] = replaced || r.index() >= base_symbols;
             if replaced {
-                lists.push((r, mapped));
+                lists.push((r, mapped.to_vec()));
             }
-        }
+        });
         lists.sort_by_key(|(r, _)| *r);
         lists
     }
