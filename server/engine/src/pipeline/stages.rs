@@ -232,12 +232,9 @@ pub(crate) fn publish_edit(
     docs: &[&Doc],
     terms: &TermTable,
 ) -> Result<u64, Error> {
-    if carried_ranks && !deltas_enabled() {
-        graph::refresh_pagerank(data);
-    }
     if !deltas_enabled() {
         *segments = snapshot::Segments::default();
-        publish_base(config, data, prev_gen, segments, docs, terms)?;
+        publish_base(config, data, carried_ranks, prev_gen, segments, docs, terms)?;
         return Ok(data.generation);
     }
     adopt_finished_merge(config, segments);
@@ -272,26 +269,25 @@ pub(crate) fn publish_edit(
                 ));
             }
         }
-        _ => {
-            if carried_ranks {
-                graph::refresh_pagerank(data);
-            }
-            publish_base(config, data, prev_gen, segments, docs, terms)?
-        }
+        _ => publish_base(config, data, carried_ranks, prev_gen, segments, docs, terms)?,
     }
     Ok(generation)
 }
 
-/// Publishes `data` as a new base segment (the whole search index assembled from `docs`) and makes it the
-/// base of the next delta.
+/// Publishes `data` as a new base segment (the whole search index assembled from `docs`, PageRank computed
+/// whole when `carried_ranks`) and makes it the base of the next delta.
 fn publish_base(
     config: &Config,
     data: &mut IndexData,
+    carried_ranks: bool,
     prev_gen: u64,
     segments: &mut snapshot::Segments,
     docs: &[&Doc],
     terms: &TermTable,
 ) -> Result<(), Error> {
+    if carried_ranks {
+        graph::refresh_pagerank(data);
+    }
     data.search = assemble(|| search::assemble(|| docs.iter().copied(), terms));
     publish(config, data, None, None, prev_gen)?;
     let path = config
