@@ -123,16 +123,18 @@ fn published(index_dir: &Path) -> leindex_engine::model::IndexData {
 /// index of the same tree.
 #[test]
 fn edits_around_a_persist_publish_what_a_fresh_index_does() {
-    let Some((_tmp, root)) = leindex_test_support::scratch_corpus("tokio") else {
+    let Some(started) = Started::on("tokio", "edits-persist") else {
         return;
     };
-    let dir = ScratchDir::new("edits-persist");
-    let (live, fresh) = two_indexes(&root, &dir, "live", "fresh");
-    pipeline::ensure_index_dir(&live.index_dir).unwrap();
-    let lock = WriterLock::try_acquire(&live.index_dir).unwrap();
-    let mut model = LiveModel::default();
+    let Started {
+        root,
+        live,
+        fresh,
+        lock,
+        mut model,
+        ..
+    } = started;
     let none = Overlay::new();
-    model.start(&live, &lock, &none).unwrap();
 
     let edit = |rel: &str, text: &str| {
         let path = root.join(rel);
@@ -514,6 +516,40 @@ fn assert_adjacency_agrees(index_dir: &Path, what: &str) {
     assert_eq!(out.len(), snap.edge_count(), "{what}: edge count");
 }
 
+/// A live writer started on a scratch copy of a corpus (`root`), with a second configuration of the same tree
+/// (`fresh`) for a one-shot index to compare with; the temporary directories live as long as this.
+struct Started {
+    _tmp: tempfile::TempDir,
+    _dir: ScratchDir,
+    root: PathBuf,
+    live: Config,
+    fresh: Config,
+    lock: WriterLock,
+    model: LiveModel,
+}
+
+impl Started {
+    /// `None` when the corpus is not fetched.
+    fn on(corpus: &str, scratch: &str) -> Option<Started> {
+        let (tmp, root) = leindex_test_support::scratch_corpus(corpus)?;
+        let dir = ScratchDir::new(scratch);
+        let (live, fresh) = two_indexes(&root, &dir, "live", "fresh");
+        pipeline::ensure_index_dir(&live.index_dir).unwrap();
+        let lock = WriterLock::try_acquire(&live.index_dir).unwrap();
+        let mut model = LiveModel::default();
+        model.start(&live, &lock, &Overlay::new()).unwrap();
+        Some(Started {
+            _tmp: tmp,
+            _dir: dir,
+            root,
+            live,
+            fresh,
+            lock,
+            model,
+        })
+    }
+}
+
 fn walk_ext(root: &Path, dir: &Path, ext: &str) -> Vec<String> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -559,16 +595,18 @@ fn incremental_updates_publish_what_a_fresh_index_does() {
 
 /// `rounds` seeded edits of a scratch copy of `corpus`, each checked against a fresh index.
 fn edit_campaign(corpus: &str, syntax: &'static Syntax, rounds: usize) {
-    let Some((_tmp, root)) = leindex_test_support::scratch_corpus(corpus) else {
+    let Some(started) = Started::on(corpus, "incremental") else {
         return;
     };
-    let dir = ScratchDir::new("incremental");
-    let (live, fresh) = two_indexes(&root, &dir, "live", "fresh");
-    pipeline::ensure_index_dir(&live.index_dir).unwrap();
-    let lock = WriterLock::try_acquire(&live.index_dir).unwrap();
-    let mut model = LiveModel::default();
+    let Started {
+        root,
+        live,
+        fresh,
+        lock,
+        mut model,
+        ..
+    } = started;
     let none = Overlay::new();
-    model.start(&live, &lock, &none).unwrap();
     let mut edits = Edits::new(&root, syntax);
     let mut data = published(&live.index_dir);
     let mut resolved = Vec::new();
@@ -633,20 +671,22 @@ fn edit_campaign(corpus: &str, syntax: &'static Syntax, rounds: usize) {
 }
 
 /// A live edit's PageRank: symbols it did not touch keep the rank of the generation before (a delta's
-/// figures are as of its base), the edited file's symbols get the one-step estimate from their callers, which
+/// figures are as of its base), the edited file's symbols get an estimate from their callers' ranks, which
 /// on a converged neighbourhood is close to what a fresh index computes.
 #[test]
 fn a_live_edit_carries_pagerank_and_estimates_the_edited_file() {
-    let Some((_tmp, root)) = leindex_test_support::scratch_corpus("tokio") else {
+    let Some(started) = Started::on("tokio", "pagerank") else {
         return;
     };
-    let dir = ScratchDir::new("pagerank");
-    let (live, fresh) = two_indexes(&root, &dir, "live", "fresh");
-    pipeline::ensure_index_dir(&live.index_dir).unwrap();
-    let lock = WriterLock::try_acquire(&live.index_dir).unwrap();
-    let mut model = LiveModel::default();
+    let Started {
+        root,
+        live,
+        fresh,
+        lock,
+        mut model,
+        ..
+    } = started;
     let none = Overlay::new();
-    model.start(&live, &lock, &none).unwrap();
     let rank_of = |index_dir: &Path| -> std::collections::HashMap<(String, String, u32), f32> {
         let d = Snapshot::open_current(index_dir).unwrap().to_index_data();
         let key = |s: &leindex_engine::model::SymbolRecord| {
