@@ -148,7 +148,7 @@ mod tests {
         let edges = star();
         let whole = pagerank(7, &edges);
         assert!((whole.iter().sum::<f32>() - 7.0).abs() < 1e-3, "{whole:?}");
-        // Forget the hub's and the leaf's ranks; the estimate from the others' gets them back.
+        // Forget the hub's rank; the estimate from its callers' gets it back.
         let mut carried = whole.clone();
         carried[0] = f32::NAN;
         let mut fresh = vec![false; 7];
