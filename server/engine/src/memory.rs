@@ -279,12 +279,11 @@ pub fn check() {
         return;
     }
     // Memory kept for reuse ([`ReuseFreed`]) is returned before it can count as growth.
-    let rss = match REUSING.load(Ordering::Relaxed) {
-        true => {
-            trim();
-            rss_bytes().unwrap_or(rss)
-        }
-        false => rss,
+    let rss = if REUSING.load(Ordering::Relaxed) {
+        trim();
+        rss_bytes().unwrap_or(rss)
+    } else {
+        rss
     };
     if rss < spill_at {
         return;

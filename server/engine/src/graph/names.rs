@@ -102,7 +102,9 @@ impl NameIndex {
 
 /// The two name indexes resolution looks symbols up in, kept by the live writer from one build to the next.
 pub(crate) struct SymbolNames {
+    /// Symbols by their name (`send`).
     pub(crate) by_name: NameIndex,
+    /// Symbols by their qualified name (`Sender::send`).
     pub(crate) by_qualified: NameIndex,
 }
 

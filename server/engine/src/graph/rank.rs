@@ -28,8 +28,8 @@ fn ranked(e: &EdgeRecord) -> bool {
     matches!(e.kind, EdgeKind::Calls | EdgeKind::References)
 }
 
-/// Each symbol's summed weight of ranked out-edges.
-fn out_weights(n: usize, edges: &[&EdgeRecord]) -> Vec<f32> {
+/// Each of `n` symbols' summed weight of its `edges` out (the ranked ones, [`ranked`]).
+fn out_weights<'e>(n: usize, edges: impl Iterator<Item = &'e EdgeRecord>) -> Vec<f32> {
     let mut out_weight = vec![0f32; n];
     for e in edges {
         out_weight[e.src.index()] += e.weight;
@@ -59,7 +59,7 @@ pub(crate) fn pagerank(n: usize, edges: &[EdgeRecord]) -> Vec<f32> {
         return Vec::new();
     }
     let rank_edges: Vec<&EdgeRecord> = edges.iter().filter(|e| ranked(e)).collect();
-    let out_weight = out_weights(n, &rank_edges);
+    let out_weight = out_weights(n, rank_edges.iter().copied());
     let mut rank = vec![1.0 / n as f32; n];
     let mut next = vec![0f32; n];
     for _ in 0..PAGERANK_ITERATIONS {
@@ -99,7 +99,7 @@ pub(crate) fn estimate_pagerank(rank: &mut [f32], fresh: &[bool], edges: &[EdgeR
         .iter()
         .filter(|e| ranked(e) && fresh[e.dst.index()])
         .collect();
-    let out_weight = out_weights(n, &edges.iter().filter(|e| ranked(e)).collect::<Vec<_>>());
+    let out_weight = out_weights(n, edges.iter().filter(|e| ranked(e)));
     let dangling: f32 = (0..n)
         .filter(|&i| out_weight[i] == 0.0)
         .map(|i| rank[i])
