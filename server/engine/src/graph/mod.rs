@@ -11,6 +11,8 @@ mod declared;
 use declared::Declared;
 mod dedupe;
 use dedupe::dedupe;
+mod flows;
+use flows::Flows;
 mod incremental;
 pub(crate) use incremental::{Resolution, build_incremental};
 mod names;
@@ -283,8 +285,7 @@ struct Joined {
     /// Each file's first symbol id, and the symbol count: which edges start in the file that gave them.
     bounds: Vec<SymbolId>,
     sites: Vec<CallSite>,
-    /// (container id or global id, field name) → (writers, readers)
-    data: HashMap<(SymbolId, String), (HashSet<SymbolId>, HashSet<SymbolId>)>,
+    flows: Flows,
 }
 
 impl Joined {
@@ -297,7 +298,7 @@ impl Joined {
             chunks: Vec::new(),
             bounds,
             sites: Vec::new(),
-            data: HashMap::default(),
+            flows: Flows::default(),
         }
     }
 
@@ -325,14 +326,7 @@ impl Joined {
             self.others.extend_from_slice(&out.edges[..from]);
             self.others.extend_from_slice(&out.edges[to..]);
             self.sites.extend_from_slice(&out.sites);
-            for u in &out.uses {
-                let entry = self.data.entry((u.key, u.field.clone())).or_default();
-                if u.write {
-                    entry.0.insert(u.from);
-                } else {
-                    entry.1.insert(u.from);
-                }
-            }
+            self.flows.add(&out.uses);
         }
         self.chunks.push(edges);
     }
@@ -341,7 +335,7 @@ impl Joined {
     /// and the sorted sites.
     fn finish(mut self) -> (Vec<EdgeRecord>, Vec<String>, Vec<CallSite>) {
         let t = std::time::Instant::now();
-        let (flows, details) = data_flows(self.data);
+        let (flows, details) = self.flows.edges();
         let flows_ms = t.elapsed().as_millis() as u64;
         self.others.extend(flows);
         let (chunks, others, sites) = (self.chunks, self.others, &mut self.sites);
@@ -364,46 +358,6 @@ impl Joined {
         );
         (edges, details, self.sites)
     }
-}
-
-/// Data-flow edges from each field's or global's writers to its readers (at most
-/// [`MAX_DATA_EDGES_PER_KEY`] per key), and the field names they carry as details (sorted, distinct).
-#[allow(clippy::type_complexity)]
-fn data_flows(
-    data: HashMap<(SymbolId, String), (HashSet<SymbolId>, HashSet<SymbolId>)>,
-) -> (Vec<EdgeRecord>, Vec<String>) {
-    let mut flows = Vec::new();
-    let mut keys: Vec<_> = data.into_iter().collect();
-    keys.sort_by(|a, b| a.0.cmp(&b.0));
-    // Details are the fields, sorted, so that comparing two edges' indexes compares their text.
-    let mut details: Vec<String> = keys.iter().map(|k| k.0.1.clone()).collect();
-    details.sort_unstable();
-    details.dedup();
-    for ((_, field), (writers, readers)) in keys {
-        // Every key's field is in `details`.
-        let detail = details
-            .binary_search(&field)
-            .map_or(NO_DETAIL, |i| i as u32);
-        let mut writers: Vec<SymbolId> = writers.into_iter().collect();
-        let mut readers: Vec<SymbolId> = readers.into_iter().collect();
-        writers.sort_unstable();
-        readers.sort_unstable();
-        let mut n = 0;
-        'outer: for &w in &writers {
-            for &r in &readers {
-                if w != r {
-                    let mut e = edge(w, r, EdgeKind::DataFlow, 0.7, false);
-                    e.detail = detail;
-                    flows.push(e);
-                    n += 1;
-                    if n >= MAX_DATA_EDGES_PER_KEY {
-                        break 'outer;
-                    }
-                }
-            }
-        }
-    }
-    (flows, details)
 }
 
 /// A candidate list narrowed down, with the weight the narrowing step earns.
