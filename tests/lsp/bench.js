@@ -2,6 +2,8 @@
 // figures; asserts nothing about speed.
 //
 //   node tests/lsp/bench.js [corpus ...]     (default: django tokio; scratch copies of ~/.cache/leindex-corpus)
+//   LEINDEX_BENCH_LOG_FILE=server.log node tests/lsp/bench.js linux   (the server's debug log kept, e.g. to
+//   see where an edit's time goes; debug logging itself costs a little)
 //
 // Per corpus, on the source file closest to 2,000 lines: initialize -> first resolved lens (cold, no index);
 // textDocument/codeLens + resolve of every lens (resolves sent together, as VS Code does for visible lenses);
@@ -45,12 +47,16 @@ async function bench(name) {
   const uri = pathToFileURL(big.path).toString();
 
   const t0 = Date.now();
-  const server = await startServer(root, name, 'warn,leindex_lsp::handlers::text_sync=debug', true);
+  // LEINDEX_BENCH_LOG_FILE=path: the server logs at debug level (each writer run's steps) into that file.
+  const logFile = process.env.LEINDEX_BENCH_LOG_FILE;
+  const filter = logFile ? 'debug,globset=warn,ignore=warn' : 'warn,leindex_lsp::handlers::text_sync=debug';
+  const server = await startServer(root, name, filter, true);
   const { child, conn } = server;
   // The server's own time to apply each didChange and re-parse incrementally (its debug boundary log).
   const applyMs = [];
   let errTail = '';
   child.stderr.on('data', (d) => {
+    if (logFile) fs.appendFileSync(logFile, d);
     const lines = (errTail + d.toString()).split('\n');
     errTail = lines.pop();
     for (const l of lines) {

@@ -51,11 +51,11 @@ fn dedup_sorted(edges: &mut Vec<EdgeRecord>) {
 }
 
 /// The project's edges, deduplicated as [`dedupe`] does, from `files` (chunks that concatenate to one
-/// sorted run: each file's edges from its own symbols, deduplicated by [`dedupe`], in file order — a file's
-/// symbols are numbered after the previous file's) and `others` (containment, data flow, and the edges a
-/// file gave from another file's symbols), which are sorted alone and merged into the run from the back,
-/// in place. On Linux (5.6 M edges, 1.1 M of them containment) this replaces a sort of every edge
-/// (~550 ms). Were the run not sorted, every edge is sorted as [`dedupe`] does.
+/// sorted run: each file's edges from its own symbols, containment included, deduplicated by [`dedupe`], in
+/// file order — a file's symbols are numbered after the previous file's) and `others` (data flow, and the
+/// edges a file gave from another file's symbols), which are sorted alone and merged into the run from the
+/// back, in place. On Linux (5.6 M edges) this replaces a sort of every edge (~550 ms). Were the run not
+/// sorted, every edge is sorted as [`dedupe`] does.
 pub(super) fn join_sorted(
     mut files: Vec<Vec<EdgeRecord>>,
     mut others: Vec<EdgeRecord>,

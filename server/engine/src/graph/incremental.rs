@@ -383,11 +383,7 @@ pub(crate) fn build_incremental(
                 .collect(),
         };
         let t = std::time::Instant::now();
-        let mut joined = Joined::new(
-            resolver.contains_edges(),
-            resolver.offsets,
-            resolver.symbols.len(),
-        );
+        let mut joined = Joined::new(resolver.offsets, resolver.symbols.len());
         joined.add_round(0, cached.iter().map(|c| &c.out));
         let out = joined.finish();
         tracing::debug!(
