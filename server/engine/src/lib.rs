@@ -23,7 +23,7 @@ pub mod store;
 // The facade: what the front doors (CLI, LSP server, MCP bridge) use most, at the top.
 pub use model::{FileId, SymbolId};
 pub use serve::{analyze, answers, navigate, query, reader, status};
-pub use store::snapshot::{Snapshot, SnapshotError, SymbolView};
+pub use store::snapshot::{Snapshot, SnapshotError, SymbolBrief, SymbolView};
 
 use std::path::PathBuf;
 

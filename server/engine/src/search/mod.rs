@@ -147,7 +147,7 @@ pub fn search(snap: &Snapshot, query: &str, limit: usize, focus_path: Option<&st
     let mut hits: Vec<Hit> = acc
         .into_iter()
         .map(|(id, bm25)| {
-            let s = snap.symbol(id);
+            let s = snap.symbol_brief(id);
             let path = snap.file(s.file).path;
             let signals = Signals {
                 bm25,
@@ -304,7 +304,7 @@ fn exact_names(snap: &Snapshot, words: &[String], frames: &[&str]) -> HashMap<Sy
 fn file_evidence(snap: &Snapshot, bm25: &HashMap<SymbolId, f32>) -> HashMap<FileId, f32> {
     let mut best: HashMap<FileId, [f32; FILE_EVIDENCE_TOP]> = HashMap::default();
     for (&id, &score) in bm25 {
-        let top = best.entry(snap.symbol(id).file).or_default();
+        let top = best.entry(snap.symbol_brief(id).file).or_default();
         if let Some(min) = top.iter_mut().min_by(|a, b| a.total_cmp(b))
             && score > *min
         {
@@ -324,7 +324,7 @@ const FILE_EVIDENCE_TOP: usize = 3;
 fn named_containers(snap: &Snapshot, exact: &HashMap<SymbolId, f32>) -> HashMap<SymbolId, f32> {
     let mut members: HashMap<SymbolId, f32> = HashMap::default();
     for (&id, &strength) in exact {
-        let kind = snap.symbol(id).kind;
+        let kind = snap.symbol_brief(id).kind;
         if !kind.is_container() || kind == SymbolKind::Module {
             continue;
         }
