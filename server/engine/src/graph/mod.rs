@@ -303,7 +303,12 @@ impl Joined {
     }
 
     /// Adds the outputs of files `first..` (in file order) as one chunk.
-    fn add_round<'o>(&mut self, first: usize, outs: impl Iterator<Item = &'o FileOut> + Clone) {
+    fn add_round<'o>(
+        &mut self,
+        first: usize,
+        outs: impl Iterator<Item = &'o FileOut> + Clone + Send,
+    ) {
+        let (mine, theirs) = (outs.clone(), outs.clone());
         let own: usize = outs.clone().map(|o| o.edges.len()).sum();
         // When this round is every file (a live edit's join), room for the edges out of file order, which
         // are merged into this chunk at the end: else a second buffer of every edge is allocated and its
@@ -315,19 +320,34 @@ impl Joined {
             0
         };
         let mut edges = Vec::with_capacity(own + room);
-        self.sites
-            .reserve(outs.clone().map(|o| o.sites.len()).sum::<usize>());
-        for (fid, out) in (first..).zip(outs) {
-            let own = self.bounds[fid]..self.bounds[fid + 1];
-            // A file's edges are sorted by source: its own symbols' are one run.
-            let from = out.edges.partition_point(|e| e.src < own.start);
-            let to = out.edges.partition_point(|e| e.src < own.end);
-            edges.extend_from_slice(&out.edges[from..to]);
-            self.others.extend_from_slice(&out.edges[..from]);
-            self.others.extend_from_slice(&out.edges[to..]);
-            self.sites.extend_from_slice(&out.sites);
-            self.flows.add(&out.uses);
-        }
+        let (bounds, others, sites, flows) = (
+            &self.bounds,
+            &mut self.others,
+            &mut self.sites,
+            &mut self.flows,
+        );
+        // Two copies of millions of records each (Linux, a live edit: 5.6 M edges, 3.8 M sites): beside
+        // each other.
+        rayon::join(
+            || {
+                for (fid, out) in (first..).zip(mine) {
+                    let own = bounds[fid]..bounds[fid + 1];
+                    // A file's edges are sorted by source: its own symbols' are one run.
+                    let from = out.edges.partition_point(|e| e.src < own.start);
+                    let to = out.edges.partition_point(|e| e.src < own.end);
+                    edges.extend_from_slice(&out.edges[from..to]);
+                    others.extend_from_slice(&out.edges[..from]);
+                    others.extend_from_slice(&out.edges[to..]);
+                }
+            },
+            || {
+                sites.reserve(theirs.clone().map(|o| o.sites.len()).sum::<usize>());
+                for out in theirs {
+                    sites.extend_from_slice(&out.sites);
+                    flows.add(&out.uses);
+                }
+            },
+        );
         self.chunks.push(edges);
     }
 
