@@ -78,3 +78,75 @@ impl Flows {
         (flows, details)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::{BTreeMap, BTreeSet};
+
+    fn uses(list: &[(u32, &str, u32, bool)]) -> Vec<DataUse> {
+        list.iter()
+            .map(|&(key, field, from, write)| DataUse {
+                key: SymbolId(key),
+                field: field.to_string(),
+                from: SymbolId(from),
+                write,
+            })
+            .collect()
+    }
+
+    /// What the edges must be, computed the plain way: per (key, field), sets of writers and readers, every
+    /// (writer, reader) pair of distinct symbols in ascending order, at most the cap.
+    fn reference(all: &[DataUse]) -> BTreeSet<(u32, u32, String)> {
+        let mut keys: BTreeMap<(u32, &str), (BTreeSet<u32>, BTreeSet<u32>)> = BTreeMap::new();
+        for u in all {
+            let entry = keys.entry((u.key.0, u.field.as_str())).or_default();
+            if u.write { &mut entry.0 } else { &mut entry.1 }.insert(u.from.0);
+        }
+        let mut out = BTreeSet::new();
+        for ((_, field), (writers, readers)) in keys {
+            let pairs = writers
+                .iter()
+                .flat_map(|&w| readers.iter().map(move |&r| (w, r)))
+                .filter(|(w, r)| w != r)
+                .take(MAX_DATA_EDGES_PER_KEY);
+            out.extend(pairs.map(|(w, r)| (w, r, field.to_string())));
+        }
+        out
+    }
+
+    #[test]
+    fn writers_reach_readers_of_the_same_field_once_and_within_the_cap() {
+        // Key 1 has two fields; symbol 3 writes and reads `n`; a use repeated; key 2's `wide` field has
+        // 8 writers x 8 readers, over the cap.
+        let mut list = vec![
+            (1, "n", 3, true),
+            (1, "n", 3, false),
+            (1, "n", 4, false),
+            (1, "n", 4, false),
+            (1, "m", 5, true),
+            (1, "m", 4, false),
+            (9, "n", 6, false),
+        ];
+        for i in 0..8 {
+            list.push((2, "wide", 10 + i, true));
+            list.push((2, "wide", 20 + i, false));
+        }
+        let all = uses(&list);
+        let mut flows = Flows::default();
+        flows.add(&all[..5]);
+        flows.add(&all[5..]);
+        let (edges, details) = flows.edges();
+        assert_eq!(details, ["m", "n", "wide"]);
+        let got: BTreeSet<(u32, u32, String)> = edges
+            .iter()
+            .map(|e| (e.src.0, e.dst.0, details[e.detail as usize].clone()))
+            .collect();
+        assert_eq!(got.len(), edges.len(), "no edge twice: {edges:?}");
+        assert_eq!(got, reference(&all));
+        assert!(got.contains(&(3, 4, "n".into())) && got.contains(&(5, 4, "m".into())));
+        let wide = got.iter().filter(|(_, _, f)| f == "wide").count();
+        assert_eq!(wide, MAX_DATA_EDGES_PER_KEY);
+        assert!(edges.iter().all(|e| e.kind == EdgeKind::DataFlow));
+    }
+}
