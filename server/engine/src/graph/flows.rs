@@ -98,7 +98,9 @@ mod tests {
     /// What the edges must be, computed the plain way: per (key, field), sets of writers and readers, every
     /// (writer, reader) pair of distinct symbols in ascending order, at most the cap.
     fn reference(all: &[DataUse]) -> BTreeSet<(u32, u32, String)> {
-        let mut keys: BTreeMap<(u32, &str), (BTreeSet<u32>, BTreeSet<u32>)> = BTreeMap::new();
+        // Per (key, field): writers, readers.
+        type Sides = (BTreeSet<u32>, BTreeSet<u32>);
+        let mut keys: BTreeMap<(u32, &str), Sides> = BTreeMap::new();
         for u in all {
             let entry = keys.entry((u.key.0, u.field.as_str())).or_default();
             if u.write { &mut entry.0 } else { &mut entry.1 }.insert(u.from.0);
