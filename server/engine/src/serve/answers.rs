@@ -92,4 +92,12 @@ impl StatusReport {
             writer: live::read_writer_state(&config.index_dir),
         })
     }
+
+    /// [`StatusReport::of`] with the current generation already open ([`status::status_of`]).
+    pub fn of_snapshot(config: &Config, snap: &Snapshot) -> StatusReport {
+        StatusReport {
+            status: status::status_of(config, snap),
+            writer: live::read_writer_state(&config.index_dir),
+        }
+    }
 }
