@@ -1,6 +1,7 @@
 //! One project served by the bridge: its configuration, its stake in the writer role (the embedded
 //! writer), the snapshot it reads, and the freshness reported with every answer.
 
+use leindex_engine::answers::StatusReport;
 use leindex_engine::config::Config;
 use leindex_engine::live::lock;
 use leindex_engine::live::{self, Participant, WriterOptions};
@@ -60,6 +61,12 @@ impl Project {
     /// on django, overlapping the client's handshake). Errors are left for that call to report.
     pub fn preload(&self) {
         let _ = self.reader.current();
+    }
+
+    /// The index's status, from the generation this bridge maps ([`StatusReport::of_reader`]).
+    /// Errors: as [`StatusReport::of`].
+    pub fn status(&self) -> Result<StatusReport, leindex_engine::Error> {
+        StatusReport::of_reader(&self.config, self.reader.current().ok().as_ref())
     }
 
     /// The canonical project root.

@@ -318,9 +318,8 @@ impl Bridge {
         let started = Instant::now();
         let answer = tokio::task::spawn_blocking(move || {
             let t = roots.resolve(args.project_path.as_deref())?;
-            let config = &t.project.config;
             Ok::<_, String>(StatusAnswer {
-                report: StatusReport::of(config).map_err(|e| e.to_string())?,
+                report: t.project.status().map_err(|e| e.to_string())?,
                 this_bridge_is_writer: t.project.is_writer(),
                 bridge_pid: std::process::id(),
                 memory: memory::status(),

@@ -13,12 +13,7 @@ use std::sync::atomic::Ordering;
 /// error: it is reported in `problem`).
 pub fn handle(world: WorldSnapshot, _: ()) -> Result<StatusResult, RequestError> {
     let ws = &world.ws;
-    // The server's own mapping of the current generation when it serves one without a warning (no second
-    // open and validation of the snapshot per call); else a fresh open, which reports what is wrong.
-    let report = match world.current() {
-        Ok(cur) if cur.warning.is_none() => StatusReport::of_snapshot(&ws.config, &cur.snapshot),
-        _ => StatusReport::of(&ws.config)?,
-    };
+    let report = StatusReport::of_reader(&ws.config, world.current().ok().as_ref())?;
     let server = ServerStatus {
         writer: report.writer,
         this_server_is_writer: ws.is_writer.load(Ordering::Relaxed),
