@@ -395,9 +395,10 @@ pub(crate) fn build_incremental(
     if let Some((mut ranks, fresh)) = carried.take() {
         let t = std::time::Instant::now();
         estimate_pagerank(&mut ranks, &fresh, &data.edges);
-        for (s, r) in data.symbols.iter_mut().zip(&ranks) {
-            s.pagerank = *r;
-        }
+        data.symbols
+            .par_iter_mut()
+            .zip(&ranks)
+            .for_each(|(s, r)| s.pagerank = *r);
         tracing::debug!(
             estimated = fresh.iter().filter(|f| **f).count(),
             ms = t.elapsed().as_millis() as u64,

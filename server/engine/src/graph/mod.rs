@@ -177,7 +177,9 @@ fn link_with(
     drop(resolver);
     let resolve_ms = t.elapsed().as_millis() as u64;
     let details = used_details(&mut edges, details);
+    let details_ms = t.elapsed().as_millis() as u64;
     let (callers, callees) = counts(symbols.len(), &edges);
+    let counts_ms = t.elapsed().as_millis() as u64;
     let pagerank = if whole_pagerank {
         rank::pagerank(symbols.len(), &edges)
     } else {
@@ -186,14 +188,16 @@ fn link_with(
     tracing::debug!(
         tables_ms,
         resolve_ms,
+        details_ms,
+        counts_ms,
         total_ms = t.elapsed().as_millis() as u64,
         "graph phases"
     );
-    for (i, s) in symbols.iter_mut().enumerate() {
+    symbols.par_iter_mut().enumerate().for_each(|(i, s)| {
         s.pagerank = pagerank[i];
         s.callers = callers[i];
         s.callees = callees[i];
-    }
+    });
     IndexData {
         generation: 0,
         created_unix_ms: 0,
@@ -207,26 +211,36 @@ fn link_with(
 }
 
 /// Keeps the details (sorted, distinct) that some edge still uses after the dedupe and renumbers the
-/// edges' indexes to match, so that `details` is the same set whatever edges the dedupe dropped.
+/// edges' indexes to match, so that `details` is the same set whatever edges the dedupe dropped. Both
+/// passes over the edges run on every core (Linux, a live edit: 5.6 M edges, ~25 ms on one), and the
+/// second only when some detail went unused.
 fn used_details(edges: &mut [EdgeRecord], details: Vec<String>) -> Vec<String> {
-    let mut new_id = vec![NO_DETAIL; details.len()];
-    for e in edges.iter() {
-        if e.detail != NO_DETAIL {
-            new_id[e.detail as usize] = 0;
+    use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+    let used: Vec<AtomicBool> = details.iter().map(|_| AtomicBool::new(false)).collect();
+    edges.par_iter().for_each(|e| {
+        // Loaded first: a detail many edges share is written once, not once per edge.
+        if let Some(u) = used.get(e.detail as usize)
+            && !u.load(Relaxed)
+        {
+            u.store(true, Relaxed);
         }
+    });
+    if used.iter().all(|u| u.load(Relaxed)) {
+        return details;
     }
+    let mut new_id = vec![NO_DETAIL; details.len()];
     let mut kept = Vec::new();
     for (i, d) in details.into_iter().enumerate() {
-        if new_id[i] != NO_DETAIL {
+        if used[i].load(Relaxed) {
             new_id[i] = kept.len() as u32;
             kept.push(d);
         }
     }
-    for e in edges.iter_mut() {
+    edges.par_iter_mut().for_each(|e| {
         if e.detail != NO_DETAIL {
             e.detail = new_id[e.detail as usize];
         }
-    }
+    });
     kept
 }
 

@@ -4,6 +4,7 @@
 use super::*;
 use crate::layout::IndexDir;
 use crate::model::{CallSite, FileId, IndexData, Posting, SymbolId};
+use rayon::prelude::*;
 use std::fs;
 use std::io::{Seek, Write};
 use std::path::Path;
@@ -186,13 +187,24 @@ impl<'d> Plan<'d> {
             changed: vec![false; data.symbols.len()],
         };
         let budget = (plan.base_symbols as f64 * policy.max_fraction) as usize + policy.slack;
+        let t = std::time::Instant::now();
         plan.map_files(base);
         if plan.symbols.len() > budget {
             return None;
         }
+        let files_ms = t.elapsed().as_millis() as u64;
         plan.find_patches(base);
+        let patches_ms = t.elapsed().as_millis() as u64;
         plan.out = plan.replaced_out_lists(base);
+        let out_ms = t.elapsed().as_millis() as u64;
         plan.ins = plan.added_in_lists();
+        tracing::debug!(
+            files_ms,
+            patches_ms,
+            out_ms,
+            ms = t.elapsed().as_millis() as u64,
+            "delta planned"
+        );
         (plan.records() <= budget).then_some(plan)
     }
 
@@ -212,7 +224,6 @@ impl<'d> Plan<'d> {
         );
         // Every file's symbols hashed on every core (Linux: 1.1 M symbols an edit).
         let prints: Vec<u64> = {
-            use rayon::prelude::*;
             data_starts
                 .par_windows(2)
                 .map(|w| {
@@ -255,18 +266,21 @@ impl<'d> Plan<'d> {
     }
 
     /// Base symbols kept whose caller or callee counts changed.
+    /// Every symbol looked at on every core (Linux: 1.1 M an edit).
     fn find_patches(&mut self, base: &DeltaBase) {
         let base_files = &base.file_starts;
-        for (i, s) in self.data.symbols.iter().enumerate() {
-            let r = self.new_sym[i].index();
-            if let Some(&[callers, callees]) = base.counts.get(r)
-                && (callers != s.callers || callees != s.callees)
-            {
-                // Kept symbols keep their base file: the one whose symbol range holds `r`.
-                let file = base_files.partition_point(|&start| start as usize <= r) - 1;
-                self.patches.push((SymbolId::new(r), i, FileId::new(file)));
-            }
-        }
+        let new_sym = &self.new_sym;
+        self.patches = (self.data.symbols.par_iter().enumerate())
+            .filter_map(|(i, s)| {
+                let r = new_sym[i].index();
+                let &[callers, callees] = base.counts.get(r)?;
+                (callers != s.callers || callees != s.callees).then(|| {
+                    // Kept symbols keep their base file: the one whose symbol range holds `r`.
+                    let file = base_files.partition_point(|&start| start as usize <= r) - 1;
+                    (SymbolId::new(r), i, FileId::new(file))
+                })
+            })
+            .collect();
     }
 
     /// The out-lists that differ from the base's: every delta symbol's non-empty list and every kept
@@ -290,11 +304,12 @@ impl<'d> Plan<'d> {
 
     /// The in-edges the delta adds: every edge of a `changed` source, grouped by target (reader ids),
     /// each group sorted by (kind, source).
+    /// The edges are looked at on every core (Linux: 5.6 M an edit).
     fn added_in_lists(&self) -> Vec<(SymbolId, Vec<Entry>)> {
         let mut added: Vec<(SymbolId, Entry)> = self
             .data
             .edges
-            .iter()
+            .par_iter()
             .enumerate()
             .filter(|(_, e)| self.changed[e.src.index()])
             .map(|(k, e)| {
