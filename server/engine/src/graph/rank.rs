@@ -61,15 +61,15 @@ fn per_symbol<T: Copy + Default + Send + Sync>(
     add: impl Fn(&mut [T], &EdgeRecord) + Sync,
     merge: impl Fn(&mut T, T) + Sync,
 ) -> Vec<T> {
-    let mut parts = source_runs(edges)
-        .into_par_iter()
-        .map(|run| {
-            let mut v = vec![T::default(); n];
-            run.iter().for_each(|e| add(&mut v, e));
-            v
-        })
-        .collect::<Vec<_>>()
-        .into_iter();
+    let runs = source_runs(edges);
+    // Allocated (and later freed) on this thread: a live writer's allocator then reuses the pages for the
+    // next edit's buffers instead of holding them in the workers' heaps.
+    let mut parts: Vec<Vec<T>> = runs.iter().map(|_| vec![T::default(); n]).collect();
+    parts
+        .par_iter_mut()
+        .zip(runs)
+        .for_each(|(v, run)| run.iter().for_each(|e| add(v, e)));
+    let mut parts = parts.into_iter();
     let mut sum = parts.next().unwrap_or_else(|| vec![T::default(); n]);
     for part in parts {
         sum.par_iter_mut().zip(part).for_each(|(s, p)| merge(s, p));
