@@ -128,16 +128,25 @@ def raw_first_answer(mcp_bin, project, env, question):
     return ms
 
 
-async def bench_corpus(name, mcp_bin, cli_bin):
+def indexed_copy(name, cli_bin, prefix):
+    """A scratch copy of corpus `name` indexed by the CLI: (scratch dir, project root, the bridges' env), or
+    None (said) when the corpus is not fetched."""
     src = os.path.join(CORPUS, name)
     if not os.path.exists(os.path.join(src, ".complete")):
         print(f"{name}: corpus not fetched (../shared/corpus/fetch.sh {name}); skipped")
-        return
-    tmp = tempfile.mkdtemp(prefix=f"leindex-mcp-bench-{name}-")
+        return None
+    tmp = tempfile.mkdtemp(prefix=f"{prefix}-{name}-")
     project = os.path.join(tmp, name)
     shutil.copytree(src, project, ignore=shutil.ignore_patterns(".leindex"))
-    env = dict(os.environ, LEINDEX_LOG="warn")
     os.system(f"{cli_bin} index {project} > /dev/null")
+    return tmp, project, dict(os.environ, LEINDEX_LOG="warn")
+
+
+async def bench_corpus(name, mcp_bin, cli_bin):
+    copy = indexed_copy(name, cli_bin, "leindex-mcp-bench")
+    if copy is None:
+        return
+    tmp, project, env = copy
     qs = questions(name)
     print(f"\n== {name}: {len(qs)} questions")
 
@@ -216,12 +225,18 @@ async def bench_corpus(name, mcp_bin, cli_bin):
     shutil.rmtree(tmp, ignore_errors=True)
 
 
-def main():
+def arguments(default_corpora):
+    """The benchmarks' command line: `--mcp BIN`, `--cli BIN` (default: the release build in the cargo
+    target dir) and the corpora."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--mcp", default=os.path.join(TARGET, "release", "leindex-mcp"))
     ap.add_argument("--cli", default=os.path.join(TARGET, "release", "leindex"))
-    ap.add_argument("corpora", nargs="*", default=["django", "tokio"])
-    a = ap.parse_args()
+    ap.add_argument("corpora", nargs="*", default=default_corpora)
+    return ap
+
+
+def main():
+    a = arguments(["django", "tokio"]).parse_args()
     for c in a.corpora:
         asyncio.run(bench_corpus(c, a.mcp, a.cli))
 

@@ -19,19 +19,17 @@ last edit is published (as an assistant sees them while someone edits), and, onc
 a few seconds and has stopped, through a read-only bridge, as the fresh index is (the index alone).
 """
 
-import argparse
 import asyncio
 import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 from mcp import ClientSession
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import CORPUS, PROBES, TARGET, pct, questions, session_for, writer_ready  # noqa: E402
+from bench import PROBES, arguments, indexed_copy, pct, questions, session_for, writer_ready  # noqa: E402
 
 FILES = 20
 QUIET_S = 5.0
@@ -132,15 +130,10 @@ def report(label, size, deep, search, fresh):
 
 
 async def bench_corpus(name, mcp_bin, cli_bin, edits):
-    src = os.path.join(CORPUS, name)
-    if not os.path.exists(os.path.join(src, ".complete")):
-        print(f"{name}: corpus not fetched (../shared/corpus/fetch.sh {name}); skipped")
+    copy = indexed_copy(name, cli_bin, "leindex-drift")
+    if copy is None:
         return
-    tmp = tempfile.mkdtemp(prefix=f"leindex-drift-{name}-")
-    project = os.path.join(tmp, name)
-    shutil.copytree(src, project, ignore=shutil.ignore_patterns(".leindex"))
-    env = dict(os.environ, LEINDEX_LOG="warn")
-    os.system(f"{cli_bin} index {project} > /dev/null")
+    tmp, project, env = copy
     qs = questions(name)
     targets = edit_targets(cli_bin, project)
     print(f"\n== {name}: {edits} edits over {len(targets)} files, {len(qs)} questions")
@@ -186,11 +179,8 @@ async def bench_corpus(name, mcp_bin, cli_bin, edits):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--mcp", default=os.path.join(TARGET, "release", "leindex-mcp"))
-    ap.add_argument("--cli", default=os.path.join(TARGET, "release", "leindex"))
+    ap = arguments(["django"])
     ap.add_argument("--edits", type=int, default=1000)
-    ap.add_argument("corpora", nargs="*", default=["django"])
     a = ap.parse_args()
     for c in a.corpora:
         asyncio.run(bench_corpus(c, a.mcp, a.cli, a.edits))
