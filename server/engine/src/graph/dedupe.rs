@@ -53,12 +53,12 @@ fn dedup_sorted(edges: &mut Vec<EdgeRecord>) {
 /// The project's edges, deduplicated as [`dedupe`] does, from `files` (chunks that concatenate to one
 /// sorted run: each file's edges from its own symbols, containment included, deduplicated by [`dedupe`], in
 /// file order — a file's symbols are numbered after the previous file's) and `others` (data flow, and the
-/// edges a file gave from another file's symbols), which are sorted alone and merged into the run from the
-/// back, in place. On Linux (5.6 M edges) this replaces a sort of every edge (~550 ms). Were the run not
-/// sorted, every edge is sorted as [`dedupe`] does.
+/// edges a file gave from another file's symbols, deduplicated by [`dedupe`]), which are merged into the
+/// run from the back, in place. On Linux (5.6 M edges) this replaces a sort of every edge (~550 ms). Were
+/// the run not sorted, every edge is sorted as [`dedupe`] does.
 pub(super) fn join_sorted(
     mut files: Vec<Vec<EdgeRecord>>,
-    mut others: Vec<EdgeRecord>,
+    others: &[EdgeRecord],
 ) -> Vec<EdgeRecord> {
     let mut edges = match files.len() {
         // One chunk is the run: merged into in place (room for `others` is reserved, when it has none).
@@ -70,32 +70,42 @@ pub(super) fn join_sorted(
         edges.extend(chunk);
     }
     if !edges.is_sorted_by(|a, b| edge_order(a, b) != Ordering::Greater) {
-        edges.extend(others);
+        edges.extend_from_slice(others);
         dedupe(&mut edges);
         return edges;
     }
-    dedupe(&mut others);
-    merge_from_back(&mut edges, &others);
-    dedup_sorted(&mut edges);
+    merge_edges(&mut edges, others);
     edges
 }
 
-/// Merges the sorted `others` into the sorted `edges` (both by [`edge_order`]) in place: `edges` grows by
-/// `others.len()` and is filled from the back, so no third list is needed.
-fn merge_from_back(edges: &mut Vec<EdgeRecord>, others: &[EdgeRecord]) {
-    let (mut i, mut j) = (edges.len(), others.len());
-    let Some(filler) = others.first().cloned() else {
+/// Merges `others` (sorted by [`edge_order`] and deduplicated) into `edges` (the same), keeping one edge
+/// per `(src, kind, dst)` as [`dedupe`] would.
+pub(super) fn merge_edges(edges: &mut Vec<EdgeRecord>, others: &[EdgeRecord]) {
+    merge_from_back(edges, others, |a, b| edge_order(a, b) == Ordering::Greater);
+    dedup_sorted(edges);
+}
+
+/// Merges the sorted `others` into the sorted `items` (both in the order `greater` gives) in place: `items`
+/// grows by `others.len()` and is filled from the back, so no third list is needed; of equal items, those
+/// of `items` come first.
+pub(super) fn merge_from_back<T: Copy>(
+    items: &mut Vec<T>,
+    others: &[T],
+    greater: impl Fn(&T, &T) -> bool,
+) {
+    let (mut i, mut j) = (items.len(), others.len());
+    let Some(&filler) = others.first() else {
         return;
     };
-    edges.resize(i + j, filler);
-    let mut k = edges.len();
+    items.resize(i + j, filler);
+    let mut k = items.len();
     while j > 0 {
         k -= 1;
-        if i > 0 && edge_order(&edges[i - 1], &others[j - 1]) == Ordering::Greater {
-            edges[k] = edges[i - 1].clone();
+        if i > 0 && greater(&items[i - 1], &others[j - 1]) {
+            items[k] = items[i - 1];
             i -= 1;
         } else {
-            edges[k] = others[j - 1].clone();
+            items[k] = others[j - 1];
             j -= 1;
         }
     }
@@ -184,11 +194,12 @@ mod tests {
         all.extend(contains.iter().chain(&flows).cloned());
         dedupe(&mut all);
         assert_eq!(all.len(), 11, "{all:?}");
-        let others: Vec<EdgeRecord> = contains.into_iter().chain(flows).collect();
-        assert_eq!(join_sorted(files.clone(), others.clone()), all);
+        let mut others: Vec<EdgeRecord> = contains.into_iter().chain(flows).collect();
+        dedupe(&mut others);
+        assert_eq!(join_sorted(files.clone(), &others), all);
         // Files out of order (a file's edges not starting at its own symbols) take the full sort.
         let mut unordered = files;
         unordered.swap(0, 1);
-        assert_eq!(join_sorted(unordered, others), all);
+        assert_eq!(join_sorted(unordered, &others), all);
     }
 }

@@ -17,6 +17,9 @@
 use super::*;
 use std::collections::BTreeSet;
 use std::hash::{BuildHasher, Hash, Hasher};
+use std::ops::Range;
+
+mod rejoin;
 
 /// What the last build resolved, per file in its id order, for the next build to reuse.
 pub(crate) struct Resolution {
@@ -36,6 +39,17 @@ pub(crate) struct Resolution {
     ranks: Vec<f32>,
     /// That build's name indexes, spliced by the next build when it splices the records.
     names: Option<SymbolNames>,
+    /// That build's edges out of file order and the fields its uses named, for the next build's splice
+    /// ([`rejoin`]).
+    others: Vec<EdgeRecord>,
+    flow_details: Vec<String>,
+    /// How many edges and sites that build joined: what [`Resolution::keep_graph`] takes back.
+    joined: (usize, usize),
+    /// That build's joined edges, details and sites, handed back by the caller after its publish
+    /// ([`Resolution::keep_graph`]). The files' own edges and sites are kept only there (each file's
+    /// resolution keeps its edges out of file order and its uses): without them the next build resolves
+    /// every file.
+    graph: Option<rejoin::Graph>,
 }
 
 impl Resolution {
@@ -56,6 +70,19 @@ impl Resolution {
         if records.len() == self.symbols as usize {
             self.ranks = records.iter().map(|r| r.pagerank).collect();
             self.records = records;
+        }
+    }
+
+    /// Takes back the edges, details and sites of `data` (as the build that made this resolution returned
+    /// them, after their publish) for the next build to splice instead of joining every file again; lists
+    /// of other lengths (a merge took them) are left. Call it before [`Resolution::keep_records`].
+    pub(crate) fn keep_graph(&mut self, data: &mut IndexData) {
+        if (data.edges.len(), data.sites.len()) == self.joined {
+            self.graph = Some(rejoin::Graph {
+                edges: std::mem::take(&mut data.edges),
+                details: std::mem::take(&mut data.details),
+                sites: std::mem::take(&mut data.sites),
+            });
         }
     }
 }
@@ -353,7 +380,9 @@ pub(crate) fn build_incremental(
     changed: &BTreeSet<String>,
 ) -> (IndexData, bool) {
     let mut previous = cache.take().filter(|c| {
-        c.paths.len() == files.len() && c.paths.iter().zip(files).all(|(p, (r, _))| *p == r.path)
+        c.graph.is_some()
+            && c.paths.len() == files.len()
+            && c.paths.iter().zip(files).all(|(p, (r, _))| *p == r.path)
     });
     let (symbols, offsets, replaced) = symbol_records_reusing(files, &mut previous, changed);
     let kept_names = previous.as_mut().and_then(|p| p.names.take());
@@ -371,26 +400,25 @@ pub(crate) fn build_incremental(
         .as_ref()
         .is_some_and(|p| p.ranks.len() == p.symbols as usize);
     let mut carried: Option<(Vec<f32>, Vec<bool>)> = None;
+    let (mut others, mut flow_details) = (Vec::new(), Vec::new());
     let mut data = link_with(files, symbols, &offsets, &names, !carry, |resolver| {
-        cached = match previous {
+        let joint = match previous {
             Some(old) => {
-                let (files, ranks) = update(resolver, old, packed, changed, &mut resolved);
+                let (files, ranks, joint) = update(resolver, old, packed, changed, &mut resolved);
+                cached = files;
                 carried = carry.then_some(ranks);
-                files
+                joint
             }
-            None => (0..files.len())
-                .map(|fid| resolver.resolve_cached(fid, packed))
-                .collect(),
+            None => {
+                cached = (0..files.len())
+                    .map(|fid| resolver.resolve_cached(fid, packed))
+                    .collect();
+                join_every_file(resolver, &mut cached)
+            }
         };
-        let t = std::time::Instant::now();
-        let mut joined = Joined::new(resolver.offsets, resolver.symbols.len());
-        joined.add_round(0, cached.iter().map(|c| &c.out));
-        let out = joined.finish();
-        tracing::debug!(
-            ms = t.elapsed().as_millis() as u64,
-            "files' resolutions joined"
-        );
-        out
+        others = joint.others;
+        flow_details = joint.details.clone();
+        (joint.edges, joint.details, joint.sites)
     });
     if let Some((mut ranks, fresh)) = carried.take() {
         let t = std::time::Instant::now();
@@ -414,20 +442,44 @@ pub(crate) fn build_incremental(
         records: Vec::new(),
         ranks: data.symbols.iter().map(|s| s.pagerank).collect(),
         names: Some(names),
+        others,
+        flow_details,
+        joined: (data.edges.len(), data.sites.len()),
+        graph: None,
     });
     (data, carry)
 }
 
+/// Every file's resolution (`cached`, in file order) joined, each then stripped of what the joined lists
+/// hold ([`rejoin::strip`]).
+fn join_every_file(resolver: &Resolver, cached: &mut [Cached]) -> Joint {
+    let t = std::time::Instant::now();
+    let mut joined = Joined::new(resolver.offsets, resolver.symbols.len());
+    joined.add_round(0, cached.iter().map(|c| &c.out));
+    let joint = joined.finish_keeping();
+    let total = SymbolId::new(resolver.symbols.len());
+    cached.par_iter_mut().enumerate().for_each(|(f, c)| {
+        let end = resolver.offsets.get(f + 1).copied().unwrap_or(total);
+        rejoin::strip(&mut c.out, &(resolver.offsets[f]..end));
+    });
+    tracing::debug!(
+        ms = t.elapsed().as_millis() as u64,
+        "files' resolutions joined"
+    );
+    joint
+}
+
 /// Every file's resolution for `resolver`'s files, reusing `old`'s for the files the `changed` paths do not
-/// invalidate; `resolved` is set to how many it resolved. Also `old`'s PageRank at the new ids, and which
-/// symbols need an estimate instead (those of the `changed` files and new ones).
+/// invalidate, and the joined graph spliced from `old`'s ([`rejoin`]); `resolved` is set to how many files
+/// it resolved. Also `old`'s PageRank at the new ids, and which symbols need an estimate instead (those of
+/// the `changed` files and new ones). `old` has its graph ([`Resolution::keep_graph`]).
 fn update(
     resolver: &Resolver,
     old: Resolution,
     packed: &dyn RefSource,
     changed: &BTreeSet<String>,
     resolved: &mut usize,
-) -> (Vec<Cached>, (Vec<f32>, Vec<bool>)) {
+) -> (Vec<Cached>, (Vec<f32>, Vec<bool>), Joint) {
     let t = std::time::Instant::now();
     let n = resolver.files.len();
     let mut dirty = vec![false; n];
@@ -446,37 +498,20 @@ fn update(
         }
     }
     let shift = Shift::new(&old.offsets, resolver.offsets, old.symbols, &moves);
-    let identity = old.offsets == resolver.offsets && moves.is_empty();
-    // Only a symbol an edit removed can leave another file's edge dangling (Linux: every file's edges were
-    // scanned, ~30 ms, for an edit that only added a function).
-    let any_lost = !moves.is_empty() && shift.0.contains(&LOST);
-    // A file's lookups are sorted: an edit's few changed names are searched in them rather than each of
-    // the tree's lookups hashed (Linux: 38 ms an edit over 56 k files).
-    let mut changed_keys: Vec<u64> = keys.iter().copied().collect();
-    changed_keys.sort_unstable();
-    let looked_up = |lookups: &[u64]| {
-        if changed_keys.len() * 8 < lookups.len() {
-            changed_keys
-                .iter()
-                .any(|k| lookups.binary_search(k).is_ok())
-        } else {
-            lookups.iter().any(|k| keys.contains(k))
-        }
-    };
-    for (fid, c) in old.files.iter().enumerate() {
-        if !dirty[fid]
-            && (looked_up(&c.lookups) || (any_lost && points_into(&c.out, |id| shift.lost(id))))
-        {
-            dirty[fid] = true;
-        }
-    }
+    let mut bounds = old.offsets.clone();
+    bounds.push(SymbolId(old.symbols));
+    let graph = old.graph.unwrap_or_else(|| rejoin::Graph {
+        edges: Vec::new(),
+        details: Vec::new(),
+        sites: Vec::new(),
+    });
+    invalidate(&mut dirty, &old.files, &graph, &keys, &shift, &bounds);
     let invalidated_ms = t.elapsed().as_millis() as u64;
     let ranks = shift.carry(&old.ranks, resolver, &changed_files);
     let reused = dirty.iter().filter(|d| !**d).count();
-    *resolved = n - reused;
     let mut files = old.files;
-    if !identity {
-        // Every reused file's edges, sites and uses renumbered (Linux: ~10 M records): on every core.
+    if !shift.is_identity() {
+        // Every reused file's edges out of file order and uses renumbered: on every core.
         files
             .par_iter_mut()
             .enumerate()
@@ -495,7 +530,62 @@ fn update(
         ms = t.elapsed().as_millis() as u64,
         "incremental resolution"
     );
-    (files, ranks)
+    let previous = rejoin::Previous {
+        graph,
+        others: old.others,
+        flow_details: old.flow_details,
+        bounds,
+    };
+    let joint = rejoin::rejoin(resolver, packed, &mut files, &mut dirty, previous, &shift);
+    *resolved = dirty.iter().filter(|d| **d).count();
+    (files, ranks, joint)
+}
+
+/// Marks `dirty` the files whose resolution looked up one of `keys` (names whose definitions changed), and
+/// those with an edge, site or data use into a symbol the edit removed (`shift` says which; `bounds`: the
+/// old build's files' first ids, then its symbol count): their own edges and sites are in `graph`, their
+/// edges out of file order and uses in `files`.
+fn invalidate(
+    dirty: &mut [bool],
+    files: &[Cached],
+    graph: &rejoin::Graph,
+    keys: &HashSet<u64>,
+    shift: &Shift,
+    bounds: &[SymbolId],
+) {
+    // A file's lookups are sorted: an edit's few changed names are searched in them rather than each of
+    // the tree's lookups hashed (Linux: 38 ms an edit over 56 k files).
+    let mut changed_keys: Vec<u64> = keys.iter().copied().collect();
+    changed_keys.sort_unstable();
+    let looked_up = |lookups: &[u64]| {
+        if changed_keys.len() * 8 < lookups.len() {
+            changed_keys
+                .iter()
+                .any(|k| lookups.binary_search(k).is_ok())
+        } else {
+            lookups.iter().any(|k| keys.contains(k))
+        }
+    };
+    // Only a symbol an edit removed can leave another file's edge dangling (Linux: every file's edges were
+    // scanned, ~30 ms, for an edit that only added a function).
+    let any_lost = shift.to.contains(&LOST);
+    for (fid, c) in files.iter().enumerate() {
+        if !dirty[fid]
+            && (looked_up(&c.lookups) || (any_lost && points_into(&c.out, |id| shift.lost(id))))
+        {
+            dirty[fid] = true;
+        }
+    }
+    if any_lost {
+        let sources: Vec<SymbolId> = (graph.edges.par_iter().map(|e| (e.src, e.dst)))
+            .chain(graph.sites.par_iter().map(|s| (s.src, s.dst)))
+            .filter(|(_, dst)| shift.lost(*dst))
+            .map(|(src, _)| src)
+            .collect();
+        for src in sources {
+            dirty[bounds.partition_point(|b| *b <= src) - 1] = true;
+        }
+    }
 }
 
 /// Whether any edge, site or data use of `out` ends at a symbol `lost` says is gone.
@@ -508,7 +598,19 @@ fn points_into(out: &FileOut, lost: impl Fn(SymbolId) -> bool) -> bool {
 /// Symbol ids of the previous build mapped to this one's, one entry per old id ([`LOST`] for a symbol an
 /// edit removed): a file's ids move by the change of its first id, and within a file whose layout changed,
 /// as its symbols moved.
-struct Shift(Vec<u32>);
+struct Shift {
+    to: Vec<u32>,
+    /// Whether every id maps to itself.
+    identity: bool,
+    /// `to` as runs of consecutive old ids that stay consecutive (or are all lost): the first old id of each
+    /// run and its new id ([`LOST`] for a lost run), when there are at most [`MAX_RUNS`]. An edit moves the
+    /// ids after it by one amount, so a handful of runs stand for the table: renumbering millions of edges
+    /// and sites looks up a few cached entries instead of a 4 MB table at random (Linux: ~1 M symbols).
+    runs: Vec<(u32, u32)>,
+}
+
+/// Most runs [`Shift::id`] searches rather than using the table.
+const MAX_RUNS: usize = 32;
 
 /// The new id of a symbol that is gone.
 const LOST: u32 = u32::MAX;
@@ -530,17 +632,75 @@ impl Shift {
                 None => to.extend((0..end - old[f].0).map(|l| base + l)),
             }
         }
-        Shift(to)
+        let identity = old == new && moves.is_empty();
+        let runs = Shift::runs(&to);
+        Shift { to, identity, runs }
+    }
+
+    /// The runs of `to` (see [`Shift::runs`]), empty past [`MAX_RUNS`].
+    fn runs(to: &[u32]) -> Vec<(u32, u32)> {
+        let mut runs: Vec<(u32, u32)> = Vec::new();
+        for (old, &new) in to.iter().enumerate() {
+            let continues = runs.last().is_some_and(|&(start, first)| {
+                if first == LOST {
+                    new == LOST
+                } else {
+                    new != LOST && new.wrapping_sub(first) == old as u32 - start
+                }
+            });
+            if !continues {
+                if runs.len() == MAX_RUNS {
+                    return Vec::new();
+                }
+                runs.push((old as u32, new));
+            }
+        }
+        runs
+    }
+
+    /// The shift of a build that moved nothing.
+    fn none() -> Shift {
+        Shift {
+            to: Vec::new(),
+            identity: true,
+            runs: Vec::new(),
+        }
+    }
+
+    /// Whether every id maps to itself.
+    fn is_identity(&self) -> bool {
+        self.identity
+    }
+
+    /// Whether the symbols kept keep their order (no file's kept symbols changed order).
+    fn monotone(&self) -> bool {
+        let mut kept = self.to.iter().filter(|&&to| to != LOST);
+        let Some(mut last) = kept.next() else {
+            return true;
+        };
+        kept.all(|to| {
+            let ascending = to > last;
+            last = to;
+            ascending
+        })
     }
 
     /// Whether old id `id` is of a symbol an edit removed.
     fn lost(&self, id: SymbolId) -> bool {
-        self.0[id.index()] == LOST
+        self.to[id.index()] == LOST
     }
 
     /// The new id of old id `id` (of a symbol that is not [`Shift::lost`]).
     fn id(&self, id: SymbolId) -> SymbolId {
-        SymbolId(self.0[id.index()])
+        if self.runs.is_empty() {
+            return SymbolId(self.to[id.index()]);
+        }
+        let (start, first) = self.runs[self.runs.partition_point(|r| r.0 <= id.0) - 1];
+        SymbolId(if first == LOST {
+            LOST
+        } else {
+            first + (id.0 - start)
+        })
     }
 
     /// `ranks` (by old id) at the new ids (NaN for a new symbol), and which new ids are to be estimated
@@ -555,7 +715,7 @@ impl Shift {
         let total = resolver.symbols.len();
         let mut carried = vec![f32::NAN; total];
         let mut fresh = vec![true; total];
-        for (&to, &rank) in self.0.iter().zip(ranks) {
+        for (&to, &rank) in self.to.iter().zip(ranks) {
             if to != LOST {
                 carried[to as usize] = rank;
                 fresh[to as usize] = false;
@@ -582,5 +742,44 @@ impl Shift {
             u.key = self.id(u.key);
             u.from = self.id(u.from);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A shift's runs give every id the table does: files moved by insertions and removals before them,
+    /// one file's symbols moved, lost and added within it.
+    #[test]
+    fn shift_runs_agree_with_the_table() {
+        let old = [SymbolId(0), SymbolId(4), SymbolId(9), SymbolId(12)];
+        let new = [SymbolId(0), SymbolId(6), SymbolId(11), SymbolId(14)];
+        // File 0 gained two symbols; file 1 (old ids 4..9) lost its second and gained one after its first.
+        let moves = HashMap::from_iter([(1, vec![Some(0), None, Some(2), Some(3), Some(4)])]);
+        let shift = Shift::new(&old, &new, 15, &moves);
+        assert!(
+            !shift.runs.is_empty() && shift.runs.len() < 8,
+            "{:?}",
+            shift.runs
+        );
+        for id in 0..15 {
+            assert_eq!(
+                shift.id(SymbolId(id)).0,
+                shift.to[id as usize],
+                "old id {id}"
+            );
+        }
+        assert!(shift.lost(SymbolId(5)) && shift.monotone());
+        // Past the most runs the table is used.
+        let scattered: Vec<Option<u32>> = (0..200).map(|i| (i % 3 != 0).then_some(i)).collect();
+        let shift = Shift::new(
+            &[SymbolId(0)],
+            &[SymbolId(0)],
+            200,
+            &HashMap::from_iter([(0, scattered)]),
+        );
+        assert!(shift.runs.is_empty());
+        assert_eq!(shift.id(SymbolId(7)), SymbolId(7));
     }
 }

@@ -367,18 +367,27 @@ impl Joined {
 
     /// The edges, sorted and deduplicated ([`dedupe::join_sorted`]), their detail texts (sorted, distinct)
     /// and the sorted sites.
-    fn finish(mut self) -> (Vec<EdgeRecord>, Vec<String>, Vec<CallSite>) {
+    fn finish(self) -> (Vec<EdgeRecord>, Vec<String>, Vec<CallSite>) {
+        let joint = self.finish_keeping();
+        (joint.edges, joint.details, joint.sites)
+    }
+
+    /// [`Joined::finish`], with the edges out of file order as they were merged in (sorted, deduplicated),
+    /// for an incremental build's next splice ([`incremental::Resolution`]).
+    fn finish_keeping(mut self) -> Joint {
         let t = std::time::Instant::now();
         let (chunks, mut others, flows, sites) =
             (self.chunks, self.others, self.flows, &mut self.sites);
         // Independent, and each a pass over millions of records (Linux: ~85 and ~80 ms).
-        let (edges, details, flows_ms, edges_ms) = rayon::join(
+        let (edges, others, details, flows_ms, edges_ms) = rayon::join(
             || {
                 let (flows, details) = flows.edges();
                 let flows_ms = t.elapsed().as_millis() as u64;
                 others.extend(flows);
-                let edges = dedupe::join_sorted(chunks, others);
-                (edges, details, flows_ms, t.elapsed().as_millis() as u64)
+                dedupe(&mut others);
+                let edges = dedupe::join_sorted(chunks, &others);
+                let edges_ms = t.elapsed().as_millis() as u64;
+                (edges, others, details, flows_ms, edges_ms)
             },
             || sites::finish(sites),
         )
@@ -391,8 +400,24 @@ impl Joined {
             sites = self.sites.len(),
             "edges joined"
         );
-        (edges, details, self.sites)
+        Joint {
+            edges,
+            details,
+            sites: self.sites,
+            others,
+        }
     }
+}
+
+/// A build's joined graph: the edges sorted by source and deduplicated ([`dedupe`]), the data-flow details
+/// their indexes name (sorted, distinct: every field a use names, before [`used_details`] drops the unused),
+/// the sites sorted by callee ([`sites::finish`]), and the edges out of file order that were merged into
+/// the files' own (data flow, and edges a file gave from another file's symbols; sorted, deduplicated).
+struct Joint {
+    edges: Vec<EdgeRecord>,
+    details: Vec<String>,
+    sites: Vec<CallSite>,
+    others: Vec<EdgeRecord>,
 }
 
 /// A candidate list narrowed down, with the weight the narrowing step earns.

@@ -315,7 +315,7 @@ impl LiveModel {
         self.unpublished = true;
         report.symbols = data.symbols.len();
         report.edges = data.edges.len();
-        let generation = publish_edit(
+        let published = publish_edit(
             config,
             &mut data,
             carried_ranks,
@@ -323,7 +323,12 @@ impl LiveModel {
             &mut self.segments,
             &docs,
             &self.terms,
-        )?;
+        );
+        if let Some(r) = self.resolution.as_mut() {
+            // Whether or not the publish succeeded: the resolution matches the model either way.
+            r.keep_graph(&mut data);
+        }
+        let generation = published?;
         self.unpublished = false;
         if let Some(r) = self.resolution.as_mut() {
             // Empty when a merge took the generation.

@@ -43,7 +43,7 @@ pub struct SymbolRecord {
 }
 
 /// One resolved PDG edge.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct EdgeRecord {
     pub src: SymbolId,
     pub dst: SymbolId,

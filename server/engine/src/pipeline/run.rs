@@ -499,6 +499,11 @@ impl Published<'_> {
         self.report.symbols = data.symbols.len();
         self.report.edges = data.edges.len();
         self.report.resolved = data.files.len();
+        if let Some(r) = loaded.resolution.as_mut() {
+            // The live model's next edit splices these instead of resolving every file again.
+            r.keep_graph(&mut data);
+            r.keep_records(std::mem::take(&mut data.symbols));
+        }
         match (self.catalog.take(), one_shot) {
             // The catalog's graph tables (for `leindex sql`) are written from the published snapshot, as a
             // live writer's deferred ones are: the in-memory index is freed first. A live writer (even one

@@ -262,11 +262,13 @@ pub(crate) fn publish_edit(
                         graph::refresh_pagerank(data);
                     }
                 };
-                segments.merge = Some(snapshot::Merge::start(
-                    &config.index_dir,
-                    std::mem::take(data),
-                    prepare,
-                ));
+                // The live writer splices its next edit's graph into these lists
+                // (`graph::Resolution::keep_graph`): the merge takes a copy of them.
+                let merged = std::mem::take(data);
+                data.edges = merged.edges.clone();
+                data.details = merged.details.clone();
+                data.sites = merged.sites.clone();
+                segments.merge = Some(snapshot::Merge::start(&config.index_dir, merged, prepare));
             }
         }
         _ => publish_base(config, data, carried_ranks, prev_gen, segments, docs, terms)?,
