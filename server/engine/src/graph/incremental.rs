@@ -39,10 +39,10 @@ pub(crate) struct Resolution {
     ranks: Vec<f32>,
     /// That build's name indexes, spliced by the next build when it splices the records.
     names: Option<SymbolNames>,
-    /// That build's edges out of file order and the fields its uses named, for the next build's splice
-    /// ([`rejoin`]).
+    /// That build's edges out of file order and every file's uses, for the next build's splice
+    /// ([`rejoin`]); the files' own uses are kept only there.
     others: Vec<EdgeRecord>,
-    flow_details: Vec<String>,
+    flows: FlowTable,
     /// How many edges and sites that build joined: what [`Resolution::keep_graph`] takes back.
     joined: (usize, usize),
     /// That build's joined edges, details and sites, handed back by the caller after its publish
@@ -400,14 +400,14 @@ pub(crate) fn build_incremental(
         .as_ref()
         .is_some_and(|p| p.ranks.len() == p.symbols as usize);
     let mut carried: Option<(Vec<f32>, Vec<bool>)> = None;
-    let (mut others, mut flow_details) = (Vec::new(), Vec::new());
+    let (mut others, mut flows) = (Vec::new(), FlowTable::default());
     let mut data = link_with(files, symbols, &offsets, &names, !carry, |resolver| {
-        let joint = match previous {
+        let (joint, table) = match previous {
             Some(old) => {
-                let (files, ranks, joint) = update(resolver, old, packed, changed, &mut resolved);
+                let (files, ranks, joined) = update(resolver, old, packed, changed, &mut resolved);
                 cached = files;
                 carried = carry.then_some(ranks);
-                joint
+                joined
             }
             None => {
                 cached = (0..files.len())
@@ -417,7 +417,7 @@ pub(crate) fn build_incremental(
             }
         };
         others = joint.others;
-        flow_details = joint.details.clone();
+        flows = table;
         (joint.edges, joint.details, joint.sites)
     });
     if let Some((mut ranks, fresh)) = carried.take() {
@@ -443,20 +443,23 @@ pub(crate) fn build_incremental(
         ranks: data.symbols.iter().map(|s| s.pagerank).collect(),
         names: Some(names),
         others,
-        flow_details,
+        flows,
         joined: (data.edges.len(), data.sites.len()),
         graph: None,
     });
     (data, carry)
 }
 
-/// Every file's resolution (`cached`, in file order) joined, each then stripped of what the joined lists
-/// hold ([`rejoin::strip`]).
-fn join_every_file(resolver: &Resolver, cached: &mut [Cached]) -> Joint {
+/// Every file's resolution (`cached`, in file order) joined, and its uses in a flow table; each then
+/// stripped of what the joined lists and the table hold ([`rejoin::strip`]).
+fn join_every_file(resolver: &Resolver, cached: &mut [Cached]) -> (Joint, FlowTable) {
     let t = std::time::Instant::now();
     let mut joined = Joined::new(resolver.offsets, resolver.symbols.len());
     joined.add_round(0, cached.iter().map(|c| &c.out));
-    let joint = joined.finish_keeping();
+    let (joint, flows) = rayon::join(
+        || joined.finish_keeping(),
+        || FlowTable::new(cached.iter().map(|c| c.out.uses.as_slice())),
+    );
     let total = SymbolId::new(resolver.symbols.len());
     cached.par_iter_mut().enumerate().for_each(|(f, c)| {
         let end = resolver.offsets.get(f + 1).copied().unwrap_or(total);
@@ -466,7 +469,7 @@ fn join_every_file(resolver: &Resolver, cached: &mut [Cached]) -> Joint {
         ms = t.elapsed().as_millis() as u64,
         "files' resolutions joined"
     );
-    joint
+    (joint, flows)
 }
 
 /// Every file's resolution for `resolver`'s files, reusing `old`'s for the files the `changed` paths do not
@@ -479,7 +482,7 @@ fn update(
     packed: &dyn RefSource,
     changed: &BTreeSet<String>,
     resolved: &mut usize,
-) -> (Vec<Cached>, (Vec<f32>, Vec<bool>), Joint) {
+) -> (Vec<Cached>, (Vec<f32>, Vec<bool>), (Joint, FlowTable)) {
     let t = std::time::Instant::now();
     let n = resolver.files.len();
     let mut dirty = vec![false; n];
@@ -505,7 +508,14 @@ fn update(
         details: Vec::new(),
         sites: Vec::new(),
     });
-    invalidate(&mut dirty, &old.files, &graph, &keys, &shift, &bounds);
+    invalidate(
+        &mut dirty,
+        &old.files,
+        (&graph, &old.flows),
+        &keys,
+        &shift,
+        &bounds,
+    );
     let invalidated_ms = t.elapsed().as_millis() as u64;
     let ranks = shift.carry(&old.ranks, resolver, &changed_files);
     let reused = dirty.iter().filter(|d| !**d).count();
@@ -533,22 +543,22 @@ fn update(
     let previous = rejoin::Previous {
         graph,
         others: old.others,
-        flow_details: old.flow_details,
+        flows: old.flows,
         bounds,
     };
-    let joint = rejoin::rejoin(resolver, packed, &mut files, &mut dirty, previous, &shift);
+    let joined = rejoin::rejoin(resolver, packed, &mut files, &mut dirty, previous, &shift);
     *resolved = dirty.iter().filter(|d| **d).count();
-    (files, ranks, joint)
+    (files, ranks, joined)
 }
 
 /// Marks `dirty` the files whose resolution looked up one of `keys` (names whose definitions changed), and
 /// those with an edge, site or data use into a symbol the edit removed (`shift` says which; `bounds`: the
 /// old build's files' first ids, then its symbol count): their own edges and sites are in `graph`, their
-/// edges out of file order and uses in `files`.
+/// uses in `flows`, their edges out of file order in `files`.
 fn invalidate(
     dirty: &mut [bool],
     files: &[Cached],
-    graph: &rejoin::Graph,
+    (graph, flows): (&rejoin::Graph, &FlowTable),
     keys: &HashSet<u64>,
     shift: &Shift,
     bounds: &[SymbolId],
@@ -582,7 +592,10 @@ fn invalidate(
             .filter(|(_, dst)| shift.lost(*dst))
             .map(|(src, _)| src)
             .collect();
-        for src in sources {
+        for src in sources
+            .into_iter()
+            .chain(flows.users_of(|id| shift.lost(id)))
+        {
             dirty[bounds.partition_point(|b| *b <= src) - 1] = true;
         }
     }

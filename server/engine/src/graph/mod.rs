@@ -12,7 +12,7 @@ use declared::Declared;
 mod dedupe;
 use dedupe::dedupe;
 mod flows;
-use flows::Flows;
+use flows::{FlowTable, Flows};
 mod incremental;
 pub(crate) use incremental::{Resolution, build_incremental};
 mod names;

@@ -25,10 +25,10 @@ pub(super) struct Graph {
 /// What the previous build joined, and its numbering.
 pub(super) struct Previous {
     pub(super) graph: Graph,
-    /// Its edges out of file order (sorted, deduplicated), their details indexing `flow_details`.
+    /// Its edges out of file order (sorted, deduplicated), their details indexing `flows`' details.
     pub(super) others: Vec<EdgeRecord>,
-    /// Every field its uses named (sorted, distinct): what `others`' detail indexes name.
-    pub(super) flow_details: Vec<String>,
+    /// Every file's uses.
+    pub(super) flows: FlowTable,
     /// Each file's first symbol id, then the symbol count.
     pub(super) bounds: Vec<SymbolId>,
 }
@@ -50,7 +50,7 @@ pub(super) fn rejoin(
     fresh: &mut [bool],
     prev: Previous,
     shift: &Shift,
-) -> Joint {
+) -> (Joint, FlowTable) {
     let t = std::time::Instant::now();
     let mut bounds = resolver.offsets.to_vec();
     bounds.push(SymbolId::new(resolver.symbols.len()));
@@ -62,40 +62,37 @@ pub(super) fn rejoin(
                 sites,
             },
         others: old_others,
-        flow_details,
+        mut flows,
         bounds: old_bounds,
     } = prev;
     let monotone = shift.monotone();
-    let ((others, details, again), (starts, sites)) = rayon::join(
+    // The old ids of the fresh files' symbols: their sites and uses are replaced.
+    let mut gone = vec![false; old_bounds.last().map_or(0, |b| b.index())];
+    for f in (0..files.len()).filter(|&f| fresh[f]) {
+        gone[old_bounds[f].index()..old_bounds[f + 1].index()].fill(true);
+    }
+    let ((others, again), sites) = rayon::join(
         || {
-            let (others, details) = others_of(&bounds, files);
-            let map = map_details(&flow_details, &details);
-            let old_others = renumbered(old_others, shift, &map, monotone);
+            let added = (0..files.len())
+                .filter(|&f| fresh[f])
+                .map(|f| files[f].out.uses.as_slice());
+            let remap = flows.update(|id| gone[id.index()], |id| shift.id(id), monotone, added);
+            let mut others = foreign_edges(&bounds, files);
+            others.extend(flows.edges());
+            dedupe(&mut others);
+            let old_others = renumbered(old_others, shift, &remap, monotone);
             let again = differing_files(&others, &old_others, &bounds, fresh);
-            tracing::debug!(
-                ms = t.elapsed().as_millis() as u64,
-                others = others.len(),
-                "edges out of file order joined"
-            );
-            (others, details, again)
+            (others, again)
         },
-        || {
-            // Sites of the files resolved again for their edges out of file order are theirs as before.
-            let sites = resplice_sites(sites, files, fresh, shift, &old_bounds, monotone);
-            let starts = block_starts(&edges, &old_bounds);
-            renumber_edges(&mut edges, shift, None);
-            tracing::debug!(
-                ms = t.elapsed().as_millis() as u64,
-                "edges and sites renumbered"
-            );
-            (starts, sites)
-        },
+        // Sites of the files resolved again for their edges out of file order are theirs as before.
+        || resplice_sites(sites, files, fresh, shift, &gone, monotone),
     );
-    let renumbered_ms = t.elapsed().as_millis() as u64;
+    let joined_ms = t.elapsed().as_millis() as u64;
     for &f in &again {
         files[f] = resolver.resolve_cached(f, packed);
         fresh[f] = true;
     }
+    // Where the fresh files' blocks are, found before the edges are renumbered (by their old ids).
     let blocks: Vec<(Range<usize>, Vec<EdgeRecord>)> = (0..files.len())
         .filter(|&f| fresh[f])
         .map(|f| {
@@ -103,14 +100,18 @@ pub(super) fn rejoin(
             let mut new = block(&files[f].out.edges, &range).to_vec();
             new.extend_from_slice(block(&others, &range));
             dedupe(&mut new);
-            (starts[f]..starts[f + 1], new)
+            (
+                block_range(&edges, &(old_bounds[f]..old_bounds[f + 1])),
+                new,
+            )
         })
         .collect();
-    renumber_edges(
-        &mut edges,
-        &Shift::none(),
-        Some(&map_details(&old_details, &details)),
-    );
+    renumber_edges(&mut edges, shift, None);
+    let renumbered_ms = t.elapsed().as_millis() as u64;
+    let details: Vec<u32> = (old_details.iter())
+        .map(|d| flows.detail_of(d).unwrap_or(MISSING))
+        .collect();
+    renumber_edges(&mut edges, &Shift::none(), Some(&details));
     let rebuilt = blocks.len();
     splice_blocks(&mut edges, blocks);
     if !monotone {
@@ -126,18 +127,20 @@ pub(super) fn rejoin(
     tracing::debug!(
         rebuilt,
         again = again.len(),
+        joined_ms,
         renumbered_ms,
         ms = t.elapsed().as_millis() as u64,
         edges = edges.len(),
         sites = sites.len(),
         "edges spliced"
     );
-    Joint {
+    let joint = Joint {
         edges,
-        details,
+        details: flows.details().to_vec(),
         sites,
         others,
-    }
+    };
+    (joint, flows)
 }
 
 /// The files not `fresh` whose edges out of file order (`now`, and `before` renumbered; both sorted) differ.
@@ -153,19 +156,23 @@ fn differing_files(
         .collect()
 }
 
-/// Drops from `out` (a file's resolution, its symbols `own`) what the joined lists hold for it: its own
-/// edges and its sites. Its edges out of file order and its uses stay, for the next join.
+/// Drops from `out` (a file's resolution, its symbols `own`) what the joined lists and the flow table hold
+/// for it: its own edges, its sites and its uses. Its edges out of file order stay, for the next join.
 pub(super) fn strip(out: &mut FileOut, own: &Range<SymbolId>) {
     out.edges.retain(|e| !own.contains(&e.src));
     out.edges.shrink_to_fit();
     out.sites = Vec::new();
+    out.uses = Vec::new();
 }
 
 /// The edges of `edges` (sorted by source) whose source is in `range`.
 fn block<'e>(edges: &'e [EdgeRecord], range: &Range<SymbolId>) -> &'e [EdgeRecord] {
-    let from = edges.partition_point(|e| e.src < range.start);
-    let to = edges.partition_point(|e| e.src < range.end);
-    &edges[from..to]
+    &edges[block_range(edges, range)]
+}
+
+/// Where the edges of `edges` (sorted by source) whose source is in `range` are.
+fn block_range(edges: &[EdgeRecord], range: &Range<SymbolId>) -> Range<usize> {
+    edges.partition_point(|e| e.src < range.start)..edges.partition_point(|e| e.src < range.end)
 }
 
 /// Where each file's block of `edges` (sorted by source) starts, `bounds` being each file's first symbol id
@@ -183,21 +190,14 @@ fn block_starts(edges: &[EdgeRecord], bounds: &[SymbolId]) -> Vec<usize> {
     starts
 }
 
-/// Every file's edges out of file order (`bounds`: each file's first symbol id, then the count) and the
-/// data flow of every file's uses, sorted and deduplicated; and the fields the uses name (sorted, distinct),
-/// which the data-flow edges' detail indexes name.
-fn others_of(bounds: &[SymbolId], files: &[Cached]) -> (Vec<EdgeRecord>, Vec<String>) {
-    let mut flows = Flows::default();
+/// Every file's edges out of file order (`bounds`: each file's first symbol id, then the count).
+fn foreign_edges(bounds: &[SymbolId], files: &[Cached]) -> Vec<EdgeRecord> {
     let mut others = Vec::new();
     for (f, c) in files.iter().enumerate() {
         let own = bounds[f]..bounds[f + 1];
         others.extend(c.out.edges.iter().filter(|e| !own.contains(&e.src)));
-        flows.add(&c.out.uses);
     }
-    let (flow_edges, details) = flows.edges();
-    others.extend(flow_edges);
-    dedupe(&mut others);
-    (others, details)
+    others
 }
 
 /// The previous build's edges out of file order at the new ids and detail indexes (`details`: old index →
@@ -213,13 +213,6 @@ fn renumbered(
         dedupe(&mut others);
     }
     others
-}
-
-/// Each of `old` (sorted, distinct) as its index in `new` (sorted, distinct), [`MISSING`] when not there.
-fn map_details(old: &[String], new: &[String]) -> Vec<u32> {
-    old.iter()
-        .map(|d| new.binary_search(d).map_or(MISSING, |i| i as u32))
-        .collect()
 }
 
 /// `edges` renumbered in place: ids by `shift`, detail indexes by `details` (old index → new) when given,
@@ -242,20 +235,18 @@ fn renumber_edges(edges: &mut [EdgeRecord], shift: &Shift, details: Option<&[u32
     });
 }
 
-/// The previous build's `sites` (sorted, its ids; `old_bounds` its files' first ids, then its count) without
-/// those of the `fresh` files, renumbered, with the fresh files' sites merged in.
+/// The previous build's `sites` (sorted, its ids) without those whose source `gone` marks (the fresh files'
+/// symbols, by old id), renumbered, with the `fresh` files' sites merged in.
 fn resplice_sites(
     mut sites: Vec<CallSite>,
     files: &[Cached],
     fresh: &[bool],
     shift: &Shift,
-    old_bounds: &[SymbolId],
+    gone: &[bool],
     monotone: bool,
 ) -> Vec<CallSite> {
-    let mut gone = vec![false; old_bounds.last().map_or(0, |b| b.index())];
     let mut new = Vec::new();
     for f in (0..files.len()).filter(|&f| fresh[f]) {
-        gone[old_bounds[f].index()..old_bounds[f + 1].index()].fill(true);
         new.extend_from_slice(&files[f].out.sites);
     }
     // Renumbered on every core, the sites of fresh files marked; then dropped in one pass.
@@ -263,7 +254,7 @@ fn resplice_sites(
     sites.par_iter_mut().for_each(|s| {
         if gone[s.src.index()] {
             s.src = DROPPED;
-        } else if !shift.is_identity() {
+        } else {
             s.src = shift.id(s.src);
             s.dst = shift.id(s.dst);
         }
