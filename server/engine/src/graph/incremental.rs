@@ -15,6 +15,7 @@
 //! a full build.
 
 use super::*;
+use crate::store::snapshot::{GONE, Renumbering, next_build};
 use std::collections::BTreeSet;
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::ops::Range;
@@ -45,6 +46,9 @@ pub(crate) struct Resolution {
     flows: FlowTable,
     /// How many edges and sites that build joined: what [`Resolution::keep_graph`] takes back.
     joined: (usize, usize),
+    /// How that build renumbered the one before it (its number and nothing carried when it resolved every
+    /// file), for the delta plan of its publish.
+    renumbering: Renumbering,
     /// That build's joined edges, details and sites, handed back by the caller after its publish
     /// ([`Resolution::keep_graph`]). The files' own edges and sites are kept only there (each file's
     /// resolution keeps its edges out of file order and its uses): without them the next build resolves
@@ -71,6 +75,11 @@ impl Resolution {
             self.ranks = records.iter().map(|r| r.pagerank).collect();
             self.records = records;
         }
+    }
+
+    /// How the build that made this resolution renumbered the one before it.
+    pub(crate) fn renumbering(&self) -> &Renumbering {
+        &self.renumbering
     }
 
     /// Takes back the edges, details and sites of `data` (as the build that made this resolution returned
@@ -401,10 +410,19 @@ pub(crate) fn build_incremental(
         .is_some_and(|p| p.ranks.len() == p.symbols as usize);
     let mut carried: Option<(Vec<f32>, Vec<bool>)> = None;
     let (mut others, mut flows) = (Vec::new(), FlowTable::default());
+    let build = next_build();
+    let mut renumbering = Renumbering {
+        from_build: 0,
+        build,
+        to: Vec::new(),
+        fresh: Vec::new(),
+    };
     let mut data = link_with(files, symbols, &offsets, &names, !carry, |resolver| {
         let (joint, table) = match previous {
             Some(old) => {
-                let (files, ranks, joined) = update(resolver, old, packed, changed, &mut resolved);
+                let (files, ranks, joined, change) =
+                    update(resolver, old, packed, changed, &mut resolved);
+                renumbering = Renumbering { build, ..change };
                 cached = files;
                 carried = carry.then_some(ranks);
                 joined
@@ -444,6 +462,7 @@ pub(crate) fn build_incremental(
         names: Some(names),
         others,
         flows,
+        renumbering,
         joined: (data.edges.len(), data.sites.len()),
         graph: None,
     });
@@ -482,7 +501,12 @@ fn update(
     packed: &dyn RefSource,
     changed: &BTreeSet<String>,
     resolved: &mut usize,
-) -> (Vec<Cached>, (Vec<f32>, Vec<bool>), (Joint, FlowTable)) {
+) -> (
+    Vec<Cached>,
+    (Vec<f32>, Vec<bool>),
+    (Joint, FlowTable),
+    Renumbering,
+) {
     let t = std::time::Instant::now();
     let n = resolver.files.len();
     let mut dirty = vec![false; n];
@@ -548,7 +572,18 @@ fn update(
     };
     let joined = rejoin::rejoin(resolver, packed, &mut files, &mut dirty, previous, &shift);
     *resolved = dirty.iter().filter(|d| **d).count();
-    (files, ranks, joined)
+    let total = SymbolId::new(resolver.symbols.len());
+    let fresh = (0..n)
+        .filter(|&f| dirty[f])
+        .map(|f| resolver.offsets[f].0..resolver.offsets.get(f + 1).unwrap_or(&total).0)
+        .collect();
+    let change = Renumbering {
+        from_build: old.renumbering.build,
+        build: 0,
+        to: shift.to,
+        fresh,
+    };
+    (files, ranks, joined, change)
 }
 
 /// Marks `dirty` the files whose resolution looked up one of `keys` (names whose definitions changed), and
@@ -626,7 +661,7 @@ struct Shift {
 const MAX_RUNS: usize = 32;
 
 /// The new id of a symbol that is gone.
-const LOST: u32 = u32::MAX;
+const LOST: u32 = GONE;
 
 impl Shift {
     /// `moves`: per file whose layout changed, where each of its old symbols went.

@@ -323,6 +323,7 @@ impl LiveModel {
             &mut self.segments,
             &docs,
             &self.terms,
+            self.resolution.as_ref().map(graph::Resolution::renumbering),
         );
         if let Some(r) = self.resolution.as_mut() {
             // Whether or not the publish succeeded: the resolution matches the model either way.

@@ -222,6 +222,8 @@ fn deltas_enabled() -> bool {
 /// its own symbols' postings from them, a base assembles the whole search index into `data.search`.
 /// `carried_ranks`: `data`'s PageRank is carried over edits ([`graph::build_incremental`]), so a base
 /// computes it whole first (a merge on its own thread).
+/// `change`: how the build of `data` renumbered the one before, so that the delta's plan carries the
+/// out-list fingerprints it can (see [`snapshot::OutPrints`]).
 /// Returns the published generation. `data` is left empty when a merge took it.
 pub(crate) fn publish_edit(
     config: &Config,
@@ -231,6 +233,7 @@ pub(crate) fn publish_edit(
     segments: &mut snapshot::Segments,
     docs: &[&Doc],
     terms: &TermTable,
+    change: Option<&snapshot::Renumbering>,
 ) -> Result<u64, Error> {
     if !deltas_enabled() {
         *segments = snapshot::Segments::default();
@@ -249,7 +252,10 @@ pub(crate) fn publish_edit(
     };
     let policy = snapshot::DeltaPolicy::from_env();
     let written = match segments.base.as_ref() {
-        Some(b) => snapshot::write_delta(&config.index_dir, b, data, search, policy)?,
+        Some(b) => {
+            let reuse = (&mut segments.prints, change);
+            snapshot::write_delta(&config.index_dir, b, data, search, policy, reuse)?
+        }
         None => None,
     };
     let generation = data.generation;

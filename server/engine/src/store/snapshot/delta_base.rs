@@ -267,6 +267,16 @@ impl<'d> OutLists<'d> {
         prints
     }
 
+    /// The data whose lists these are.
+    pub(crate) fn data(&self) -> &'d IndexData {
+        self.data
+    }
+
+    /// The [`list_print`] of data symbol `i`'s out-list.
+    pub(crate) fn print(&self, i: usize) -> u64 {
+        list_print(self.list(i).iter().map(|m| m.shape(self.data)))
+    }
+
     /// Data symbol `i`'s out-list: found by a binary search in sorted edges, else by a scan of every edge.
     pub(crate) fn list(&self, i: usize) -> Vec<Entry> {
         let edges = &self.data.edges;

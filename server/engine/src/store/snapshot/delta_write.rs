@@ -100,6 +100,8 @@ struct Plan<'d> {
     ins: Vec<(SymbolId, Vec<Entry>)>,
     /// Data symbols whose out-list is in the delta (delta symbols, and base ones in `out`).
     changed: Vec<bool>,
+    /// The fingerprint of every data symbol's out-list in reader ids.
+    prints: Vec<u64>,
 }
 
 /// Writes the delta segment of `data` (generation `data.generation`) over `base` under `index_dir` and
@@ -110,12 +112,16 @@ struct Plan<'d> {
 /// `snapshots/delta-<generation>.lsnap`, the directory fsynced, then `CURRENT` swapped to name the base and
 /// the delta ([`swap_current`]). Errors: [`SnapshotError::Io`] (the temporary file is removed, `CURRENT` is
 /// untouched), [`SnapshotError::InvalidInput`] for inconsistent `data`.
+///
+/// `prints`: the out-list fingerprints of the plan before, replaced by this plan's; `change`: how the
+/// build of `data` renumbered the one before (see [`OutPrints::of`]).
 pub(crate) fn write_delta<'d>(
     index_dir: &Path,
     base: &DeltaBase,
     data: &'d IndexData,
     search: DeltaDocs<'d>,
     policy: DeltaPolicy,
+    (prints, change): (&mut Option<OutPrints>, Option<&Renumbering>),
 ) -> Result<Option<DeltaWritten>> {
     let t = std::time::Instant::now();
     if !data.files.windows(2).all(|w| w[0].path < w[1].path)
@@ -123,9 +129,18 @@ pub(crate) fn write_delta<'d>(
     {
         return Ok(None);
     }
-    let Some(plan) = Plan::new(base, data, search, policy) else {
+    let kept = prints.take();
+    let Some(plan) = Plan::new(base, data, search, policy, (kept.as_ref(), change)) else {
         return Ok(None);
     };
+    if let Some(change) = change {
+        *prints = Some(OutPrints::new(
+            change.build,
+            base.generation(),
+            plan.prints.clone(),
+            plan.new_sym.clone(),
+        ));
+    }
     let plan_ms = t.elapsed().as_millis() as u64;
     let final_path = IndexDir(index_dir)
         .snapshots()
@@ -169,6 +184,7 @@ impl<'d> Plan<'d> {
         data: &'d IndexData,
         search: DeltaDocs<'d>,
         policy: DeltaPolicy,
+        reuse: (Option<&OutPrints>, Option<&Renumbering>),
     ) -> Option<Plan<'d>> {
         let seg = &base.seg;
         let mut plan = Plan {
@@ -185,6 +201,7 @@ impl<'d> Plan<'d> {
             out: Vec::new(),
             ins: Vec::new(),
             changed: vec![false; data.symbols.len()],
+            prints: Vec::new(),
         };
         let budget = (plan.base_symbols as f64 * policy.max_fraction) as usize + policy.slack;
         let t = std::time::Instant::now();
@@ -195,7 +212,7 @@ impl<'d> Plan<'d> {
         let files_ms = t.elapsed().as_millis() as u64;
         plan.find_patches(base);
         let patches_ms = t.elapsed().as_millis() as u64;
-        plan.out = plan.replaced_out_lists(base);
+        plan.out = plan.replaced_out_lists(base, reuse);
         let out_ms = t.elapsed().as_millis() as u64;
         plan.ins = plan.added_in_lists();
         tracing::debug!(
@@ -285,10 +302,16 @@ impl<'d> Plan<'d> {
 
     /// The out-lists that differ from the base's: every delta symbol's non-empty list and every kept
     /// symbol's list whose fingerprint changed, sorted by reader id; marks their sources in `changed`.
-    fn replaced_out_lists(&mut self, base: &DeltaBase) -> Vec<(SymbolId, Vec<Entry>)> {
+    /// The fingerprints are carried from the plan before where `reuse` allows ([`OutPrints::of`]).
+    fn replaced_out_lists(
+        &mut self,
+        base: &DeltaBase,
+        (kept, change): (Option<&OutPrints>, Option<&Renumbering>),
+    ) -> Vec<(SymbolId, Vec<Entry>)> {
         let out = OutLists::new(self.data, &self.new_sym);
         let mut lists = Vec::new();
-        for (i, print) in out.prints().into_iter().enumerate() {
+        self.prints = OutPrints::of(kept, change, base, &out, &self.new_sym);
+        for (i, &print) in self.prints.iter().enumerate() {
             let r = self.new_sym[i];
             let list = match base.out.get(r.index()) {
                 // A delta symbol: its list, if it has one.

@@ -16,6 +16,8 @@ pub(crate) struct Segments {
     pub(crate) base: Option<DeltaBase>,
     /// A new base being written in the background.
     pub(crate) merge: Option<Merge>,
+    /// The out-list fingerprints of the last delta's plan, for the next ([`OutPrints::of`]).
+    pub(crate) prints: Option<OutPrints>,
 }
 
 /// A new base segment being written by a background thread into a temporary file.
