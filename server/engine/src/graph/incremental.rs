@@ -416,6 +416,7 @@ pub(crate) fn build_incremental(
         build,
         to: Vec::new(),
         fresh: Vec::new(),
+        fresh_files: Vec::new(),
     };
     let mut data = link_with(files, symbols, &offsets, &names, !carry, |resolver| {
         let (joint, table) = match previous {
@@ -573,15 +574,16 @@ fn update(
     let joined = rejoin::rejoin(resolver, packed, &mut files, &mut dirty, previous, &shift);
     *resolved = dirty.iter().filter(|d| **d).count();
     let total = SymbolId::new(resolver.symbols.len());
-    let fresh = (0..n)
-        .filter(|&f| dirty[f])
-        .map(|f| resolver.offsets[f].0..resolver.offsets.get(f + 1).unwrap_or(&total).0)
+    let fresh_files: Vec<usize> = (0..n).filter(|&f| dirty[f]).collect();
+    let fresh = (fresh_files.iter())
+        .map(|&f| resolver.offsets[f].0..resolver.offsets.get(f + 1).unwrap_or(&total).0)
         .collect();
     let change = Renumbering {
         from_build: old.renumbering.build,
         build: 0,
         to: shift.to,
         fresh,
+        fresh_files,
     };
     (files, ranks, joined, change)
 }

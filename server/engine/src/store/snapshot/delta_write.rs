@@ -102,6 +102,8 @@ struct Plan<'d> {
     changed: Vec<bool>,
     /// The fingerprint of every data symbol's out-list in reader ids.
     prints: Vec<u64>,
+    /// The fingerprint of every data file's symbols.
+    file_prints: Vec<u64>,
 }
 
 /// Writes the delta segment of `data` (generation `data.generation`) over `base` under `index_dir` and
@@ -135,10 +137,10 @@ pub(crate) fn write_delta<'d>(
     };
     if let Some(change) = change {
         *prints = Some(OutPrints::new(
-            change.build,
-            base.generation(),
+            (change.build, base.generation()),
             plan.prints.clone(),
             plan.new_sym.clone(),
+            plan.file_prints.clone(),
         ));
     }
     let plan_ms = t.elapsed().as_millis() as u64;
@@ -202,10 +204,11 @@ impl<'d> Plan<'d> {
             ins: Vec::new(),
             changed: vec![false; data.symbols.len()],
             prints: Vec::new(),
+            file_prints: Vec::new(),
         };
         let budget = (plan.base_symbols as f64 * policy.max_fraction) as usize + policy.slack;
         let t = std::time::Instant::now();
-        plan.map_files(base);
+        plan.map_files(base, reuse);
         if plan.symbols.len() > budget {
             return None;
         }
@@ -233,22 +236,24 @@ impl<'d> Plan<'d> {
     /// Matches the data's files with the base's by path (both sorted): a file with the same hash and the
     /// same symbols (count, kinds and spans) keeps its base ids; every other data file goes into the delta,
     /// and every unmatched base file is dead.
-    fn map_files(&mut self, base: &DeltaBase) {
+    /// The files' fingerprints are carried from the plan before where `reuse` allows
+    /// ([`OutPrints::files`]; else every file's symbols are hashed on every core: Linux, 1.1 M symbols).
+    fn map_files(
+        &mut self,
+        base: &DeltaBase,
+        (kept, change): (Option<&OutPrints>, Option<&Renumbering>),
+    ) {
         let data = self.data;
         let data_starts = starts(
             data.files.len(),
             data.symbols.iter().map(|s| s.file.index()),
         );
-        // Every file's symbols hashed on every core (Linux: 1.1 M symbols an edit).
-        let prints: Vec<u64> = {
-            data_starts
-                .par_windows(2)
-                .map(|w| {
-                    let ours = &data.symbols[w[0] as usize..w[1] as usize];
-                    symbols_print(ours.iter().map(SymbolShape::of_record))
-                })
-                .collect()
+        let print = |f: usize| {
+            let ours = &data.symbols[data_starts[f] as usize..data_starts[f + 1] as usize];
+            symbols_print(ours.iter().map(SymbolShape::of_record))
         };
+        self.file_prints = OutPrints::files(kept, change, base, data.files.len(), print);
+        let prints = &self.file_prints;
         let mut kept = vec![false; base.files.len()];
         let mut b = 0;
         for (f, file) in data.files.iter().enumerate() {

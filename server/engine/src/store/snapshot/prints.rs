@@ -19,6 +19,9 @@ pub(crate) struct Renumbering {
     pub(crate) to: Vec<u32>,
     /// Symbol ids (now) whose out-edges may differ: the symbols of the files resolved again.
     pub(crate) fresh: Vec<Range<u32>>,
+    /// Those files (indexes in the file list, which a renumbering never changes); the changed files are
+    /// among them.
+    pub(crate) fresh_files: Vec<usize>,
 }
 
 /// [`Renumbering::to`] of a removed symbol.
@@ -38,6 +41,8 @@ pub(crate) struct OutPrints {
     base_generation: u64,
     prints: Vec<u64>,
     reader: Vec<SymbolId>,
+    /// The [`symbols_print`] of each data file's symbols.
+    files: Vec<u64>,
 }
 
 /// Past this share of stale symbols, every list is fingerprinted on every core instead.
@@ -55,14 +60,8 @@ impl OutPrints {
         out: &OutLists<'_>,
         reader: &[SymbolId],
     ) -> Vec<u64> {
-        let carried = match (kept, change) {
-            (Some(k), Some(c))
-                if k.build == c.from_build && k.base_generation == base.generation() =>
-            {
-                k.carried(c, out.data(), reader)
-            }
-            _ => None,
-        };
+        let carried =
+            usable(kept, change, base).and_then(|(k, c)| k.carried(c, out.data(), reader));
         let Some((mut prints, stale)) = carried else {
             return out.prints();
         };
@@ -121,19 +120,52 @@ impl OutPrints {
         Some((prints, stale))
     }
 
-    /// The prints of a plan (`prints` of `data` by the build numbered `build`, in `reader` ids over the
-    /// base of generation `base_generation`), for the next.
+    /// The [`symbols_print`] of each data file's symbols (`compute` fingerprints file `f`'s): carried
+    /// from `kept` where [`OutPrints::of`] carries, taken anew for the fresh files; every file's, on
+    /// every core, otherwise.
+    pub(crate) fn files(
+        kept: Option<&OutPrints>,
+        change: Option<&Renumbering>,
+        base: &DeltaBase,
+        files: usize,
+        compute: impl Fn(usize) -> u64 + Sync,
+    ) -> Vec<u64> {
+        match usable(kept, change, base).filter(|(k, _)| k.files.len() == files) {
+            Some((k, c)) => {
+                let mut prints = k.files.clone();
+                for &f in &c.fresh_files {
+                    prints[f] = compute(f);
+                }
+                prints
+            }
+            None => (0..files).into_par_iter().map(|f| compute(f)).collect(),
+        }
+    }
+
+    /// The prints of a plan (`prints` and `files` of `data` by the build numbered `build`, in `reader` ids
+    /// over the base of generation `base_generation`), for the next.
     pub(crate) fn new(
-        build: u64,
-        base_generation: u64,
+        (build, base_generation): (u64, u64),
         prints: Vec<u64>,
         reader: Vec<SymbolId>,
+        files: Vec<u64>,
     ) -> Self {
         OutPrints {
             build,
             base_generation,
             prints,
             reader,
+            files,
         }
     }
+}
+
+/// `kept` and `change` when `change` starts from the build `kept` was taken of, over the same `base`.
+fn usable<'a>(
+    kept: Option<&'a OutPrints>,
+    change: Option<&'a Renumbering>,
+    base: &DeltaBase,
+) -> Option<(&'a OutPrints, &'a Renumbering)> {
+    let (k, c) = (kept?, change?);
+    (k.build == c.from_build && k.base_generation == base.generation()).then_some((k, c))
 }
