@@ -421,12 +421,11 @@ pub(crate) fn build_incremental(
     let mut data = link_with(files, symbols, &offsets, &names, !carry, |resolver| {
         let (joint, table) = match previous {
             Some(old) => {
-                let (files, ranks, joined, change) =
-                    update(resolver, old, packed, changed, &mut resolved);
-                renumbering = Renumbering { build, ..change };
-                cached = files;
-                carried = carry.then_some(ranks);
-                joined
+                let up = update(resolver, old, packed, changed, &mut resolved);
+                renumbering = Renumbering { build, ..up.change };
+                cached = up.files;
+                carried = carry.then_some(up.ranks);
+                up.joined
             }
             None => {
                 cached = (0..files.len())
@@ -502,32 +501,22 @@ fn update(
     packed: &dyn RefSource,
     changed: &BTreeSet<String>,
     resolved: &mut usize,
-) -> (
-    Vec<Cached>,
-    (Vec<f32>, Vec<bool>),
-    (Joint, FlowTable),
-    Renumbering,
-) {
+) -> Updated {
     let t = std::time::Instant::now();
     let n = resolver.files.len();
     let mut dirty = vec![false; n];
-    let mut keys = HashSet::default();
-    // Per file whose layout changed: where each of its old symbols went.
-    let mut moves: HashMap<usize, Vec<Option<u32>>> = HashMap::default();
-    let mut changed_files = Vec::new();
-    for (fid, (r, f)) in resolver.files.iter().enumerate() {
-        if changed.contains(&r.path) {
-            dirty[fid] = true;
-            changed_files.push(fid);
-            let new = resolver.with_refs(fid, packed, |_, imports, _| Defs::of(f, imports));
-            if let Some(m) = Defs::changed_names(&old.files[fid].defs, &new, &mut keys) {
-                moves.insert(fid, m);
-            }
-        }
+    let Changed {
+        keys,
+        moves,
+        files: changed_files,
+    } = changed_definitions(resolver, &old.files, packed, changed);
+    for &f in &changed_files {
+        dirty[f] = true;
     }
     let shift = Shift::new(&old.offsets, resolver.offsets, old.symbols, &moves);
     let mut bounds = old.offsets.clone();
     bounds.push(SymbolId(old.symbols));
+    // Always there: `build_incremental` reuses only a resolution whose graph was handed back.
     let graph = old.graph.unwrap_or_else(|| rejoin::Graph {
         edges: Vec::new(),
         details: Vec::new(),
@@ -585,7 +574,55 @@ fn update(
         fresh,
         fresh_files,
     };
-    (files, ranks, joined, change)
+    Updated {
+        files,
+        ranks,
+        joined,
+        change,
+    }
+}
+
+/// What [`update`] gives: every file's resolution, the carried PageRank and which symbols to estimate,
+/// the joined graph and flow table, and how the ids moved.
+struct Updated {
+    files: Vec<Cached>,
+    ranks: (Vec<f32>, Vec<bool>),
+    joined: (Joint, FlowTable),
+    change: Renumbering,
+}
+
+/// The changed files' definitions against their last resolution ([`changed_definitions`]).
+struct Changed {
+    /// Keys of the names whose definitions changed.
+    keys: HashSet<u64>,
+    /// Per file whose layout changed: where each of its old symbols went.
+    moves: HashMap<usize, Vec<Option<u32>>>,
+    /// The changed files, ascending.
+    files: Vec<usize>,
+}
+
+/// The files whose path is in `changed`, the keys of the names whose definitions they changed (against
+/// their resolution in `old`), and per file whose layout changed where each of its old symbols went
+/// ([`Defs::changed_names`]).
+fn changed_definitions(
+    resolver: &Resolver,
+    old: &[Cached],
+    packed: &dyn RefSource,
+    changed: &BTreeSet<String>,
+) -> Changed {
+    let mut keys = HashSet::default();
+    let mut moves = HashMap::default();
+    let mut files = Vec::new();
+    for (fid, (r, f)) in resolver.files.iter().enumerate() {
+        if changed.contains(&r.path) {
+            files.push(fid);
+            let new = resolver.with_refs(fid, packed, |_, imports, _| Defs::of(f, imports));
+            if let Some(m) = Defs::changed_names(&old[fid].defs, &new, &mut keys) {
+                moves.insert(fid, m);
+            }
+        }
+    }
+    Changed { keys, moves, files }
 }
 
 /// Marks `dirty` the files whose resolution looked up one of `keys` (names whose definitions changed), and
@@ -615,7 +652,7 @@ fn invalidate(
     };
     // Only a symbol an edit removed can leave another file's edge dangling (Linux: every file's edges were
     // scanned, ~30 ms, for an edit that only added a function).
-    let any_lost = shift.to.contains(&LOST);
+    let any_lost = !shift.is_identity() && shift.to.contains(&LOST);
     for (fid, c) in files.iter().enumerate() {
         if !dirty[fid]
             && (looked_up(&c.lookups) || (any_lost && points_into(&c.out, |id| shift.lost(id))))

@@ -315,15 +315,15 @@ impl LiveModel {
         self.unpublished = true;
         report.symbols = data.symbols.len();
         report.edges = data.edges.len();
+        let change = self.resolution.as_ref().map(graph::Resolution::renumbering);
         let published = publish_edit(
             config,
             &mut data,
-            carried_ranks,
+            (carried_ranks, change),
             self.generation,
             &mut self.segments,
             &docs,
             &self.terms,
-            self.resolution.as_ref().map(graph::Resolution::renumbering),
         );
         if let Some(r) = self.resolution.as_mut() {
             // Whether or not the publish succeeded: the resolution matches the model either way.

@@ -228,12 +228,11 @@ fn deltas_enabled() -> bool {
 pub(crate) fn publish_edit(
     config: &Config,
     data: &mut IndexData,
-    carried_ranks: bool,
+    (carried_ranks, change): (bool, Option<&snapshot::Renumbering>),
     prev_gen: u64,
     segments: &mut snapshot::Segments,
     docs: &[&Doc],
     terms: &TermTable,
-    change: Option<&snapshot::Renumbering>,
 ) -> Result<u64, Error> {
     if !deltas_enabled() {
         *segments = snapshot::Segments::default();

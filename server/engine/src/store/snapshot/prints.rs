@@ -128,7 +128,7 @@ impl OutPrints {
         change: Option<&Renumbering>,
         base: &DeltaBase,
         files: usize,
-        compute: impl Fn(usize) -> u64 + Sync,
+        compute: impl Fn(usize) -> u64 + Sync + Send,
     ) -> Vec<u64> {
         match usable(kept, change, base).filter(|(k, _)| k.files.len() == files) {
             Some((k, c)) => {
@@ -138,7 +138,7 @@ impl OutPrints {
                 }
                 prints
             }
-            None => (0..files).into_par_iter().map(|f| compute(f)).collect(),
+            None => (0..files).into_par_iter().map(compute).collect(),
         }
     }
 
