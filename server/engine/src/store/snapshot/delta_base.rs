@@ -267,6 +267,11 @@ impl<'d> OutLists<'d> {
         prints
     }
 
+    /// Whether the data's edges are sorted by source (as a build leaves them; else hand-made data).
+    pub(crate) fn sorted(&self) -> bool {
+        self.sorted
+    }
+
     /// The data whose lists these are.
     pub(crate) fn data(&self) -> &'d IndexData {
         self.data

@@ -104,6 +104,8 @@ struct Plan<'d> {
     prints: Vec<u64>,
     /// The fingerprint of every data file's symbols.
     file_prints: Vec<u64>,
+    /// Whether the data's edges are sorted by source, as a build leaves them.
+    sorted_edges: bool,
 }
 
 /// Writes the delta segment of `data` (generation `data.generation`) over `base` under `index_dir` and
@@ -205,6 +207,7 @@ impl<'d> Plan<'d> {
             changed: vec![false; data.symbols.len()],
             prints: Vec::new(),
             file_prints: Vec::new(),
+            sorted_edges: false,
         };
         let budget = (plan.base_symbols as f64 * policy.max_fraction) as usize + policy.slack;
         let t = std::time::Instant::now();
@@ -314,6 +317,7 @@ impl<'d> Plan<'d> {
         (kept, change): (Option<&OutPrints>, Option<&Renumbering>),
     ) -> Vec<(SymbolId, Vec<Entry>)> {
         let out = OutLists::new(self.data, &self.new_sym);
+        self.sorted_edges = out.sorted();
         let mut lists = Vec::new();
         self.prints = OutPrints::of(kept, change, base, &out, &self.new_sym);
         for (i, &print) in self.prints.iter().enumerate() {
@@ -332,15 +336,30 @@ impl<'d> Plan<'d> {
 
     /// The in-edges the delta adds: every edge of a `changed` source, grouped by target (reader ids),
     /// each group sorted by (kind, source).
-    /// The edges are looked at on every core (Linux: 5.6 M an edit).
     fn added_in_lists(&self) -> Vec<(SymbolId, Vec<Entry>)> {
-        let mut added: Vec<(SymbolId, Entry)> = self
-            .data
-            .edges
-            .par_iter()
-            .enumerate()
-            .filter(|(_, e)| self.changed[e.src.index()])
-            .map(|(k, e)| {
+        let edges = &self.data.edges;
+        let of_changed: Vec<usize> = if self.sorted_edges {
+            // Each changed source's edges are one run of the sorted edges: found by a binary search
+            // rather than by a look at every edge (Linux: 5.6 M, ~30 ms an edit on two cores).
+            let sources: Vec<usize> = (0..self.changed.len())
+                .filter(|&i| self.changed[i])
+                .collect();
+            (sources.par_iter())
+                .flat_map_iter(|&i| {
+                    let from = edges.partition_point(|e| e.src.index() < i);
+                    (from..edges.len()).take_while(move |&k| edges[k].src.index() == i)
+                })
+                .collect()
+        } else {
+            (0..edges.len())
+                .into_par_iter()
+                .filter(|&k| self.changed[edges[k].src.index()])
+                .collect()
+        };
+        let mut added: Vec<(SymbolId, Entry)> = of_changed
+            .into_iter()
+            .map(|k| {
+                let e = &edges[k];
                 let entry = Entry {
                     other: self.new_sym[e.src.index()],
                     edge: k as u32,
