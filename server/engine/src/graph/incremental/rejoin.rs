@@ -244,7 +244,9 @@ fn foreign_edges(bounds: &[SymbolId], files: &[Cached]) -> Vec<EdgeRecord> {
 }
 
 /// The previous build's edges out of file order at the new ids and detail indexes (`details`: old index →
-/// new), sorted again when the ids moved past each other.
+/// new), sorted again when the ids moved past each other. Those from a removed symbol are dropped: they
+/// were in a fresh file's block, and one left in place would end the sorted order for [`block_starts`]
+/// (an edge to a removed symbol stays, so that its block differs).
 fn renumbered(
     mut others: Vec<EdgeRecord>,
     shift: &Shift,
@@ -252,6 +254,7 @@ fn renumbered(
     monotone: bool,
 ) -> Vec<EdgeRecord> {
     renumber_edges(&mut others, shift, Some(details));
+    others.retain(|e| e.src.0 != LOST);
     if !monotone {
         dedupe(&mut others);
     }
