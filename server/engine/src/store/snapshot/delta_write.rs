@@ -134,15 +134,16 @@ pub(crate) fn write_delta<'d>(
         return Ok(None);
     }
     let kept = prints.take();
-    let Some(plan) = Plan::new(base, data, search, policy, (kept.as_ref(), change)) else {
+    let Some(mut plan) = Plan::new(base, data, search, policy, (kept.as_ref(), change)) else {
         return Ok(None);
     };
     if let Some(change) = change {
+        // The fingerprints are not written: moved out (the reader ids are, and are copied).
         *prints = Some(OutPrints::new(
             (change.build, base.generation()),
-            plan.prints.clone(),
+            std::mem::take(&mut plan.prints),
             plan.new_sym.clone(),
-            plan.file_prints.clone(),
+            std::mem::take(&mut plan.file_prints),
         ));
     }
     let plan_ms = t.elapsed().as_millis() as u64;
@@ -239,6 +240,7 @@ impl<'d> Plan<'d> {
     /// Matches the data's files with the base's by path (both sorted): a file with the same hash and the
     /// same symbols (count, kinds and spans) keeps its base ids; every other data file goes into the delta,
     /// and every unmatched base file is dead.
+    ///
     /// The files' fingerprints are carried from the plan before where `reuse` allows
     /// ([`OutPrints::files`]; else every file's symbols are hashed on every core: Linux, 1.1 M symbols).
     fn map_files(
