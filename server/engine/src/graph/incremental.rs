@@ -394,6 +394,8 @@ pub(crate) fn build_incremental(
             && c.paths.iter().zip(files).all(|(p, (r, _))| *p == r.path)
     });
     let (symbols, offsets, replaced) = symbol_records_reusing(files, &mut previous, changed);
+    // There whenever `previous` is (see the filter above).
+    let graph = previous.as_mut().and_then(|p| p.graph.take());
     let kept_names = previous.as_mut().and_then(|p| p.names.take());
     let names = match (replaced, kept_names) {
         (Some(replaced), Some(mut names)) => {
@@ -415,14 +417,19 @@ pub(crate) fn build_incremental(
         from_build: 0,
         build,
         to: Vec::new(),
-        fresh: Vec::new(),
         fresh_files: Vec::new(),
     };
     let mut data = link_with(files, symbols, &offsets, &names, !carry, |resolver| {
-        let (joint, table) = match previous {
-            Some(old) => {
-                let up = update(resolver, old, packed, changed, &mut resolved);
-                renumbering = Renumbering { build, ..up.change };
+        let (joint, table) = match previous.zip(graph) {
+            Some((old, graph)) => {
+                let up = update(
+                    resolver,
+                    (old, graph, build),
+                    packed,
+                    changed,
+                    &mut resolved,
+                );
+                renumbering = up.change;
                 cached = up.files;
                 carried = carry.then_some(up.ranks);
                 up.joined
@@ -494,10 +501,11 @@ fn join_every_file(resolver: &Resolver, cached: &mut [Cached]) -> (Joint, FlowTa
 /// Every file's resolution for `resolver`'s files, reusing `old`'s for the files the `changed` paths do not
 /// invalidate, and the joined graph spliced from `old`'s ([`rejoin`]); `resolved` is set to how many files
 /// it resolved. Also `old`'s PageRank at the new ids, and which symbols need an estimate instead (those of
-/// the `changed` files and new ones). `old` has its graph ([`Resolution::keep_graph`]).
+/// the `changed` files and new ones). `old` comes with its graph ([`Resolution::keep_graph`]) and `build`,
+/// this build's number ([`next_build`]).
 fn update(
     resolver: &Resolver,
-    old: Resolution,
+    (old, graph, build): (Resolution, rejoin::Graph, u64),
     packed: &dyn RefSource,
     changed: &BTreeSet<String>,
     resolved: &mut usize,
@@ -516,12 +524,6 @@ fn update(
     let shift = Shift::new(&old.offsets, resolver.offsets, old.symbols, &moves);
     let mut bounds = old.offsets.clone();
     bounds.push(SymbolId(old.symbols));
-    // Always there: `build_incremental` reuses only a resolution whose graph was handed back.
-    let graph = old.graph.unwrap_or_else(|| rejoin::Graph {
-        edges: Vec::new(),
-        details: Vec::new(),
-        sites: Vec::new(),
-    });
     invalidate(
         &mut dirty,
         &old.files,
@@ -562,17 +564,11 @@ fn update(
     };
     let joined = rejoin::rejoin(resolver, packed, &mut files, &mut dirty, previous, &shift);
     *resolved = dirty.iter().filter(|d| **d).count();
-    let total = SymbolId::new(resolver.symbols.len());
-    let fresh_files: Vec<usize> = (0..n).filter(|&f| dirty[f]).collect();
-    let fresh = (fresh_files.iter())
-        .map(|&f| resolver.offsets[f].0..resolver.offsets.get(f + 1).unwrap_or(&total).0)
-        .collect();
     let change = Renumbering {
         from_build: old.renumbering.build,
-        build: 0,
+        build,
         to: shift.to,
-        fresh,
-        fresh_files,
+        fresh_files: (0..n).filter(|&f| dirty[f]).collect(),
     };
     Updated {
         files,

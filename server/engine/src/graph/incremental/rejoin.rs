@@ -220,7 +220,7 @@ fn block_range(edges: &[EdgeRecord], range: &Range<SymbolId>) -> Range<usize> {
 
 /// Where each file's block of `edges` (sorted by source) starts, `bounds` being each file's first symbol id
 /// and then the symbol count: file `f`'s edges are `starts[f]..starts[f + 1]`. One pass over the sources
-/// (a binary search per file missed the cache at every step: Linux, 56 k files).
+/// rather than a binary search per file (Linux: 56 k files over 63 k edges out of file order).
 fn block_starts(edges: &[EdgeRecord], bounds: &[SymbolId]) -> Vec<usize> {
     let mut starts = Vec::with_capacity(bounds.len());
     let mut at = 0;

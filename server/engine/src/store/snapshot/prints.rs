@@ -5,7 +5,6 @@
 use super::*;
 use crate::model::{IndexData, SymbolId};
 use rayon::prelude::*;
-use std::ops::Range;
 
 /// How a live graph build renumbered the symbols of the build before it, and which symbols' out-edges may
 /// differ from that build's (made by `graph::build_incremental`, which keeps every other block of edges as
@@ -17,10 +16,8 @@ pub(crate) struct Renumbering {
     pub(crate) build: u64,
     /// For each symbol id of the build before, its id now ([`GONE`]: removed).
     pub(crate) to: Vec<u32>,
-    /// Symbol ids (now) whose out-edges may differ: the symbols of the files resolved again.
-    pub(crate) fresh: Vec<Range<u32>>,
-    /// Those files (indexes in the file list, which a renumbering never changes); the changed files are
-    /// among them.
+    /// The files resolved again, whose symbols' out-edges may differ (indexes in the file list, which a
+    /// renumbering never changes); the changed files are among them.
     pub(crate) fresh_files: Vec<usize>,
 }
 
@@ -51,7 +48,7 @@ const MOST_STALE: usize = 8;
 impl OutPrints {
     /// The fingerprint of every data symbol's out-list (`out`; `reader` its reader ids): carried from
     /// `kept` through `change` where that build's plan was over the same `base`, taken anew for the
-    /// symbols whose out-edges may differ (`change.fresh`) and for the callers of kept symbols whose reader
+    /// symbols whose out-edges may differ (`change.fresh_files`) and for the callers of kept symbols whose reader
     /// id differs from the one `kept` had; every list's otherwise.
     pub(crate) fn of(
         kept: Option<&OutPrints>,
@@ -104,8 +101,11 @@ impl OutPrints {
                 any_moved |= moved[new];
             }
         }
-        for r in &change.fresh {
-            stale[r.start as usize..r.end as usize].fill(true);
+        for &f in &change.fresh_files {
+            // The symbols are numbered file by file.
+            let from = data.symbols.partition_point(|s| s.file.index() < f);
+            let to = data.symbols.partition_point(|s| s.file.index() <= f);
+            stale[from..to].fill(true);
         }
         if any_moved {
             let callers: Vec<usize> = (data.edges.par_iter())
