@@ -312,8 +312,16 @@ struct Target {
 }
 
 impl Edits {
-    fn new(root: &Path, syntax: &'static Syntax) -> Edits {
-        let mut files: Vec<String> = walk_ext(root, root, syntax.ext);
+    /// Edits of the files of `syntax`'s language that `data` (the index of `root`) holds: a file the index
+    /// skips (vendored, too large) would change nothing it publishes.
+    fn new(root: &Path, syntax: &'static Syntax, data: &leindex_engine::model::IndexData) -> Edits {
+        let ext = format!(".{}", syntax.ext);
+        let mut files: Vec<String> = data
+            .files
+            .iter()
+            .filter(|f| f.path.ends_with(&ext))
+            .map(|f| f.path.clone())
+            .collect();
         files.sort();
         Edits {
             root: root.to_path_buf(),
@@ -550,26 +558,6 @@ impl Started {
     }
 }
 
-fn walk_ext(root: &Path, dir: &Path, ext: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with('.'))
-        {
-            continue;
-        }
-        if path.is_dir() {
-            out.extend(walk_ext(root, &path, ext));
-        } else if path.extension().is_some_and(|e| e == ext) {
-            let rel = path.strip_prefix(root).unwrap();
-            out.push(rel.to_string_lossy().into_owned());
-        }
-    }
-    out
-}
-
 /// A live writer's updates resolve only the files an edit reaches and still publish the graph a fresh
 /// index of the same tree does: edit after edit around definitions other files use (renamed, defined a
 /// second time elsewhere, a new caller above them shifting their file's symbol ids, read elsewhere; in
@@ -607,8 +595,8 @@ fn edit_campaign(corpus: &str, syntax: &'static Syntax, rounds: usize) {
         ..
     } = started;
     let none = Overlay::new();
-    let mut edits = Edits::new(&root, syntax);
     let mut data = published(&live.index_dir);
+    let mut edits = Edits::new(&root, syntax, &data);
     let mut resolved = Vec::new();
     for round in 0..rounds {
         let (mut changed, mut what) = edits.apply(&data);
@@ -618,9 +606,9 @@ fn edit_campaign(corpus: &str, syntax: &'static Syntax, rounds: usize) {
             what = format!("{what}; {w}");
         }
         let what = format!("{corpus}: {what}");
-        let changes = Changes::Paths(changed.into_iter().collect());
+        let changes = Changes::Paths(changed.iter().cloned().collect());
         let report = model.update(&live, &lock, &changes, &none).unwrap();
-        assert!(report.published, "{what}: {report:?}");
+        assert!(report.published, "{what} ({changed:?}): {report:?}");
         pipeline::index(&fresh, &IndexOptions::default()).unwrap();
         let (a, b) = (published(&live.index_dir), published(&fresh.index_dir));
         eprintln!(

@@ -59,6 +59,7 @@ mod prints;
 mod publish;
 mod read;
 mod segment;
+mod stamp;
 mod validate;
 mod write;
 use delta::{BitSet, Delta};

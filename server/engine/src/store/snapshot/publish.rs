@@ -244,8 +244,9 @@ pub(crate) fn swap_current(index_dir: &Path, manifest: &Manifest) -> Result<()> 
     Ok(())
 }
 
-/// Best-effort removal of superseded segment files and stale temp files (see [`swap_current`]): a segment
-/// older than `current`'s generation goes unless `current` or `previous` names it.
+/// Best-effort removal of superseded segment files, their check stamps and stale temp files (see
+/// [`swap_current`]): a segment older than `current`'s generation goes unless `current` or `previous` names
+/// it.
 pub(crate) fn prune(snap_dir: &Path, current: &Manifest, previous: Option<&Manifest>) {
     let Ok(entries) = fs::read_dir(snap_dir) else {
         return;
@@ -264,10 +265,14 @@ pub(crate) fn prune(snap_dir: &Path, current: &Manifest, previous: Option<&Manif
                 && !previous.is_some_and(|p| p.names(&file_name))
         } else if name.starts_with(".tmp-") {
             is_dead_temp(name, &entry)
+        } else if let Some(segment) = name.strip_suffix(stamp::STAMP_SUFFIX) {
+            // A stamp whose segment is gone (pruned before, or later in this loop: then the next prune).
+            parse_segment_file_name(segment).is_some() && !snap_dir.join(segment).exists()
         } else {
             false
         };
         if remove {
+            stamp::remove(&path);
             match fs::remove_file(&path) {
                 Ok(()) => tracing::debug!(path = %path.display(), "pruned old snapshot file"),
                 Err(e) => {

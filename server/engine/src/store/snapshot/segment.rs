@@ -48,7 +48,8 @@ pub(crate) struct Segment {
 
 impl Segment {
     /// Maps the segment at `path` and checks its layout and CRCs (one pass over the file), and the content
-    /// of a base segment (a second pass).
+    /// of a base segment (a second pass) — unless a check stamp says this very file was checked so before
+    /// (see [`stamp`]), when the header and section table alone are checked. A whole check stamps the file.
     ///
     /// Errors: [`SnapshotError::Io`] when the file cannot be opened or mapped; [`SnapshotError::Version`]
     /// for another format version; [`SnapshotError::Corrupt`] for anything else. Never panics on any file
@@ -66,7 +67,9 @@ impl Segment {
 
     fn open_checked(path: &Path, check: bool) -> Result<Segment, SnapshotError> {
         let file = File::open(path).map_err(io_err(path))?;
-        let len = file.metadata().map_err(io_err(path))?.len();
+        // Taken before the checks, so a stamp recorded after them cannot vouch for a change made during them.
+        let meta = file.metadata().map_err(io_err(path))?;
+        let len = meta.len();
         let ck = Checker { path };
         // Check before mapping: zero-length files cannot be mapped portably.
         ck.ensure(len >= HEADER_SIZE as u64, || {
@@ -89,7 +92,8 @@ impl Segment {
             base_generation: header.base_generation,
             sections,
         };
-        if check {
+        let stamped = check && stamp::is_checked(path, &meta, header.header_crc);
+        if check && !stamped {
             // The CRC pass and the content checks read the file independently (the content checks never
             // panic on any bytes): on two cores, beside each other. A CRC mismatch is reported first.
             let (crcs, content) = rayon::join(
@@ -104,11 +108,17 @@ impl Segment {
             );
             crcs?;
             content?;
+            stamp::record(path, &meta, header.header_crc);
         }
         segment.release_pages();
         tracing::debug!(
             path = %path.display(),
             generation = segment.generation,
+            checked = match (check, stamped) {
+                (false, _) => "layout (written by this process)",
+                (true, true) => "layout (stamped)",
+                (true, false) => "whole",
+            },
             ms = t.elapsed().as_millis() as u64,
             "opened snapshot segment"
         );
