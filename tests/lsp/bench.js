@@ -9,7 +9,8 @@
 // textDocument/codeLens + resolve of every lens (resolves sent together, as VS Code does for visible lenses);
 // keystroke -> updated index (one-character edit renaming a function, then documentSymbol shows the new name:
 // round trip as the client sees it, and the server's own apply + incremental re-parse time from its debug
-// log); unsaved edit -> the edit is in a published generation (what every MCP bridge maps); server RSS.
+// log); unsaved edit -> the edit is in a published generation (what every MCP bridge maps: `CURRENT` changed
+// and workspace/symbol finds it there; also as found by polling workspace/symbol alone); server RSS.
 // Goals (issue 4): keystroke -> updated index <= 10 ms p99, edit -> snapshot visible <= 300 ms, codeLens +
 // resolve for a 2k-line file <= 20 ms, RSS <= 300 MB on django.
 'use strict';
@@ -109,22 +110,35 @@ async function bench(name) {
   conn.sendNotification(rpc.DidChangeTextDocumentNotification.type, {
     textDocument: { uri, version: ++version }, contentChanges: [{ text }],
   });
+  // Edit -> published: `CURRENT` (the manifest every bridge follows) read every 2 ms; at each change one
+  // workspace/symbol says whether that generation holds the edit. Polling workspace/symbol itself instead
+  // (the second figure, `polled`) keeps a core busy with searches beside the writer on large trees.
+  const manifest = path.join(root, '.leindex', 'CURRENT');
+  const readManifest = () => { try { return fs.readFileSync(manifest, 'utf8'); } catch { return ''; } };
   const edits = [];
+  const polled = [];
   for (let i = 0; i < 20; i++) {
     const fn = `leindex_bench_typed_${i}`;
+    const byPolling = i % 2 === 1;
+    let seen = readManifest();
     const t = Date.now();
     conn.sendNotification(rpc.DidChangeTextDocumentNotification.type, {
       textDocument: { uri, version: ++version },
       contentChanges: [{ range: { start: { line: endLine + i, character: 0 }, end: { line: endLine + i, character: 0 } },
         text: ext === '.rs' ? `\nfn ${fn}() {}` : `\ndef ${fn}(): pass` }],
     });
+    const holds = async () => (await conn.sendRequest(rpc.WorkspaceSymbolRequest.type, { query: fn })).some((s) => s.name === fn);
     for (;;) {
-      const found = await conn.sendRequest(rpc.WorkspaceSymbolRequest.type, { query: fn });
-      if (found.some((s) => s.name === fn)) break;
+      if (byPolling) {
+        if (await holds()) { polled.push(Date.now() - t); break; }
+      } else if (readManifest() !== seen) {
+        const at = Date.now();
+        seen = readManifest();
+        if (await holds()) { edits.push(at - t); break; }
+      }
       if (Date.now() - t > 30000) throw new Error(`edit ${fn} not indexed after 30 s`);
-      await sleep(5);
+      await sleep(byPolling ? 5 : 2);
     }
-    edits.push(Date.now() - t);
   }
   const st = await conn.sendRequest('leindex/status');
   console.log(`\n== ${name} (file ${path.relative(root, big.path)}: ${big.lines} lines, ${lenses.length} lenses)`);
@@ -136,7 +150,8 @@ async function bench(name) {
   } else {
     console.log('keystroke -> applied + re-parsed (server log): no timings in the server log (a server whose log names another target)');
   }
-  console.log(`unsaved edit -> in a published generation: p50 ${pct(edits, 50)} ms, p99 ${pct(edits, 99)} ms [goal <= 300 ms]`);
+  console.log(`unsaved edit -> in a published generation: p50 ${pct(edits, 50)} ms, p99 ${pct(edits, 99)} ms over ${edits.length} edits [goal <= 300 ms]`);
+  console.log(`  the same found by polling workspace/symbol every 5 ms: p50 ${pct(polled, 50)} ms, p99 ${pct(polled, 99)} ms over ${polled.length} edits`);
   console.log(`server RSS: ${(st.rssBytes / 2 ** 20).toFixed(0)} MiB [goal <= 300 MB on django]`);
   await stopServer(server);
   fs.rmSync(tmp, { recursive: true, force: true });
