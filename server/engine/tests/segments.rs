@@ -244,3 +244,21 @@ fn a_corrupt_or_truncated_delta_leaves_the_last_good_generation_served() {
         callers(&cur.snapshot, "repaired").is_some() && callers(&cur.snapshot, "bad1").is_some()
     );
 }
+
+/// A base a live writer publishes is checked whole on a thread of the writer once it has settled, which
+/// stamps it: the readers that map it next check its header only.
+#[cfg(unix)]
+#[test]
+fn a_live_writers_new_base_is_stamped_for_its_readers() {
+    let live = Live::start("segments-stamp");
+    let base = manifest(&live.config).base;
+    let stamp = base.with_file_name(format!(
+        "{}.checked",
+        base.file_name().unwrap().to_string_lossy()
+    ));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !stamp.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(stamp.exists(), "{} was not stamped", base.display());
+}

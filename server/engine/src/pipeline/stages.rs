@@ -180,7 +180,7 @@ fn next_generation(config: &Config, prev_gen: u64) -> u64 {
 
 /// Publishes `data` as generation `max(prev_gen, CURRENT's) + 1` in a new base segment, with the search
 /// index `search` when given (a parked one), else `data.search`, and the symbols' signatures and docs from
-/// `texts` when given.
+/// `texts` when given; the segment is checked whole and stamped a second later, on a thread of its own.
 pub(crate) fn publish(
     config: &Config,
     data: &mut IndexData,
@@ -192,12 +192,14 @@ pub(crate) fn publish(
     data.created_unix_ms = now_ms();
     let t = Instant::now();
     let data: &IndexData = data;
-    snapshot::write_snapshot_with(
+    let path = snapshot::write_snapshot_with(
         &config.index_dir,
         data,
         search.unwrap_or(&data.search),
         texts,
     )?;
+    // Stamped for the readers that map it next (a process that exits first leaves that to them).
+    snapshot::check_later(path);
     tracing::debug!(
         generation = data.generation,
         ms = t.elapsed().as_millis() as u64,

@@ -102,6 +102,7 @@ impl Merge {
         sync_dir(&snap_dir)?;
         crate::failpoint::crash_point!("merge.after_rename");
         let seg = Segment::open_written(&final_path)?;
+        stamp::check_later(final_path);
         Ok(base.remapped(Arc::new(seg)))
     }
 }

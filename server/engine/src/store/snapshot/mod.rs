@@ -60,6 +60,7 @@ mod publish;
 mod read;
 mod segment;
 mod stamp;
+pub(crate) use stamp::check_later;
 mod validate;
 mod write;
 use delta::{BitSet, Delta};
