@@ -657,13 +657,22 @@ fn invalidate(
         }
     }
     if any_lost {
-        let sources: Vec<SymbolId> = (graph.edges.par_iter().map(|e| (e.src, e.dst)))
-            .chain(graph.sites.par_iter().map(|s| (s.src, s.dst)))
-            .filter(|(_, dst)| shift.lost(*dst))
-            .map(|(src, _)| src)
+        // The edges are sorted by source: scanned (Linux: 5.6 M, ~20 ms); the sites by callee: each lost
+        // symbol's are one run (a scan of their 3.8 M took ~15 ms more).
+        let sources: Vec<SymbolId> = graph
+            .edges
+            .par_iter()
+            .filter(|e| shift.lost(e.dst))
+            .map(|e| e.src)
             .collect();
+        let site_sources = shift.lost_ids().flat_map(|dst| {
+            let from = graph.sites.partition_point(|s| s.dst < dst);
+            let to = graph.sites.partition_point(|s| s.dst <= dst);
+            graph.sites[from..to].iter().map(|s| s.src)
+        });
         for src in sources
             .into_iter()
+            .chain(site_sources)
             .chain(flows.users_of(|id| shift.lost(id)))
         {
             dirty[bounds.partition_point(|b| *b <= src) - 1] = true;
@@ -722,7 +731,9 @@ impl Shift {
         let identity = old == new && moves.is_empty();
         let runs = Shift::runs(&to);
         let lost = match to.iter().position(|&t| t == LOST) {
-            Some(first) => first as u32..to.iter().rposition(|&t| t == LOST).map_or(0, |l| l + 1) as u32,
+            Some(first) => {
+                first as u32..to.iter().rposition(|&t| t == LOST).map_or(0, |l| l + 1) as u32
+            }
             None => 0..0,
         };
         Shift {
@@ -790,6 +801,14 @@ impl Shift {
     /// Whether the edit removed any symbol.
     fn any_lost(&self) -> bool {
         !self.lost.is_empty()
+    }
+
+    /// The old ids of the symbols the edit removed, ascending.
+    fn lost_ids(&self) -> impl Iterator<Item = SymbolId> + '_ {
+        self.lost
+            .clone()
+            .filter(|&id| self.to[id as usize] == LOST)
+            .map(SymbolId)
     }
 
     /// The new id of old id `id` (of a symbol that is not [`Shift::lost`]).
