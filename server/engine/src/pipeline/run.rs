@@ -494,6 +494,16 @@ impl Published<'_> {
         )?;
         drop(parked_search);
         loaded.parked_texts = None;
+        if !one_shot {
+            // A live writer stamps its base for the readers that map it next (`snapshot::check_later`); a
+            // one-shot index exits first and leaves that to them.
+            snapshot::check_later(
+                self.config
+                    .index_dir
+                    .join(crate::layout::SNAPSHOT_DIR)
+                    .join(snapshot::snapshot_file_name(data.generation)),
+            );
+        }
         self.report.generation = data.generation;
         self.report.published = true;
         self.report.symbols = data.symbols.len();

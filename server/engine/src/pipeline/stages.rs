@@ -180,7 +180,7 @@ fn next_generation(config: &Config, prev_gen: u64) -> u64 {
 
 /// Publishes `data` as generation `max(prev_gen, CURRENT's) + 1` in a new base segment, with the search
 /// index `search` when given (a parked one), else `data.search`, and the symbols' signatures and docs from
-/// `texts` when given; the segment is checked whole and stamped a second later, on a thread of its own.
+/// `texts` when given.
 pub(crate) fn publish(
     config: &Config,
     data: &mut IndexData,
@@ -192,14 +192,12 @@ pub(crate) fn publish(
     data.created_unix_ms = now_ms();
     let t = Instant::now();
     let data: &IndexData = data;
-    let path = snapshot::write_snapshot_with(
+    snapshot::write_snapshot_with(
         &config.index_dir,
         data,
         search.unwrap_or(&data.search),
         texts,
     )?;
-    // Stamped for the readers that map it next (a process that exits first leaves that to them).
-    snapshot::check_later(path);
     tracing::debug!(
         generation = data.generation,
         ms = t.elapsed().as_millis() as u64,
@@ -303,6 +301,7 @@ fn publish_base(
         .index_dir
         .join(crate::layout::SNAPSHOT_DIR)
         .join(snapshot::snapshot_file_name(data.generation));
+    snapshot::check_later(path.clone());
     segments.base = snapshot::Segment::open_written(&path)
         .map_err(
             |e| tracing::debug!(error = %e, "cannot map the new base; the next edit writes a base"),
