@@ -38,6 +38,12 @@ pub(crate) struct Resolution {
     /// That build's PageRank by symbol id (scaled as [`pagerank`]'s): a whole PageRank, or one carried over
     /// edits ([`estimate_pagerank`]) and refreshed by the publish of a base ([`Resolution::keep_records`]).
     ranks: Vec<f32>,
+    /// What every symbol gets in a step of the power iteration at `ranks` ([`estimate_base`]): computed
+    /// by the first build that carries `ranks` after a whole PageRank, then carried with them.
+    rank_base: Option<f32>,
+    /// That build's caller and callee counts by symbol id (`[callers, callees]`, [`counts`]), which the
+    /// next build patches where its splice changed edges ([`patch_counts`]).
+    counts: Vec<[u32; 2]>,
     /// That build's name indexes, spliced by the next build when it splices the records.
     names: Option<SymbolNames>,
     /// That build's edges out of file order and every file's uses, for the next build's splice
@@ -72,7 +78,14 @@ impl Resolution {
     /// Their PageRank becomes the one the next build carries over (a base's publish computes it whole).
     pub(crate) fn keep_records(&mut self, records: Vec<SymbolRecord>) {
         if records.len() == self.symbols as usize {
-            self.ranks = records.iter().map(|r| r.pagerank).collect();
+            let same = self.ranks.len() == records.len()
+                && (records.iter().zip(&self.ranks))
+                    .all(|(r, k)| r.pagerank.to_bits() == k.to_bits());
+            if !same {
+                // A whole PageRank (a base's publish): the base of the estimate is computed again.
+                self.ranks = records.iter().map(|r| r.pagerank).collect();
+                self.rank_base = None;
+            }
             self.records = records;
         }
     }
@@ -410,7 +423,9 @@ pub(crate) fn build_incremental(
     let carry = previous
         .as_ref()
         .is_some_and(|p| p.ranks.len() == p.symbols as usize);
-    let mut carried: Option<(Vec<f32>, Vec<bool>)> = None;
+    let mut carried: Option<Vec<f32>> = None;
+    let mut added = Vec::new();
+    let rank_base = previous.as_ref().and_then(|p| p.rank_base);
     let (mut others, mut flows) = (Vec::new(), FlowTable::default());
     let build = next_build();
     let mut renumbering = Renumbering {
@@ -419,8 +434,8 @@ pub(crate) fn build_incremental(
         to: Vec::new(),
         fresh_files: Vec::new(),
     };
-    let mut data = link_with(files, symbols, &offsets, &names, !carry, |resolver| {
-        let (joint, table) = match previous.zip(graph) {
+    let (mut data, counts) = link_with(files, symbols, &offsets, &names, !carry, |resolver| {
+        let (joint, table, counts) = match previous.zip(graph) {
             Some((old, graph)) => {
                 let up = update(
                     resolver,
@@ -432,32 +447,48 @@ pub(crate) fn build_incremental(
                 renumbering = up.change;
                 cached = up.files;
                 carried = carry.then_some(up.ranks);
-                up.joined
+                added = up.added;
+                let (joint, table) = up.joined;
+                (joint, table, up.counts)
             }
             None => {
                 cached = (0..files.len())
                     .map(|fid| resolver.resolve_cached(fid, packed))
                     .collect();
-                join_every_file(resolver, &mut cached)
+                let (joint, table) = join_every_file(resolver, &mut cached);
+                (joint, table, None)
             }
         };
         others = joint.others;
         flows = table;
-        (joint.edges, joint.details, joint.sites)
+        Resolved {
+            edges: joint.edges,
+            details: joint.details,
+            sites: joint.sites,
+            counts,
+        }
     });
-    if let Some((mut ranks, fresh)) = carried.take() {
-        let t = std::time::Instant::now();
-        estimate_pagerank(&mut ranks, &fresh, &data.edges);
-        data.symbols
-            .par_iter_mut()
-            .zip(&ranks)
-            .for_each(|(s, r)| s.pagerank = *r);
-        tracing::debug!(
-            estimated = fresh.iter().filter(|f| **f).count(),
-            ms = t.elapsed().as_millis() as u64,
-            "PageRank carried over"
-        );
-    }
+    let mut kept_base = None;
+    let ranks = match carried.take() {
+        Some(mut ranks) => {
+            let t = std::time::Instant::now();
+            let base = rank_base.unwrap_or_else(|| estimate_base(&ranks, &data.edges));
+            let new = ranks.iter().filter(|r| r.is_nan()).count();
+            estimate_pagerank(&mut ranks, &added, &data.edges, base);
+            data.symbols
+                .par_iter_mut()
+                .zip(&ranks)
+                .for_each(|(s, r)| s.pagerank = *r);
+            tracing::debug!(
+                estimated = new,
+                ms = t.elapsed().as_millis() as u64,
+                "PageRank carried over"
+            );
+            kept_base = Some(base);
+            ranks
+        }
+        None => data.symbols.iter().map(|s| s.pagerank).collect(),
+    };
     *cache = Some(Resolution {
         paths: files.iter().map(|(r, _)| r.path.clone()).collect(),
         offsets,
@@ -465,7 +496,9 @@ pub(crate) fn build_incremental(
         files: cached,
         resolved,
         records: Vec::new(),
-        ranks: data.symbols.iter().map(|s| s.pagerank).collect(),
+        ranks,
+        rank_base: kept_base,
+        counts,
         names: Some(names),
         others,
         flows,
@@ -533,7 +566,7 @@ fn update(
         &bounds,
     );
     let invalidated_ms = t.elapsed().as_millis() as u64;
-    let ranks = shift.carry(&old.ranks, resolver, &changed_files);
+    let (ranks, mut counts) = shift.carry(&old.ranks, &old.counts, resolver.symbols.len());
     let reused = dirty.iter().filter(|d| !**d).count();
     let mut files = old.files;
     if !shift.is_identity() {
@@ -562,7 +595,11 @@ fn update(
         flows: old.flows,
         bounds,
     };
-    let joined = rejoin::rejoin(resolver, packed, &mut files, &mut dirty, previous, &shift);
+    let (joint, flows, spliced) =
+        rejoin::rejoin(resolver, packed, &mut files, &mut dirty, previous, &shift);
+    if let Some(counts) = counts.as_mut() {
+        patch_counts(counts, &spliced.removed, &spliced.added);
+    }
     *resolved = dirty.iter().filter(|d| **d).count();
     let change = Renumbering {
         from_build: old.renumbering.build,
@@ -573,16 +610,21 @@ fn update(
     Updated {
         files,
         ranks,
-        joined,
+        counts,
+        added: spliced.added,
+        joined: (joint, flows),
         change,
     }
 }
 
-/// What [`update`] gives: every file's resolution, the carried PageRank and which symbols to estimate,
+/// What [`update`] gives: every file's resolution, the carried PageRank (NaN for a new symbol), the
+/// caller and callee counts patched (none when the build before kept none), the edges the splice put in,
 /// the joined graph and flow table, and how the ids moved.
 struct Updated {
     files: Vec<Cached>,
-    ranks: (Vec<f32>, Vec<bool>),
+    ranks: Vec<f32>,
+    counts: Option<Vec<[u32; 2]>>,
+    added: Vec<EdgeRecord>,
     joined: (Joint, FlowTable),
     change: Renumbering,
 }
@@ -824,30 +866,32 @@ impl Shift {
         })
     }
 
-    /// `ranks` (by old id) at the new ids (NaN for a new symbol), and which new ids are to be estimated
-    /// again: new symbols, and every symbol of the `changed` files (by file index in `resolver`), whose
-    /// callers may have changed. Empty `ranks` carries nothing.
+    /// `ranks` and `counts` (by old id) at the `total` new ids: NaN and no callers or callees for a new
+    /// symbol. Empty `ranks` carries nothing; `counts` are carried only when there is one per old id.
+    /// Kept symbols of an edited file keep their rank too: their callers are in other files, which an edit
+    /// of this one leaves as they were (the whole PageRank of the next base brings every change in).
     fn carry(
         &self,
         ranks: &[f32],
-        resolver: &Resolver,
-        changed: &[usize],
-    ) -> (Vec<f32>, Vec<bool>) {
-        let total = resolver.symbols.len();
+        counts: &[[u32; 2]],
+        total: usize,
+    ) -> (Vec<f32>, Option<Vec<[u32; 2]>>) {
         let mut carried = vec![f32::NAN; total];
-        let mut fresh = vec![true; total];
         for (&to, &rank) in self.to.iter().zip(ranks) {
             if to != LOST {
                 carried[to as usize] = rank;
-                fresh[to as usize] = false;
             }
         }
-        for &fid in changed {
-            let start = resolver.offsets[fid].index();
-            let end = resolver.offsets.get(fid + 1).map_or(total, |o| o.index());
-            fresh[start..end].fill(true);
-        }
-        (carried, fresh)
+        let counts = (counts.len() == self.to.len()).then(|| {
+            let mut carried = vec![[0; 2]; total];
+            for (&to, &c) in self.to.iter().zip(counts) {
+                if to != LOST {
+                    carried[to as usize] = c;
+                }
+            }
+            carried
+        });
+        (carried, counts)
     }
 
     fn apply(&self, out: &mut FileOut) {

@@ -155,30 +155,52 @@ fn link(
 ) -> IndexData {
     let names = SymbolNames::new(&symbols);
     link_with(files, symbols, &offsets, &names, true, |r| {
-        r.resolve(packed, parallel)
+        let (edges, details, sites) = r.resolve(packed, parallel);
+        Resolved {
+            edges,
+            details,
+            sites,
+            counts: None,
+        }
     })
+    .0
 }
 
-/// [`link`] with the resolution step given: `resolve` yields the edges (sorted and deduplicated), details
-/// and sites as [`Resolver::resolve`] does; `names` index `symbols`. PageRank is left 0 unless
-/// `whole_pagerank` (the caller fills it in); caller and callee counts are always computed.
+/// What the resolution step of [`link_with`] gives: the edges (sorted and deduplicated), details and sites
+/// as [`Resolver::resolve`] does, and the symbols' caller and callee counts when it knows them already
+/// (as [`counts`] would give them: a live edit patches the build before's, [`patch_counts`]).
+struct Resolved {
+    edges: Vec<EdgeRecord>,
+    details: Vec<String>,
+    sites: Vec<CallSite>,
+    counts: Option<Vec<[u32; 2]>>,
+}
+
+/// [`link`] with the resolution step given ([`Resolved`]); `names` index `symbols`. PageRank is left 0
+/// unless `whole_pagerank` (the caller fills it in); caller and callee counts are computed unless the
+/// resolution step gave them, and returned beside the data (`[callers, callees]` by symbol id).
 fn link_with(
     files: &[(&FileRecord, &FileFacts)],
     mut symbols: Vec<SymbolRecord>,
     offsets: &[SymbolId],
     names: &SymbolNames,
     whole_pagerank: bool,
-    resolve: impl FnOnce(&Resolver) -> (Vec<EdgeRecord>, Vec<String>, Vec<CallSite>),
-) -> IndexData {
+    resolve: impl FnOnce(&Resolver) -> Resolved,
+) -> (IndexData, Vec<[u32; 2]>) {
     let t = std::time::Instant::now();
     let resolver = Resolver::new(files, &symbols, offsets, names);
     let tables_ms = t.elapsed().as_millis() as u64;
-    let (mut edges, details, sites) = resolve(&resolver);
+    let Resolved {
+        mut edges,
+        details,
+        sites,
+        counts: given,
+    } = resolve(&resolver);
     drop(resolver);
     let resolve_ms = t.elapsed().as_millis() as u64;
     let details = used_details(&mut edges, details);
     let details_ms = t.elapsed().as_millis() as u64;
-    let (callers, callees) = counts(symbols.len(), &edges);
+    let counts = given.unwrap_or_else(|| counts(symbols.len(), &edges));
     let counts_ms = t.elapsed().as_millis() as u64;
     let pagerank = if whole_pagerank {
         rank::pagerank(symbols.len(), &edges)
@@ -195,10 +217,9 @@ fn link_with(
     );
     symbols.par_iter_mut().enumerate().for_each(|(i, s)| {
         s.pagerank = pagerank[i];
-        s.callers = callers[i];
-        s.callees = callees[i];
+        [s.callers, s.callees] = counts[i];
     });
-    IndexData {
+    let data = IndexData {
         generation: 0,
         created_unix_ms: 0,
         files: files.iter().map(|(r, _)| (*r).clone()).collect(),
@@ -207,7 +228,8 @@ fn link_with(
         details,
         sites,
         search: Default::default(),
-    }
+    };
+    (data, counts)
 }
 
 /// Keeps the details (sorted, distinct) that some edge still uses after the dedupe and renumbers the
