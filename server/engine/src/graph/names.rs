@@ -2,6 +2,7 @@
 
 use crate::model::{ImportFact, SymbolId, SymbolRecord};
 use foldhash::HashMap;
+use std::ops::Range;
 
 /// Symbol ids grouped by a name (a symbol's name, or its qualified name): one array of ids, one run per
 /// name, and a map from each name's 128-bit key ([`NameIndex::key`]) to its run. The index owns no text and
@@ -70,21 +71,84 @@ impl NameIndex {
     /// The index after an edit that replaced, for each of `replaced` (ascending, disjoint ranges of the old
     /// ids), its symbols with the `new` symbols of the same position: `replaced[k]` by `new[k]` (ids of the
     /// new numbering; `key` gives a new symbol's name). Every other symbol keeps its name, in order.
+    ///
+    /// Only the runs of the names removed or added are merged again; the others are copied as they were,
+    /// their ids moved past the replaced ranges (Linux, one file changed: ~13–30 ms for the counting sort
+    /// of every symbol it replaces, [`NameIndex::regroup`]).
     pub(crate) fn splice(
         &mut self,
-        replaced: &[(std::ops::Range<usize>, std::ops::Range<usize>)],
+        replaced: &[(Range<usize>, Range<usize>)],
         symbols: &[SymbolRecord],
         key: impl Fn(&SymbolRecord) -> &str,
     ) {
-        for (old, new) in replaced.iter().rev() {
+        // The runs whose ids change: those of the removed symbols and of the added ones.
+        let mut touched: Vec<u32> = Vec::new();
+        let mut added: Vec<(u32, SymbolId)> = Vec::new();
+        let mut new_runs: Vec<Vec<u32>> = Vec::with_capacity(replaced.len());
+        for (old, new) in replaced {
+            touched.extend_from_slice(&self.of_symbol[old.clone()]);
             let runs: Vec<u32> = symbols[new.clone()]
                 .iter()
                 .map(|s| self.run_of(key(s)))
                 .collect();
+            added.extend(
+                (runs.iter())
+                    .zip(new.clone())
+                    .map(|(&r, id)| (r, SymbolId::new(id))),
+            );
+            new_runs.push(runs);
+        }
+        for ((old, _), runs) in replaced.iter().zip(new_runs).rev() {
             self.of_symbol.splice(old.clone(), runs);
         }
         debug_assert_eq!(self.of_symbol.len(), symbols.len());
-        self.regroup();
+        touched.extend(added.iter().map(|(r, _)| *r));
+        touched.sort_unstable();
+        touched.dedup();
+        added.sort_unstable();
+        self.regroup_spliced(&Moved::new(replaced), &touched, &added);
+    }
+
+    /// [`NameIndex::regroup`] after a splice, from the runs as they were: each run not `touched` copied with
+    /// its ids moved, each touched one merged from its kept ids and its `added` ids (`(run, new id)`,
+    /// sorted).
+    fn regroup_spliced(&mut self, moved: &Moved, touched: &[u32], added: &[(u32, SymbolId)]) {
+        let old_runs = self.starts.len().saturating_sub(1);
+        let runs = self.runs.len();
+        let start = |r: usize| self.starts.get(r.min(old_runs)).map_or(0, |&s| s as usize);
+        let mut ids = Vec::with_capacity(self.of_symbol.len());
+        let mut starts = Vec::with_capacity(runs + 1);
+        let (mut r, mut next_touched, mut next_added) = (0, touched.iter().peekable(), 0);
+        while r < runs {
+            let until = next_touched.peek().map_or(runs, |&&t| t as usize);
+            if until > r {
+                // Untouched runs: their positions move by one amount, their ids past the replaced ranges.
+                let (a, b) = (start(r), start(until));
+                let by = ids.len() as isize - a as isize;
+                starts.extend((r..until).map(|k| (start(k) as isize + by) as u32));
+                ids.extend(self.ids[a..b].iter().map(|&id| moved.id(id)));
+                r = until;
+                continue;
+            }
+            next_touched.next();
+            starts.push(ids.len() as u32);
+            let kept = self.ids[start(r)..start(r + 1)]
+                .iter()
+                .filter(|id| !moved.replaced(**id))
+                .map(|&id| moved.id(id));
+            let end = next_added + added[next_added..].partition_point(|(a, _)| *a as usize == r);
+            let new = added[next_added..end].iter().map(|(_, id)| *id);
+            next_added = end;
+            // Both ascending in the new numbering: merged.
+            let mut merged: Vec<SymbolId> = kept.chain(new).collect();
+            merged.sort_unstable();
+            ids.extend(merged);
+            r += 1;
+        }
+        starts.push(ids.len() as u32);
+        debug_assert_eq!(ids.len(), self.of_symbol.len());
+        self.starts = starts;
+        self.ids = ids;
     }
 
     /// The ids of the symbols with this name, ascending; empty when there are none.
@@ -96,6 +160,40 @@ impl NameIndex {
                 &self.ids[a as usize..b as usize]
             }
             None => &[],
+        }
+    }
+}
+
+/// How a splice moved the ids of the symbols it kept: an old id past a replaced range moves by how much the
+/// ranges before it grew or shrank.
+struct Moved {
+    /// Per replaced range: its old ids and the move of the ids after it (the ranges up to it summed).
+    ranges: Vec<(Range<u32>, i64)>,
+}
+
+impl Moved {
+    fn new(replaced: &[(Range<usize>, Range<usize>)]) -> Moved {
+        let mut by = 0i64;
+        let ranges = (replaced.iter())
+            .map(|(old, new)| {
+                by += new.len() as i64 - old.len() as i64;
+                (old.start as u32..old.end as u32, by)
+            })
+            .collect();
+        Moved { ranges }
+    }
+
+    /// Whether old id `id` was one of a replaced range's.
+    fn replaced(&self, id: SymbolId) -> bool {
+        let k = self.ranges.partition_point(|(r, _)| r.end <= id.0);
+        self.ranges.get(k).is_some_and(|(r, _)| r.contains(&id.0))
+    }
+
+    /// The new id of old id `id` (not [`Moved::replaced`]).
+    fn id(&self, id: SymbolId) -> SymbolId {
+        match self.ranges.partition_point(|(r, _)| r.end <= id.0) {
+            0 => id,
+            k => SymbolId((id.0 as i64 + self.ranges[k - 1].1) as u32),
         }
     }
 }
@@ -249,4 +347,82 @@ pub(crate) fn ends_with(hay: &[&str], needle: &[&str]) -> bool {
 
 pub(crate) fn contains_run(hay: &[&str], needle: &[&str]) -> bool {
     needle.len() <= hay.len() && hay.windows(needle.len()).any(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{FileId, SymbolKind};
+
+    fn symbol(name: &str) -> SymbolRecord {
+        SymbolRecord {
+            file: FileId::new(0),
+            name: name.to_string(),
+            qualified_name: format!("q::{name}"),
+            kind: SymbolKind::Function,
+            parent: SymbolId::NONE,
+            byte_start: 0,
+            byte_end: 0,
+            line_start: 0,
+            line_end: 0,
+            signature: String::new(),
+            doc: String::new(),
+            complexity: 0,
+            loc: 0,
+            pagerank: 0.0,
+            callers: 0,
+            callees: 0,
+        }
+    }
+
+    /// A spliced index gives every name the ids an index built anew over the same symbols does: ranges
+    /// replaced by longer, shorter and empty ones, at the start, the middle and the end, with names kept,
+    /// dropped and new.
+    #[test]
+    fn a_spliced_index_answers_as_one_built_anew() {
+        let mut seed = 11u64;
+        let mut next = |n: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((seed >> 33) as usize) % n.max(1)
+        };
+        for case in 0..300 {
+            let len = next(40);
+            let mut names: Vec<String> = (0..len).map(|_| format!("n{}", next(12))).collect();
+            let mut index =
+                NameIndex::new(&names.iter().map(|n| symbol(n)).collect::<Vec<_>>(), |s| {
+                    s.name.as_str()
+                });
+            let (mut replaced, mut at, mut moved) = (Vec::new(), 0usize, 0isize);
+            let mut spliced: Vec<String> = Vec::new();
+            while at <= len && replaced.len() < 3 && next(4) > 0 {
+                let start = at + next(len + 1 - at);
+                let end = start + next((len + 1 - start).min(6));
+                let fresh: Vec<String> = (0..next(6))
+                    .map(|_| format!("n{}", next(16) + case % 3))
+                    .collect();
+                spliced.extend_from_slice(&names[at..start]);
+                let new_start = (start as isize + moved) as usize;
+                moved += fresh.len() as isize - (end - start) as isize;
+                replaced.push((start..end, new_start..new_start + fresh.len()));
+                spliced.extend(fresh);
+                at = end;
+            }
+            spliced.extend_from_slice(&names[at.min(len)..]);
+            let symbols: Vec<SymbolRecord> = spliced.iter().map(|n| symbol(n)).collect();
+            index.splice(&replaced, &symbols, |s| s.name.as_str());
+            let anew = NameIndex::new(&symbols, |s| s.name.as_str());
+            for n in 0..20 {
+                let name = format!("n{n}");
+                assert_eq!(
+                    index.get(&name),
+                    anew.get(&name),
+                    "case {case}: {name} after {replaced:?}"
+                );
+            }
+            names = spliced;
+            assert_eq!(index.ids.len(), names.len());
+        }
+    }
 }
