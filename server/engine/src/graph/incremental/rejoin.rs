@@ -84,10 +84,16 @@ pub(super) fn rejoin(
         gone: &gone,
         monotone,
     };
-    let (others, sites) = rayon::join(
-        || renumbering.others(&mut flows, files, fresh, (&bounds, old_others)),
+    let ((others, others_ms), (sites, sites_ms)) = rayon::join(
+        || {
+            let others = renumbering.others(&mut flows, files, fresh, (&bounds, old_others));
+            (others, t.elapsed().as_millis() as u64)
+        },
         // Sites of the files resolved again for their edges out of file order are theirs as before.
-        || resplice_sites(sites, files, fresh, &renumbering),
+        || {
+            let sites = resplice_sites(sites, files, fresh, &renumbering);
+            (sites, t.elapsed().as_millis() as u64)
+        },
     );
     let joined_ms = t.elapsed().as_millis() as u64;
     let again = differing_files(&others.0, &others.1, &bounds, fresh);
@@ -126,6 +132,8 @@ pub(super) fn rejoin(
     tracing::debug!(
         rebuilt,
         again = again.len(),
+        others_ms,
+        sites_ms,
         joined_ms,
         renumbered_ms,
         ms = t.elapsed().as_millis() as u64,
@@ -299,6 +307,10 @@ fn renumber_edges(edges: &mut [EdgeRecord], shift: &Shift, details: Option<&[u32
 
 /// The previous build's `sites` (sorted, its ids) without those whose source `renumbering` says is gone
 /// (the fresh files' symbols, by old id), renumbered, with the `fresh` files' sites merged in.
+///
+/// The sites are renumbered on every core, noting where the gone ones are; dropping those and merging the
+/// new ones in is then one pass of block moves ([`drop_and_merge`]) rather than a pass that looks at each
+/// site twice (Linux: 3.8 M sites, ~45 ms an edit before).
 fn resplice_sites(
     mut sites: Vec<CallSite>,
     files: &[Cached],
@@ -309,25 +321,97 @@ fn resplice_sites(
     for f in (0..files.len()).filter(|&f| fresh[f]) {
         new.extend_from_slice(&files[f].out.sites);
     }
-    // Renumbered on every core, the sites of fresh files marked; then dropped in one pass.
-    const DROPPED: SymbolId = SymbolId(LOST);
     let (shift, gone) = (renumbering.shift, renumbering.gone);
-    sites.par_iter_mut().for_each(|s| {
-        if gone[s.src.index()] {
-            s.src = DROPPED;
-        } else {
+    let dropped: Vec<usize> = (sites.par_iter_mut().enumerate())
+        .filter_map(|(i, s)| {
+            if gone[s.src.index()] {
+                return Some(i);
+            }
             s.src = shift.id(s.src);
             s.dst = shift.id(s.dst);
-        }
-    });
-    sites.retain(|s| s.src != DROPPED);
+            None
+        })
+        .collect();
     sites::finish(&mut new);
-    let key = |s: &CallSite| (s.dst, s.src, s.line, s.col, s.len);
-    dedupe::merge_from_back(&mut sites, &new, |a, b| key(a) > key(b));
-    if !renumbering.monotone {
+    if renumbering.monotone {
+        drop_and_merge(&mut sites, &dropped, new, |s| {
+            (s.dst, s.src, s.line, s.col, s.len)
+        });
+    } else {
+        // Kept ids moved past each other: the kept sites are out of order, and sorted again.
+        for &i in dropped.iter().rev() {
+            sites.swap_remove(i);
+        }
+        sites.extend(new);
         sites::finish(&mut sites);
     }
     sites
+}
+
+/// `items` (sorted by `key`) without the items at `dropped` (ascending indexes; their keys are not looked
+/// at) and with `new` (sorted by `key`) merged in, each after the kept items of equal key: in place, by one
+/// [`splice_blocks`]. Each new item's place is found by a binary search over the kept items, reached past
+/// the dropped ones through `dropped` itself.
+fn drop_and_merge<T: Copy, K: Ord>(
+    items: &mut Vec<T>,
+    dropped: &[usize],
+    new: Vec<T>,
+    key: impl Fn(&T) -> K,
+) {
+    // The `c`-th kept item is at `c + k`, `k` the number of dropped items before it: those `dropped[j]`
+    // with `dropped[j] - j <= c` (how many kept items precede `dropped[j]`, ascending in `j`).
+    let at = |c: usize| {
+        let (mut lo, mut hi) = (0, dropped.len());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if dropped[mid] - mid <= c {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        c + lo
+    };
+    let kept = items.len() - dropped.len();
+    let place = |x: &T| {
+        let k = key(x);
+        let (mut lo, mut hi) = (0, kept);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if key(&items[at(mid)]) <= k {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        // Before the kept item it precedes (or at the end).
+        if lo == kept { items.len() } else { at(lo) }
+    };
+    let places: Vec<usize> = new.iter().map(place).collect();
+    // One block per position: the new items placed before it, replacing it when it is dropped.
+    let mut blocks: Vec<(Range<usize>, Vec<T>)> = Vec::new();
+    let (mut d, mut n) = (0, 0);
+    while d < dropped.len() || n < new.len() {
+        let p = match (dropped.get(d), places.get(n)) {
+            (Some(&a), Some(&b)) => a.min(b),
+            (Some(&a), None) => a,
+            (None, Some(&b)) => b,
+            (None, None) => break,
+        };
+        let mut block = Vec::new();
+        while places.get(n) == Some(&p) {
+            block.push(new[n]);
+            n += 1;
+        }
+        let end = if dropped.get(d) == Some(&p) {
+            d += 1;
+            p + 1
+        } else {
+            p
+        };
+        blocks.push((p..end, block));
+    }
+    splice_blocks(items, blocks);
 }
 
 /// Replaces each range of `items` (ascending, disjoint) by its block, in place: the kept runs between
@@ -401,6 +485,46 @@ mod tests {
             let mut got = items.clone();
             splice_blocks(&mut got, blocks.clone());
             assert_eq!(got, expected, "{items:?} with {blocks:?}");
+        }
+    }
+
+    /// `drop_and_merge` against a retain and a stable sort, on sorted lists with repeated keys, drops at
+    /// either end and runs of drops, and new items before, among and after the kept ones.
+    #[test]
+    fn drop_and_merge_is_a_retain_and_a_merge() {
+        let mut seed = 5u64;
+        let mut next = |n: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((seed >> 33) as usize) % n.max(1)
+        };
+        for case in 0..3000 {
+            let len = next(14);
+            let mut items: Vec<(u32, u32)> = (0..len).map(|i| (next(8) as u32, i as u32)).collect();
+            items.sort_unstable();
+            let dropped: Vec<usize> = (0..len).filter(|_| next(3) == 0).collect();
+            let mut new: Vec<(u32, u32)> = (0..next(5))
+                .map(|i| (next(10) as u32, 100 + i as u32))
+                .collect();
+            new.sort_unstable_by_key(|x| x.0);
+            let mut expected: Vec<(u32, u32)> = (0..len)
+                .filter(|i| !dropped.contains(i))
+                .map(|i| items[i])
+                .collect();
+            expected.extend_from_slice(&new);
+            // Stable: of equal keys, the kept items first, then the new ones in their order.
+            expected.sort_by_key(|x| x.0);
+            // Dropped items get keys out of order: their keys must not be looked at.
+            for &d in &dropped {
+                items[d].0 = 1000 - case as u32 % 7;
+            }
+            let mut got = items.clone();
+            drop_and_merge(&mut got, &dropped, new.clone(), |x| x.0);
+            assert_eq!(
+                got, expected,
+                "{items:?} dropping {dropped:?}, adding {new:?}"
+            );
         }
     }
 }
