@@ -464,6 +464,7 @@ pub(crate) fn build_incremental(
         Resolved {
             edges: joint.edges,
             details: joint.details,
+            details_used: joint.details_used,
             sites: joint.sites,
             counts,
         }
@@ -805,16 +806,6 @@ impl Shift {
             }
         }
         runs
-    }
-
-    /// The shift of a build that moved nothing.
-    fn none() -> Shift {
-        Shift {
-            to: Vec::new(),
-            identity: true,
-            runs: Vec::new(),
-            lost: 0..0,
-        }
     }
 
     /// Whether every id maps to itself.

@@ -159,6 +159,7 @@ fn link(
         Resolved {
             edges,
             details,
+            details_used: false,
             sites,
             counts: None,
         }
@@ -172,6 +173,8 @@ fn link(
 struct Resolved {
     edges: Vec<EdgeRecord>,
     details: Vec<String>,
+    /// Whether `details` are only those some edge uses already ([`used_details`] is then skipped).
+    details_used: bool,
     sites: Vec<CallSite>,
     counts: Option<Vec<[u32; 2]>>,
 }
@@ -193,12 +196,17 @@ fn link_with(
     let Resolved {
         mut edges,
         details,
+        details_used,
         sites,
         counts: given,
     } = resolve(&resolver);
     drop(resolver);
     let resolve_ms = t.elapsed().as_millis() as u64;
-    let details = used_details(&mut edges, details);
+    let details = if details_used {
+        details
+    } else {
+        used_details(&mut edges, details)
+    };
     let details_ms = t.elapsed().as_millis() as u64;
     let counts = given.unwrap_or_else(|| counts(symbols.len(), &edges));
     let counts_ms = t.elapsed().as_millis() as u64;
@@ -427,6 +435,7 @@ impl Joined {
             details,
             sites: self.sites,
             others,
+            details_used: false,
         }
     }
 }
@@ -440,6 +449,8 @@ struct Joint {
     details: Vec<String>,
     sites: Vec<CallSite>,
     others: Vec<EdgeRecord>,
+    /// Whether `details` are only those some edge uses, as [`used_details`] leaves them.
+    details_used: bool,
 }
 
 /// A candidate list narrowed down, with the weight the narrowing step earns.

@@ -102,13 +102,25 @@ pub(super) fn rejoin(
         files[f] = resolver.resolve_cached(f, packed);
         fresh[f] = true;
     }
-    let blocks = fresh_blocks(files, fresh, &others, &edges, (&bounds, &old_bounds));
-    renumber_edges(&mut edges, shift, None);
-    let renumbered_ms = t.elapsed().as_millis() as u64;
-    let details: Vec<u32> = (old_details.iter())
+    let mut blocks = fresh_blocks(files, fresh, &others, &edges, (&bounds, &old_bounds));
+    // Old detail index → the flow table's → the index among the details still used (when the splice tells).
+    let to_flows: Vec<u32> = (old_details.iter())
         .map(|d| flows.detail_of(d).unwrap_or(MISSING))
         .collect();
-    renumber_edges(&mut edges, &Shift::none(), Some(&details));
+    let used = used_after_splice(&edges, &blocks, &to_flows, flows.details().len());
+    let (to_new, details) = match &used {
+        Some(used) => {
+            for e in blocks.iter_mut().flat_map(|(_, new)| new.iter_mut()) {
+                e.detail = used.index(e.detail);
+            }
+            let to_new = to_flows.iter().map(|&f| used.index(f)).collect();
+            (to_new, used.texts(flows.details()))
+        }
+        None => (to_flows, flows.details().to_vec()),
+    };
+    // Ids and detail indexes in one pass (each skipped when it changes nothing).
+    renumber_edges(&mut edges, shift, Some(&to_new));
+    let renumbered_ms = t.elapsed().as_millis() as u64;
     let rebuilt = blocks.len();
     let spliced = Spliced {
         removed: (blocks.iter())
@@ -143,9 +155,10 @@ pub(super) fn rejoin(
     );
     let joint = Joint {
         edges,
-        details: flows.details().to_vec(),
+        details,
         sites,
         others,
+        details_used: used.is_some(),
     };
     (joint, flows, spliced)
 }
@@ -208,6 +221,69 @@ fn fresh_blocks(
             (old, new)
         })
         .collect()
+}
+
+/// Which of the flow table's details the edges use after a splice, as an index map: each used detail's
+/// index among the used ones (sorted as the table is), [`NO_DETAIL`] for the others.
+struct UsedDetails(Vec<u32>);
+
+impl UsedDetails {
+    /// The index among the used details of flow-table detail `f` ([`NO_DETAIL`] stays).
+    fn index(&self, f: u32) -> u32 {
+        self.0.get(f as usize).copied().unwrap_or(NO_DETAIL)
+    }
+
+    /// The texts of the used details, from the flow table's `all`.
+    fn texts(&self, all: &[String]) -> Vec<String> {
+        (all.iter().zip(&self.0))
+            .filter(|(_, i)| **i != NO_DETAIL)
+            .map(|(d, _)| d.clone())
+            .collect()
+    }
+}
+
+/// Which of the flow table's `flow_details` details the edges use once `blocks` are spliced into `edges`
+/// (the build before's, its detail indexes: `to_flows` maps them into the table), without a pass over
+/// every edge: each detail the build before published was used by one of its edges, so it is still used
+/// unless only the replaced blocks used it; any other detail is used only if a new block uses it. `None`
+/// when some detail only the replaced blocks used is not used by a new one: whether a kept edge uses it
+/// takes the pass (`used_details`, `graph/mod.rs`).
+fn used_after_splice(
+    edges: &[EdgeRecord],
+    blocks: &[(Range<usize>, Vec<EdgeRecord>)],
+    to_flows: &[u32],
+    flow_details: usize,
+) -> Option<UsedDetails> {
+    let mut used = vec![false; flow_details];
+    for &f in to_flows.iter().filter(|&&f| f != MISSING) {
+        used[f as usize] = true;
+    }
+    let mut added = vec![false; flow_details];
+    for e in blocks.iter().flat_map(|(_, new)| new) {
+        if let Some(a) = added.get_mut(e.detail as usize) {
+            *a = true;
+        }
+    }
+    for (old, _) in blocks {
+        for e in &edges[old.clone()] {
+            let f = to_flows.get(e.detail as usize).copied().unwrap_or(MISSING);
+            if f != MISSING && !added[f as usize] {
+                return None;
+            }
+        }
+    }
+    let mut next = 0;
+    let index = (used.iter().zip(&added))
+        .map(|(&u, &a)| {
+            if u || a {
+                next += 1;
+                next - 1
+            } else {
+                NO_DETAIL
+            }
+        })
+        .collect();
+    Some(UsedDetails(index))
 }
 
 /// The files not `fresh` whose edges out of file order (`now`, and `before` renumbered; both sorted) differ.
