@@ -410,9 +410,9 @@ pub(crate) fn build_incremental(
     // There whenever `previous` is (see the filter above).
     let graph = previous.as_mut().and_then(|p| p.graph.take());
     let kept_names = previous.as_mut().and_then(|p| p.names.take());
-    let names = match (replaced, kept_names) {
+    let names = match (&replaced, kept_names) {
         (Some(replaced), Some(mut names)) => {
-            names.splice(&replaced, &symbols);
+            names.splice(replaced, &symbols);
             names
         }
         _ => SymbolNames::new(&symbols),
@@ -448,8 +448,14 @@ pub(crate) fn build_incremental(
                 cached = up.files;
                 carried = carry.then_some(up.ranks);
                 added = up.added;
+                // Spliced records hold the figures of the build before: only those that changed are set.
+                let touched = replaced.as_ref().map(|r| {
+                    let mut ids = up.touched;
+                    ids.extend(r.iter().flat_map(|(_, new)| new.clone().map(|i| i as u32)));
+                    ids
+                });
                 let (joint, table) = up.joined;
-                (joint, table, up.counts)
+                (joint, table, up.counts.map(|c| (c, touched)))
             }
             None => {
                 cached = (0..files.len())
@@ -461,12 +467,14 @@ pub(crate) fn build_incremental(
         };
         others = joint.others;
         flows = table;
+        let (counts, touched) = counts.map_or((None, None), |(c, t)| (Some(c), t));
         Resolved {
             edges: joint.edges,
             details: joint.details,
             details_used: joint.details_used,
             sites: joint.sites,
             counts,
+            touched,
         }
     });
     let mut kept_base = None;
@@ -476,10 +484,19 @@ pub(crate) fn build_incremental(
             let base = rank_base.unwrap_or_else(|| estimate_base(&ranks, &data.edges));
             let new = ranks.iter().filter(|r| r.is_nan()).count();
             estimate_pagerank(&mut ranks, &added, &data.edges, base);
-            data.symbols
-                .par_iter_mut()
-                .zip(&ranks)
-                .for_each(|(s, r)| s.pagerank = *r);
+            match &replaced {
+                // Spliced records keep their rank; the changed files' are new (every new symbol is theirs).
+                Some(replaced) => {
+                    for (_, new) in replaced {
+                        for i in new.clone() {
+                            data.symbols[i].pagerank = ranks[i];
+                        }
+                    }
+                }
+                None => (data.symbols.par_iter_mut())
+                    .zip(&ranks)
+                    .for_each(|(s, r)| s.pagerank = *r),
+            }
             tracing::debug!(
                 estimated = new,
                 ms = t.elapsed().as_millis() as u64,
@@ -601,6 +618,10 @@ fn update(
     if let Some(counts) = counts.as_mut() {
         patch_counts(counts, &spliced.removed, &spliced.added);
     }
+    let touched = (spliced.removed.iter().chain(&spliced.added))
+        .flat_map(|e| [e.src.0, e.dst.0])
+        .filter(|&id| id != LOST)
+        .collect();
     *resolved = dirty.iter().filter(|d| **d).count();
     let change = Renumbering {
         from_build: old.renumbering.build,
@@ -612,6 +633,7 @@ fn update(
         files,
         ranks,
         counts,
+        touched,
         added: spliced.added,
         joined: (joint, flows),
         change,
@@ -625,6 +647,8 @@ struct Updated {
     files: Vec<Cached>,
     ranks: Vec<f32>,
     counts: Option<Vec<[u32; 2]>>,
+    /// The ids (this build's) of the ends of the edges the splice removed or added: whose counts changed.
+    touched: Vec<u32>,
     added: Vec<EdgeRecord>,
     joined: (Joint, FlowTable),
     change: Renumbering,

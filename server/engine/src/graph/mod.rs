@@ -162,6 +162,7 @@ fn link(
             details_used: false,
             sites,
             counts: None,
+            touched: None,
         }
     })
     .0
@@ -177,6 +178,9 @@ struct Resolved {
     details_used: bool,
     sites: Vec<CallSite>,
     counts: Option<Vec<[u32; 2]>>,
+    /// With `counts`: the only symbols whose records' counts differ from `counts` (the records of a live
+    /// edit hold the build before's); `None`: every record's are set.
+    touched: Option<Vec<u32>>,
 }
 
 /// [`link`] with the resolution step given ([`Resolved`]); `names` index `symbols`. PageRank is left 0
@@ -199,6 +203,7 @@ fn link_with(
         details_used,
         sites,
         counts: given,
+        touched,
     } = resolve(&resolver);
     drop(resolver);
     let resolve_ms = t.elapsed().as_millis() as u64;
@@ -223,10 +228,19 @@ fn link_with(
         total_ms = t.elapsed().as_millis() as u64,
         "graph phases"
     );
-    symbols.par_iter_mut().enumerate().for_each(|(i, s)| {
-        s.pagerank = pagerank[i];
-        [s.callers, s.callees] = counts[i];
-    });
+    match touched.filter(|_| !whole_pagerank) {
+        // A pass over every record is ~10 ms on Linux (1.1 M records of ~150 bytes).
+        Some(ids) => {
+            for i in ids {
+                let s = &mut symbols[i as usize];
+                [s.callers, s.callees] = counts[i as usize];
+            }
+        }
+        None => symbols.par_iter_mut().enumerate().for_each(|(i, s)| {
+            s.pagerank = pagerank[i];
+            [s.callers, s.callees] = counts[i];
+        }),
+    }
     let data = IndexData {
         generation: 0,
         created_unix_ms: 0,
