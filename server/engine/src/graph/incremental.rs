@@ -46,6 +46,8 @@ pub(crate) struct Resolution {
     counts: Vec<[u32; 2]>,
     /// That build's name indexes, spliced by the next build when it splices the records.
     names: Option<SymbolNames>,
+    /// That build's tables of the file list, which the next build reuses when its paths are the same.
+    paths_tables: Option<PathTables>,
     /// That build's edges out of file order and every file's uses, for the next build's splice
     /// ([`rejoin`]); the files' own uses are kept only there.
     others: Vec<EdgeRecord>,
@@ -433,8 +435,15 @@ pub(crate) fn build_incremental(
         build,
         to: Vec::new(),
         fresh_files: Vec::new(),
+        file_starts: Vec::new(),
     };
-    let (mut data, counts) = link_with(files, symbols, &offsets, &names, !carry, |resolver| {
+    // The same paths as the build before's (see the filter above): its tables hold.
+    let paths = (previous.as_mut())
+        .and_then(|p| p.paths_tables.take())
+        .filter(|t| t.files() == files.len())
+        .unwrap_or_else(|| PathTables::new(files));
+    let tables = (&offsets[..], &paths);
+    let (mut data, counts) = link_with(files, symbols, tables, &names, !carry, |resolver| {
         let (joint, table, counts) = match previous.zip(graph) {
             Some((old, graph)) => {
                 let up = update(
@@ -507,6 +516,7 @@ pub(crate) fn build_incremental(
         }
         None => data.symbols.iter().map(|s| s.pagerank).collect(),
     };
+    renumbering.file_starts = (offsets.iter().map(|o| o.0)).chain([total]).collect();
     *cache = Some(Resolution {
         paths: files.iter().map(|(r, _)| r.path.clone()).collect(),
         offsets,
@@ -518,6 +528,7 @@ pub(crate) fn build_incremental(
         rank_base: kept_base,
         counts,
         names: Some(names),
+        paths_tables: Some(paths),
         others,
         flows,
         renumbering,
@@ -628,6 +639,7 @@ fn update(
         build,
         to: shift.to,
         fresh_files: (0..n).filter(|&f| dirty[f]).collect(),
+        file_starts: Vec::new(),
     };
     Updated {
         files,

@@ -16,6 +16,8 @@ use flows::{FlowTable, Flows};
 mod incremental;
 pub(crate) use incremental::{Resolution, build_incremental};
 mod names;
+mod paths;
+pub(crate) use paths::PathTables;
 mod rank;
 mod receivers;
 mod sites;
@@ -154,7 +156,8 @@ fn link(
     parallel: bool,
 ) -> IndexData {
     let names = SymbolNames::new(&symbols);
-    link_with(files, symbols, &offsets, &names, true, |r| {
+    let paths = PathTables::new(files);
+    link_with(files, symbols, (&offsets, &paths), &names, true, |r| {
         let (edges, details, sites) = r.resolve(packed, parallel);
         Resolved {
             edges,
@@ -183,19 +186,20 @@ struct Resolved {
     touched: Option<Vec<u32>>,
 }
 
-/// [`link`] with the resolution step given ([`Resolved`]); `names` index `symbols`. PageRank is left 0
+/// [`link`] with the resolution step given ([`Resolved`]); `names` index `symbols`, `paths` are the
+/// tables of `files` ([`PathTables`]). PageRank is left 0
 /// unless `whole_pagerank` (the caller fills it in); caller and callee counts are computed unless the
 /// resolution step gave them, and returned beside the data (`[callers, callees]` by symbol id).
 fn link_with(
     files: &[(&FileRecord, &FileFacts)],
     mut symbols: Vec<SymbolRecord>,
-    offsets: &[SymbolId],
+    (offsets, paths): (&[SymbolId], &PathTables),
     names: &SymbolNames,
     whole_pagerank: bool,
     resolve: impl FnOnce(&Resolver) -> Resolved,
 ) -> (IndexData, Vec<[u32; 2]>) {
     let t = std::time::Instant::now();
-    let resolver = Resolver::new(files, &symbols, offsets, names);
+    let resolver = Resolver::new(files, &symbols, offsets, names, paths);
     let tables_ms = t.elapsed().as_millis() as u64;
     let Resolved {
         mut edges,
@@ -294,20 +298,8 @@ struct Resolver<'a> {
     offsets: &'a [SymbolId],
     by_name: &'a NameIndex,
     by_qualified: &'a NameIndex,
-    /// Path segments of each file without extension and without index-like stems (`mod`, `__init__`).
-    file_segments: Vec<Vec<&'a str>>,
-    /// Files by the last of their `file_segments`.
-    files_by_last_segment: HashMap<&'a str, Vec<usize>>,
-    /// Directory of each file.
-    file_dirs: Vec<&'a str>,
-    /// Whether each file is test, mock, fixture or benchmark code (library code never gets an edge into
-    /// one).
-    test_files: Vec<bool>,
-    /// Every directory name and file stem of the project: an import whose first module segment is none of
-    /// them (`os`, `typing`, `std`, `lodash`) comes from outside the project.
-    project_names: HashSet<&'a str>,
-    /// The Go files of each directory (`internal/store`): the packages an import path can end with.
-    go_packages: HashMap<&'a str, Vec<usize>>,
+    /// What resolution reads of the file list.
+    paths: &'a PathTables,
 }
 
 /// What resolving one file yields: its edges, the sites of its certain calls, reads and references, and
@@ -490,81 +482,25 @@ impl Pick {
     }
 }
 
-/// Files by the last of their path segments ([`Resolver::files_by_last_segment`]).
-fn files_by_last<'a>(file_segments: &[Vec<&'a str>]) -> HashMap<&'a str, Vec<usize>> {
-    let mut by_last: HashMap<&str, Vec<usize>> = HashMap::default();
-    for (f, segs) in file_segments.iter().enumerate() {
-        if let Some(last) = segs.last() {
-            by_last.entry(last).or_default().push(f);
-        }
-    }
-    by_last
-}
-
-/// The Go files of each directory ([`Resolver::go_packages`]).
-fn go_packages<'a>(
-    files: &[(&FileRecord, &FileFacts)],
-    file_dirs: &[&'a str],
-) -> HashMap<&'a str, Vec<usize>> {
-    let mut go: HashMap<&str, Vec<usize>> = HashMap::default();
-    for (f, ((r, _), dir)) in files.iter().zip(file_dirs).enumerate() {
-        if r.language == Language::Go {
-            go.entry(*dir).or_default().push(f);
-        }
-    }
-    go
-}
-
 impl<'a> Resolver<'a> {
     fn new(
         files: &'a [(&'a FileRecord, &'a FileFacts)],
         symbols: &'a [SymbolRecord],
         offsets: &'a [SymbolId],
         names: &'a SymbolNames,
+        paths: &'a PathTables,
     ) -> Self {
         let SymbolNames {
             by_name,
             by_qualified,
         } = names;
-        // Per-file work on every core (Linux: 56 k paths, ~25 ms on one of a live edit).
-        let file_segments: Vec<Vec<&str>> = files
-            .par_iter()
-            .map(|(r, _)| path_segments(&r.path))
-            .collect();
-        // The tables are independent: built beside each other (Linux: 56 k paths, ~200 k segments).
-        let ((files_by_last_segment, project_names), (file_dirs, test_files, go_packages)) =
-            rayon::join(
-                || {
-                    rayon::join(
-                        || files_by_last(&file_segments),
-                        || file_segments.iter().flatten().copied().collect(),
-                    )
-                },
-                || {
-                    let file_dirs: Vec<&str> = files
-                        .iter()
-                        .map(|(r, _)| r.path.rsplit_once('/').map(|(d, _)| d).unwrap_or(""))
-                        .collect();
-                    let test_files = files
-                        .par_iter()
-                        .map(|(r, _)| crate::search::is_test_path(&r.path))
-                        .collect();
-                    let go_packages = go_packages(files, &file_dirs);
-                    (file_dirs, test_files, go_packages)
-                },
-            );
         Resolver {
             files,
             symbols,
             offsets,
             by_name,
             by_qualified,
-            file_segments,
-            files_by_last_segment,
-            file_dirs,
-            test_files,
-            project_names,
-            go_packages,
+            paths,
         }
     }
 
@@ -1104,7 +1040,7 @@ impl<'a> Resolver<'a> {
                     let name = full.rsplit('/').next().unwrap_or(&full);
                     let named = package
                         .iter()
-                        .find(|&&f| self.file_segments[f].last() == Some(&name));
+                        .find(|&&f| self.paths.file_segments[f].last().map(|l| &**l) == Some(name));
                     return named
                         .or(package.first())
                         .filter(|&&f| f != fid)
@@ -1157,7 +1093,7 @@ impl<'a> Resolver<'a> {
         kind_ok: impl Fn(SymbolKind) -> bool,
     ) -> Vec<SymbolId> {
         self.named_where(name, |s| {
-            kind_ok(s.kind) && self.file_dirs[s.file.index()] == self.file_dirs[fid]
+            kind_ok(s.kind) && self.paths.file_dirs[s.file.index()] == self.paths.file_dirs[fid]
         })
     }
 
@@ -1213,7 +1149,7 @@ impl<'a> Resolver<'a> {
             || matches!(first, Some("crate" | "self" | "super"))
             || module_segments(module)
                 .first()
-                .is_some_and(|s| self.project_names.contains(s))
+                .is_some_and(|s| self.paths.project_names.contains(*s))
             || self.go_package(module).is_some()
     }
 
@@ -1222,7 +1158,7 @@ impl<'a> Resolver<'a> {
     fn go_package(&self, module: &str) -> Option<&[usize]> {
         std::iter::once(module)
             .chain(module.match_indices('/').map(|(at, _)| &module[at + 1..]))
-            .find_map(|dir| self.go_packages.get(dir))
+            .find_map(|dir| self.paths.go_packages.get(dir))
             .map(Vec::as_slice)
     }
 
@@ -1250,8 +1186,8 @@ impl<'a> Resolver<'a> {
     /// not): one → full weight; several → prefer the same file, then the same
     /// directory; still several but at most [`MAX_AMBIGUOUS`] → shared low weight; more → none.
     fn narrow(&self, fid: usize, mut ids: Vec<SymbolId>, weight: f32) -> Option<Pick> {
-        if !self.test_files[fid] {
-            ids.retain(|i| !self.test_files[self.symbols[i.index()].file.index()]);
+        if !self.paths.test_files[fid] {
+            ids.retain(|i| !self.paths.test_files[self.symbols[i.index()].file.index()]);
             if ids.is_empty() {
                 return None;
             }
@@ -1277,7 +1213,7 @@ impl<'a> Resolver<'a> {
         for same in [
             |r: &Self, i: SymbolId, fid: usize| r.symbols[i.index()].file.index() == fid,
             |r: &Self, i: SymbolId, fid: usize| {
-                r.file_dirs[r.symbols[i.index()].file.index()] == r.file_dirs[fid]
+                r.paths.file_dirs[r.symbols[i.index()].file.index()] == r.paths.file_dirs[fid]
             },
         ] {
             let local: Vec<SymbolId> = ids
@@ -1307,7 +1243,7 @@ impl<'a> Resolver<'a> {
         if m.is_empty() {
             return false;
         }
-        let p = &self.file_segments[f];
+        let p = &self.paths.file_segments[f];
         let dir = &p[..p.len().saturating_sub(1)];
         // Go imports name a package by its module path (`example.com/app/internal/store`), of which the
         // package's directory in the project is a suffix.
@@ -1323,12 +1259,13 @@ impl<'a> Resolver<'a> {
         let Some(last) = m.last() else {
             return Vec::new();
         };
-        self.files_by_last_segment
-            .get(last)
+        self.paths
+            .files_by_last_segment
+            .get(*last)
             .map(|fs| {
                 fs.iter()
                     .copied()
-                    .filter(|&f| ends_with(&self.file_segments[f], &m))
+                    .filter(|&f| ends_with(&self.paths.file_segments[f], &m))
                     .collect()
             })
             .unwrap_or_default()

@@ -341,12 +341,17 @@ pub(crate) fn module_segments(module: &str) -> Vec<&str> {
         .collect()
 }
 
-pub(crate) fn ends_with(hay: &[&str], needle: &[&str]) -> bool {
-    hay.len() >= needle.len() && hay[hay.len() - needle.len()..] == *needle
+pub(crate) fn ends_with(hay: &[impl AsRef<str>], needle: &[impl AsRef<str>]) -> bool {
+    hay.len() >= needle.len() && same(&hay[hay.len() - needle.len()..], needle)
 }
 
-pub(crate) fn contains_run(hay: &[&str], needle: &[&str]) -> bool {
-    needle.len() <= hay.len() && hay.windows(needle.len()).any(|w| w == needle)
+pub(crate) fn contains_run(hay: &[impl AsRef<str>], needle: &[impl AsRef<str>]) -> bool {
+    needle.len() <= hay.len() && hay.windows(needle.len()).any(|w| same(w, needle))
+}
+
+/// Whether two lists of segments of one length are equal.
+fn same(a: &[impl AsRef<str>], b: &[impl AsRef<str>]) -> bool {
+    a.iter().zip(b).all(|(x, y)| x.as_ref() == y.as_ref())
 }
 
 #[cfg(test)]

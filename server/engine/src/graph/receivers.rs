@@ -112,7 +112,7 @@ impl Resolver<'_> {
             self.files[file].0.language,
             Language::Python | Language::Go | Language::Java
         );
-        let dir = self.file_dirs[file];
+        let dir = &self.paths.file_dirs[file];
         let file_of = |i: &SymbolId| self.symbols[i.index()].file.index();
         let same_file: Vec<SymbolId> = ids.iter().copied().filter(|i| file_of(i) == file).collect();
         if !same_file.is_empty() {
@@ -121,7 +121,7 @@ impl Resolver<'_> {
         let same_dir: Vec<SymbolId> = ids
             .iter()
             .copied()
-            .filter(|i| self.file_dirs[file_of(i)] == dir)
+            .filter(|i| self.paths.file_dirs[file_of(i)] == *dir)
             .collect();
         match (same_dir.is_empty(), beside_only) {
             (false, _) => same_dir,

@@ -249,10 +249,15 @@ impl<'d> Plan<'d> {
         (kept, change): (Option<&OutPrints>, Option<&Renumbering>),
     ) {
         let data = self.data;
-        let data_starts = starts(
-            data.files.len(),
-            data.symbols.iter().map(|s| s.file.index()),
-        );
+        let data_starts = match change.filter(|c| c.file_starts.len() == data.files.len() + 1) {
+            Some(c) if c.file_starts.last() == Some(&(data.symbols.len() as u32)) => {
+                c.file_starts.clone()
+            }
+            _ => starts(
+                data.files.len(),
+                data.symbols.iter().map(|s| s.file.index()),
+            ),
+        };
         let print = |f: usize| {
             let ours = &data.symbols[data_starts[f] as usize..data_starts[f + 1] as usize];
             symbols_print(ours.iter().map(SymbolShape::of_record))

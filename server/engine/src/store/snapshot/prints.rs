@@ -19,6 +19,9 @@ pub(crate) struct Renumbering {
     /// The files resolved again, whose symbols' out-edges may differ (indexes in the file list, which a
     /// renumbering never changes); the changed files are among them.
     pub(crate) fresh_files: Vec<usize>,
+    /// Each file's first symbol id in this build, then the symbol count (empty when not known): what a
+    /// delta's plan would otherwise count from every symbol record (Linux: 1.1 M, ~10 ms).
+    pub(crate) file_starts: Vec<u32>,
 }
 
 /// [`Renumbering::to`] of a removed symbol.
