@@ -234,7 +234,9 @@ pub(crate) struct OutLists<'d> {
 impl<'d> OutLists<'d> {
     /// The out-lists of `data`'s symbols with targets renumbered by `new_sym` (one entry per data symbol).
     pub(crate) fn new(data: &'d IndexData, new_sym: &'d [SymbolId]) -> OutLists<'d> {
-        let sorted = data.edges.is_sorted_by_key(|e| e.src);
+        use rayon::prelude::*;
+        // On every core: a pass over every edge (Linux: 5.6 M, ~12 ms of a live edit on one).
+        let sorted = data.edges.par_windows(2).all(|w| w[0].src <= w[1].src);
         OutLists {
             data,
             new_sym,

@@ -327,12 +327,19 @@ impl<'d> Plan<'d> {
         self.sorted_edges = out.sorted();
         let mut lists = Vec::new();
         self.prints = OutPrints::of(kept, change, base, &out, &self.new_sym);
-        for (i, &print) in self.prints.iter().enumerate() {
+        // The delta's symbols and those whose fingerprint differs from the base's, found on every core
+        // (Linux: 1.1 M symbols an edit, of which a few hundred are picked).
+        let new_sym = &self.new_sym;
+        let picked: Vec<usize> = (self.prints.par_iter().enumerate())
+            .filter(|&(i, print)| base.out.get(new_sym[i].index()).is_none_or(|b| b != print))
+            .map(|(i, _)| i)
+            .collect();
+        for i in picked {
             let r = self.new_sym[i];
             let list = match base.out.get(r.index()) {
                 // A delta symbol: its list, if it has one.
                 None => Some(out.list(i)).filter(|l| !l.is_empty()),
-                Some(&theirs) => (theirs != print).then(|| out.list(i)),
+                Some(_) => Some(out.list(i)),
             };
             self.changed[i] = list.is_some() || r.index() >= self.base_symbols;
             lists.extend(list.map(|l| (r, l)));
