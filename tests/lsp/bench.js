@@ -107,6 +107,8 @@ async function bench(name) {
   await sleep(200);
   const serverApply = applyMs.slice(before + 1);
   // Back to the original text before the edit -> snapshot runs.
+  const current = path.join(root, '.leindex', 'CURRENT');
+  const beforeRevert = fs.existsSync(current) ? fs.readFileSync(current, 'utf8') : '';
   conn.sendNotification(rpc.DidChangeTextDocumentNotification.type, {
     textDocument: { uri, version: ++version }, contentChanges: [{ text }],
   });
@@ -115,6 +117,10 @@ async function bench(name) {
   // (the second figure, `polled`) keeps a core busy with searches beside the writer on large trees.
   const manifest = path.join(root, '.leindex', 'CURRENT');
   const readManifest = () => { try { return fs.readFileSync(manifest, 'utf8'); } catch { return ''; } };
+  // The first timed edit must not queue behind the revert's own publish (on Linux that alone is ~200 ms):
+  // wait until the revert is published and the writer has had a moment to finish its run.
+  for (const t0 = Date.now(); readManifest() === beforeRevert && Date.now() - t0 < 30000;) await sleep(5);
+  await sleep(500);
   const edits = [];
   const polled = [];
   for (let i = 0; i < 20; i++) {

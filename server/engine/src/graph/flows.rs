@@ -126,13 +126,15 @@ impl FlowTable {
         }
     }
 
-    /// The sources of the uses keyed by a symbol `lost` says is gone.
-    pub(super) fn users_of(&self, lost: impl Fn(SymbolId) -> bool + Sync) -> Vec<SymbolId> {
-        use rayon::prelude::*;
-        (self.uses.par_iter())
-            .filter(|u| lost(u.key))
-            .map(|u| u.from)
-            .collect()
+    /// The sources of the uses keyed by the `lost` symbols: each one's are a run of the sorted uses.
+    pub(super) fn users_of(&self, lost: impl Iterator<Item = SymbolId>) -> Vec<SymbolId> {
+        let mut users = Vec::new();
+        for key in lost {
+            let from = self.uses.partition_point(|u| u.key < key);
+            let to = self.uses.partition_point(|u| u.key <= key);
+            users.extend(self.uses[from..to].iter().map(|u| u.from));
+        }
+        users
     }
 
     /// The next build's table: the uses whose source `gone` says (old ids: a file resolved again) dropped,

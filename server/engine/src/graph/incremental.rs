@@ -43,7 +43,7 @@ pub(crate) struct Resolution {
     rank_base: Option<f32>,
     /// That build's caller and callee counts by symbol id (`[callers, callees]`, [`counts`]), which the
     /// next build patches where its splice changed edges ([`patch_counts`]).
-    counts: Vec<[u32; 2]>,
+    counts: Vec<Counts>,
     /// That build's name indexes, spliced by the next build when it splices the records.
     names: Option<SymbolNames>,
     /// That build's tables of the file list, which the next build reuses when its paths are the same.
@@ -586,10 +586,12 @@ fn update(
     let shift = Shift::new(&old.offsets, resolver.offsets, old.symbols, &moves);
     let mut bounds = old.offsets.clone();
     bounds.push(SymbolId(old.symbols));
+    // The edges into each old symbol, when the build before counted them.
+    let edges_into = (old.counts.len() == old.symbols as usize).then_some(&old.counts[..]);
     invalidate(
         &mut dirty,
         &old.files,
-        (&graph, &old.flows),
+        (&graph, &old.flows, edges_into),
         &keys,
         &shift,
         &bounds,
@@ -658,7 +660,7 @@ fn update(
 struct Updated {
     files: Vec<Cached>,
     ranks: Vec<f32>,
-    counts: Option<Vec<[u32; 2]>>,
+    counts: Option<Vec<Counts>>,
     /// The ids (this build's) of the ends of the edges the splice removed or added: whose counts changed.
     touched: Vec<u32>,
     added: Vec<EdgeRecord>,
@@ -703,11 +705,12 @@ fn changed_definitions(
 /// Marks `dirty` the files whose resolution looked up one of `keys` (names whose definitions changed), and
 /// those with an edge, site or data use into a symbol the edit removed (`shift` says which; `bounds`: the
 /// old build's files' first ids, then its symbol count): their own edges and sites are in `graph`, their
-/// uses in `flows`, their edges out of file order in `files`.
+/// uses in `flows`, their edges out of file order in `files`. `counts` (the build before's, when kept)
+/// tell the lost symbols no edge pointed into: then no edge or site is looked for.
 fn invalidate(
     dirty: &mut [bool],
     files: &[Cached],
-    (graph, flows): (&rejoin::Graph, &FlowTable),
+    (graph, flows, counts): (&rejoin::Graph, &FlowTable, Option<&[Counts]>),
     keys: &HashSet<u64>,
     shift: &Shift,
     bounds: &[SymbolId],
@@ -736,14 +739,21 @@ fn invalidate(
         }
     }
     if any_lost {
-        // The edges are sorted by source: scanned (Linux: 5.6 M, ~20 ms); the sites by callee: each lost
-        // symbol's are one run (a scan of their 3.8 M took ~15 ms more).
-        let sources: Vec<SymbolId> = graph
-            .edges
-            .par_iter()
-            .filter(|e| shift.lost(e.dst))
-            .map(|e| e.src)
-            .collect();
+        // The edges are sorted by source: scanned (Linux: 5.6 M, ~20–50 ms), unless no edge pointed into a
+        // lost symbol (a function removed or renamed before anything called it: what typing a new one
+        // does); the sites by callee: each lost symbol's are one run (a scan of their 3.8 M took ~15 ms
+        // more); the uses by key likewise.
+        let pointed_into = shift
+            .lost_ids()
+            .any(|id| counts.is_none_or(|c| c.get(id.index()).is_none_or(|c| c[2] > 0)));
+        let sources: Vec<SymbolId> = if pointed_into {
+            (graph.edges.par_iter())
+                .filter(|e| shift.lost(e.dst))
+                .map(|e| e.src)
+                .collect()
+        } else {
+            Vec::new()
+        };
         let site_sources = shift.lost_ids().flat_map(|dst| {
             let from = graph.sites.partition_point(|s| s.dst < dst);
             let to = graph.sites.partition_point(|s| s.dst <= dst);
@@ -752,7 +762,7 @@ fn invalidate(
         for src in sources
             .into_iter()
             .chain(site_sources)
-            .chain(flows.users_of(|id| shift.lost(id)))
+            .chain(flows.users_of(shift.lost_ids()))
         {
             dirty[bounds.partition_point(|b| *b <= src) - 1] = true;
         }
@@ -909,9 +919,9 @@ impl Shift {
     fn carry(
         &self,
         ranks: &[f32],
-        counts: &[[u32; 2]],
+        counts: &[Counts],
         total: usize,
-    ) -> (Vec<f32>, Option<Vec<[u32; 2]>>) {
+    ) -> (Vec<f32>, Option<Vec<Counts>>) {
         let mut carried = vec![f32::NAN; total];
         for (&to, &rank) in self.to.iter().zip(ranks) {
             if to != LOST {
@@ -919,7 +929,7 @@ impl Shift {
             }
         }
         let counts = (counts.len() == self.to.len()).then(|| {
-            let mut carried = vec![[0; 2]; total];
+            let mut carried = vec![[0; 3]; total];
             for (&to, &c) in self.to.iter().zip(counts) {
                 if to != LOST {
                     carried[to as usize] = c;

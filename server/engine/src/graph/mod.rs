@@ -180,7 +180,7 @@ struct Resolved {
     /// Whether `details` are only those some edge uses already ([`used_details`] is then skipped).
     details_used: bool,
     sites: Vec<CallSite>,
-    counts: Option<Vec<[u32; 2]>>,
+    counts: Option<Vec<Counts>>,
     /// With `counts`: the only symbols whose records' counts differ from `counts` (the records of a live
     /// edit hold the build before's); `None`: every record's are set.
     touched: Option<Vec<u32>>,
@@ -197,7 +197,7 @@ fn link_with(
     names: &SymbolNames,
     whole_pagerank: bool,
     resolve: impl FnOnce(&Resolver) -> Resolved,
-) -> (IndexData, Vec<[u32; 2]>) {
+) -> (IndexData, Vec<Counts>) {
     let t = std::time::Instant::now();
     let resolver = Resolver::new(files, &symbols, offsets, names, paths);
     let tables_ms = t.elapsed().as_millis() as u64;
@@ -237,12 +237,12 @@ fn link_with(
         Some(ids) => {
             for i in ids {
                 let s = &mut symbols[i as usize];
-                [s.callers, s.callees] = counts[i as usize];
+                [s.callers, s.callees, _] = counts[i as usize];
             }
         }
         None => symbols.par_iter_mut().enumerate().for_each(|(i, s)| {
             s.pagerank = pagerank[i];
-            [s.callers, s.callees] = counts[i];
+            [s.callers, s.callees, _] = counts[i];
         }),
     }
     let data = IndexData {

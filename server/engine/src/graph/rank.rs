@@ -93,21 +93,27 @@ fn out_weights(n: usize, edges: &[EdgeRecord]) -> Vec<f32> {
     )
 }
 
-/// Each of `n` symbols' distinct callers and callees: its certain `calls` edges (the uncertain tier left
-/// out, as the call hierarchy does, `serve/navigate.rs`), as `[callers, callees]` by symbol id.
-pub(crate) fn counts(n: usize, edges: &[EdgeRecord]) -> Vec<[u32; 2]> {
+/// A symbol's figures counted from the edges: its distinct callers and callees (its certain `calls`
+/// edges; the uncertain tier left out, as the call hierarchy does, `serve/navigate.rs`), and the edges of
+/// every kind into it (whether an edit that removes it leaves another symbol's edge dangling).
+pub(crate) type Counts = [u32; 3];
+
+/// Each of `n` symbols' [`Counts`], by symbol id.
+pub(crate) fn counts(n: usize, edges: &[EdgeRecord]) -> Vec<Counts> {
     per_symbol(
         n,
         edges,
-        |c: &mut [[u32; 2]], e| {
+        |c: &mut [Counts], e| {
             if counted(e) {
                 c[e.dst.index()][0] += 1;
                 c[e.src.index()][1] += 1;
             }
+            c[e.dst.index()][2] += 1;
         },
         |s, p| {
             s[0] += p[0];
             s[1] += p[1];
+            s[2] += p[2];
         },
     )
 }
@@ -121,15 +127,18 @@ fn counted(e: &EdgeRecord) -> bool {
 /// edges taken out and the `added` ones put in: what a live edit's splice of blocks of edges changes
 /// (`incremental::rejoin`), without a pass over every edge (Linux: 5.6 M, ~20 ms). An end past `counts`
 /// (a symbol the edit removed, [`crate::store::snapshot::GONE`]) is skipped.
-pub(crate) fn patch_counts(counts: &mut [[u32; 2]], removed: &[EdgeRecord], added: &[EdgeRecord]) {
+pub(crate) fn patch_counts(counts: &mut [Counts], removed: &[EdgeRecord], added: &[EdgeRecord]) {
     let mut add = |e: &EdgeRecord, by: u32| {
-        if counted(e) {
-            if let Some(c) = counts.get_mut(e.dst.index()) {
+        if let Some(c) = counts.get_mut(e.dst.index()) {
+            c[2] = c[2].wrapping_add(by);
+            if counted(e) {
                 c[0] = c[0].wrapping_add(by);
             }
-            if let Some(c) = counts.get_mut(e.src.index()) {
-                c[1] = c[1].wrapping_add(by);
-            }
+        }
+        if counted(e)
+            && let Some(c) = counts.get_mut(e.src.index())
+        {
+            c[1] = c[1].wrapping_add(by);
         }
     };
     removed.iter().for_each(|e| add(e, u32::MAX));
@@ -309,6 +318,7 @@ mod tests {
             }
         }
         let (mut weights, mut callers, mut callees) = (vec![0f32; n], vec![0u32; n], vec![0u32; n]);
+        let mut into = vec![0u32; n];
         for e in &edges {
             if ranked(e) {
                 weights[e.src.index()] += e.weight;
@@ -317,6 +327,7 @@ mod tests {
                 callers[e.dst.index()] += 1;
                 callees[e.src.index()] += 1;
             }
+            into[e.dst.index()] += 1;
         }
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(7)
@@ -326,11 +337,7 @@ mod tests {
             assert!(source_runs(&edges).len() > 2);
             let bits = |w: &[f32]| w.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(&out_weights(n, &edges)), bits(&weights));
-            let pairs: Vec<[u32; 2]> = callers
-                .iter()
-                .zip(&callees)
-                .map(|(&a, &b)| [a, b])
-                .collect();
+            let pairs: Vec<Counts> = (0..n).map(|i| [callers[i], callees[i], into[i]]).collect();
             assert_eq!(counts(n, &edges), pairs);
             // Taking half the edges out and putting them back in by a patch gives the same counts.
             let (kept, moved) = edges.split_at(edges.len() / 2);
