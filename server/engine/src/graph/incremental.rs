@@ -583,7 +583,9 @@ fn update(
     for &f in &changed_files {
         dirty[f] = true;
     }
+    let defs_ms = t.elapsed().as_millis() as u64;
     let shift = Shift::new(&old.offsets, resolver.offsets, old.symbols, &moves);
+    let shift_ms = t.elapsed().as_millis() as u64;
     let mut bounds = old.offsets.clone();
     bounds.push(SymbolId(old.symbols));
     // The edges into each old symbol, when the build before counted them.
@@ -616,6 +618,8 @@ fn update(
         resolved = n - reused,
         reused,
         changed_names = keys.len(),
+        defs_ms,
+        shift_ms,
         invalidated_ms,
         ms = t.elapsed().as_millis() as u64,
         "incremental resolution"
@@ -747,9 +751,9 @@ fn invalidate(
             .lost_ids()
             .any(|id| counts.is_none_or(|c| c.get(id.index()).is_none_or(|c| c[2] > 0)));
         let sources: Vec<SymbolId> = if pointed_into {
-            (graph.edges.par_iter())
-                .filter(|e| shift.lost(e.dst))
-                .map(|e| e.src)
+            // In chunks: one plain loop each rather than an item-by-item parallel filter.
+            (graph.edges.par_chunks(1 << 16))
+                .flat_map_iter(|chunk| chunk.iter().filter(|e| shift.lost(e.dst)).map(|e| e.src))
                 .collect()
         } else {
             Vec::new()
@@ -819,12 +823,16 @@ impl Shift {
         }
         let identity = old == new && moves.is_empty();
         let runs = Shift::runs(&to);
-        let lost = match to.iter().position(|&t| t == LOST) {
-            Some(first) => {
-                first as u32..to.iter().rposition(|&t| t == LOST).map_or(0, |l| l + 1) as u32
+        // Only a file whose layout changed loses symbols: the span is found from its moves, not from a scan
+        // of the whole table.
+        let (mut first, mut last) = (u32::MAX, 0);
+        for (&f, m) in moves {
+            for (local, _) in m.iter().enumerate().filter(|(_, l)| l.is_none()) {
+                let id = old[f].0 + local as u32;
+                (first, last) = (first.min(id), last.max(id + 1));
             }
-            None => 0..0,
-        };
+        }
+        let lost = if first < last { first..last } else { 0..0 };
         Shift {
             to,
             identity,

@@ -485,7 +485,7 @@ impl Published<'_> {
         };
         // The catalog must hold every file row the snapshot names before `CURRENT` does.
         self.catalog.wait()?;
-        publish(
+        let path = publish(
             self.config,
             &mut data,
             parked_search.as_ref().map(|s| s as &dyn SearchSections),
@@ -497,12 +497,7 @@ impl Published<'_> {
         if !one_shot {
             // A live writer stamps its base for the readers that map it next (`snapshot::check_later`); a
             // one-shot index exits first and leaves that to them.
-            snapshot::check_later(
-                self.config
-                    .index_dir
-                    .join(crate::layout::SNAPSHOT_DIR)
-                    .join(snapshot::snapshot_file_name(data.generation)),
-            );
+            snapshot::check_later(path);
         }
         self.report.generation = data.generation;
         self.report.published = true;

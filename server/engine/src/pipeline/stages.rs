@@ -180,19 +180,19 @@ fn next_generation(config: &Config, prev_gen: u64) -> u64 {
 
 /// Publishes `data` as generation `max(prev_gen, CURRENT's) + 1` in a new base segment, with the search
 /// index `search` when given (a parked one), else `data.search`, and the symbols' signatures and docs from
-/// `texts` when given.
+/// `texts` when given. Returns the new segment's path.
 pub(crate) fn publish(
     config: &Config,
     data: &mut IndexData,
     search: Option<&dyn SearchSections>,
     texts: Option<&dyn SymbolTexts>,
     prev_gen: u64,
-) -> Result<(), Error> {
+) -> Result<std::path::PathBuf, Error> {
     data.generation = next_generation(config, prev_gen);
     data.created_unix_ms = now_ms();
     let t = Instant::now();
     let data: &IndexData = data;
-    snapshot::write_snapshot_with(
+    let path = snapshot::write_snapshot_with(
         &config.index_dir,
         data,
         search.unwrap_or(&data.search),
@@ -204,7 +204,7 @@ pub(crate) fn publish(
         rss_mib = rss_mib(),
         "snapshot published"
     );
-    Ok(())
+    Ok(path)
 }
 
 /// Whether edits publish delta segments (`LEINDEX_DELTA=off` makes every publish write a whole base
@@ -296,11 +296,7 @@ fn publish_base(
         graph::refresh_pagerank(data);
     }
     data.search = assemble(|| search::assemble(|| docs.iter().copied(), terms));
-    publish(config, data, None, None, prev_gen)?;
-    let path = config
-        .index_dir
-        .join(crate::layout::SNAPSHOT_DIR)
-        .join(snapshot::snapshot_file_name(data.generation));
+    let path = publish(config, data, None, None, prev_gen)?;
     snapshot::check_later(path.clone());
     segments.base = snapshot::Segment::open_written(&path)
         .map_err(

@@ -260,9 +260,13 @@ pub(crate) fn prune(snap_dir: &Path, current: &Manifest, previous: Option<&Manif
         let remove = if let Some((generation, _)) = parse_segment_file_name(name) {
             // Newer generations are left alone: they can only come from another writer, and deleting them
             // could leave that writer's CURRENT dangling.
-            generation < current.generation
+            let superseded = generation < current.generation
                 && !current.names(&file_name)
-                && !previous.is_some_and(|p| p.names(&file_name))
+                && !previous.is_some_and(|p| p.names(&file_name));
+            if superseded {
+                stamp::remove(&path);
+            }
+            superseded
         } else if name.starts_with(".tmp-") {
             is_dead_temp(name, &entry)
         } else if let Some(segment) = name.strip_suffix(stamp::STAMP_SUFFIX) {
@@ -272,7 +276,6 @@ pub(crate) fn prune(snap_dir: &Path, current: &Manifest, previous: Option<&Manif
             false
         };
         if remove {
-            stamp::remove(&path);
             match fs::remove_file(&path) {
                 Ok(()) => tracing::debug!(path = %path.display(), "pruned old snapshot file"),
                 Err(e) => {
