@@ -486,35 +486,13 @@ pub(crate) fn build_incremental(
             touched,
         }
     });
-    let mut kept_base = None;
-    let ranks = match carried.take() {
-        Some(mut ranks) => {
-            let t = std::time::Instant::now();
-            let base = rank_base.unwrap_or_else(|| estimate_base(&ranks, &data.edges));
-            let new = ranks.iter().filter(|r| r.is_nan()).count();
-            estimate_pagerank(&mut ranks, &added, &data.edges, base);
-            match &replaced {
-                // Spliced records keep their rank; the changed files' are new (every new symbol is theirs).
-                Some(replaced) => {
-                    for (_, new) in replaced {
-                        for i in new.clone() {
-                            data.symbols[i].pagerank = ranks[i];
-                        }
-                    }
-                }
-                None => (data.symbols.par_iter_mut())
-                    .zip(&ranks)
-                    .for_each(|(s, r)| s.pagerank = *r),
-            }
-            tracing::debug!(
-                estimated = new,
-                ms = t.elapsed().as_millis() as u64,
-                "PageRank carried over"
-            );
-            kept_base = Some(base);
-            ranks
+    let (ranks, kept_base) = match carried.take() {
+        Some(ranks) => {
+            let spliced = replaced.as_deref();
+            let (ranks, base) = carry_pagerank(&mut data, ranks, (&added, spliced), rank_base);
+            (ranks, Some(base))
         }
-        None => data.symbols.iter().map(|s| s.pagerank).collect(),
+        None => (data.symbols.iter().map(|s| s.pagerank).collect(), None),
     };
     renumbering.file_starts = (offsets.iter().map(|o| o.0)).chain([total]).collect();
     *cache = Some(Resolution {
@@ -536,6 +514,41 @@ pub(crate) fn build_incremental(
         graph: None,
     });
     (data, carry)
+}
+
+/// The carried `ranks` (NaN for a new symbol) with the new symbols' estimated from the edges the splice
+/// `added` ([`estimate_pagerank`]), set in `data`'s records: only in the ranges `spliced` replaced when the
+/// records were spliced (the others hold the build before's rank), else in every record. `base`: the
+/// estimate's base carried from the build before, computed when `None`. Returns the ranks and the base.
+fn carry_pagerank(
+    data: &mut IndexData,
+    mut ranks: Vec<f32>,
+    (added, spliced): (&[EdgeRecord], Option<&[(Range<usize>, Range<usize>)]>),
+    base: Option<f32>,
+) -> (Vec<f32>, f32) {
+    let t = std::time::Instant::now();
+    let base = base.unwrap_or_else(|| estimate_base(&ranks, &data.edges));
+    let new = ranks.iter().filter(|r| r.is_nan()).count();
+    estimate_pagerank(&mut ranks, added, &data.edges, base);
+    match spliced {
+        // Every new symbol is a changed file's, whose records are new.
+        Some(replaced) => {
+            for (_, new) in replaced {
+                for i in new.clone() {
+                    data.symbols[i].pagerank = ranks[i];
+                }
+            }
+        }
+        None => (data.symbols.par_iter_mut())
+            .zip(&ranks)
+            .for_each(|(s, r)| s.pagerank = *r),
+    }
+    tracing::debug!(
+        estimated = new,
+        ms = t.elapsed().as_millis() as u64,
+        "PageRank carried over"
+    );
+    (ranks, base)
 }
 
 /// Every file's resolution (`cached`, in file order) joined, and its uses in a flow table; each then
