@@ -488,7 +488,7 @@ pub(crate) fn build_incremental(
     });
     let (ranks, kept_base) = match carried.take() {
         Some(ranks) => {
-            let spliced = replaced.as_deref();
+            let spliced = replaced.as_ref();
             let (ranks, base) = carry_pagerank(&mut data, ranks, (&added, spliced), rank_base);
             (ranks, Some(base))
         }
@@ -523,7 +523,7 @@ pub(crate) fn build_incremental(
 fn carry_pagerank(
     data: &mut IndexData,
     mut ranks: Vec<f32>,
-    (added, spliced): (&[EdgeRecord], Option<&[(Range<usize>, Range<usize>)]>),
+    (added, spliced): (&[EdgeRecord], Option<&Replaced>),
     base: Option<f32>,
 ) -> (Vec<f32>, f32) {
     let t = std::time::Instant::now();

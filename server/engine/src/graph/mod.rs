@@ -209,7 +209,6 @@ fn link_with(
         counts: given,
         touched,
     } = resolve(&resolver);
-    drop(resolver);
     let resolve_ms = t.elapsed().as_millis() as u64;
     let details = if details_used {
         details
