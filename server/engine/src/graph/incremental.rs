@@ -41,8 +41,8 @@ pub(crate) struct Resolution {
     /// What every symbol gets in a step of the power iteration at `ranks` ([`estimate_base`]): computed
     /// by the first build that carries `ranks` after a whole PageRank, then carried with them.
     rank_base: Option<f32>,
-    /// That build's caller and callee counts by symbol id (`[callers, callees]`, [`counts`]), which the
-    /// next build patches where its splice changed edges ([`patch_counts`]).
+    /// That build's counts by symbol id (callers, callees, edges in: [`Counts`]), which the next build
+    /// patches where its splice changed edges ([`patch_counts`]).
     counts: Vec<Counts>,
     /// That build's name indexes, spliced by the next build when it splices the records.
     names: Option<SymbolNames>,
