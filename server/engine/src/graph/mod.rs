@@ -20,6 +20,18 @@ mod paths;
 pub(crate) use paths::PathTables;
 mod rank;
 mod receivers;
+
+/// A seeded pseudo-random `n -> [0, n)` for the graph's property tests: Knuth's MMIX linear congruential
+/// generator (multiplier 6364136223846793005, increment 1442695040888963407), high bits taken.
+#[cfg(test)]
+fn test_rng(mut seed: u64) -> impl FnMut(usize) -> usize {
+    move |n: usize| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((seed >> 33) as usize) % n.max(1)
+    }
+}
 mod sites;
 pub(crate) use names::*;
 pub(crate) use rank::*;

@@ -385,13 +385,7 @@ mod tests {
     /// dropped and new.
     #[test]
     fn a_spliced_index_answers_as_one_built_anew() {
-        let mut seed = 11u64;
-        let mut next = |n: usize| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((seed >> 33) as usize) % n.max(1)
-        };
+        let mut next = crate::graph::test_rng(11);
         for case in 0..300 {
             let len = next(40);
             let mut names: Vec<String> = (0..len).map(|_| format!("n{}", next(12))).collect();

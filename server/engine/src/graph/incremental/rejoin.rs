@@ -531,13 +531,7 @@ mod tests {
     /// arrangement of a short list.
     #[test]
     fn splice_blocks_is_a_splice_of_every_range() {
-        let mut seed = 7u64;
-        let mut next = |n: usize| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((seed >> 33) as usize) % n.max(1)
-        };
+        let mut next = crate::graph::test_rng(7);
         for case in 0..2000 {
             let len = next(12);
             let items: Vec<u32> = (0..len as u32).collect();
@@ -568,13 +562,7 @@ mod tests {
     /// either end and runs of drops, and new items before, among and after the kept ones.
     #[test]
     fn drop_and_merge_is_a_retain_and_a_merge() {
-        let mut seed = 5u64;
-        let mut next = |n: usize| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((seed >> 33) as usize) % n.max(1)
-        };
+        let mut next = crate::graph::test_rng(5);
         for case in 0..3000 {
             let len = next(14);
             let mut items: Vec<(u32, u32)> = (0..len).map(|i| (next(8) as u32, i as u32)).collect();
