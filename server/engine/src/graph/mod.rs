@@ -20,18 +20,6 @@ mod paths;
 pub(crate) use paths::PathTables;
 mod rank;
 mod receivers;
-
-/// A seeded pseudo-random `n -> [0, n)` for the graph's property tests: Knuth's MMIX linear congruential
-/// generator (multiplier 6364136223846793005, increment 1442695040888963407), high bits taken.
-#[cfg(test)]
-fn test_rng(mut seed: u64) -> impl FnMut(usize) -> usize {
-    move |n: usize| {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((seed >> 33) as usize) % n.max(1)
-    }
-}
 mod sites;
 pub(crate) use names::*;
 pub(crate) use rank::*;
@@ -49,6 +37,18 @@ use foldhash::{HashMap, HashSet};
 pub(crate) const MAX_AMBIGUOUS: usize = 3;
 /// Most data edges created per field or global (writers × readers), to bound dense shared state.
 const MAX_DATA_EDGES_PER_KEY: usize = 32;
+
+/// A seeded pseudo-random `n -> [0, n)` for the graph's property tests: Knuth's MMIX linear congruential
+/// generator (multiplier 6364136223846793005, increment 1442695040888963407), high bits taken.
+#[cfg(test)]
+fn test_rng(mut seed: u64) -> impl FnMut(usize) -> usize {
+    move |n: usize| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((seed >> 33) as usize) % n.max(1)
+    }
+}
 
 /// Resolves the facts of all files into symbols, edges and centrality. `files` pairs each file's metadata
 /// with its facts; the order given is the id order. The search index is left empty (see
@@ -199,9 +199,9 @@ struct Resolved {
 }
 
 /// [`link`] with the resolution step given ([`Resolved`]); `names` index `symbols`, `paths` are the
-/// tables of `files` ([`PathTables`]). PageRank is left 0
-/// unless `whole_pagerank` (the caller fills it in); caller and callee counts are computed unless the
-/// resolution step gave them, and returned beside the data (`[callers, callees]` by symbol id).
+/// tables of `files` ([`PathTables`]). PageRank is left 0 unless `whole_pagerank` (the caller fills it in);
+/// the [`Counts`] are computed unless the resolution step gave them, and returned beside the data (by
+/// symbol id).
 fn link_with(
     files: &[(&FileRecord, &FileFacts)],
     mut symbols: Vec<SymbolRecord>,
