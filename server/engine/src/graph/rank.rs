@@ -1,5 +1,5 @@
-//! PageRank over calls and references, scaled to mean 1, with caller and callee counts; and the
-//! estimate a live edit gives the symbols it changed instead of a whole new PageRank.
+//! PageRank over calls and references, scaled to mean 1, with caller and callee counts (patched by a live
+//! edit); and the estimate a live edit gives the symbols it added instead of a whole new PageRank.
 
 use crate::model::{EdgeKind, EdgeRecord, IndexData, SymbolId};
 use foldhash::HashMap;
