@@ -111,6 +111,7 @@ pub fn run(options: &Options, memory_budget: Option<&str>) -> ExitCode {
     // pool (a call waiting for a first index) are abandoned after a second rather than awaited; then the
     // embedded writer stops and releases the lock.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    leindex_engine::analyze::finish_table_write();
     drop(roots);
     match served {
         Ok(reason) => {
@@ -137,8 +138,13 @@ fn start(args: &Options, memory_budget: Option<&str>) -> Result<Arc<roots::Roots
     // projects' writers start: a writer filling its model projects the model's size from the process's RSS
     // growth (see `memory::model_outgrows`), and the tokenizer's tables loading beside it counted as model
     // (a small project's model was then refused under a budget that holds it).
+    let t = std::time::Instant::now();
     match leindex_engine::analyze::warm_up_tokenizer().join() {
-        Ok(source) => tracing::debug!(?source, "token counts ready"),
+        Ok(source) => tracing::debug!(
+            ?source,
+            ms = t.elapsed().as_secs_f64() * 1e3,
+            "token counts ready"
+        ),
         Err(_) => tracing::warn!("loading the tokenizer failed; the first answer will retry"),
     }
     let dirs = if args.projects.is_empty() {

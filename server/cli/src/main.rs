@@ -176,7 +176,9 @@ fn main() -> ExitCode {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
-    match run(cli) {
+    let ran = run(cli);
+    analyze::finish_table_write();
+    match ran {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("leindex: error: {e}");

@@ -46,6 +46,7 @@ pub fn serve_stdio() -> std::io::Result<()> {
         .build()?;
     runtime.block_on(serve(tokio::io::stdin(), tokio::io::stdout()));
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    leindex_engine::analyze::finish_table_write();
     Ok(())
 }
 

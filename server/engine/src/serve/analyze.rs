@@ -150,7 +150,7 @@ pub enum TokenizerSource {
     Library,
 }
 
-/// Makes token counts ready before the first answer. Maps `<cache_dir>/o200k_base.v1.bpe` (see
+/// Makes token counts ready before the first answer. Maps `<cache_dir>/o200k_base.v2.bpe` (see
 /// [`super::o200k`]); when it is missing or unusable (logged), loads bpe-openai instead and writes the
 /// table on a background thread for the processes that start later. `cache_dir` is
 /// [`crate::config::cache_dir`] in the binaries; `None` only loads the library.
@@ -165,14 +165,8 @@ pub fn prepare_tokenizer(cache_dir: Option<&Path>) -> TokenizerSource {
     let path = dir.join(super::o200k::TABLE_FILE);
     match super::o200k::MappedO200k::open(&path) {
         Ok(table) => {
-            if TABLE.set(table).is_ok() {
-                // The regex compiles beside the caller's next steps; a count made before waits for it.
-                std::thread::spawn(|| {
-                    if let Some(table) = TABLE.get() {
-                        table.compile_pretokenizer();
-                    }
-                });
-            }
+            // Another thread may have set it first: the same table, either serves.
+            let _ = TABLE.set(table);
             return TokenizerSource::MappedTable;
         }
         Err(e) if path.exists() => {
@@ -181,12 +175,31 @@ pub fn prepare_tokenizer(cache_dir: Option<&Path>) -> TokenizerSource {
         Err(_) => tracing::debug!(path = %path.display(), "no o200k table yet; writing one"),
     }
     let bpe = &bpe_openai::o200k_base().bpe;
-    std::thread::spawn(move || {
+    let write = std::thread::spawn(move || {
         if let Err(e) = super::o200k::MappedO200k::write(&path, bpe) {
             tracing::warn!(path = %path.display(), "cannot write the o200k table: {e}");
         }
+        // Tables of older formats are not read any more.
+        for old in super::o200k::OLD_TABLE_FILES {
+            let _ = std::fs::remove_file(path.with_file_name(old));
+        }
     });
+    *TABLE_WRITE.lock().unwrap_or_else(|p| p.into_inner()) = Some(write);
     TokenizerSource::Library
+}
+
+/// The table write [`prepare_tokenizer`] started, if any (see [`finish_table_write`]).
+static TABLE_WRITE: std::sync::Mutex<Option<std::thread::JoinHandle<()>>> =
+    std::sync::Mutex::new(None);
+
+/// Waits for the o200k table [`prepare_tokenizer`] is writing, if it is (about 100 ms, once per machine:
+/// the pre-tokenizer's DFA is compiled then). The binaries call it before they exit, so that a process
+/// shorter than the write (a CLI `analyze`) still leaves the table for the next one.
+pub fn finish_table_write() {
+    let write = TABLE_WRITE.lock().unwrap_or_else(|p| p.into_inner()).take();
+    if let Some(write) = write {
+        let _ = write.join();
+    }
 }
 
 /// Runs [`prepare_tokenizer`] with the user's cache directory on a background thread, so that it overlaps
@@ -235,7 +248,9 @@ pub fn analyze(snap: &Snapshot, root: &Path, req: &AnalyzeRequest) -> Analysis {
     let req = &capped;
     let entry_points =
         (req.budget_tokens / TOKENS_PER_ENTRY_POINT).clamp(MIN_ENTRY_POINTS, MAX_ENTRY_POINTS);
+    let t = std::time::Instant::now();
     let hits = search::search(snap, req.query, entry_points, req.focus_path);
+    let search_ms = t.elapsed().as_secs_f64() * 1e3;
     let entry_points: Vec<EntryPoint> = hits
         .iter()
         .enumerate()
@@ -252,11 +267,23 @@ pub fn analyze(snap: &Snapshot, root: &Path, req: &AnalyzeRequest) -> Analysis {
             }
         })
         .collect();
+    let t = std::time::Instant::now();
     let selected = expand(snap, &hits, req.budget_tokens);
+    let expand_ms = t.elapsed().as_secs_f64() * 1e3;
     let query_words = query_words(req.query);
     let mut renderer = Renderer::new(snap, root, req, &query_words);
+    let t = std::time::Instant::now();
     let (markdown, entries) = renderer.render(&selected);
+    let render_ms = t.elapsed().as_secs_f64() * 1e3;
+    let t = std::time::Instant::now();
     let used_tokens = count_tokens(&markdown);
+    tracing::debug!(
+        search_ms,
+        expand_ms,
+        render_ms,
+        count_ms = t.elapsed().as_secs_f64() * 1e3,
+        "analysis phases"
+    );
     debug_assert!(used_tokens <= req.budget_tokens);
     Analysis {
         query: echo_query(req.query),

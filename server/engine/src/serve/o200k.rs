@@ -4,27 +4,40 @@
 //! Why not only the library: bpe-openai (the tokenizer every count is checked against) builds its
 //! automaton from a serialized form at each process start — about 35 ms, more than a bridge's whole first
 //! answer may take. This module maps a table generated from that same library once per machine (token
-//! bytes and an open-addressing hash from bytes to rank, ~5 MB, validated by a CRC) and counts with
-//! tiktoken's own algorithm: the o200k pre-tokenizer regex, then within each piece the classic byte-pair
-//! merge (repeatedly merge the adjacent pair whose concatenation has the lowest rank; a token's id is its
-//! rank). That is how tiktoken defines the encoding, so the counts are the library's exactly — checked by
-//! a test over real source files. Pieces longer than [`MAX_PIECE_BYTES`] (a quadratic merge) go to the
-//! library.
+//! bytes and an open-addressing hash from bytes to rank, ~4 MB; the pre-tokenizer compiled to a dense DFA,
+//! ~2.8 MB; validated by a CRC) and counts with tiktoken's own algorithm: the o200k pre-tokenizer regex,
+//! then within each piece the classic byte-pair merge (repeatedly merge the adjacent pair whose
+//! concatenation has the lowest rank; a token's id is its rank). That is how tiktoken defines the
+//! encoding, so the counts are the library's exactly — checked by a test over real source files. Pieces
+//! longer than [`MAX_PIECE_BYTES`] (a quadratic merge) go to the library.
+//!
+//! The pre-tokenizer is stored compiled (regex-automata's serialized dense DFA, read in place from the
+//! mapping) because compiling its Unicode classes takes ~4 ms of CPU at each process start, beside the
+//! first answer on a 2-core machine.
 
 use memmap2::Mmap;
-use regex_automata::meta::Regex;
+use regex_automata::dfa::{Automaton, StartKind, dense};
 use regex_automata::{Anchored, Input};
 use std::io::Write;
 use std::path::Path;
 
-/// File name of the table in the cache directory; the version is the format's.
-pub const TABLE_FILE: &str = "o200k_base.v1.bpe";
+/// File name of the table in the cache directory; the version is the format's (v1 had no DFA).
+pub const TABLE_FILE: &str = "o200k_base.v2.bpe";
+
+/// Names of tables of earlier formats, removed when a table of this one is written.
+pub const OLD_TABLE_FILES: [&str; 1] = ["o200k_base.v1.bpe"];
 
 /// First bytes of a table file.
-const MAGIC: &[u8; 8] = b"LXO200K1";
+const MAGIC: &[u8; 8] = b"LXO200K2";
 
-/// Header: magic, token count, hash slots, token bytes length, reserved (all u32 little-endian).
+/// Header: magic, token count, hash slots, token bytes length, DFA bytes length (all u32 little-endian).
+/// After it: the token offsets, the hash slots, the token bytes, zero padding to [`DFA_ALIGN`], the DFA,
+/// the CRC-32 of everything before.
 const HEADER_BYTES: usize = 24;
+
+/// Alignment of the DFA within the file (the mapping is page-aligned): regex-automata reads a dense DFA
+/// in place only from a slice aligned for its `u32` transitions.
+const DFA_ALIGN: usize = 8;
 
 /// Longest piece merged here; longer ones (a minified line's identifier) are counted by the library.
 pub const MAX_PIECE_BYTES: usize = 256;
@@ -66,13 +79,13 @@ pub enum TableError {
     Invalid { path: String, what: String },
 }
 
-/// A mapped o200k_base table and the compiled pre-tokenizer.
+/// A mapped o200k_base table with its compiled pre-tokenizer.
 pub struct MappedO200k {
     map: Mmap,
     tokens: usize,
     slots: usize,
-    /// Compiled on first use (~2.5 ms), or ahead of it by [`MappedO200k::compile_pretokenizer`].
-    pre: std::sync::OnceLock<Regex>,
+    /// Where the pre-tokenizer's DFA is in `map`; validated by [`MappedO200k::open`].
+    dfa: std::ops::Range<usize>,
 }
 
 impl MappedO200k {
@@ -103,30 +116,33 @@ impl MappedO200k {
         let tokens = word(&map, 2) as usize;
         let slots = word(&map, 3) as usize;
         let bytes = word(&map, 4) as usize;
-        let expected = HEADER_BYTES + 4 * (tokens + 1) + 4 * slots + bytes + 4;
-        if map.len() != expected || !slots.is_power_of_two() || slots < tokens {
+        let dfa_bytes = word(&map, 5) as usize;
+        let dfa_start = dfa_offset(tokens, slots, bytes);
+        let dfa = dfa_start..dfa_start + dfa_bytes;
+        if map.len() != dfa.end + 4 || !slots.is_power_of_two() || slots < tokens {
             return Err(invalid("sizes do not add up"));
+        }
+        // Checked once here (about a millisecond for 2.8 MB); each count then reads it in place.
+        if let Err(e) = dense::DFA::from_bytes(&map[dfa.clone()]) {
+            return Err(invalid(&format!(
+                "the pre-tokenizer DFA does not load: {e}"
+            )));
         }
         Ok(MappedO200k {
             map,
             tokens,
             slots,
-            pre: std::sync::OnceLock::new(),
+            dfa,
         })
     }
 
-    /// Compiles the pre-tokenizer now (a caller warming up on another thread); a count made meanwhile
-    /// waits for it.
-    pub fn compile_pretokenizer(&self) {
-        self.pretokenizer();
-    }
-
-    fn pretokenizer(&self) -> &Regex {
-        self.pre
-            // A constant pattern, compiled by the tests: it cannot fail at run time.
-            .get_or_init(|| {
-                Regex::new_many(&PATTERNS.map(|(p, _)| p)).expect("o200k's pattern compiles")
-            })
+    /// The pre-tokenizer, read in place from the mapping (constant time).
+    fn pretokenizer(&self) -> dense::DFA<&[u32]> {
+        // SAFETY: `open` deserialized these very bytes with the checked `from_bytes`, and the mapping is
+        // never modified (the file is replaced by rename, not rewritten), so they are a valid DFA.
+        unsafe { dense::DFA::from_bytes_unchecked(&self.map[self.dfa.clone()]) }
+            .expect("checked when the table was opened")
+            .0
     }
 
     /// Writes the table for `bpe` (the library's o200k_base) to `path`, through a temporary file renamed
@@ -152,15 +168,20 @@ impl MappedO200k {
             table[slot] = id as u32 + 1;
         }
         offsets.push(bytes.len() as u32);
-        let mut out = Vec::with_capacity(HEADER_BYTES + 4 * (tokens + 1 + slots) + bytes.len() + 4);
+        let (dfa, pad) = compile_pretokenizer()?.to_bytes_little_endian();
+        let dfa = &dfa[pad..];
+        let dfa_start = dfa_offset(tokens, slots, bytes.len());
+        let mut out = Vec::with_capacity(dfa_start + dfa.len() + 4);
         out.extend_from_slice(MAGIC);
-        for w in [tokens as u32, slots as u32, bytes.len() as u32, 0] {
-            out.extend_from_slice(&w.to_le_bytes());
+        for w in [tokens, slots, bytes.len(), dfa.len()] {
+            out.extend_from_slice(&(w as u32).to_le_bytes());
         }
         for w in offsets.iter().chain(&table) {
             out.extend_from_slice(&w.to_le_bytes());
         }
         out.extend_from_slice(&bytes);
+        out.resize(dfa_start, 0);
+        out.extend_from_slice(dfa);
         let crc = crc32fast::hash(&out);
         out.extend_from_slice(&crc.to_le_bytes());
         let dir = path.parent().unwrap_or(Path::new("."));
@@ -175,9 +196,17 @@ impl MappedO200k {
     /// Tokens of `text` in o200k_base: the pre-tokenizer's pieces, each merged (or, when longer than
     /// [`MAX_PIECE_BYTES`], counted by the library).
     pub fn count(&self, text: &str) -> usize {
-        Pieces::new(self.pretokenizer(), text)
+        let dfa = self.pretokenizer();
+        let mut pieces = Pieces::new(&dfa, text);
+        let counted: usize = pieces
+            .by_ref()
             .map(|piece| self.count_piece(piece.as_bytes()))
-            .sum()
+            .sum();
+        if pieces.failed {
+            // The DFA has no quit bytes, so a search cannot fail; were it to, the exact count still holds.
+            return bpe_openai::o200k_base().count(text);
+        }
+        counted
     }
 
     /// Tokens of one piece: tiktoken's `byte_pair_merge`.
@@ -237,6 +266,21 @@ impl MappedO200k {
     }
 }
 
+/// The pre-tokenizer's patterns compiled to a dense DFA that finds leftmost-first matches anchored at
+/// the start of the input (as [`Pieces`] searches). About 60 ms and 2.8 MB: done once per machine, when
+/// the table is written. Errors: the DFA cannot be built (not for these constant patterns).
+fn compile_pretokenizer() -> std::io::Result<dense::DFA<Vec<u32>>> {
+    dense::Builder::new()
+        .configure(dense::Config::new().start_kind(StartKind::Anchored))
+        .build_many(&PATTERNS.map(|(p, _)| p))
+        .map_err(std::io::Error::other)
+}
+
+/// Byte offset of the DFA in a table of `tokens` tokens, `slots` hash slots and `bytes` token bytes.
+fn dfa_offset(tokens: usize, slots: usize, bytes: usize) -> usize {
+    (HEADER_BYTES + 4 * (tokens + 1) + 4 * slots + bytes).next_multiple_of(DFA_ALIGN)
+}
+
 /// The `i`-th little-endian u32 of `bytes` (word 0 and 1 are the magic).
 fn word(bytes: &[u8], i: usize) -> u32 {
     u32::from_le_bytes(bytes[4 * i..4 * i + 4].try_into().expect("4 bytes"))
@@ -251,27 +295,40 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 }
 
 /// The pieces of `text`, as bpe-openai 0.3's `Splits` cuts them: anchored matches one after another; a
-/// match of a look-ahead pattern gives back its last character.
-struct Pieces<'a> {
-    pat: &'a Regex,
+/// match of a look-ahead pattern gives back its last character. `failed` says a search gave up (the
+/// pieces then stop early).
+struct Pieces<'a, 'd> {
+    pat: &'a dense::DFA<&'d [u32]>,
     text: &'a str,
     last: usize,
+    failed: bool,
 }
 
-impl<'a> Pieces<'a> {
-    fn new(pat: &'a Regex, text: &'a str) -> Pieces<'a> {
-        Pieces { pat, text, last: 0 }
+impl<'a, 'd> Pieces<'a, 'd> {
+    fn new(pat: &'a dense::DFA<&'d [u32]>, text: &'a str) -> Pieces<'a, 'd> {
+        Pieces {
+            pat,
+            text,
+            last: 0,
+            failed: false,
+        }
     }
 }
 
-impl<'a> Iterator for Pieces<'a> {
+impl<'a> Iterator for Pieces<'a, '_> {
     type Item = &'a str;
 
     fn next(&mut self) -> Option<&'a str> {
         let input = Input::new(&self.text[self.last..]).anchored(Anchored::Yes);
-        let m = self.pat.find(input)?;
+        let m = match self.pat.try_search_fwd(&input) {
+            Ok(m) => m?,
+            Err(_) => {
+                self.failed = true;
+                return None;
+            }
+        };
         let start = self.last;
-        let mut end = start + m.range().end;
+        let mut end = start + m.offset();
         if PATTERNS[m.pattern().as_usize()].1 {
             let dropped = self.text[start..end]
                 .chars()
