@@ -3,6 +3,7 @@
 
 use super::{Ctx, Extractor};
 use crate::model::{Language, RefKind};
+use crate::parse::extract::kinds::Field as _;
 use crate::parse::extract::kinds::kind_of;
 use std::rc::Rc;
 use tree_sitter::Node;
@@ -17,7 +18,7 @@ impl<'s> Extractor<'s> {
         let mut bases: Bases = Vec::new();
         match (self.lang, kind_of(node)) {
             (Language::Python, "class_definition") => {
-                if let Some(s) = node.child_by_field_name("superclasses") {
+                if let Some(s) = node.field("superclasses") {
                     self.collect_bases(s, RefKind::Inherit, &mut bases);
                 }
             }
@@ -34,7 +35,7 @@ impl<'s> Extractor<'s> {
                 }
             }
             (Language::Rust, "trait_item") => {
-                if let Some(b) = node.child_by_field_name("bounds") {
+                if let Some(b) = node.field("bounds") {
                     self.collect_bases(b, RefKind::Inherit, &mut bases);
                 }
             }
@@ -49,7 +50,7 @@ impl<'s> Extractor<'s> {
                 }
             }
             (Language::Ruby, "class") => {
-                if let Some(s) = node.child_by_field_name("superclass") {
+                if let Some(s) = node.field("superclass") {
                     self.collect_bases(s, RefKind::Inherit, &mut bases);
                 }
             }
@@ -123,7 +124,7 @@ impl<'s> Extractor<'s> {
 
     /// Java `extends` (superclass, or an interface's super-interfaces) and `implements`.
     fn java_bases(&self, node: Node, bases: &mut Bases) {
-        if let Some(s) = node.child_by_field_name("superclass") {
+        if let Some(s) = node.field("superclass") {
             self.collect_bases(s, RefKind::Inherit, bases);
         }
         let mut cursor = node.walk();
@@ -146,7 +147,7 @@ impl<'s> Extractor<'s> {
 
     /// Go embedded fields / embedded interfaces: a field declaration without a name.
     fn go_embedded(&self, node: Node, bases: &mut Bases) {
-        let Some(t) = node.child_by_field_name("type") else {
+        let Some(t) = node.field("type") else {
             return;
         };
         let mut stack = vec![t];
@@ -155,8 +156,8 @@ impl<'s> Extractor<'s> {
             for c in n.named_children(&mut cursor) {
                 match kind_of(c) {
                     "field_declaration_list" => stack.push(c),
-                    "field_declaration" if c.child_by_field_name("name").is_none() => {
-                        if let Some(ty) = c.child_by_field_name("type") {
+                    "field_declaration" if c.field("name").is_none() => {
+                        if let Some(ty) = c.field("type") {
                             bases.push((RefKind::Inherit, self.type_name(ty)));
                         }
                     }
@@ -173,9 +174,9 @@ impl<'s> Extractor<'s> {
     /// implementation; returns the context of the body (members qualified by `Type`, receiver `self`), or
     /// `None` when the type has no name.
     pub(super) fn rust_impl(&mut self, node: Node, ctx: &Ctx) -> Option<Ctx> {
-        let ty = node.child_by_field_name("type").map(|t| self.type_name(t));
+        let ty = node.field("type").map(|t| self.type_name(t));
         let ty = ty.filter(|t| !t.is_empty())?;
-        if let Some(tr) = node.child_by_field_name("trait") {
+        if let Some(tr) = node.field("trait") {
             let tr = self.type_name(tr);
             self.add_ref(
                 ctx.sym,
@@ -201,14 +202,14 @@ impl<'s> Extractor<'s> {
     /// Ruby `include Comparable` / `extend Forwardable` / `prepend M` in a class or module body: the mixed-in
     /// modules, as implementation refs of the enclosing type.
     pub(super) fn ruby_mixins(&mut self, node: Node, sym: u32) {
-        let is_mixin = node.child_by_field_name("receiver").is_none()
+        let is_mixin = node.field("receiver").is_none()
             && node
-                .child_by_field_name("method")
+                .field("method")
                 .is_some_and(|m| matches!(self.text(m), "include" | "extend" | "prepend"));
         if !is_mixin || sym == 0 {
             return;
         }
-        let Some(args) = node.child_by_field_name("arguments") else {
+        let Some(args) = node.field("arguments") else {
             return;
         };
         let mut bases: Bases = Vec::new();

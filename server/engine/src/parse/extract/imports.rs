@@ -3,6 +3,7 @@
 
 use super::Extractor;
 use crate::model::{ImportFact, Language};
+use crate::parse::extract::kinds::Field as _;
 use crate::parse::extract::kinds::kind_of;
 use tree_sitter::Node;
 
@@ -12,7 +13,7 @@ impl<'s> Extractor<'s> {
     pub(super) fn import_at(&mut self, node: Node, sym: u32) -> bool {
         match (self.lang, kind_of(node)) {
             (Language::Rust, "use_declaration") => {
-                if let Some(arg) = node.child_by_field_name("argument") {
+                if let Some(arg) = node.field("argument") {
                     self.rust_use(arg, String::new(), sym, Self::line(node));
                 }
             }
@@ -27,7 +28,7 @@ impl<'s> Extractor<'s> {
             (Language::Java, "import_declaration") => self.java_import(node, sym),
             (Language::CSharp, "using_directive") => self.csharp_using(node, sym),
             (Language::C | Language::Cpp, "preproc_include") => {
-                if let Some(p) = node.child_by_field_name("path") {
+                if let Some(p) = node.field("path") {
                     let module = self.text(p).trim_matches(['"', '<', '>']).to_string();
                     self.add_import(sym, module, String::new(), String::new(), Self::line(node));
                 }
@@ -62,21 +63,15 @@ impl<'s> Extractor<'s> {
                 self.rust_use_path(full, None, sym, line);
             }
             "use_as_clause" => {
-                let (Some(path), Some(alias)) = (
-                    node.child_by_field_name("path"),
-                    node.child_by_field_name("alias"),
-                ) else {
+                let (Some(path), Some(alias)) = (node.field("path"), node.field("alias")) else {
                     return;
                 };
                 let full = join_path(&prefix, self.text(path));
                 self.rust_use_path(full, Some(self.text(alias)), sym, line);
             }
             "scoped_use_list" => {
-                let path = node
-                    .child_by_field_name("path")
-                    .map(|p| self.text(p))
-                    .unwrap_or("");
-                if let Some(list) = node.child_by_field_name("list") {
+                let path = node.field("path").map(|p| self.text(p)).unwrap_or("");
+                if let Some(list) = node.field("list") {
                     self.rust_use(list, join_path(&prefix, path), sym, line);
                 }
             }
@@ -118,9 +113,7 @@ impl<'s> Extractor<'s> {
 
     fn python_import(&mut self, node: Node, sym: u32) {
         let line = Self::line(node);
-        let module = node
-            .child_by_field_name("module_name")
-            .map(|m| self.text(m).to_string());
+        let module = node.field("module_name").map(|m| self.text(m).to_string());
         let mut cursor = node.walk();
         let names: Vec<Node> = node.children_by_field_name("name", &mut cursor).collect();
         for n in names {
@@ -137,12 +130,8 @@ impl<'s> Extractor<'s> {
     fn python_import_name(&mut self, n: Node, module: Option<&str>, sym: u32, line: u32) {
         let (orig, alias) = match kind_of(n) {
             "aliased_import" => (
-                n.child_by_field_name("name")
-                    .map(|x| self.text(x))
-                    .unwrap_or(""),
-                n.child_by_field_name("alias")
-                    .map(|x| self.text(x))
-                    .unwrap_or(""),
+                n.field("name").map(|x| self.text(x)).unwrap_or(""),
+                n.field("alias").map(|x| self.text(x)).unwrap_or(""),
             ),
             _ => (self.text(n), ""),
         };
@@ -177,7 +166,7 @@ impl<'s> Extractor<'s> {
 
     fn js_import(&mut self, node: Node, sym: u32) {
         let line = Self::line(node);
-        let Some(source) = node.child_by_field_name("source") else {
+        let Some(source) = node.field("source") else {
             return;
         };
         let module = self.text(source).trim_matches(['"', '\'', '`']).to_string();
@@ -216,14 +205,8 @@ impl<'s> Extractor<'s> {
             if kind_of(spec) != "import_specifier" {
                 continue;
             }
-            let orig = spec
-                .child_by_field_name("name")
-                .map(|n| self.text(n))
-                .unwrap_or("");
-            let alias = spec
-                .child_by_field_name("alias")
-                .map(|n| self.text(n))
-                .unwrap_or(orig);
+            let orig = spec.field("name").map(|n| self.text(n)).unwrap_or("");
+            let alias = spec.field("alias").map(|n| self.text(n)).unwrap_or(orig);
             self.add_import(
                 sym,
                 module.to_string(),
@@ -237,10 +220,10 @@ impl<'s> Extractor<'s> {
     /// A Go import spec: binds its explicit name, else the path's last segment, to the whole package (no
     /// original name: a Go import names a package, not a symbol in it).
     fn go_import(&mut self, node: Node, sym: u32) {
-        if let Some(p) = node.child_by_field_name("path") {
+        if let Some(p) = node.field("path") {
             let module = self.text(p).trim_matches(['"', '`']).to_string();
             let name = node
-                .child_by_field_name("name")
+                .field("name")
                 .map(|n| self.text(n).to_string())
                 .unwrap_or_else(|| module.rsplit('/').next().unwrap_or("").to_string());
             self.add_import(sym, module, name, String::new(), Self::line(node));
@@ -274,13 +257,11 @@ impl<'s> Extractor<'s> {
     /// `X`). Ruby's `require` loads files rather than naming symbols, so Ruby has no imports here.
     fn csharp_using(&mut self, node: Node, sym: u32) {
         let line = Self::line(node);
-        let alias = node
-            .child_by_field_name("name")
-            .map(|n| self.text(n).to_string());
+        let alias = node.field("name").map(|n| self.text(n).to_string());
         let mut cursor = node.walk();
         let Some(target) = node
             .named_children(&mut cursor)
-            .filter(|c| Some(*c) != node.child_by_field_name("name"))
+            .filter(|c| Some(*c) != node.field("name"))
             .last()
         else {
             return;

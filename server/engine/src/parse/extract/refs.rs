@@ -4,6 +4,7 @@
 use super::text::last_scope_segment;
 use super::{Ctx, Extractor, MAX_BODY_TERMS, MAX_LITERALS};
 use crate::model::{Language, NO_COLUMN, RefFact, RefKind, SymbolKind};
+use crate::parse::extract::kinds::Field as _;
 use crate::parse::extract::kinds::kind_of;
 use foldhash::HashSet;
 use tree_sitter::Node;
@@ -52,7 +53,7 @@ impl<'s> Extractor<'s> {
                 && let Some(class) = qualifier.as_deref().filter(|q| is_ruby_constant_path(q))
             {
                 let class = last_scope_segment(class);
-                let at = node.child_by_field_name("receiver").unwrap_or(node);
+                let at = node.field("receiver").unwrap_or(node);
                 let site = self.site(at, &class);
                 self.add_ref_at(sym, RefKind::Call, class, None, site);
             }
@@ -159,7 +160,7 @@ impl<'s> Extractor<'s> {
             | "exception_variable"
             | "for" => self.ident_writes.push((sym, text.to_string(), line)),
             "method" | "singleton_method" | "alias" | "setter" => {}
-            "call" if parent.child_by_field_name("method") == Some(node) => {}
+            "call" if parent.field("method") == Some(node) => {}
             _ => {
                 let site = self.site(node, text);
                 self.bare_idents.push((sym, text.to_string(), site));
@@ -312,43 +313,39 @@ impl<'s> Extractor<'s> {
             (Language::Ruby, "call") => "method",
             _ => "function",
         };
-        node.child_by_field_name(field).unwrap_or(node)
+        node.field(field).unwrap_or(node)
     }
 
     /// `(name, qualifier)` when `node` is a call site.
     fn call_target(&self, node: Node) -> Option<(String, Option<String>)> {
         let callee = match (self.lang, kind_of(node)) {
             (Language::Java, "method_invocation") => {
-                let name = self.text(node.child_by_field_name("name")?).to_string();
-                let q = node
-                    .child_by_field_name("object")
-                    .map(|o| self.qualifier_text(o));
+                let name = self.text(node.field("name")?).to_string();
+                let q = node.field("object").map(|o| self.qualifier_text(o));
                 return Some((name, q));
             }
             (Language::Java | Language::CSharp, "object_creation_expression")
             | (Language::Cpp, "new_expression") => {
-                return Some((self.type_name(node.child_by_field_name("type")?), None));
+                return Some((self.type_name(node.field("type")?), None));
             }
             (Language::TypeScript | Language::Tsx | Language::JavaScript, "new_expression") => {
-                node.child_by_field_name("constructor")?
+                node.field("constructor")?
             }
             // `recv.m(..)`, `m(..)`, `recv.m` (a call too); the receiver is absent for a call on `self`.
             (Language::Ruby, "call") => {
-                let name = self.text(node.child_by_field_name("method")?).to_string();
-                let q = node
-                    .child_by_field_name("receiver")
-                    .map(|o| self.qualifier_text(o));
+                let name = self.text(node.field("method")?).to_string();
+                let q = node.field("receiver").map(|o| self.qualifier_text(o));
                 return Some((name, q));
             }
-            (Language::CSharp, "invocation_expression") => node.child_by_field_name("function")?,
-            (_, "call_expression" | "call") => node.child_by_field_name("function")?,
+            (Language::CSharp, "invocation_expression") => node.field("function")?,
+            (_, "call_expression" | "call") => node.field("function")?,
             _ => return None,
         };
         self.callee_name(callee)
     }
 
     fn callee_name(&self, callee: Node) -> Option<(String, Option<String>)> {
-        let field = |f: &str| callee.child_by_field_name(f);
+        let field = |f: &str| callee.field(f);
         match kind_of(callee) {
             // JavaScript/TypeScript `super(..)` in a constructor calls the base class's.
             "identifier" | "field_identifier" | "type_identifier" | "super" => {
@@ -394,7 +391,7 @@ impl<'s> Extractor<'s> {
                 let binding = callee
                     .named_children(&mut cursor)
                     .find(|c| kind_of(c) == "member_binding_expression")?;
-                let (name, _) = self.callee_name(binding.child_by_field_name("name")?)?;
+                let (name, _) = self.callee_name(binding.field("name")?)?;
                 Some((name, field("condition").map(|c| self.qualifier_text(c))))
             }
             _ => None,
@@ -434,7 +431,7 @@ impl<'s> Extractor<'s> {
                 kind_of(parent),
                 "call_expression" | "call" | "invocation_expression"
             )
-            && parent.child_by_field_name("function") == Some(node)
+            && parent.field("function") == Some(node)
         {
             return None;
         }
@@ -479,7 +476,7 @@ impl<'s> Extractor<'s> {
 /// `(object, member)` of a member access in any grammar: Rust/C/C++ `field_expression`, Python
 /// `attribute`, JS/TS `member_expression`, Go `selector_expression`, Java `field_access`.
 fn member_parts(node: Node) -> Option<(Node, Node)> {
-    let f = |name: &str| node.child_by_field_name(name);
+    let f = |name: &str| node.field(name);
     match kind_of(node) {
         "field_expression" => Some((f("value").or_else(|| f("argument"))?, f("field")?)),
         "attribute" => Some((f("object")?, f("attribute")?)),
@@ -544,7 +541,7 @@ fn is_decision(lang: Language, node: Node, src: &str) -> bool {
         | "switch_expression_arm"
         | "boolean_operator" => true,
         "binary_expression" => node
-            .child_by_field_name("operator")
+            .field("operator")
             .and_then(|op| src.get(op.byte_range()))
             .is_some_and(|op| matches!(op, "&&" | "||" | "??")),
         _ => false,
@@ -562,7 +559,7 @@ fn is_ruby_decision(node: Node, src: &str) -> bool {
         | "conditional" | "if_modifier" | "unless_modifier" | "while_modifier"
         | "until_modifier" | "rescue_modifier" => true,
         "binary" => node
-            .child_by_field_name("operator")
+            .field("operator")
             .and_then(|op| src.get(op.byte_range()))
             .is_some_and(|op| matches!(op, "&&" | "||" | "and" | "or")),
         _ => false,
@@ -634,8 +631,8 @@ fn is_csharp_type_position(node: Node, parent: Option<Node>) -> bool {
     matches!(
         kind_of(parent),
         "type_argument_list" | "nullable_type" | "array_type" | "base_list"
-    ) || parent.child_by_field_name("type") == Some(node)
-        || parent.child_by_field_name("returns") == Some(node)
+    ) || parent.field("type") == Some(node)
+        || parent.field("returns") == Some(node)
 }
 
 /// Whether `q` is a Ruby constant path (`Foo`, `Rack::Utils`), the receiver of a class-level call.

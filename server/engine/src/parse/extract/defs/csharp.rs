@@ -5,6 +5,7 @@ use super::super::text::last_scope_segment;
 use super::Def;
 use crate::model::SymbolKind as K;
 use crate::parse::extract::Extractor;
+use crate::parse::extract::kinds::Field as _;
 use crate::parse::extract::kinds::kind_of;
 use tree_sitter::Node;
 
@@ -29,7 +30,7 @@ impl<'s> Extractor<'s> {
             // A property's accessors (`{ get { .. } set { .. } }`) or expression body (`=> ..`) is its body.
             "property_declaration" => {
                 let name = self.field_text(node, "name")?;
-                let body = if node.child_by_field_name("accessors").is_some() {
+                let body = if node.field("accessors").is_some() {
                     "accessors"
                 } else {
                     "value"
@@ -67,9 +68,7 @@ impl<'s> Extractor<'s> {
             kind: K::Function,
             name,
             scope: None,
-            body: node
-                .child_by_field_name(body_field)
-                .or_else(|| node.child_by_field_name("value")),
+            body: node.field(body_field).or_else(|| node.field("value")),
             is_type: false,
         }
     }

@@ -4,6 +4,7 @@
 use super::{Def, Level};
 use crate::model::{Language, SymbolKind as K};
 use crate::parse::extract::Extractor;
+use crate::parse::extract::kinds::Field as _;
 use crate::parse::extract::kinds::kind_of;
 use tree_sitter::Node;
 
@@ -44,8 +45,8 @@ impl<'s> Extractor<'s> {
     /// `Ctor.prototype.m = ...` (method `Ctor.m`), `exports.f = ...` / `module.exports.f = ...` (function
     /// `f`), `module.exports = function f() {}` (function `f`).
     fn js_assigned_function<'t>(&self, node: Node<'t>) -> Option<Def<'t>> {
-        let func = js_function_value(node.child_by_field_name("right")?)?;
-        let left = node.child_by_field_name("left")?;
+        let func = js_function_value(node.field("right")?)?;
+        let left = node.field("left")?;
         let (scope, name) = match kind_of(left) {
             // `f = function () {}`: a function declared by `var f;` earlier, or a reassigned one.
             "identifier" => (None, self.text(left).to_string()),
@@ -57,8 +58,8 @@ impl<'s> Extractor<'s> {
                 }
             }
             "member_expression" => {
-                let object = self.text(left.child_by_field_name("object")?);
-                let property = left.child_by_field_name("property")?;
+                let object = self.text(left.field("object")?);
+                let property = left.field("property")?;
                 let scope = if object == "this" {
                     None
                 } else {
@@ -77,7 +78,7 @@ impl<'s> Extractor<'s> {
     /// `return function piped() {}`, `wrap(function named() {})`: a named function expression that no
     /// enclosing construct already defines (a declarator, an assignment, an object entry, a property call).
     fn js_named_function_expression<'t>(&self, node: Node<'t>) -> Option<Def<'t>> {
-        let name = node.child_by_field_name("name")?;
+        let name = node.field("name")?;
         let parent = self.parent(node)?;
         let defined_by_parent = match kind_of(parent) {
             "variable_declarator" | "assignment_expression" | "pair" => true,
@@ -92,7 +93,7 @@ impl<'s> Extractor<'s> {
     /// A property defined through a call: `Object.defineProperty(req, 'fresh', { get: function () {} })` or
     /// a helper of the same shape, `defineGetter(req, 'fresh', function () {})` (method `req.fresh`).
     fn js_defined_property<'t>(&self, node: Node<'t>) -> Option<Def<'t>> {
-        let args = node.child_by_field_name("arguments")?;
+        let args = node.field("arguments")?;
         let mut cursor = args.walk();
         let mut named = args
             .named_children(&mut cursor)
@@ -124,7 +125,7 @@ impl<'s> Extractor<'s> {
         ["get", "value", "set"].into_iter().find_map(|want| {
             entries.iter().find_map(|e| match kind_of(e) {
                 "pair" if self.field_text(*e, "key").as_deref() == Some(want) => {
-                    e.child_by_field_name("value").and_then(js_function_value)
+                    e.field("value").and_then(js_function_value)
                 }
                 "method_definition" if self.field_text(*e, "name").as_deref() == Some(want) => {
                     Some(*e)
@@ -138,8 +139,8 @@ impl<'s> Extractor<'s> {
     /// object is assigned to (see [`Self::js_object_scope`]). A descriptor's `get`/`set`/`value` is left to
     /// [`Self::js_defined_property`].
     fn js_pair_function<'t>(&self, node: Node<'t>) -> Option<Def<'t>> {
-        let func = js_function_value(node.child_by_field_name("value")?)?;
-        let key = node.child_by_field_name("key")?;
+        let func = js_function_value(node.field("value")?)?;
+        let key = node.field("key")?;
         let name = self.text(key).trim_matches(['\'', '"']);
         if !is_js_identifier(name) {
             return None;
@@ -168,8 +169,8 @@ impl<'s> Extractor<'s> {
         }
         let holder = self.parent(object)?;
         let target = match kind_of(holder) {
-            "variable_declarator" => holder.child_by_field_name("name")?,
-            "assignment_expression" => holder.child_by_field_name("left")?,
+            "variable_declarator" => holder.field("name")?,
+            "assignment_expression" => holder.field("left")?,
             _ => return None,
         };
         js_scope(self.text(target)).flatten()
@@ -177,18 +178,16 @@ impl<'s> Extractor<'s> {
 
     /// `const f = () => ..` (a function), or a file-level variable (a global).
     fn js_variable<'t>(&self, node: Node<'t>, level: Level) -> Option<Def<'t>> {
-        let value = node.child_by_field_name("value");
+        let value = node.field("value");
         let is_fn = value.is_some_and(|v| {
             matches!(
                 kind_of(v),
                 "arrow_function" | "function_expression" | "function" | "generator_function"
             )
         });
-        let name = node
-            .child_by_field_name("name")
-            .filter(|n| kind_of(n) == "identifier");
+        let name = node.field("name").filter(|n| kind_of(n) == "identifier");
         if is_fn {
-            let fbody = value.and_then(|v| v.child_by_field_name("body"));
+            let fbody = value.and_then(|v| v.field("body"));
             name.map(|n| Def {
                 kind: K::Function,
                 name: self.text(n).to_string(),
@@ -210,18 +209,16 @@ impl<'s> Extractor<'s> {
 
     /// A class field holding a function (`handle = () => ..`): a method.
     fn js_field_method<'t>(&self, node: Node<'t>) -> Option<Def<'t>> {
-        let value = node.child_by_field_name("value")?;
+        let value = node.field("value")?;
         if !matches!(kind_of(value), "arrow_function" | "function_expression") {
             return None;
         }
-        let name = node
-            .child_by_field_name("name")
-            .or_else(|| node.child_by_field_name("property"))?;
+        let name = node.field("name").or_else(|| node.field("property"))?;
         Some(Def {
             kind: K::Method,
             name: self.text(name).to_string(),
             scope: None,
-            body: value.child_by_field_name("body"),
+            body: value.field("body"),
             is_type: false,
         })
     }
@@ -242,7 +239,7 @@ fn js_function_def<'t>(name: String, scope: Option<String>, func: Node<'t>) -> D
         kind: K::Function,
         name,
         scope,
-        body: func.child_by_field_name("body"),
+        body: func.field("body"),
         is_type: false,
     }
 }

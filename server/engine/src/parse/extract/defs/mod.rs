@@ -4,6 +4,7 @@
 use super::text::last_scope_segment;
 use super::{Ctx, Def, Extractor};
 use crate::model::{Language, SymbolFact, SymbolKind as K};
+use crate::parse::extract::kinds::Field as _;
 use crate::parse::extract::kinds::kind_of;
 use tree_sitter::Node;
 
@@ -19,7 +20,7 @@ impl<'t> Def<'t> {
             kind,
             name,
             scope: None,
-            body: node.child_by_field_name("body"),
+            body: node.field("body"),
             is_type,
         })
     }
@@ -58,14 +59,13 @@ impl<'s> Extractor<'s> {
 
     /// The text of `node`'s `field` child.
     fn field_text(&self, node: Node, field: &str) -> Option<String> {
-        node.child_by_field_name(field)
-            .map(|n| self.text(n).to_string())
+        node.field(field).map(|n| self.text(n).to_string())
     }
 
     /// The global an `assignment` defines when its left side is a single node of kind `left_kind` (Python's
     /// `identifier`, Ruby's `constant`); `None` for tuple, attribute or subscript targets.
     fn assigned_global<'t>(&self, node: Node<'t>, left_kind: &str) -> Option<Def<'t>> {
-        let left = node.child_by_field_name("left")?;
+        let left = node.field("left")?;
         (kind_of(left) == left_kind).then(|| Def {
             kind: K::Global,
             name: self.text(left).to_string(),
@@ -87,9 +87,7 @@ impl<'s> Extractor<'s> {
             "enum_item" => self.named(node, K::Enum, true),
             "trait_item" => self.named(node, K::Trait, true),
             "type_item" => self.named(node, K::Type, false),
-            "mod_item" if node.child_by_field_name("body").is_some() => {
-                self.named(node, K::Module, false)
-            }
+            "mod_item" if node.field("body").is_some() => self.named(node, K::Module, false),
             "const_item" | "static_item" if level.module => self.named(node, K::Global, false),
             "macro_definition" => self.named(node, K::Function, false),
             _ => None,
@@ -114,12 +112,12 @@ impl<'s> Extractor<'s> {
                     kind: K::Method,
                     name,
                     scope: recv_type,
-                    body: node.child_by_field_name("body"),
+                    body: node.field("body"),
                     is_type: false,
                 })
             }
             "type_spec" | "type_alias" => {
-                let kind = match node.child_by_field_name("type").map(kind_of) {
+                let kind = match node.field("type").map(kind_of) {
                     Some("struct_type") => K::Struct,
                     Some("interface_type") => K::Interface,
                     _ => K::Type,
@@ -128,7 +126,7 @@ impl<'s> Extractor<'s> {
                     kind,
                     name: self.field_text(node, "name")?,
                     scope: None,
-                    body: node.child_by_field_name("type"),
+                    body: node.field("type"),
                     is_type: kind != K::Type,
                 })
             }
@@ -154,7 +152,7 @@ impl<'s> Extractor<'s> {
     /// C and C++ (whose classes, namespaces and aliases C lacks).
     fn c_definition<'t>(&self, node: Node<'t>, level: Level) -> Option<Def<'t>> {
         let cpp = self.lang == Language::Cpp;
-        let has_body = node.child_by_field_name("body").is_some();
+        let has_body = node.field("body").is_some();
         // A struct/class name may be written qualified (`struct ns::Foo { .. }`).
         let last_segment = || {
             self.field_text(node, "name")
@@ -162,13 +160,13 @@ impl<'s> Extractor<'s> {
         };
         match kind_of(node) {
             "function_definition" => {
-                let decl = node.child_by_field_name("declarator")?;
+                let decl = node.field("declarator")?;
                 let (scope, name) = self.c_declarator_name(decl)?;
                 Some(Def {
                     kind: K::Function,
                     name,
                     scope,
-                    body: node.child_by_field_name("body"),
+                    body: node.field("body"),
                     is_type: false,
                 })
             }
@@ -178,7 +176,7 @@ impl<'s> Extractor<'s> {
             "class_specifier" if cpp && has_body => Def::at(node, K::Class, last_segment(), true),
             "enum_specifier" if has_body => self.named(node, K::Enum, false),
             "type_definition" => {
-                let decl = node.child_by_field_name("declarator")?;
+                let decl = node.field("declarator")?;
                 let name = self.c_declarator_name(decl).map(|(_, n)| n);
                 Def::at(node, K::Type, name, false)
             }
@@ -191,7 +189,7 @@ impl<'s> Extractor<'s> {
 
     /// A file-level C/C++ variable declaration; not a function prototype nor an `extern` declaration.
     fn c_global<'t>(&self, node: Node<'t>) -> Option<Def<'t>> {
-        let decl = node.child_by_field_name("declarator")?;
+        let decl = node.field("declarator")?;
         if kind_of(decl) == "function_declarator"
             || (0..node.child_count()).any(|i| {
                 node.child(i).is_some_and(|c| {
@@ -225,7 +223,7 @@ impl<'s> Extractor<'s> {
                         None => Some((None, t)),
                     };
                 }
-                _ => node = node.child_by_field_name("declarator")?,
+                _ => node = node.field("declarator")?,
             }
         }
         None
@@ -233,25 +231,25 @@ impl<'s> Extractor<'s> {
 
     /// The receiver parameter of a Go method declaration (`(srv *Server)`).
     fn go_receiver_param<'t>(node: Node<'t>) -> Option<Node<'t>> {
-        let recv = node.child_by_field_name("receiver")?;
+        let recv = node.field("receiver")?;
         let mut cursor = recv.walk();
         recv.named_children(&mut cursor)
             .find(|c| kind_of(c) == "parameter_declaration")
     }
 
     fn go_receiver_type(&self, node: Node) -> Option<String> {
-        Some(self.type_name(Self::go_receiver_param(node)?.child_by_field_name("type")?))
+        Some(self.type_name(Self::go_receiver_param(node)?.field("type")?))
     }
 
     pub(super) fn go_receiver_name(&self, node: Node) -> Option<String> {
         Some(
-            self.text(Self::go_receiver_param(node)?.child_by_field_name("name")?)
+            self.text(Self::go_receiver_param(node)?.field("name")?)
                 .to_string(),
         )
     }
 
     pub(super) fn python_self_name(&self, node: Node) -> Option<String> {
-        let params = node.child_by_field_name("parameters")?;
+        let params = node.field("parameters")?;
         let first = params.named_child(0)?;
         (kind_of(first) == "identifier").then(|| self.text(first).to_string())
     }

@@ -5,6 +5,7 @@ use super::super::Ctx;
 use super::Def;
 use crate::model::SymbolKind as K;
 use crate::parse::extract::Extractor;
+use crate::parse::extract::kinds::Field as _;
 use crate::parse::extract::kinds::kind_of;
 use tree_sitter::Node;
 
@@ -33,7 +34,7 @@ impl<'s> Extractor<'s> {
 
     /// `class Request` or `class Rack::Request` (named `Request`, qualified by `Rack`).
     fn ruby_type<'t>(&self, node: Node<'t>, kind: K) -> Option<Def<'t>> {
-        let name = node.child_by_field_name("name")?;
+        let name = node.field("name")?;
         let (scope, name) = match kind_of(name) {
             "scope_resolution" => (
                 self.field_text(name, "scope"),

@@ -4,6 +4,7 @@
 //! ([`FileFacts::member_types`](crate::model::FileFacts)), which the graph reads for `x.f.m()`.
 
 use super::{Ty, matching, split_top};
+use crate::parse::extract::kinds::Field as _;
 use crate::parse::extract::kinds::kind_of;
 use crate::parse::extract::{Ctx, Extractor};
 use std::sync::OnceLock;
@@ -116,9 +117,7 @@ impl<'s> Extractor<'s> {
     /// visible in the literal only.
     fn go_parameter(&mut self, node: Node, ctx: &Ctx, variadic: bool) {
         let Some(c) = ctx.callable else { return };
-        let mut ty = node
-            .child_by_field_name("type")
-            .and_then(|t| go_type(self.text(t)));
+        let mut ty = node.field("type").and_then(|t| go_type(self.text(t)));
         if variadic {
             ty = ty.map(|t| format!("slice[{t}]"));
         }
@@ -137,12 +136,10 @@ impl<'s> Extractor<'s> {
         if ctx.callable.is_none() && ctx.sym != 0 {
             return;
         }
-        let declared = node
-            .child_by_field_name("type")
-            .and_then(|t| go_type(self.text(t)));
+        let declared = node.field("type").and_then(|t| go_type(self.text(t)));
         let mut cursor = node.walk();
         let names: Vec<Node> = node.children_by_field_name("name", &mut cursor).collect();
-        let values = self.go_values(node.child_by_field_name("value"), names.len());
+        let values = self.go_values(node.field("value"), names.len());
         let lines = ctx.callable.and_then(|_| self.block_lines(node));
         for (i, name) in names.into_iter().enumerate() {
             let ty = match &declared {
@@ -156,7 +153,7 @@ impl<'s> Extractor<'s> {
     /// `a, b := x, y` (and `for k, v := range xs`: `v` an element of `xs`), visible to the end of the
     /// block (the `for` statement's, for a range clause).
     fn go_short_var(&mut self, node: Node, ctx: &Ctx, range: bool) {
-        let (Some(c), Some(left)) = (ctx.callable, node.child_by_field_name("left")) else {
+        let (Some(c), Some(left)) = (ctx.callable, node.field("left")) else {
             return;
         };
         let mut cursor = left.walk();
@@ -164,7 +161,7 @@ impl<'s> Extractor<'s> {
             .named_children(&mut cursor)
             .filter(|n| kind_of(n) == "identifier")
             .collect();
-        let right = node.child_by_field_name("right");
+        let right = node.field("right");
         let values = if range {
             // The key (an index or a map key) stays unknown; the value is an element.
             let elem = right.map_or(Ty::Unknown, |r| Ty::Element(Box::new(self.go_value(r))));
@@ -205,12 +202,10 @@ impl<'s> Extractor<'s> {
                 .map_or(Ty::Unknown, Ty::Named)
         };
         match kind_of(node) {
-            "composite_literal" | "type_conversion_expression" => {
-                named(node.child_by_field_name("type"))
-            }
+            "composite_literal" | "type_conversion_expression" => named(node.field("type")),
             "unary_expression" => {
-                let op = node.child_by_field_name("operator").map(|o| self.text(o));
-                let Some(operand) = node.child_by_field_name("operand") else {
+                let op = node.field("operator").map(|o| self.text(o));
+                let Some(operand) = node.field("operand") else {
                     return Ty::Unknown;
                 };
                 match op {
@@ -223,10 +218,8 @@ impl<'s> Extractor<'s> {
                 .named_child(0)
                 .map_or(Ty::Unknown, |inner| self.go_value(inner)),
             "call_expression" => {
-                let callee = node.child_by_field_name("function").map(|f| self.text(f));
-                let first_arg = node
-                    .child_by_field_name("arguments")
-                    .and_then(|a| a.named_child(0));
+                let callee = node.field("function").map(|f| self.text(f));
+                let first_arg = node.field("arguments").and_then(|a| a.named_child(0));
                 match callee {
                     Some("new" | "make") => named(first_arg),
                     _ => self.expr_ty(node),
@@ -244,10 +237,7 @@ impl<'s> Extractor<'s> {
     /// default, leaves it unknown).
     fn go_type_switch(&mut self, node: Node, ctx: &Ctx) {
         let Some(c) = ctx.callable else { return };
-        let Some(alias) = node
-            .child_by_field_name("alias")
-            .and_then(|a| a.named_child(0))
-        else {
+        let Some(alias) = node.field("alias").and_then(|a| a.named_child(0)) else {
             return;
         };
         let mut cursor = node.walk();
@@ -274,10 +264,7 @@ impl<'s> Extractor<'s> {
     /// slice[Comment])`, what an index or a `range` of a `byPos` gives. Kept by the type's name until the
     /// walk ends (the type's symbol is pushed after this node's bindings are read).
     fn go_type_spec(&mut self, node: Node) {
-        let (Some(name), Some(ty)) = (
-            node.child_by_field_name("name"),
-            node.child_by_field_name("type"),
-        ) else {
+        let (Some(name), Some(ty)) = (node.field("name"), node.field("type")) else {
             return;
         };
         let owner = self.text(name).to_string();
@@ -300,10 +287,7 @@ impl<'s> Extractor<'s> {
             .filter(|f| kind_of(f) == "field_declaration")
             .collect();
         for field in fields {
-            let Some(t) = field
-                .child_by_field_name("type")
-                .and_then(|t| go_type(self.text(t)))
-            else {
+            let Some(t) = field.field("type").and_then(|t| go_type(self.text(t))) else {
                 continue;
             };
             let mut cursor = field.walk();

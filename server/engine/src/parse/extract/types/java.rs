@@ -4,6 +4,7 @@
 
 use super::Ty;
 use crate::model::{Language, SymbolKind};
+use crate::parse::extract::kinds::Field as _;
 use crate::parse::extract::kinds::kind_of;
 use crate::parse::extract::{Ctx, Extractor};
 use tree_sitter::Node;
@@ -13,10 +14,10 @@ impl<'s> Extractor<'s> {
     pub(in crate::parse::extract) fn java_binding(&mut self, node: Node, ctx: &Ctx) {
         match kind_of(node) {
             "formal_parameter" | "parameter" => {
-                let (Some(c), Some(name)) = (ctx.callable, node.child_by_field_name("name")) else {
+                let (Some(c), Some(name)) = (ctx.callable, node.field("name")) else {
                     return;
                 };
-                let ty = self.java_declared(node.child_by_field_name("type"));
+                let ty = self.java_declared(node.field("type"));
                 self.bind(c, c, name, ty);
             }
             // The method's result, as the member `()` of the callable (the parameter list is the first
@@ -25,33 +26,31 @@ impl<'s> Extractor<'s> {
                 let (Some(c), Some(method)) = (ctx.callable, self.parent(node)) else {
                     return;
                 };
-                let result = method
-                    .child_by_field_name("type")
-                    .or_else(|| method.child_by_field_name("returns"));
+                let result = method.field("type").or_else(|| method.field("returns"));
                 if let Some(t) = result.and_then(|t| java_type(self.text(t))) {
                     self.bind_name(c, c, "()".to_string(), Ty::Named(t), None);
                 }
             }
             "local_variable_declaration" | "field_declaration" if self.lang == Language::Java => {
-                let declared = node.child_by_field_name("type");
+                let declared = node.field("type");
                 let mut cursor = node.walk();
                 let declarators: Vec<Node> = node
                     .children_by_field_name("declarator", &mut cursor)
                     .collect();
                 for d in declarators {
-                    let value = d.child_by_field_name("value");
-                    self.java_variable(ctx, declared, d.child_by_field_name("name"), value);
+                    let value = d.field("value");
+                    self.java_variable(ctx, declared, d.field("name"), value);
                 }
             }
             "variable_declaration" => {
-                let declared = node.child_by_field_name("type");
+                let declared = node.field("type");
                 let mut cursor = node.walk();
                 let declarators: Vec<Node> = node
                     .named_children(&mut cursor)
                     .filter(|d| kind_of(d) == "variable_declarator")
                     .collect();
                 for d in declarators {
-                    let name = d.child_by_field_name("name");
+                    let name = d.field("name");
                     // The initializer: the declarator's last named child after its name.
                     let value = d
                         .named_child((d.named_child_count() as u32).saturating_sub(1))
@@ -64,24 +63,24 @@ impl<'s> Extractor<'s> {
                 if class.kind != SymbolKind::Class {
                     return;
                 }
-                if let Some(name) = node.child_by_field_name("name") {
-                    let ty = self.java_declared(node.child_by_field_name("type"));
+                if let Some(name) = node.field("name") {
+                    let ty = self.java_declared(node.field("type"));
                     self.bind(ctx.sym, ctx.sym, name, ty);
                 }
             }
             "enhanced_for_statement" | "foreach_statement" => {
                 let Some(c) = ctx.callable else { return };
                 let Some(name) = node
-                    .child_by_field_name("name")
-                    .or_else(|| node.child_by_field_name("left"))
+                    .field("name")
+                    .or_else(|| node.field("left"))
                     .filter(|n| kind_of(n) == "identifier")
                 else {
                     return;
                 };
-                let ty = match self.java_declared(node.child_by_field_name("type")) {
+                let ty = match self.java_declared(node.field("type")) {
                     Ty::Unknown => node
-                        .child_by_field_name("value")
-                        .or_else(|| node.child_by_field_name("right"))
+                        .field("value")
+                        .or_else(|| node.field("right"))
                         .map_or(Ty::Unknown, |v| Ty::Element(Box::new(self.java_value(v)))),
                     declared => declared,
                 };
@@ -128,7 +127,7 @@ impl<'s> Extractor<'s> {
     fn java_value(&self, node: Node) -> Ty {
         match kind_of(node) {
             "object_creation_expression" => node
-                .child_by_field_name("type")
+                .field("type")
                 .and_then(|t| java_type(self.text(t)))
                 .map_or(Ty::Unknown, Ty::Named),
             "identifier"

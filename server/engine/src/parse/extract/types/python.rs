@@ -3,6 +3,7 @@
 
 use super::Ty;
 use crate::model::SymbolKind;
+use crate::parse::extract::kinds::Field as _;
 use crate::parse::extract::kinds::kind_of;
 use crate::parse::extract::{Ctx, Extractor};
 use tree_sitter::Node;
@@ -30,11 +31,9 @@ impl<'s> Extractor<'s> {
         let scope = ctx.callable;
         match kind_of(node) {
             "typed_parameter" | "typed_default_parameter" | "default_parameter" => {
-                let name = node
-                    .child_by_field_name("name")
-                    .or_else(|| node.named_child(0));
+                let name = node.field("name").or_else(|| node.named_child(0));
                 let ty = node
-                    .child_by_field_name("type")
+                    .field("type")
                     .map_or(Ty::Unknown, |t| self.annotation(t));
                 if let (Some(c), Some(n)) = (scope, name) {
                     self.bind(c, c, n, ty);
@@ -58,10 +57,10 @@ impl<'s> Extractor<'s> {
                 }
             }
             "for_statement" | "for_in_clause" => {
-                let (Some(c), Some(left)) = (scope, node.child_by_field_name("left")) else {
+                let (Some(c), Some(left)) = (scope, node.field("left")) else {
                     return;
                 };
-                match node.child_by_field_name("right") {
+                match node.field("right") {
                     Some(right) if kind_of(left) == "identifier" => {
                         let ty = Ty::Element(Box::new(self.value_type(right, scope)));
                         self.bind(c, c, left, ty);
@@ -106,13 +105,10 @@ impl<'s> Extractor<'s> {
 
     /// `x = v`, `x: T = v`, `self.x = v`, `x: T` in a function, a class body or at module level.
     fn python_assignment(&mut self, node: Node, ctx: &Ctx) {
-        let Some(left) = node.child_by_field_name("left") else {
+        let Some(left) = node.field("left") else {
             return;
         };
-        let ty = match (
-            node.child_by_field_name("type"),
-            node.child_by_field_name("right"),
-        ) {
+        let ty = match (node.field("type"), node.field("right")) {
             (Some(t), _) => self.annotation(t),
             (None, Some(v)) => self.value_type(v, ctx.callable),
             (None, None) => Ty::Unknown,
@@ -128,10 +124,8 @@ impl<'s> Extractor<'s> {
                 }
             }
             ("attribute", Some(c)) => {
-                let (Some(obj), Some(attr)) = (
-                    left.child_by_field_name("object"),
-                    left.child_by_field_name("attribute"),
-                ) else {
+                let (Some(obj), Some(attr)) = (left.field("object"), left.field("attribute"))
+                else {
                     return;
                 };
                 let is_self = ctx.receiver.as_deref() == Some(self.text(obj));
@@ -184,10 +178,8 @@ impl<'s> Extractor<'s> {
         match kind_of(value) {
             // `self.x`: the attribute of the method's class, wherever it is declared.
             "attribute" => {
-                let (Some(obj), Some(attr)) = (
-                    value.child_by_field_name("object"),
-                    value.child_by_field_name("attribute"),
-                ) else {
+                let (Some(obj), Some(attr)) = (value.field("object"), value.field("attribute"))
+                else {
                     return Ty::Unknown;
                 };
                 match self.own_class(c, self.text(obj), false) {
@@ -200,7 +192,7 @@ impl<'s> Extractor<'s> {
                 None => Ty::Alias(self.text(value).to_string()),
             },
             "call" => {
-                let Some(callee) = value.child_by_field_name("function") else {
+                let Some(callee) = value.field("function") else {
                     return Ty::Unknown;
                 };
                 if let Some(class) = self.own_class(c, self.text(callee), true) {
@@ -210,17 +202,14 @@ impl<'s> Extractor<'s> {
                 let callee_text = self.text(callee);
                 if callee_text == "cast" || callee_text.ends_with(".cast") {
                     return value
-                        .child_by_field_name("arguments")
+                        .field("arguments")
                         .and_then(|a| a.named_child(0))
                         .map_or(Ty::Unknown, |t| self.annotation(t));
                 }
                 if let Some(n) = self.constructor_name(callee) {
                     return Ty::Named(format!("{n}()"));
                 }
-                match (
-                    callee.child_by_field_name("object"),
-                    callee.child_by_field_name("attribute"),
-                ) {
+                match (callee.field("object"), callee.field("attribute")) {
                     (Some(obj), Some(m)) if kind_of(obj) == "identifier" => {
                         Ty::MethodResult(self.text(obj).to_string(), self.text(m).to_string())
                     }
@@ -261,7 +250,7 @@ impl<'s> Extractor<'s> {
         match kind_of(callee) {
             "identifier" => Some(self.text(callee).to_string()),
             "attribute" => {
-                let attr = self.text(callee.child_by_field_name("attribute")?);
+                let attr = self.text(callee.field("attribute")?);
                 attr.starts_with(|c: char| c.is_uppercase())
                     .then(|| attr.to_string())
             }

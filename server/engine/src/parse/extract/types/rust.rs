@@ -5,6 +5,7 @@
 
 use super::{Ty, split_top};
 use crate::model::SymbolKind;
+use crate::parse::extract::kinds::Field as _;
 use crate::parse::extract::kinds::kind_of;
 use crate::parse::extract::{Ctx, Extractor};
 use tree_sitter::Node;
@@ -20,17 +21,17 @@ impl<'s> Extractor<'s> {
                 let Some((c, p)) = named_pattern(ctx, node) else {
                     return;
                 };
-                let ty = self.rust_annotation(node.child_by_field_name("type"), c);
+                let ty = self.rust_annotation(node.field("type"), c);
                 self.bind(c, c, p, ty);
             }
             "let_declaration" => {
                 let Some((c, p)) = named_pattern(ctx, node) else {
                     return;
                 };
-                let ty = match node.child_by_field_name("type") {
+                let ty = match node.field("type") {
                     Some(t) => self.rust_annotation(Some(t), c),
                     None => node
-                        .child_by_field_name("value")
+                        .field("value")
                         .map_or(Ty::Unknown, |v| self.rust_value(v, c)),
                 };
                 self.bind(c, c, p, ty);
@@ -39,7 +40,7 @@ impl<'s> Extractor<'s> {
                 let Some((c, p)) = named_pattern(ctx, node) else {
                     return;
                 };
-                let ty = node.child_by_field_name("value").map_or(Ty::Unknown, |v| {
+                let ty = node.field("value").map_or(Ty::Unknown, |v| {
                     Ty::Element(Box::new(self.rust_value(v, c)))
                 });
                 self.bind(c, c, p, ty);
@@ -49,10 +50,7 @@ impl<'s> Extractor<'s> {
                 if class.kind != SymbolKind::Struct {
                     return;
                 }
-                let (Some(name), Some(t)) = (
-                    node.child_by_field_name("name"),
-                    node.child_by_field_name("type"),
-                ) else {
+                let (Some(name), Some(t)) = (node.field("name"), node.field("type")) else {
                     return;
                 };
                 if let Some(ty) = rust_type(self.text(t)) {
@@ -78,17 +76,15 @@ impl<'s> Extractor<'s> {
     fn rust_value(&self, node: Node, c: u32) -> Ty {
         match kind_of(node) {
             "struct_expression" => node
-                .child_by_field_name("name")
+                .field("name")
                 .and_then(|n| rust_type(self.text(n)))
                 .map_or(Ty::Unknown, |t| self.rust_self_or(t, c)),
             "call_expression" => {
-                let Some(f) = node.child_by_field_name("function") else {
+                let Some(f) = node.field("function") else {
                     return Ty::Unknown;
                 };
                 if kind_of(f) == "scoped_identifier" {
-                    let (Some(path), Some(name)) =
-                        (f.child_by_field_name("path"), f.child_by_field_name("name"))
-                    else {
+                    let (Some(path), Some(name)) = (f.field("path"), f.field("name")) else {
                         return Ty::Unknown;
                     };
                     return match rust_type(self.text(path)) {
@@ -139,7 +135,7 @@ impl<'s> Extractor<'s> {
 /// The enclosing callable and the name a `parameter`, `let` or `for` binds, when its pattern is one
 /// name (a destructuring pattern is left untyped).
 fn named_pattern<'t>(ctx: &Ctx, node: Node<'t>) -> Option<(u32, Node<'t>)> {
-    let pattern = node.child_by_field_name("pattern")?;
+    let pattern = node.field("pattern")?;
     (kind_of(pattern) == "identifier").then_some((ctx.callable?, pattern))
 }
 

@@ -5,6 +5,7 @@
 
 use super::{Ty, matching, split_top};
 use crate::model::SymbolKind;
+use crate::parse::extract::kinds::Field as _;
 use crate::parse::extract::kinds::kind_of;
 use crate::parse::extract::{Ctx, Extractor};
 use tree_sitter::Node;
@@ -36,8 +37,8 @@ impl<'s> Extractor<'s> {
             return;
         };
         let callee = match kind_of(call) {
-            "call_expression" => call.child_by_field_name("function"),
-            "new_expression" => call.child_by_field_name("constructor"),
+            "call_expression" => call.field("function"),
+            "new_expression" => call.field("constructor"),
             _ => None,
         };
         let Some(callee) = callee.filter(|f| kind_of(f) == "identifier") else {
@@ -52,10 +53,10 @@ impl<'s> Extractor<'s> {
             node.start_position().row as u32 + 1,
             node.end_position().row as u32 + 1,
         ));
-        let params: Vec<Node> = match node.child_by_field_name("parameter") {
+        let params: Vec<Node> = match node.field("parameter") {
             Some(single) => vec![single],
             None => {
-                let Some(list) = node.child_by_field_name("parameters") else {
+                let Some(list) = node.field("parameters") else {
                     return;
                 };
                 let mut cursor = list.walk();
@@ -65,12 +66,10 @@ impl<'s> Extractor<'s> {
         for (j, p) in params.into_iter().enumerate() {
             let name = match kind_of(p) {
                 "identifier" => p,
-                "required_parameter" if p.child_by_field_name("type").is_none() => {
-                    match p.child_by_field_name("pattern") {
-                        Some(n) if kind_of(n) == "identifier" => n,
-                        _ => continue,
-                    }
-                }
+                "required_parameter" if p.field("type").is_none() => match p.field("pattern") {
+                    Some(n) if kind_of(n) == "identifier" => n,
+                    _ => continue,
+                },
                 _ => continue,
             };
             let ty = Ty::Named(format!("{callee}{{{i},{j}}}"));
@@ -81,7 +80,7 @@ impl<'s> Extractor<'s> {
     /// `name: T` in a parameter list; `private name: T` in a constructor also declares a field.
     fn ts_parameter(&mut self, node: Node, ctx: &Ctx) {
         let Some(c) = ctx.callable else { return };
-        let Some(pattern) = node.child_by_field_name("pattern") else {
+        let Some(pattern) = node.field("pattern") else {
             return;
         };
         if kind_of(pattern) != "identifier" {
@@ -92,7 +91,7 @@ impl<'s> Extractor<'s> {
             return;
         }
         let name = pattern;
-        let ty = self.ts_annotation(node.child_by_field_name("type"));
+        let ty = self.ts_annotation(node.field("type"));
         let mut cursor = node.walk();
         let property = node
             .children(&mut cursor)
@@ -105,7 +104,7 @@ impl<'s> Extractor<'s> {
 
     /// `const x: T = v` / `let x = new T()` in a function, or at module level.
     fn ts_variable(&mut self, node: Node, ctx: &Ctx) {
-        let Some(name) = node.child_by_field_name("name") else {
+        let Some(name) = node.field("name") else {
             return;
         };
         let scope = match ctx.callable {
@@ -122,7 +121,7 @@ impl<'s> Extractor<'s> {
             }
             return;
         }
-        let value = node.child_by_field_name("value");
+        let value = node.field("value");
         if value.is_some_and(|v| {
             matches!(
                 kind_of(v),
@@ -138,10 +137,10 @@ impl<'s> Extractor<'s> {
 
     /// The type a declaration (`x: T = v`, a field) gives its name: its annotation, else its value's.
     fn ts_declared(&mut self, node: Node) -> Ty {
-        match node.child_by_field_name("type") {
+        match node.field("type") {
             Some(t) => self.ts_annotation(Some(t)),
             None => node
-                .child_by_field_name("value")
+                .field("value")
                 .map_or(Ty::Unknown, |v| self.ts_value(v)),
         }
     }
@@ -149,10 +148,7 @@ impl<'s> Extractor<'s> {
     /// `private x: T = v;` in a class body: a field of the class.
     fn ts_field(&mut self, node: Node, ctx: &Ctx) {
         let class = &self.facts.symbols[ctx.sym as usize];
-        let Some(name) = node
-            .child_by_field_name("name")
-            .or_else(|| node.child_by_field_name("property"))
-        else {
+        let Some(name) = node.field("name").or_else(|| node.field("property")) else {
             return;
         };
         if class.kind != SymbolKind::Class {
@@ -164,17 +160,12 @@ impl<'s> Extractor<'s> {
 
     /// `this.x = v` in a method: a field of its class.
     fn ts_this_assignment(&mut self, node: Node, ctx: &Ctx) {
-        let (Some(c), Some(left), Some(right)) = (
-            ctx.callable,
-            node.child_by_field_name("left"),
-            node.child_by_field_name("right"),
-        ) else {
+        let (Some(c), Some(left), Some(right)) =
+            (ctx.callable, node.field("left"), node.field("right"))
+        else {
             return;
         };
-        let (Some(obj), Some(prop)) = (
-            left.child_by_field_name("object"),
-            left.child_by_field_name("property"),
-        ) else {
+        let (Some(obj), Some(prop)) = (left.field("object"), left.field("property")) else {
             return;
         };
         if kind_of(obj) != "this" {
@@ -188,16 +179,14 @@ impl<'s> Extractor<'s> {
 
     /// `for (const x of xs)`: an element of `xs` (`for ... in` gives keys, left unknown).
     fn ts_for_of(&mut self, node: Node, ctx: &Ctx) {
-        let (Some(c), Some(left)) = (ctx.callable, node.child_by_field_name("left")) else {
+        let (Some(c), Some(left)) = (ctx.callable, node.field("left")) else {
             return;
         };
         if kind_of(left) != "identifier" {
             return;
         }
-        let of = node
-            .child_by_field_name("operator")
-            .is_some_and(|o| self.text(o) == "of");
-        let ty = match (of, node.child_by_field_name("right")) {
+        let of = node.field("operator").is_some_and(|o| self.text(o) == "of");
+        let ty = match (of, node.field("right")) {
             (true, Some(r)) => Ty::Element(Box::new(self.ts_value(r))),
             _ => Ty::Unknown,
         };
@@ -216,7 +205,7 @@ impl<'s> Extractor<'s> {
     fn ts_value(&self, node: Node) -> Ty {
         match kind_of(node) {
             "new_expression" => node
-                .child_by_field_name("constructor")
+                .field("constructor")
                 .and_then(|c| ts_type(self.text(c)))
                 .map_or(Ty::Unknown, Ty::Named),
             "as_expression" | "satisfies_expression" => node
@@ -252,14 +241,10 @@ fn pattern_names(node: Node) -> Vec<Node> {
             let children: Vec<Node> = node.named_children(&mut cursor).collect();
             children.into_iter().flat_map(pattern_names).collect()
         }
-        "pair_pattern" => node
-            .child_by_field_name("value")
-            .map(pattern_names)
-            .unwrap_or_default(),
-        "object_assignment_pattern" | "assignment_pattern" => node
-            .child_by_field_name("left")
-            .map(pattern_names)
-            .unwrap_or_default(),
+        "pair_pattern" => node.field("value").map(pattern_names).unwrap_or_default(),
+        "object_assignment_pattern" | "assignment_pattern" => {
+            node.field("left").map(pattern_names).unwrap_or_default()
+        }
         "rest_pattern" => node.named_child(0).map(pattern_names).unwrap_or_default(),
         _ => Vec::new(),
     }
