@@ -138,8 +138,11 @@ impl MappedO200k {
 
     /// The pre-tokenizer, read in place from the mapping (constant time).
     fn pretokenizer(&self) -> dense::DFA<&[u32]> {
-        // SAFETY: `open` deserialized these very bytes with the checked `from_bytes`, and the mapping is
-        // never modified (the file is replaced by rename, not rewritten), so they are a valid DFA.
+        // SAFETY: `open` deserialized these very bytes with the checked `from_bytes` (after the CRC), and
+        // this program never modifies a table in place (it writes a new file and renames it over), so the
+        // mapping holds a valid DFA. The one case outside that argument is another program rewriting the
+        // cache file in place while this process maps it; a private copy (2.8 MB of heap per process) was
+        // judged too dear against it.
         unsafe { dense::DFA::from_bytes_unchecked(&self.map[self.dfa.clone()]) }
             .expect("checked when the table was opened")
             .0
