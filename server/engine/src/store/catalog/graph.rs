@@ -168,8 +168,12 @@ impl Catalog {
                 .map_err(query_err(what))?;
             }
         }
+        let t = std::time::Instant::now();
         append_symbols(&tx, symbols)?;
+        let symbols_ms = t.elapsed().as_millis() as u64;
+        let t = std::time::Instant::now();
         append_edges(&tx, edges)?;
+        let edges_ms = t.elapsed().as_millis() as u64;
         tx.execute_batch("DELETE FROM graph_delta;")
             .map_err(query_err("reset of graph_delta"))?;
         if let Some(t) = touched {
@@ -195,7 +199,15 @@ impl Catalog {
             None => tx.execute("DELETE FROM meta WHERE key = ?", params![META_GRAPH_BASE]),
         }
         .map_err(query_err(what))?;
-        tx.commit().map_err(query_err("commit of graph update"))
+        let t = std::time::Instant::now();
+        tx.commit().map_err(query_err("commit of graph update"))?;
+        tracing::debug!(
+            symbols_ms,
+            edges_ms,
+            commit_ms = t.elapsed().as_millis() as u64,
+            "catalog graph rows appended"
+        );
+        Ok(())
     }
 }
 
