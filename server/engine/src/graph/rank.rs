@@ -95,8 +95,17 @@ fn out_weights(n: usize, edges: &[EdgeRecord]) -> Vec<f32> {
 
 /// A symbol's figures counted from the edges: its distinct callers and callees (its certain `calls`
 /// edges; the uncertain tier left out, as the call hierarchy does, `serve/navigate.rs`), and the edges of
-/// every kind into it (whether an edit that removes it leaves another symbol's edge dangling).
+/// every kind into it but its parent's `contains` ([`points_in`]: whether an edit that removes it leaves
+/// another symbol's edge dangling).
 pub(crate) type Counts = [u32; 3];
+
+/// Whether edge `e` counts among the edges into its destination (`Counts[2]`). A `contains` edge does not:
+/// it always comes from the symbol's parent in the same file, which an edit that removes the symbol
+/// resolves again anyway; counting it made removing any method (or other nested symbol) look for
+/// dangling edges over every edge of the tree.
+fn points_in(e: &EdgeRecord) -> bool {
+    e.kind != EdgeKind::Contains
+}
 
 /// Each of `n` symbols' [`Counts`], by symbol id.
 pub(crate) fn counts(n: usize, edges: &[EdgeRecord]) -> Vec<Counts> {
@@ -108,7 +117,9 @@ pub(crate) fn counts(n: usize, edges: &[EdgeRecord]) -> Vec<Counts> {
                 c[e.dst.index()][0] += 1;
                 c[e.src.index()][1] += 1;
             }
-            c[e.dst.index()][2] += 1;
+            if points_in(e) {
+                c[e.dst.index()][2] += 1;
+            }
         },
         |s, p| {
             s[0] += p[0];
@@ -130,7 +141,9 @@ fn counted(e: &EdgeRecord) -> bool {
 pub(crate) fn patch_counts(counts: &mut [Counts], removed: &[EdgeRecord], added: &[EdgeRecord]) {
     let mut add = |e: &EdgeRecord, by: u32| {
         if let Some(c) = counts.get_mut(e.dst.index()) {
-            c[2] = c[2].wrapping_add(by);
+            if points_in(e) {
+                c[2] = c[2].wrapping_add(by);
+            }
             if counted(e) {
                 c[0] = c[0].wrapping_add(by);
             }
@@ -308,10 +321,10 @@ mod tests {
             for k in 0..many {
                 let mut e = call(src, (src * 31 + k * 17) % n as u32);
                 e.weight = 1.0 / (k as f32 + 3.0) + 1e-3 * src as f32;
-                e.kind = if k % 3 == 0 {
-                    EdgeKind::References
-                } else {
-                    EdgeKind::Calls
+                e.kind = match k % 4 {
+                    0 => EdgeKind::References,
+                    1 => EdgeKind::Contains,
+                    _ => EdgeKind::Calls,
                 };
                 e.ambiguous = k % 5 == 4;
                 edges.push(e);
@@ -327,7 +340,9 @@ mod tests {
                 callers[e.dst.index()] += 1;
                 callees[e.src.index()] += 1;
             }
-            into[e.dst.index()] += 1;
+            if e.kind != EdgeKind::Contains {
+                into[e.dst.index()] += 1;
+            }
         }
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(7)
