@@ -2,8 +2,11 @@
 //! cold index, no-op re-index, a one-file change, peak RSS, and `analyze` latency from a fresh process
 //! (p50/p99 over the eval questions), and prints figures with their ratios to the goals.
 //!
-//! Usage: `leindex-bench [--questions FILE] NAME=ROOT...` (e.g. `tokio=~/.cache/leindex-corpus/tokio`).
-//! It runs the `leindex` binary next to itself, with a temporary index directory per corpus.
+//! Usage: `leindex-bench [--questions FILE] [--runs N] NAME=ROOT...` (e.g.
+//! `tokio=~/.cache/leindex-corpus/tokio`). It runs the `leindex` binary next to itself, with a temporary
+//! index directory per corpus. With `--runs N` (default 1) the floor and the cold index are each measured N
+//! times, one after the other in turn, and their medians (and ranges) reported: on a shared 2-core machine
+//! single runs of the same build were seen to differ by ±30 %.
 
 use leindex_engine::config::Config;
 use leindex_engine::parse;
@@ -19,8 +22,17 @@ fn main() {
         questions = PathBuf::from(args.get(i + 1).expect("--questions FILE"));
         args.drain(i..=i + 1);
     }
+    let mut runs = 1usize;
+    if let Some(i) = args.iter().position(|a| a == "--runs") {
+        runs = args
+            .get(i + 1)
+            .and_then(|n| n.parse().ok())
+            .filter(|&n| n > 0)
+            .expect("--runs N (a positive number)");
+        args.drain(i..=i + 1);
+    }
     if args.is_empty() {
-        eprintln!("usage: leindex-bench [--questions FILE] NAME=ROOT...");
+        eprintln!("usage: leindex-bench [--questions FILE] [--runs N] NAME=ROOT...");
         std::process::exit(2);
     }
     let exe = std::env::current_exe().expect("own path");
@@ -45,7 +57,7 @@ fn main() {
     );
     for spec in &args {
         let (name, root) = spec.split_once('=').expect("NAME=ROOT");
-        bench_corpus(&leindex, name, Path::new(root), &qs);
+        bench_corpus(&leindex, name, Path::new(root), &qs, runs);
     }
 }
 
@@ -88,14 +100,13 @@ fn secs(d: Duration) -> f64 {
     d.as_secs_f64()
 }
 
-fn bench_corpus(leindex: &Path, name: &str, root: &Path, qs: &[serde_json::Value]) {
-    println!("\n== {name} ({})", root.display());
-    let config = Config::load(root).expect("config");
-    // Floor: walk + read + tree-sitter parse, same parallelism as the indexer, no extraction or storage.
+/// Walk + read + tree-sitter parse of `config`'s tree, with the indexer's parallelism and no extraction or
+/// storage: the floor a cold index is measured against. Returns the walked files, the walk's time and the
+/// whole floor's.
+fn floor(config: &Config) -> (Vec<parse::SourceFile>, Duration, Duration) {
     let t = Instant::now();
-    let (files, _) = parse::walk(&config);
+    let (files, _) = parse::walk(config);
     let walk = t.elapsed();
-    let bytes: u64 = files.iter().map(|f| f.size).sum();
     let t = Instant::now();
     files.par_iter().for_each(|f| {
         if let Ok(c) = parse::read(&f.abs, config.max_file_bytes)
@@ -105,14 +116,78 @@ fn bench_corpus(leindex: &Path, name: &str, root: &Path, qs: &[serde_json::Value
             std::hint::black_box(p.parse(text, None));
         }
     });
-    let floor = walk + t.elapsed();
+    (files, walk, walk + t.elapsed())
+}
+
+/// The median of `xs` (the upper one of an even count) and its range, in seconds.
+fn median(xs: &[Duration]) -> (f64, f64, f64) {
+    let mut s: Vec<f64> = xs.iter().map(|d| d.as_secs_f64()).collect();
+    s.sort_by(f64::total_cmp);
+    (s[s.len() / 2], s[0], s[s.len() - 1])
+}
+
+/// `runs` floors and cold indexes of `root`, one after the other in turn (so a slow spell of a shared
+/// machine falls on both); prints their medians and returns the walked files, the last cold index's
+/// directory and the cold index's median wall time.
+fn floor_and_cold(
+    leindex: &Path,
+    root: &Path,
+    runs: usize,
+) -> (Vec<parse::SourceFile>, tempfile::TempDir, Duration) {
+    let config = Config::load(root).expect("config");
+    let root_s = root.to_str().unwrap();
+    let (mut floors, mut colds) = (Vec::new(), Vec::new());
+    let mut last = None;
+    let mut walked = (Vec::new(), Duration::ZERO);
+    for _ in 0..runs {
+        let (files, walk, floor) = floor(&config);
+        floors.push(floor);
+        walked = (files, walk);
+        let index_dir = tempfile::tempdir().expect("tempdir");
+        let cold = run(
+            leindex,
+            index_dir.path(),
+            &["index", "--project", root_s, "--format", "json"],
+        );
+        colds.push(cold.wall);
+        last = Some((index_dir, cold));
+    }
+    let (files, walk) = walked;
+    let bytes: u64 = files.iter().map(|f| f.size).sum();
+    let (floor, floor_min, floor_max) = median(&floors);
     println!(
-        "files {}  ({:.1} MB)   floor (walk {:.2}s + read + parse) {:.2}s",
+        "files {}  ({:.1} MB)   floor (walk {:.2}s + read + parse) {floor:.2}s{}",
         files.len(),
         bytes as f64 / 1e6,
         secs(walk),
-        secs(floor)
+        range(runs, floor_min, floor_max)
     );
+    let (index_dir, cold) = last.expect("at least one run");
+    let report: serde_json::Value = serde_json::from_str(&cold.stdout).unwrap_or_default();
+    let (cold_s, cold_min, cold_max) = median(&colds);
+    println!(
+        "cold index {cold_s:.2}s{} = {:.2}x floor (goal <= 1.2x)   peak RSS {:.0} MiB   symbols {} edges {}",
+        range(runs, cold_min, cold_max),
+        cold_s / floor,
+        cold.peak_rss_kb as f64 / 1024.0,
+        report["symbols"],
+        report["edges"]
+    );
+    (files, index_dir, Duration::from_secs_f64(cold_s))
+}
+
+/// " (median of N: min–max s)" when there was more than one run.
+fn range(runs: usize, min: f64, max: f64) -> String {
+    if runs > 1 {
+        format!(" (median of {runs}: {min:.2}–{max:.2}s)")
+    } else {
+        String::new()
+    }
+}
+
+fn bench_corpus(leindex: &Path, name: &str, root: &Path, qs: &[serde_json::Value], runs: usize) {
+    println!("\n== {name} ({})", root.display());
+    let (files, index_dir, cold) = floor_and_cold(leindex, root, runs);
     // Small files: mmap vs plain read (the threshold in parse::MMAP_THRESHOLD_BYTES).
     let small: Vec<&parse::SourceFile> = files
         .iter()
@@ -144,25 +219,13 @@ fn bench_corpus(leindex: &Path, name: &str, root: &Path, qs: &[serde_json::Value
         mmap_t.as_secs_f64() * 1e3,
         read_t.as_secs_f64() * 1e3
     );
-
-    let index_dir = tempfile::tempdir().expect("tempdir");
     let root_s = root.to_str().unwrap();
     let index_json = ["index", "--project", root_s, "--format", "json"];
-    let cold = run(leindex, index_dir.path(), &index_json);
-    let report: serde_json::Value = serde_json::from_str(&cold.stdout).unwrap_or_default();
-    println!(
-        "cold index {:.2}s = {:.2}x floor (goal <= 1.5x)   peak RSS {:.0} MiB   symbols {} edges {}",
-        secs(cold.wall),
-        secs(cold.wall) / secs(floor),
-        cold.peak_rss_kb as f64 / 1024.0,
-        report["symbols"],
-        report["edges"]
-    );
     let noop = run(leindex, index_dir.path(), &index_json);
     println!(
         "no-op re-index {:.3}s = {:.3}x cold (goal <= 0.1x)",
         secs(noop.wall),
-        secs(noop.wall) / secs(cold.wall)
+        secs(noop.wall) / secs(cold)
     );
     // One-file change: append a function to the largest file of the corpus, re-index, restore.
     if let Some(f) = files.iter().max_by_key(|f| f.size) {
@@ -183,7 +246,7 @@ fn bench_corpus(leindex: &Path, name: &str, root: &Path, qs: &[serde_json::Value
             f.rel,
             f.size / 1024,
             secs(one.wall),
-            secs(one.wall) / secs(cold.wall),
+            secs(one.wall) / secs(cold),
             r["changed"]
         );
         run(leindex, index_dir.path(), &index_json[..3]);
