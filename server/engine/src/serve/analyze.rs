@@ -358,6 +358,7 @@ fn expand(snap: &Snapshot, hits: &[Hit], budget: usize) -> Vec<Selected> {
     let mut done: HashSet<SymbolId> = HashSet::new();
     let mut out = Vec::new();
     let mut estimated = 0usize;
+    let mut tests = TestFiles::new(snap);
     while let Some(f) = heap.pop() {
         if f.priority < MIN_PRIORITY || estimated > budget * 3 || out.len() >= 400 {
             break;
@@ -378,7 +379,7 @@ fn expand(snap: &Snapshot, hits: &[Hit], budget: usize) -> Vec<Selected> {
             entry_rank: is_entry,
         });
         let name = s.qualified_name;
-        let in_tests = search::is_test_path(snap.file(s.file).path);
+        let in_tests = tests.is_test(s.file);
         let neighbours = snap
             .out_edges(f.symbol)
             .map(|e| (e, true))
@@ -387,15 +388,20 @@ fn expand(snap: &Snapshot, hits: &[Hit], budget: usize) -> Vec<Selected> {
             if done.contains(&e.other) {
                 continue;
             }
-            let other = snap.symbol(e.other);
+            // The record alone (Linux: a neighbour's four strings were decoded for its kind and rank).
+            let other = snap.symbol_brief(e.other);
             if other.kind == SymbolKind::Module {
                 continue;
             }
             let central = 0.8 + 0.4 * ((1.0 + other.pagerank).ln() / 3.0).min(1.0);
-            let into_tests = !in_tests && search::is_test_path(snap.file(other.file).path);
-            let tests = if into_tests { TEST_NEIGHBOUR } else { 1.0 };
-            let p =
-                f.priority * edge_weight(e.kind, outgoing) * e.weight * HOP_DECAY * central * tests;
+            let into_tests = !in_tests && tests.is_test(other.file);
+            let test_factor = if into_tests { TEST_NEIGHBOUR } else { 1.0 };
+            let p = f.priority
+                * edge_weight(e.kind, outgoing)
+                * e.weight
+                * HOP_DECAY
+                * central
+                * test_factor;
             let mut why = reason(e.kind, outgoing, name, e.detail);
             if e.ambiguous {
                 why.push_str(" (ambiguous)");
@@ -408,6 +414,30 @@ fn expand(snap: &Snapshot, hits: &[Hit], budget: usize) -> Vec<Selected> {
         }
     }
     out
+}
+
+/// Whether files are test code ([`search::is_test_path`]), each file's path checked once per expansion
+/// (its neighbours share files).
+struct TestFiles<'s> {
+    snap: &'s Snapshot,
+    known: HashMap<FileId, bool>,
+}
+
+impl<'s> TestFiles<'s> {
+    fn new(snap: &'s Snapshot) -> TestFiles<'s> {
+        TestFiles {
+            snap,
+            known: HashMap::new(),
+        }
+    }
+
+    fn is_test(&mut self, file: FileId) -> bool {
+        let snap = self.snap;
+        *self
+            .known
+            .entry(file)
+            .or_insert_with(|| search::is_test_path(snap.file(file).path))
+    }
 }
 
 /// Lower-case query words of 3+ characters (for trimming bodies around what matters).
