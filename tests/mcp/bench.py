@@ -4,7 +4,8 @@ asserts nothing about speed.
     python3 tests/mcp/bench.py [--mcp BIN] [--cli BIN] [corpus ...]   (default corpora: django tokio)
 
 For each corpus (a scratch copy of ../shared/corpus's download, indexed once with the CLI):
-  - bridge start -> first leindex_deep_analyze answer (snapshot exists; embedded writer on), median of 5
+  - bridge start -> first leindex_deep_analyze answer (snapshot exists; embedded writer on), median of 5;
+    the same with raw JSON-RPC (no SDK), and for a read-only bridge (median of 15)
   - deep-analyze latency p50 / p99 over the corpus's eval questions (3 rounds, budget 4000)
   - bridge RSS vs snapshot size: private (anonymous + private file) vs shared mapped snapshot pages
   - file save -> an answer reflects it (embedded writer), median and max of 5 edits
@@ -105,13 +106,14 @@ async def session_for(mcp_bin, project, env, *extra):
     return stdio_client(params, errlog=open(os.devnull, "w"))
 
 
-def raw_first_answer(mcp_bin, project, env, question):
+def raw_first_answer(mcp_bin, project, env, question, *extra):
     """Spawn -> the first deep-analyze answer, in ms, with `initialize`, `initialized` and the call written
-    to the bridge's stdin as plain lines (the SDK's own start-up is not in this figure)."""
+    to the bridge's stdin as plain lines (the SDK's own start-up is not in this figure). `extra`: more
+    flags for the bridge (`--read-only`: no embedded writer starting beside the answer)."""
     import subprocess
 
     start = time.perf_counter()
-    p = subprocess.Popen([mcp_bin, "--project", project], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    p = subprocess.Popen([mcp_bin, "--project", project, *extra], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                          stderr=subprocess.DEVNULL, env=env)
     send = lambda msg: (p.stdin.write((json.dumps(msg) + "\n").encode()), p.stdin.flush())
     send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
@@ -163,6 +165,8 @@ async def bench_corpus(name, mcp_bin, cli_bin):
     print(f"start -> first answer: median {statistics.median(firsts):.1f} ms (min {min(firsts):.1f}, max {max(firsts):.1f}) [goal <= 20 ms]")
     raw = [raw_first_answer(mcp_bin, project, env, qs[0]) for _ in range(5)]
     print(f"start -> first answer, raw JSON-RPC on stdin (no SDK in the figure): median {statistics.median(raw):.1f} ms (min {min(raw):.1f}, max {max(raw):.1f})")
+    raw = [raw_first_answer(mcp_bin, project, env, qs[0], "--read-only") for _ in range(15)]
+    print(f"start -> first answer, raw JSON-RPC, read-only bridge (no writer starting beside it): median {statistics.median(raw):.1f} ms (min {min(raw):.1f}, max {max(raw):.1f}) [goal <= 20 ms]")
 
     async with await session_for(mcp_bin, project, env) as (r, w):
         async with ClientSession(r, w) as s:
