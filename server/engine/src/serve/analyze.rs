@@ -436,7 +436,7 @@ impl<'s> TestFiles<'s> {
         *self
             .known
             .entry(file)
-            .or_insert_with(|| search::is_test_path(snap.file(file).path))
+            .or_insert_with(|| search::is_test_path(snap.file_path(file)))
     }
 }
 

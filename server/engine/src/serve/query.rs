@@ -140,7 +140,7 @@ pub fn find_symbol(
             let real: Vec<SymbolId> = many
                 .iter()
                 .copied()
-                .filter(|&id| !search::is_test_path(snap.file(snap.symbol(id).file).path))
+                .filter(|&id| !search::is_test_path(snap.file_path(snap.symbol_brief(id).file)))
                 .collect();
             if let [id] = real.as_slice() {
                 return Ok(*id);

@@ -446,6 +446,16 @@ impl Snapshot {
         }
     }
 
+    /// The project-relative path of file `id` alone (what [`Snapshot::file`] would also decode the hash
+    /// for). Panics as [`Snapshot::file`].
+    pub fn file_path(&self, id: FileId) -> &str {
+        let base = self.base.recs::<FileRec>(Sec::Files);
+        match (&self.delta, id.index().checked_sub(base.len())) {
+            (Some(d), Some(i)) => d.seg.str_at(d.seg.recs::<FileRec>(Sec::Files)[i].path),
+            _ => self.base.str_at(base[id.index()].path),
+        }
+    }
+
     /// The symbol with id `id`. Panics if `id >= symbol_count()` (programmer error).
     pub fn symbol(&self, id: SymbolId) -> SymbolView<'_> {
         let (seg, rec) = self.symbol_rec(id);
