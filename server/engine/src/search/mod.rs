@@ -154,9 +154,9 @@ pub fn search(snap: &Snapshot, query: &str, limit: usize, focus_path: Option<&st
     let containers = named_containers(snap, &exact);
     // Each candidate's record read once, in id order (Linux: ~100 k candidates for a query with a common
     // word; in id order the mapped symbol table is read front to back, and a file's symbols come together).
-    let candidates: Vec<(SymbolId, f32, SymbolBrief)> = scores
-        .into_candidates(exact.keys().copied())
-        .into_iter()
+    let candidates: Vec<(SymbolId, f32, SymbolBrief)> =
+        with_candidates(scores, exact.keys().copied())
+            .into_iter()
         .map(|(id, bm25)| (id, bm25, snap.symbol_brief(id)))
         .collect();
     let files = file_evidence(&candidates);
@@ -233,11 +233,16 @@ fn query_terms(query: &str, frames: &[&str]) -> (Vec<(String, f32)>, Vec<String>
 }
 
 /// BM25 (Robertson & Zaragoza 2009; `idf = ln(1 + (N - df + 0.5) / (df + 0.5))`) of every symbol that
-/// holds a query term, each term's contribution scaled by its weight.
-fn bm25_scores(snap: &Snapshot, qterms: &[(String, f32)]) -> Scores {
+/// holds a query term, each term's contribution scaled by its weight; in id order.
+///
+/// Document at a time: the terms' postings (each sorted by doc) are merged through a heap, so the scores come
+/// out in id order without a map of every candidate (Linux 6.1: ~100 k candidates for a query with a common
+/// word, which a hash map spent ~5 ms growing and probing). A document's contributions are added in the
+/// order of `qterms`, as a term-at-a-time loop would.
+fn bm25_scores(snap: &Snapshot, qterms: &[(String, f32)]) -> Vec<(SymbolId, f32)> {
     let n = snap.live_symbol_count() as f32;
     let avgdl = snap.avg_doc_len().max(1e-6);
-    let mut acc = Scores::new(snap.symbol_count());
+    let mut lists = Vec::new();
     for (t, weight) in qterms {
         let postings = snap.postings(t);
         if postings.is_empty() {
@@ -245,55 +250,63 @@ fn bm25_scores(snap: &Snapshot, qterms: &[(String, f32)]) -> Scores {
         }
         let df = postings.len() as f32;
         let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
-        for p in postings.iter() {
-            let dl = snap.doc_len(p.doc);
-            let norm =
-                p.tf * (BM25_K1 + 1.0) / (p.tf + BM25_K1 * (1.0 - BM25_B + BM25_B * dl / avgdl));
-            acc.add(p.doc, weight * idf * norm);
+        lists.push((postings.iter(), weight * idf));
+    }
+    // (doc, list, tf) of each list's next posting, smallest doc (then first list) on top.
+    let mut heap = std::collections::BinaryHeap::new();
+    for (i, (list, _)) in lists.iter_mut().enumerate() {
+        if let Some(p) = list.next() {
+            heap.push(std::cmp::Reverse((p.doc, i, TotalF32(p.tf))));
         }
     }
-    acc
+    let mut scores: Vec<(SymbolId, f32)> = Vec::new();
+    while let Some(std::cmp::Reverse((doc, i, TotalF32(tf)))) = heap.pop() {
+        let dl = snap.doc_len(doc);
+        let norm = tf * (BM25_K1 + 1.0) / (tf + BM25_K1 * (1.0 - BM25_B + BM25_B * dl / avgdl));
+        let add = lists[i].1 * norm;
+        match scores.last_mut() {
+            Some((d, score)) if *d == doc => *score += add,
+            _ => scores.push((doc, add)),
+        }
+        if let Some(p) = lists[i].0.next() {
+            heap.push(std::cmp::Reverse((p.doc, i, TotalF32(p.tf))));
+        }
+    }
+    scores
 }
 
-/// Scores accumulated per symbol, held densely by id with the ids scored: on Linux 6.1 (1.08 M symbols)
-/// a query with a common word scores ~100 k symbols, and a hash map of them spent ~5 ms growing and
-/// probing where a zeroed array of 4 MB (mapped lazily) takes one store each.
-struct Scores {
-    /// Score by symbol index, 0 where none was added.
-    by_id: Vec<f32>,
-    /// The ids whose score became non-zero, in the order they did.
-    scored: Vec<SymbolId>,
+/// An `f32` ordered by `total_cmp`, to ride along in a heap entry.
+#[derive(Clone, Copy, PartialEq)]
+struct TotalF32(f32);
+
+impl Eq for TotalF32 {}
+
+impl PartialOrd for TotalF32 {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
-impl Scores {
-    /// No score yet for any of `count` symbols.
-    fn new(count: usize) -> Self {
-        Self {
-            by_id: vec![0.0; count],
-            scored: Vec::new(),
-        }
+impl Ord for TotalF32 {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
     }
+}
 
-    /// Adds `x` (≥ 0) to the score of `id`.
-    fn add(&mut self, id: SymbolId, x: f32) {
-        let s = &mut self.by_id[id.index()];
-        if *s == 0.0 && x != 0.0 {
-            self.scored.push(id);
-        }
-        *s += x;
+/// `scored` (in id order) with the ids of `more` it lacks added at score 0, in id order.
+fn with_candidates(
+    mut scored: Vec<(SymbolId, f32)>,
+    more: impl Iterator<Item = SymbolId>,
+) -> Vec<(SymbolId, f32)> {
+    let extra: Vec<SymbolId> = more
+        .filter(|id| scored.binary_search_by_key(id, |&(d, _)| d).is_err())
+        .collect();
+    if !extra.is_empty() {
+        scored.extend(extra.into_iter().map(|id| (id, 0.0)));
+        scored.sort_unstable_by_key(|&(id, _)| id);
+        scored.dedup_by_key(|&mut (id, _)| id);
     }
-
-    /// The symbols scored and those of `more` (score 0 unless scored), each once, in id order.
-    fn into_candidates(mut self, more: impl Iterator<Item = SymbolId>) -> Vec<(SymbolId, f32)> {
-        self.scored.extend(more);
-        self.scored.sort_unstable();
-        self.scored.dedup();
-        let by_id = self.by_id;
-        self.scored
-            .into_iter()
-            .map(|id| (id, by_id[id.index()]))
-            .collect()
-    }
+    scored
 }
 
 /// Per file, read once: whether it is test code and whether it is under the focus path. Candidates come
