@@ -138,6 +138,7 @@ fn walk_all(snap: &Snapshot) -> usize {
             seen += snap.symbol(e.other).name.len();
         }
         let _ = snap.doc_len(id);
+        let _ = snap.symbol_brief(id);
         seen += snap.symbols_named(s.name).count();
     }
     for term in snap.terms() {
@@ -146,6 +147,39 @@ fn walk_all(snap: &Snapshot) -> usize {
     seen += search::search(snap, "parse config größe count", 10, None).len();
     let _ = snap.to_index_data();
     seen
+}
+
+/// A base whose BRIEFS record (format version 5) says another PageRank than its SYMBOLS record, checksums
+/// repaired, is refused with a message naming the section: a reader would otherwise rank by one and show
+/// the other.
+#[test]
+fn briefs_that_disagree_with_their_symbols_are_refused() {
+    const BRIEFS: u32 = 19;
+    let dir = TempDir::new("briefs");
+    let path = write_snapshot(dir.path(), &sample(3)).unwrap();
+    let mut b = fs::read(&path).unwrap();
+    let count = u32_at(&b, 12) as usize;
+    let entry = (0..count)
+        .map(|i| HEADER + i * ENTRY)
+        .find(|&e| u32_at(&b, e) == BRIEFS)
+        .expect("a BRIEFS section");
+    let (off, len) = (u64_at(&b, entry + 8) as usize, u64_at(&b, entry + 16));
+    assert_eq!(
+        len,
+        12 * sample(3).symbols.len() as u64,
+        "one 12-byte brief per symbol"
+    );
+    // The second brief's PageRank (bytes 4..8 of its record).
+    let at = off + 12 + 4;
+    let rank = f32::from_le_bytes(b[at..at + 4].try_into().unwrap());
+    b[at..at + 4].copy_from_slice(&(rank + 1.0).to_le_bytes());
+    repair(&mut b);
+    let target = dir.path().join("briefs.lsnap");
+    fs::write(&target, &b).unwrap();
+    let err = Snapshot::open(&target).expect_err("mismatched BRIEFS accepted");
+    assert!(err.to_string().contains("BRIEFS[1]"), "{err}");
+    // The same bytes before the change open.
+    assert!(Snapshot::open(&path).is_ok());
 }
 
 fn iterations() -> usize {

@@ -112,9 +112,17 @@ pub(crate) fn is_test_path(path: &str) -> bool {
             .is_some_and(|p| p.eq_ignore_ascii_case(prefix.as_bytes()))
     };
     path.split('/').any(|seg| {
-        ["tests", "__tests__", "benches", "fixtures", "mocks", "spec", "mocks.rs"]
-            .iter()
-            .any(|name| seg.eq_ignore_ascii_case(name))
+        [
+            "tests",
+            "__tests__",
+            "benches",
+            "fixtures",
+            "mocks",
+            "spec",
+            "mocks.rs",
+        ]
+        .iter()
+        .any(|name| seg.eq_ignore_ascii_case(name))
             || starts(seg, "test_")
             || starts(seg, "loom_")
             || contains(seg, "_test.")
@@ -157,8 +165,8 @@ pub fn search(snap: &Snapshot, query: &str, limit: usize, focus_path: Option<&st
     let candidates: Vec<(SymbolId, f32, SymbolBrief)> =
         with_candidates(scores, exact.keys().copied())
             .into_iter()
-        .map(|(id, bm25)| (id, bm25, snap.symbol_brief(id)))
-        .collect();
+            .map(|(id, bm25)| (id, bm25, snap.symbol_brief(id)))
+            .collect();
     let files = file_evidence(&candidates);
     let mut file_facts = FileFacts::new(snap, focus_path);
     let mut hits: Vec<Hit> = candidates

@@ -147,6 +147,9 @@ impl Delta {
             return Err(ck.corrupt(format!("SYMBOLS is not grouped by file at entry {i}")));
         }
         self.check_patches(ck, strings, base)?;
+        ck.ensure(seg.bytes(Sec::Briefs).is_empty(), || {
+            "delta segment has a non-empty BRIEFS section (base only)".to_string()
+        })?;
         let live = |id: SymbolId| id.index() < b.symbols && !self.dead_symbols.get(id.index());
         for (keys, offsets, edges, dir) in [
             (Sec::OutKeys, Sec::OutOffsets, Sec::OutEdges, "OUT"),

@@ -519,6 +519,8 @@ impl Plan<'_> {
         self.write_search(w, strings, terms)?;
         w.section(Sec::Sites, bytemuck::cast_slice(&self.sites()))?;
         w.section(Sec::DeadFiles, bytemuck::cast_slice(&self.dead_files))?;
+        // Base only: a delta's few symbols are read from SYMBOLS.
+        w.section(Sec::Briefs, &[])?;
         w.section(Sec::DeadSymbols, bytemuck::cast_slice(&self.dead_symbols))
     }
 

@@ -19,7 +19,7 @@
 //! consistent view for as long as it holds the mappings, even after newer generations are published and
 //! old files are unlinked. Files neither the current nor the previous manifest names are pruned.
 //!
-//! # File format (version 4; little-endian; every section 8-byte aligned; offsets absolute)
+//! # File format (version 5; little-endian; every section 8-byte aligned; offsets absolute)
 //!
 //! ```text
 //! 0    header (64 B): magic "LEIDXSNP", version u32, section_count u32, generation u64, created_unix_ms u64,
@@ -40,6 +40,8 @@
 //! 13 DEAD_FILES, 14 DEAD_SYMBOLS   delta only: u32 base ids the delta replaces
 //! 15 PATCH_IDS, 16 PATCH_SYMBOLS   delta only: u32 base symbol ids and their new SymbolRec
 //! 17 OUT_KEYS, 18 IN_KEYS          delta only: the symbol id of each CSR row (a base's rows are its ids)
+//! 19 BRIEFS       base only: BriefRec × n_symbols (12 B): file, pagerank f32, kind u8 — each SYMBOLS
+//!                 record's, for loops over many symbols (a search's candidates) to map a sixth of the pages
 //! ```
 //!
 //! Ids in a delta are global: the base's files and symbols first, then the delta's. The header CRC covers

@@ -466,28 +466,43 @@ impl Snapshot {
     /// symbols, which [`Snapshot::symbol`] would make read each one's four strings at random places of the
     /// mapping (Linux 6.1: `leindex_search` 118 -> ~55 ms). Panics as [`Snapshot::symbol`].
     pub fn symbol_brief(&self, id: SymbolId) -> SymbolBrief {
-        let (_, s) = self.symbol_rec(id);
+        let b = match self.delta_symbol_rec(id) {
+            Some(s) => BriefRec::of(s),
+            // The base's BRIEFS: a sixth of the pages of its SYMBOLS (see `BriefRec`).
+            None => self.base.recs::<BriefRec>(Sec::Briefs)[id.index()],
+        };
         SymbolBrief {
-            file: s.file,
+            file: b.file,
             // Validated on open; Module is only the unreachable fallback.
-            kind: SymbolKind::from_code(s.kind).unwrap_or(SymbolKind::Module),
-            pagerank: s.pagerank,
+            kind: SymbolKind::from_code(b.kind).unwrap_or(SymbolKind::Module),
+            pagerank: b.pagerank,
         }
     }
 
     /// The record of symbol `id` and the segment whose strings it names.
     fn symbol_rec(&self, id: SymbolId) -> (&Segment, &SymbolRec) {
-        let base = self.base.recs::<SymbolRec>(Sec::Symbols);
-        let Some(d) = &self.delta else {
-            return (&self.base, &base[id.index()]);
-        };
-        if let Some(i) = id.index().checked_sub(base.len()) {
-            return (&d.seg, &d.seg.recs::<SymbolRec>(Sec::Symbols)[i]);
+        match (&self.delta, self.delta_symbol_rec(id)) {
+            (Some(d), Some(s)) => (&d.seg, s),
+            _ => (
+                &self.base,
+                &self.base.recs::<SymbolRec>(Sec::Symbols)[id.index()],
+            ),
         }
-        match d.seg.recs::<SymbolId>(Sec::PatchIds).binary_search(&id) {
-            Ok(i) => (&d.seg, &d.seg.recs::<SymbolRec>(Sec::PatchSymbols)[i]),
-            Err(_) => (&self.base, &base[id.index()]),
+    }
+
+    /// The delta's record of symbol `id` (one it adds or patches); `None` when the base's stands.
+    fn delta_symbol_rec(&self, id: SymbolId) -> Option<&SymbolRec> {
+        let d = self.delta.as_ref()?;
+        let base_len = self.base.recs::<SymbolRec>(Sec::Symbols).len();
+        if let Some(i) = id.index().checked_sub(base_len) {
+            return Some(&d.seg.recs::<SymbolRec>(Sec::Symbols)[i]);
         }
+        let i = d
+            .seg
+            .recs::<SymbolId>(Sec::PatchIds)
+            .binary_search(&id)
+            .ok()?;
+        Some(&d.seg.recs::<SymbolRec>(Sec::PatchSymbols)[i])
     }
 
     /// The live files in id order.

@@ -172,6 +172,7 @@ impl Segment {
         })?;
         self.check_files(ck, strings, files)?;
         self.check_symbols(ck, strings, symbols, 0..files.len(), 0..n_symbols)?;
+        self.check_briefs(ck, symbols)?;
         if let Some(sec) = Sec::DELTA_ONLY
             .into_iter()
             .find(|&s| !self.bytes(s).is_empty())
@@ -278,6 +279,18 @@ impl Segment {
             ck.str_ref(strings, s.doc, || format!("SYMBOLS[{i}] doc"))?;
         }
         Ok(())
+    }
+
+    /// BRIEFS: one record per SYMBOLS record, equal to it.
+    fn check_briefs(&self, ck: &Checker<'_>, symbols: &[SymbolRec]) -> Result<()> {
+        let briefs: &[BriefRec] = ck.records(self.bytes(Sec::Briefs), Sec::Briefs)?;
+        ck.ensure(briefs.len() == symbols.len(), || {
+            format!("{} BRIEFS for {} SYMBOLS", briefs.len(), symbols.len())
+        })?;
+        match briefs.iter().zip(symbols).position(|(b, s)| !b.matches(s)) {
+            Some(i) => Err(ck.corrupt(format!("BRIEFS[{i}] differs from SYMBOLS[{i}]"))),
+            None => Ok(()),
+        }
     }
 
     /// Both CSR adjacencies (see [`Checker::csr`]), with as many edges in as out.

@@ -549,7 +549,7 @@ fn write_files<W: Write + Seek>(
     w.section(Sec::Files, bytemuck::cast_slice(&files))
 }
 
-/// The SYMBOLS section, with the streamed texts' references when there are any.
+/// The SYMBOLS section and its BRIEFS, with the streamed texts' references when there are any.
 fn write_symbols<W: Write + Seek>(
     w: &mut SectionWriter<'_, W>,
     strings: &StringTable,
@@ -571,7 +571,9 @@ fn write_symbols<W: Write + Seek>(
             [name, qualified, signature, doc],
         ));
     }
-    w.section(Sec::Symbols, bytemuck::cast_slice(&symbols))
+    w.section(Sec::Symbols, bytemuck::cast_slice(&symbols))?;
+    let briefs: Vec<BriefRec> = symbols.iter().map(BriefRec::of).collect();
+    w.section(Sec::Briefs, bytemuck::cast_slice(&briefs))
 }
 
 /// The FILES record of `f`, its strings looked up in `strings`.
