@@ -14,8 +14,10 @@ pub(crate) use assemble::*;
 pub(crate) use docs::*;
 pub use text::*;
 
-use crate::model::{EdgeKind, FileId, SymbolId, SymbolKind};
+use crate::model::{EdgeKind, FileId, Posting, SymbolId, SymbolKind};
 use crate::store::snapshot::{Snapshot, SymbolBrief};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 // foldhash instead of std's SipHash: these maps hash every term of every symbol (SipHash was 3 % of a cold
 // index's CPU); no map here is keyed by input an attacker chooses to collide.
 use foldhash::HashMap;
@@ -160,8 +162,8 @@ pub fn search(snap: &Snapshot, query: &str, limit: usize, focus_path: Option<&st
     let scores = bm25_scores(snap, &qterms);
     let exact = exact_names(snap, &words, &frames);
     let containers = named_containers(snap, &exact);
-    // Each candidate's record read once, in id order (Linux: ~100 k candidates for a query with a common
-    // word; in id order the mapped symbol table is read front to back, and a file's symbols come together).
+    // Each candidate's brief read once, in id order (Linux: ~100 k candidates for a query with a common
+    // word; in id order the mapped briefs are read front to back, and a file's symbols come together).
     let candidates: Vec<(SymbolId, f32, SymbolBrief)> =
         with_candidates(scores, exact.keys().copied())
             .into_iter()
@@ -260,45 +262,28 @@ fn bm25_scores(snap: &Snapshot, qterms: &[(String, f32)]) -> Vec<(SymbolId, f32)
         let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
         lists.push((postings.iter(), weight * idf));
     }
-    // (doc, list, tf) of each list's next posting, smallest doc (then first list) on top.
-    let mut heap = std::collections::BinaryHeap::new();
-    for (i, (list, _)) in lists.iter_mut().enumerate() {
-        if let Some(p) = list.next() {
-            heap.push(std::cmp::Reverse((p.doc, i, TotalF32(p.tf))));
-        }
-    }
+    // Each list's next posting waits in `next`; the heap holds (its doc, the list), smallest doc (then the
+    // first list) on top.
+    let mut next: Vec<Option<Posting>> = lists.iter_mut().map(|(l, _)| l.next()).collect();
+    let mut heap: BinaryHeap<Reverse<(SymbolId, usize)>> = (next.iter().enumerate())
+        .filter_map(|(i, p)| Some(Reverse((p.as_ref()?.doc, i))))
+        .collect();
     let mut scores: Vec<(SymbolId, f32)> = Vec::new();
-    while let Some(std::cmp::Reverse((doc, i, TotalF32(tf)))) = heap.pop() {
+    while let Some(Reverse((doc, i))) = heap.pop() {
+        let Some(p) = next[i] else { continue };
         let dl = snap.doc_len(doc);
-        let norm = tf * (BM25_K1 + 1.0) / (tf + BM25_K1 * (1.0 - BM25_B + BM25_B * dl / avgdl));
+        let norm = p.tf * (BM25_K1 + 1.0) / (p.tf + BM25_K1 * (1.0 - BM25_B + BM25_B * dl / avgdl));
         let add = lists[i].1 * norm;
         match scores.last_mut() {
             Some((d, score)) if *d == doc => *score += add,
             _ => scores.push((doc, add)),
         }
-        if let Some(p) = lists[i].0.next() {
-            heap.push(std::cmp::Reverse((p.doc, i, TotalF32(p.tf))));
+        next[i] = lists[i].0.next();
+        if let Some(p) = &next[i] {
+            heap.push(Reverse((p.doc, i)));
         }
     }
     scores
-}
-
-/// An `f32` ordered by `total_cmp`, to ride along in a heap entry.
-#[derive(Clone, Copy, PartialEq)]
-struct TotalF32(f32);
-
-impl Eq for TotalF32 {}
-
-impl PartialOrd for TotalF32 {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for TotalF32 {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.0.total_cmp(&other.0)
-    }
 }
 
 /// `scored` (in id order) with the ids of `more` it lacks added at score 0, in id order.
