@@ -593,7 +593,9 @@ fn truncated_files_are_rejected() {
     let path = write_snapshot(dir.path(), &sample(5)).unwrap();
     let bytes = fs::read(&path).unwrap();
     let n = bytes.len();
-    let table_end = HEADER_SIZE + 11 * 32;
+    // The section table's end, from the header's section count (offset 12).
+    let sections = u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize;
+    let table_end = HEADER_SIZE + sections * 32;
     let cut = dir.path().join("cut.lsnap");
     let mut lengths = vec![
         0,
