@@ -170,11 +170,11 @@ pub fn search(snap: &Snapshot, query: &str, limit: usize, focus_path: Option<&st
             .map(|(id, bm25)| (id, bm25, snap.symbol_brief(id)))
             .collect();
     let files = file_evidence(&candidates);
-    let mut file_facts = FileFacts::new(snap, focus_path);
+    let mut file_flags = FileFlags::new(snap, focus_path);
     let mut hits: Vec<Hit> = candidates
         .into_iter()
         .map(|(id, bm25, s)| {
-            let (test, focused) = file_facts.get(s.file);
+            let (test, focused) = file_flags.get(s.file);
             let signals = Signals {
                 bm25,
                 exact_name: exact.get(&id).copied().unwrap_or(0.0),
@@ -302,17 +302,19 @@ fn with_candidates(
     scored
 }
 
-/// Per file, read once: whether it is test code and whether it is under the focus path. Candidates come
-/// in id order, so a file's symbols come together and the last file answers most lookups.
-struct FileFacts<'a> {
+/// Per file, read once: whether it is test code ([`is_test_path`]) and whether it is under a focus path.
+/// The search's candidates come in id order, so a file's symbols come together and the last file answers
+/// most lookups; the expansion's neighbours share files too.
+pub(crate) struct FileFlags<'a> {
     snap: &'a Snapshot,
     focus_path: Option<&'a str>,
     last: Option<(FileId, (bool, bool))>,
     seen: HashMap<FileId, (bool, bool)>,
 }
 
-impl<'a> FileFacts<'a> {
-    fn new(snap: &'a Snapshot, focus_path: Option<&'a str>) -> Self {
+impl<'a> FileFlags<'a> {
+    /// No file read yet; `focus_path` is a project-relative path prefix, or none.
+    pub(crate) fn new(snap: &'a Snapshot, focus_path: Option<&'a str>) -> Self {
         Self {
             snap,
             focus_path,
@@ -322,22 +324,27 @@ impl<'a> FileFacts<'a> {
     }
 
     /// `(test, focused)` of `file`.
-    fn get(&mut self, file: FileId) -> (bool, bool) {
-        if let Some((f, facts)) = self.last
+    pub(crate) fn get(&mut self, file: FileId) -> (bool, bool) {
+        if let Some((f, flags)) = self.last
             && f == file
         {
-            return facts;
+            return flags;
         }
         let (snap, focus) = (self.snap, self.focus_path);
-        let facts = *self.seen.entry(file).or_insert_with(|| {
+        let flags = *self.seen.entry(file).or_insert_with(|| {
             let path = snap.file_path(file);
             (
                 is_test_path(path),
                 focus.is_some_and(|f| path.starts_with(f)),
             )
         });
-        self.last = Some((file, facts));
-        facts
+        self.last = Some((file, flags));
+        flags
+    }
+
+    /// Whether `file` is test code.
+    pub(crate) fn is_test(&mut self, file: FileId) -> bool {
+        self.get(file).0
     }
 }
 

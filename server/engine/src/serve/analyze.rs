@@ -358,7 +358,7 @@ fn expand(snap: &Snapshot, hits: &[Hit], budget: usize) -> Vec<Selected> {
     let mut done: HashSet<SymbolId> = HashSet::new();
     let mut out = Vec::new();
     let mut estimated = 0usize;
-    let mut tests = TestFiles::new(snap);
+    let mut tests = search::FileFlags::new(snap, None);
     while let Some(f) = heap.pop() {
         if f.priority < MIN_PRIORITY || estimated > budget * 3 || out.len() >= 400 {
             break;
@@ -414,30 +414,6 @@ fn expand(snap: &Snapshot, hits: &[Hit], budget: usize) -> Vec<Selected> {
         }
     }
     out
-}
-
-/// Whether files are test code ([`search::is_test_path`]), each file's path checked once per expansion
-/// (its neighbours share files).
-struct TestFiles<'s> {
-    snap: &'s Snapshot,
-    known: HashMap<FileId, bool>,
-}
-
-impl<'s> TestFiles<'s> {
-    fn new(snap: &'s Snapshot) -> TestFiles<'s> {
-        TestFiles {
-            snap,
-            known: HashMap::new(),
-        }
-    }
-
-    fn is_test(&mut self, file: FileId) -> bool {
-        let snap = self.snap;
-        *self
-            .known
-            .entry(file)
-            .or_insert_with(|| search::is_test_path(snap.file_path(file)))
-    }
 }
 
 /// Lower-case query words of 3+ characters (for trimming bodies around what matters).
